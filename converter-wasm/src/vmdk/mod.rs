@@ -1,6 +1,9 @@
 //! VMDK: VMware's virtual disk formats (VMware "Virtual Disk Format 5.0", open-vmdk
 //! `vmware_vmdk.h`, qemu `block/vmdk.c` for variants).
 
+pub mod cowd;
+pub mod sesparse;
+
 use crate::error::{Error, Result};
 use crate::image::{Disk, DiskInfo};
 use crate::source::{FileSet, SourceRef};
