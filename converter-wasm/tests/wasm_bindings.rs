@@ -1,0 +1,297 @@
+//! The browser bindings (src/wasm.rs), run in headless Chromium inside a dedicated worker
+//! (where `FileReaderSync` exists):
+//!
+//! ```sh
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
+//!   cargo test -p stackferry --no-default-features --target wasm32-unknown-unknown --test wasm_bindings
+//! ```
+//! (web/test.sh does this). The oracle is the core itself run over in-memory sources: the
+//! bindings must not change a byte.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use stackferry::convert::convert_serial;
+use stackferry::error::ErrorKind;
+use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
+use stackferry::plan::{plan, OutputFormat, Options};
+use stackferry::source::{MemSource, SourceRef};
+use stackferry::wasm::{self, BlobSource};
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::Blob;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn blob(bytes: &[u8]) -> Blob {
+    let parts = Array::new();
+    parts.push(&Uint8Array::from(bytes));
+    Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+fn random(n: usize, seed: u64) -> Vec<u8> {
+    let mut r = Rng(seed);
+    (0..n).map(|_| r.next() as u8).collect()
+}
+
+#[wasm_bindgen_test]
+fn blob_source_reads_like_memory() {
+    let data = random(5 * wasm::READ_AHEAD + 12345, 1);
+    let bs = BlobSource::new("disk.vmdk", blob(&data)).unwrap();
+    assert_eq!(bs.len(), data.len() as u64);
+    assert_eq!(bs.name(), "disk.vmdk");
+    let mut r = Rng(9);
+    let mut pos = 0u64;
+    // Sequential runs with small gaps (served from the read-ahead window, across window edges),
+    // then scattered reads (straight from the blob), then reads larger than the window.
+    for i in 0..3000 {
+        let len = if i % 500 == 499 { wasm::READ_AHEAD + 17 } else { (r.next() % 70_000) as usize };
+        let off = if i < 2000 { pos + r.next() % 600 } else { r.next() % data.len() as u64 };
+        let off = off.min((data.len() - len) as u64);
+        let mut buf = vec![0u8; len];
+        bs.read_exact_at(off, &mut buf).unwrap();
+        assert!(buf == data[off as usize..off as usize + len], "read {i} at {off}+{len}");
+        pos = off + len as u64;
+    }
+    // The last byte, and nothing past it.
+    let mut one = [0u8; 1];
+    bs.read_exact_at(data.len() as u64 - 1, &mut one).unwrap();
+    assert_eq!(one[0], data[data.len() - 1]);
+    let mut two = [0u8; 2];
+    let e = bs.read_exact_at(data.len() as u64 - 1, &mut two).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Truncated);
+    assert_eq!(e.file, "disk.vmdk");
+    assert_eq!(e.offset, Some(data.len() as u64 - 1));
+    let e = bs.read_exact_at(u64::MAX - 1, &mut two).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Truncated);
+}
+
+/// Zlib grains of `grain` bytes (as stream-optimized VMDKs store them), zero grains skipped.
+struct Grains {
+    src: SourceRef,
+    table: Vec<Option<(u64, u32)>>,
+    grain: u64,
+    size: u64,
+}
+
+fn grains_blob(data: &[u8], grain: usize) -> (Vec<u8>, Vec<Option<(u64, u32)>>) {
+    let mut out = Vec::new();
+    let mut table = Vec::new();
+    for g in data.chunks(grain) {
+        if g.iter().all(|&b| b == 0) {
+            table.push(None);
+            continue;
+        }
+        let mut full = g.to_vec();
+        full.resize(grain, 0);
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&full).unwrap();
+        let c = e.finish().unwrap();
+        table.push(Some((out.len() as u64, c.len() as u32)));
+        out.extend_from_slice(&c);
+    }
+    (out, table)
+}
+
+impl Mapper for Grains {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> stackferry::Result<()> {
+        let mut pos = offset;
+        while pos < offset + len {
+            let g = pos / self.grain;
+            let n = ((g + 1) * self.grain).min(offset + len) - pos;
+            let kind = match self.table[g as usize] {
+                None => RunKind::Unallocated,
+                Some((o, c)) => RunKind::Deflate { src: self.src.clone(), offset: o, clen: c, grain_len: self.grain as u32, skip: (pos - g * self.grain) as u32 },
+            };
+            push_run(out, Run { len: n, kind });
+            pos += n;
+        }
+        Ok(())
+    }
+}
+
+/// A guest disk with data here and there and holes elsewhere.
+fn sparse_guest(size: usize, seed: u64) -> Vec<u8> {
+    let mut r = Rng(seed);
+    let mut d = vec![0u8; size];
+    for _ in 0..40 {
+        let at = (r.next() as usize) % size;
+        let len = ((r.next() % 200_000) as usize).min(size - at);
+        let text = r.next() % 2 == 0;
+        for b in &mut d[at..at + len] {
+            *b = if text { b"stackferry "[(r.next() % 11) as usize] } else { r.next() as u8 };
+        }
+    }
+    d[size - 1] = 0x5a;
+    d
+}
+
+/// Drive a bindings converter the way web/src/converter-worker.js does (jobs out, decoded by
+/// `decode_job`, results pushed back out of order), collecting the output through a JS sink.
+fn drive(mut conv: wasm::Converter) -> (Vec<u8>, JsValue) {
+    let out = Rc::new(RefCell::new(Vec::<u8>::new()));
+    let o2 = out.clone();
+    let sink = Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
+        // Copy out of wasm memory first (a JS-side copy): growing `o` may grow wasm memory,
+        // which detaches the view.
+        let view = view.slice(0, view.length());
+        let mut o = o2.borrow_mut();
+        let at = at as usize;
+        let end = at + view.length() as usize;
+        if o.len() < end {
+            o.resize(end, 0);
+        }
+        view.copy_to(&mut o[at..end]);
+    });
+    let sink: &Function = sink.as_ref().unchecked_ref();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds < 100_000, "conversion does not finish");
+        let mut batch = Vec::new();
+        for _ in 0..7 {
+            let job = conv.next_job().unwrap();
+            if job.is_undefined() {
+                break;
+            }
+            let spec = Reflect::get(&job, &"spec".into()).unwrap();
+            let input: Uint8Array = Reflect::get(&job, &"input".into()).unwrap().dyn_into().unwrap();
+            batch.push(wasm::decode_job(spec, input).unwrap());
+        }
+        // Out of order, as several workers would return them.
+        for r in batch.into_iter().rev() {
+            conv.push(r).unwrap();
+        }
+        if conv.emit(sink).unwrap() {
+            break;
+        }
+    }
+    let report = conv.report().unwrap();
+    let len = conv.output_len().unwrap() as usize;
+    let mut o = out.borrow_mut();
+    assert!(o.len() <= len, "wrote past the output length");
+    o.resize(len, 0); // what the sink's final truncate does
+    (o.clone(), report)
+}
+
+fn get_str(v: &JsValue, k: &str) -> String {
+    Reflect::get(v, &k.into()).unwrap().as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn conversion_through_bindings_matches_the_core() {
+    let guest = sparse_guest(6 * 1024 * 1024 + 4096, 5);
+    let (bytes, table) = grains_blob(&guest, 65536);
+    let blob_src = BlobSource::new("grains.bin", blob(&bytes)).unwrap();
+    let mem_src = MemSource::new("grains.bin", bytes.clone());
+    for format in [OutputFormat::Qcow2, OutputFormat::Qcow2Compressed, OutputFormat::Raw] {
+        let options = Options { format, ..Options::default() };
+        let mk = |src: SourceRef| Disk {
+            info: DiskInfo { name: "grains".into(), ..Default::default() },
+            map: Box::new(Grains { src, table: table.clone(), grain: 65536, size: guest.len() as u64 }),
+        };
+        let d = mk(blob_src.clone());
+        let p = plan(&d, &options, &|| false).unwrap();
+        let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
+        let (got, report) = drive(conv);
+        let d = mk(mem_src.clone());
+        let p = plan(&d, &options, &|| false).unwrap();
+        let mut want = Vec::new();
+        let want_report = convert_serial(d, p, &mut |b| Ok(want.extend_from_slice(b))).unwrap();
+        assert!(got == want, "{format:?}: output differs ({} vs {} bytes)", got.len(), want.len());
+        assert_eq!(get_str(&report, "sha512"), want_report.sha512, "{format:?}");
+        assert_eq!(get_str(&report, "content_digest"), want_report.content_digest, "{format:?}");
+        assert_eq!(get_str(&report, "content_digest"), stackferry::digest::digest_raw(&guest[..]).unwrap());
+    }
+}
+
+#[wasm_bindgen_test]
+fn decode_errors_come_back_as_located_js_objects() {
+    // A grain whose bytes are not zlib: the error names the file and the grain's offset.
+    let guest = sparse_guest(1024 * 1024, 8);
+    let (mut bytes, table) = grains_blob(&guest, 65536);
+    let (bad_off, _) = table.iter().flatten().next().copied().unwrap();
+    bytes[bad_off as usize] ^= 0xff;
+    bytes[bad_off as usize + 1] ^= 0xff;
+    let src = BlobSource::new("bad.bin", blob(&bytes)).unwrap();
+    let d = Disk { info: DiskInfo::default(), map: Box::new(Grains { src, table, grain: 65536, size: guest.len() as u64 }) };
+    let options = Options { probe_compressed_max: 0, ..Options::default() };
+    let p = plan(&d, &options, &|| false).unwrap();
+    let mut conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
+    let sink = Function::new_with_args("b, at", "");
+    let mut err = None;
+    for _ in 0..1000 {
+        let job = conv.next_job().unwrap();
+        if !job.is_undefined() {
+            let spec = Reflect::get(&job, &"spec".into()).unwrap();
+            let input: Uint8Array = Reflect::get(&job, &"input".into()).unwrap().dyn_into().unwrap();
+            let r = wasm::decode_job(spec, input).unwrap();
+            conv.push(r).unwrap();
+        }
+        match conv.emit(&sink) {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    let e = err.expect("the corrupt grain must fail the conversion");
+    assert_eq!(get_str(&e, "kind"), "corrupt");
+    assert_eq!(get_str(&e, "file"), "bad.bin");
+    assert_eq!(Reflect::get(&e, &"offset".into()).unwrap().as_f64(), Some(bad_off as f64));
+    assert!(!get_str(&e, "message").is_empty());
+}
+
+fn file_list(files: &[(&str, &[u8])]) -> Array {
+    let arr = Array::new();
+    for (name, bytes) in files {
+        let o = Object::new();
+        Reflect::set(&o, &"name".into(), &(*name).into()).unwrap();
+        Reflect::set(&o, &"blob".into(), &blob(bytes)).unwrap();
+        arr.push(&o);
+    }
+    arr
+}
+
+#[wasm_bindgen_test]
+fn options_are_checked() {
+    let files = file_list(&[("x.vmdk", b"not a disk")]);
+    let opts = Object::new();
+    Reflect::set(&opts, &"colour".into(), &"blue".into()).unwrap();
+    let e = wasm::Converter::new(files, 0, 0, opts.into()).err().expect("unknown option refused");
+    // Either the unknown option or the unreadable disk is reported, as a located JS object.
+    assert!(!get_str(&e, "kind").is_empty());
+    assert!(!get_str(&e, "message").is_empty());
+}
+
+#[wasm_bindgen_test]
+fn inspect_reports_bad_files_per_input() {
+    // Garbage is not a disk: inspect must not throw for the whole set but say which file failed.
+    let junk = random(70_000, 3);
+    let r = wasm::inspect(file_list(&[("junk.vmdk", &junk)])).unwrap();
+    let inputs: Array = Reflect::get(&r, &"inputs".into()).unwrap().dyn_into().unwrap();
+    assert_eq!(inputs.length(), 1);
+    let inp = inputs.get(0);
+    assert_eq!(get_str(&inp, "name"), "junk.vmdk");
+    let err = Reflect::get(&inp, &"error".into()).unwrap();
+    assert!(err.is_object(), "junk must give an error entry");
+    assert_eq!(get_str(&err, "file"), "junk.vmdk");
+}

@@ -1,0 +1,153 @@
+// The converter worker (a dedicated worker): inspects the dropped files and converts one disk.
+// It reads File slices with FileReaderSync inside the wasm core (never whole files), hands
+// decoding to the pool of decode workers, writes the output to the sink in order and reports
+// progress. The page's main thread only renders.
+//
+// Memory bound: at most MAX_BATCHES_PER_WORKER batches per decode worker are in flight, each
+// at most BATCH_JOBS jobs or about BATCH_BYTES of input, and one job is one unit of the output
+// (max(cluster size, 64 KiB)); a job's input and its decoded output live here or in a decode
+// worker until written. With 64 KiB clusters and N decode workers that is about
+// N x 2 x 1 MiB of input plus the same of output, plus the core's 4 MiB output buffer and a
+// 2 MiB read-ahead window per input file, plus one bit per output cluster of plan. The QCOW2
+// metadata written before the data (L1/L2/refcount tables, ~0.02% of the virtual size) passes
+// through the output buffer in 4 MiB pieces; when saving through a FileSystemWritableFileStream
+// one emit's worth of output is queued before it is written.
+import init, { inspect, Converter } from './pkg/stackferry.js';
+import { Pool } from './pool.js';
+import { openSink } from './save.js';
+
+export const BATCH_JOBS = 16;
+export const BATCH_BYTES = 1 << 20;
+export const MAX_BATCHES_PER_WORKER = 2;
+const PROGRESS_MS = 200;
+
+let modulePromise = null;
+
+/** Compile the wasm once; decode workers get the compiled module. */
+function wasmModule() {
+  if (!modulePromise) {
+    const url = new URL('./pkg/stackferry_bg.wasm', import.meta.url);
+    modulePromise = (async () => {
+      let module;
+      try {
+        module = await WebAssembly.compileStreaming(fetch(url));
+      } catch {
+        // Servers that do not send application/wasm.
+        const res = await fetch(url);
+        module = await WebAssembly.compile(await res.arrayBuffer());
+      }
+      await init({ module_or_path: module });
+      return module;
+    })();
+  }
+  return modulePromise;
+}
+
+/** Anything thrown → `{kind, file, offset, message}`. */
+function asError(e) {
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) return e;
+  if (e && e.name === 'QuotaExceededError') {
+    return { kind: 'too_large', file: '', offset: null, message: `not enough browser storage for the output: ${e.message}` };
+  }
+  return { kind: 'io', file: '', offset: null, message: String((e && e.message) || e) };
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    if (m.type === 'inspect') {
+      await wasmModule();
+      self.postMessage({ type: 'inspected', result: inspect(m.files) });
+    } else if (m.type === 'convert') {
+      await convert(m);
+    }
+  } catch (err) {
+    self.postMessage({ type: 'error', error: asError(err) });
+  }
+};
+
+async function convert(m) {
+  const module = await wasmModule();
+  self.postMessage({ type: 'phase', phase: 'plan' });
+  const conv = new Converter(m.files, m.top, m.disk, m.options);
+  const outLen = conv.output_len();
+  self.postMessage({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress() });
+  if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
+    const { quota, usage } = await navigator.storage.estimate();
+    if (quota != null && quota - usage < outLen) {
+      throw {
+        kind: 'too_large', file: '', offset: null,
+        message: `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`,
+      };
+    }
+  }
+  const sink = await openSink(m.target);
+  const pool = new Pool(m.workers || navigator.hardwareConcurrency || 2, module);
+  const maxBatches = pool.size * MAX_BATCHES_PER_WORKER;
+  let outstanding = 0;
+  let failure = null;
+  let wake = null;
+  let signalled = false;
+  let idleRounds = 0;
+  const started = performance.now();
+  let lastProgress = 0;
+  const write = (view, at) => sink.write(view, at);
+  const signal = () => {
+    signalled = true;
+    if (wake) { const w = wake; wake = null; w(); }
+  };
+  try {
+    for (;;) {
+      // Keep the pool fed, within the bound.
+      while (outstanding < maxBatches && !failure) {
+        const batch = [];
+        let bytes = 0;
+        while (batch.length < BATCH_JOBS && bytes < BATCH_BYTES) {
+          const job = conv.next_job();
+          if (!job) break;
+          batch.push(job);
+          bytes += job.input.length;
+        }
+        if (!batch.length) break;
+        outstanding++;
+        pool.run(batch).then((results) => {
+          for (const r of results) conv.push(r);
+        }, (err) => {
+          failure = failure || asError(err);
+        }).finally(() => {
+          outstanding--;
+          signal();
+        });
+      }
+      if (failure) throw failure;
+      const done = conv.emit(write);
+      await sink.drain();
+      if (done) break;
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_MS) {
+        lastProgress = now;
+        self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started });
+      }
+      if (outstanding === 0) {
+        // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
+        if (!conv.next_job_pending() || ++idleRounds > 3) {
+          throw { kind: 'invalid_argument', file: '', offset: null, message: 'conversion stalled' };
+        }
+        continue;
+      }
+      idleRounds = 0;
+      if (!signalled) await new Promise((r) => { wake = r; });
+      signalled = false;
+    }
+    const report = conv.report();
+    await sink.finish(report.output_len);
+    self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started });
+    self.postMessage({ type: 'done', report, elapsed_ms: performance.now() - started });
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  } finally {
+    pool.terminate();
+    conv.free();
+  }
+}

@@ -1,0 +1,63 @@
+// A pool of decode workers, the way Squoosh runs its codecs: each worker runs the pure
+// `decode_job` of the core on batches posted to it; every worker works through its own serial
+// queue, and the pool gives each batch to the worker with the shortest queue. Terminating the
+// pool (Cancel) stops every worker at once, whatever it is doing.
+
+export class Pool {
+  /**
+   * @param {number} size number of workers (navigator.hardwareConcurrency)
+   * @param {WebAssembly.Module} module the compiled converter, shared by every worker
+   */
+  constructor(size, module) {
+    this.workers = [];
+    this.nextId = 1;
+    this.failed = null;
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const w = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module', name: `decode-${i}` });
+      const slot = { worker: w, queued: 0, pending: new Map() };
+      w.onmessage = (e) => {
+        const m = e.data;
+        const p = slot.pending.get(m.id);
+        if (!p) return;
+        slot.pending.delete(m.id);
+        slot.queued--;
+        if (m.error) p.reject(m.error);
+        else p.resolve(m.results);
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        const err = { kind: 'io', file: '', offset: null, message: `decode worker failed: ${e.message || 'unknown error'}` };
+        this.failed = err;
+        for (const p of slot.pending.values()) p.reject(err);
+        slot.pending.clear();
+      };
+      w.postMessage({ type: 'init', module });
+      this.workers.push(slot);
+    }
+  }
+
+  get size() {
+    return this.workers.length;
+  }
+
+  /**
+   * Decode a batch of jobs `[{spec, input}]`; resolves to their results in the same order.
+   * The input buffers are transferred (the caller must not use them afterwards).
+   */
+  run(jobs) {
+    if (this.failed) return Promise.reject(this.failed);
+    let slot = this.workers[0];
+    for (const s of this.workers) if (s.queued < slot.queued) slot = s;
+    const id = this.nextId++;
+    slot.queued++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ type: 'decode', id, jobs }, jobs.map((j) => j.input.buffer));
+    });
+  }
+
+  terminate() {
+    for (const s of this.workers) s.worker.terminate();
+    this.workers = [];
+  }
+}
