@@ -664,14 +664,22 @@ fn zlib(data: &[u8]) -> Vec<u8> {
 /// A stream-optimized VMDK with the grain directory in the header: header, descriptor, GD
 /// (sector 2), one GT (sectors 3-6), grains with markers from sector 7, end-of-stream marker.
 fn build_stream(capacity_sectors: u64, grains: &[Grain], name: &str) -> Vec<u8> {
+    build_compressed(capacity_sectors, grains, name, true)
+}
+
+/// As [`build_stream`]; without `markers` the grains are bare zlib streams (flags
+/// 0x10001: compressed, no markers).
+fn build_compressed(capacity_sectors: u64, grains: &[Grain], name: &str, markers: bool) -> Vec<u8> {
     assert!(capacity_sectors <= 128 * 512);
     let mut f = vec![0u8; 7 * 512];
     let mut gt = vec![0u32; 512];
     for g in grains {
         let sector = (f.len() / 512) as u32;
         gt[g.index as usize] = sector;
-        f.extend_from_slice(&g.marker_lba.to_le_bytes());
-        f.extend_from_slice(&(g.zdata.len() as u32).to_le_bytes());
+        if markers {
+            f.extend_from_slice(&g.marker_lba.to_le_bytes());
+            f.extend_from_slice(&(g.zdata.len() as u32).to_le_bytes());
+        }
         f.extend_from_slice(&g.zdata);
         f.resize(f.len().next_multiple_of(512), 0);
     }
@@ -679,7 +687,7 @@ fn build_stream(capacity_sectors: u64, grains: &[Grain], name: &str) -> Vec<u8> 
     let h = &mut f[..512];
     h[0..4].copy_from_slice(b"KDMV");
     h[4..8].copy_from_slice(&3u32.to_le_bytes());
-    h[8..12].copy_from_slice(&0x30001u32.to_le_bytes());
+    h[8..12].copy_from_slice(&(if markers { 0x30001u32 } else { 0x10001 }).to_le_bytes());
     h[12..20].copy_from_slice(&capacity_sectors.to_le_bytes());
     h[20..28].copy_from_slice(&128u64.to_le_bytes());
     h[28..36].copy_from_slice(&1u64.to_le_bytes());
@@ -725,6 +733,59 @@ fn hand_built_stream_matches_qemu() {
         }
         k => panic!("{k:?}"),
     }
+}
+
+#[test]
+fn compressed_grains_without_markers_match_qemu() {
+    let dir = tempfile::tempdir().unwrap();
+    // Half random: qemu inflates at most one grain's worth of unmarked compressed bytes.
+    let mut a = vec![0u8; 65536];
+    Rng(12).fill(&mut a[..32768]);
+    let grains = [grain(1, &a), grain(2, &[3u8; 65536]), grain(4, &a[..512])];
+    let path = dir.path().join("nm.vmdk");
+    let mut bytes = build_compressed(4 * 128 + 1, &grains, "nm.vmdk", false);
+    // qemu reads two grains' worth of bytes from each unmarked grain: keep that in the file.
+    bytes.resize(bytes.len() + 2 * 65536, 0);
+    fs::write(&path, bytes).unwrap();
+    let disk = assert_same_as_qemu(&path);
+    let mut b = vec![0u8; 65536];
+    read_guest(disk.map.as_ref(), 65536, &mut b).unwrap();
+    assert!(b == a);
+}
+
+#[test]
+fn redundant_grain_directory_difference_is_a_warning() {
+    let s = qemu_sparse();
+    let b = fs::read(&s.path).unwrap();
+    assert_eq!(le32(&b, 8) & 2, 2, "qemu writes a redundant GD");
+    let rgd_at = le64(&b, 48) * 512;
+    let rgt_at = le32(&b, rgd_at as usize) as u64 * 512;
+    let before = open_path(&s.path).unwrap();
+    assert!(before.info.warnings.is_empty(), "{:?}", before.info.warnings);
+    // Damage the redundant copy of the first allocated entry: the primary still reads.
+    let j = s.gte_at - s.gt_at;
+    patch(&s.path, rgt_at + j, &0u32.to_le_bytes());
+    let after = open_path(&s.path).unwrap();
+    assert_eq!(after.info.warnings.len(), 1, "{:?}", after.info.warnings);
+    assert!(after.info.warnings[0].contains("redundant grain directory"), "{:?}", after.info.warnings);
+    let raw = s.path.with_extension("raw");
+    qemu_img(&["convert", "-f", "vmdk", "-O", "raw", p(&s.path), p(&raw)]);
+    assert_reads_like(&after, &raw, "damaged redundant GT");
+    assert_eq!(after.info.allocated_bytes, before.info.allocated_bytes);
+}
+
+#[test]
+fn embedded_descriptor_size_mismatch_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.vmdk");
+    let mut bytes = build_stream(512, &[grain(0, &[1u8; 65536])], "w.vmdk");
+    let t = b"RW 512 SPARSE";
+    let i = bytes.windows(t.len()).position(|w| w == t).unwrap();
+    bytes[i..i + t.len()].copy_from_slice(b"RW 999 SPARSE");
+    fs::write(&path, bytes).unwrap();
+    let disk = open_path(&path).unwrap();
+    assert_eq!(disk.info.virtual_size, 512 * 512, "the header's capacity wins, as in qemu");
+    assert!(disk.info.warnings.iter().any(|w| w.contains("999")), "{:?}", disk.info.warnings);
 }
 
 #[test]

@@ -333,7 +333,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(Box<dyn Fn(&mut SparseExtentHeader)>, ErrorKind, u64)> = vec![
+        type Case = (Box<dyn Fn(&mut SparseExtentHeader)>, ErrorKind, u64);
+        let cases: Vec<Case> = vec![
             (Box::new(|h| h.grain_size = 100), ErrorKind::Corrupt, field::GRAIN_SIZE),
             (Box::new(|h| h.grain_size = 4), ErrorKind::Corrupt, field::GRAIN_SIZE),
             (Box::new(|h| h.grain_size = 1 << 40), ErrorKind::Corrupt, field::GRAIN_SIZE),
