@@ -867,6 +867,34 @@ fn mutated_metadata_never_panics() {
     }
 }
 
+/// Mutated descriptors (with their extent provided): errors or readable disks, no panics.
+#[test]
+fn mutated_descriptors_never_panic() {
+    let base = "strozfriedberg+vmdk-rs/data/";
+    let extent: SourceRef = MemSource::new("twoGbMaxExtentSparse-s001.vmdk", fs::read(fixture(&format!("{base}twoGbMaxExtentSparse-s001.vmdk"))).unwrap());
+    let flat: SourceRef = MemSource::new("vmfs_thick-flat.vmdk", fs::read(fixture(&format!("{base}vmfs_thick-flat.vmdk"))).unwrap());
+    let files = NamedFiles::new(vec![extent, flat]);
+    let mut rng = Rng(99);
+    for d in ["twoGbMaxExtentSparse.vmdk", "vmfs_thick.vmdk", "vmfs_thick-000001.vmdk"] {
+        let orig = fs::read(fixture(&format!("{base}{d}"))).unwrap();
+        for _ in 0..300 {
+            let mut b = orig.clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(b.len() as u64) as usize;
+                let choices = [b'"', b'\n', b' ', b'0', b'9', b'/', b'.', 0xff, b'=', rng.next() as u8];
+                b[at] = choices[rng.below(choices.len() as u64) as usize];
+            }
+            let src: SourceRef = MemSource::new(d, b);
+            if let Ok(disk) = vmdk::open(src.clone(), &files) {
+                let n = disk.map.size().min(MIB);
+                let mut buf = vec![0u8; n as usize];
+                let _ = read_guest(disk.map.as_ref(), disk.map.size() - n, &mut buf);
+            }
+            let _ = vmdk::inspect(src, &files);
+        }
+    }
+}
+
 #[test]
 fn non_vmdk_input_is_unsupported() {
     let src = MemSource::new("x.bin", vec![0xfau8; 4096]);
@@ -874,4 +902,48 @@ fn non_vmdk_input_is_unsupported() {
     assert_eq!((e.kind, e.file.as_str(), e.offset), (ErrorKind::Unsupported, "x.bin", Some(0)));
     let e = vmdk::open(MemSource::new("t.vmdk", b"ab".to_vec()), &NamedFiles::default()).err().unwrap();
     assert_eq!(e.kind, ErrorKind::Corrupt);
+}
+
+/// Counts the bytes read through it.
+struct Counting {
+    inner: SourceRef,
+    read: std::cell::Cell<u64>,
+}
+
+impl stackferry::Source for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> stackferry::Result<()> {
+        self.read.set(self.read.get() + buf.len() as u64);
+        self.inner.read_exact_at(offset, buf)
+    }
+}
+
+/// Opening reads metadata only: the header, descriptor, grain directory and tables, not
+/// grains, and tables scattered between grains are not read a whole window at a time.
+#[test]
+fn open_reads_only_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("in.raw");
+    make_raw(&raw, 40 * MIB, Pattern::Full, 31);
+    for sub in ["monolithicSparse", "streamOptimized"] {
+        let out = dir.path().join(format!("{sub}.vmdk"));
+        qemu_img(&["convert", "-f", "raw", "-O", "vmdk", "-o", &format!("subformat={sub}"), p(&raw), p(&out)]);
+        let c = std::sync::Arc::new(Counting { inner: FileSource::open(&out).unwrap(), read: Default::default() });
+        let disk = vmdk::open(c.clone(), &NamedFiles::default()).unwrap();
+        let at_open = c.read.get();
+        // 40 MiB = 640 grains = 2 tables of 2 KiB; header, descriptor, directory: a few KiB.
+        assert!(at_open < 64 * 1024, "{sub}: open read {at_open} bytes");
+        assert_eq!(disk.info.allocated_bytes, 40 * MIB);
+    }
+    let c = std::sync::Arc::new(Counting {
+        inner: FileSource::open(&fixture("strozfriedberg+vmdk-rs/data/streamOptimizedWithMarkers.vmdk")).unwrap(),
+        read: Default::default(),
+    });
+    vmdk::open(c.clone(), &NamedFiles::default()).unwrap();
+    assert!(c.read.get() < 32 * 1024, "read {}", c.read.get());
 }

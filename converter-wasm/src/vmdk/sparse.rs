@@ -26,9 +26,12 @@ use std::rc::Rc;
 
 /// Grain tables kept in the LRU cache per extent (qemu's `L2_CACHE_SIZE` is 16 as well).
 pub const GT_CACHE_ENTRIES: usize = 16;
-/// Bytes read at once while scanning grain tables at open: neighbouring tables (VMware and
-/// qemu write them back to back) come from one read.
+/// Most bytes read at once while scanning grain tables at open: tables that follow each other
+/// in the file (VMware and qemu write them back to back) come from one read; scattered ones
+/// (stream-optimized files interleave them with grains) are read one by one.
 pub const SCAN_WINDOW_BYTES: u64 = 1 << 20;
+/// Grain directory entries looked ahead to find tables that share a scan read.
+const SCAN_LOOKAHEAD: usize = 1024;
 
 /// An opened sparse extent and what its metadata says.
 pub struct Opened {
@@ -93,12 +96,14 @@ impl<'a> Window<'a> {
     fn new(src: &'a dyn Source) -> Self {
         Window { src, start: 0, buf: Vec::new() }
     }
-    /// `len` bytes at `off`; the caller checked they lie inside the file.
-    fn get(&mut self, off: u64, len: u64) -> Result<&[u8]> {
+    /// `len` bytes at `off`; when they are not in the window, read `[off, span_end)` (the
+    /// caller's estimate of what the next lookups need, at least `off + len`). The caller
+    /// checked both lie inside the file.
+    fn get(&mut self, off: u64, len: u64, span_end: impl FnOnce() -> u64) -> Result<&[u8]> {
         let inside = off >= self.start && off + len <= self.start + self.buf.len() as u64;
         if !inside {
-            let n = len.max(SCAN_WINDOW_BYTES).min(self.src.len() - off);
-            self.buf = read_vec(self.src, off, n)?;
+            let end = span_end().max(off + len).min(self.src.len());
+            self.buf = read_vec(self.src, off, end - off)?;
             self.start = off;
         }
         let s = (off - self.start) as usize;
@@ -146,6 +151,27 @@ impl SparseExtent {
         Ok((off, n))
     }
 
+    /// End of the run of grain tables after table `k` (at byte `off`) that lie in ascending
+    /// order within one scan window of `off`, per directory `dir`.
+    fn span_end(&self, dir: &[u32], k: usize, off: u64) -> u64 {
+        let limit = off + SCAN_WINDOW_BYTES;
+        let mut end = off;
+        let mut last = off;
+        for (k2, &s) in dir.iter().enumerate().skip(k).take(SCAN_LOOKAHEAD) {
+            if s == 0 {
+                continue;
+            }
+            let o = s as u64 * SECTOR;
+            let e = o + self.entries_in(k2) * 4;
+            if o < last || e > limit {
+                break;
+            }
+            last = o;
+            end = end.max(e);
+        }
+        end
+    }
+
     /// Check one entry; `Ok(true)` when it is an allocated grain.
     fn check_gte(&self, gte: u32, grain: u64, entry_at: u64) -> Result<bool> {
         if gte == 0 || (gte == 1 && self.h.zeroed_grain_gte()) {
@@ -190,7 +216,7 @@ impl SparseExtent {
                 None
             } else {
                 let (off, n) = self.gt_range(self.gd_at, sector, k)?;
-                let bytes = win.get(off, n)?;
+                let bytes = win.get(off, n, || self.span_end(&self.gd, k, off))?;
                 let gt: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
                 for (j, &gte) in gt.iter().enumerate() {
                     let grain = k as u64 * per + j as u64;
@@ -206,7 +232,7 @@ impl SparseExtent {
                     (None, 0) => true,
                     (None, _) | (Some(_), 0) => false,
                     (Some(p), rs) => match self.gt_range(*rgd_at, rs, k) {
-                        Ok((roff, rn)) => match rwin.get(roff, rn) {
+                        Ok((roff, rn)) => match rwin.get(roff, rn, || self.span_end(rgd, k, roff)) {
                             Ok(rb) => rb.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).eq(p.iter().copied()),
                             Err(_) => false,
                         },
