@@ -907,7 +907,7 @@ fn non_vmdk_input_is_unsupported() {
 /// Counts the bytes read through it.
 struct Counting {
     inner: SourceRef,
-    read: std::cell::Cell<u64>,
+    read: std::sync::atomic::AtomicU64,
 }
 
 impl stackferry::Source for Counting {
@@ -918,7 +918,7 @@ impl stackferry::Source for Counting {
         self.inner.len()
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> stackferry::Result<()> {
-        self.read.set(self.read.get() + buf.len() as u64);
+        self.read.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
         self.inner.read_exact_at(offset, buf)
     }
 }
@@ -926,6 +926,7 @@ impl stackferry::Source for Counting {
 /// Opening reads metadata only: the header, descriptor, grain directory and tables, not
 /// grains, and tables scattered between grains are not read a whole window at a time.
 #[test]
+#[allow(clippy::arc_with_non_send_sync)] // SourceRef is an Arc of a non-Send source by design
 fn open_reads_only_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("in.raw");
@@ -935,7 +936,7 @@ fn open_reads_only_metadata() {
         qemu_img(&["convert", "-f", "raw", "-O", "vmdk", "-o", &format!("subformat={sub}"), p(&raw), p(&out)]);
         let c = std::sync::Arc::new(Counting { inner: FileSource::open(&out).unwrap(), read: Default::default() });
         let disk = vmdk::open(c.clone(), &NamedFiles::default()).unwrap();
-        let at_open = c.read.get();
+        let at_open = c.read.load(std::sync::atomic::Ordering::Relaxed);
         // 40 MiB = 640 grains = 2 tables of 2 KiB; header, descriptor, directory: a few KiB.
         assert!(at_open < 64 * 1024, "{sub}: open read {at_open} bytes");
         assert_eq!(disk.info.allocated_bytes, 40 * MIB);
@@ -945,5 +946,5 @@ fn open_reads_only_metadata() {
         read: Default::default(),
     });
     vmdk::open(c.clone(), &NamedFiles::default()).unwrap();
-    assert!(c.read.get() < 32 * 1024, "read {}", c.read.get());
+    assert!(c.read.load(std::sync::atomic::Ordering::Relaxed) < 32 * 1024, "read {}", c.read.load(std::sync::atomic::Ordering::Relaxed));
 }
