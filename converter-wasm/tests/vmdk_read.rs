@@ -604,6 +604,30 @@ fn flat_extent_longer_than_its_file() {
 }
 
 #[test]
+fn sparse_extent_size_must_cover_the_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    qemu_img(&["create", "-q", "-f", "vmdk", p(&dir.path().join("x-s001.vmdk")), "1M"]);
+    qemu_io(&dir.path().join("x-s001.vmdk"), &["write -P 0x31 0 1M"]);
+    let d = dir.path().join("x.vmdk");
+    let desc = |sectors: u64| {
+        format!("# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType=\"twoGbMaxExtentSparse\"\nRW {sectors} SPARSE \"x-s001.vmdk\"\n")
+    };
+    // Declared larger than the extent's capacity: corrupt, located at the extent line.
+    let text = desc(4096);
+    fs::write(&d, &text).unwrap();
+    let e = open_err(&d);
+    assert_located(&e, ErrorKind::Corrupt, &d, Some(text.find("RW ").unwrap() as u64));
+    // Declared smaller: a warning, and only the declared part is the disk.
+    fs::write(&d, desc(1024)).unwrap();
+    let disk = open_path(&d).unwrap();
+    assert_eq!(disk.info.virtual_size, 512 * 1024);
+    assert!(disk.info.warnings.iter().any(|w| w.contains("2048 sectors")), "{:?}", disk.info.warnings);
+    let mut b = vec![0u8; 512 * 1024];
+    read_guest(disk.map.as_ref(), 0, &mut b).unwrap();
+    assert!(b.iter().all(|&x| x == 0x31));
+}
+
+#[test]
 fn parent_chain_loop_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mk = |me: &str, parent: &str| {
