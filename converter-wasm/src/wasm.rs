@@ -33,7 +33,7 @@ use web_sys::{Blob, FileReaderSync};
 
 /// Size of the read-ahead window used for sequential reads: big enough that a stream of
 /// 64 KiB grains costs one blob read per window, small enough not to matter for memory.
-pub const READ_AHEAD: usize = 2 << 20;
+pub const READ_AHEAD: usize = 8 << 20;
 
 /// Largest gap after the previous read that still counts as sequential (stream-optimized
 /// VMDKs interleave small markers and grain tables with the grains).

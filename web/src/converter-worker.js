@@ -22,6 +22,7 @@ export const MAX_BATCHES_PER_WORKER = 2;
 const PROGRESS_MS = 200;
 
 let modulePromise = null;
+let wasmMemory = null;
 
 /** Compile the wasm once; decode workers get the compiled module. */
 function wasmModule() {
@@ -36,7 +37,7 @@ function wasmModule() {
         const res = await fetch(url);
         module = await WebAssembly.compile(await res.arrayBuffer());
       }
-      await init({ module_or_path: module });
+      wasmMemory = (await init({ module_or_path: module })).memory;
       return module;
     })();
   }
@@ -69,9 +70,11 @@ self.onmessage = async (e) => {
 async function convert(m) {
   const module = await wasmModule();
   self.postMessage({ type: 'phase', phase: 'plan' });
+  const planStart = performance.now();
   const conv = new Converter(m.files, m.top, m.disk, m.options);
+  const planMs = performance.now() - planStart;
   const outLen = conv.output_len();
-  self.postMessage({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress() });
+  self.postMessage({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
   if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
     const { quota, usage } = await navigator.storage.estimate();
     if (quota != null && quota - usage < outLen) {
@@ -82,6 +85,11 @@ async function convert(m) {
     }
   }
   const sink = await openSink(m.target);
+  let reserved = false;
+  if (outLen != null) {
+    sink.reserve(outLen);
+    reserved = true;
+  }
   const pool = new Pool(m.workers || navigator.hardwareConcurrency || 2, module);
   const maxBatches = pool.size * MAX_BATCHES_PER_WORKER;
   let outstanding = 0;
@@ -120,6 +128,11 @@ async function convert(m) {
         });
       }
       if (failure) throw failure;
+      if (!reserved && conv.output_len() != null) {
+        // Compressed QCOW2: the length is known once the measuring pass is over.
+        sink.reserve(conv.output_len());
+        reserved = true;
+      }
       const done = conv.emit(write);
       await sink.drain();
       if (done) break;
@@ -142,7 +155,11 @@ async function convert(m) {
     const report = conv.report();
     await sink.finish(report.output_len);
     self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started });
-    self.postMessage({ type: 'done', report, elapsed_ms: performance.now() - started });
+    self.postMessage({
+      type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs,
+      // Linear memory of the wasm instances: it only grows, so this is their high-water mark.
+      wasm_bytes: { converter: wasmMemory ? wasmMemory.buffer.byteLength : null, decoder_max: pool.maxMemory },
+    });
   } catch (err) {
     await sink.abort();
     throw err;

@@ -3,11 +3,12 @@
 import init, { decode_job } from './pkg/stackferry.js';
 
 let ready = null;
+let memory = null;
 
 self.onmessage = async (e) => {
   const m = e.data;
   if (m.type === 'init') {
-    ready = init({ module_or_path: m.module });
+    ready = init({ module_or_path: m.module }).then((exports) => { memory = exports.memory; });
     return;
   }
   if (m.type !== 'decode') return;
@@ -22,7 +23,7 @@ self.onmessage = async (e) => {
       if (r.blocks) transfer.push(r.blocks.buffer);
       if (r.stored) for (const s of r.stored) transfer.push(s.buffer);
     }
-    self.postMessage({ id: m.id, results }, transfer);
+    self.postMessage({ id: m.id, results, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
   } catch (err) {
     const error = err && typeof err === 'object' && 'kind' in err
       ? err

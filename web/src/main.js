@@ -176,9 +176,15 @@ function runInspect() {
   const w = newWorker();
   state.inspector = w;
   $('inspect-status').textContent = 'Reading the files’ metadata…';
+  const finished = () => {
+    // The inspector's memory goes back at once; conversions start their own workers.
+    stopInspector();
+    document.body.dataset.inspected = String(seq);
+  };
   w.onmessage = (e) => {
     if (seq !== state.inspectSeq) return;
     const m = e.data;
+    finished();
     if (m.type === 'inspected') {
       state.inspected = m.result;
       $('inspect-status').textContent = '';
@@ -192,6 +198,7 @@ function runInspect() {
   w.onerror = (e) => {
     e.preventDefault();
     if (seq !== state.inspectSeq) return;
+    finished();
     $('inspect-status').textContent = '';
     showErrors([{ context: 'Reading the files failed', error: { kind: 'io', message: e.message || 'worker error' } }]);
   };
@@ -472,6 +479,9 @@ function convertOne(run, d, target, r, format) {
         showProgress(r, m.progress, started, writeStart);
       } else if (m.type === 'done') {
         r.bar.value = 1;
+        r.row.dataset.planMs = Math.round(m.plan_ms);
+        r.row.dataset.convertMs = Math.round(m.elapsed_ms);
+        r.row.dataset.wasmBytes = JSON.stringify(m.wasm_bytes);
         const secs = (performance.now() - started) / 1000;
         markRow(r, 'done', `done in ${duration(secs)}`);
         r.numbers.textContent = `${bytes(m.report.output_len)} written · ${bytes(m.report.data_bytes / Math.max(secs, 0.001))}/s of data`;

@@ -12,6 +12,8 @@ export class Pool {
     this.workers = [];
     this.nextId = 1;
     this.failed = null;
+    /** Largest wasm memory a decode worker reported. */
+    this.maxMemory = 0;
     for (let i = 0; i < Math.max(1, size); i++) {
       const w = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module', name: `decode-${i}` });
       const slot = { worker: w, queued: 0, pending: new Map() };
@@ -21,6 +23,7 @@ export class Pool {
         if (!p) return;
         slot.pending.delete(m.id);
         slot.queued--;
+        if (m.memory > this.maxMemory) this.maxMemory = m.memory;
         if (m.error) p.reject(m.error);
         else p.resolve(m.results);
       };

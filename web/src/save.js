@@ -103,8 +103,16 @@ export async function openSink(target) {
     const fh = await root.getFileHandle(target.name, { create: true });
     const h = await fh.createSyncAccessHandle();
     h.truncate(0);
+    let size = 0;
     return {
       queued: 0,
+      // Size the file before writing: writes inside it need no quota round trip each.
+      reserve(len) {
+        if (len > size) {
+          h.truncate(len);
+          size = len;
+        }
+      },
       write(view, at) {
         const n = h.write(view, { at });
         if (n !== view.length) throw new Error(`wrote ${n} of ${view.length} bytes at ${at} (is the disk full?)`);
@@ -125,6 +133,7 @@ export async function openSink(target) {
     const queue = [];
     const sink = {
       queued: 0,
+      reserve() {},
       write(view, at) {
         queue.push({ data: view.slice(), at });
         sink.queued += view.length;
