@@ -325,6 +325,8 @@ impl Verifier {
 
     /// Wrap `src` so reading it hashes it for `entry`; read the returned source instead.
     pub fn wrap(&mut self, src: SourceRef, entry: &Entry) -> SourceRef {
+        // Sources are single-threaded by design (see `Source`): the hash state is a RefCell.
+        #[allow(clippy::arc_with_non_send_sync)]
         let h = Arc::new(HashingSource {
             inner: src,
             entry: entry.clone(),
@@ -411,6 +413,7 @@ mod tests {
         }
         let m = Manifest::parse("p.mf", format!("SHA256(d.vmdk)= {}\n", hex::encode(&listed)).as_bytes()).unwrap();
         let mut v = Verifier::new(&m);
+        #[allow(clippy::arc_with_non_send_sync)]
         let counting = Arc::new(Counting(MemSource::new("d.vmdk", d.clone()), std::cell::Cell::new(0)));
         let src = v.wrap(counting.clone(), m.find("d.vmdk").unwrap());
         for &(o, l) in pattern {

@@ -293,7 +293,7 @@ pub fn suggest(vm: &VmSummary) -> Suggestion {
 
     // OS.
     match g.family {
-        Family::Linux => add("os_type", "linux", format!("{}", g.basis)),
+        Family::Linux => add("os_type", "linux", g.basis.clone()),
         Family::Windows | Family::WindowsVista | Family::WindowsLegacy => {
             add("os_type", "windows", format!("{}: Nova keeps the guest clock in local time and formats ephemeral disks for Windows", g.basis))
         }

@@ -60,7 +60,7 @@ impl Read for Budget {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let room = self.limit.saturating_sub(self.read);
         if room == 0 && !buf.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::Other, BudgetExceeded));
+            return Err(io::Error::other(BudgetExceeded));
         }
         let n = buf.len().min(room as usize);
         let got = self.inner.read(&mut buf[..n])?;

@@ -217,7 +217,7 @@ pub fn unit_bytes(units: &str) -> Option<u64> {
         f = f.checked_mul(v)?;
     }
     // Units beyond 2^60 bytes are not sizes of anything real.
-    (f >= 1 && f <= 1 << 60).then_some(f)
+    (1..=1 << 60).contains(&f).then_some(f)
 }
 
 /// 1-based (row, col) of roxmltree to a byte offset.
@@ -318,7 +318,7 @@ fn classify_controller(it: &RawItem) -> Option<(String, Option<String>)> {
                 ("other", first)
             }
         }
-        7 | 8 | 9 => ("other", first),
+        7..=9 => ("other", first),
         _ => return None,
     };
     Some((kind.to_string(), model))
@@ -755,7 +755,10 @@ impl<'f> Package<'f> {
                     let next = format!("{href}.{:09}", parts.len());
                     return Ok(DiskFile::Missing(vec![next]));
                 }
-                Arc::new(ChunkedSource { name: href.clone(), parts, len: pos })
+                // Sources need not be Send (see `Source`); chunks may be any source.
+                #[allow(clippy::arc_with_non_send_sync)]
+                let joined: SourceRef = Arc::new(ChunkedSource { name: href.clone(), parts, len: pos });
+                joined
             }
         };
         if let Some(sz) = d.file_size {
