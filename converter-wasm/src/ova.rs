@@ -184,10 +184,7 @@ impl Archive {
 /// Names inside the archive resolve relative to the referring member's directory.
 impl FileSet for Archive {
     fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
-        let dir = match referrer.rfind('/') {
-            Some(i) if self.members.iter().any(|m| m.name == referrer) => &referrer[..=i],
-            _ => "",
-        };
+        let dir = referrer.rfind('/').map_or("", |i| &referrer[..=i]);
         let want = format!("{dir}{}", name.replace('\\', "/"));
         self.member(&want)
     }

@@ -27,6 +27,7 @@ use crate::manifest::{Manifest, Verifier};
 use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, Source, SourceRef};
 use roxmltree::Node;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Largest OVF descriptor we read. ovftool writes a few KiB; vApps with large
@@ -631,15 +632,51 @@ enum DiskFile {
     None,
 }
 
+/// The package's files as the VMDK reader sees them too: files the manifest lists come back
+/// wrapped for hashing (once per file, however often they are opened), so extents a
+/// descriptor disk refers to are checked as well as the files the OVF names.
+struct Checked<'f> {
+    files: &'f dyn FileSet,
+    manifest: Option<Manifest>,
+    verifier: RefCell<Option<Verifier>>,
+    /// Manifest entries used (file names as listed).
+    used: RefCell<Vec<String>>,
+    /// Warnings about files opened that the manifest does not list.
+    unlisted: RefCell<Vec<String>>,
+    /// Wrapped sources by underlying source name.
+    opened: RefCell<Vec<(String, SourceRef)>>,
+}
+
+impl FileSet for Checked<'_> {
+    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+        let Some(src) = self.files.open(referrer, name)? else { return Ok(None) };
+        let Some(m) = &self.manifest else { return Ok(Some(src)) };
+        if let Some((_, w)) = self.opened.borrow().iter().find(|(n, _)| n == src.name()) {
+            return Ok(Some(w.clone()));
+        }
+        let wrapped = match m.find(name) {
+            Some(e) => {
+                self.used.borrow_mut().push(e.name.clone());
+                match self.verifier.borrow_mut().as_mut() {
+                    Some(v) => v.wrap(src.clone(), e),
+                    None => src.clone(),
+                }
+            }
+            None => {
+                self.unlisted.borrow_mut().push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
+                src.clone()
+            }
+        };
+        self.opened.borrow_mut().push((src.name().to_string(), wrapped.clone()));
+        Ok(Some(wrapped))
+    }
+}
+
 /// The descriptor with its manifest, while its files are being looked up.
 struct Package<'f> {
     name: String,
     desc: Descriptor,
-    files: &'f dyn FileSet,
-    manifest: Option<Manifest>,
-    verifier: Option<Verifier>,
-    /// Manifest entries used (file names).
-    used: Vec<String>,
+    files: Checked<'f>,
     warnings: Vec<String>,
 }
 
@@ -659,7 +696,15 @@ impl<'f> Package<'f> {
     fn load(src: &SourceRef, files: &'f dyn FileSet, strict: bool) -> Result<Package<'f>> {
         let name = src.name().to_string();
         let (desc, bytes) = read(src.as_ref())?;
-        let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, files, manifest: None, verifier: None, used: vec![] };
+        let checked = Checked {
+            files,
+            manifest: None,
+            verifier: RefCell::new(None),
+            used: RefCell::default(),
+            unlisted: RefCell::default(),
+            opened: RefCell::default(),
+        };
+        let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, files: checked };
         let mf_name = sibling(&name, "mf");
         match files.open(&name, &mf_name)? {
             Some(mf) => {
@@ -668,7 +713,7 @@ impl<'f> Package<'f> {
                 let mut v = Verifier::new(&m);
                 match m.find(base_name(&name)) {
                     Some(e) => {
-                        p.used.push(e.name.clone());
+                        p.files.used.borrow_mut().push(e.name.clone());
                         match m.check_bytes(&name, e, &bytes) {
                             Ok(()) => v.add_checked(&name),
                             Err(e) if !strict => p.warnings.push(e.to_string()),
@@ -677,8 +722,8 @@ impl<'f> Package<'f> {
                     }
                     None => p.warnings.push(format!("{name}: not listed in manifest {mf_name}; the descriptor is not checked")),
                 }
-                p.manifest = Some(m);
-                p.verifier = Some(v);
+                p.files.manifest = Some(m);
+                p.files.verifier = RefCell::new(Some(v));
             }
             None => p.warnings.push(format!("{name}: no manifest ({mf_name}) was provided; file digests are not checked")),
         }
@@ -689,20 +734,9 @@ impl<'f> Package<'f> {
         Ok(p)
     }
 
-    /// Look `name` up; wrap it for the manifest check.
-    fn open_file(&mut self, name: &str) -> Result<Option<SourceRef>> {
-        let Some(src) = self.files.open(&self.name, name)? else { return Ok(None) };
-        let (Some(m), Some(v)) = (&self.manifest, &mut self.verifier) else { return Ok(Some(src)) };
-        match m.find(name) {
-            Some(e) => {
-                self.used.push(e.name.clone());
-                Ok(Some(v.wrap(src, e)))
-            }
-            None => {
-                self.warnings.push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
-                Ok(Some(src))
-            }
-        }
+    /// Look `name` (relative to the descriptor) up; wrapped for the manifest check.
+    fn open_file(&self, name: &str) -> Result<Option<SourceRef>> {
+        self.files.open(&self.name, name)
     }
 
     /// Look up disk `i`'s file: check the name, join chunks, verify, inflate gzip.
@@ -776,15 +810,25 @@ impl<'f> Package<'f> {
         Ok(DiskFile::Ready(src))
     }
 
-    /// Warnings for manifest entries never used.
-    fn finish_warnings(&mut self) {
-        if let Some(m) = &self.manifest {
+    /// Warnings for files not in the manifest and manifest entries never used; the
+    /// verifier, to finish once the disks are read.
+    fn finish(&mut self) -> Option<Verifier> {
+        let mut seen = Vec::new();
+        for w in self.files.unlisted.take() {
+            if !seen.contains(&w) {
+                seen.push(w);
+            }
+        }
+        self.warnings.extend(seen);
+        if let Some(m) = &self.files.manifest {
+            let used = self.files.used.borrow();
             for e in &m.entries {
-                if !self.used.contains(&e.name) {
+                if !used.contains(&e.name) {
                     self.warnings.push(format!("{}: also lists '{}', which is not needed for conversion; not checked", m.name, e.name));
                 }
             }
         }
+        self.files.verifier.take()
     }
 }
 
@@ -840,7 +884,7 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
         match p.disk_file(i)? {
             DiskFile::Ready(s) => {
                 let size = s.len();
-                let mut disk = crate::vmdk::open(s, files)?;
+                let mut disk = crate::vmdk::open(s, &p.files)?;
                 add_href(&mut disk.info, &d, size);
                 p.warnings.extend(capacity_warning(&p.name, &d, disk.info.virtual_size));
                 disks.push(disk);
@@ -854,9 +898,9 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
             )),
         }
     }
-    p.finish_warnings();
+    let verifier = p.finish();
     let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
-    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion, disks, verifier: p.verifier, warnings: p.warnings })
+    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion, disks, verifier, warnings: p.warnings })
 }
 
 /// Describe an OVF package: the VM, its disks (read from the VMDKs when present, from the
@@ -870,7 +914,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         match p.disk_file(i) {
             Ok(DiskFile::Ready(s)) => {
                 let size = s.len();
-                match crate::vmdk::inspect(s, files) {
+                match crate::vmdk::inspect(s, &p.files) {
                     Ok(mut info) => {
                         add_href(&mut info, &d, size);
                         missing.extend(info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()));
@@ -895,10 +939,10 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
             }
         }
     }
-    if p.verifier.is_some() {
+    if p.files.manifest.is_some() {
         p.warnings.push(format!("{}: manifest digests of the disks are checked during conversion", p.name));
     }
-    p.finish_warnings();
+    p.finish();
     let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
     Ok(Inspection { kind: InputKind::Ovf, name: p.name.clone(), vm: Some(p.desc.vm), suggestion, disks, missing, warnings: p.warnings })
 }

@@ -194,3 +194,39 @@ fn virtualbox_fixture_opens_and_its_manifest_verifies() {
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(v[1].ends_with("ubuntu.2.0-disk1.vmdk"));
 }
+
+/// A descriptor disk (monolithicFlat) in an OVA: the VMDK reader opens its extent through
+/// the package, and the manifest entry of the extent is checked too.
+#[test]
+fn descriptor_disk_extents_are_checked_against_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    if vmdk_missing(dir.path()) {
+        return;
+    }
+    let raw = make_raw(dir.path(), "f.raw", 3 << 20, 25);
+    let d = dir.path().join("flat.vmdk");
+    run(Command::new("qemu-img").args(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat"]).arg(&raw).arg(&d));
+    let desc = std::fs::read(&d).unwrap();
+    let flat = std::fs::read(dir.path().join("flat-flat.vmdk")).unwrap();
+    let want = qemu_raw(&d, &dir.path().join("back.raw"));
+    let ovf = ovf_text(&spec("flat.vmdk", desc.len() as u64, want.len() as u64));
+    for corrupt in [false, true] {
+        let mut listed_flat = flat.clone();
+        if corrupt {
+            listed_flat[0] ^= 1;
+        }
+        let mf = manifest(&[("vm.ovf", ovf.as_bytes()), ("flat.vmdk", &desc), ("flat-flat.vmdk", &listed_flat)]);
+        let out = dir.path().join(format!("flat-{corrupt}.ova"));
+        build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("flat.vmdk", &desc), ("flat-flat.vmdk", &flat)], "");
+        let o = stackferry::ova::open(src(&out)).unwrap();
+        assert!(read_all(&o) == want);
+        assert!(!o.warnings.iter().any(|w| w.contains("not needed")), "{:?}", o.warnings);
+        let r = o.verifier.as_ref().unwrap().finish();
+        if corrupt {
+            let e = r.unwrap_err();
+            assert_eq!((e.kind, e.file.as_str()), (ErrorKind::Checksum, "flat-flat.vmdk"), "{e}");
+        } else {
+            assert_eq!(r.unwrap(), vec!["vm.ovf", "flat.vmdk", "flat-flat.vmdk"]);
+        }
+    }
+}
