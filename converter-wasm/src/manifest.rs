@@ -146,6 +146,7 @@ impl Manifest {
     /// wrong); lines of an algorithm we do not know are skipped with a warning.
     pub fn parse(name: &str, data: &[u8]) -> Result<Manifest> {
         let mut m = Manifest { name: name.to_string(), entries: Vec::new(), warnings: Vec::new() };
+        let mut seen = std::collections::HashSet::new();
         let mut off = 0u64;
         for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
             let line_off = off;
@@ -181,7 +182,7 @@ impl Manifest {
             if digest.len() != algorithm.digest_len() {
                 return Err(bad(&format!("{} digest must be {} hex digits", algorithm.name(), 2 * algorithm.digest_len())));
             }
-            if m.entries.iter().any(|e| e.name == file) {
+            if !seen.insert(file.to_string()) {
                 return Err(bad(&format!("'{file}' is listed twice")));
             }
             m.entries.push(Entry { algorithm, name: file.to_string(), digest, line: i + 1 });

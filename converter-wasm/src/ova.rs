@@ -106,6 +106,7 @@ impl Archive {
         let mut members: Vec<Member> = Vec::new();
         let mut warnings = Vec::new();
         let mut at = 0u64;
+        let mut names = std::collections::HashSet::new();
         let entries = ar.entries_with_seek().map_err(|e| tar_error(&name, 0, e))?;
         for (count, entry) in entries.enumerate() {
             let entry = entry.map_err(|e| tar_error(&name, at, e))?;
@@ -140,7 +141,7 @@ impl Archive {
                 warnings.push(format!("{name}: member '{mname}' is not a regular file ({:?}); ignored", et));
                 continue;
             }
-            if members.iter().any(|m| m.name == mname) {
+            if !names.insert(mname.clone()) {
                 return Err(Error::corrupt(&name, hdr, format!("archive member '{mname}' appears twice")));
             }
             if data.checked_add(size).is_none_or(|end| end > src.len()) {

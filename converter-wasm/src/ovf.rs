@@ -28,6 +28,7 @@ use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, 
 use roxmltree::Node;
 use serde::Serialize;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Largest OVF descriptor we read. ovftool writes a few KiB; vApps with large
@@ -40,6 +41,11 @@ pub const MAX_OVF_NODES: u32 = 1_000_000;
 /// Most chunk files of one chunked disk file (`ovf:chunkSize`, files `x.000000000`, ...):
 /// DSP0243 numbers chunks with 9 digits; ovftool's smallest chunk size makes far fewer.
 pub const MAX_CHUNKS: u64 = 1_000_000;
+
+/// Most File, Disk and hardware Item elements each. A VM has at most a few hundred disks
+/// (VMware: 4 SCSI × 64 + 4 NVMe × 64 + 4 SATA × 30) and a few hundred items; the cap keeps
+/// a hostile descriptor's work linear and small.
+pub const MAX_ELEMENTS: usize = 10_000;
 
 /// The VM an OVF describes.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -399,6 +405,9 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 None => None,
             };
             let compression = attr(&f, "compression").map(str::trim).filter(|c| !c.is_empty() && *c != "identity").map(str::to_string);
+            if files.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(off), format!("more than {MAX_ELEMENTS} File elements")));
+            }
             files.push(FileRef { id, href, size, compression, chunk_size, offset: off });
         }
     }
@@ -448,6 +457,9 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 if !cfgs.split_whitespace().any(|c| c == want) {
                     continue;
                 }
+            }
+            if items.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(n.range().start as u64), format!("more than {MAX_ELEMENTS} hardware items")));
             }
             items.push(RawItem::read(&n));
         }
@@ -507,10 +519,32 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
         vm.networks = children(&ns, "Network").filter_map(|n| attr(&n, "name").map(str::to_string)).collect();
     }
 
-    // Disks.
+    // Disks. Look-ups by id through maps, so the work stays linear.
+    let mut file_by_id: HashMap<&str, &FileRef> = HashMap::new();
+    for f in &files {
+        file_by_id.entry(f.id.as_str()).or_insert(f);
+    }
+    let mut item_by_id: HashMap<&str, &RawItem> = HashMap::new();
+    for it in &items {
+        if let Some(id) = it.instance_id.as_deref() {
+            item_by_id.entry(id).or_insert(it);
+        }
+    }
+    let mut disk_item: HashMap<&str, &RawItem> = HashMap::new();
+    for it in items.iter().filter(|it| it.rtype == Some(17)) {
+        for h in &it.host_resource {
+            let h = h.strip_prefix("ovf:").unwrap_or(h);
+            if let Some(id) = h.strip_prefix("/disk/") {
+                disk_item.entry(id).or_insert(it);
+            }
+        }
+    }
     if let Some(ds) = section("DiskSection") {
         for d in children(&ds, "Disk") {
             let off = d.range().start as u64;
+            if vm.disks.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(off), format!("more than {MAX_ELEMENTS} disks")));
+            }
             let disk_id = attr(&d, "diskId").unwrap_or("").to_string();
             let mut s = DiskSummary {
                 disk_id: disk_id.clone(),
@@ -528,7 +562,7 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 }
             }
             if let Some(fref) = &s.file_ref {
-                let f = files.iter().find(|f| &f.id == fref).ok_or_else(|| {
+                let f = file_by_id.get(fref.as_str()).ok_or_else(|| {
                     Error::corrupt(name, off, format!("disk '{disk_id}' refers to file '{fref}' which References does not list"))
                 })?;
                 s.file_name = Some(f.href.clone());
@@ -537,16 +571,10 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 s.chunk_size = f.chunk_size;
             }
             // The disk item (ResourceType 17) whose HostResource names this disk.
-            let item = items.iter().find(|it| {
-                it.rtype == Some(17)
-                    && it.host_resource.iter().any(|h| {
-                        let h = h.strip_prefix("ovf:").unwrap_or(h);
-                        h.strip_prefix("/disk/").is_some_and(|id| id == disk_id)
-                    })
-            });
+            let item = disk_item.get(disk_id.as_str());
             if let Some(it) = item {
                 s.address_on_parent = it.address_on_parent.as_deref().and_then(num);
-                let ctl = it.parent.as_ref().and_then(|p| items.iter().find(|c| c.instance_id.as_ref() == Some(p)));
+                let ctl = it.parent.as_deref().and_then(|p| item_by_id.get(p));
                 if let Some(c) = ctl {
                     if let Some((kind, model)) = classify_controller(c) {
                         s.controller = Some(ControllerSummary {
@@ -676,6 +704,8 @@ impl FileSet for Checked<'_> {
 struct Package<'f> {
     name: String,
     desc: Descriptor,
+    /// Offset of each File element by href, for messages.
+    file_offsets: HashMap<String, u64>,
     files: Checked<'f>,
     warnings: Vec<String>,
 }
@@ -704,7 +734,8 @@ impl<'f> Package<'f> {
             unlisted: RefCell::default(),
             opened: RefCell::default(),
         };
-        let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, files: checked };
+        let file_offsets = desc.files.iter().rev().map(|f| (f.href.clone(), f.offset)).collect();
+        let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, file_offsets, files: checked };
         let mf_name = sibling(&name, "mf");
         match files.open(&name, &mf_name)? {
             Some(mf) => {
@@ -743,7 +774,7 @@ impl<'f> Package<'f> {
     fn disk_file(&mut self, i: usize) -> Result<DiskFile> {
         let d = self.desc.vm.disks[i].clone();
         let Some(href) = d.file_name.clone() else { return Ok(DiskFile::None) };
-        let off = self.desc.files.iter().find(|f| Some(&f.href) == d.file_name.as_ref()).map(|f| f.offset);
+        let off = self.file_offsets.get(&href).copied();
         check_reference(&self.name, off, &href)?;
         if href.contains("://") || href.to_ascii_lowercase().starts_with("file:") {
             return Err(Error::new(
@@ -975,5 +1006,92 @@ mod tests {
         assert!(e.message.contains("root element"), "{e}");
         assert_eq!(sibling("dir/vm.OVF", "mf"), "vm.mf");
         assert_eq!(sibling("vm", "mf"), "vm.mf");
+    }
+
+    /// A synthetic descriptor exercising deployment options, a collection of systems,
+    /// secure boot, NVMe/SATA subtypes, GigaBytes memory and capacity units.
+    #[test]
+    fn options_collections_and_subtypes() {
+        let x = r#"<?xml version="1.0"?>
+<ovf:Envelope xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2" xmlns:rasd="r" xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vssd="v">
+ <ovf:References><ovf:File ovf:id="f1" ovf:href="a.vmdk" ovf:size="10"/><ovf:File ovf:id="f2" ovf:href="b.vmdk"/></ovf:References>
+ <ovf:DiskSection><ovf:Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="2" ovf:capacityAllocationUnits="byte * 2^40"/>
+   <ovf:Disk ovf:diskId="d2" ovf:fileRef="f2" ovf:capacity="100" ovf:capacityAllocationUnits="MegaBytes"/>
+   <ovf:Disk ovf:diskId="d3" ovf:capacity="${size}"/></ovf:DiskSection>
+ <ovf:DeploymentOptionSection><ovf:Configuration ovf:id="small"/><ovf:Configuration ovf:id="large" ovf:default="true"/></ovf:DeploymentOptionSection>
+ <ovf:VirtualSystemCollection ovf:id="app">
+  <ovf:VirtualSystem ovf:id="first">
+   <ovf:OperatingSystemSection ovf:id="112" vmw:osType="windows8Server64Guest"/>
+   <ovf:VirtualHardwareSection>
+    <ovf:Item ovf:configuration="small"><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item ovf:configuration="large"><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>8</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:AllocationUnits>GigaBytes</rasd:AllocationUnits><rasd:VirtualQuantity>16</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceType>20</rasd:ResourceType><rasd:ResourceSubType>vmware.nvme.controller</rasd:ResourceSubType></ovf:Item>
+    <ovf:Item><rasd:InstanceID>5</rasd:InstanceID><rasd:ResourceType>20</rasd:ResourceType><rasd:ResourceSubType>vmware.sata.ahci</rasd:ResourceSubType></ovf:Item>
+    <ovf:Item><rasd:InstanceID>6</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType><rasd:HostResource>ovf:/disk/d1</rasd:HostResource><rasd:Parent>4</rasd:Parent><rasd:AddressOnParent>3</rasd:AddressOnParent></ovf:Item>
+    <ovf:Item><rasd:InstanceID>7</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType><rasd:HostResource>ovf:/disk/d2</rasd:HostResource><rasd:Parent>5</rasd:Parent></ovf:Item>
+    <ovf:Item><rasd:InstanceID>8</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType><rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:Address>00:50:56:01:02:03</rasd:Address></ovf:Item>
+    <vmw:Config vmw:key="firmware" vmw:value="efi"/>
+    <vmw:Config vmw:key="uefi.secureBoot.enabled" vmw:value="TRUE"/>
+   </ovf:VirtualHardwareSection>
+  </ovf:VirtualSystem>
+  <ovf:VirtualSystem ovf:id="second"/>
+ </ovf:VirtualSystemCollection>
+</ovf:Envelope>"#;
+        let d = parse("c.ovf", x.as_bytes()).unwrap();
+        let vm = &d.vm;
+        assert_eq!(vm.name, "first");
+        assert_eq!(vm.vcpus, Some(8), "the default configuration's CPU item");
+        assert_eq!(vm.memory_mib, Some(16 * 1024));
+        assert_eq!((vm.firmware.as_str(), vm.secure_boot), ("efi", true));
+        assert_eq!(vm.disks.len(), 3);
+        assert_eq!(vm.disks[0].capacity_bytes, Some(2 << 40));
+        assert_eq!(vm.disks[0].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("nvme", Some("nvme"))));
+        assert_eq!(vm.disks[0].address_on_parent, Some(3));
+        assert_eq!(vm.disks[1].capacity_bytes, Some(100 << 20));
+        assert_eq!(vm.disks[1].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("sata", Some("ahci"))));
+        assert_eq!((vm.disks[2].capacity_bytes, vm.disks[2].file_name.as_deref()), (None, None));
+        assert_eq!(vm.nics[0].mac.as_deref(), Some("00:50:56:01:02:03"));
+        assert!(d.warnings.iter().any(|w| w.contains("2 virtual systems")), "{:?}", d.warnings);
+        assert!(d.warnings.iter().any(|w| w.contains("${size}")), "{:?}", d.warnings);
+        let s = crate::openstack::suggest(vm);
+        assert_eq!(s.get("os_secure_boot"), Some("required"));
+        assert_eq!(s.min_disk, Some(2048));
+
+        // VirtualBox EFI.
+        let x = r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2" xmlns:vbox="http://www.virtualbox.org/ovf/machine"><VirtualSystem ovf:id="v" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2"><vbox:Machine name="v"><Hardware><Firmware type="EFI"/></Hardware></vbox:Machine></VirtualSystem></Envelope>"#;
+        assert_eq!(parse("v.ovf", x.as_bytes()).unwrap().vm.firmware, "efi");
+
+        // A disk referring to a file References does not list.
+        let x = r#"<Envelope><DiskSection><Disk diskId="d" fileRef="nope"/></DiskSection><VirtualSystem id="x"/></Envelope>"#;
+        let e = parse("bad.ovf", x.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Corrupt);
+        assert_eq!(e.offset, Some(23), "{e}");
+    }
+
+    #[test]
+    fn many_elements_stay_linear_and_are_capped() {
+        let build = |n: usize| {
+            let mut x = String::from("<Envelope><References>");
+            for i in 0..n {
+                x += &format!(r#"<File id="f{i}" href="d{i}.vmdk"/>"#);
+            }
+            x += "</References><DiskSection>";
+            for i in 0..n {
+                x += &format!(r#"<Disk diskId="d{i}" fileRef="f{i}" capacity="1"/>"#);
+            }
+            x += r#"</DiskSection><VirtualSystem id="v"><VirtualHardwareSection><Item><InstanceID>c</InstanceID><ResourceType>6</ResourceType></Item>"#;
+            for i in 0..n.min(MAX_ELEMENTS - 1) {
+                x += &format!(r#"<Item><InstanceID>i{i}</InstanceID><ResourceType>17</ResourceType><HostResource>ovf:/disk/d{i}</HostResource><Parent>c</Parent></Item>"#);
+            }
+            x + "</VirtualHardwareSection></VirtualSystem></Envelope>"
+        };
+        let t = std::time::Instant::now();
+        let d = parse("many.ovf", build(MAX_ELEMENTS).as_bytes()).unwrap();
+        assert_eq!(d.vm.disks.len(), MAX_ELEMENTS);
+        assert_eq!(d.vm.disks[MAX_ELEMENTS - 2].controller.as_ref().unwrap().kind, "scsi");
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+        let e = parse("many.ovf", build(MAX_ELEMENTS + 1).as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
     }
 }
