@@ -653,11 +653,18 @@ impl Source for ChunkedSource {
 
 /// A disk file after lookup: ready to read, missing, or not stored at all.
 enum DiskFile {
-    Ready(SourceRef),
+    Ready(Ready),
     /// Names that were not provided.
     Missing(Vec<String>),
     /// No file (a blank disk created at deployment).
     None,
+}
+
+/// A disk ready to open: the source the VMDK reader reads (inflated when compressed) and
+/// the stored size of its file.
+struct Ready {
+    src: SourceRef,
+    stored_len: u64,
 }
 
 /// The package's files as the VMDK reader sees them too: files the manifest lists come back
@@ -831,6 +838,7 @@ impl<'f> Package<'f> {
                 self.warnings.push(format!("{href}: the OVF says {sz} bytes, the file has {}", stored.len()));
             }
         }
+        let stored_len = stored.len();
         let src = match d.compression.as_deref() {
             None => stored,
             Some(c) if c.eq_ignore_ascii_case("gzip") => GzipSource::open(stored, format!("{href} (inflated)"))?,
@@ -838,7 +846,7 @@ impl<'f> Package<'f> {
                 return Err(Error::unsupported(&self.name, off, format!("file '{href}': ovf:compression '{c}' (only gzip is defined)")))
             }
         };
-        Ok(DiskFile::Ready(src))
+        Ok(DiskFile::Ready(Ready { src, stored_len }))
     }
 
     /// Warnings for files not in the manifest and manifest entries never used; the
@@ -913,10 +921,9 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
             ));
         }
         match p.disk_file(i)? {
-            DiskFile::Ready(s) => {
-                let size = s.len();
-                let mut disk = crate::vmdk::open(s, &p.files)?;
-                add_href(&mut disk.info, &d, size);
+            DiskFile::Ready(r) => {
+                let mut disk = crate::vmdk::open(r.src, &p.files)?;
+                add_href(&mut disk.info, &d, r.stored_len);
                 p.warnings.extend(capacity_warning(&p.name, &d, disk.info.virtual_size));
                 disks.push(disk);
             }
@@ -943,11 +950,10 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     for i in 0..p.desc.vm.disks.len() {
         let d = p.desc.vm.disks[i].clone();
         match p.disk_file(i) {
-            Ok(DiskFile::Ready(s)) => {
-                let size = s.len();
-                match crate::vmdk::inspect(s, &p.files) {
+            Ok(DiskFile::Ready(r)) => {
+                match crate::vmdk::inspect(r.src, &p.files) {
                     Ok(mut info) => {
-                        add_href(&mut info, &d, size);
+                        add_href(&mut info, &d, r.stored_len);
                         missing.extend(info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()));
                         p.warnings.extend(capacity_warning(&p.name, &d, info.virtual_size));
                         disks.push(info);
