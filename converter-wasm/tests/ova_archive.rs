@@ -228,3 +228,38 @@ fn truncated_archive_is_reported() {
     assert_eq!(e.kind, ErrorKind::Truncated, "{e}");
     assert!(e.message.contains("disk.vmdk"), "{e}");
 }
+
+#[test]
+fn gnu_tar_archives_with_dot_slash_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let (vmdk, _) = disk(dir.path());
+    let ovf = ovf_text(&spec("disk.vmdk", vmdk.len() as u64));
+    std::fs::write(pkg.join("vm.ovf"), &ovf).unwrap();
+    std::fs::write(pkg.join("disk.vmdk"), &vmdk).unwrap();
+    let long = format!("{}.txt", "n".repeat(150));
+    std::fs::write(pkg.join(&long), b"long").unwrap();
+    for fmt in ["gnu", "posix", "ustar"] {
+        let out = dir.path().join(format!("{fmt}.ova"));
+        let mut cmd = std::process::Command::new("tar");
+        cmd.arg("-C").arg(&pkg).arg(format!("--format={fmt}")).arg("-cf").arg(&out).args(["./vm.ovf", "./disk.vmdk"]);
+        if fmt != "ustar" {
+            cmd.arg(&long);
+        }
+        run(&mut cmd);
+        let ar = Archive::read(open_src(&out)).unwrap_or_else(|e| panic!("{fmt}: {e}"));
+        let names: Vec<&str> = ar.members.iter().map(|m| m.name.as_str()).collect();
+        let mut want = vec!["vm.ovf", "disk.vmdk"];
+        if fmt != "ustar" {
+            want.push(&long);
+        }
+        assert_eq!(names, want, "{fmt}");
+        let ins = ova::inspect(open_src(&out)).unwrap();
+        assert!(ins.missing.is_empty(), "{fmt}: {:?}", ins.missing);
+        let m = ar.member("disk.vmdk").unwrap().unwrap();
+        let mut b = vec![0u8; vmdk.len()];
+        m.read_exact_at(0, &mut b).unwrap();
+        assert!(b == vmdk, "{fmt}");
+    }
+}
