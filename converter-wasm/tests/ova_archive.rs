@@ -88,6 +88,7 @@ fn inspect_reads_vm_and_manifest() {
     let s = ins.suggestion.as_ref().unwrap();
     assert_eq!((s.get("hw_disk_bus"), s.get("hw_firmware_type"), s.get("hw_machine_type")), (Some("virtio"), Some("uefi"), Some("q35")));
     assert!(ins.missing.is_empty(), "{:?}", ins.missing);
+    assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
     assert!(ins.warnings.iter().any(|w| w.contains("vm.cert") && w.contains("not verified")), "{:?}", ins.warnings);
     assert!(!ins.warnings.iter().any(|w| w.contains("no manifest") || w.contains("not listed")), "{:?}", ins.warnings);
     // Also through the top-level dispatch.

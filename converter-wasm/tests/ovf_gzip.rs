@@ -100,6 +100,9 @@ fn ova_with_gzip_disk_is_inspected_through_gzip() {
     let vm = ins.vm.as_ref().unwrap();
     assert_eq!(vm.disks[0].compression.as_deref(), Some("gzip"));
     assert!(ins.missing.is_empty());
+    // The VMDK inside was read through gzip.
+    assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
+    assert!(ins.disks[0].files.iter().any(|f| f.name == "disk.vmdk.gz" && f.size == Some(gz.len() as u64)), "{:?}", ins.disks[0].files);
     let s = ins.suggestion.as_ref().unwrap();
     assert_eq!((s.get("hw_disk_bus"), s.get("hw_vif_model"), s.get("os_type")), (Some("sata"), Some("e1000e"), Some("windows")));
     // A gzip flag on a file that is not gzip is reported, not misread.
