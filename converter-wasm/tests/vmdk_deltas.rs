@@ -829,3 +829,66 @@ fn sesparse_random_corruption_never_panics() {
         exercise(se_open("f.vmdk", b));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Laziness and the grain-table cache bound
+
+/// A source that counts reads of exactly `watch` bytes (grain-table reads).
+struct Counting {
+    inner: SourceRef,
+    watch: usize,
+    reads: std::cell::Cell<usize>,
+}
+
+impl stackferry::Source for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> stackferry::Result<()> {
+        if buf.len() == self.watch {
+            self.reads.set(self.reads.get() + 1);
+        }
+        self.inner.read_exact_at(offset, buf)
+    }
+}
+
+/// Open reads no grain table; each table is read once per pass while it stays cached; with
+/// more tables than the cache holds, going back to the first one reads it again (the cache
+/// is bounded, not growing with the disk).
+fn check_lazy_bounded(src: std::sync::Arc<Counting>, open: fn(SourceRef) -> stackferry::Result<Box<dyn Mapper>>, tables: usize, span: u64, cache: usize) {
+    let m = open(src.clone()).unwrap();
+    assert_eq!(src.reads.get(), 0, "open read grain tables");
+    let mut runs = Vec::new();
+    m.map(0, span, &mut runs).unwrap();
+    m.map(0, span, &mut runs).unwrap();
+    assert_eq!(src.reads.get(), 1, "first table read once and then cached");
+    map_all(m.as_ref()).unwrap();
+    assert_eq!(src.reads.get(), tables, "every table read exactly once in one pass");
+    assert!(tables > cache);
+    m.map(0, span, &mut runs).unwrap();
+    assert_eq!(src.reads.get(), tables + 1, "first table was evicted: the cache is bounded");
+}
+
+#[test]
+// `SourceRef` is an `Arc` by design, for single-threaded sources too.
+#[allow(clippy::arc_with_non_send_sync)]
+fn cowd_grain_tables_are_lazy_and_cache_is_bounded() {
+    // 12 grain tables of 512-byte grains (2 MiB each), every one present.
+    let mut rng = Rng(5);
+    let c = build_cowd(&mut rng, 12 * 4096, 1, 2);
+    let src = std::sync::Arc::new(Counting { inner: MemSource::new("l.vmdk", c.img.to_vec()), watch: 16384, reads: 0.into() });
+    // Table 1 is absent in generated files: 11 tables to read.
+    check_lazy_bounded(src, cowd::open_extent, 11, 2 << 20, cowd::GT_CACHE_TABLES);
+}
+
+#[test]
+// `SourceRef` is an `Arc` by design, for single-threaded sources too.
+#[allow(clippy::arc_with_non_send_sync)]
+fn sesparse_grain_tables_are_lazy_and_cache_is_bounded() {
+    let s = build_sesparse(&mut Rng(6), 12 * 32768, &compact_layout(12), 1, 100, false);
+    let src = std::sync::Arc::new(Counting { inner: MemSource::new("l.vmdk", s.img.to_vec()), watch: 32768, reads: 0.into() });
+    check_lazy_bounded(src, sesparse::open_extent, 11, 16 << 20, sesparse::GT_CACHE_TABLES);
+}
