@@ -61,3 +61,79 @@ impl FileSet for DirFiles {
         Ok(None)
     }
 }
+
+use crate::convert::{decode, Converter, Decoded, Emit, JobSpec, Progress, Report};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+
+/// Run a conversion with `threads` decoding threads: this thread reads the sources and
+/// assembles, the others decode. At most `4 * threads` jobs are in flight, which bounds memory
+/// at about `8 * threads` units (see the crate doc). `progress` is called after each write
+/// batch; `cancel` is polled between jobs.
+pub fn convert_parallel(
+    mut conv: Converter,
+    threads: usize,
+    out: &mut dyn FnMut(&[u8]) -> Result<()>,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<Report> {
+    let threads = threads.max(1);
+    let max_in_flight = (4 * threads) as u64;
+    let (job_tx, job_rx) = mpsc::sync_channel::<(JobSpec, Vec<u8>)>(max_in_flight as usize);
+    let (res_tx, res_rx) = mpsc::channel::<(u64, Result<Decoded>)>();
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (job_rx, res_tx) = (&job_rx, res_tx.clone());
+            scope.spawn(move || loop {
+                let next = job_rx.lock().map(|rx| rx.recv());
+                let Ok(Ok((job, input))) = next else { return };
+                let seq = job.seq;
+                if res_tx.send((seq, decode(&job, input))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(res_tx);
+        let result = (|| {
+            let mut outstanding = 0u64;
+            loop {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::cancelled());
+                }
+                while outstanding < max_in_flight {
+                    match conv.next_job()? {
+                        Some((job, input)) => {
+                            job_tx.send((job, input)).map_err(|_| Error::invalid("decoder threads stopped"))?;
+                            outstanding += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if outstanding == 0 {
+                    if conv.emit(out)? == Emit::Done {
+                        return conv.report();
+                    }
+                    if !conv.next_job_pending() {
+                        return Err(Error::invalid("conversion stalled"));
+                    }
+                    continue;
+                }
+                let (seq, r) = res_rx.recv().map_err(|_| Error::invalid("decoder threads stopped"))?;
+                conv.push(seq, r);
+                outstanding -= 1;
+                // Take whatever else is ready without blocking.
+                while let Ok((seq, r)) = res_rx.try_recv() {
+                    conv.push(seq, r);
+                    outstanding -= 1;
+                }
+                if conv.emit(out)? == Emit::Done {
+                    return conv.report();
+                }
+                progress(&conv.progress());
+            }
+        })();
+        drop(job_tx);
+        result
+    })
+}

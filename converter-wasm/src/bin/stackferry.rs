@@ -1,1 +1,366 @@
-fn main() {}
+//! `stackferry`: the native command line over the converter core. Argument parsing, files and
+//! progress only; every format decision lives in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use stackferry::convert::{Converter, Progress, Report};
+use stackferry::error::{Error, ErrorKind};
+use stackferry::image::Disk;
+use stackferry::input::{self, Opened};
+use stackferry::native::{convert_parallel, DirFiles, FileSource};
+use stackferry::plan::{self, OutputFormat, Options};
+use stackferry::SourceRef;
+use std::fs::File;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "stackferry", version, about = "Convert VMware disks (VMDK, OVF, OVA) to QCOW2 or raw images for OpenStack")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Qcow2,
+    Raw,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Convert a .vmdk (with its extents), an .ovf (with its files) or an .ova.
+    Convert {
+        /// Input files: the top file plus, optionally, the files it refers to.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output file; with several disks, OUT-1, OUT-2, ...
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(short = 'O', long, value_enum, default_value = "qcow2")]
+        format: Format,
+        /// Compress QCOW2 clusters (like qemu-img convert -c).
+        #[arg(short, long)]
+        compress: bool,
+        /// QCOW2 cluster size in bytes (512 .. 2097152, power of two).
+        #[arg(long, default_value_t = 65536)]
+        cluster_size: u32,
+        /// Convert only disk N (1-based, in OVF order).
+        #[arg(long)]
+        disk: Option<usize>,
+        /// Decoding threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Do not read uncompressed data at plan time to find zero clusters.
+        #[arg(long)]
+        no_zero_scan: bool,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe inputs: format, sizes, extents, files needed (naming missing ones), VM summary.
+    Inspect {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the content digest of a raw image (see the library's `digest` module).
+    Digest { raw: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, json } => {
+            let format = match (format, compress) {
+                (Format::Raw, true) => Err(Error::invalid("--compress needs the qcow2 format")),
+                (Format::Raw, false) => Ok(OutputFormat::Raw),
+                (Format::Qcow2, false) => Ok(OutputFormat::Qcow2),
+                (Format::Qcow2, true) => Ok(OutputFormat::Qcow2Compressed),
+            };
+            format.and_then(|format| {
+                let options = Options { format, cluster_size, zero_scan_data: !no_zero_scan, ..Options::default() };
+                convert(&inputs, &output, &options, disk, threads, json)
+            })
+        }
+        Cmd::Inspect { inputs, json } => inspect(&inputs, json),
+        Cmd::Digest { raw } => File::open(&raw)
+            .map_err(|e| Error::io(&raw.display().to_string(), None, e))
+            .and_then(|f| stackferry::digest::digest_raw(std::io::BufReader::with_capacity(1 << 20, f)).map_err(|e| Error::io(&raw.display().to_string(), None, e)))
+            .map(|d| println!("{d}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stackferry: error: {e}");
+            ExitCode::from(exit_code(e.kind))
+        }
+    }
+}
+
+/// Exit codes: 1 bad or unsupported input, 2 usage, 3 missing file, 4 checksum mismatch,
+/// 5 I/O error, 130 cancelled.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidArgument => 2,
+        ErrorKind::MissingFile => 3,
+        ErrorKind::Checksum => 4,
+        ErrorKind::Io => 5,
+        ErrorKind::Cancelled => 130,
+        _ => 1,
+    }
+}
+
+fn open_inputs(paths: &[PathBuf]) -> Result<(Vec<SourceRef>, DirFiles), Error> {
+    let sources = paths.iter().map(|p| FileSource::open(p)).collect::<Result<Vec<_>, _>>()?;
+    Ok((sources.clone(), DirFiles { given: sources }))
+}
+
+fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
+    let (sources, files) = open_inputs(paths)?;
+    let tops = input::top_level(&sources, &files)?;
+    let mut all = Vec::new();
+    for i in tops {
+        all.push(input::inspect(sources[i].clone(), &files)?);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all).map_err(|e| Error::invalid(e.to_string()))?);
+        return Ok(());
+    }
+    for ins in &all {
+        println!("{} ({:?})", ins.name, ins.kind);
+        if let Some(vm) = &ins.vm {
+            print_value("  vm", &serde_json::to_value(vm).unwrap_or_default());
+        }
+        for d in &ins.disks {
+            println!("  disk {}: {} {}", d.name, d.format, d.subformat);
+            println!("    virtual size: {} ({})", human(d.virtual_size), d.virtual_size);
+            println!("    allocated:    {} ({})", human(d.allocated_bytes), d.allocated_bytes);
+            for e in &d.extents {
+                println!("    extent: {} {} {} {} offset {}", e.access, human(e.size), e.kind, e.file.as_deref().unwrap_or("-"), e.offset);
+            }
+            for p in &d.parents {
+                println!("    parent: {p}");
+            }
+            for f in &d.files {
+                let state = if f.present { f.size.map(human).unwrap_or_default() } else { "MISSING".into() };
+                println!("    file: {} ({}) {}", f.name, f.role, state);
+            }
+            for w in &d.warnings {
+                println!("    warning: {w}");
+            }
+        }
+        if let Some(s) = &ins.suggestion {
+            print_value("  openstack", &serde_json::to_value(s).unwrap_or_default());
+        }
+        for m in &ins.missing {
+            println!("  missing: {m}");
+        }
+        for w in &ins.warnings {
+            println!("  warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+/// Print a JSON value as indented `key: value` lines.
+fn print_value(prefix: &str, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                print_value(&format!("{prefix}.{k}"), v);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                print_value(&format!("{prefix}[{i}]"), v);
+            }
+        }
+        serde_json::Value::Null => {}
+        other => println!("{prefix}: {other}"),
+    }
+}
+
+fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usize>, threads: Option<usize>, json: bool) -> Result<(), Error> {
+    let (sources, files) = open_inputs(paths)?;
+    let tops = input::top_level(&sources, &files)?;
+    let mut disks: Vec<(Disk, Option<std::rc::Rc<stackferry::manifest::Verifier>>)> = Vec::new();
+    let mut warnings = Vec::new();
+    for i in tops {
+        let Opened { disks: d, verifier, warnings: w, .. } = input::open(sources[i].clone(), &files)?;
+        let verifier = verifier.map(std::rc::Rc::new);
+        warnings.extend(w);
+        disks.extend(d.into_iter().map(|d| (d, verifier.clone())));
+    }
+    for w in &warnings {
+        eprintln!("stackferry: warning: {w}");
+    }
+    let chosen: Vec<(usize, (Disk, _))> = match pick {
+        Some(n) if n >= 1 && n <= disks.len() => vec![(n, disks.swap_remove(n - 1))],
+        Some(n) => return Err(Error::invalid(format!("--disk {n}: the input has {} disk(s)", disks.len()))),
+        None => disks.into_iter().enumerate().map(|(i, d)| (i + 1, d)).collect(),
+    };
+    let several = chosen.len() > 1;
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let mut reports = Vec::new();
+    for (n, (disk, verifier)) in chosen {
+        let out_path = if several { numbered(output, n) } else { output.to_path_buf() };
+        let name = disk.info.name.clone();
+        let report = convert_one(disk, verifier, &out_path, options, threads)?;
+        if !json {
+            eprintln!(
+                "{name} -> {}: {} {}, virtual size {}, data {}\n  content digest {}\n  sha512 {}",
+                out_path.display(),
+                options.format.disk_format(),
+                human(report.output_len),
+                human(report.virtual_size),
+                human(report.data_bytes),
+                report.content_digest,
+                report.sha512
+            );
+        }
+        reports.push(serde_json::json!({"input": name, "output": out_path, "report": report}));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports).map_err(|e| Error::invalid(e.to_string()))?);
+    }
+    Ok(())
+}
+
+fn numbered(output: &Path, n: usize) -> PathBuf {
+    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match output.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    output.with_file_name(name)
+}
+
+/// Convert one disk into `out_path`, through a temporary name so a failed or interrupted
+/// conversion leaves nothing that looks finished.
+fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Verifier>>, out_path: &Path, options: &Options, threads: usize) -> Result<Report, Error> {
+    let shown = out_path.display().to_string();
+    let tmp = out_path.with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
+    let tty = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let result = (|| {
+        let plan = plan::plan(&disk, options, &|| false)?;
+        let mut conv = Converter::new(disk, plan);
+        if let Some(v) = verifier {
+            conv.set_before_last(Box::new(move || v.finish().map(|_| ())));
+        }
+        let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
+        let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
+        let mut last = Instant::now();
+        let cancel = AtomicBool::new(false);
+        let report = convert_parallel(
+            conv,
+            threads,
+            &mut |b| w.write(b).map_err(|e| Error::io(&shown, None, e)),
+            &mut |p: &Progress| {
+                if tty && last.elapsed().as_millis() >= 200 {
+                    last = Instant::now();
+                    show_progress(p, started);
+                }
+            },
+            &cancel,
+        )?;
+        w.finish().map_err(|e| Error::io(&shown, None, e))?;
+        Ok(report)
+    })();
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    match result {
+        Ok(r) => {
+            std::fs::rename(&tmp, out_path).map_err(|e| Error::io(&shown, None, e))?;
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn show_progress(p: &Progress, started: Instant) {
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    let rate = p.guest_done as f64 / secs;
+    let eta = if rate > 0.0 { (p.guest_total.saturating_sub(p.guest_done)) as f64 / rate } else { 0.0 };
+    eprint!(
+        "\r\x1b[K{} {} / {} ({:.0}%)  {}/s  ETA {}:{:02}",
+        p.phase,
+        human(p.guest_done),
+        human(p.guest_total),
+        100.0 * p.guest_done as f64 / p.guest_total.max(1) as f64,
+        human(rate as u64),
+        (eta as u64) / 60,
+        (eta as u64) % 60
+    );
+}
+
+fn human(n: u64) -> String {
+    const U: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < U.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+/// Buffered output that, for raw images, seeks over all-zero stretches instead of writing
+/// them, so a raw image of a sparse disk is a sparse file.
+struct SparseWriter {
+    file: File,
+    buf: Vec<u8>,
+    sparse: bool,
+    /// Zero bytes skipped but not yet materialised.
+    hole: u64,
+    len: u64,
+}
+
+impl SparseWriter {
+    fn new(file: File, sparse: bool) -> Self {
+        SparseWriter { file, buf: Vec::with_capacity(1 << 20), sparse, hole: 0, len: 0 }
+    }
+    fn write(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.len += b.len() as u64;
+        if self.sparse && stackferry::digest::is_zero(b) {
+            self.flush_buf()?;
+            self.hole += b.len() as u64;
+            return Ok(());
+        }
+        if self.hole > 0 {
+            self.flush_buf()?;
+            self.file.seek(SeekFrom::Current(self.hole as i64))?;
+            self.hole = 0;
+        }
+        if self.buf.len() + b.len() > self.buf.capacity() {
+            self.flush_buf()?;
+        }
+        if b.len() >= self.buf.capacity() {
+            return self.file.write_all(b);
+        }
+        self.buf.extend_from_slice(b);
+        Ok(())
+    }
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+    fn finish(mut self) -> std::io::Result<()> {
+        self.flush_buf()?;
+        self.file.set_len(self.len)?;
+        Ok(())
+    }
+}
