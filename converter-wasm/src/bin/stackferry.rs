@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -71,8 +71,12 @@ enum Cmd {
     Digest { raw: PathBuf },
 }
 
+/// Set by Ctrl-C / SIGTERM: the conversion stops between jobs and removes its partial output.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
     let result = match cli.cmd {
         Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, json } => {
             let format = match (format, compress) {
@@ -247,7 +251,7 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let result = (|| {
-        let plan = plan::plan(&disk, options, &|| false)?;
+        let plan = plan::plan(&disk, options, &|| CANCEL.load(Ordering::Relaxed))?;
         let mut conv = Converter::new(disk, plan);
         if let Some(v) = verifier {
             conv.set_before_last(Box::new(move || v.finish().map(|_| ())));
@@ -255,7 +259,6 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
         let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
         let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
         let mut last = Instant::now();
-        let cancel = AtomicBool::new(false);
         let report = convert_parallel(
             conv,
             threads,
@@ -266,7 +269,7 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
                     show_progress(p, started);
                 }
             },
-            &cancel,
+            &CANCEL,
         )?;
         w.finish().map_err(|e| Error::io(&shown, None, e))?;
         Ok(report)
