@@ -168,6 +168,26 @@ impl FileSet for BrowserFiles {
     }
 }
 
+/// Records which of the given files the core looked up (extents, parents, OVF references,
+/// the manifest beside an OVF), so the page can show which files belong to which input.
+struct Recording<'a> {
+    files: &'a BrowserFiles,
+    used: RefCell<Vec<usize>>,
+}
+
+impl FileSet for Recording<'_> {
+    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+        let i = self.files.index_of(referrer, name);
+        if let Some(i) = i {
+            let mut used = self.used.borrow_mut();
+            if !used.contains(&i) {
+                used.push(i);
+            }
+        }
+        Ok(i.map(|i| self.files.files[i].clone()))
+    }
+}
+
 /// Turn the JS file list into sources. Each element is a `File` (named by its
 /// `webkitRelativePath` when it has one, else its name) or `{name, blob}`.
 fn sources(files: &Array) -> std::result::Result<Vec<SourceRef>, JsValue> {
@@ -256,22 +276,12 @@ pub fn inspect(files: Array) -> std::result::Result<JsValue, JsValue> {
     let mut inputs = Vec::new();
     for t in tops {
         let src = srcs[t].clone();
-        let mut uses = vec![t];
-        let (inspection, error) = match input::inspect(src.clone(), &set) {
-            Ok(ins) => {
-                for d in &ins.disks {
-                    for f in d.files.iter().filter(|f| f.present) {
-                        if let Some(i) = set.index_of(src.name(), &f.name) {
-                            if !uses.contains(&i) {
-                                uses.push(i);
-                            }
-                        }
-                    }
-                }
-                (Some(ins), None)
-            }
+        let rec = Recording { files: &set, used: RefCell::new(vec![t]) };
+        let (inspection, error) = match input::inspect(src.clone(), &rec) {
+            Ok(ins) => (Some(ins), None),
             Err(e) => (None, Some(e)),
         };
+        let uses = rec.used.into_inner();
         for &i in &uses {
             used[i] = true;
         }

@@ -267,7 +267,7 @@ function renderInputs() {
         updateConvertButton();
       });
       list.append(h('div', { class: 'disk-choice' }, cb, h('label', { for: id }, `Disk ${k + 1}: ${baseName(d.name)}`),
-        h('span', { class: 'hint' }, `${d.subformat || d.format}, virtual size ${bytes(d.virtual_size)}, allocated ≤ ${bytes(d.allocated_bytes)}${d.parents.length ? `, snapshot chain of ${d.parents.length + 1}` : ''}`)));
+        h('span', { class: 'hint' }, `${d.subformat || d.format}, virtual size ${bytes(d.virtual_size)}, up to ${bytes(d.allocated_bytes)} of data${d.parents.length ? `, snapshot chain of ${d.parents.length + 1}` : ''}`)));
       for (const w of d.warnings || []) list.append(h('p', { class: 'warn' }, `Warning: ${w}`));
     });
     card.append(list);
@@ -298,7 +298,7 @@ function vmSummary(i, inp, x, choice) {
   const card = h('div', { class: 'vm', dataset: { input: i } });
   card.append(h('h3', {}, `VM: ${vm.name || baseName(inp.name)}`));
   card.append(kv([
-    ['Guest OS', [os.description, os.vmw_os_type || os.vbox_os_type].filter(Boolean).join(' · ') || (os.id != null ? `CIM OS type ${os.id}` : 'not stated')],
+    ['Guest OS', [...new Set([os.description, os.vmw_os_type, os.vbox_os_type].filter(Boolean))].join(' · ') || (os.id != null ? `CIM OS type ${os.id}` : 'not stated')],
     ['vCPUs', vm.vcpus != null ? `${vm.vcpus}${vm.cores_per_socket ? ` (${vm.cores_per_socket} per socket)` : ''}` : null],
     ['Memory', vm.memory_mib != null ? bytes(vm.memory_mib * 1048576) : null],
     ['Firmware', vm.firmware ? `${vm.firmware.toUpperCase()}${vm.secure_boot ? ', secure boot' : ''}` : null],
