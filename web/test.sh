@@ -9,10 +9,11 @@ bash scripts/ensure.sh wasm chromium node rust || { echo "web: 0 passed, 1 faile
 passed=0; failed=0
 if bash web/build.sh; then passed=$((passed+1)); echo "ok   build web/dist"; else failed=$((failed+1)); echo "FAIL build web/dist"; echo "web: $passed passed, $failed failed"; exit 1; fi
 
-# wasm-bindgen tests: each test is counted.
+# wasm-bindgen tests: each test is counted. (No -q: cargo would pass --quiet on to
+# wasm-bindgen-test-runner, which refuses it.)
 log=$(mktemp)
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test -q --locked -p stackferry --no-default-features --target wasm32-unknown-unknown --test wasm_bindings >"$log" 2>&1
+  cargo test --locked -p stackferry --no-default-features --target wasm32-unknown-unknown --test wasm_bindings >"$log" 2>&1
 rc=$?
 grep -E '^test .* \.\.\. ' "$log" | sed 's/^/wasm: /'
 wp=$(grep -cE '^test .* \.\.\. ok$' "$log")

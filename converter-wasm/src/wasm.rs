@@ -39,7 +39,8 @@ pub const READ_AHEAD: usize = 8 << 20;
 /// VMDKs interleave small markers and grain tables with the grains).
 const SEQUENTIAL_GAP: u64 = 256 << 10;
 
-/// Output is handed to the JavaScript sink in chunks of up to this many bytes.
+/// Output is handed to the JavaScript sink in chunks of up to this many bytes (and held here
+/// until that much is ready, or the conversion is done).
 pub const OUT_BUF: usize = 4 << 20;
 
 /// All-zero output pieces at least this long are skipped (left as holes) instead of written:
@@ -372,18 +373,105 @@ impl Converter {
         to_js(&self.info)
     }
 
-    /// The next job as `{spec, input}` (`input` a `Uint8Array` to transfer to a decode worker),
-    /// or `undefined` when none is available in this pass.
+    /// The next job as `{spec, input}` (`spec` the core's `JobSpec` as JSON text, `input` a
+    /// `Uint8Array` to transfer to a decode worker), or `undefined` when none is available in
+    /// this pass.
     pub fn next_job(&mut self) -> std::result::Result<JsValue, JsValue> {
         match self.inner.next_job().map_err(js_err)? {
             None => Ok(JsValue::UNDEFINED),
             Some((spec, input)) => {
                 let o = Object::new();
-                Reflect::set(&o, &"spec".into(), &to_js(&spec)?)?;
+                // JSON text: one string crosses into JS instead of an object built field by
+                // field, which is several times cheaper per job.
+                let text = serde_json::to_string(&spec).map_err(|e| js_err(Error::invalid(e.to_string())))?;
+                Reflect::set(&o, &"spec".into(), &JsValue::from_str(&text))?;
                 Reflect::set(&o, &"input".into(), &Uint8Array::from(&input[..]))?;
                 Ok(o.into())
             }
         }
+    }
+
+    /// Up to `max_jobs` jobs (stopping once their input reaches `max_bytes`) as one batch:
+    /// `{specs, input, lens}` with `specs` the `JobSpec`s as a JSON array, `input` their inputs
+    /// back to back in one `Uint8Array` and `lens` each input's length; `undefined` when no job
+    /// is available in this pass. One buffer and one message per batch instead of per job.
+    pub fn next_batch(&mut self, max_jobs: u32, max_bytes: u32) -> std::result::Result<JsValue, JsValue> {
+        let mut specs = Vec::new();
+        let mut input = Vec::new();
+        let mut lens = Vec::new();
+        while specs.len() < max_jobs.max(1) as usize && input.len() < max_bytes as usize {
+            let Some((spec, inp)) = self.inner.next_job().map_err(js_err)? else { break };
+            lens.push(inp.len() as u32);
+            if input.is_empty() {
+                input = inp;
+            } else {
+                input.extend_from_slice(&inp);
+            }
+            specs.push(spec);
+        }
+        if specs.is_empty() {
+            return Ok(JsValue::UNDEFINED);
+        }
+        let text = serde_json::to_string(&specs).map_err(|e| js_err(Error::invalid(e.to_string())))?;
+        let o = Object::new();
+        Reflect::set(&o, &"specs".into(), &JsValue::from_str(&text))?;
+        Reflect::set(&o, &"input".into(), &Uint8Array::from(&input[..]))?;
+        Reflect::set(&o, &"lens".into(), &js_sys::Uint32Array::from(&lens[..]))?;
+        Ok(o.into())
+    }
+
+    /// Hand back a batch result from [`decode_batch`].
+    pub fn push_batch(&mut self, result: JsValue) -> std::result::Result<(), JsValue> {
+        let bad = |what: &str| js_err(Error::invalid(format!("decode batch result: {what}")));
+        let get = |k: &str| Reflect::get(&result, &k.into());
+        let seqs: js_sys::Float64Array = get("seqs")?.dyn_into().map_err(|_| bad("seqs"))?;
+        let data: Uint8Array = get("data")?.dyn_into().map_err(|_| bad("data"))?;
+        let data_lens: js_sys::Uint32Array = get("data_lens")?.dyn_into().map_err(|_| bad("data_lens"))?;
+        let blocks: Uint8Array = get("blocks")?.dyn_into().map_err(|_| bad("blocks"))?;
+        let block_lens: js_sys::Uint32Array = get("block_lens")?.dyn_into().map_err(|_| bad("block_lens"))?;
+        let stored: Uint8Array = get("stored")?.dyn_into().map_err(|_| bad("stored"))?;
+        let stored_lens: js_sys::Uint32Array = get("stored_lens")?.dyn_into().map_err(|_| bad("stored_lens"))?;
+        let stored_counts: js_sys::Uint32Array = get("stored_counts")?.dyn_into().map_err(|_| bad("stored_counts"))?;
+        let errors: Array = get("errors")?.dyn_into().map_err(|_| bad("errors"))?;
+        let n = seqs.length() as usize;
+        let (seqs, data_lens, block_lens, stored_lens, stored_counts) =
+            (seqs.to_vec(), data_lens.to_vec(), block_lens.to_vec(), stored_lens.to_vec(), stored_counts.to_vec());
+        if data_lens.len() != n || block_lens.len() != n || stored_counts.len() != n {
+            return Err(bad("lengths"));
+        }
+        let mut failed: Vec<Option<Error>> = (0..n).map(|_| None).collect();
+        for e in errors.iter() {
+            let i = Reflect::get(&e, &"index".into())?.as_f64().ok_or_else(|| bad("error index"))? as usize;
+            let err = error_from_js(&Reflect::get(&e, &"error".into())?);
+            *failed.get_mut(i).ok_or_else(|| bad("error index"))? = Some(err);
+        }
+        let (mut d_at, mut b_at, mut s_at, mut s_item) = (0u32, 0u32, 0u32, 0usize);
+        let slice = |arr: &Uint8Array, at: u32, len: u32| -> std::result::Result<Vec<u8>, JsValue> {
+            let end = at.checked_add(len).filter(|&e| e <= arr.length()).ok_or_else(|| bad("buffer too short"))?;
+            Ok(arr.subarray(at, end).to_vec())
+        };
+        for i in 0..n {
+            let seq = seqs[i] as u64;
+            let mut st = Vec::with_capacity(stored_counts[i] as usize);
+            for _ in 0..stored_counts[i] {
+                let l = *stored_lens.get(s_item).ok_or_else(|| bad("stored_lens"))?;
+                st.push(slice(&stored, s_at, l)?);
+                s_at += l;
+                s_item += 1;
+            }
+            let d = slice(&data, d_at, data_lens[i])?;
+            d_at += data_lens[i];
+            let b = slice(&blocks, b_at, block_lens[i])?;
+            b_at += block_lens[i];
+            match failed[i].take() {
+                Some(err) => self.inner.push(seq, Err(err)),
+                None => {
+                    let blocks = unpack_blocks(&b).ok_or_else(|| bad("blocks"))?;
+                    self.inner.push(seq, Ok(Decoded { seq, data: d, blocks, stored: st }));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Hand back a decode result `{seq, data, blocks, stored}` or `{seq, error}`.
@@ -425,7 +513,9 @@ impl Converter {
             out.extend_from_slice(b);
             Ok(())
         });
-        let r = r.and_then(|e| Converter::flush(out, out_at, sink).map(|_| e));
+        // Output is kept until the buffer is full or the conversion is done: sinks are much
+        // faster with few large writes than with one per emit.
+        let r = r.and_then(|e| if e == Emit::Done { Converter::flush(out, out_at, sink).map(|_| e) } else { Ok(e) });
         match r {
             Ok(Emit::Done) => Ok(true),
             Ok(Emit::Blocked) => Ok(false),
@@ -516,13 +606,17 @@ fn unpack_blocks(mut raw: &[u8]) -> Option<Vec<Option<[u8; 32]>>> {
     Some(out)
 }
 
-/// Decode one job (pure; runs in a decode worker): `{seq, data, blocks, stored}` where `data`
+/// Decode one job (pure; runs in a decode worker). `spec` is the `JobSpec` as JSON text (as
+/// [`Converter::next_job`] gives it) or as an object. Returns `{seq, data, blocks, stored}` where `data`
 /// is the unit's bytes (a `Uint8Array`, empty when the job does not want them), `blocks` the
 /// packed digest hashes and `stored` the compressed clusters (array of `Uint8Array`). A decode
 /// error is returned as `{seq, error}` so the assembler reports it in order.
 #[wasm_bindgen]
 pub fn decode_job(spec: JsValue, input: Uint8Array) -> std::result::Result<JsValue, JsValue> {
-    let spec: JobSpec = serde_wasm_bindgen::from_value(spec).map_err(|e| js_err(Error::invalid(format!("job spec: {e}"))))?;
+    let spec: JobSpec = match spec.as_string() {
+        Some(text) => serde_json::from_str(&text).map_err(|e| js_err(Error::invalid(format!("job spec: {e}"))))?,
+        None => serde_wasm_bindgen::from_value(spec).map_err(|e| js_err(Error::invalid(format!("job spec: {e}"))))?,
+    };
     let o = Object::new();
     Reflect::set(&o, &"seq".into(), &JsValue::from_f64(spec.seq as f64))?;
     match convert::decode(&spec, input.to_vec()) {
@@ -539,6 +633,64 @@ pub fn decode_job(spec: JsValue, input: Uint8Array) -> std::result::Result<JsVal
             Reflect::set(&o, &"error".into(), &js_err(e))?;
         }
     }
+    Ok(o.into())
+}
+
+/// Decode a batch from [`Converter::next_batch`] (pure; runs in a decode worker). Returns
+/// `{seqs, data, data_lens, blocks, block_lens, stored, stored_lens, stored_counts, errors}`:
+/// per job its seq, decoded bytes, packed digest hashes and compressed clusters, back to back
+/// in one buffer each, with their lengths; `errors` lists `{index, error}` for jobs that failed
+/// (the assembler reports the first in output order).
+#[wasm_bindgen]
+pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array) -> std::result::Result<JsValue, JsValue> {
+    let specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
+    let lens = lens.to_vec();
+    if lens.len() != specs.len() {
+        return Err(js_err(Error::invalid("job specs and input lengths differ")));
+    }
+    let (mut seqs, mut data, mut data_lens, mut blocks, mut block_lens) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut stored, mut stored_lens, mut stored_counts) = (Vec::new(), Vec::new(), Vec::new());
+    let errors = Array::new();
+    let mut at = 0u32;
+    for (i, (spec, len)) in specs.iter().zip(lens).enumerate() {
+        let end = at.checked_add(len).filter(|&e| e <= input.length()).ok_or_else(|| js_err(Error::invalid("batch input too short")))?;
+        let inp = input.subarray(at, end).to_vec();
+        at = end;
+        seqs.push(spec.seq as f64);
+        match convert::decode(spec, inp) {
+            Ok(d) => {
+                data_lens.push(d.data.len() as u32);
+                data.extend_from_slice(&d.data);
+                let packed = pack_blocks(&d.blocks);
+                block_lens.push(packed.len() as u32);
+                blocks.extend_from_slice(&packed);
+                stored_counts.push(d.stored.len() as u32);
+                for st in &d.stored {
+                    stored_lens.push(st.len() as u32);
+                    stored.extend_from_slice(st);
+                }
+            }
+            Err(e) => {
+                data_lens.push(0);
+                block_lens.push(0);
+                stored_counts.push(0);
+                let o = Object::new();
+                Reflect::set(&o, &"index".into(), &JsValue::from_f64(i as f64))?;
+                Reflect::set(&o, &"error".into(), &js_err(e))?;
+                errors.push(&o);
+            }
+        }
+    }
+    let o = Object::new();
+    Reflect::set(&o, &"seqs".into(), &js_sys::Float64Array::from(&seqs[..]))?;
+    Reflect::set(&o, &"data".into(), &Uint8Array::from(&data[..]))?;
+    Reflect::set(&o, &"data_lens".into(), &js_sys::Uint32Array::from(&data_lens[..]))?;
+    Reflect::set(&o, &"blocks".into(), &Uint8Array::from(&blocks[..]))?;
+    Reflect::set(&o, &"block_lens".into(), &js_sys::Uint32Array::from(&block_lens[..]))?;
+    Reflect::set(&o, &"stored".into(), &Uint8Array::from(&stored[..]))?;
+    Reflect::set(&o, &"stored_lens".into(), &js_sys::Uint32Array::from(&stored_lens[..]))?;
+    Reflect::set(&o, &"stored_counts".into(), &js_sys::Uint32Array::from(&stored_counts[..]))?;
+    Reflect::set(&o, &"errors".into(), &errors)?;
     Ok(o.into())
 }
 

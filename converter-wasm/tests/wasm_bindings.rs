@@ -144,7 +144,8 @@ fn sparse_guest(size: usize, seed: u64) -> Vec<u8> {
 
 /// Drive a bindings converter the way web/src/converter-worker.js does (jobs out, decoded by
 /// `decode_job`, results pushed back out of order), collecting the output through a JS sink.
-fn drive(mut conv: wasm::Converter) -> (Vec<u8>, JsValue) {
+/// `batched`: through `next_batch` / `decode_batch` / `push_batch`, as the page does.
+fn drive_with(mut conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
     let out = Rc::new(RefCell::new(Vec::<u8>::new()));
     let o2 = out.clone();
     let sink = Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
@@ -164,6 +165,26 @@ fn drive(mut conv: wasm::Converter) -> (Vec<u8>, JsValue) {
     loop {
         rounds += 1;
         assert!(rounds < 100_000, "conversion does not finish");
+        if batched {
+            let mut results = Vec::new();
+            for _ in 0..3 {
+                let b = conv.next_batch(5, 1 << 20).unwrap();
+                if b.is_undefined() {
+                    break;
+                }
+                let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
+                let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
+                let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
+                results.push(wasm::decode_batch(&specs, input, lens).unwrap());
+            }
+            for r in results.into_iter().rev() {
+                conv.push_batch(r).unwrap();
+            }
+            if conv.emit(sink).unwrap() {
+                break;
+            }
+            continue;
+        }
         let mut batch = Vec::new();
         for _ in 0..7 {
             let job = conv.next_job().unwrap();
@@ -209,7 +230,8 @@ fn conversion_through_bindings_matches_the_core() {
         let d = mk(blob_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
-        let (got, report) = drive(conv);
+        let batched = format != OutputFormat::Raw;
+        let (got, report) = drive_with(conv, batched);
         let d = mk(mem_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let mut want = Vec::new();
@@ -294,4 +316,100 @@ fn inspect_reports_bad_files_per_input() {
     let err = Reflect::get(&inp, &"error".into()).unwrap();
     assert!(err.is_object(), "junk must give an error entry");
     assert_eq!(get_str(&err, "file"), "junk.vmdk");
+}
+
+const STREAM_VMDK: &[u8] = include_bytes!("data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk");
+const SPLIT_DESC: &[u8] = include_bytes!("data/strozfriedberg+vmdk-rs/data/twoGbMaxExtentSparse.vmdk");
+const SPLIT_EXTENT: &[u8] = include_bytes!("data/strozfriedberg+vmdk-rs/data/twoGbMaxExtentSparse-s001.vmdk");
+
+/// The core over in-memory sources: the expected output.
+fn core_output(files: &[(&str, &[u8])], options: &Options) -> (Vec<u8>, stackferry::convert::Report) {
+    let srcs: Vec<SourceRef> = files.iter().map(|(n, b)| MemSource::new(*n, b.to_vec())).collect();
+    let set = stackferry::source::NamedFiles::new(srcs.clone());
+    let opened = stackferry::input::open(srcs[0].clone(), &set).unwrap();
+    let d = opened.disks.into_iter().next().unwrap();
+    let p = plan(&d, options, &|| false).unwrap();
+    let mut out = Vec::new();
+    let r = convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap();
+    (out, r)
+}
+
+#[wasm_bindgen_test]
+fn real_vmdks_inspect_and_convert_from_blobs() {
+    for (files, format) in [
+        (vec![("streamOptimized.vmdk", STREAM_VMDK)], "qcow2"),
+        (vec![("dir/twoGbMaxExtentSparse.vmdk", SPLIT_DESC), ("dir/twoGbMaxExtentSparse-s001.vmdk", SPLIT_EXTENT)], "raw"),
+    ] {
+        let r = wasm::inspect(file_list(&files)).unwrap();
+        let inputs: Array = Reflect::get(&r, &"inputs".into()).unwrap().dyn_into().unwrap();
+        assert_eq!(inputs.length(), 1, "{files:?}: one top-level input");
+        let inp = inputs.get(0);
+        assert_eq!(Reflect::get(&inp, &"top".into()).unwrap().as_f64(), Some(0.0));
+        let uses: Array = Reflect::get(&inp, &"uses".into()).unwrap().dyn_into().unwrap();
+        assert_eq!(uses.length() as usize, files.len(), "every file is used by the input");
+        let ins = Reflect::get(&inp, &"inspection".into()).unwrap();
+        let disks: Array = Reflect::get(&ins, &"disks".into()).unwrap().dyn_into().unwrap();
+        assert_eq!(Reflect::get(&disks.get(0), &"virtual_size".into()).unwrap().as_f64(), Some(10485760.0));
+        let missing: Array = Reflect::get(&ins, &"missing".into()).unwrap().dyn_into().unwrap();
+        assert_eq!(missing.length(), 0);
+
+        let opts = Object::new();
+        Reflect::set(&opts, &"format".into(), &format.into()).unwrap();
+        let conv = wasm::Converter::new(file_list(&files), 0, 0, opts.into()).unwrap();
+        let (got, report) = drive_with(conv, true);
+        let options = Options { format: if format == "raw" { OutputFormat::Raw } else { OutputFormat::Qcow2 }, ..Options::default() };
+        let (want, want_report) = core_output(&files, &options);
+        assert!(got == want, "{format}: output differs from the core's");
+        assert_eq!(get_str(&report, "sha512"), want_report.sha512);
+        assert_eq!(get_str(&report, "content_digest"), want_report.content_digest);
+    }
+}
+
+#[wasm_bindgen_test]
+fn missing_and_truncated_files_are_reported_by_name() {
+    // The descriptor alone: its extent is named as missing, nothing fails.
+    let r = wasm::inspect(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)])).unwrap();
+    let inp = Array::from(&Reflect::get(&r, &"inputs".into()).unwrap()).get(0);
+    let ins = Reflect::get(&inp, &"inspection".into()).unwrap();
+    let missing = Array::from(&Reflect::get(&ins, &"missing".into()).unwrap());
+    assert_eq!(missing.length(), 1);
+    assert!(missing.get(0).as_string().unwrap().ends_with("twoGbMaxExtentSparse-s001.vmdk"));
+    let e = wasm::Converter::new(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)]), 0, 0, JsValue::UNDEFINED).err().expect("missing extent");
+    assert_eq!(get_str(&e, "kind"), "missing_file");
+    // A stream cut short: the error names the file.
+    let cut = &STREAM_VMDK[..STREAM_VMDK.len() / 2];
+    let files = file_list(&[("cut.vmdk", cut)]);
+    let err = match wasm::Converter::new(files, 0, 0, JsValue::UNDEFINED) {
+        Err(e) => e,
+        Ok(conv) => {
+            let sink = Function::new_with_args("b, at", "");
+            let mut conv = conv;
+            let mut err = None;
+            for _ in 0..100_000 {
+                match conv.next_batch(8, 1 << 20) {
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                    Ok(b) if !b.is_undefined() => {
+                        let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
+                        let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
+                        let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
+                        conv.push_batch(wasm::decode_batch(&specs, input, lens).unwrap()).unwrap();
+                    }
+                    Ok(_) => {}
+                }
+                match conv.emit(&sink) {
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                    Ok(true) => break,
+                    Ok(false) => {}
+                }
+            }
+            err.expect("a truncated stream must fail")
+        }
+    };
+    assert_eq!(get_str(&err, "file"), "cut.vmdk", "{err:?}");
 }

@@ -108,18 +108,11 @@ async function convert(m) {
     for (;;) {
       // Keep the pool fed, within the bound.
       while (outstanding < maxBatches && !failure) {
-        const batch = [];
-        let bytes = 0;
-        while (batch.length < BATCH_JOBS && bytes < BATCH_BYTES) {
-          const job = conv.next_job();
-          if (!job) break;
-          batch.push(job);
-          bytes += job.input.length;
-        }
-        if (!batch.length) break;
+        const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES);
+        if (!batch) break;
         outstanding++;
-        pool.run(batch).then((results) => {
-          for (const r of results) conv.push(r);
+        pool.run(batch).then((result) => {
+          conv.push_batch(result);
         }, (err) => {
           failure = failure || asError(err);
         }).finally(() => {

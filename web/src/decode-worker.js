@@ -1,6 +1,6 @@
-// A decode worker: runs the core's pure `decode_job` (inflate, zero check, digest hashes,
+// A decode worker: runs the core's pure decode step (inflate, zero check, digest hashes,
 // deflate for compressed QCOW2) on the batches the pool posts, one batch at a time, in order.
-import init, { decode_job } from './pkg/stackferry.js';
+import init, { decode_batch } from './pkg/stackferry.js';
 
 let ready = null;
 let memory = null;
@@ -14,16 +14,10 @@ self.onmessage = async (e) => {
   if (m.type !== 'decode') return;
   try {
     await ready;
-    const results = [];
-    const transfer = [];
-    for (const job of m.jobs) {
-      const r = decode_job(job.spec, job.input);
-      results.push(r);
-      if (r.data) transfer.push(r.data.buffer);
-      if (r.blocks) transfer.push(r.blocks.buffer);
-      if (r.stored) for (const s of r.stored) transfer.push(s.buffer);
-    }
-    self.postMessage({ id: m.id, results, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
+    const b = m.batch;
+    const result = decode_batch(b.specs, b.input, b.lens);
+    const transfer = ['seqs', 'data', 'data_lens', 'blocks', 'block_lens', 'stored', 'stored_lens', 'stored_counts'].map((k) => result[k].buffer);
+    self.postMessage({ id: m.id, result, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
   } catch (err) {
     const error = err && typeof err === 'object' && 'kind' in err
       ? err

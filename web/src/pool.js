@@ -25,7 +25,7 @@ export class Pool {
         slot.queued--;
         if (m.memory > this.maxMemory) this.maxMemory = m.memory;
         if (m.error) p.reject(m.error);
-        else p.resolve(m.results);
+        else p.resolve(m.result);
       };
       w.onerror = (e) => {
         e.preventDefault();
@@ -44,10 +44,10 @@ export class Pool {
   }
 
   /**
-   * Decode a batch of jobs `[{spec, input}]`; resolves to their results in the same order.
-   * The input buffers are transferred (the caller must not use them afterwards).
+   * Decode a batch `{specs, input, lens}` (from `Converter.next_batch`); resolves to its
+   * `decode_batch` result. The input buffer is transferred (the caller must not use it again).
    */
-  run(jobs) {
+  run(batch) {
     if (this.failed) return Promise.reject(this.failed);
     let slot = this.workers[0];
     for (const s of this.workers) if (s.queued < slot.queued) slot = s;
@@ -55,7 +55,7 @@ export class Pool {
     slot.queued++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'decode', id, jobs }, jobs.map((j) => j.input.buffer));
+      slot.worker.postMessage({ type: 'decode', id, batch }, [batch.input.buffer, batch.lens.buffer]);
     });
   }
 

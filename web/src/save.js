@@ -92,69 +92,100 @@ export async function opfsCleanup(maxAgeMs = 12 * 3600 * 1000) {
   }
 }
 
+/** Output bytes a sink may hold queued before the converter waits for the file to catch up. */
+export const SINK_HIGH_WATER = 16 << 20;
+
 /**
  * Converter worker: open the sink for `target` (`{kind: 'opfs', name}` or `{kind: 'handle',
- * handle}`). `write(view, at)` is synchronous: it either writes at once (OPFS) or copies into
- * a queue that `drain()` writes out; so memory holds at most one emit's worth of output.
+ * handle}`). `write(view, at)` is synchronous and copies the bytes into a queue; the file is
+ * written in parallel (OPFS: by a writer worker with a synchronous access handle; a picked file:
+ * by the browser behind a FileSystemWritableFileStream). `drain()` waits until at most
+ * SINK_HIGH_WATER bytes are queued, `finish(len)` until everything is written, then sizes the
+ * file to `len` (holes were skipped) and closes it.
  */
 export async function openSink(target) {
+  let queued = 0;
+  let failed = null;
+  const waiters = [];
+  const settle = () => {
+    while (waiters.length && (failed || queued <= waiters[0].limit)) waiters.shift().resolve();
+  };
+  const until = (limit) => (failed || queued <= limit ? Promise.resolve() : new Promise((resolve) => waiters.push({ limit, resolve })));
+  const check = () => { if (failed) throw failed; };
+
   if (target.kind === 'opfs') {
-    const root = await navigator.storage.getDirectory();
-    const fh = await root.getFileHandle(target.name, { create: true });
-    const h = await fh.createSyncAccessHandle();
-    h.truncate(0);
-    let size = 0;
+    const w = new Worker(new URL('./save-worker.js', import.meta.url), { type: 'module', name: 'writer' });
+    let nextId = 1;
+    const pending = new Map();
+    // Buffers go to the writer and come back, so steady writing allocates nothing.
+    const free = [];
+    w.onmessage = (e) => {
+      const m = e.data;
+      if (m.error) failed = failed || m.error;
+      if (m.bytes) queued -= m.bytes;
+      if (m.buf && free.length < 8) free.push(m.buf);
+      const p = pending.get(m.id);
+      if (p) { pending.delete(m.id); if (m.error) p.reject(m.error); else p.resolve(); }
+      settle();
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      failed = failed || { kind: 'io', file: '', offset: null, message: `writer failed: ${e.message}` };
+      for (const p of pending.values()) p.reject(failed);
+      pending.clear();
+      settle();
+    };
+    const call = (msg, transfer = []) => new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      w.postMessage({ ...msg, id }, transfer);
+    });
+    await call({ type: 'open', name: target.name });
     return {
-      queued: 0,
-      // Size the file before writing: writes inside it need no quota round trip each.
-      reserve(len) {
-        if (len > size) {
-          h.truncate(len);
-          size = len;
-        }
-      },
+      reserve(len) { w.postMessage({ type: 'reserve', len }); },
       write(view, at) {
-        const n = h.write(view, { at });
-        if (n !== view.length) throw new Error(`wrote ${n} of ${view.length} bytes at ${at} (is the disk full?)`);
+        check();
+        let buf = free.pop();
+        if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, 4 << 20));
+        new Uint8Array(buf, 0, view.length).set(view);
+        queued += view.length;
+        w.postMessage({ type: 'write', buf, len: view.length, at }, [buf]);
       },
-      async drain() {},
+      async drain() { await until(SINK_HIGH_WATER); check(); },
       async finish(len) {
-        h.truncate(len);
-        h.flush();
-        h.close();
+        await until(0);
+        check();
+        await call({ type: 'finish', len });
+        w.terminate();
       },
-      async abort() {
-        try { h.close(); } catch { /* already closed */ }
-      },
+      async abort() { w.terminate(); },
     };
   }
   if (target.kind === 'handle') {
-    const w = await target.handle.createWritable({ keepExistingData: false });
-    const queue = [];
-    const sink = {
-      queued: 0,
+    const ws = await target.handle.createWritable({ keepExistingData: false });
+    let chain = Promise.resolve();
+    return {
       reserve() {},
       write(view, at) {
-        queue.push({ data: view.slice(), at });
-        sink.queued += view.length;
+        check();
+        const data = view.slice();
+        queued += data.length;
+        chain = chain.then(() => ws.write({ type: 'write', position: at, data })).then(
+          () => { queued -= data.length; settle(); },
+          (e) => { failed = failed || e; settle(); },
+        );
       },
-      async drain() {
-        while (queue.length) {
-          const { data, at } = queue.shift();
-          await w.write({ type: 'write', position: at, data });
-          sink.queued -= data.length;
-        }
-      },
+      async drain() { await until(SINK_HIGH_WATER); check(); },
       async finish(len) {
-        await sink.drain();
-        await w.truncate(len);
-        await w.close();
+        await chain;
+        check();
+        await ws.truncate(len);
+        await ws.close();
       },
       async abort() {
-        try { await w.abort(); } catch { /* already closed */ }
+        try { await ws.abort(); } catch { /* already closed */ }
       },
     };
-    return sink;
   }
   throw new Error(`unknown save target ${target.kind}`);
 }
