@@ -67,14 +67,17 @@ pub struct BlobSource {
 impl BlobSource {
     /// Wrap `blob` under `name` (the name errors and references use). Needs `FileReaderSync`,
     /// that is, a dedicated worker.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(name: impl Into<String>, blob: Blob) -> Result<SourceRef> {
         let name = name.into();
         let reader = FileReaderSync::new().map_err(|e| Error::io(&name, None, js_text(&e)))?;
         let size = blob.size();
-        if !(size >= 0.0 && size <= 9_007_199_254_740_991.0) {
+        if !(0.0..=9_007_199_254_740_991.0).contains(&size) {
             return Err(Error::io(&name, None, format!("unusable blob size {size}")));
         }
         let len = size as u64;
+        // Sources are single-threaded by design (see `Source`); wasm has one thread anyway.
+        #[allow(clippy::arc_with_non_send_sync)]
         Ok(Arc::new(BlobSource { name, blob, len, reader, window: RefCell::new((0, Vec::new())), last_end: Cell::new(u64::MAX) }))
     }
 

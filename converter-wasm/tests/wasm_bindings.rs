@@ -235,7 +235,10 @@ fn conversion_through_bindings_matches_the_core() {
         let d = mk(mem_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let mut want = Vec::new();
-        let want_report = convert_serial(d, p, &mut |b| Ok(want.extend_from_slice(b))).unwrap();
+        let want_report = convert_serial(d, p, &mut |b| {
+            want.extend_from_slice(b);
+            Ok(())
+        }).unwrap();
         assert!(got == want, "{format:?}: output differs ({} vs {} bytes)", got.len(), want.len());
         assert_eq!(get_str(&report, "sha512"), want_report.sha512, "{format:?}");
         assert_eq!(get_str(&report, "content_digest"), want_report.content_digest, "{format:?}");
@@ -330,7 +333,10 @@ fn core_output(files: &[(&str, &[u8])], options: &Options) -> (Vec<u8>, stackfer
     let d = opened.disks.into_iter().next().unwrap();
     let p = plan(&d, options, &|| false).unwrap();
     let mut out = Vec::new();
-    let r = convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap();
+    let r = convert_serial(d, p, &mut |b| {
+        out.extend_from_slice(b);
+        Ok(())
+    }).unwrap();
     (out, r)
 }
 
