@@ -98,13 +98,14 @@ function contentDigest(image) {
 }
 
 /** A fresh browser profile (own OPFS and localStorage) with the page loaded. */
-async function open(t, { viewport } = {}) {
+async function open(t, { viewport, init } = {}) {
   const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
   const ctx = await chromium.launchPersistentContext(udd, {
     executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true,
     downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 },
   });
   t.cleanup.push(() => ctx.close());
+  if (init) await ctx.addInitScript(init);
   const page = ctx.pages()[0] || await ctx.newPage();
   const origin = new URL(base).origin;
   const s = { ctx, page, udd, foreign: [], pageErrors: [] };
@@ -198,6 +199,56 @@ function rendererRssKiB(udd) {
     } catch { /* gone */ }
   }
   return total;
+}
+
+
+/** Stands in for the File System Access pickers (which automation cannot answer): they hand
+ * out files in an OPFS folder "picked", so the page's FileSystemWritableFileStream path runs
+ * for real. */
+function stubPickers() {
+  const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+  window.showSaveFilePicker = async (opts) => (await dir()).getFileHandle(opts.suggestedName, { create: true });
+  window.showDirectoryPicker = async () => dir();
+}
+
+/** Copy a file the page saved through a stubbed picker out of the browser. */
+async function pickedFile(page, name, dest) {
+  const b64 = await page.evaluate(async (n) => {
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked');
+    const bytes = new Uint8Array(await (await (await d.getFileHandle(n)).getFile()).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, name);
+  fs.writeFileSync(dest, Buffer.from(b64, 'base64'));
+  return dest;
+}
+
+/** A two-disk OVF of a Windows VM (from the ovftool fixture), its disks made by qemu-img. */
+function twoDiskOvf() {
+  const dir = fs.mkdtempSync(path.join(TMP, 'winvm-'));
+  const vm = path.join(dir, 'winvm');
+  fs.mkdirSync(vm);
+  const disks = [];
+  for (const [k, mib] of [[1, 48], [2, 16]]) {
+    const raw = path.join(TMP, `win${k}.raw`);
+    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(mib), String(mib / 8), String(20 + k)]);
+    const vmdk = path.join(vm, `winvm-disk${k}.vmdk`);
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+    fs.rmSync(raw);
+    disks.push({ vmdk, mib });
+  }
+  let ovf = fs.readFileSync(path.join(DATA, 'tk4terui+mdx1/ovf/00_000_essential_none_00_00/vm.ovf'), 'utf8');
+  ovf = ovf.replace('<File ovf:href="64KiB.vmdk" ovf:id="file1"/>', '<File ovf:href="winvm-disk1.vmdk" ovf:id="file1"/>\n    <File ovf:href="winvm-disk2.vmdk" ovf:id="file2"/>')
+    .replace(/<Disk ovf:capacity="64" ovf:capacityAllocationUnits="byte \* 2\^10" ovf:diskId="vmdisk1" ovf:fileRef="file1"/,
+      '<Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n    <Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk1" ovf:fileRef="file1"')
+    .replace('<Name>00_000_essential_none_00_00</Name>', '<Name>winvm</Name>')
+    .replace('ovf:id="1" vmw:osType="otherGuest"', 'ovf:id="113" vmw:osType="windows2019srv_64Guest"')
+    .replace('</Item>\n   </VirtualHardwareSection>', '</Item>\n      <Item>\n        <rasd:ElementName>Hard disk 2</rasd:ElementName>\n        <rasd:HostResource>ovf:/disk/vmdisk2</rasd:HostResource>\n        <rasd:InstanceID>9</rasd:InstanceID>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n   </VirtualHardwareSection>');
+  // Disk 2 is 16 MiB.
+  ovf = ovf.replace('ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"', 'ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"');
+  fs.writeFileSync(path.join(vm, 'winvm.ovf'), ovf);
+  return { dir: vm, disks };
 }
 
 let bigDisk = null;
@@ -361,6 +412,48 @@ test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {
   const disk = path.join(COT, 'ubuntu.2.0-disk1.vmdk');
   await convertAndCheck(page, [ovf, disk, path.join(COT, 'ubuntu.2.0.mf')], disk, 'qcow2', 'ovf');
   assert(await page.locator(tid('vm-summary')).isVisible(), 'vm summary shown');
+});
+
+test('a folder holding a two-disk Windows OVF: both disks convert, saved through the File System Access API', async (t) => {
+  const { page } = await open(t, { init: stubPickers });
+  const { dir, disks } = twoDiskOvf();
+  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
+  await page.locator(tid('folder-input')).setInputFiles(dir);
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
+  const err = await errorText(page);
+  assert(!err, `inspects without error: ${err}`);
+  const summary = await page.locator(tid('vm-summary')).innerText();
+  assert(/winvm/.test(summary) && /windows2019srv_64Guest/.test(summary), `summary: ${summary}`);
+  assert(/sata/i.test(summary) && /Windows/.test(summary), `Windows gets SATA, with the reason: ${summary}`);
+  assert((await page.locator('#inputs input[type=checkbox]').count()) === 2, 'two disks offered');
+  await page.locator(tid('save-mode')).selectOption('picker');
+  const state = await convert(page, 'qcow2');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  assert((await page.locator('[data-testid=progress] .disk[data-state=done]').count()) === 2, 'both disks done');
+  const shas = (await page.locator(tid('result')).getAttribute('data-sha512')).split(' ');
+  assert(shas.length === 2, 'one sha512 per disk');
+  for (const [k, d] of disks.entries()) {
+    const out = await pickedFile(page, `winvm-disk${k + 1}.qcow2`, path.join(TMP, `win${k + 1}.qcow2`));
+    qemuCheck(out);
+    qemuCompare(d.vmdk, out);
+    const entry = page.locator(`#result-disks [data-output="winvm-disk${k + 1}.qcow2"]`);
+    assert((await entry.getAttribute('data-sha512')) === sha512File(out), `disk ${k + 1}: sha512`);
+    assert(shas.includes(sha512File(out)), `disk ${k + 1}: sha512 in the panel's list`);
+  }
+  assert(!(await page.locator(tid('download-link')).count()), 'no download link when saved to a chosen place');
+});
+
+test('raw output through a chosen file (File System Access API): holes and final length right', async (t) => {
+  const { page } = await open(t, { init: stubPickers });
+  const src = path.join(VMDKRS, 'monolithicSparse.vmdk');
+  await feed(page, [src]);
+  await page.locator(tid('save-mode')).selectOption('picker');
+  const state = await convert(page, 'raw');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  const out = await pickedFile(page, 'monolithicSparse.raw', path.join(TMP, 'picked.raw'));
+  assert(fs.statSync(out).size === 10485760, `raw length ${fs.statSync(out).size}`);
+  qemuCompare(src, out);
+  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === sha512File(out), 'sha512');
 });
 
 test('Cancel stops the conversion at once, frees its workers and its partial file; converting again works', async (t) => {
