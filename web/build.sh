@@ -10,13 +10,7 @@ rm -rf web/dist.tmp
 mkdir -p web/dist.tmp/pkg
 wasm-bindgen --target web --no-typescript --out-dir web/dist.tmp/pkg \
   target/wasm32-unknown-unknown/release/stackferry.wasm
-# Optional: shrink and speed up the module with binaryen's wasm-opt when npm installed it.
-if [ -x node_modules/.bin/wasm-opt ] && [ "${STACKFERRY_NO_WASM_OPT:-}" = "" ]; then
-  node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    web/dist.tmp/pkg/stackferry_bg.wasm -o web/dist.tmp/pkg/stackferry_bg.opt.wasm
-  mv web/dist.tmp/pkg/stackferry_bg.opt.wasm web/dist.tmp/pkg/stackferry_bg.wasm
-fi
+# No wasm-opt: binaryen's -O3 (npm binaryen@132) made decoding no faster here, only smaller.
 cp -r web/src/. web/dist.tmp/
 rm -rf web/dist
 mv web/dist.tmp web/dist

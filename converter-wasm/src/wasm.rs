@@ -639,14 +639,20 @@ pub fn decode_job(spec: JsValue, input: Uint8Array) -> std::result::Result<JsVal
     Ok(o.into())
 }
 
-/// Decode a batch from [`Converter::next_batch`] (pure; runs in a decode worker). Returns
+/// Flag in a packed block list (see [`pack_blocks`]) of [`decode_batch`] with `hash_outside`:
+/// a non-zero block whose SHA-256 the caller computes and puts in place (flag 1 + 32 bytes).
+pub const HASH_OUTSIDE: u8 = 2;
+
+/// Decode a batch from [`Converter::next_batch`] (pure; runs in a decode worker). With
+/// `hash_outside`, jobs that return their bytes leave the digest block hashes to the caller:
+/// their packed block list holds one byte per block, 0 (all zero) or [`HASH_OUTSIDE`]. Returns
 /// `{seqs, data, data_lens, blocks, block_lens, stored, stored_lens, stored_counts, errors}`:
 /// per job its seq, decoded bytes, packed digest hashes and compressed clusters, back to back
 /// in one buffer each, with their lengths; `errors` lists `{index, error}` for jobs that failed
 /// (the assembler reports the first in output order).
 #[wasm_bindgen]
-pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array) -> std::result::Result<JsValue, JsValue> {
-    let specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
+pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array, hash_outside: bool) -> std::result::Result<JsValue, JsValue> {
+    let mut specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
     let lens = lens.to_vec();
     if lens.len() != specs.len() {
         return Err(js_err(Error::invalid("job specs and input lengths differ")));
@@ -655,16 +661,26 @@ pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array) -
     let (mut stored, mut stored_lens, mut stored_counts) = (Vec::new(), Vec::new(), Vec::new());
     let errors = Array::new();
     let mut at = 0u32;
-    for (i, (spec, len)) in specs.iter().zip(lens).enumerate() {
+    for (i, (spec, len)) in specs.iter_mut().zip(lens).enumerate() {
         let end = at.checked_add(len).filter(|&e| e <= input.length()).ok_or_else(|| js_err(Error::invalid("batch input too short")))?;
         let inp = input.subarray(at, end).to_vec();
         at = end;
         seqs.push(spec.seq as f64);
+        // The caller hashes the blocks itself (WebCrypto's SHA-256 is several times faster than
+        // ours in wasm) when it gets the bytes back; only zero blocks are found here.
+        let outside = hash_outside && spec.want_digest && spec.want_data;
+        if outside {
+            spec.want_digest = false;
+        }
         match convert::decode(spec, inp) {
             Ok(d) => {
                 data_lens.push(d.data.len() as u32);
                 data.extend_from_slice(&d.data);
-                let packed = pack_blocks(&d.blocks);
+                let packed = if outside {
+                    d.data.chunks(crate::digest::BLOCK).map(|b| if crate::digest::is_zero(b) { 0u8 } else { HASH_OUTSIDE }).collect()
+                } else {
+                    pack_blocks(&d.blocks)
+                };
                 block_lens.push(packed.len() as u32);
                 blocks.extend_from_slice(&packed);
                 stored_counts.push(d.stored.len() as u32);

@@ -145,7 +145,46 @@ fn sparse_guest(size: usize, seed: u64) -> Vec<u8> {
 /// Drive a bindings converter the way web/src/converter-worker.js does (jobs out, decoded by
 /// `decode_job`, results pushed back out of order), collecting the output through a JS sink.
 /// `batched`: through `next_batch` / `decode_batch` / `push_batch`, as the page does.
-fn drive_with(mut conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
+fn drive_with(conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
+    drive_opts(conv, batched, false)
+}
+
+/// What web/src/decode-worker.js does with WebCrypto, here with sha2: replace each
+/// `HASH_OUTSIDE` flag by flag 1 and the block's SHA-256.
+fn hash_like_the_decode_worker(r: &JsValue) {
+    use sha2::{Digest, Sha256};
+    let get = |k: &str| Reflect::get(r, &k.into()).unwrap();
+    let blocks = Uint8Array::from(get("blocks")).to_vec();
+    let block_lens = js_sys::Uint32Array::from(get("block_lens")).to_vec();
+    let data = Uint8Array::from(get("data")).to_vec();
+    let data_lens = js_sys::Uint32Array::from(get("data_lens")).to_vec();
+    let (mut out, mut lens, mut at, mut data_at) = (Vec::new(), Vec::new(), 0usize, 0usize);
+    let mut outside = 0;
+    for (j, &n) in block_lens.iter().enumerate() {
+        let start = out.len();
+        for k in 0..n as usize {
+            let f = blocks[at + k];
+            if f == wasm::HASH_OUTSIDE {
+                outside += 1;
+                let a = data_at + k * 65536;
+                let b = (a + 65536).min(data_at + data_lens[j] as usize);
+                out.push(1);
+                out.extend_from_slice(&Sha256::digest(&data[a..b]));
+            } else {
+                assert_eq!(f, 0, "only zero blocks are flagged 0");
+                out.push(0);
+            }
+        }
+        lens.push((out.len() - start) as u32);
+        at += n as usize;
+        data_at += data_lens[j] as usize;
+    }
+    assert!(outside > 0 || data.iter().all(|&b| b == 0), "non-zero data must be left to hash");
+    Reflect::set(r, &"blocks".into(), &Uint8Array::from(&out[..])).unwrap();
+    Reflect::set(r, &"block_lens".into(), &js_sys::Uint32Array::from(&lens[..])).unwrap();
+}
+
+fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (Vec<u8>, JsValue) {
     let out = Rc::new(RefCell::new(Vec::<u8>::new()));
     let o2 = out.clone();
     let sink = Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
@@ -175,7 +214,11 @@ fn drive_with(mut conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
                 let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
                 let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                 let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                results.push(wasm::decode_batch(&specs, input, lens).unwrap());
+                let r = wasm::decode_batch(&specs, input, lens, hash_outside).unwrap();
+                if hash_outside {
+                    hash_like_the_decode_worker(&r);
+                }
+                results.push(r);
             }
             for r in results.into_iter().rev() {
                 conv.push_batch(r).unwrap();
@@ -230,8 +273,13 @@ fn conversion_through_bindings_matches_the_core() {
         let d = mk(blob_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
-        let batched = format != OutputFormat::Raw;
-        let (got, report) = drive_with(conv, batched);
+        // Raw: job by job; QCOW2: batches, hashed outside as the page does; compressed:
+        // batches (whose write pass returns no bytes, so wasm hashes them).
+        let (got, report) = match format {
+            OutputFormat::Raw => drive_with(conv, false),
+            OutputFormat::Qcow2 => drive_opts(conv, true, true),
+            OutputFormat::Qcow2Compressed => drive_opts(conv, true, false),
+        };
         let d = mk(mem_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let mut want = Vec::new();
@@ -401,7 +449,7 @@ fn missing_and_truncated_files_are_reported_by_name() {
                         let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
                         let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                         let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                        conv.push_batch(wasm::decode_batch(&specs, input, lens).unwrap()).unwrap();
+                        conv.push_batch(wasm::decode_batch(&specs, input, lens, false).unwrap()).unwrap();
                     }
                     Ok(_) => {}
                 }

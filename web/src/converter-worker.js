@@ -112,7 +112,11 @@ async function convert(m) {
         if (!batch) break;
         outstanding++;
         pool.run(batch).then((result) => {
-          conv.push_batch(result);
+          try {
+            conv.push_batch(result);
+          } catch (err) {
+            failure = failure || asError(err);
+          }
         }, (err) => {
           failure = failure || asError(err);
         }).finally(() => {

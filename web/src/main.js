@@ -387,6 +387,9 @@ async function startConvert() {
   if (!disks.length || state.running) return;
   const format = $('format-select').value;
   const mode = $('save-mode').value;
+  // Synchronously, so nothing sees the previous run's state after the click.
+  const previous = $('progress').dataset.state;
+  setProgressState('running');
   let targets;
   if (mode === 'picker') {
     try {
@@ -395,6 +398,7 @@ async function startConvert() {
       targets = picked;
       picked.forEach((t, k) => { disks[k].outName = t.name; });
     } catch (e) {
+      setProgressState(previous);
       if (e && e.name === 'AbortError') return;
       showErrors([{ context: 'Choosing where to save', error: { kind: 'io', message: String(e && e.message || e) } }]);
       return;
