@@ -2,17 +2,19 @@
 //!
 //! - [`BlobSource`]: a [`Source`] over a `Blob`/`File`, read in slices with `FileReaderSync`
 //!   (dedicated workers only), never whole. Sequential reads (the converter walking a stream-
-//!   optimized VMDK) are served from one read-ahead window of [`READ_AHEAD`] bytes; scattered
+//!   optimized VMDK) are served from aligned blocks of [`READ_AHEAD`] bytes; scattered
 //!   metadata reads go straight to the blob.
 //! - [`inspect`]: works out which of the given files are top-level inputs, what each holds and
 //!   which referenced files are missing, as a plain JS value.
-//! - [`Converter`]: the core's pull-style assembler for one disk (`next_job` / `push` / `emit`),
-//!   driven by `web/src/converter-worker.js`; [`decode_job`] is the pure decode step the pool of
-//!   decode workers runs (`web/src/decode-worker.js`).
+//! - [`Converter`]: the core's pull-style assembler for one disk (`next_job` / `push` / `emit`,
+//!   and their batched forms `next_batch` / `push_batch`), driven by
+//!   `web/src/converter-worker.js`; [`decode_job`] / [`decode_batch`] are the pure decode step
+//!   the pool of decode workers runs (`web/src/decode-worker.js`).
 //!
-//! Memory: this side holds the plan (one bit per output cluster), at most one read-ahead window
-//! per source, an output buffer of [`OUT_BUF`] bytes, and whatever jobs the JavaScript driver
-//! keeps in flight (it bounds them; see web/src/converter-worker.js).
+//! Memory: this side holds the plan (one bit per output cluster), at most [`CACHED_BLOCKS`]
+//! blocks of [`READ_AHEAD`] bytes per source, an output buffer of [`OUT_BUF`] bytes, and
+//! whatever jobs the JavaScript driver keeps in flight (it bounds them; see
+//! web/src/converter-worker.js).
 //!
 //! Errors cross to JavaScript as plain objects `{kind, file, offset, message}` (the core's
 //! [`Error`]), never as exceptions with only a string.
@@ -31,9 +33,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, FileReaderSync};
 
-/// Size of the read-ahead window used for sequential reads: big enough that a stream of
-/// 64 KiB grains costs one blob read per window, small enough not to matter for memory.
-pub const READ_AHEAD: usize = 8 << 20;
+/// Sequential reads are served from aligned blocks of this size, read whole (one blob read per
+/// block instead of one per 64 KiB grain and 12-byte marker). At most [`CACHED_BLOCKS`] are
+/// kept per source.
+pub const READ_AHEAD: usize = 4 << 20;
+
+/// Blocks kept per source (a read can straddle two).
+pub const CACHED_BLOCKS: usize = 2;
 
 /// Largest gap after the previous read that still counts as sequential (stream-optimized
 /// VMDKs interleave small markers and grain tables with the grains).
@@ -53,13 +59,18 @@ pub fn start() {
 }
 
 /// A [`Source`] over a browser `Blob` (a `File` the user picked or dropped).
+///
+/// Scattered reads (headers, grain tables) go straight to the blob with `FileReaderSync`;
+/// sequential reads go through [`READ_AHEAD`]-byte aligned blocks. (Asynchronous read-ahead
+/// with `Blob.arrayBuffer()` was tried: the browser reads no faster that way, and a block still
+/// pending when needed had to be read twice.)
 pub struct BlobSource {
     name: String,
     blob: Blob,
     len: u64,
     reader: FileReaderSync,
-    /// Read-ahead window: `(start, bytes)`.
-    window: RefCell<(u64, Vec<u8>)>,
+    /// Cached blocks `(block index, bytes)`, most recent last.
+    blocks: RefCell<Vec<(u64, Vec<u8>)>>,
     /// End of the previous read, to recognise sequential access.
     last_end: Cell<u64>,
 }
@@ -78,7 +89,7 @@ impl BlobSource {
         let len = size as u64;
         // Sources are single-threaded by design (see `Source`); wasm has one thread anyway.
         #[allow(clippy::arc_with_non_send_sync)]
-        Ok(Arc::new(BlobSource { name, blob, len, reader, window: RefCell::new((0, Vec::new())), last_end: Cell::new(u64::MAX) }))
+        Ok(Arc::new(BlobSource { name, blob, len, reader, blocks: RefCell::new(Vec::new()), last_end: Cell::new(u64::MAX) }))
     }
 
     /// Read `[offset, offset + buf.len())` straight from the blob.
@@ -89,16 +100,34 @@ impl BlobSource {
             .slice_with_f64_and_f64(offset as f64, end as f64)
             .map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
         let ab = self.reader.read_as_array_buffer(&slice).map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
-        let arr = Uint8Array::new(&ab);
+        Self::copy_exact(&self.name, offset, &ab, buf)
+    }
+
+    fn copy_exact(name: &str, offset: u64, ab: &js_sys::ArrayBuffer, buf: &mut [u8]) -> Result<()> {
+        let arr = Uint8Array::new(ab);
         if arr.length() as usize != buf.len() {
             return Err(Error::truncated(
-                &self.name,
+                name,
                 offset,
                 format!("read {} bytes where {} were expected (was the file changed or moved?)", arr.length(), buf.len()),
             ));
         }
         arr.copy_to(buf);
         Ok(())
+    }
+
+    /// Bytes of block `b` (index into `blocks`), loading it when needed.
+    fn block(&self, blocks: &mut Vec<(u64, Vec<u8>)>, b: u64) -> Result<usize> {
+        if let Some(i) = blocks.iter().position(|(k, _)| *k == b) {
+            return Ok(i);
+        }
+        let start = b * READ_AHEAD as u64;
+        let n = (self.len - start).min(READ_AHEAD as u64) as usize;
+        let mut data = if blocks.len() >= CACHED_BLOCKS { blocks.remove(0).1 } else { Vec::new() };
+        data.resize(n, 0);
+        self.read_blob(start, &mut data)?;
+        blocks.push((b, data));
+        Ok(blocks.len() - 1)
     }
 }
 
@@ -116,28 +145,25 @@ impl Source for BlobSource {
         }
         let end = offset + buf.len() as u64;
         let prev_end = self.last_end.replace(end);
-        let mut w = self.window.borrow_mut();
-        let (ws, ref mut wdata) = *w;
-        if offset >= ws && end <= ws + wdata.len() as u64 {
-            let a = (offset - ws) as usize;
-            buf.copy_from_slice(&wdata[a..a + buf.len()]);
-            return Ok(());
-        }
+        let w = READ_AHEAD as u64;
+        let (b0, b1) = (offset / w, (end - 1) / w);
+        let mut blocks = self.blocks.borrow_mut();
+        let cached = |b: u64| blocks.iter().any(|(k, _)| *k == b);
         let sequential = offset >= prev_end && offset - prev_end <= SEQUENTIAL_GAP;
-        if !sequential || buf.len() >= READ_AHEAD {
+        if b1 > b0 + 1 || !(sequential || cached(b0) && cached(b1)) {
+            // Large or scattered: straight from the blob.
             return self.read_blob(offset, buf);
         }
-        let n = (self.len - offset).min(READ_AHEAD as u64) as usize;
-        let mut data = std::mem::take(&mut w.1);
-        data.resize(n, 0);
-        let r = self.read_blob(offset, &mut data);
-        if let Err(e) = r {
-            data.clear();
-            *w = (0, data);
-            return Err(e);
+        let mut at = 0usize;
+        for b in b0..=b1 {
+            let i = self.block(&mut blocks, b)?;
+            let (_, data) = &blocks[i];
+            let from = (offset + at as u64).saturating_sub(b * w) as usize;
+            let n = (buf.len() - at).min(data.len() - from);
+            buf[at..at + n].copy_from_slice(&data[from..from + n]);
+            at += n;
         }
-        buf.copy_from_slice(&data[..buf.len()]);
-        *w = (offset, data);
+        debug_assert_eq!(at, buf.len());
         Ok(())
     }
 }
@@ -398,7 +424,10 @@ impl Converter {
     /// `{specs, input, lens}` with `specs` the `JobSpec`s as a JSON array, `input` their inputs
     /// back to back in one `Uint8Array` and `lens` each input's length; `undefined` when no job
     /// is available in this pass. One buffer and one message per batch instead of per job.
-    pub fn next_batch(&mut self, max_jobs: u32, max_bytes: u32) -> std::result::Result<JsValue, JsValue> {
+    ///
+    /// `spare`: an `ArrayBuffer` to put the input in (one a decode worker handed back), or
+    /// `undefined`; `input` is then a view of its first bytes.
+    pub fn next_batch(&mut self, max_jobs: u32, max_bytes: u32, spare: Option<js_sys::ArrayBuffer>) -> std::result::Result<JsValue, JsValue> {
         let mut specs = Vec::new();
         let mut input = Vec::new();
         let mut lens = Vec::new();
@@ -418,7 +447,7 @@ impl Converter {
         let text = serde_json::to_string(&specs).map_err(|e| js_err(Error::invalid(e.to_string())))?;
         let o = Object::new();
         Reflect::set(&o, &"specs".into(), &JsValue::from_str(&text))?;
-        Reflect::set(&o, &"input".into(), &Uint8Array::from(&input[..]))?;
+        Reflect::set(&o, &"input".into(), &js_bytes(&input, spare))?;
         Reflect::set(&o, &"lens".into(), &js_sys::Uint32Array::from(&lens[..]))?;
         Ok(o.into())
     }
@@ -574,6 +603,24 @@ fn decoded_from_js(seq: u64, v: &JsValue) -> std::result::Result<Decoded, JsValu
     Ok(Decoded { seq, data, blocks, stored })
 }
 
+/// `bytes` in a JS `Uint8Array`: in `spare` (an `ArrayBuffer` handed back for reuse) when it
+/// is large enough, else in a new buffer with room to spare (at least [`RECYCLE_MIN`]), so
+/// buffers can go back and forth between workers instead of becoming garbage each time.
+fn js_bytes(bytes: &[u8], spare: Option<js_sys::ArrayBuffer>) -> Uint8Array {
+    let n = bytes.len() as u32;
+    let buf = match spare {
+        Some(b) if b.byte_length() >= n => b,
+        _ => js_sys::ArrayBuffer::new(n.max(RECYCLE_MIN)),
+    };
+    let view = Uint8Array::new_with_byte_offset_and_length(&buf, 0, n);
+    view.copy_from(bytes);
+    view
+}
+
+/// Smallest buffer [`js_bytes`] allocates: a batch's input or output fits, so recycled buffers
+/// fit the next batch too.
+const RECYCLE_MIN: u32 = 2 << 20;
+
 /// Digest block hashes as bytes: per block a flag byte (0 = all-zero block, 1 = hash
 /// follows) and, for 1, its 32-byte SHA-256.
 fn pack_blocks(blocks: &[Option<[u8; 32]>]) -> Vec<u8> {
@@ -649,9 +696,16 @@ pub const HASH_OUTSIDE: u8 = 2;
 /// `{seqs, data, data_lens, blocks, block_lens, stored, stored_lens, stored_counts, errors}`:
 /// per job its seq, decoded bytes, packed digest hashes and compressed clusters, back to back
 /// in one buffer each, with their lengths; `errors` lists `{index, error}` for jobs that failed
-/// (the assembler reports the first in output order).
+/// (the assembler reports the first in output order). `spare`: an `ArrayBuffer` for `data` (one
+/// the converter handed back), or `undefined`; `data` is then a view of its first bytes.
 #[wasm_bindgen]
-pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array, hash_outside: bool) -> std::result::Result<JsValue, JsValue> {
+pub fn decode_batch(
+    specs: &str,
+    input: Uint8Array,
+    lens: js_sys::Uint32Array,
+    hash_outside: bool,
+    spare: Option<js_sys::ArrayBuffer>,
+) -> std::result::Result<JsValue, JsValue> {
     let mut specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
     let lens = lens.to_vec();
     if lens.len() != specs.len() {
@@ -702,7 +756,7 @@ pub fn decode_batch(specs: &str, input: Uint8Array, lens: js_sys::Uint32Array, h
     }
     let o = Object::new();
     Reflect::set(&o, &"seqs".into(), &js_sys::Float64Array::from(&seqs[..]))?;
-    Reflect::set(&o, &"data".into(), &Uint8Array::from(&data[..]))?;
+    Reflect::set(&o, &"data".into(), &js_bytes(&data, spare))?;
     Reflect::set(&o, &"data_lens".into(), &js_sys::Uint32Array::from(&data_lens[..]))?;
     Reflect::set(&o, &"blocks".into(), &Uint8Array::from(&blocks[..]))?;
     Reflect::set(&o, &"block_lens".into(), &js_sys::Uint32Array::from(&block_lens[..]))?;

@@ -185,6 +185,7 @@ fn hash_like_the_decode_worker(r: &JsValue) {
 }
 
 fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (Vec<u8>, JsValue) {
+    let (mut spare_in, mut spare_out): (Option<js_sys::ArrayBuffer>, Option<js_sys::ArrayBuffer>) = (None, None);
     let out = Rc::new(RefCell::new(Vec::<u8>::new()));
     let o2 = out.clone();
     let sink = Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
@@ -207,21 +208,26 @@ fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (
         if batched {
             let mut results = Vec::new();
             for _ in 0..3 {
-                let b = conv.next_batch(5, 1 << 20).unwrap();
+                // Recycled buffers, as the page passes them around.
+                let b = conv.next_batch(5, 1 << 20, spare_in.take()).unwrap();
                 if b.is_undefined() {
                     break;
                 }
                 let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
                 let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                 let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                let r = wasm::decode_batch(&specs, input, lens, hash_outside).unwrap();
+                let input_buf = input.buffer();
+                let r = wasm::decode_batch(&specs, input, lens, hash_outside, spare_out.take()).unwrap();
+                spare_in = Some(input_buf);
                 if hash_outside {
                     hash_like_the_decode_worker(&r);
                 }
                 results.push(r);
             }
             for r in results.into_iter().rev() {
+                let data: Uint8Array = Reflect::get(&r, &"data".into()).unwrap().dyn_into().unwrap();
                 conv.push_batch(r).unwrap();
+                spare_out = Some(data.buffer());
             }
             if conv.emit(sink).unwrap() {
                 break;
@@ -440,7 +446,7 @@ fn missing_and_truncated_files_are_reported_by_name() {
             let mut conv = conv;
             let mut err = None;
             for _ in 0..100_000 {
-                match conv.next_batch(8, 1 << 20) {
+                match conv.next_batch(8, 1 << 20, None) {
                     Err(e) => {
                         err = Some(e);
                         break;
@@ -449,7 +455,7 @@ fn missing_and_truncated_files_are_reported_by_name() {
                         let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
                         let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                         let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                        conv.push_batch(wasm::decode_batch(&specs, input, lens, false).unwrap()).unwrap();
+                        conv.push_batch(wasm::decode_batch(&specs, input, lens, false, None).unwrap()).unwrap();
                     }
                     Ok(_) => {}
                 }

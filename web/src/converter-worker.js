@@ -3,15 +3,16 @@
 // decoding to the pool of decode workers, writes the output to the sink in order and reports
 // progress. The page's main thread only renders.
 //
-// Memory bound: at most MAX_BATCHES_PER_WORKER batches per decode worker are in flight, each
-// at most BATCH_JOBS jobs or about BATCH_BYTES of input, and one job is one unit of the output
-// (max(cluster size, 64 KiB)); a job's input and its decoded output live here or in a decode
-// worker until written. With 64 KiB clusters and N decode workers that is about
-// N x 2 x 1 MiB of input plus the same of output, plus the core's 4 MiB output buffer and a
-// 2 MiB read-ahead window per input file, plus one bit per output cluster of plan. The QCOW2
-// metadata written before the data (L1/L2/refcount tables, ~0.02% of the virtual size) passes
-// through the output buffer in 4 MiB pieces; when saving through a FileSystemWritableFileStream
-// one emit's worth of output is queued before it is written.
+// Memory bound (independent of the disk size): at most MAX_BATCHES_PER_WORKER batches per
+// decode worker are in flight, each at most BATCH_JOBS jobs or about BATCH_BYTES of input, and
+// one job is one unit of output (max(cluster size, 64 KiB)); a job's input and its decoded
+// output live here or in a decode worker until written. With 64 KiB clusters and N decode
+// workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
+// read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
+// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer; one bit per output cluster
+// of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 4 bytes per
+// allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
+// 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, Converter } from './pkg/stackferry.js';
 import { Pool } from './pool.js';
 import { openSink } from './save.js';
@@ -108,12 +109,13 @@ async function convert(m) {
     for (;;) {
       // Keep the pool fed, within the bound.
       while (outstanding < maxBatches && !failure) {
-        const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES);
+        const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;
-        pool.run(batch).then((result) => {
+        pool.run(batch).then(({ result, slot }) => {
           try {
             conv.push_batch(result);
+            pool.recycle(slot, result.data.buffer);
           } catch (err) {
             failure = failure || asError(err);
           }
@@ -130,6 +132,9 @@ async function convert(m) {
         sink.reserve(conv.output_len());
         reserved = true;
       }
+      // Batches may finish while we wait for the sink below: only a round that started with
+      // nothing in flight and still has nothing may conclude that nothing will come.
+      const inFlight = outstanding;
       const done = conv.emit(write);
       await sink.drain();
       if (done) break;
@@ -138,15 +143,19 @@ async function convert(m) {
         lastProgress = now;
         self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started });
       }
-      if (outstanding === 0) {
+      if (inFlight === 0 && outstanding === 0) {
         // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
         if (!conv.next_job_pending() || ++idleRounds > 3) {
-          throw { kind: 'invalid_argument', file: '', offset: null, message: 'conversion stalled' };
+          const p = conv.progress();
+          throw {
+            kind: 'invalid_argument', file: '', offset: null,
+            message: `conversion stalled at guest byte ${p.guest_done} of ${p.guest_total} (${conv.in_flight()} jobs unfinished, more jobs: ${conv.next_job_pending()})`,
+          };
         }
         continue;
       }
       idleRounds = 0;
-      if (!signalled) await new Promise((r) => { wake = r; });
+      if (outstanding > 0 && !signalled) await new Promise((r) => { wake = r; });
       signalled = false;
     }
     const report = conv.report();

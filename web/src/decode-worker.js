@@ -56,6 +56,8 @@ async function hashBlocks(r) {
 }
 
 let ready = null;
+/** Data buffers the converter handed back, reused for the next results. */
+const spares = [];
 let memory = null;
 
 self.onmessage = async (e) => {
@@ -64,14 +66,20 @@ self.onmessage = async (e) => {
     ready = init({ module_or_path: m.module }).then((exports) => { memory = exports.memory; });
     return;
   }
+  if (m.type === 'spare') {
+    if (spares.length < 4) spares.push(m.buffer);
+    return;
+  }
   if (m.type !== 'decode') return;
   try {
     await ready;
     const b = m.batch;
-    const result = decode_batch(b.specs, b.input, b.lens, HASH_WITH_WEBCRYPTO);
+    const result = decode_batch(b.specs, b.input, b.lens, HASH_WITH_WEBCRYPTO, spares.pop());
     if (HASH_WITH_WEBCRYPTO) await hashBlocks(result);
     const transfer = ['seqs', 'data', 'data_lens', 'blocks', 'block_lens', 'stored', 'stored_lens', 'stored_counts'].map((k) => result[k].buffer);
-    self.postMessage({ id: m.id, result, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
+    // The input buffer goes back too, for the converter's next batch.
+    transfer.push(b.input.buffer);
+    self.postMessage({ id: m.id, result, spare: b.input.buffer, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
   } catch (err) {
     const error = err && typeof err === 'object' && 'kind' in err
       ? err

@@ -6,6 +6,7 @@ import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRe
 import * as checklist from './checklist.js';
 
 const $ = (id) => document.getElementById(id);
+const PARAMS = new URLSearchParams(location.search);
 
 const state = {
   /** [{name, blob}] in the order given. */
@@ -506,7 +507,7 @@ function convertOne(run, d, target, r, format) {
     const options = { format };
     w.postMessage({
       type: 'convert', files: state.files, top: d.top, disk: d.disk, options, target,
-      workers: Math.max(1, navigator.hardwareConcurrency || 2),
+      workers: Math.max(1, Number(PARAMS.get('workers')) || navigator.hardwareConcurrency || 2),
     });
   });
 }
