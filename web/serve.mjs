@@ -20,8 +20,8 @@ const MIME = {
   '.md': 'text/markdown; charset=utf-8',
 };
 
-/** Serve `root` on host:port; resolves to the listening http.Server. */
-export function serve(root, { host = '127.0.0.1', port = 0 } = {}) {
+/** Serve `root` on host:port under URL path `prefix`; resolves to the listening http.Server. */
+export function serve(root, { host = '127.0.0.1', port = 0, prefix = '/' } = {}) {
   root = path.resolve(root);
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -35,6 +35,11 @@ export function serve(root, { host = '127.0.0.1', port = 0 } = {}) {
       res.writeHead(400).end();
       return;
     }
+    if (!rel.startsWith(prefix)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    rel = '/' + rel.slice(prefix.length);
     if (rel.endsWith('/')) rel += 'index.html';
     const file = path.join(root, path.normalize(rel));
     if (file !== root && !file.startsWith(root + path.sep)) {

@@ -528,6 +528,20 @@ test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) c
   fs.rmSync(out);
 });
 
+test('the page works from a sub-path of a server', async (t) => {
+  const sub = await serve(DIST, { prefix: '/tools/stackferry/' });
+  t.cleanup.push(async () => sub.close());
+  const saved = base;
+  base = `http://127.0.0.1:${sub.address().port}/tools/stackferry/`;
+  try {
+    const { page } = await open(t);
+    const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+    await convertAndCheck(page, [src], src, 'qcow2', 'subpath');
+  } finally {
+    base = saved;
+  }
+});
+
 test('checklist: kept per VM across reloads, exported as Markdown', async (t) => {
   const { page } = await open(t);
   await page.locator('#check-dns-ttl').check();
