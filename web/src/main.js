@@ -216,8 +216,11 @@ function inputLabel(inp) {
 function choiceFor(i, inp) {
   if (!state.choices.has(i)) {
     const ins = inp.inspection;
-    const props = ins && ins.suggestion ? (ins.suggestion.properties || []).map((p) => ({ ...p })) : [];
-    state.choices.set(i, { disks: new Set(ins ? ins.disks.map((_, k) => k) : []), props });
+    const sug = ins && ins.suggestion;
+    const props = sug ? (sug.properties || []).map((p) => ({ ...p })) : [];
+    // The user's copy of the suggestion: what the commands use.
+    const shape = sug ? { min_ram: sug.min_ram, min_disk: sug.min_disk, flavor: { ...(sug.flavor || {}) } } : null;
+    state.choices.set(i, { disks: new Set(ins ? ins.disks.map((_, k) => k) : []), props, shape });
   }
   return state.choices.get(i);
 }
@@ -337,13 +340,25 @@ function vmSummary(i, inp, x, choice) {
     });
     card.append(h('div', { class: 'table-wrap props' }, h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'Glance property'), h('th', {}, 'Value'), h('th', {}, 'Why'))), tbody)));
-    const f = s.flavor || {};
-    card.append(kv([
-      ['min_ram', s.min_ram != null ? `${s.min_ram} MiB` : null],
-      ['min_disk', s.min_disk != null ? `${s.min_disk} GiB` : null],
-      ['Flavor', f.vcpus || f.ram_mib ? `${f.vcpus ?? '?'} vCPUs, ${f.ram_mib ?? '?'} MiB RAM${f.disk_gib ? `, ${f.disk_gib} GiB disk` : ''}` : null],
-      ['Why this flavor', f.reason],
-    ]));
+    const shape = choice.shape;
+    const num = (id, label, value, unit, set) => {
+      const el = h('input', { type: 'number', min: 0, id, value: value ?? '', class: 'num' });
+      el.addEventListener('input', () => {
+        set(el.value === '' ? null : Math.max(0, Math.floor(Number(el.value))));
+        refreshCommands();
+      });
+      return h('span', { class: 'field' }, h('label', { for: id }, label), el, unit ? h('span', { class: 'hint' }, ` ${unit}`) : null);
+    };
+    const f = shape.flavor;
+    card.append(h('div', { class: 'row wrap shape' },
+      num(`min-ram-${i}`, 'min_ram ', shape.min_ram, 'MiB', (v) => { shape.min_ram = v; }),
+      num(`min-disk-${i}`, 'min_disk ', shape.min_disk, 'GiB', (v) => { shape.min_disk = v; })));
+    card.append(h('div', { class: 'row wrap shape' },
+      h('strong', {}, 'Flavor'),
+      num(`flavor-vcpus-${i}`, 'vCPUs ', f.vcpus, '', (v) => { f.vcpus = v; }),
+      num(`flavor-ram-${i}`, 'RAM ', f.ram_mib, 'MiB', (v) => { f.ram_mib = v; }),
+      num(`flavor-disk-${i}`, 'disk ', f.disk_gib, 'GiB', (v) => { f.disk_gib = v; })));
+    if (f.reason) card.append(h('p', { class: 'reason' }, f.reason));
   }
   return card;
 }
@@ -566,7 +581,7 @@ function commandText(d, format) {
   return commands({
     input: d.input.inspection ? { kind: d.input.inspection.kind, name: d.input.name } : { kind: 'vmdk', name: d.input.name },
     disk: d.info, format, clusterSize: 65536, outName: d.outName, imageName: imageNameFor(d),
-    suggestion: d.input.inspection && d.input.inspection.suggestion, props: choice.props,
+    suggestion: choice.shape, props: choice.props,
   });
 }
 

@@ -393,9 +393,11 @@ test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) =>
   for (const want of [/ubuntu/i, /Ubuntu_64/, /vCPUs\s*1/, /512\.0 MiB|512 MiB/, /hw_disk_bus/, /virtio/, /os_distro/, /sata|ide|virtio/i]) {
     assert(want.test(text), `summary shows ${want}: ${text}`);
   }
-  // Suggestions are editable and flow into the upload command.
+  // Suggestions are editable and flow into the upload and flavor commands.
   const bus = page.locator('input[id^=prop-]').first();
   await bus.fill('edited-value');
+  await page.locator('input[id^=min-ram-]').fill('1024');
+  await page.locator('input[id^=flavor-vcpus-]').fill('3');
   const state = await convert(page, 'qcow2');
   assert(state === 'done', `OVA converted: ${state} ${await errorText(page)}`);
   const out = await download(page, path.join(TMP, 'ova.qcow2'));
@@ -404,6 +406,8 @@ test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) =>
   const cmds = await page.locator(tid('result')).innerText();
   assert(/tar -xf ubuntu\.ova ubuntu\.2\.0-disk1\.vmdk/.test(cmds), `extraction command: ${cmds}`);
   assert(/=edited-value/.test(cmds), 'edited property in the openstack command');
+  assert(/--min-ram 1024/.test(cmds), `edited min_ram: ${cmds}`);
+  assert(/openstack flavor create --vcpus 3 --ram 512/.test(cmds), `edited flavor: ${cmds}`);
 });
 
 test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {
