@@ -4,9 +4,10 @@
 // progress. The page's main thread only renders.
 //
 // Memory bound (independent of the disk size): at most MAX_BATCHES_PER_WORKER batches per
-// decode worker are in flight, each at most BATCH_JOBS jobs or about BATCH_BYTES of input, and
-// one job is one unit of output (max(cluster size, 64 KiB)); a job's input and its decoded
-// output live here or in a decode worker until written. With 64 KiB clusters and N decode
+// decode worker are out, each at most BATCH_JOBS jobs or about BATCH_BYTES of input, and no
+// more than that many jobs are handed out and not yet written (results that come back early
+// wait in the assembler); one job is one unit of output (max(cluster size, 64 KiB)); a job's
+// input and its decoded output live here or in a decode worker until written. With 64 KiB clusters and N decode
 // workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
 // read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
 // SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer; one bit per output cluster
@@ -93,6 +94,9 @@ async function convert(m) {
   }
   const pool = new Pool(m.workers || navigator.hardwareConcurrency || 2, module);
   const maxBatches = pool.size * MAX_BATCHES_PER_WORKER;
+  // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,
+  // since results that come back early wait in the assembler for the ones before them.
+  const maxJobs = maxBatches * BATCH_JOBS;
   let outstanding = 0;
   let failure = null;
   let wake = null;
@@ -108,7 +112,7 @@ async function convert(m) {
   try {
     for (;;) {
       // Keep the pool fed, within the bound.
-      while (outstanding < maxBatches && !failure) {
+      while (outstanding < maxBatches && conv.in_flight() < maxJobs && !failure) {
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;

@@ -473,8 +473,8 @@ test('Cancel stops the conversion at once, frees its workers and its partial fil
   await page.waitForFunction(() => document.querySelector('[data-testid=progress]').dataset.state === 'cancelled', null, { timeout: 5000 });
   const took = Date.now() - t0;
   assert(took < 2000, `cancel took ${took} ms`);
-  for (let i = 0; i < 50 && page.workers().length; i++) await page.waitForTimeout(100);
-  assert(page.workers().length === 0, `all workers ended (${page.workers().length} left)`);
+  for (let i = 0; i < 100 && page.workers().length; i++) await page.waitForTimeout(100);
+  assert(page.workers().length === 0, `all workers ended (left: ${page.workers().map((w) => w.url()).join(', ')})`);
   let left = [];
   for (let i = 0; i < 30; i++) {
     left = (await opfsEntries(page)).filter((n) => n.startsWith('stackferry-'));
