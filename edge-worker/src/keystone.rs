@@ -41,7 +41,7 @@ fn field<'a>(v: &'a Option<String>, name: &str) -> Result<Option<&'a str>, Strin
     match v.as_deref() {
         None => Ok(None),
         Some(s) if s.len() > MAX_FIELD_LEN => Err(format!("{name} is too long")),
-        Some(s) if s.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(s) => Ok(Some(s)),
     }
 }
