@@ -3,7 +3,7 @@
 #
 # Usage: tests/e2e/boot-check.sh IMAGE FORMAT --disk-bus BUS --nic-model MODEL
 #          [--firmware bios|efi] [--timeout SECONDS] [--scsi-model MODEL] [--log FILE]
-#          [--expect TEXT] [--machine pc|q35]
+#          [--expect TEXT] [--fail-on TEXT] [--machine pc|q35]
 #   FORMAT      qcow2 | raw | vmdk | anything qemu reads
 #   BUS         virtio (virtio-blk) | scsi (virtio-scsi unless --scsi-model) | sata (AHCI) | ide
 #               (the values of Glance's hw_disk_bus)
@@ -11,6 +11,8 @@
 #               (the values of Glance's hw_vif_model); the NIC is attached to nothing
 #   --scsi-model  virtio-scsi (default) | lsilogic (lsi53c895a) | lsisas1068 (mptsas1068) |
 #               vmpvscsi (pvscsi)   (the values of Glance's hw_scsi_model)
+#   --fail-on TEXT  stop early (failure) when TEXT appears and the expected text has not: the
+#               guest's "e2e-guest: end of message.txt" line, for negative tests
 # Exit 0 when TEXT (default "Hello World") appears on the serial console within the timeout
 # (default 120 s), 1 otherwise (the tail of the log is printed), 2 on a usage error. Prints one
 # JSON object on stdout: {"ok", "seconds", "log", "disk_bus", "nic_model", "firmware"}.
@@ -19,7 +21,7 @@
 set -uo pipefail
 die() { echo "boot-check: $*" >&2; exit 2; }
 
-args=(); bus=; nic=; firmware=bios; timeout=120; scsi_model=virtio-scsi; log=; expect="Hello World"; machine=pc
+args=(); bus=; nic=; firmware=bios; timeout=120; scsi_model=virtio-scsi; log=; expect="Hello World"; fail_on=; machine=pc
 while [ $# -gt 0 ]; do
   case "$1" in
     --disk-bus) bus=${2:-}; shift 2 ;;
@@ -29,8 +31,9 @@ while [ $# -gt 0 ]; do
     --scsi-model) scsi_model=${2:-}; shift 2 ;;
     --log) log=${2:-}; shift 2 ;;
     --expect) expect=${2:-}; shift 2 ;;
+    --fail-on) fail_on=${2:-}; shift 2 ;;
     --machine) machine=${2:-}; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) args+=("$1"); shift ;;
   esac
@@ -105,6 +108,10 @@ qemu_pid=$!
 ok=false
 while :; do
   if grep -aqF -- "$expect" "$log" 2>/dev/null; then ok=true; break; fi
+  if [ -n "$fail_on" ] && grep -aqF -- "$fail_on" "$log" 2>/dev/null; then
+    grep -aqF -- "$expect" "$log" 2>/dev/null && ok=true
+    break
+  fi
   if ! kill -0 "$qemu_pid" 2>/dev/null; then
     grep -aqF -- "$expect" "$log" 2>/dev/null && ok=true
     break
@@ -119,6 +126,7 @@ if $ok; then
   echo "boot-check: '$expect' after ${secs} s ($desc)" >&2
 else
   why="not seen within ${timeout} s"; $exited && why="not seen; qemu exited after ${secs} s"
+  [ -n "$fail_on" ] && grep -aqF -- "$fail_on" "$log" 2>/dev/null && why="not seen; '$fail_on' after ${secs} s"
   echo "boot-check: '$expect' $why ($desc). Serial log tail:" >&2
   tail -c 3000 "$log" | tr -d '\000' | tail -n 40 >&2
   [ -s "$work/qemu.out" ] && { echo "boot-check: qemu said:" >&2; tail -n 20 "$work/qemu.out" >&2; }

@@ -8,10 +8,11 @@ Subcommands (each prints one JSON object on stdout):
   ovf OUT.ovf --name NAME --vmdk DISK.vmdk --capacity BYTES --populated BYTES
       [--firmware bios|efi] [--cpus N] [--memory-mib N] [--hw-version N] [--os-type ID]
       VMware-style OVF 1.0 envelope, modeled on an ESXi 6.5+ export.
-  pack OUTDIR NAME [--keep-mf]
+  pack OUTDIR NAME [--keep-mf] [--mf-second]
       NAME.mf (SHA256 lines for NAME.ovf and the disk files it references) and NAME.ova
-      (ustar: OVF first, then the disks, then the manifest). --keep-mf packs an existing .mf
-      unchanged (a stale manifest, for negative tests).
+      (ustar: OVF first, then the disks, then the manifest; --mf-second puts the manifest right
+      after the OVF instead, the order DSP0243 prescribes and ovftool writes). --keep-mf packs
+      an existing .mf unchanged (a stale manifest, for negative tests).
   locate VMDK GUEST_OFFSET
       finds the grain holding GUEST_OFFSET through the footer's grain directory and grain table.
   corrupt VMDK GUEST_OFFSET [--count N]
@@ -388,7 +389,7 @@ def referenced_files(ovf):
     return [f.get(ns + "href") for f in root.iter(ns + "File")]
 
 
-def pack(outdir, name, keep_mf=False):
+def pack(outdir, name, keep_mf=False, mf_second=False):
     ovf = f"{name}.ovf"
     mf = f"{name}.mf"
     files = referenced_files(os.path.join(outdir, ovf))
@@ -399,7 +400,8 @@ def pack(outdir, name, keep_mf=False):
     ova = os.path.join(outdir, f"{name}.ova")
     mtime = int(time.time())
     with tarfile.open(ova, "w", format=tarfile.USTAR_FORMAT) as tar:
-        for n in [ovf] + files + [mf]:   # OVF first (DSP0243), manifest after the disks
+        # OVF always first (DSP0243); the manifest after the disks, or second when asked
+        for n in ([ovf, mf] + files) if mf_second else ([ovf] + files + [mf]):
             ti = tar.gettarinfo(os.path.join(outdir, n), arcname=n)
             ti.uid = ti.gid = 64
             ti.uname = ti.gname = ""
@@ -425,7 +427,7 @@ def main():
     a.add_argument("--cpus", type=int, default=1); a.add_argument("--memory-mib", type=int, default=256)
     a.add_argument("--hw-version", type=int, default=13); a.add_argument("--os-type", default="other4xLinux64Guest")
     a = sub.add_parser("pack"); a.add_argument("outdir"); a.add_argument("name")
-    a.add_argument("--keep-mf", action="store_true")
+    a.add_argument("--keep-mf", action="store_true"); a.add_argument("--mf-second", action="store_true")
     a = sub.add_parser("locate"); a.add_argument("vmdk"); a.add_argument("offset", type=int)
     a = sub.add_parser("corrupt"); a.add_argument("vmdk"); a.add_argument("offset", type=int)
     a.add_argument("--count", type=int, default=16)
@@ -436,7 +438,7 @@ def main():
         r = write_ovf(o.out, o.name, o.vmdk, o.capacity, o.populated, o.firmware, o.cpus,
                       o.memory_mib, o.hw_version, o.os_type)
     elif o.cmd == "pack":
-        r = pack(o.outdir, o.name, o.keep_mf)
+        r = pack(o.outdir, o.name, o.keep_mf, o.mf_second)
     elif o.cmd == "locate":
         r = locate(o.vmdk, o.offset)
     else:
