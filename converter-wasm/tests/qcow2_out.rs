@@ -13,16 +13,8 @@ use stackferry::source::{MemSource, SourceRef};
 use std::io::Write;
 use std::process::Command;
 
-/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod common;
+use common::Rng;
 
 /// A disk with random data in random places (some whole grains, some single sectors, some
 /// compressible text), and zeros elsewhere. `size` need not be grain aligned.

@@ -30,10 +30,6 @@ use header::{MAX_CAPACITY_BYTES, SECTOR};
 /// stopping runaway chains.
 pub const MAX_CHAIN_DEPTH: usize = 64;
 
-/// First bytes of an ESX redo log (COWD, "vmfsSparse").
-const COWD_MAGIC: &[u8; 4] = b"COWD";
-/// seSparse constant-header magic (u64 little-endian), as in qemu `block/vmdk.c`.
-const SESPARSE_MAGIC: u64 = 0x0000_0000_cafe_babe;
 /// Bytes looked at to recognise a file.
 const SNIFF_BYTES: u64 = 4096;
 /// Guest bytes mapped per step when measuring COWD/seSparse allocation at open.
@@ -119,10 +115,10 @@ fn sniff(src: &dyn Source) -> Result<Kind> {
     if n >= 4 && head[..4] == *b"KDMV" {
         return Ok(Kind::Sparse);
     }
-    if n >= 4 && head[..4] == *COWD_MAGIC {
+    if cowd::is_cowd(&head) {
         return Ok(Kind::Cowd);
     }
-    if n >= 8 && u64::from_le_bytes([head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]]) == SESPARSE_MAGIC {
+    if sesparse::is_sesparse(&head) {
         return Ok(Kind::SeSparse);
     }
     if descriptor::looks_like_descriptor(&head) {
