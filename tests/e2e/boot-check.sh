@@ -129,7 +129,9 @@ else
   why="not seen within ${timeout} s"; $exited && why="not seen; qemu exited after ${secs} s"
   [ -n "$fail_on" ] && grep -aqF -- "$fail_on" "$log" 2>/dev/null && why="not seen; '$fail_on' after ${secs} s"
   echo "boot-check: '$expect' $why ($desc). Serial log tail:" >&2
-  tail -c 3000 "$log" | tr -d '\000' | tail -n 40 >&2
+  # printable tail: no NULs, no terminal escapes, and a final newline
+  tail -c 3000 "$log" | tr -d '\000\r' | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g; s/\x1b[c()][0-9A-Za-z]\{0,1\}//g' | tail -n 40 >&2
+  echo >&2
   said=$(grep -v 'hub 0 is not connected to host network' "$work/qemu.out" | tail -n 20)
   [ -n "$said" ] && printf 'boot-check: qemu said:\n%s\n' "$said" >&2
 fi
