@@ -56,6 +56,9 @@ enum Cmd {
         /// Do not read uncompressed data at plan time to find zero clusters.
         #[arg(long)]
         no_zero_scan: bool,
+        /// Skip the SHA-512 of the output (Glance's os_hash_value); it is the slowest part.
+        #[arg(long)]
+        no_sha512: bool,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -78,7 +81,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
     let result = match cli.cmd {
-        Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, json } => {
+        Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, no_sha512, json } => {
             let format = match (format, compress) {
                 (Format::Raw, true) => Err(Error::invalid("--compress needs the qcow2 format")),
                 (Format::Raw, false) => Ok(OutputFormat::Raw),
@@ -87,7 +90,7 @@ fn main() -> ExitCode {
             };
             format.and_then(|format| {
                 let options = Options { format, cluster_size, zero_scan_data: !no_zero_scan, ..Options::default() };
-                convert(&inputs, &output, &options, disk, threads, json)
+                convert(&inputs, &output, &options, disk, threads, !no_sha512, json)
             })
         }
         Cmd::Inspect { inputs, json } => inspect(&inputs, json),
@@ -188,7 +191,7 @@ fn print_value(prefix: &str, v: &serde_json::Value) {
     }
 }
 
-fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usize>, threads: Option<usize>, json: bool) -> Result<(), Error> {
+fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usize>, threads: Option<usize>, sha512: bool, json: bool) -> Result<(), Error> {
     let (sources, files) = open_inputs(paths)?;
     let tops = input::top_level(&sources, &files)?;
     let mut disks: Vec<(Disk, Option<std::rc::Rc<stackferry::manifest::Verifier>>)> = Vec::new();
@@ -213,7 +216,7 @@ fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usi
     for (n, (disk, verifier)) in chosen {
         let out_path = if several { numbered(output, n) } else { output.to_path_buf() };
         let name = disk.info.name.clone();
-        let report = convert_one(disk, verifier, &out_path, options, threads)?;
+        let report = convert_one(disk, verifier, &out_path, options, threads, sha512)?;
         if !json {
             eprintln!(
                 "{name} -> {}: {} {}, virtual size {}, data {}\n  content digest {}\n  sha512 {}",
@@ -223,7 +226,7 @@ fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usi
                 human(report.virtual_size),
                 human(report.data_bytes),
                 report.content_digest,
-                report.sha512
+                if report.sha512.is_empty() { "(not computed)" } else { &report.sha512 }
             );
         }
         reports.push(serde_json::json!({"input": name, "output": out_path, "report": report}));
@@ -245,7 +248,7 @@ fn numbered(output: &Path, n: usize) -> PathBuf {
 
 /// Convert one disk into `out_path`, through a temporary name so a failed or interrupted
 /// conversion leaves nothing that looks finished.
-fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Verifier>>, out_path: &Path, options: &Options, threads: usize) -> Result<Report, Error> {
+fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Verifier>>, out_path: &Path, options: &Options, threads: usize, sha512: bool) -> Result<Report, Error> {
     let shown = out_path.display().to_string();
     let tmp = out_path.with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
     let tty = std::io::stderr().is_terminal();
@@ -262,6 +265,7 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
         let report = convert_parallel(
             conv,
             threads,
+            sha512,
             &mut |b| w.write(b).map_err(|e| Error::io(&shown, None, e)),
             &mut |p: &Progress| {
                 if tty && last.elapsed().as_millis() >= 200 {
