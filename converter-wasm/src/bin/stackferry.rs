@@ -140,7 +140,7 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
     for ins in &all {
         println!("{} ({:?})", ins.name, ins.kind);
         if let Some(vm) = &ins.vm {
-            print_value("  vm", &serde_json::to_value(vm).unwrap_or_default());
+            print_vm(vm);
         }
         for d in &ins.disks {
             println!("  disk {}: {} {}", d.name, d.format, d.subformat);
@@ -161,7 +161,14 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
             }
         }
         if let Some(s) = &ins.suggestion {
-            print_value("  openstack", &serde_json::to_value(s).unwrap_or_default());
+            println!("  suggested for OpenStack:");
+            for p in &s.properties {
+                println!("    --property {}={}\n        because {}", p.key, p.value, p.reason);
+            }
+            let f = &s.flavor;
+            let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+            println!("    min_disk {} GiB, min_ram {} MiB", opt(s.min_disk), opt(s.min_ram));
+            println!("    flavor: {} vCPU, {} MiB RAM, {} GiB disk\n        because {}", opt(f.vcpus.map(u64::from)), opt(f.ram_mib), opt(f.disk_gib), f.reason);
         }
         for m in &ins.missing {
             println!("  missing: {m}");
@@ -173,21 +180,29 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Print a JSON value as indented `key: value` lines.
-fn print_value(prefix: &str, v: &serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                print_value(&format!("{prefix}.{k}"), v);
-            }
+/// The VM an OVF describes, as a short human summary.
+fn print_vm(vm: &stackferry::ovf::VmSummary) {
+    let os = [vm.os.description.clone(), vm.os.vmw_os_type.clone().or(vm.os.vbox_os_type.clone())].into_iter().flatten().fold(Vec::new(), |mut v, s| {
+        if !v.contains(&s) {
+            v.push(s);
         }
-        serde_json::Value::Array(a) => {
-            for (i, v) in a.iter().enumerate() {
-                print_value(&format!("{prefix}[{i}]"), v);
-            }
-        }
-        serde_json::Value::Null => {}
-        other => println!("{prefix}: {other}"),
+        v
+    }).join(" / ");
+    println!("  VM {}: {}", vm.name, if os.is_empty() { "unknown OS".into() } else { os });
+    println!(
+        "    {} vCPU, {} MiB memory, {} firmware{}{}",
+        vm.vcpus.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        vm.memory_mib.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        vm.firmware,
+        if vm.secure_boot { " with secure boot" } else { "" },
+        vm.hardware_version.as_deref().map(|h| format!(", hardware {h}")).unwrap_or_default()
+    );
+    for d in &vm.disks {
+        let ctl = d.controller.as_ref().map(|c| format!("{}{}", c.kind, c.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())).unwrap_or_else(|| "no controller".into());
+        println!("    disk {}: {} on {ctl}, file {}", d.disk_id, d.capacity_bytes.map(human).unwrap_or_else(|| "?".into()), d.file_name.as_deref().unwrap_or("-"));
+    }
+    for n in &vm.nics {
+        println!("    nic {}: {} on {}", n.name, n.model.as_deref().unwrap_or("?"), n.network.as_deref().unwrap_or("-"));
     }
 }
 
