@@ -68,9 +68,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 
 /// Output is handed to the writer and hasher threads in batches of this size.
-const BATCH: usize = 1 << 20;
+const BATCH: usize = 256 << 10;
 /// Batches queued for the writer/hasher before the assembler waits.
-const BATCHES_IN_FLIGHT: usize = 8;
+const BATCHES_IN_FLIGHT: usize = 32;
 
 /// Run a conversion on all cores: this thread maps, reads the sources and assembles;
 /// `threads` threads decode; one thread computes the SHA-512 of the output and one runs

@@ -56,9 +56,10 @@ enum Cmd {
         /// Do not read uncompressed data at plan time to find zero clusters.
         #[arg(long)]
         no_zero_scan: bool,
-        /// Skip the SHA-512 of the output (Glance's os_hash_value); it is the slowest part.
+        /// Also compute the SHA-512 of the output (what Glance reports as os_hash_value). Off by
+        /// default: at about 0.7 GB/s on one core it would be the slowest step.
         #[arg(long)]
-        no_sha512: bool,
+        sha512: bool,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -81,7 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
     let result = match cli.cmd {
-        Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, no_sha512, json } => {
+        Cmd::Convert { inputs, output, format, compress, cluster_size, disk, threads, no_zero_scan, sha512, json } => {
             let format = match (format, compress) {
                 (Format::Raw, true) => Err(Error::invalid("--compress needs the qcow2 format")),
                 (Format::Raw, false) => Ok(OutputFormat::Raw),
@@ -90,7 +91,7 @@ fn main() -> ExitCode {
             };
             format.and_then(|format| {
                 let options = Options { format, cluster_size, zero_scan_data: !no_zero_scan, ..Options::default() };
-                convert(&inputs, &output, &options, disk, threads, !no_sha512, json)
+                convert(&inputs, &output, &options, disk, threads, sha512, json)
             })
         }
         Cmd::Inspect { inputs, json } => inspect(&inputs, json),
@@ -241,7 +242,7 @@ fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usi
                 human(report.virtual_size),
                 human(report.data_bytes),
                 report.content_digest,
-                if report.sha512.is_empty() { "(not computed)" } else { &report.sha512 }
+                if report.sha512.is_empty() { "not computed (--sha512)" } else { &report.sha512 }
             );
         }
         reports.push(serde_json::json!({"input": name, "output": out_path, "report": report}));
@@ -275,6 +276,13 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
             conv.set_before_last(Box::new(move || v.finish().map(|_| ())));
         }
         let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
+        // The length is known before the first byte: reserve it, so the file system allocates
+        // once instead of on every write (measured: several times less kernel time on ext4).
+        if let (Some(len), false) = (conv.output_len(), options.format == OutputFormat::Raw) {
+            use std::os::fd::AsRawFd;
+            // SAFETY: plain system call on a descriptor we own; failure only loses the hint.
+            let _ = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
+        }
         let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
         let mut last = Instant::now();
         let report = convert_parallel(
