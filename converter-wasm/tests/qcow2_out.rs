@@ -13,16 +13,8 @@ use stackferry::source::{MemSource, SourceRef};
 use std::io::Write;
 use std::process::Command;
 
-/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod common;
+use common::Rng;
 
 /// A disk with random data in random places (some whole grains, some single sectors, some
 /// compressible text), and zeros elsewhere. `size` need not be grain aligned.
@@ -126,7 +118,7 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     let mut out = Vec::new();
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default()).unwrap()
+        convert_parallel(conv, 3, true, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default()).unwrap()
     } else {
         convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap()
     };
