@@ -269,6 +269,8 @@ describe('image upload', () => {
     assert.equal(r.json.size, data.length);
     assert.equal(r.json.os_hash_algo, 'sha512');
     assert.equal(r.json.os_hash_value, sha512, `fixture made by ${fixture.by}`);
+    if (fixture.sha512) assert.equal(fixture.sha512, sha512, 'the SHA-512 stackferry reported is Glance\'s os_hash_value');
+    console.log(`# fixture: ${path.basename(fixture.file)} (${data.length} bytes) made by ${fixture.by}`);
     const g = await glanceImage(id);
     assert.equal(g.json.status, 'active');
     assert.equal(g.json.stackferry_test, '1', 'properties reach Glance');

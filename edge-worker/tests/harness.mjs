@@ -228,18 +228,22 @@ export async function os(admin, method, url, body, extra = {}) {
   return { status: r.status, json, text };
 }
 
-/** A QCOW2 made from a real VMDK fixture: stackferry's CLI when built, else qemu-img. */
+/**
+ * A QCOW2 made from a real VMDK fixture: by stackferry's CLI when it is built (release, or the
+ * debug binary `cargo test` leaves), with the SHA-512 it reports; else by qemu-img.
+ */
 export function convertedFixture(dir) {
   const src = path.join(ROOT, 'converter-wasm/tests/data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk');
   const out = path.join(dir, 'fixture.qcow2');
-  const cli = path.join(ROOT, 'target/release/stackferry');
-  try {
-    execFileSync(cli, ['convert', src, '-o', out], { stdio: 'pipe' });
-    return { file: out, by: 'stackferry' };
-  } catch {
-    execFileSync('qemu-img', ['convert', '-q', '-f', 'vmdk', '-O', 'qcow2', src, out]);
-    return { file: out, by: 'qemu-img' };
+  for (const build of ['release', 'debug']) {
+    const cli = path.join(ROOT, 'target', build, 'stackferry');
+    try {
+      const report = JSON.parse(execFileSync(cli, ['convert', src, '-o', out, '--sha512', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      return { file: out, by: `stackferry (${build})`, sha512: report[0].report.sha512 };
+    } catch { /* not built, or cannot read it yet: next */ }
   }
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'vmdk', '-O', 'qcow2', src, out]);
+  return { file: out, by: 'qemu-img', sha512: null };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
