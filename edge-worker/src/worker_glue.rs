@@ -419,9 +419,14 @@ async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Sealer) 
     }
     let token = r.headers.get("X-Subject-Token").ok().flatten().ok_or_else(|| ApiError::new(502, "upstream_error", "Keystone sent no X-Subject-Token"))?;
     let region = body.region.as_deref().filter(|r| !r.is_empty()).or(cfg.region.as_deref());
-    let s = match keystone::session_from_token(token, &r.body, &auth_url, cfg.interface, region) {
+    let s = match keystone::session_from_token(token.clone(), &r.body, &auth_url, cfg.interface, region) {
         Ok(s) => s,
-        Err(e) => return Err(ApiError::bad_request(e)),
+        Err(e) => {
+            // a token we cannot use is given back at once
+            let url = format!("{}/auth/tokens", keystone_url(&auth_url));
+            let _ = call(&token, "DELETE", &url, None, &[("X-Subject-Token", &token)]).await;
+            return Err(ApiError::bad_request(e));
+        }
     };
     let sealed = s.seal(sealer).map_err(ApiError::internal)?;
     let cookie = session::set_cookie(&sealed, s.remaining(now));
@@ -458,7 +463,8 @@ async fn session_info(s: &Session) -> ApiResult<web_sys::Response> {
 
 async fn console(s: &Session, id: &str) -> ApiResult<web_sys::Response> {
     let url = format!("{}/servers/{id}/remote-consoles", compute(s)?);
-    let mut last: Option<(u16, String)> = None;
+    let mut reasons = Vec::new();
+    let mut last_status = 0;
     for (protocol, kind) in openstack::CONSOLES {
         let body = json!({"remote_console": {"protocol": protocol, "type": kind}});
         let r = call(&s.token, "POST", &url, Some(&body), &[("OpenStack-API-Version", NOVA_MICROVERSION)])
@@ -472,10 +478,11 @@ async fn console(s: &Session, id: &str) -> ApiResult<web_sys::Response> {
         if matches!(r.status, 401 | 404) {
             return Err(ApiError::upstream("nova", r.status, &r.body, false));
         }
-        last = Some((r.status, openstack::upstream_message(&r.body).unwrap_or_default()));
+        last_status = r.status;
+        reasons.push(format!("{kind}: {}", openstack::upstream_message(&r.body).unwrap_or_else(|| format!("HTTP {}", r.status))));
     }
-    let (st, msg) = last.unwrap_or((0, String::new()));
-    Ok(json_response(200, &json!({"url": null, "reason": format!("this cloud offers no console for the server: {msg}"), "upstream_status": st}), &[]))
+    let reason = format!("this cloud offers no console for the server ({})", reasons.join("; "));
+    Ok(json_response(200, &json!({"url": null, "reason": reason, "upstream_status": last_status}), &[]))
 }
 
 // ------------------------------------------------------------------ upload
