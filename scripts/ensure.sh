@@ -34,7 +34,7 @@ for what in "$@"; do
         log "npm install"; npm install --no-audit --no-fund --loglevel=error
       fi ;;
     worker)
-      if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+      if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
         log "cargo install worker-build $WORKER_BUILD_VERSION (about 5 minutes)"
         cargo install -q worker-build --version "$WORKER_BUILD_VERSION"
       fi ;;

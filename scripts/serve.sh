@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serve the built page (web/dist) on http://127.0.0.1:${PORT:-8787}/ (npm start ends here).
+# `npm start` (after scripts/build.sh): the page and the API from the edge worker at
+# http://127.0.0.1:${PORT:-8787}, talking to the OpenStack named by OS_AUTH_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f web/dist/index.html ] || bash web/build.sh
-exec node web/serve.mjs web/dist
+exec bash edge-worker/serve.sh

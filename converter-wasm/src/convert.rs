@@ -63,7 +63,7 @@ pub struct Decoded {
     pub seq: u64,
     /// The unit's guest bytes (empty unless `want_data`).
     pub data: Vec<u8>,
-    /// SHA-256 of each 64 KiB block of the unit, `None` for all-zero blocks.
+    /// BLAKE3 of each 64 KiB block of the unit, `None` for all-zero blocks.
     pub blocks: Vec<Option<[u8; 32]>>,
     /// Compressed QCOW2: the stored bytes of each allocated cluster, in order (shorter than a
     /// cluster: raw deflate; exactly a cluster: stored uncompressed).
@@ -218,7 +218,8 @@ pub struct Converter {
     measured: Vec<u32>,
     rank: u64,
     out_pos: u64,
-    sha: Sha512,
+    /// SHA-512 of the output, unless the caller hashes the output itself.
+    sha: Option<Sha512>,
     content: ContentDigest,
     runs: Vec<Run>,
     before_last: Option<Box<dyn FnMut() -> Result<()>>>,
@@ -246,7 +247,7 @@ impl Converter {
             measured: Vec::new(),
             rank: 0,
             out_pos: 0,
-            sha: Sha512::new(),
+            sha: Some(Sha512::new()),
             content: ContentDigest::new(plan.virtual_size),
             runs: Vec::new(),
             before_last: None,
@@ -259,6 +260,12 @@ impl Converter {
     /// it fails, the output stays incomplete, so an upload in progress is never finished.
     pub fn set_before_last(&mut self, check: Box<dyn FnMut() -> Result<()>>) {
         self.before_last = Some(check);
+    }
+
+    /// Leave the SHA-512 of the output to the caller (the native driver hashes on its own
+    /// thread so the assembler is not held up); `report().sha512` is then empty.
+    pub fn hash_output_externally(&mut self) {
+        self.sha = None;
     }
 
     pub fn plan(&self) -> &Plan {
@@ -386,7 +393,9 @@ impl Converter {
                 check()?;
             }
         }
-        self.sha.update(bytes);
+        if let Some(sha) = self.sha.as_mut() {
+            sha.update(bytes);
+        }
         out(bytes)?;
         self.out_pos += bytes.len() as u64;
         Ok(())
@@ -513,7 +522,7 @@ impl Converter {
             output_len: self.out_pos,
             data_bytes: self.plan.data_bytes(),
             content_digest: self.content.clone().finish(),
-            sha512: hex::encode(self.sha.clone().finalize()),
+            sha512: self.sha.clone().map(|s| hex::encode(s.finalize())).unwrap_or_default(),
         })
     }
 }

@@ -21,7 +21,7 @@ fn convert_and_check(vmdk: &Path, dir: &Path, what: &str) {
             continue;
         }
         let out = dir.join(name);
-        let mut a = vec!["convert", p(vmdk), "-o", p(&out), "--json"];
+        let mut a = vec!["convert", p(vmdk), "-o", p(&out), "--json", "--sha512"];
         a.extend_from_slice(args);
         let o = stackferry(&a);
         assert!(o.status.success(), "{what} {args:?}: {}", text(&o));

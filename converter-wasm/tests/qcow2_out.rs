@@ -118,7 +118,7 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     let mut out = Vec::new();
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default()).unwrap()
+        convert_parallel(conv, 3, true, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default()).unwrap()
     } else {
         convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap()
     };

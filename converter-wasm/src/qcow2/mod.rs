@@ -19,6 +19,7 @@
 
 pub mod header;
 pub mod layout;
+pub mod probe;
 
 pub use layout::{Compressed, Layout};
 

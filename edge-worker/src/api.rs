@@ -1,0 +1,410 @@
+//! The HTTP API's shape, independent of the runtime: routes, the JSON error body
+//! `{error, detail, upstream_status?}`, and the request policy every `/api` call passes
+//! (CSRF header, origin, CORS, body limits).
+
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// Header every state-changing API call must carry (`X-Stackferry: 1`). A cross-origin page
+/// cannot add it without a CORS preflight, which the worker refuses unless the origin is
+/// configured.
+pub const CSRF_HEADER: &str = "X-Stackferry";
+/// Largest JSON request body (login, image and server creation): 64 KiB.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+/// Largest upstream response read into memory (listings, token with catalog): 8 MiB.
+pub const MAX_UPSTREAM_BODY: usize = 8 << 20;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Login,
+    Logout,
+    Session,
+    Flavors,
+    Networks,
+    Keypairs,
+    SecurityGroups,
+    Images,
+    CreateImage,
+    Image(String),
+    DeleteImage(String),
+    UploadImage(String),
+    CreateServer,
+    Server(String),
+    Console(String),
+    /// CORS preflight for any `/api` path.
+    Preflight,
+}
+
+/// Why a request matched no route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoRoute {
+    /// Not under `/api`: the page's static files.
+    Static,
+    NotFound,
+    /// The path exists with other methods (listed for `Allow`).
+    Method(&'static str),
+}
+
+/// Matches `method` and `path` (no query) to a route.
+pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
+    let Some(rest) = path.strip_prefix("/api") else { return Err(NoRoute::Static) };
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return Err(NoRoute::Static);
+    }
+    if method == "OPTIONS" {
+        return Ok(Route::Preflight);
+    }
+    let parts: Vec<&str> = rest.trim_start_matches('/').trim_end_matches('/').split('/').collect();
+    let id = |s: &str| crate::openstack::valid_id(s).then(|| s.to_string());
+    use Route::*;
+    let (allowed, r): (&'static str, Option<Route>) = match parts.as_slice() {
+        ["login"] => ("POST", (method == "POST").then_some(Login)),
+        ["logout"] => ("POST", (method == "POST").then_some(Logout)),
+        ["session"] => ("GET", (method == "GET").then_some(Session)),
+        ["flavors"] => ("GET", (method == "GET").then_some(Flavors)),
+        ["networks"] => ("GET", (method == "GET").then_some(Networks)),
+        ["keypairs"] => ("GET", (method == "GET").then_some(Keypairs)),
+        ["security-groups"] => ("GET", (method == "GET").then_some(SecurityGroups)),
+        ["images"] => ("GET, POST", match method {
+            "GET" => Some(Images),
+            "POST" => Some(CreateImage),
+            _ => None,
+        }),
+        ["images", i] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            ("GET, DELETE", match method {
+                "GET" => Some(Image(i)),
+                "DELETE" => Some(DeleteImage(i)),
+                _ => None,
+            })
+        }
+        ["images", i, "file"] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            ("PUT", (method == "PUT").then_some(UploadImage(i)))
+        }
+        ["servers"] => ("POST", (method == "POST").then_some(CreateServer)),
+        ["servers", i] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            ("GET", (method == "GET").then_some(Server(i)))
+        }
+        ["servers", i, "console"] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            ("GET", (method == "GET").then_some(Console(i)))
+        }
+        _ => return Err(NoRoute::NotFound),
+    };
+    r.ok_or(NoRoute::Method(allowed))
+}
+
+impl Route {
+    /// Whether the route needs a session cookie (everything but login and preflight).
+    pub fn needs_session(&self) -> bool {
+        !matches!(self, Route::Login | Route::Preflight)
+    }
+}
+
+/// True for methods that change state: they need the CSRF header.
+pub fn is_state_changing(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// The JSON error every failing API call returns.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    /// Short machine-readable code (`unauthorized`, `upstream_error`, ...).
+    pub error: String,
+    /// Human-readable reason; OpenStack's own message when it comes from upstream.
+    pub detail: String,
+    /// The HTTP status OpenStack answered with, when the error comes from upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+    /// Seconds to wait (429).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+    /// Whether an image was deleted because of this failure (uploads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_deleted: Option<bool>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, error: &str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, error: error.into(), detail: detail.into(), upstream_status: None, retry_after: None, image_deleted: None }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        Self::new(400, "bad_request", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        Self::new(401, "unauthorized", detail)
+    }
+    pub fn forbidden(error: &str, detail: impl Into<String>) -> ApiError {
+        Self::new(403, error, detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        Self::new(404, "not_found", detail)
+    }
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        Self::new(500, "internal_error", detail)
+    }
+    pub fn misconfigured(detail: impl Into<String>) -> ApiError {
+        Self::new(500, "misconfigured", detail)
+    }
+    pub fn too_many(retry_after: u64) -> ApiError {
+        let mut e = Self::new(429, "too_many_attempts", format!("too many login attempts; try again in {retry_after} s"));
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    /// An OpenStack error response, passed on: 4xx keep their status (401 becomes
+    /// `session_expired` unless it is the login itself), 5xx become 502. `detail` is
+    /// OpenStack's own message.
+    pub fn upstream(service: &str, status: u16, body: &[u8], during_login: bool) -> ApiError {
+        let msg = crate::openstack::upstream_message(body).unwrap_or_else(|| format!("{service} answered HTTP {status}"));
+        let (code, err) = match status {
+            401 if during_login => (401, "unauthorized"),
+            401 => (401, "session_expired"),
+            403 => (403, "forbidden"),
+            404 => (404, "not_found"),
+            409 => (409, "conflict"),
+            413 => (413, "too_large"),
+            415 => (415, "unsupported_media_type"),
+            400..=499 => (status, "bad_request"),
+            _ => (502, "upstream_error"),
+        };
+        let mut e = Self::new(code, err, msg);
+        e.upstream_status = Some(status);
+        e
+    }
+
+    /// A failed connection to an OpenStack service.
+    pub fn unreachable(service: &str, err: impl std::fmt::Display) -> ApiError {
+        Self::new(502, "upstream_unreachable", format!("{service} could not be reached: {err}"))
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| r#"{"error":"internal_error","detail":""}"#.into())
+    }
+}
+
+/// The origin (`scheme://host[:port]`, lower case) of a URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// The request's own host: `Origin` counts as same-origin when its host matches, whatever the
+/// scheme (a TLS-terminating proxy in front of workerd makes the worker see http).
+fn host_of(origin: &str) -> &str {
+    origin.split_once("://").map(|(_, h)| h).unwrap_or(origin)
+}
+
+/// Headers relevant to the policy, as sent.
+#[derive(Default, Debug)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub origin: Option<&'a str>,
+    pub sec_fetch_site: Option<&'a str>,
+    pub csrf: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+}
+
+/// Whether `origin` may call the API: same host as the request, or configured.
+pub fn origin_allowed(cfg: &Config, req_url: &str, origin: &str) -> bool {
+    let o = origin.trim().to_ascii_lowercase();
+    if cfg.allowed_origins.iter().any(|a| a == &o) {
+        return true;
+    }
+    match origin_of(req_url) {
+        Some(own) => host_of(&own) == host_of(&o),
+        None => false,
+    }
+}
+
+/// Access-Control-* headers for an allowed cross-origin caller (none for same origin or a
+/// refused origin).
+pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<(&'static str, String)> {
+    let Some(o) = origin.map(|o| o.trim().to_ascii_lowercase()) else { return vec![] };
+    if !cfg.allowed_origins.iter().any(|a| a == &o) {
+        return vec![];
+    }
+    let mut h = vec![("Access-Control-Allow-Origin", o), ("Access-Control-Allow-Credentials", "true".into()), ("Vary", "Origin".into())];
+    if preflight {
+        h.push(("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE".into()));
+        h.push(("Access-Control-Allow-Headers", format!("Content-Type, {CSRF_HEADER}")));
+        h.push(("Access-Control-Max-Age", "600".into()));
+    }
+    h
+}
+
+/// The checks before any `/api` handler runs: a foreign `Origin` or cross-site fetch is
+/// refused unless configured, and state changes need the CSRF header and (for JSON bodies)
+/// `Content-Type: application/json`.
+pub fn check_request(cfg: &Config, r: &Incoming<'_>, route: &Route) -> Result<(), ApiError> {
+    if let Some(o) = r.origin.filter(|o| *o != "null") {
+        if !origin_allowed(cfg, r.url, o) {
+            return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not call this API (ALLOWED_ORIGINS)")));
+        }
+    } else if r.origin == Some("null") {
+        return Err(ApiError::forbidden("origin_not_allowed", "opaque origin"));
+    } else if r.sec_fetch_site == Some("cross-site") {
+        return Err(ApiError::forbidden("origin_not_allowed", "cross-site request"));
+    }
+    if *route == Route::Preflight {
+        return match r.origin {
+            Some(o) if cfg.allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(o.trim())) => Ok(()),
+            _ => Err(ApiError::forbidden("cors_closed", "cross-origin calls are not enabled (ALLOWED_ORIGINS)")),
+        };
+    }
+    if is_state_changing(r.method) && r.csrf.map(str::trim) != Some("1") {
+        return Err(ApiError::forbidden("csrf", format!("state-changing calls need the header {CSRF_HEADER}: 1")));
+    }
+    if matches!(route, Route::Login | Route::CreateImage | Route::CreateServer) {
+        let ct = r.content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if ct != "application/json" {
+            return Err(ApiError::new(415, "unsupported_media_type", "send the body as application/json"));
+        }
+    }
+    Ok(())
+}
+
+/// The key the per-client login limit counts under. On Cloudflare (`on_cloudflare`),
+/// `CF-Connecting-IP`, which the edge sets and a client cannot forge; elsewhere the header
+/// named by `CLIENT_IP_HEADER` (last entry of a list: the one the trusted proxy appended);
+/// without either, one shared key (all clients share the limit).
+pub fn client_key(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Option<String>) -> String {
+    let v = if on_cloudflare {
+        header("CF-Connecting-IP")
+    } else {
+        cfg.client_ip_header.as_deref().and_then(header).and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_string()))
+    };
+    match v.filter(|s| !s.is_empty() && s.len() <= 64) {
+        Some(ip) => format!("ip:{ip}"),
+        None => "ip:shared".into(),
+    }
+}
+
+/// Content type for a static file of the page, by extension (for runtimes whose file service
+/// sets none).
+pub fn content_type_for(path: &str) -> &'static str {
+    let ext = path.rsplit('/').next().and_then(|f| f.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("html") | Some("htm") => "text/html; charset=utf-8",
+        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") | Some("map") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Config {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&|k| m.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("POST", "/api/login"), Ok(Route::Login));
+        assert_eq!(route("GET", "/api/login"), Err(NoRoute::Method("POST")));
+        assert_eq!(route("GET", "/api/security-groups"), Ok(Route::SecurityGroups));
+        assert_eq!(route("PUT", "/api/images/abc-1/file"), Ok(Route::UploadImage("abc-1".into())));
+        assert_eq!(route("PUT", "/api/images/..%2f/file"), Err(NoRoute::NotFound));
+        assert_eq!(route("DELETE", "/api/images/abc"), Ok(Route::DeleteImage("abc".into())));
+        assert_eq!(route("GET", "/api/servers/s1/console"), Ok(Route::Console("s1".into())));
+        assert_eq!(route("OPTIONS", "/api/anything"), Ok(Route::Preflight));
+        assert_eq!(route("GET", "/api/nope"), Err(NoRoute::NotFound));
+        assert_eq!(route("GET", "/"), Err(NoRoute::Static));
+        assert_eq!(route("GET", "/apidocs.html"), Err(NoRoute::Static));
+        assert_eq!(route("GET", "/index.html"), Err(NoRoute::Static));
+    }
+
+    fn inc<'a>(method: &'a str, origin: Option<&'a str>, csrf: Option<&'a str>) -> Incoming<'a> {
+        Incoming { method, url: "http://127.0.0.1:8787/api/images", origin, csrf, content_type: Some("application/json"), ..Default::default() }
+    }
+
+    #[test]
+    fn csrf_and_origin() {
+        let c = cfg(&[]);
+        assert!(check_request(&c, &inc("GET", None, None), &Route::Images).is_ok());
+        assert_eq!(check_request(&c, &inc("POST", None, None), &Route::CreateImage).unwrap_err().error, "csrf");
+        assert_eq!(check_request(&c, &inc("POST", None, Some("0")), &Route::CreateImage).unwrap_err().error, "csrf");
+        assert!(check_request(&c, &inc("POST", None, Some("1")), &Route::CreateImage).is_ok());
+        assert!(check_request(&c, &inc("POST", Some("http://127.0.0.1:8787"), Some("1")), &Route::CreateImage).is_ok());
+        // behind a TLS proxy: same host, other scheme
+        assert!(check_request(&c, &inc("POST", Some("https://127.0.0.1:8787"), Some("1")), &Route::CreateImage).is_ok());
+        let e = check_request(&c, &inc("POST", Some("https://evil.example"), Some("1")), &Route::CreateImage).unwrap_err();
+        assert_eq!((e.status, e.error.as_str()), (403, "origin_not_allowed"));
+        assert!(check_request(&c, &inc("GET", Some("null"), None), &Route::Images).is_err());
+        let mut r = inc("GET", None, None);
+        r.sec_fetch_site = Some("cross-site");
+        assert!(check_request(&c, &r, &Route::Images).is_err());
+        let mut r = inc("POST", None, Some("1"));
+        r.content_type = Some("text/plain");
+        assert_eq!(check_request(&c, &r, &Route::Login).unwrap_err().status, 415);
+        // uploads are not JSON
+        let mut r = inc("PUT", None, Some("1"));
+        r.content_type = Some("application/octet-stream");
+        assert!(check_request(&c, &r, &Route::UploadImage("x".into())).is_ok());
+    }
+
+    #[test]
+    fn cors_closed_unless_configured() {
+        let closed = cfg(&[]);
+        assert!(cors_headers(&closed, Some("https://app.example"), true).is_empty());
+        assert_eq!(check_request(&closed, &inc("OPTIONS", Some("https://app.example"), None), &Route::Preflight).unwrap_err().status, 403);
+        let open = cfg(&[("ALLOWED_ORIGINS", "https://app.example")]);
+        assert!(check_request(&open, &inc("OPTIONS", Some("https://app.example"), None), &Route::Preflight).is_ok());
+        assert!(check_request(&open, &inc("POST", Some("https://app.example"), Some("1")), &Route::CreateImage).is_ok());
+        let h = cors_headers(&open, Some("https://app.example"), true);
+        assert!(h.contains(&("Access-Control-Allow-Origin", "https://app.example".into())));
+        assert!(h.contains(&("Access-Control-Allow-Credentials", "true".into())));
+        assert!(h.iter().any(|(k, v)| *k == "Access-Control-Allow-Headers" && v.contains(CSRF_HEADER)));
+        assert!(cors_headers(&open, Some("https://other.example"), false).is_empty());
+    }
+
+    #[test]
+    fn upstream_errors_keep_openstack_messages() {
+        let e = ApiError::upstream("glance", 415, b"415 Unsupported Media Type\n\nImage failed safety checks\n", false);
+        assert_eq!((e.status, e.upstream_status, e.detail.as_str()), (415, Some(415), "Image failed safety checks"));
+        assert_eq!(e.json(), r#"{"error":"unsupported_media_type","detail":"Image failed safety checks","upstream_status":415}"#);
+        let e = ApiError::upstream("nova", 503, b"", false);
+        assert_eq!((e.status, e.error.as_str(), e.detail.as_str()), (502, "upstream_error", "nova answered HTTP 503"));
+        assert_eq!(ApiError::upstream("keystone", 401, b"{}", true).error, "unauthorized");
+        assert_eq!(ApiError::upstream("nova", 401, b"{}", false).error, "session_expired");
+        assert_eq!(ApiError::bad_request("x").json(), r#"{"error":"bad_request","detail":"x"}"#);
+    }
+
+    #[test]
+    fn client_keys() {
+        let h = |name: &str| match name {
+            "CF-Connecting-IP" => Some("203.0.113.9".to_string()),
+            "X-Forwarded-For" => Some("10.0.0.1, 198.51.100.7".to_string()),
+            _ => None,
+        };
+        assert_eq!(client_key(&cfg(&[]), true, &h), "ip:203.0.113.9");
+        assert_eq!(client_key(&cfg(&[]), false, &h), "ip:shared", "CF-Connecting-IP is forgeable off Cloudflare");
+        assert_eq!(client_key(&cfg(&[("CLIENT_IP_HEADER", "X-Forwarded-For")]), false, &h), "ip:198.51.100.7");
+    }
+
+    #[test]
+    fn static_types() {
+        assert_eq!(content_type_for("/index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type_for("/pkg/stackferry_bg.wasm"), "application/wasm");
+        assert_eq!(content_type_for("/a.b/c"), "application/octet-stream");
+        assert_eq!(origin_of("HTTP://Example.com:8080/x?y"), Some("http://example.com:8080".into()));
+    }
+}

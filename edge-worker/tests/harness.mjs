@@ -1,0 +1,249 @@
+// Test harness for the edge worker: starts workerd with edge-worker/workerd.capnp on a free
+// 127.0.0.1 port against the OpenStack of tests/openstack (started by edge-worker/test.sh),
+// records every response and log line (for the token-leak check), and talks to OpenStack
+// directly as admin to set up and verify what the worker did.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, createDecipheriv, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const KEYSTONE = `http://127.0.0.1:${process.env.KEYSTONE_PORT || 5000}/v3`;
+export const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'secret';
+export const SESSION_KEY = randomBytes(32).toString('base64');
+export const LOGIN_MAX_ATTEMPTS = 5;
+export const UPLOAD_MAX_BYTES = 1 << 30;
+
+/** Everything the worker sent back (status line, headers, body) and logged. */
+export const seen = { responses: [], logs: [] };
+
+async function freePort() {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export class Worker {
+  /** workerd (default) or `wrangler dev` when WORKER_RUNTIME=wrangler. */
+  async start() {
+    this.port = await freePort();
+    this.base = `http://127.0.0.1:${this.port}`;
+    this.runtime = process.env.WORKER_RUNTIME || 'workerd';
+    const settings = {
+      SESSION_KEY,
+      OS_AUTH_URL: KEYSTONE,
+      OS_INTERFACE: 'public',
+      LOGIN_MAX_ATTEMPTS: String(LOGIN_MAX_ATTEMPTS),
+      LOGIN_WINDOW_SECONDS: '300',
+      CLIENT_IP_HEADER: 'X-Forwarded-For',
+      UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES),
+    };
+    const quiet = { WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+    if (this.runtime === 'wrangler') {
+      const vars = Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+      this.proc = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'),
+        ['dev', '--ip', '127.0.0.1', '--port', String(this.port), '--show-interactive-dev-session=false', ...vars],
+        { cwd: path.join(ROOT, 'edge-worker'), env: { ...process.env, ...quiet }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    } else {
+      const dist = path.join(ROOT, 'web/dist');
+      this.proc = spawn(path.join(ROOT, 'node_modules/.bin/workerd'),
+        ['serve', path.join(ROOT, 'edge-worker/workerd.capnp'), '--socket-addr', `http=127.0.0.1:${this.port}`,
+          '--directory-path', `assets=${dist}`],
+        { cwd: ROOT, env: { PATH: process.env.PATH, ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
+    }
+    for (const s of [this.proc.stdout, this.proc.stderr]) {
+      s.setEncoding('utf8');
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop();
+        seen.logs.push(...lines);
+        if (process.env.WORKER_LOG) lines.forEach((l) => console.log(`[workerd] ${l}`));
+      });
+    }
+    const t0 = Date.now();
+    for (;;) {
+      if (this.proc.exitCode !== null) throw new Error(`${this.runtime} exited (${this.proc.exitCode}): ${seen.logs.join('\n')}`);
+      try {
+        const r = await fetch(`${this.base}/api/session`);
+        await r.text();
+        break;
+      } catch {
+        if (Date.now() - t0 > 120000) throw new Error(`${this.runtime} did not answer within 120 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    this.startMs = Date.now() - t0;
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await once(this.proc, 'exit');
+    clearTimeout(timer);
+  }
+}
+
+let ipCounter = 1;
+/** A distinct client address per login, so only the rate-limit test hits the limit. */
+export function freshIp() {
+  ipCounter += 1;
+  return `10.77.${ipCounter >> 8}.${ipCounter & 255}`;
+}
+
+/**
+ * A call to the worker. `cookie`: the sealed session value; state-changing calls get the
+ * CSRF header unless `csrf: false`. Returns {status, headers, text, json}.
+ */
+export async function api(worker, method, p, { body, cookie, csrf = true, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  // under wrangler dev the worker sees a `cf` object and keys clients by CF-Connecting-IP
+  if (h['X-Forwarded-For']) h['CF-Connecting-IP'] = h['X-Forwarded-For'];
+  if (cookie) h.Cookie = `sf_session=${cookie}`;
+  if (csrf && method !== 'GET') h['X-Stackferry'] = '1';
+  if (body !== undefined && !raw) h['Content-Type'] ??= 'application/json';
+  const r = await fetch(worker.base + p, { method, headers: h, body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined) });
+  const text = await r.text();
+  const out = { status: r.status, headers: r.headers, text, json: undefined };
+  try { out.json = JSON.parse(text); } catch { /* not JSON */ }
+  seen.responses.push(`${r.status} ${[...r.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
+  return out;
+}
+
+/** The sealed cookie value from a Set-Cookie header. */
+export function sessionCookie(res) {
+  const sc = res.headers.get('set-cookie') || '';
+  const m = /sf_session=([^;]*)/.exec(sc);
+  return m ? m[1] : null;
+}
+
+/** Opens the sealed cookie the way the worker seals it (edge-worker/src/seal.rs). */
+export function unseal(value, secret = SESSION_KEY) {
+  if (!value?.startsWith('v1.')) throw new Error('not a v1 sealed value');
+  const raw = Buffer.from(value.slice(3), 'base64url');
+  const key = createHash('sha256').update('stackferry session cookie key v1\0').update(secret.trim()).digest();
+  const nonce = raw.subarray(0, 12);
+  const tag = raw.subarray(raw.length - 16);
+  const ct = raw.subarray(12, raw.length - 16);
+  const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  d.setAAD(Buffer.from('stackferry-session-v1'), { plaintextLength: ct.length });
+  d.setAuthTag(tag);
+  return JSON.parse(Buffer.concat([d.update(ct), d.final()]).toString('utf8'));
+}
+
+export async function login(worker, extra = {}) {
+  const res = await api(worker, 'POST', '/api/login', {
+    body: { username: 'admin', password: ADMIN_PASSWORD, project: 'admin', ...extra },
+    headers: { 'X-Forwarded-For': freshIp() },
+  });
+  return { res, cookie: sessionCookie(res) };
+}
+
+/**
+ * A streamed PUT through node:http with an exact Content-Length. `chunks`: an async iterable
+ * of Buffers; `abortAfter`: destroy the connection after that many bytes (client abort).
+ */
+export function streamUpload(worker, id, cookie, length, chunks, { abortAfter } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${worker.base}/api/images/${id}/file`, {
+      method: 'PUT',
+      headers: {
+        Cookie: `sf_session=${cookie}`, 'X-Stackferry': '1',
+        'Content-Type': 'application/octet-stream', 'Content-Length': String(length),
+      },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        seen.responses.push(`${res.statusCode} ${JSON.stringify(res.headers)}\n\n${text}`);
+        let json;
+        try { json = JSON.parse(text); } catch { /* */ }
+        resolve({ status: res.statusCode, text, json, aborted: false });
+      });
+    });
+    req.on('error', (e) => (abortAfter !== undefined ? resolve({ aborted: true, error: e }) : reject(e)));
+    (async () => {
+      let sent = 0;
+      for await (const c of chunks) {
+        if (abortAfter !== undefined && sent + c.length > abortAfter) {
+          req.write(c.subarray(0, abortAfter - sent));
+          await new Promise((r) => setTimeout(r, 1500)); // let the bytes reach Glance
+          req.destroy();
+          resolve({ aborted: true });
+          return;
+        }
+        sent += c.length;
+        if (!req.write(c)) await once(req, 'drain');
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+export async function* chunksOf(buf, size = 256 * 1024) {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+// ------------------------------------------------------------------ OpenStack, directly
+
+export async function adminToken() {
+  const r = await fetch(`${KEYSTONE}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: ADMIN_PASSWORD } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+  });
+  if (r.status !== 201) throw new Error(`admin token: ${r.status} ${await r.text()}`);
+  const body = await r.json();
+  const endpoint = (type) => body.token.catalog.find((s) => s.type === type)
+    .endpoints.find((e) => e.interface === 'public').url.replace(/\/$/, '');
+  return {
+    token: r.headers.get('x-subject-token'),
+    user: body.token.user,
+    project: body.token.project,
+    glance: `${endpoint('image')}/v2`,
+    nova: endpoint('compute'),
+    neutron: `${endpoint('network')}/v2.0`,
+  };
+}
+
+export async function os(admin, method, url, body, extra = {}) {
+  const r = await fetch(url, {
+    method,
+    headers: { 'X-Auth-Token': admin.token, Accept: 'application/json', 'OpenStack-API-Version': 'compute 2.37', ...(body ? { 'Content-Type': 'application/json' } : {}), ...extra },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { /* */ }
+  return { status: r.status, json, text };
+}
+
+/**
+ * A QCOW2 made from a real VMDK fixture: by stackferry's CLI when it is built (release, or the
+ * debug binary `cargo test` leaves), with the SHA-512 it reports; else by qemu-img.
+ */
+export function convertedFixture(dir) {
+  const src = path.join(ROOT, 'converter-wasm/tests/data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk');
+  const out = path.join(dir, 'fixture.qcow2');
+  for (const build of ['release', 'debug']) {
+    const cli = path.join(ROOT, 'target', build, 'stackferry');
+    try {
+      const report = JSON.parse(execFileSync(cli, ['convert', src, '-o', out, '--sha512', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      return { file: out, by: `stackferry (${build})`, sha512: report[0].report.sha512 };
+    } catch { /* not built, or cannot read it yet: next */ }
+  }
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'vmdk', '-O', 'qcow2', src, out]);
+  return { file: out, by: 'qemu-img', sha512: null };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
