@@ -23,7 +23,8 @@ if [ $rc -ne 0 ] && [ "$wf" -eq 0 ]; then wf=1; tail -30 "$log"; fi
 rm -f "$log"
 passed=$((passed+wp)); failed=$((failed+wf))
 
-# Page tests.
+# Page tests (they use the native CLI's `digest` as the reference content digest).
+cargo build -q --locked --bin stackferry || { echo "FAIL build the CLI"; failed=$((failed+1)); }
 log=$(mktemp)
 node web/tests/page.test.mjs "$@" | tee "$log"
 line=$(grep -E '^page: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)

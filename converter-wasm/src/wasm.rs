@@ -397,6 +397,12 @@ impl Converter {
         Ok(Converter::from_core(inner, info))
     }
 
+    /// Leave the SHA-512 of the output to the caller (the page's writer worker hashes what it
+    /// writes, off this thread); `report().sha512` is then empty. Call before the first emit.
+    pub fn hash_output_externally(&mut self) {
+        self.inner.hash_output_externally();
+    }
+
     /// The disk being converted (`DiskInfo`).
     pub fn info(&self) -> std::result::Result<JsValue, JsValue> {
         to_js(&self.info)
@@ -686,13 +692,7 @@ pub fn decode_job(spec: JsValue, input: Uint8Array) -> std::result::Result<JsVal
     Ok(o.into())
 }
 
-/// Flag in a packed block list (see [`pack_blocks`]) of [`decode_batch`] with `hash_outside`:
-/// a non-zero block whose SHA-256 the caller computes and puts in place (flag 1 + 32 bytes).
-pub const HASH_OUTSIDE: u8 = 2;
-
-/// Decode a batch from [`Converter::next_batch`] (pure; runs in a decode worker). With
-/// `hash_outside`, jobs that return their bytes leave the digest block hashes to the caller:
-/// their packed block list holds one byte per block, 0 (all zero) or [`HASH_OUTSIDE`]. Returns
+/// Decode a batch from [`Converter::next_batch`] (pure; runs in a decode worker). Returns
 /// `{seqs, data, data_lens, blocks, block_lens, stored, stored_lens, stored_counts, errors}`:
 /// per job its seq, decoded bytes, packed digest hashes and compressed clusters, back to back
 /// in one buffer each, with their lengths; `errors` lists `{index, error}` for jobs that failed
@@ -703,10 +703,9 @@ pub fn decode_batch(
     specs: &str,
     input: Uint8Array,
     lens: js_sys::Uint32Array,
-    hash_outside: bool,
     spare: Option<js_sys::ArrayBuffer>,
 ) -> std::result::Result<JsValue, JsValue> {
-    let mut specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
+    let specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
     let lens = lens.to_vec();
     if lens.len() != specs.len() {
         return Err(js_err(Error::invalid("job specs and input lengths differ")));
@@ -715,26 +714,16 @@ pub fn decode_batch(
     let (mut stored, mut stored_lens, mut stored_counts) = (Vec::new(), Vec::new(), Vec::new());
     let errors = Array::new();
     let mut at = 0u32;
-    for (i, (spec, len)) in specs.iter_mut().zip(lens).enumerate() {
+    for (i, (spec, len)) in specs.iter().zip(lens).enumerate() {
         let end = at.checked_add(len).filter(|&e| e <= input.length()).ok_or_else(|| js_err(Error::invalid("batch input too short")))?;
         let inp = input.subarray(at, end).to_vec();
         at = end;
         seqs.push(spec.seq as f64);
-        // The caller hashes the blocks itself (WebCrypto's SHA-256 is several times faster than
-        // ours in wasm) when it gets the bytes back; only zero blocks are found here.
-        let outside = hash_outside && spec.want_digest && spec.want_data;
-        if outside {
-            spec.want_digest = false;
-        }
         match convert::decode(spec, inp) {
             Ok(d) => {
                 data_lens.push(d.data.len() as u32);
                 data.extend_from_slice(&d.data);
-                let packed = if outside {
-                    d.data.chunks(crate::digest::BLOCK).map(|b| if crate::digest::is_zero(b) { 0u8 } else { HASH_OUTSIDE }).collect()
-                } else {
-                    pack_blocks(&d.blocks)
-                };
+                let packed = pack_blocks(&d.blocks);
                 block_lens.push(packed.len() as u32);
                 blocks.extend_from_slice(&packed);
                 stored_counts.push(d.stored.len() as u32);
@@ -765,6 +754,46 @@ pub fn decode_batch(
     Reflect::set(&o, &"stored_counts".into(), &js_sys::Uint32Array::from(&stored_counts[..]))?;
     Reflect::set(&o, &"errors".into(), &errors)?;
     Ok(o.into())
+}
+
+/// SHA-512 of a byte stream fed in pieces, zero runs included without materialising them:
+/// the output digest (Glance `os_hash_value`) computed by the page's writer worker.
+#[wasm_bindgen]
+pub struct Sha512Hasher {
+    h: sha2::Sha512,
+}
+
+#[wasm_bindgen]
+impl Sha512Hasher {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Sha512Hasher {
+        use sha2::Digest;
+        Sha512Hasher { h: sha2::Sha512::new() }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.h.update(bytes);
+    }
+
+    /// Hash `n` zero bytes (a hole the writer skipped).
+    pub fn update_zeros(&mut self, n: f64) {
+        use sha2::Digest;
+        const Z: [u8; 64 * 1024] = [0; 64 * 1024];
+        let mut n = n.max(0.0) as u64;
+        while n > 0 {
+            let k = n.min(Z.len() as u64) as usize;
+            self.h.update(&Z[..k]);
+            n -= k as u64;
+        }
+    }
+
+    /// The hex digest (consumes the hasher).
+    pub fn finish(self) -> String {
+        use sha2::Digest;
+        hex::encode(self.h.finalize())
+    }
 }
 
 /// The crate version, for the page footer and bug reports.

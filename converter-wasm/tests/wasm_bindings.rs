@@ -149,42 +149,10 @@ fn drive_with(conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
     drive_opts(conv, batched, false)
 }
 
-/// What web/src/decode-worker.js does with WebCrypto, here with sha2: replace each
-/// `HASH_OUTSIDE` flag by flag 1 and the block's SHA-256.
-fn hash_like_the_decode_worker(r: &JsValue) {
-    use sha2::{Digest, Sha256};
-    let get = |k: &str| Reflect::get(r, &k.into()).unwrap();
-    let blocks = Uint8Array::from(get("blocks")).to_vec();
-    let block_lens = js_sys::Uint32Array::from(get("block_lens")).to_vec();
-    let data = Uint8Array::from(get("data")).to_vec();
-    let data_lens = js_sys::Uint32Array::from(get("data_lens")).to_vec();
-    let (mut out, mut lens, mut at, mut data_at) = (Vec::new(), Vec::new(), 0usize, 0usize);
-    let mut outside = 0;
-    for (j, &n) in block_lens.iter().enumerate() {
-        let start = out.len();
-        for k in 0..n as usize {
-            let f = blocks[at + k];
-            if f == wasm::HASH_OUTSIDE {
-                outside += 1;
-                let a = data_at + k * 65536;
-                let b = (a + 65536).min(data_at + data_lens[j] as usize);
-                out.push(1);
-                out.extend_from_slice(&Sha256::digest(&data[a..b]));
-            } else {
-                assert_eq!(f, 0, "only zero blocks are flagged 0");
-                out.push(0);
-            }
-        }
-        lens.push((out.len() - start) as u32);
-        at += n as usize;
-        data_at += data_lens[j] as usize;
+fn drive_opts(mut conv: wasm::Converter, batched: bool, external_sha: bool) -> (Vec<u8>, JsValue) {
+    if external_sha {
+        conv.hash_output_externally();
     }
-    assert!(outside > 0 || data.iter().all(|&b| b == 0), "non-zero data must be left to hash");
-    Reflect::set(r, &"blocks".into(), &Uint8Array::from(&out[..])).unwrap();
-    Reflect::set(r, &"block_lens".into(), &js_sys::Uint32Array::from(&lens[..])).unwrap();
-}
-
-fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (Vec<u8>, JsValue) {
     let (mut spare_in, mut spare_out): (Option<js_sys::ArrayBuffer>, Option<js_sys::ArrayBuffer>) = (None, None);
     let out = Rc::new(RefCell::new(Vec::<u8>::new()));
     let o2 = out.clone();
@@ -217,11 +185,8 @@ fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (
                 let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                 let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
                 let input_buf = input.buffer();
-                let r = wasm::decode_batch(&specs, input, lens, hash_outside, spare_out.take()).unwrap();
+                let r = wasm::decode_batch(&specs, input, lens, spare_out.take()).unwrap();
                 spare_in = Some(input_buf);
-                if hash_outside {
-                    hash_like_the_decode_worker(&r);
-                }
                 results.push(r);
             }
             for r in results.into_iter().rev() {
@@ -257,6 +222,19 @@ fn drive_opts(mut conv: wasm::Converter, batched: bool, hash_outside: bool) -> (
     let mut o = out.borrow_mut();
     assert!(o.len() <= len, "wrote past the output length");
     o.resize(len, 0); // what the sink's final truncate does
+    if external_sha {
+        assert_eq!(get_str(&report, "sha512"), "", "the converter leaves the SHA-512 to us");
+        // As the writer worker does: written pieces hashed, holes hashed as zero runs.
+        let mut h = wasm::Sha512Hasher::new();
+        for chunk in o.chunks(65536) {
+            if chunk.iter().all(|&b| b == 0) {
+                h.update_zeros(chunk.len() as f64);
+            } else {
+                h.update(chunk);
+            }
+        }
+        Reflect::set(&report, &"sha512".into(), &h.finish().into()).unwrap();
+    }
     (o.clone(), report)
 }
 
@@ -279,8 +257,8 @@ fn conversion_through_bindings_matches_the_core() {
         let d = mk(blob_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
-        // Raw: job by job; QCOW2: batches, hashed outside as the page does; compressed:
-        // batches (whose write pass returns no bytes, so wasm hashes them).
+        // Raw: job by job; QCOW2: batches, output hashed outside the converter as the page
+        // does; compressed: batches.
         let (got, report) = match format {
             OutputFormat::Raw => drive_with(conv, false),
             OutputFormat::Qcow2 => drive_opts(conv, true, true),
@@ -455,7 +433,7 @@ fn missing_and_truncated_files_are_reported_by_name() {
                         let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
                         let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
                         let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                        conv.push_batch(wasm::decode_batch(&specs, input, lens, false, None).unwrap()).unwrap();
+                        conv.push_batch(wasm::decode_batch(&specs, input, lens, None).unwrap()).unwrap();
                     }
                     Ok(_) => {}
                 }

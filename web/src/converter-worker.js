@@ -10,7 +10,8 @@
 // input and its decoded output live here or in a decode worker until written. With 64 KiB clusters and N decode
 // workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
 // read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
-// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer; one bit per output cluster
+// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer (which also computes the
+// output's SHA-512); one bit per output cluster
 // of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 4 bytes per
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
@@ -86,7 +87,9 @@ async function convert(m) {
       };
     }
   }
-  const sink = await openSink(m.target);
+  // The writer worker hashes the output as it writes it, off this thread.
+  conv.hash_output_externally();
+  const sink = await openSink(m.target, module);
   let reserved = false;
   if (outLen != null) {
     sink.reserve(outLen);
@@ -163,7 +166,7 @@ async function convert(m) {
       signalled = false;
     }
     const report = conv.report();
-    await sink.finish(report.output_len);
+    report.sha512 = await sink.finish(report.output_len);
     self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started });
     self.postMessage({
       type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs,

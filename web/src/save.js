@@ -97,13 +97,13 @@ export const SINK_HIGH_WATER = 16 << 20;
 
 /**
  * Converter worker: open the sink for `target` (`{kind: 'opfs', name}` or `{kind: 'handle',
- * handle}`). `write(view, at)` is synchronous and copies the bytes into a queue; the file is
- * written in parallel (OPFS: by a writer worker with a synchronous access handle; a picked file:
- * by the browser behind a FileSystemWritableFileStream). `drain()` waits until at most
- * SINK_HIGH_WATER bytes are queued, `finish(len)` until everything is written, then sizes the
- * file to `len` (holes were skipped) and closes it.
+ * handle}`): a writer worker (save-worker.js) that writes the file and computes the output's
+ * SHA-512, given the compiled wasm `module`. `write(view, at)` is synchronous and copies the
+ * bytes into a (recycled) buffer posted to the writer; `drain()` waits until at most
+ * SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything, sizes the file to `len`
+ * (holes were skipped), closes it and resolves to the SHA-512 (hex).
  */
-export async function openSink(target) {
+export async function openSink(target, module) {
   let queued = 0;
   let failed = null;
   const waiters = [];
@@ -113,79 +113,60 @@ export async function openSink(target) {
   const until = (limit) => (failed || queued <= limit ? Promise.resolve() : new Promise((resolve) => waiters.push({ limit, resolve })));
   const check = () => { if (failed) throw failed; };
 
-  if (target.kind === 'opfs') {
-    const w = new Worker(new URL('./save-worker.js', import.meta.url), { type: 'module', name: 'writer' });
-    let nextId = 1;
-    const pending = new Map();
-    // Buffers go to the writer and come back, so steady writing allocates nothing.
-    const free = [];
-    w.onmessage = (e) => {
-      const m = e.data;
-      if (m.error) failed = failed || m.error;
-      if (m.bytes) queued -= m.bytes;
-      if (m.buf && free.length < 8) free.push(m.buf);
-      const p = pending.get(m.id);
-      if (p) { pending.delete(m.id); if (m.error) p.reject(m.error); else p.resolve(); }
-      settle();
-    };
-    w.onerror = (e) => {
-      e.preventDefault();
-      failed = failed || { kind: 'io', file: '', offset: null, message: `writer failed: ${e.message}` };
-      for (const p of pending.values()) p.reject(failed);
-      pending.clear();
-      settle();
-    };
-    const call = (msg, transfer = []) => new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      w.postMessage({ ...msg, id }, transfer);
-    });
-    await call({ type: 'open', name: target.name });
-    return {
-      reserve(len) { w.postMessage({ type: 'reserve', len }); },
-      write(view, at) {
-        check();
-        let buf = free.pop();
-        if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, 4 << 20));
-        new Uint8Array(buf, 0, view.length).set(view);
-        queued += view.length;
-        w.postMessage({ type: 'write', buf, len: view.length, at }, [buf]);
-      },
-      async drain() { await until(SINK_HIGH_WATER); check(); },
-      async finish(len) {
-        await until(0);
-        check();
-        await call({ type: 'finish', len });
-        w.terminate();
-      },
-      async abort() { w.terminate(); },
-    };
+  const w = new Worker(new URL('./save-worker.js', import.meta.url), { type: 'module', name: 'writer' });
+  let nextId = 1;
+  const pending = new Map();
+  // Buffers go to the writer and come back, so steady writing allocates nothing.
+  const free = [];
+  w.onmessage = (e) => {
+    const m = e.data;
+    if (m.error) failed = failed || m.error;
+    if (m.bytes) queued -= m.bytes;
+    if (m.buf && free.length < 8) free.push(m.buf);
+    const p = pending.get(m.id);
+    if (p) { pending.delete(m.id); if (m.error) p.reject(m.error); else p.resolve(m); }
+    settle();
+  };
+  w.onerror = (e) => {
+    e.preventDefault();
+    failed = failed || { kind: 'io', file: '', offset: null, message: `writer failed: ${e.message}` };
+    for (const p of pending.values()) p.reject(failed);
+    pending.clear();
+    settle();
+  };
+  const call = (msg) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    w.postMessage({ ...msg, id });
+  });
+  try {
+    await call({ type: 'open', target, module });
+  } catch (e) {
+    w.terminate();
+    throw e;
   }
-  if (target.kind === 'handle') {
-    const ws = await target.handle.createWritable({ keepExistingData: false });
-    let chain = Promise.resolve();
-    return {
-      reserve() {},
-      write(view, at) {
-        check();
-        const data = view.slice();
-        queued += data.length;
-        chain = chain.then(() => ws.write({ type: 'write', position: at, data })).then(
-          () => { queued -= data.length; settle(); },
-          (e) => { failed = failed || e; settle(); },
-        );
-      },
-      async drain() { await until(SINK_HIGH_WATER); check(); },
-      async finish(len) {
-        await chain;
-        check();
-        await ws.truncate(len);
-        await ws.close();
-      },
-      async abort() {
-        try { await ws.abort(); } catch { /* already closed */ }
-      },
-    };
-  }
-  throw new Error(`unknown save target ${target.kind}`);
+  return {
+    reserve(len) { w.postMessage({ type: 'reserve', len }); },
+    write(view, at) {
+      check();
+      let buf = free.pop();
+      if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, 4 << 20));
+      new Uint8Array(buf, 0, view.length).set(view);
+      queued += view.length;
+      w.postMessage({ type: 'write', buf, len: view.length, at }, [buf]);
+    },
+    async drain() { await until(SINK_HIGH_WATER); check(); },
+    async finish(len) {
+      await until(0);
+      check();
+      const { sha512 } = await call({ type: 'finish', len });
+      w.terminate();
+      return sha512;
+    },
+    async abort() {
+      // Let a picked file's stream discard what it holds; do not wait long for it.
+      await Promise.race([call({ type: 'abort' }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      w.terminate();
+    },
+  };
 }

@@ -1,7 +1,8 @@
 // Page tests: the built page (web/dist) on a local static server, driven with playwright-core
 // in Debian's Chromium. Every converted image is taken through the page's own download link
-// and checked with qemu-img (compare against the source, check), and its digests against
-// independent computations here.
+// (or out of the file a stubbed picker handed out) and checked with qemu-img (compare against
+// the source, check); its SHA-512 is computed here, its content digest by the native CLI from
+// qemu-img's raw copy of the source.
 //
 // usage: node web/tests/page.test.mjs [name-filter]
 // Prints one line per test and ends with `page: N passed, M failed`.
@@ -66,35 +67,18 @@ function sha512File(file) {
   return h.digest('hex');
 }
 
-/** The content digest (converter-wasm/src/digest.rs) of an image, computed independently from
- * a raw copy made by qemu-img (reading only its data extents, as `qemu-img map` lists them). */
+/** The native CLI (web/test.sh builds it), for `stackferry digest`. */
+const CLI = process.env.STACKFERRY_CLI || [path.join(ROOT, 'target/debug/stackferry'), path.join(ROOT, 'target/release/stackferry')].find((p) => fs.existsSync(p));
+
+/** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
+ * makes a raw copy, the stackferry CLI digests it. */
 function contentDigest(image) {
+  assert(CLI, 'the stackferry CLI is built (cargo build --bin stackferry)');
   const raw = path.join(TMP, `cd-${crypto.randomUUID()}.raw`);
   sh('qemu-img', ['convert', '-O', 'raw', image, raw]);
-  const size = fs.statSync(raw).size;
-  const B = 65536;
-  const blocks = new Set();
-  for (const e of JSON.parse(sh('qemu-img', ['map', '--output=json', '-f', 'raw', raw]))) {
-    if (!e.data) continue;
-    for (let i = Math.floor(e.start / B); i * B < e.start + e.length; i++) blocks.add(i);
-  }
-  const outer = crypto.createHash('sha256');
-  outer.update(Buffer.from('stackferry-content-v1\0'));
-  const le = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
-  outer.update(le(size));
-  const fd = fs.openSync(raw, 'r');
-  const buf = Buffer.alloc(B);
-  for (const i of [...blocks].sort((a, b) => a - b)) {
-    const n = fs.readSync(fd, buf, 0, B, i * B);
-    const block = buf.subarray(0, n);
-    if (block.some((x) => x !== 0)) {
-      outer.update(le(i));
-      outer.update(crypto.createHash('sha256').update(block).digest());
-    }
-  }
-  fs.closeSync(fd);
+  const d = sh(CLI, ['digest', raw]).trim();
   fs.rmSync(raw);
-  return outer.digest('hex');
+  return d;
 }
 
 /** A fresh browser profile (own OPFS and localStorage) with the page loaded. */
