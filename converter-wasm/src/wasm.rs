@@ -803,7 +803,7 @@ impl Sha512Hasher {
     /// Hash `n` zero bytes (a hole the writer skipped).
     pub fn update_zeros(&mut self, n: f64) {
         use sha2::Digest;
-        const Z: [u8; 64 * 1024] = [0; 64 * 1024];
+        static Z: [u8; 64 * 1024] = [0; 64 * 1024];
         let mut n = n.max(0.0) as u64;
         while n > 0 {
             let k = n.min(Z.len() as u64) as usize;
