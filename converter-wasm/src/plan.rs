@@ -6,7 +6,7 @@
 //! without reading anything; uncompressed data (flat extents, hosted sparse grains) is read
 //! and checked (I/O only); compressed grains are inflated and checked only when small
 //! (`probe_compressed_max`), since writers already skip zero grains and a zero 64 KiB grain
-//! deflates to ~100 bytes while data rarely does.
+//! deflates to about 100 bytes while data rarely comes under 512.
 
 use crate::decode::inflate_grain;
 use crate::digest::is_zero;
@@ -106,7 +106,7 @@ impl Default for Options {
             format: OutputFormat::Qcow2,
             cluster_size: qcow2::DEFAULT_CLUSTER_SIZE,
             zero_scan_data: true,
-            probe_compressed_max: 4096,
+            probe_compressed_max: 512,
             compression_level: 6,
         }
     }
