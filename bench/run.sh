@@ -301,8 +301,10 @@ if [ "$PROFILE" = 1 ]; then
     log "profiling stackferry convert streamOptimized -> qcow2 (perf record, cpu-clock)"
     perf record -q -e cpu-clock -F 999 -g -o "$OUT/perf.data" -- "$SF" convert "${input[stream]}" -o "$work/profile.qcow2" >/dev/null 2>&1
     rm -f "$work/profile.qcow2"
-    perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 40 >"$OUT/profile.txt"
-    perf report -i "$OUT/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep '%' >"$OUT/profile-threads.txt"
+    perf report -i "$OUT/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 40 >"$OUT/profile.txt"
+    perf report -i "$OUT/perf.data" --no-children --sort comm -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' >"$OUT/profile-threads.txt"
+    # Inclusive (children) view: where the time goes by caller.
+    perf report -i "$OUT/perf.data" --children --sort symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 60 >"$OUT/profile-inclusive.txt"
     log "top functions (self time) -> $OUT/profile.txt"
     head -n 25 "$OUT/profile.txt"
 fi
