@@ -20,6 +20,7 @@ pub mod image;
 pub mod input;
 pub mod vmdk;
 pub mod ova;
+pub mod gzip;
 pub mod ovf;
 pub mod manifest;
 pub mod openstack;

@@ -1,22 +1,1103 @@
-//! OVF descriptors (DMTF DSP0243; VMware and VirtualBox dialects): the VM's hardware.
+//! OVF descriptors (DMTF DSP0243 1.x and 2.0; VMware ovftool/ESXi/vCenter and VirtualBox
+//! dialects): the VM's hardware, and the disk files it references.
+//!
+//! Parsed with roxmltree. Elements and attributes are matched by **local name**, whatever
+//! their namespace or prefix: files in the wild put the OVF elements in the default namespace,
+//! under an `ovf:` prefix, or (ovftool 3.5 exports) in no namespace at all; OVF 1.x and 2.0
+//! differ only in the envelope namespace URI; VirtualBox's OVF 2.0 uses `StorageItem` (sasd)
+//! and `EthernetPortItem` (epasd) where VMware uses `Item` (rasd); old exports write
+//! `InstanceId` for `InstanceID` and `/disk/x` for `ovf:/disk/x`. Matching on local names
+//! handles all of these without guessing namespaces.
+//!
+//! Hostile input: the descriptor is read only up to [`MAX_OVF_SIZE`] and [`MAX_OVF_NODES`]
+//! XML nodes. roxmltree never fetches external entities (it has no resolver unless given
+//! one) and, with `allow_dtd: false` (its default, set explicitly here), any DTD — and so
+//! any entity declaration, billion-laughs included — is refused. Every referenced file name
+//! passes [`check_reference`] before it is looked up; URLs are refused.
+//!
+//! Hardware is read per CIM ResourceType (CIM_ResourceAllocationSettingData): 3 processor,
+//! 4 memory, 5 IDE controller, 6 parallel SCSI HBA, 10 Ethernet adapter, 14 floppy,
+//! 15/16 CD/DVD, 17 disk drive, 20 other storage device (SATA, NVMe by ResourceSubType).
 
-use crate::error::{Error, Result};
-use crate::input::{Inspection, Opened};
-use crate::source::{FileSet, SourceRef};
+use crate::error::{Error, ErrorKind, Result};
+use crate::gzip::GzipSource;
+use crate::image::{DiskInfo, FileUse};
+use crate::input::{InputKind, Inspection, Opened};
+use crate::manifest::{Manifest, Verifier};
+use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, Source, SourceRef};
+use roxmltree::Node;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest OVF descriptor we read. ovftool writes a few KiB; vApps with large
+/// ProductSections reach a few hundred KiB. roxmltree holds a few times the text size.
+pub const MAX_OVF_SIZE: u64 = 8 << 20;
+
+/// Most XML nodes parsed (roxmltree `nodes_limit`): a bound on memory independent of layout.
+pub const MAX_OVF_NODES: u32 = 1_000_000;
+
+/// Most chunk files of one chunked disk file (`ovf:chunkSize`, files `x.000000000`, ...):
+/// DSP0243 numbers chunks with 9 digits; ovftool's smallest chunk size makes far fewer.
+pub const MAX_CHUNKS: u64 = 1_000_000;
+
+/// Most File, Disk and hardware Item elements each. A VM has at most a few hundred disks
+/// (VMware: 4 SCSI × 64 + 4 NVMe × 64 + 4 SATA × 30) and a few hundred items; the cap keeps
+/// a hostile descriptor's work linear and small.
+pub const MAX_ELEMENTS: usize = 10_000;
 
 /// The VM an OVF describes.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct VmSummary {
+    /// `VirtualSystem/Name`, else its `ovf:id`.
     pub name: String,
+    pub os: OsSummary,
+    /// ResourceType 3 VirtualQuantity.
+    pub vcpus: Option<u32>,
+    /// `vmw:CoresPerSocket` of the CPU item.
+    pub cores_per_socket: Option<u32>,
+    /// ResourceType 4 VirtualQuantity × AllocationUnits, in MiB.
+    pub memory_mib: Option<u64>,
+    /// "bios" or "efi" (VMware `vmw:Config firmware`, VirtualBox `Firmware type`); both
+    /// products default to BIOS when the descriptor says nothing.
+    pub firmware: String,
+    /// UEFI secure boot enabled in the source VM.
+    pub secure_boot: bool,
+    /// `vssd:VirtualSystemType`, e.g. "vmx-19" or "virtualbox-2.2".
+    pub hardware_version: Option<String>,
+    /// In DiskSection order.
+    pub disks: Vec<DiskSummary>,
+    pub nics: Vec<NicSummary>,
+    /// NetworkSection network names.
+    pub networks: Vec<String>,
 }
 
+/// OperatingSystemSection.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OsSummary {
+    /// CIM_OperatingSystem OsType number (`ovf:id`), e.g. 94 = Ubuntu 64-bit.
+    pub id: Option<u32>,
+    pub description: Option<String>,
+    /// VMware guest id, e.g. "ubuntu64Guest", "windows2019srv_64Guest".
+    pub vmw_os_type: Option<String>,
+    /// VirtualBox OS type, e.g. "Ubuntu_64".
+    pub vbox_os_type: Option<String>,
+}
+
+/// One virtual disk (DiskSection/Disk) with its file and where it is attached.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DiskSummary {
+    pub disk_id: String,
+    /// `ovf:fileRef`; none for a blank disk created at deployment.
+    pub file_ref: Option<String>,
+    /// The referenced File's `ovf:href`.
+    pub file_name: Option<String>,
+    /// `ovf:capacity` × `ovf:capacityAllocationUnits` (default bytes).
+    pub capacity_bytes: Option<u64>,
+    /// `ovf:populatedSize`: bytes the guest has written, as the exporter estimated.
+    pub populated_size: Option<u64>,
+    /// `ovf:format` URI, e.g. `...vmdk.html#streamOptimized`.
+    pub format: Option<String>,
+    pub controller: Option<ControllerSummary>,
+    /// `AddressOnParent` of the disk item (unit on its controller).
+    pub address_on_parent: Option<u32>,
+    /// The File's `ovf:compression` ("gzip"), none when stored as is.
+    pub compression: Option<String>,
+    /// The File's `ovf:size`: bytes of the file as stored (compressed size when compressed).
+    pub file_size: Option<u64>,
+    /// The File's `ovf:chunkSize`: stored as `href.000000000`, `href.000000001`, ...
+    pub chunk_size: Option<u64>,
+    /// `ovf:parentRef`: a delta disk over another disk of the package.
+    pub parent_ref: Option<String>,
+}
+
+/// The controller a disk hangs off.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ControllerSummary {
+    /// "ide", "scsi", "sata", "nvme" or "other".
+    pub kind: String,
+    /// "lsilogic", "lsilogicsas", "pvscsi", "buslogic", "virtio", "ahci", "nvme", "piix4", ...
+    pub model: Option<String>,
+    /// ResourceSubType as written.
+    pub subtype: Option<String>,
+    /// The controller's `Address` (bus number).
+    pub address: Option<String>,
+    pub instance_id: String,
+}
+
+/// One Ethernet adapter (ResourceType 10).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct NicSummary {
+    pub name: String,
+    /// "e1000", "e1000e", "vmxnet3", "vmxnet2", "vmxnet", "pcnet32", "virtio", ... (lower-cased
+    /// ResourceSubType when not one of these).
+    pub model: Option<String>,
+    /// `Connection`: the network name.
+    pub network: Option<String>,
+    /// `Address`: the MAC address when the exporter kept it.
+    pub mac: Option<String>,
+}
+
+/// One `References/File`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRef {
+    pub id: String,
+    pub href: String,
+    pub size: Option<u64>,
+    pub compression: Option<String>,
+    pub chunk_size: Option<u64>,
+    /// Byte offset of the element in the descriptor, for messages.
+    pub offset: u64,
+}
+
+/// A parsed descriptor.
+#[derive(Clone, Debug, Serialize)]
+pub struct Descriptor {
+    pub vm: VmSummary,
+    pub files: Vec<FileRef>,
+    /// Things worth telling the user (several VMs, unparsable units, ...).
+    pub warnings: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// XML helpers: local-name matching.
+
+fn is(n: &Node, name: &str) -> bool {
+    n.is_element() && n.tag_name().name() == name
+}
+
+fn attr<'a>(n: &Node<'a, '_>, name: &str) -> Option<&'a str> {
+    n.attributes().find(|a| a.name() == name).map(|a| a.value())
+}
+
+fn child<'a, 'i>(n: &Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
+    n.children().find(|c| is(c, name))
+}
+
+fn children<'a, 'i: 'a>(n: &Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+    n.children().filter(move |c| is(c, name))
+}
+
+/// Trimmed text of the first child element called `name`, if not empty.
+fn child_text(n: &Node, name: &str) -> Option<String> {
+    child(n, name).and_then(|c| text_of(&c))
+}
+
+fn text_of(n: &Node) -> Option<String> {
+    let t: String = n.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect();
+    let t = t.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
+    s.trim().parse().ok()
+}
+
+/// Bytes per allocation unit: DMTF programmatic units (DSP0004 Annex C: `byte * 2^20`,
+/// `byte * 10^6`, `byte * 1024`) and the names tools write instead (VirtualBox `MegaBytes`,
+/// `KB`, `GiB`, ...). None when not understood.
+pub fn unit_bytes(units: &str) -> Option<u64> {
+    let u: String = units.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let named = match u.as_str() {
+        "" | "byte" | "bytes" | "b" => Some(1),
+        "kilobyte" | "kilobytes" | "kb" | "kib" => Some(1 << 10),
+        "megabyte" | "megabytes" | "mb" | "mib" => Some(1 << 20),
+        "gigabyte" | "gigabytes" | "gb" | "gib" => Some(1 << 30),
+        "terabyte" | "terabytes" | "tb" | "tib" => Some(1 << 40),
+        _ => None,
+    };
+    if named.is_some() {
+        return named;
+    }
+    let rest = u.strip_prefix("bytes").or_else(|| u.strip_prefix("byte"))?;
+    let mut terms = rest.split('*');
+    if terms.next() != Some("") {
+        return None;
+    }
+    let mut f: u64 = 1;
+    for t in terms {
+        let v = match t.split_once('^') {
+            Some((b, e)) => num::<u64>(b)?.checked_pow(num::<u32>(e)?)?,
+            None => num::<u64>(t)?,
+        };
+        f = f.checked_mul(v)?;
+    }
+    // Units beyond 2^60 bytes are not sizes of anything real.
+    (1..=1 << 60).contains(&f).then_some(f)
+}
+
+/// 1-based (row, col) of roxmltree to a byte offset.
+fn text_offset(text: &str, row: u32, col: u32) -> u64 {
+    let mut off = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == row as usize {
+            let c = line.char_indices().nth(col.saturating_sub(1) as usize).map_or(line.len(), |(b, _)| b);
+            return (off + c) as u64;
+        }
+        off += line.len();
+    }
+    off as u64
+}
+
+/// One hardware item (Item, StorageItem or EthernetPortItem), by local child names.
+#[derive(Default, Debug)]
+struct RawItem {
+    rtype: Option<u32>,
+    subtype: Option<String>,
+    instance_id: Option<String>,
+    parent: Option<String>,
+    address: Option<String>,
+    address_on_parent: Option<String>,
+    host_resource: Vec<String>,
+    connection: Option<String>,
+    name: Option<String>,
+    quantity: Option<u64>,
+    units: Option<String>,
+    cores_per_socket: Option<u32>,
+}
+
+impl RawItem {
+    fn read(n: &Node) -> RawItem {
+        let mut it = RawItem::default();
+        let mut caption = None;
+        for c in n.children().filter(|c| c.is_element()) {
+            let t = text_of(&c);
+            match c.tag_name().name() {
+                "ResourceType" => it.rtype = t.as_deref().and_then(num),
+                "ResourceSubType" => it.subtype = t,
+                "InstanceID" | "InstanceId" => it.instance_id = t,
+                "Parent" => it.parent = t,
+                "Address" => it.address = t,
+                "AddressOnParent" => it.address_on_parent = t,
+                "HostResource" => it.host_resource.extend(t),
+                "Connection" => it.connection = t,
+                "ElementName" => it.name = t,
+                "Caption" => caption = t,
+                "VirtualQuantity" => it.quantity = t.as_deref().and_then(num),
+                "AllocationUnits" => it.units = t,
+                "CoresPerSocket" => it.cores_per_socket = t.as_deref().and_then(num),
+                _ => {}
+            }
+        }
+        if it.name.is_none() {
+            it.name = caption;
+        }
+        it
+    }
+
+    /// ResourceSubType split into lower-case tokens (a list of alternatives is allowed:
+    /// "virtio lsilogic", "someother, lsilogic").
+    fn subtypes(&self) -> Vec<String> {
+        self.subtype
+            .as_deref()
+            .unwrap_or("")
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
+            .collect()
+    }
+}
+
+/// Kind and model of a storage controller item.
+fn classify_controller(it: &RawItem) -> Option<(String, Option<String>)> {
+    let subs = it.subtypes();
+    let first = subs.first().cloned();
+    let (kind, model) = match it.rtype? {
+        5 => ("ide", first),
+        6 => {
+            let known = subs.iter().find_map(|s| match s.as_str() {
+                "lsilogic" => Some("lsilogic"),
+                "lsilogicsas" => Some("lsilogicsas"),
+                "virtualscsi" | "pvscsi" => Some("pvscsi"),
+                "buslogic" => Some("buslogic"),
+                "virtio" | "virtio-scsi" | "virtioscsi" => Some("virtio"),
+                _ => None,
+            });
+            ("scsi", known.map(str::to_string).or(first))
+        }
+        20 => {
+            if subs.iter().any(|s| s.contains("nvme")) {
+                ("nvme", Some("nvme".to_string()))
+            } else if subs.iter().any(|s| s.contains("ahci") || s.contains("sata")) {
+                ("sata", Some("ahci".to_string()))
+            } else {
+                ("other", first)
+            }
+        }
+        7..=9 => ("other", first),
+        _ => return None,
+    };
+    Some((kind.to_string(), model))
+}
+
+/// NIC model from ResourceSubType.
+fn nic_model(it: &RawItem) -> Option<String> {
+    let s = it.subtypes().into_iter().next()?;
+    Some(match s.as_str() {
+        "e1000" => "e1000".into(),
+        "e1000e" => "e1000e".into(),
+        "vmxnet3" => "vmxnet3".into(),
+        "vmxnet2" => "vmxnet2".into(),
+        "vmxnet" => "vmxnet".into(),
+        "pcnet32" | "pcnet" => "pcnet32".into(),
+        "virtio" | "virtio-net" | "virtionet" => "virtio".into(),
+        "sriovethernetcard" | "sriov" => "sriov".into(),
+        _ => s,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing.
+
+/// Parse descriptor bytes. `name` names the file in errors.
+pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
+    if data.len() as u64 > MAX_OVF_SIZE {
+        return Err(Error::too_large(name, None, format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", data.len())));
+    }
+    let text = std::str::from_utf8(data).map_err(|e| {
+        Error::corrupt(name, e.valid_up_to() as u64, "OVF descriptor is not UTF-8 text (DSP0243 requires UTF-8)")
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let opts = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_OVF_NODES, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
+        let p = e.pos();
+        let off = text_offset(text, p.row, p.col);
+        match e {
+            roxmltree::Error::DtdDetected => {
+                Error::unsupported(name, Some(off), "OVF descriptor contains a DTD; refused (entity declarations could expand without bound)")
+            }
+            roxmltree::Error::NodesLimitReached => {
+                Error::too_large(name, None, format!("OVF descriptor has more than {MAX_OVF_NODES} XML nodes"))
+            }
+            e => Error::corrupt(name, off, format!("OVF descriptor is not well-formed XML: {e}")),
+        }
+    })?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "Envelope" {
+        return Err(Error::corrupt(
+            name,
+            root.range().start as u64,
+            format!("not an OVF descriptor: root element is <{}>, expected <Envelope>", root.tag_name().name()),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let section = |sname: &str| child(&root, sname).or_else(|| root.descendants().find(|d| is(d, sname)));
+
+    // References.
+    let mut files = Vec::new();
+    if let Some(refs) = section("References") {
+        for f in children(&refs, "File") {
+            let off = f.range().start as u64;
+            let id = attr(&f, "id").unwrap_or("").to_string();
+            let href = attr(&f, "href")
+                .ok_or_else(|| Error::corrupt(name, off, format!("File '{id}' has no ovf:href")))?
+                .to_string();
+            let size = match attr(&f, "size") {
+                Some(s) => Some(num::<u64>(s).ok_or_else(|| Error::corrupt(name, off, format!("File '{href}': ovf:size '{s}' is not a number")))?),
+                None => None,
+            };
+            let chunk_size = match attr(&f, "chunkSize") {
+                Some(s) => match num::<u64>(s) {
+                    Some(v) if v > 0 => Some(v),
+                    _ => return Err(Error::corrupt(name, off, format!("File '{href}': ovf:chunkSize '{s}' is not a positive number"))),
+                },
+                None => None,
+            };
+            let compression = attr(&f, "compression").map(str::trim).filter(|c| !c.is_empty() && *c != "identity").map(str::to_string);
+            if files.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(off), format!("more than {MAX_ELEMENTS} File elements")));
+            }
+            files.push(FileRef { id, href, size, compression, chunk_size, offset: off });
+        }
+    }
+
+    // Deployment options: items tagged with other configurations are left out.
+    let config = section("DeploymentOptionSection").and_then(|d| {
+        let cs: Vec<Node> = children(&d, "Configuration").collect();
+        cs.iter().find(|c| attr(c, "default").is_some_and(|v| v.trim() == "true")).or(cs.first()).and_then(|c| attr(c, "id")).map(str::to_string)
+    });
+
+    // Virtual systems: the summary describes the first.
+    let systems: Vec<Node> = root.descendants().filter(|d| is(d, "VirtualSystem")).collect();
+    let Some(vs) = systems.first().copied() else {
+        return Err(Error::corrupt(name, root.range().start as u64, "OVF descriptor has no VirtualSystem"));
+    };
+    let mut vm = VmSummary { firmware: "bios".into(), ..Default::default() };
+    let vbox = child(&vs, "Machine");
+    vm.name = child_text(&vs, "Name")
+        .or_else(|| attr(&vs, "id").map(str::to_string))
+        .or_else(|| vbox.and_then(|m| attr(&m, "name").map(str::to_string)))
+        .unwrap_or_default();
+    if systems.len() > 1 {
+        warnings.push(format!(
+            "{name}: describes {} virtual systems; the summary shows the first ('{}'); all disks are listed",
+            systems.len(),
+            vm.name
+        ));
+    }
+
+    if let Some(os) = child(&vs, "OperatingSystemSection") {
+        vm.os.id = attr(&os, "id").and_then(num);
+        vm.os.description = child_text(&os, "Description");
+        vm.os.vmw_os_type = attr(&os, "osType").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        vm.os.vbox_os_type = child_text(&os, "OSType").or_else(|| vbox.and_then(|m| attr(&m, "OSType").map(str::to_string)));
+    }
+
+    // Hardware.
+    let hws: Vec<Node> = children(&vs, "VirtualHardwareSection").collect();
+    if hws.len() > 1 {
+        warnings.push(format!("{name}: {} VirtualHardwareSections; using the first", hws.len()));
+    }
+    let mut items = Vec::new();
+    if let Some(hw) = hws.first() {
+        vm.hardware_version = child(hw, "System").and_then(|s| child_text(&s, "VirtualSystemType"));
+        for n in hw.children().filter(|c| is(c, "Item") || is(c, "StorageItem") || is(c, "EthernetPortItem")) {
+            if let (Some(want), Some(cfgs)) = (&config, attr(&n, "configuration")) {
+                if !cfgs.split_whitespace().any(|c| c == want) {
+                    continue;
+                }
+            }
+            if items.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(n.range().start as u64), format!("more than {MAX_ELEMENTS} hardware items")));
+            }
+            items.push(RawItem::read(&n));
+        }
+        // VMware extra settings: firmware, secure boot.
+        for c in hw.children().filter(|c| is(c, "Config") || is(c, "ExtraConfig")) {
+            let (Some(k), Some(v)) = (attr(&c, "key"), attr(&c, "value")) else { continue };
+            match k.trim() {
+                "firmware" => vm.firmware = normalize_firmware(v),
+                "bootOptions.efiSecureBootEnabled" | "uefi.secureBoot.enabled" => {
+                    vm.secure_boot = v.trim().eq_ignore_ascii_case("true")
+                }
+                _ => {}
+            }
+        }
+    }
+    // VirtualBox: <vbox:Machine><Hardware><Firmware type="EFI"/>.
+    if let Some(m) = vbox {
+        if let Some(fw) = m.descendants().find(|d| is(d, "Firmware")).and_then(|f| attr(&f, "type")) {
+            vm.firmware = normalize_firmware(fw);
+        }
+        if m.descendants().any(|d| is(&d, "SecureBoot") && attr(&d, "enabled").is_some_and(|v| v.eq_ignore_ascii_case("true"))) {
+            vm.secure_boot = true;
+        }
+    }
+
+    for it in &items {
+        match it.rtype {
+            Some(3) => {
+                vm.vcpus = it.quantity.and_then(|q| u32::try_from(q).ok());
+                vm.cores_per_socket = it.cores_per_socket;
+            }
+            Some(4) => {
+                let units = it.units.as_deref().unwrap_or("byte * 2^20");
+                match (it.quantity, unit_bytes(units)) {
+                    (Some(q), Some(u)) => vm.memory_mib = q.checked_mul(u).map(|b| b >> 20),
+                    (Some(_), None) => warnings.push(format!("{name}: memory AllocationUnits '{units}' not understood")),
+                    _ => {}
+                }
+                if it.units.is_none() {
+                    warnings.push(format!("{name}: memory item has no AllocationUnits; assumed MiB"));
+                }
+            }
+            Some(10) => {
+                let n = vm.nics.len() + 1;
+                vm.nics.push(NicSummary {
+                    name: it.name.clone().unwrap_or_else(|| format!("nic{n}")),
+                    model: nic_model(it),
+                    network: it.connection.clone(),
+                    mac: it.address.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    if let Some(ns) = section("NetworkSection") {
+        vm.networks = children(&ns, "Network").filter_map(|n| attr(&n, "name").map(str::to_string)).collect();
+    }
+
+    // Disks. Look-ups by id through maps, so the work stays linear.
+    let mut file_by_id: HashMap<&str, &FileRef> = HashMap::new();
+    for f in &files {
+        file_by_id.entry(f.id.as_str()).or_insert(f);
+    }
+    let mut item_by_id: HashMap<&str, &RawItem> = HashMap::new();
+    for it in &items {
+        if let Some(id) = it.instance_id.as_deref() {
+            item_by_id.entry(id).or_insert(it);
+        }
+    }
+    let mut disk_item: HashMap<&str, &RawItem> = HashMap::new();
+    for it in items.iter().filter(|it| it.rtype == Some(17)) {
+        for h in &it.host_resource {
+            let h = h.strip_prefix("ovf:").unwrap_or(h);
+            if let Some(id) = h.strip_prefix("/disk/") {
+                disk_item.entry(id).or_insert(it);
+            }
+        }
+    }
+    if let Some(ds) = section("DiskSection") {
+        for d in children(&ds, "Disk") {
+            let off = d.range().start as u64;
+            if vm.disks.len() >= MAX_ELEMENTS {
+                return Err(Error::too_large(name, Some(off), format!("more than {MAX_ELEMENTS} disks")));
+            }
+            let disk_id = attr(&d, "diskId").unwrap_or("").to_string();
+            let mut s = DiskSummary {
+                disk_id: disk_id.clone(),
+                file_ref: attr(&d, "fileRef").map(str::to_string),
+                format: attr(&d, "format").map(str::to_string),
+                populated_size: attr(&d, "populatedSize").and_then(num),
+                parent_ref: attr(&d, "parentRef").map(str::to_string),
+                ..Default::default()
+            };
+            if let Some(cap) = attr(&d, "capacity") {
+                let units = attr(&d, "capacityAllocationUnits").unwrap_or("byte");
+                s.capacity_bytes = num::<u64>(cap).zip(unit_bytes(units)).and_then(|(c, u)| c.checked_mul(u));
+                if s.capacity_bytes.is_none() {
+                    warnings.push(format!("{name}: disk '{disk_id}': capacity '{cap}' × '{units}' not understood"));
+                }
+            }
+            if let Some(fref) = &s.file_ref {
+                let f = file_by_id.get(fref.as_str()).ok_or_else(|| {
+                    Error::corrupt(name, off, format!("disk '{disk_id}' refers to file '{fref}' which References does not list"))
+                })?;
+                s.file_name = Some(f.href.clone());
+                s.compression = f.compression.clone();
+                s.file_size = f.size;
+                s.chunk_size = f.chunk_size;
+            }
+            // The disk item (ResourceType 17) whose HostResource names this disk.
+            let item = disk_item.get(disk_id.as_str());
+            if let Some(it) = item {
+                s.address_on_parent = it.address_on_parent.as_deref().and_then(num);
+                let ctl = it.parent.as_deref().and_then(|p| item_by_id.get(p));
+                if let Some(c) = ctl {
+                    if let Some((kind, model)) = classify_controller(c) {
+                        s.controller = Some(ControllerSummary {
+                            kind,
+                            model,
+                            subtype: c.subtype.clone(),
+                            address: c.address.clone(),
+                            instance_id: c.instance_id.clone().unwrap_or_default(),
+                        });
+                    }
+                } else if let Some(p) = &it.parent {
+                    warnings.push(format!("{name}: disk '{disk_id}' is attached to item {p}, which is not in the hardware section"));
+                }
+            }
+            vm.disks.push(s);
+        }
+    }
+    Ok(Descriptor { vm, files, warnings })
+}
+
+fn normalize_firmware(v: &str) -> String {
+    let v = v.trim().to_ascii_lowercase();
+    if v.starts_with("efi") || v.starts_with("uefi") {
+        "efi".into()
+    } else if v == "bios" {
+        "bios".into()
+    } else {
+        v
+    }
+}
+
+/// Read and parse the descriptor `src`; returns it with its bytes (for the manifest check).
+pub fn read(src: &dyn Source) -> Result<(Descriptor, Vec<u8>)> {
+    if src.len() > MAX_OVF_SIZE {
+        return Err(Error::too_large(src.name(), None, format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", src.len())));
+    }
+    let data = read_vec(src, 0, src.len())?;
+    Ok((parse(src.name(), &data)?, data))
+}
+
+// ---------------------------------------------------------------------------------------
+// Opening a package: the descriptor, its manifest, its disk files.
+
+/// Several sources one after another: the chunks of a chunked file.
+struct ChunkedSource {
+    name: String,
+    /// (start offset, chunk), in order.
+    parts: Vec<(u64, SourceRef)>,
+    len: u64,
+}
+
+impl Source for ChunkedSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        check_range(self, offset, buf.len() as u64)?;
+        let mut done = 0usize;
+        let mut i = self.parts.partition_point(|(s, _)| *s <= offset).saturating_sub(1);
+        while done < buf.len() {
+            let Some((start, part)) = self.parts.get(i) else {
+                return Err(Error::truncated(&self.name, offset + done as u64, "past the last chunk"));
+            };
+            let pos = offset + done as u64;
+            let n = ((start + part.len() - pos) as usize).min(buf.len() - done);
+            part.read_exact_at(pos - start, &mut buf[done..done + n])?;
+            done += n;
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A disk file after lookup: ready to read, missing, or not stored at all.
+enum DiskFile {
+    Ready(Ready),
+    /// Names that were not provided.
+    Missing(Vec<String>),
+    /// No file (a blank disk created at deployment).
+    None,
+}
+
+/// A disk ready to open: the source the VMDK reader reads (inflated when compressed) and
+/// the stored size of its file.
+struct Ready {
+    src: SourceRef,
+    stored_len: u64,
+}
+
+/// The package's files as the VMDK reader sees them too: files the manifest lists come back
+/// wrapped for hashing (once per file, however often they are opened), so extents a
+/// descriptor disk refers to are checked as well as the files the OVF names.
+struct Checked<'f> {
+    files: &'f dyn FileSet,
+    manifest: Option<Manifest>,
+    verifier: RefCell<Option<Verifier>>,
+    /// Manifest entries used (file names as listed).
+    used: RefCell<Vec<String>>,
+    /// Warnings about files opened that the manifest does not list.
+    unlisted: RefCell<Vec<String>>,
+    /// Wrapped sources by underlying source name.
+    opened: RefCell<Vec<(String, SourceRef)>>,
+}
+
+impl FileSet for Checked<'_> {
+    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+        let Some(src) = self.files.open(referrer, name)? else { return Ok(None) };
+        let Some(m) = &self.manifest else { return Ok(Some(src)) };
+        if let Some((_, w)) = self.opened.borrow().iter().find(|(n, _)| n == src.name()) {
+            return Ok(Some(w.clone()));
+        }
+        let wrapped = match m.find(name) {
+            Some(e) => {
+                self.used.borrow_mut().push(e.name.clone());
+                match self.verifier.borrow_mut().as_mut() {
+                    Some(v) => v.wrap(src.clone(), e),
+                    None => src.clone(),
+                }
+            }
+            None => {
+                self.unlisted.borrow_mut().push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
+                src.clone()
+            }
+        };
+        self.opened.borrow_mut().push((src.name().to_string(), wrapped.clone()));
+        Ok(Some(wrapped))
+    }
+}
+
+/// The descriptor with its manifest, while its files are being looked up.
+struct Package<'f> {
+    name: String,
+    desc: Descriptor,
+    /// Offset of each File element by href, for messages.
+    file_offsets: HashMap<String, u64>,
+    files: Checked<'f>,
+    warnings: Vec<String>,
+}
+
+/// The manifest's name for descriptor `ovf`: same base name, `.mf` (DSP0243 §5.1).
+fn sibling(ovf: &str, ext: &str) -> String {
+    let b = base_name(ovf);
+    let stem = match b.rfind('.') {
+        Some(i) if b[i..].eq_ignore_ascii_case(".ovf") => &b[..i],
+        _ => b,
+    };
+    format!("{stem}.{ext}")
+}
+
+impl<'f> Package<'f> {
+    /// Parse `src`, find and parse its manifest, check the descriptor's own digest (an error
+    /// when `strict`, else a warning).
+    fn load(src: &SourceRef, files: &'f dyn FileSet, strict: bool) -> Result<Package<'f>> {
+        let name = src.name().to_string();
+        let (desc, bytes) = read(src.as_ref())?;
+        let checked = Checked {
+            files,
+            manifest: None,
+            verifier: RefCell::new(None),
+            used: RefCell::default(),
+            unlisted: RefCell::default(),
+            opened: RefCell::default(),
+        };
+        let file_offsets = desc.files.iter().rev().map(|f| (f.href.clone(), f.offset)).collect();
+        let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, file_offsets, files: checked };
+        let mf_name = sibling(&name, "mf");
+        match files.open(&name, &mf_name)? {
+            Some(mf) => {
+                let m = Manifest::read(mf.as_ref())?;
+                p.warnings.extend(m.warnings.iter().cloned());
+                let mut v = Verifier::new(&m);
+                match m.find(base_name(&name)) {
+                    Some(e) => {
+                        p.files.used.borrow_mut().push(e.name.clone());
+                        match m.check_bytes(&name, e, &bytes) {
+                            Ok(()) => v.add_checked(&name),
+                            Err(e) if !strict => p.warnings.push(e.to_string()),
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    None => p.warnings.push(format!("{name}: not listed in manifest {mf_name}; the descriptor is not checked")),
+                }
+                p.files.manifest = Some(m);
+                p.files.verifier = RefCell::new(Some(v));
+            }
+            None => p.warnings.push(format!("{name}: no manifest ({mf_name}) was provided; file digests are not checked")),
+        }
+        let cert = sibling(&name, "cert");
+        if files.open(&name, &cert)?.is_some() {
+            p.warnings.push(format!("{cert}: certificate present but signatures are not verified"));
+        }
+        Ok(p)
+    }
+
+    /// Look `name` (relative to the descriptor) up; wrapped for the manifest check.
+    fn open_file(&self, name: &str) -> Result<Option<SourceRef>> {
+        self.files.open(&self.name, name)
+    }
+
+    /// Look up disk `i`'s file: check the name, join chunks, verify, inflate gzip.
+    fn disk_file(&mut self, i: usize) -> Result<DiskFile> {
+        let d = self.desc.vm.disks[i].clone();
+        let Some(href) = d.file_name.clone() else { return Ok(DiskFile::None) };
+        let off = self.file_offsets.get(&href).copied();
+        check_reference(&self.name, off, &href)?;
+        if href.contains("://") || href.to_ascii_lowercase().starts_with("file:") {
+            return Err(Error::new(
+                ErrorKind::UnsafeName,
+                &self.name,
+                off,
+                format!("file reference '{href}' is a URL; only files of the package are read"),
+            ));
+        }
+        let stored: SourceRef = match d.chunk_size {
+            None => match self.open_file(&href)? {
+                Some(s) => s,
+                None => return Ok(DiskFile::Missing(vec![href])),
+            },
+            Some(chunk) => {
+                let mut parts: Vec<(u64, SourceRef)> = Vec::new();
+                let mut pos = 0u64;
+                for k in 0..MAX_CHUNKS {
+                    let cname = format!("{href}.{k:09}");
+                    check_reference(&self.name, off, &cname)?;
+                    let Some(s) = self.open_file(&cname)? else {
+                        if k == 0 {
+                            return Ok(DiskFile::Missing(vec![cname]));
+                        }
+                        break;
+                    };
+                    if let Some((_, prev)) = parts.last() {
+                        if prev.len() != chunk {
+                            return Err(Error::corrupt(prev.name(), prev.len(), format!("chunk is {} bytes but ovf:chunkSize is {chunk} and another chunk follows", prev.len())));
+                        }
+                    }
+                    if s.len() > chunk || s.is_empty() {
+                        return Err(Error::corrupt(s.name(), 0, format!("chunk is {} bytes; ovf:chunkSize is {chunk}", s.len())));
+                    }
+                    let l = s.len();
+                    parts.push((pos, s));
+                    pos += l;
+                    if d.file_size.is_some_and(|sz| pos >= sz) {
+                        break;
+                    }
+                }
+                if d.file_size.is_some_and(|sz| pos < sz) {
+                    let next = format!("{href}.{:09}", parts.len());
+                    return Ok(DiskFile::Missing(vec![next]));
+                }
+                // Sources need not be Send (see `Source`); chunks may be any source.
+                #[allow(clippy::arc_with_non_send_sync)]
+                let joined: SourceRef = Arc::new(ChunkedSource { name: href.clone(), parts, len: pos });
+                joined
+            }
+        };
+        if let Some(sz) = d.file_size {
+            if sz != stored.len() {
+                self.warnings.push(format!("{href}: the OVF says {sz} bytes, the file has {}", stored.len()));
+            }
+        }
+        let stored_len = stored.len();
+        let src = match d.compression.as_deref() {
+            None => stored,
+            Some(c) if c.eq_ignore_ascii_case("gzip") => GzipSource::open(stored, format!("{href} (inflated)"))?,
+            Some(c) => {
+                return Err(Error::unsupported(&self.name, off, format!("file '{href}': ovf:compression '{c}' (only gzip is defined)")))
+            }
+        };
+        Ok(DiskFile::Ready(Ready { src, stored_len }))
+    }
+
+    /// Warnings for files not in the manifest and manifest entries never used; the
+    /// verifier, to finish once the disks are read.
+    fn finish(&mut self) -> Option<Verifier> {
+        let mut seen = Vec::new();
+        for w in self.files.unlisted.take() {
+            if !seen.contains(&w) {
+                seen.push(w);
+            }
+        }
+        self.warnings.extend(seen);
+        if let Some(m) = &self.files.manifest {
+            let used = self.files.used.borrow();
+            for e in &m.entries {
+                if !used.contains(&e.name) {
+                    self.warnings.push(format!("{}: also lists '{}', which is not needed for conversion; not checked", m.name, e.name));
+                }
+            }
+        }
+        self.files.verifier.take()
+    }
+}
+
+/// Disk info built from the descriptor alone (when the disk file is missing or unreadable).
+fn info_from_ovf(d: &DiskSummary, present: bool) -> DiskInfo {
+    let name = d.file_name.clone().unwrap_or_else(|| d.disk_id.clone());
+    DiskInfo {
+        name: name.clone(),
+        format: "vmdk".into(),
+        subformat: d.format.as_deref().and_then(|f| f.rsplit_once('#')).map(|(_, s)| s.to_string()).unwrap_or_default(),
+        virtual_size: d.capacity_bytes.unwrap_or(0),
+        allocated_bytes: d.populated_size.unwrap_or(0),
+        files: d.file_name.iter().map(|f| FileUse { name: f.clone(), role: "disk".into(), size: d.file_size, present }).collect(),
+        ..Default::default()
+    }
+}
+
+/// Make sure `info` names the OVF's file reference (callers use it to tell which given files
+/// the descriptor refers to).
+fn add_href(info: &mut DiskInfo, d: &DiskSummary, size: u64) {
+    if let Some(href) = &d.file_name {
+        if !info.files.iter().any(|f| base_name(&f.name) == base_name(href)) {
+            info.files.push(FileUse { name: href.clone(), role: "disk".into(), size: Some(size), present: true });
+        }
+    }
+}
+
+fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<String> {
+    match d.capacity_bytes {
+        Some(c) if c != virtual_size => Some(format!(
+            "{name}: disk '{}' has capacity {c} bytes in the OVF but {virtual_size} bytes in its VMDK",
+            d.disk_id
+        )),
+        _ => None,
+    }
+}
+
+/// Open an OVF package for conversion: every disk with a file is opened (missing files are an
+/// error naming them); manifest digests are checked as the disks are read — call
+/// `Opened::verifier.finish()` at the end.
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
-    let _ = files;
-    Err(Error::unsupported(src.name(), None, "OVF reading is not implemented yet"))
+    let mut p = Package::load(&src, files, true)?;
+    let mut disks = Vec::new();
+    for i in 0..p.desc.vm.disks.len() {
+        let d = p.desc.vm.disks[i].clone();
+        if let Some(parent) = &d.parent_ref {
+            return Err(Error::unsupported(
+                &p.name,
+                None,
+                format!("disk '{}' is a delta over disk '{parent}' (ovf:parentRef); not supported", d.disk_id),
+            ));
+        }
+        match p.disk_file(i)? {
+            DiskFile::Ready(r) => {
+                let mut disk = crate::vmdk::open(r.src, &p.files)?;
+                add_href(&mut disk.info, &d, r.stored_len);
+                p.warnings.extend(capacity_warning(&p.name, &d, disk.info.virtual_size));
+                disks.push(disk);
+            }
+            DiskFile::Missing(names) => {
+                return Err(Error::missing(&p.name, &names.join(", "), "disk file"));
+            }
+            DiskFile::None => p.warnings.push(format!(
+                "{}: disk '{}' has no file (a blank disk created at deployment); nothing to convert",
+                p.name, d.disk_id
+            )),
+        }
+    }
+    let verifier = p.finish();
+    let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
+    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion, disks, verifier, warnings: p.warnings })
 }
 
+/// Describe an OVF package: the VM, its disks (read from the VMDKs when present, from the
+/// descriptor otherwise), missing files listed rather than failing.
 pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
-    let _ = files;
-    Err(Error::unsupported(src.name(), None, "OVF reading is not implemented yet"))
+    let mut p = Package::load(&src, files, false)?;
+    let mut disks = Vec::new();
+    let mut missing = Vec::new();
+    for i in 0..p.desc.vm.disks.len() {
+        let d = p.desc.vm.disks[i].clone();
+        match p.disk_file(i) {
+            Ok(DiskFile::Ready(r)) => {
+                match crate::vmdk::inspect(r.src, &p.files) {
+                    Ok(mut info) => {
+                        add_href(&mut info, &d, r.stored_len);
+                        missing.extend(info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()));
+                        p.warnings.extend(capacity_warning(&p.name, &d, info.virtual_size));
+                        disks.push(info);
+                    }
+                    Err(e) => {
+                        p.warnings.push(e.to_string());
+                        disks.push(info_from_ovf(&d, true));
+                    }
+                }
+            }
+            Ok(DiskFile::Missing(names)) => {
+                missing.extend(names);
+                disks.push(info_from_ovf(&d, false));
+            }
+            Ok(DiskFile::None) => {}
+            Err(e) if e.kind == ErrorKind::UnsafeName => return Err(e),
+            Err(e) => {
+                p.warnings.push(e.to_string());
+                disks.push(info_from_ovf(&d, true));
+            }
+        }
+    }
+    if p.files.manifest.is_some() {
+        p.warnings.push(format!("{}: manifest digests of the disks are checked during conversion", p.name));
+    }
+    p.finish();
+    let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
+    Ok(Inspection { kind: InputKind::Ovf, name: p.name.clone(), vm: Some(p.desc.vm), suggestion, disks, missing, warnings: p.warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(unit_bytes("byte * 2^20"), Some(1 << 20));
+        assert_eq!(unit_bytes("byte*2^30"), Some(1 << 30));
+        assert_eq!(unit_bytes("MegaBytes"), Some(1 << 20));
+        assert_eq!(unit_bytes("GigaBytes"), Some(1 << 30));
+        assert_eq!(unit_bytes("byte * 10^6"), Some(1_000_000));
+        assert_eq!(unit_bytes("byte * 1024"), Some(1024));
+        assert_eq!(unit_bytes("byte"), Some(1));
+        assert_eq!(unit_bytes("hertz * 10^6"), None);
+        assert_eq!(unit_bytes("byte * 2^99"), None);
+    }
+
+    #[test]
+    fn dtd_and_entities_are_refused() {
+        let x = br#"<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Envelope>&b;</Envelope>"#;
+        let e = parse("x.ovf", x).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+        let e = parse("x.ovf", b"<Envelope><VirtualSystem>").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
+        let e = parse("x.ovf", b"<Other/>").unwrap_err();
+        assert!(e.message.contains("root element"), "{e}");
+        assert_eq!(sibling("dir/vm.OVF", "mf"), "vm.mf");
+        assert_eq!(sibling("vm", "mf"), "vm.mf");
+    }
+
+    /// A synthetic descriptor exercising deployment options, a collection of systems,
+    /// secure boot, NVMe/SATA subtypes, GigaBytes memory and capacity units.
+    #[test]
+    fn options_collections_and_subtypes() {
+        let x = r#"<?xml version="1.0"?>
+<ovf:Envelope xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2" xmlns:rasd="r" xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vssd="v">
+ <ovf:References><ovf:File ovf:id="f1" ovf:href="a.vmdk" ovf:size="10"/><ovf:File ovf:id="f2" ovf:href="b.vmdk"/></ovf:References>
+ <ovf:DiskSection><ovf:Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="2" ovf:capacityAllocationUnits="byte * 2^40"/>
+   <ovf:Disk ovf:diskId="d2" ovf:fileRef="f2" ovf:capacity="100" ovf:capacityAllocationUnits="MegaBytes"/>
+   <ovf:Disk ovf:diskId="d3" ovf:capacity="${size}"/></ovf:DiskSection>
+ <ovf:DeploymentOptionSection><ovf:Configuration ovf:id="small"/><ovf:Configuration ovf:id="large" ovf:default="true"/></ovf:DeploymentOptionSection>
+ <ovf:VirtualSystemCollection ovf:id="app">
+  <ovf:VirtualSystem ovf:id="first">
+   <ovf:OperatingSystemSection ovf:id="112" vmw:osType="windows8Server64Guest"/>
+   <ovf:VirtualHardwareSection>
+    <ovf:Item ovf:configuration="small"><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item ovf:configuration="large"><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>8</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:AllocationUnits>GigaBytes</rasd:AllocationUnits><rasd:VirtualQuantity>16</rasd:VirtualQuantity></ovf:Item>
+    <ovf:Item><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceType>20</rasd:ResourceType><rasd:ResourceSubType>vmware.nvme.controller</rasd:ResourceSubType></ovf:Item>
+    <ovf:Item><rasd:InstanceID>5</rasd:InstanceID><rasd:ResourceType>20</rasd:ResourceType><rasd:ResourceSubType>vmware.sata.ahci</rasd:ResourceSubType></ovf:Item>
+    <ovf:Item><rasd:InstanceID>6</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType><rasd:HostResource>ovf:/disk/d1</rasd:HostResource><rasd:Parent>4</rasd:Parent><rasd:AddressOnParent>3</rasd:AddressOnParent></ovf:Item>
+    <ovf:Item><rasd:InstanceID>7</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType><rasd:HostResource>ovf:/disk/d2</rasd:HostResource><rasd:Parent>5</rasd:Parent></ovf:Item>
+    <ovf:Item><rasd:InstanceID>8</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType><rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:Address>00:50:56:01:02:03</rasd:Address></ovf:Item>
+    <vmw:Config vmw:key="firmware" vmw:value="efi"/>
+    <vmw:Config vmw:key="uefi.secureBoot.enabled" vmw:value="TRUE"/>
+   </ovf:VirtualHardwareSection>
+  </ovf:VirtualSystem>
+  <ovf:VirtualSystem ovf:id="second"/>
+ </ovf:VirtualSystemCollection>
+</ovf:Envelope>"#;
+        let d = parse("c.ovf", x.as_bytes()).unwrap();
+        let vm = &d.vm;
+        assert_eq!(vm.name, "first");
+        assert_eq!(vm.vcpus, Some(8), "the default configuration's CPU item");
+        assert_eq!(vm.memory_mib, Some(16 * 1024));
+        assert_eq!((vm.firmware.as_str(), vm.secure_boot), ("efi", true));
+        assert_eq!(vm.disks.len(), 3);
+        assert_eq!(vm.disks[0].capacity_bytes, Some(2 << 40));
+        assert_eq!(vm.disks[0].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("nvme", Some("nvme"))));
+        assert_eq!(vm.disks[0].address_on_parent, Some(3));
+        assert_eq!(vm.disks[1].capacity_bytes, Some(100 << 20));
+        assert_eq!(vm.disks[1].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("sata", Some("ahci"))));
+        assert_eq!((vm.disks[2].capacity_bytes, vm.disks[2].file_name.as_deref()), (None, None));
+        assert_eq!(vm.nics[0].mac.as_deref(), Some("00:50:56:01:02:03"));
+        assert!(d.warnings.iter().any(|w| w.contains("2 virtual systems")), "{:?}", d.warnings);
+        assert!(d.warnings.iter().any(|w| w.contains("${size}")), "{:?}", d.warnings);
+        let s = crate::openstack::suggest(vm);
+        assert_eq!(s.get("os_secure_boot"), Some("required"));
+        assert_eq!(s.min_disk, Some(2048));
+
+        // VirtualBox EFI.
+        let x = r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2" xmlns:vbox="http://www.virtualbox.org/ovf/machine"><VirtualSystem ovf:id="v" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2"><vbox:Machine name="v"><Hardware><Firmware type="EFI"/></Hardware></vbox:Machine></VirtualSystem></Envelope>"#;
+        assert_eq!(parse("v.ovf", x.as_bytes()).unwrap().vm.firmware, "efi");
+
+        // A disk referring to a file References does not list.
+        let x = r#"<Envelope><DiskSection><Disk diskId="d" fileRef="nope"/></DiskSection><VirtualSystem id="x"/></Envelope>"#;
+        let e = parse("bad.ovf", x.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Corrupt);
+        assert_eq!(e.offset, Some(23), "{e}");
+    }
+
+    #[test]
+    fn many_elements_stay_linear_and_are_capped() {
+        let build = |n: usize| {
+            let mut x = String::from("<Envelope><References>");
+            for i in 0..n {
+                x += &format!(r#"<File id="f{i}" href="d{i}.vmdk"/>"#);
+            }
+            x += "</References><DiskSection>";
+            for i in 0..n {
+                x += &format!(r#"<Disk diskId="d{i}" fileRef="f{i}" capacity="1"/>"#);
+            }
+            x += r#"</DiskSection><VirtualSystem id="v"><VirtualHardwareSection><Item><InstanceID>c</InstanceID><ResourceType>6</ResourceType></Item>"#;
+            for i in 0..n.min(MAX_ELEMENTS - 1) {
+                x += &format!(r#"<Item><InstanceID>i{i}</InstanceID><ResourceType>17</ResourceType><HostResource>ovf:/disk/d{i}</HostResource><Parent>c</Parent></Item>"#);
+            }
+            x + "</VirtualHardwareSection></VirtualSystem></Envelope>"
+        };
+        let t = std::time::Instant::now();
+        let d = parse("many.ovf", build(MAX_ELEMENTS).as_bytes()).unwrap();
+        assert_eq!(d.vm.disks.len(), MAX_ELEMENTS);
+        assert_eq!(d.vm.disks[MAX_ELEMENTS - 2].controller.as_ref().unwrap().kind, "scsi");
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+        let e = parse("many.ovf", build(MAX_ELEMENTS + 1).as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+    }
 }

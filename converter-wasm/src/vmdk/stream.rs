@@ -1,0 +1,191 @@
+//! Stream-optimized sparse extents (VMware "Virtual Disk Format 5.0", "Stream-Optimized
+//! Compressed Sparse Extents"; createType `streamOptimized`, the OVF/OVA disk format): every
+//! grain is one zlib stream preceded by a grain marker, metadata blocks (grain tables, the
+//! grain directory, the footer) by metadata markers, and the file may end in an end-of-stream
+//! marker. The grain directory is either where the header says, or — when the header's
+//! `gdOffset` is `GD_AT_END` (0xffffffffffffffff) because the writer streamed it out — in a
+//! footer: a copy of the header in the second-to-last sector, after a footer marker and
+//! before the end-of-stream marker. Writers that know the layout in advance (open-vmdk) put
+//! the grain directory right after the header and write no footer at all.
+//!
+//! This module only reads metadata: the header/footer and, per allocated grain, its 12-byte
+//! marker, to turn a grain table entry into a `Deflate` run pointing at the zlib bytes after the
+//! marker. Inflating is `decode::inflate_grain`'s job. Hand-written parsing (no crate does VMDK).
+
+use super::header::{SparseExtentHeader, GD_AT_END, HEADER_LEN, MAGIC, SECTOR};
+use crate::error::{Error, Result};
+use crate::image::RunKind;
+use crate::source::{check_range, Source, SourceRef};
+
+/// Marker `type` (at byte 12 of a metadata marker, whose `size` is 0): end of stream.
+pub const MARKER_EOS: u32 = 0;
+/// Marker type: a grain table follows.
+pub const MARKER_GT: u32 = 1;
+/// Marker type: the grain directory follows.
+pub const MARKER_GD: u32 = 2;
+/// Marker type: the footer (a copy of the header) follows.
+pub const MARKER_FOOTER: u32 = 3;
+
+/// Bytes of a grain marker before the compressed data: `lba` (u64) and `size` (u32).
+pub const GRAIN_MARKER_LEN: u64 = 12;
+/// Largest compressed grain we accept, as a multiple of the grain size: qemu reads a grain's
+/// marker and data from two grains' worth of bytes and refuses larger `size` fields; a zlib
+/// stream of incompressible data is only a few bytes per 16 KiB larger than its input.
+pub const MAX_COMPRESSED_GRAINS: u64 = 2;
+/// Largest grain we accept in a compressed extent: 2048 sectors (1 MiB), sixteen times what
+/// VMware and qemu write (64 KiB). Each decoder holds one inflated grain, so this bounds
+/// decoding memory.
+pub const MAX_COMPRESSED_GRAIN_SECTORS: u64 = 2048;
+
+/// A marker, field by field (VMware spec `Marker`): grain markers have `size` > 0 and data
+/// follows at byte 12; metadata markers have `size` 0, a `type` at byte 12 and fill a sector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marker {
+    /// Grain marker: the grain's first sector in the extent. Metadata marker: the number of
+    /// sectors of metadata that follow.
+    pub val: u64,
+    /// Compressed bytes that follow (grain marker), 0 for metadata markers.
+    pub size: u32,
+    /// Metadata marker type (`MARKER_*`); only meaningful when `size` is 0.
+    pub marker_type: u32,
+}
+
+impl Marker {
+    /// Decode a marker from at least 16 bytes.
+    pub fn parse(b: &[u8; 16]) -> Self {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&b[0..8]);
+        Marker {
+            val: u64::from_le_bytes(v),
+            size: u32::from_le_bytes([b[8], b[9], b[10], b[11]]),
+            marker_type: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+        }
+    }
+}
+
+fn read_marker(src: &dyn Source, off: u64) -> Result<Marker> {
+    let mut b = [0u8; 16];
+    src.read_exact_at(off, &mut b)?;
+    Ok(Marker::parse(&b))
+}
+
+/// The header that governs the file: the one at offset 0, or, when its `gdOffset` is
+/// `GD_AT_END`, the footer copy (which takes precedence, as in qemu). Checks the footer
+/// marker before and the end-of-stream marker after it. Returns the header and the byte offset
+/// it was read from (for errors).
+pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(SparseExtentHeader, u64)> {
+    if h.gd_offset != GD_AT_END {
+        return Ok((h, 0));
+    }
+    let name = src.name();
+    let len = src.len();
+    // Footer marker, footer, end-of-stream marker: the last three sectors.
+    let Some(marker_at) = len.checked_sub(3 * SECTOR).filter(|&o| o >= SECTOR) else {
+        return Err(Error::truncated(name, 0, format!(
+            "gdOffset is GD_AT_END but the file ({len} bytes) is too short to hold a footer: the stream is truncated")));
+    };
+    let footer_at = marker_at + SECTOR;
+    let eos_at = footer_at + SECTOR;
+    let no_footer = |what: &str, at: u64| {
+        Error::corrupt(name, at, format!(
+            "gdOffset is GD_AT_END (grain directory in the footer) but {what}: the stream is truncated or was not finished"))
+    };
+    let fm = read_marker(src, marker_at)?;
+    if fm.size != 0 || fm.marker_type != MARKER_FOOTER {
+        return Err(no_footer(&format!("there is no footer marker in the third-to-last sector (size {}, type {})", fm.size, fm.marker_type), marker_at));
+    }
+    let eos = read_marker(src, eos_at)?;
+    if eos.val != 0 || eos.size != 0 || eos.marker_type != MARKER_EOS {
+        return Err(no_footer("the last sector is not an end-of-stream marker", eos_at));
+    }
+    let mut b = [0u8; HEADER_LEN];
+    src.read_exact_at(footer_at, &mut b)?;
+    let f = SparseExtentHeader::parse(&b);
+    if f.magic_number != MAGIC {
+        return Err(no_footer("the footer has no 'KDMV' magic", footer_at));
+    }
+    if f.gd_offset == GD_AT_END {
+        return Err(Error::corrupt(name, footer_at + super::header::field::GD_OFFSET, "the footer's gdOffset is GD_AT_END too: no grain directory"));
+    }
+    Ok((f, footer_at))
+}
+
+/// The run for guest bytes `[skip, skip + len)` of compressed grain number `grain` (counted
+/// from the start of the extent), whose grain table entry (at byte `entry_at` of the file)
+/// holds sector `gte`. With markers, reads and checks the grain marker: its `lba` must be the
+/// grain's first sector, its `size` non-zero, bounded and inside the file. Without markers
+/// (compressed but unmarked, rare) the zlib stream starts at the sector itself and its length
+/// is bounded by two grains or the end of the file.
+pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, entry_at: u64, skip: u64) -> Result<RunKind> {
+    let name = src.name();
+    let grain_bytes = h.grain_bytes();
+    let off = gte as u64 * SECTOR;
+    let max_clen = grain_bytes * MAX_COMPRESSED_GRAINS;
+    let len = src.len();
+    if off >= len {
+        return Err(Error::truncated(name, entry_at, format!(
+            "grain table entry for grain {grain} points at sector {gte} (byte {off}), past the end of the file ({len} bytes)")));
+    }
+    let (data_at, clen) = if h.has_markers() {
+        check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, format!(
+            "grain table entry for grain {grain} points at sector {gte}: its grain marker is cut off by the end of the file ({len} bytes)")))?;
+        let mut b = [0u8; 12];
+        src.read_exact_at(off, &mut b)?;
+        let mut l = [0u8; 8];
+        l.copy_from_slice(&b[..8]);
+        let lba = u64::from_le_bytes(l);
+        let size = u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as u64;
+        let want = grain * h.grain_size;
+        if size == 0 {
+            return Err(Error::corrupt(name, off, format!(
+                "grain {grain} (table entry at byte {entry_at}) points at a metadata marker, not a grain marker")));
+        }
+        if lba != want {
+            return Err(Error::corrupt(name, off, format!(
+                "grain marker says lba {lba} but the grain table entry at byte {entry_at} is for grain {grain} (lba {want})")));
+        }
+        if size > max_clen {
+            return Err(Error::corrupt(name, off, format!(
+                "grain marker for lba {lba} claims {size} compressed bytes, more than {max_clen} (two grains)")));
+        }
+        let data_at = off + GRAIN_MARKER_LEN;
+        check_range(src.as_ref(), data_at, size).map_err(|_| Error::truncated(name, off, format!(
+            "compressed grain for lba {lba} ({size} bytes) runs past the end of the file ({len} bytes)")))?;
+        (data_at, size)
+    } else {
+        (off, max_clen.min(len - off))
+    };
+    // Both fit in u32: the grain is at most MAX_COMPRESSED_GRAIN_SECTORS (checked at open).
+    let clen = u32::try_from(clen).map_err(|_| Error::corrupt(name, off, "compressed grain too large"))?;
+    let grain_len = u32::try_from(grain_bytes).map_err(|_| Error::corrupt(name, off, "grain too large"))?;
+    let skip = u32::try_from(skip).map_err(|_| Error::corrupt(name, off, "grain offset too large"))?;
+    Ok(RunKind::Deflate { src: src.clone(), offset: data_at, clen, grain_len, skip })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    #[test]
+    fn marker_parse() {
+        let mut b = [0u8; 16];
+        b[0] = 4;
+        b[12] = MARKER_GT as u8;
+        let m = Marker::parse(&b);
+        assert_eq!(m, Marker { val: 4, size: 0, marker_type: MARKER_GT });
+    }
+
+    #[test]
+    fn footer_must_be_complete() {
+        let mut h = SparseExtentHeader::parse(&[0u8; 512]);
+        h.magic_number = MAGIC;
+        h.gd_offset = GD_AT_END;
+        let src = MemSource::new("s.vmdk", vec![0u8; 4096]);
+        let e = effective_header(src.as_ref(), h.clone()).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Corrupt);
+        assert_eq!(e.offset, Some(4096 - 1536));
+        let short = MemSource::new("s.vmdk", vec![0u8; 1024]);
+        assert_eq!(effective_header(short.as_ref(), h).unwrap_err().kind, crate::ErrorKind::Truncated);
+    }
+}
