@@ -125,7 +125,8 @@ wait_load() {
     done
 }
 
-# run_one NAME OUTFILE CMD...: runs CMD once; prints "SECONDS PEAK_RSS_KIB" (or "FAIL").
+# run_one NAME OUTFILE CMD...: runs CMD once; prints "WALL_S PEAK_RSS_KIB CPU_S" (or "FAIL"),
+# CPU_S = user + system time of all its threads.
 run_one() {
     local name=$1 outfile=$2; shift 2
     local tf="$work/$name.time" lf="$work/$name.log"
@@ -134,9 +135,9 @@ run_one() {
     load1 >>"$loads"
     local t0 t1
     t0=$(date +%s%N)
-    if /usr/bin/time -f '%M' -o "$tf" "$@" >"$lf" 2>&1; then
+    if /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$lf" 2>&1; then
         t1=$(date +%s%N)
-        echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') $(tail -n1 "$tf")"
+        tail -n1 "$tf" | awk -v a="$t0" -v b="$t1" '{ printf "%.3f %d %.2f\n", (b - a) / 1e9, $1, $2 + $3 }'
     else
         log "FAILED: $*"
         sed 's/^/    /' "$lf" | tail -n 20 >&2
@@ -181,33 +182,34 @@ for case in ${CASES//,/ }; do
         [ "$(run_one "$in-$fmt-q2-warm" "$q2_out" "${q2_cmd[@]}")" = FAIL ] && die "qemu-img failed"
         warm[$in]=1
     fi
-    sf_t=() sf_m=() q_t=() q_m=() q2_t=() q2_m=()
+    sf_t=() sf_m=() sf_c=() q_t=() q_m=() q_c=() q2_t=() q2_m=() q2_c=()
     for r in $(seq 1 "$RUNS"); do
         log "case $in -> $fmt: run $r/$RUNS (load $(load1))"
         # Interleaved, so a change in machine load hits all three alike.
         if [ $sf_ok = 1 ]; then
-            read -r t m <<<"$(run_one "$in-$fmt-sf-$r" "$sf_out" "${sf_cmd[@]}")"
-            if [ "$t" = FAIL ]; then sf_ok=0; else sf_t+=("$t"); sf_m+=("$m"); fi
+            read -r t m c <<<"$(run_one "$in-$fmt-sf-$r" "$sf_out" "${sf_cmd[@]}")"
+            if [ "$t" = FAIL ]; then sf_ok=0; else sf_t+=("$t"); sf_m+=("$m"); sf_c+=("$c"); fi
         fi
-        read -r t m <<<"$(run_one "$in-$fmt-q-$r" "$q_out" "${q_cmd[@]}")"
+        read -r t m c <<<"$(run_one "$in-$fmt-q-$r" "$q_out" "${q_cmd[@]}")"
         [ "$t" = FAIL ] && die "qemu-img failed"
-        q_t+=("$t"); q_m+=("$m")
-        read -r t m <<<"$(run_one "$in-$fmt-q2-$r" "$q2_out" "${q2_cmd[@]}")"
+        q_t+=("$t"); q_m+=("$m"); q_c+=("$c")
+        read -r t m c <<<"$(run_one "$in-$fmt-q2-$r" "$q2_out" "${q2_cmd[@]}")"
         [ "$t" = FAIL ] && die "qemu-img failed"
-        q2_t+=("$t"); q2_m+=("$m")
+        q2_t+=("$t"); q2_m+=("$m"); q2_c+=("$c")
     done
     qmed=$(echo "${q_t[*]}" | median)
     q2med=$(echo "${q2_t[*]}" | median)
     # The faster qemu-img variant is the reference.
     if awk -v a="$q2med" -v b="$qmed" 'BEGIN { exit !(a < b) }'; then
-        qbest=$q2med qvar="-m 16 -W" qrss=$(echo "${q2_m[*]}" | maxof) qref=$q2_out
+        qbest=$q2med qvar="-m 16 -W" qrss=$(echo "${q2_m[*]}" | maxof) qcpu=$(echo "${q2_c[*]}" | median) qref=$q2_out
     else
-        qbest=$qmed qvar="default" qrss=$(echo "${q_m[*]}" | maxof) qref=$q_out
+        qbest=$qmed qvar="default" qrss=$(echo "${q_m[*]}" | maxof) qcpu=$(echo "${q_c[*]}" | median) qref=$q_out
     fi
     verdict=ok
     if [ $sf_ok = 1 ]; then
         sfmed=$(echo "${sf_t[*]}" | median)
         sfrss=$(echo "${sf_m[*]}" | maxof)
+        sfcpu=$(echo "${sf_c[*]}" | median)
         sfsize=$(stat -c %s "$sf_out")
         if ! qemu-img compare -f qcow2 -F qcow2 "$sf_out" "$qref" >"$work/$in-$fmt.compare" 2>&1; then
             verdict="compare FAILED: $(head -c 200 "$work/$in-$fmt.compare" | tr '\n' ' ')"
@@ -219,13 +221,13 @@ for case in ${CASES//,/ }; do
             verdict="identical, check clean"
         fi
     else
-        sfmed=nan sfrss=nan sfsize=nan verdict="stackferry FAILED (see $work/$in-$fmt-sf-*.log)"
+        sfmed=nan sfrss=nan sfcpu=nan sfsize=nan verdict="stackferry FAILED (see $work/$in-$fmt-sf-*.log)"
         failed=1
     fi
     qsize=$(stat -c %s "$qref")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
         "$in" "$fmt" "$sfmed" "$qbest" "$qvar" "$qmed" "$q2med" "$sfrss" "$qrss" "$sfsize" "$qsize" \
-        "${sf_t[*]:-}" "${q_t[*]} | ${q2_t[*]}" "$verdict" >>"$results"
+        "${sf_t[*]:-}" "${q_t[*]} | ${q2_t[*]}" "$verdict" "$sfcpu" "$qcpu" >>"$results"
     log "case $in -> $fmt: stackferry ${sfmed}s, qemu-img ${qbest}s ($qvar); $verdict"
     [ "$KEEP" = 1 ] || rm -f "$sf_out" "$q_out" "$q2_out"
 done
@@ -243,7 +245,7 @@ cat >"$OUT/results.md.head" <<HEAD
 - disk: ${DISK_GB} GiB raw, MBR + one ext4 partition holding $(awk '/^total:/ { printf "%.2f GiB", $2 / 1073741824 }' "$OUT/mkroot-$key.log" 2>/dev/null || echo "?") of files; allocated data $(awk -v d="$data" 'BEGIN { printf "%.2f GiB", d / 1073741824 }')
 - inputs: streamOptimized $(stat -c %s "${input[stream]}" | awk '{ printf "%.0f MiB", $1 / 1048576 }'), monolithicSparse $(stat -c %s "${input[sparse]}" | awk '{ printf "%.0f MiB", $1 / 1048576 }')
 - each time: median of $RUNS runs after one untimed warm-up (inputs in the page cache), outputs written without fsync; qemu-img: the faster of \`convert -t unsafe\` and \`convert -t unsafe -m 16 -W\`
-- ratio = stackferry / qemu-img; MiB/s = virtual size or allocated data / wall time; peak RSS = max over runs (GNU time %M)
+- ratio = stackferry / qemu-img wall time; CPU s = median user + system time of all threads (less sensitive to machine load than wall time); MiB/s = virtual size or allocated data / wall time; peak RSS = max over runs (GNU time %M)
 
 HEAD
 "$PY" - "$results" "$OUT/results.md" <<EOF
@@ -270,15 +272,15 @@ def size(x):
 def rate(n, t):
     v = num(t)
     return "-" if not v else "{:.0f}".format(n / 2**20 / v)
-head = ["input", "output", "stackferry s", "qemu-img s", "ratio sf/qemu", "sf peak RSS MiB", "qemu peak RSS MiB",
+head = ["input", "output", "stackferry s", "qemu-img s", "ratio sf/qemu", "CPU s sf / qemu", "sf peak RSS MiB", "qemu peak RSS MiB",
         "sf out MiB", "qemu out MiB", "sf MiB/s virt/data", "qemu MiB/s virt/data", "verify"]
 lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 targets = []
 for r in rows:
-    (inp, fmt, sf, q, qvar, qmed, q2med, sfrss, qrss, sfsize, qsize, sft, qt, verdict) = r
+    (inp, fmt, sf, q, qvar, qmed, q2med, sfrss, qrss, sfsize, qsize, sft, qt, verdict, sfcpu, qcpu) = r
     ratio = "-" if num(sf) is None or not num(q) else "{:.2f}".format(num(sf) / num(q))
     lines.append("| " + " | ".join([
-        names[inp], names[fmt], f(sf), f"{f(q)} ({qvar})", ratio, mib(sfrss), mib(qrss), size(sfsize), size(qsize),
+        names[inp], names[fmt], f(sf), f"{f(q)} ({qvar})", ratio, f"{f(sfcpu, '{:.1f}')} / {f(qcpu, '{:.1f}')}", mib(sfrss), mib(qrss), size(sfsize), size(qsize),
         f"{rate(virtual, sf)} / {rate(data, sf)}", f"{rate(virtual, q)} / {rate(data, q)}", verdict]) + " |")
     if inp == "stream" and fmt == "qcow2":
         targets.append(("streamOptimized -> qcow2 ratio <= 0.5", ratio != "-" and float(ratio) <= 0.5, ratio))
@@ -298,15 +300,19 @@ rm -f "$OUT/results.md.head"
 # --- profile (optional) -------------------------------------------------------------------------------
 if [ "$PROFILE" = 1 ]; then
     need_pkg perf linux-perf
-    log "profiling stackferry convert streamOptimized -> qcow2 (perf record, cpu-clock)"
-    perf record -q -e cpu-clock -F 999 -g -o "$OUT/perf.data" -- "$SF" convert "${input[stream]}" -o "$work/profile.qcow2" >/dev/null 2>&1
-    rm -f "$work/profile.qcow2"
-    perf report -i "$OUT/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 40 >"$OUT/profile.txt"
-    perf report -i "$OUT/perf.data" --no-children --sort comm -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' >"$OUT/profile-threads.txt"
-    # Inclusive (children) view: where the time goes by caller.
-    perf report -i "$OUT/perf.data" --children --sort symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 60 >"$OUT/profile-inclusive.txt"
-    log "top functions (self time) -> $OUT/profile.txt"
-    head -n 25 "$OUT/profile.txt"
+    for in in stream sparse; do
+        log "profiling stackferry convert $in -> qcow2 (perf record, cpu-clock)"
+        perf record -q -e cpu-clock -F 999 -g -o "$OUT/perf-$in.data" -- "$SF" convert "${input[$in]}" -o "$work/profile.qcow2" >/dev/null 2>&1
+        rm -f "$work/profile.qcow2"
+        # sed, not head: head would close the pipe early and pipefail would end the script.
+        perf report -i "$OUT/perf-$in.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,40p >"$OUT/profile-$in.txt"
+        # Per thread (the main thread plans, assembles and writes; the others decode).
+        perf report -i "$OUT/perf-$in.data" --no-children --sort pid,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,40p >"$OUT/profile-$in-threads.txt"
+        # Inclusive view: where the time goes by caller.
+        perf report -i "$OUT/perf-$in.data" --children --sort symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,60p >"$OUT/profile-$in-inclusive.txt"
+        log "top functions by self time -> $OUT/profile-$in.txt"
+        sed -n 1,15p "$OUT/profile-$in.txt" | cut -c1-110
+    done
 fi
 
 log "results written to $OUT/results.md"
