@@ -31,6 +31,8 @@ pub mod qcow2;
 pub mod convert;
 #[cfg(feature = "native")]
 pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, ErrorKind, Result};
 pub use image::{Disk, DiskInfo, Mapper, Run, RunKind};

@@ -1,0 +1,176 @@
+// Benchmark (a script, not a test): the same multi-GB stream-optimized VMDK converted to QCOW2
+// by the page in headless Chromium and by native `qemu-img convert`, in the same run,
+// interleaved; prints wall times, CPU times and their ratios. The numbers depend on the
+// machine and its load (printed too).
+//
+// usage: node web/bench.mjs [VMDK]
+//   VMDK              a streamOptimized VMDK; default: the lead's bench disk in bench/out/ if
+//                     present, else one generated into bench/out/ (BENCH_WEB_VIRTUAL_MIB,
+//                     default 4096, with BENCH_WEB_DATA_MIB, default 1024, of data)
+//   BENCH_RUNS=3      timed runs of each
+//   BENCH_VERIFY=1    take the page's download and `qemu-img compare` it with qemu-img's
+//   BENCH_FORMAT=qcow2  or raw / qcow2-compressed (qemu-img gets -O raw / -c to match)
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const OUT = path.join(ROOT, 'bench/out');
+const RUNS = Number(process.env.BENCH_RUNS || 3);
+const VERIFY = process.env.BENCH_VERIFY !== '0';
+const FORMAT = process.env.BENCH_FORMAT || 'qcow2';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function log(s) {
+  process.stderr.write(`[web-bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+}
+
+function input() {
+  if (process.argv[2]) return path.resolve(process.argv[2]);
+  fs.mkdirSync(OUT, { recursive: true });
+  const lead = fs.readdirSync(OUT).filter((f) => /^disk-.*-streamOptimized\.vmdk$/.test(f)).sort();
+  if (lead.length) return path.join(OUT, lead[0]);
+  const v = Number(process.env.BENCH_WEB_VIRTUAL_MIB || 4096);
+  const d = Number(process.env.BENCH_WEB_DATA_MIB || 1024);
+  const vmdk = path.join(OUT, `web-disk${v}m-data${d}m-streamOptimized.vmdk`);
+  if (!fs.existsSync(vmdk)) {
+    const raw = path.join(OUT, `web-disk${v}m-data${d}m.raw`);
+    log(`generating ${raw} and ${path.basename(vmdk)} (a minute or two)`);
+    execFileSync('python3', [path.join(HERE, 'tests/make-disk.py'), raw, String(v), String(d), '11']);
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, `${vmdk}.tmp`]);
+    fs.renameSync(`${vmdk}.tmp`, vmdk);
+    fs.rmSync(raw);
+  }
+  return vmdk;
+}
+
+const load = () => os.loadavg()[0].toFixed(2);
+
+/** CPU seconds (user+sys) of every process of the browser with profile `udd`. */
+function browserCpu(udd) {
+  const procs = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.push({ pid: Number(d), ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICK, cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8') });
+    } catch { /* gone */ }
+  }
+  const root = procs.find((p) => p.cmd.includes(`--user-data-dir=${udd}`) && !p.cmd.includes('--type='));
+  if (!root) return 0;
+  const mine = new Set([root.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+  }
+  return procs.filter((p) => mine.has(p.pid)).reduce((s, p) => s + p.cpu, 0);
+}
+
+function qemuRun(src, dst) {
+  const args = ['-f', '%e %U %S %M', 'qemu-img', 'convert', '-t', 'unsafe', '-f', 'vmdk', '-O', FORMAT === 'raw' ? 'raw' : 'qcow2'];
+  if (FORMAT === 'qcow2-compressed') args.push('-c');
+  args.push(src, dst);
+  const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`qemu-img failed: ${r.stderr}`);
+  const [wall, user, sys, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: user + sys, rssMiB: rss / 1024 };
+}
+
+async function pageRun(base, src, tmp, keep) {
+  const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
+  const ctx = await chromium.launchPersistentContext(udd, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS, acceptDownloads: true });
+  try {
+    const page = ctx.pages()[0] || await ctx.newPage();
+    await page.goto(base);
+    await page.waitForSelector('body[data-ready=true]');
+    await page.locator('[data-testid=file-input]').setInputFiles([src]);
+    await page.waitForFunction(() => Number(document.body.dataset.inspected || 0) > 0);
+    await page.locator('[data-testid=format-select]').selectOption(FORMAT);
+    const cpu0 = browserCpu(udd);
+    const t0 = Date.now();
+    await page.locator('[data-testid=convert-button]').click();
+    await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-testid=progress]').dataset.state), null, { timeout: 3600e3, polling: 100 });
+    const wall = (Date.now() - t0) / 1000;
+    const cpu = browserCpu(udd) - cpu0;
+    const state = await page.locator('[data-testid=progress]').getAttribute('data-state');
+    if (state !== 'done') throw new Error(`page conversion ${state}: ${await page.locator('[data-testid=error]').innerText()}`);
+    const row = await page.locator('[data-testid=progress] .disk').evaluate((e) => ({ ...e.dataset }));
+    if (keep) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=download-link]').click()]);
+      await dl.saveAs(keep);
+    }
+    return { wall, cpu, planS: Number(row.planMs) / 1000, convertS: Number(row.convertMs) / 1000 };
+  } finally {
+    await ctx.close();
+    fs.rmSync(udd, { recursive: true, force: true });
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const dist = path.join(ROOT, 'web/dist');
+  if (!fs.existsSync(path.join(dist, 'index.html'))) execFileSync('bash', [path.join(HERE, 'build.sh')], { stdio: 'inherit' });
+  const src = input();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-bench-'));
+  const server = await serve(dist);
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', src], { encoding: 'utf8' }));
+  const fileMiB = fs.statSync(src).size / 1048576;
+  log(`input ${src}: ${(info['virtual-size'] / 1073741824).toFixed(2)} GiB virtual, file ${fileMiB.toFixed(0)} MiB; format ${FORMAT}; ${os.cpus().length} cores`);
+  execFileSync('cat', [src], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 }); // warm the page cache
+  const q = [];
+  const w = [];
+  const loads = [load()];
+  const qOut = path.join(tmp, 'qemu.out');
+  log('warm-up');
+  qemuRun(src, qOut);
+  await pageRun(base, src, tmp, null);
+  for (let i = 0; i < RUNS; i++) {
+    const keep = VERIFY && i === 0 ? path.join(tmp, 'page.out') : null;
+    w.push(await pageRun(base, src, tmp, keep));
+    loads.push(load());
+    q.push(qemuRun(src, qOut));
+    loads.push(load());
+    log(`run ${i + 1}: page ${w[i].wall.toFixed(2)} s (plan ${w[i].planS.toFixed(2)} s, cpu ${w[i].cpu.toFixed(1)} s), qemu-img ${q[i].wall.toFixed(2)} s (cpu ${q[i].cpu.toFixed(1)} s)`);
+    if (keep) {
+      const cmp = spawnSync('qemu-img', ['compare', qOut, keep], { encoding: 'utf8' });
+      if (cmp.status !== 0) throw new Error(`page output differs from qemu-img's: ${cmp.stdout}${cmp.stderr}`);
+      log(`verified: ${cmp.stdout.trim()}`);
+      fs.rmSync(keep);
+    }
+  }
+  server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const pw = median(w.map((x) => x.wall));
+  const qw = median(q.map((x) => x.wall));
+  const pc = median(w.map((x) => x.cpu));
+  const qc = median(q.map((x) => x.cpu));
+  const lines = [
+    `## Browser (headless Chromium) vs qemu-img: ${path.basename(src)} -> ${FORMAT}`,
+    '',
+    `input: ${(info['virtual-size'] / 1073741824).toFixed(2)} GiB virtual, ${fileMiB.toFixed(0)} MiB file; ${os.cpus().length} cores; load average (1 min) during runs: ${loads.join(', ')}`,
+    '',
+    '| | median wall s | median CPU s | runs (wall s) |',
+    '|---|---|---|---|',
+    `| page (Chromium ${execFileSync(process.env.CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim().split(' ')[1]}) | ${pw.toFixed(2)} | ${pc.toFixed(1)} | ${w.map((x) => x.wall.toFixed(2)).join(', ')} |`,
+    `| qemu-img convert | ${qw.toFixed(2)} | ${qc.toFixed(1)} | ${q.map((x) => x.wall.toFixed(2)).join(', ')} |`,
+    '',
+    `ratio page/qemu-img: wall ${(pw / qw).toFixed(2)}x, CPU ${(pc / qc).toFixed(2)}x (target: wall <= 1.5x)`,
+    `page: planning (reading metadata) median ${median(w.map((x) => x.planS)).toFixed(2)} s of the wall time`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,183 @@
+// The converter worker (a dedicated worker): inspects the dropped files and converts one disk.
+// It reads File slices with FileReaderSync inside the wasm core (never whole files), hands
+// decoding to the pool of decode workers, writes the output to the sink in order and reports
+// progress. The page's main thread only renders.
+//
+// Memory bound (independent of the disk size): at most MAX_BATCHES_PER_WORKER batches per
+// decode worker are out, each at most BATCH_JOBS jobs or about BATCH_BYTES of input, and no
+// more than that many jobs are handed out and not yet written (results that come back early
+// wait in the assembler); one job is one unit of output (max(cluster size, 64 KiB)); a job's
+// input and its decoded output live here or in a decode worker until written. With 64 KiB clusters and N decode
+// workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
+// read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
+// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer (which also computes the
+// output's SHA-512); one bit per output cluster
+// of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 4 bytes per
+// allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
+// 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
+import init, { inspect, Converter } from './pkg/stackferry.js';
+import { Pool } from './pool.js';
+import { openSink } from './save.js';
+
+export const BATCH_JOBS = 16;
+export const BATCH_BYTES = 1 << 20;
+export const MAX_BATCHES_PER_WORKER = 2;
+const PROGRESS_MS = 200;
+
+let modulePromise = null;
+let wasmMemory = null;
+
+/** Compile the wasm once; decode workers get the compiled module. */
+function wasmModule() {
+  if (!modulePromise) {
+    const url = new URL('./pkg/stackferry_bg.wasm', import.meta.url);
+    modulePromise = (async () => {
+      let module;
+      try {
+        module = await WebAssembly.compileStreaming(fetch(url));
+      } catch {
+        // Servers that do not send application/wasm.
+        const res = await fetch(url);
+        module = await WebAssembly.compile(await res.arrayBuffer());
+      }
+      wasmMemory = (await init({ module_or_path: module })).memory;
+      return module;
+    })();
+  }
+  return modulePromise;
+}
+
+/** Anything thrown → `{kind, file, offset, message}`. */
+function asError(e) {
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) return e;
+  if (e && e.name === 'QuotaExceededError') {
+    return { kind: 'too_large', file: '', offset: null, message: `not enough browser storage for the output: ${e.message}` };
+  }
+  return { kind: 'io', file: '', offset: null, message: String((e && e.message) || e) };
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    if (m.type === 'inspect') {
+      await wasmModule();
+      self.postMessage({ type: 'inspected', result: inspect(m.files) });
+    } else if (m.type === 'convert') {
+      await convert(m);
+    }
+  } catch (err) {
+    self.postMessage({ type: 'error', error: asError(err) });
+  }
+};
+
+async function convert(m) {
+  const module = await wasmModule();
+  self.postMessage({ type: 'phase', phase: 'plan' });
+  const planStart = performance.now();
+  const conv = new Converter(m.files, m.top, m.disk, m.options);
+  const planMs = performance.now() - planStart;
+  const outLen = conv.output_len();
+  self.postMessage({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
+  if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
+    const { quota, usage } = await navigator.storage.estimate();
+    if (quota != null && quota - usage < outLen) {
+      throw {
+        kind: 'too_large', file: '', offset: null,
+        message: `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`,
+      };
+    }
+  }
+  // The writer worker hashes the output as it writes it, off this thread.
+  conv.hash_output_externally();
+  const sink = await openSink(m.target, module);
+  let reserved = false;
+  if (outLen != null) {
+    sink.reserve(outLen);
+    reserved = true;
+  }
+  const pool = new Pool(m.workers || navigator.hardwareConcurrency || 2, module);
+  const maxBatches = pool.size * MAX_BATCHES_PER_WORKER;
+  // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,
+  // since results that come back early wait in the assembler for the ones before them.
+  const maxJobs = maxBatches * BATCH_JOBS;
+  let outstanding = 0;
+  let failure = null;
+  let wake = null;
+  let signalled = false;
+  let idleRounds = 0;
+  const started = performance.now();
+  let lastProgress = 0;
+  const write = (view, at) => sink.write(view, at);
+  const signal = () => {
+    signalled = true;
+    if (wake) { const w = wake; wake = null; w(); }
+  };
+  try {
+    for (;;) {
+      // Keep the pool fed, within the bound.
+      while (outstanding < maxBatches && conv.in_flight() < maxJobs && !failure) {
+        const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
+        if (!batch) break;
+        outstanding++;
+        pool.run(batch).then(({ result, slot }) => {
+          try {
+            conv.push_batch(result);
+            pool.recycle(slot, result.data.buffer);
+          } catch (err) {
+            failure = failure || asError(err);
+          }
+        }, (err) => {
+          failure = failure || asError(err);
+        }).finally(() => {
+          outstanding--;
+          signal();
+        });
+      }
+      if (failure) throw failure;
+      if (!reserved && conv.output_len() != null) {
+        // Compressed QCOW2: the length is known once the measuring pass is over.
+        sink.reserve(conv.output_len());
+        reserved = true;
+      }
+      // Batches may finish while we wait for the sink below: only a round that started with
+      // nothing in flight and still has nothing may conclude that nothing will come.
+      const inFlight = outstanding;
+      const done = conv.emit(write);
+      await sink.drain();
+      if (done) break;
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_MS) {
+        lastProgress = now;
+        self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started });
+      }
+      if (inFlight === 0 && outstanding === 0) {
+        // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
+        if (!conv.next_job_pending() || ++idleRounds > 3) {
+          const p = conv.progress();
+          throw {
+            kind: 'invalid_argument', file: '', offset: null,
+            message: `conversion stalled at guest byte ${p.guest_done} of ${p.guest_total} (${conv.in_flight()} jobs unfinished, more jobs: ${conv.next_job_pending()})`,
+          };
+        }
+        continue;
+      }
+      idleRounds = 0;
+      if (outstanding > 0 && !signalled) await new Promise((r) => { wake = r; });
+      signalled = false;
+    }
+    const report = conv.report();
+    report.sha512 = await sink.finish(report.output_len);
+    self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started });
+    self.postMessage({
+      type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs,
+      // Linear memory of the wasm instances: it only grows, so this is their high-water mark.
+      wasm_bytes: { converter: wasmMemory ? wasmMemory.buffer.byteLength : null, decoder_max: pool.maxMemory },
+    });
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  } finally {
+    pool.terminate();
+    conv.free();
+  }
+}

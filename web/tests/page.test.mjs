@@ -1,0 +1,610 @@
+// Page tests: the built page (web/dist) on a local static server, driven with playwright-core
+// in Debian's Chromium. Every converted image is taken through the page's own download link
+// (or out of the file a stubbed picker handed out) and checked with qemu-img (compare against
+// the source, check); its SHA-512 is computed here, its content digest by the native CLI from
+// qemu-img's raw copy of the source.
+//
+// usage: node web/tests/page.test.mjs [name-filter]
+// Prints one line per test and ends with `page: N passed, M failed`.
+import { chromium } from 'playwright-core';
+import { serve } from '../serve.mjs';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const DIST = path.join(ROOT, 'web/dist');
+const DATA = path.join(ROOT, 'converter-wasm/tests/data');
+const VMDKRS = path.join(DATA, 'strozfriedberg+vmdk-rs/data');
+const COT = path.join(DATA, 'glennmatthews+cot/COT/tests');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Renderer memory allowed above its idle level while converting the multi-GB disk. */
+const MEMORY_LIMIT_MIB = Number(process.env.WEB_MEMORY_LIMIT_MIB || 256);
+const BIG_VIRTUAL_MIB = Number(process.env.WEB_BIG_VIRTUAL_MIB || 3072);
+const BIG_DATA_MIB = Number(process.env.WEB_BIG_DATA_MIB || 1024);
+
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-web-'));
+let server;
+let base;
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+
+function sh(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+function qemuCompare(a, b) {
+  const out = sh('qemu-img', ['compare', a, b]);
+  assert(/identical/.test(out), `qemu-img compare ${a} ${b}: ${out}`);
+}
+
+function qemuCheck(file) {
+  const out = sh('qemu-img', ['check', file]);
+  assert(/No errors were found/.test(out), `qemu-img check ${file}: ${out}`);
+}
+
+function sha512File(file) {
+  const h = crypto.createHash('sha512');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (!n) break;
+    h.update(buf.subarray(0, n));
+  }
+  fs.closeSync(fd);
+  return h.digest('hex');
+}
+
+/** The native CLI (web/test.sh builds it), for `stackferry digest`. */
+const CLI = process.env.STACKFERRY_CLI || [path.join(ROOT, 'target/debug/stackferry'), path.join(ROOT, 'target/release/stackferry')].find((p) => fs.existsSync(p));
+
+/** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
+ * makes a raw copy, the stackferry CLI digests it. */
+function contentDigest(image) {
+  assert(CLI, 'the stackferry CLI is built (cargo build --bin stackferry)');
+  const raw = path.join(TMP, `cd-${crypto.randomUUID()}.raw`);
+  sh('qemu-img', ['convert', '-O', 'raw', image, raw]);
+  const d = sh(CLI, ['digest', raw]).trim();
+  fs.rmSync(raw);
+  return d;
+}
+
+/** A fresh browser profile (own OPFS and localStorage) with the page loaded. */
+async function open(t, { viewport, init } = {}) {
+  const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true,
+    downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 },
+  });
+  t.cleanup.push(() => ctx.close());
+  if (init) await ctx.addInitScript(init);
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const origin = new URL(base).origin;
+  const s = { ctx, page, udd, foreign: [], pageErrors: [] };
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
+  });
+  page.on('pageerror', (e) => s.pageErrors.push(e.message));
+  await page.goto(base);
+  await page.waitForSelector('body[data-ready=true]');
+  t.after.push(() => {
+    assert(!s.foreign.length, `requests outside our origin: ${s.foreign.join(', ')}`);
+    assert(!s.pageErrors.length, `uncaught page errors: ${s.pageErrors.join('; ')}`);
+  });
+  return s;
+}
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+async function feed(page, files) {
+  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
+  await page.locator(tid('file-input')).setInputFiles(files);
+  // Inspection of the new set done (the page counts them).
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
+}
+
+async function clearFiles(page) {
+  await page.locator('#clear-files').click();
+}
+
+/** Convert with `format`; resolves to the final progress state. */
+async function convert(page, format = 'qcow2', timeout = 240000) {
+  await page.locator(tid('format-select')).selectOption(format);
+  await page.locator(`${tid('convert-button')}:enabled`).click({ timeout: 15000 });
+  await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-testid=progress]').dataset.state), null, { timeout });
+  return page.locator(tid('progress')).getAttribute('data-state');
+}
+
+async function download(page, dest, index = 0) {
+  const link = page.locator(tid('download-link')).nth(index);
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), link.click()]);
+  await dl.saveAs(dest);
+  return dest;
+}
+
+async function errorText(page) {
+  const e = page.locator(tid('error'));
+  return (await e.isVisible()) ? e.innerText() : '';
+}
+
+/** Convert `files` (top first) and check the download against `source` with qemu-img. */
+async function convertAndCheck(page, files, source, format, name) {
+  await feed(page, files);
+  const state = await convert(page, format);
+  assert(state === 'done', `${name}: conversion ended '${state}': ${await errorText(page)}`);
+  const out = await download(page, path.join(TMP, `${name}.${format === 'raw' ? 'raw' : 'qcow2'}`));
+  if (format !== 'raw') qemuCheck(out);
+  qemuCompare(source, out);
+  const result = page.locator(tid('result'));
+  assert(await result.isVisible(), 'result panel shown');
+  assert((await result.getAttribute('data-sha512')) === sha512File(out), `${name}: data-sha512 is the SHA-512 of the download`);
+  assert((await result.getAttribute('data-content-digest')) === contentDigest(source), `${name}: data-content-digest is the source's content digest`);
+  return out;
+}
+
+/** Resident memory (KiB) of the renderer processes of the browser using profile `udd`. */
+function rendererRssKiB(udd) {
+  const procs = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      procs.push({ pid: Number(d), ppid, cmd });
+    } catch { /* gone */ }
+  }
+  const root = procs.find((p) => p.cmd.includes(`--user-data-dir=${udd}`) && !p.cmd.includes('--type='));
+  if (!root) return 0;
+  const mine = new Set([root.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+  }
+  let total = 0;
+  for (const p of procs) {
+    if (!mine.has(p.pid) || !p.cmd.includes('--type=renderer')) continue;
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+
+/** Stands in for the File System Access pickers (which automation cannot answer): they hand
+ * out files in an OPFS folder "picked", so the page's FileSystemWritableFileStream path runs
+ * for real. */
+function stubPickers() {
+  const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+  window.showSaveFilePicker = async (opts) => (await dir()).getFileHandle(opts.suggestedName, { create: true });
+  window.showDirectoryPicker = async () => dir();
+}
+
+/** Copy a file the page saved through a stubbed picker out of the browser. */
+async function pickedFile(page, name, dest) {
+  const b64 = await page.evaluate(async (n) => {
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked');
+    const bytes = new Uint8Array(await (await (await d.getFileHandle(n)).getFile()).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, name);
+  fs.writeFileSync(dest, Buffer.from(b64, 'base64'));
+  return dest;
+}
+
+/** A two-disk OVF of a Windows VM (from the ovftool fixture), its disks made by qemu-img. */
+function twoDiskOvf() {
+  const dir = fs.mkdtempSync(path.join(TMP, 'winvm-'));
+  const vm = path.join(dir, 'winvm');
+  fs.mkdirSync(vm);
+  const disks = [];
+  for (const [k, mib] of [[1, 48], [2, 16]]) {
+    const raw = path.join(TMP, `win${k}.raw`);
+    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(mib), String(mib / 8), String(20 + k)]);
+    const vmdk = path.join(vm, `winvm-disk${k}.vmdk`);
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+    fs.rmSync(raw);
+    disks.push({ vmdk, mib });
+  }
+  let ovf = fs.readFileSync(path.join(DATA, 'tk4terui+mdx1/ovf/00_000_essential_none_00_00/vm.ovf'), 'utf8');
+  ovf = ovf.replace('<File ovf:href="64KiB.vmdk" ovf:id="file1"/>', '<File ovf:href="winvm-disk1.vmdk" ovf:id="file1"/>\n    <File ovf:href="winvm-disk2.vmdk" ovf:id="file2"/>')
+    .replace(/<Disk ovf:capacity="64" ovf:capacityAllocationUnits="byte \* 2\^10" ovf:diskId="vmdisk1" ovf:fileRef="file1"/,
+      '<Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n    <Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk1" ovf:fileRef="file1"')
+    .replace('<Name>00_000_essential_none_00_00</Name>', '<Name>winvm</Name>')
+    .replace('ovf:id="1" vmw:osType="otherGuest"', 'ovf:id="113" vmw:osType="windows2019srv_64Guest"')
+    .replace('</Item>\n   </VirtualHardwareSection>', '</Item>\n      <Item>\n        <rasd:ElementName>Hard disk 2</rasd:ElementName>\n        <rasd:HostResource>ovf:/disk/vmdisk2</rasd:HostResource>\n        <rasd:InstanceID>9</rasd:InstanceID>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n   </VirtualHardwareSection>');
+  // Disk 2 is 16 MiB.
+  ovf = ovf.replace('ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"', 'ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"');
+  fs.writeFileSync(path.join(vm, 'winvm.ovf'), ovf);
+  return { dir: vm, disks };
+}
+
+let bigDisk = null;
+/** A generated multi-GB monolithicSparse VMDK (BIG_VIRTUAL_MIB virtual, BIG_DATA_MIB data). */
+function big() {
+  if (!bigDisk) {
+    const raw = path.join(TMP, 'big.raw');
+    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(BIG_VIRTUAL_MIB), String(BIG_DATA_MIB), '7']);
+    bigDisk = path.join(TMP, 'big.vmdk');
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, bigDisk]);
+    fs.rmSync(raw);
+  }
+  return bigDisk;
+}
+
+async function opfsEntries(page) {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const [n] of root.entries()) names.push(n);
+    return names;
+  });
+}
+
+// -------------------------------------------------------------------------------------------
+// Tests
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('stream-optimized VMDK to QCOW2: download matches the source; page is self-contained', async (t) => {
+  const { page } = await open(t);
+  const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+  await convertAndCheck(page, [src], src, 'qcow2', 'stream');
+  const text = await page.locator(tid('result')).innerText();
+  assert(/qemu-img convert -p -f vmdk -O qcow2 streamOptimized\.vmdk streamOptimized\.qcow2/.test(text), `qemu-img command shown: ${text}`);
+  assert(/openstack image create --disk-format qcow2 --container-format bare/.test(text), 'openstack command shown');
+  assert(/--file streamOptimized\.qcow2/.test(text), 'openstack command names the file');
+  // Every form control has an accessible name.
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.textContent || '').trim())
+    .map((el) => el.id || el.outerHTML.slice(0, 60)));
+  assert(!unnamed.length, `controls without a label: ${unnamed.join(', ')}`);
+});
+
+test('raw and compressed QCOW2, sparse and split (descriptor + extent) inputs', async (t) => {
+  const { page } = await open(t);
+  const sparse = path.join(VMDKRS, 'monolithicSparse.vmdk');
+  await convertAndCheck(page, [sparse], sparse, 'raw', 'sparse-raw');
+  await clearFiles(page);
+  const desc = path.join(VMDKRS, 'twoGbMaxExtentSparse.vmdk');
+  const out = await convertAndCheck(page, [desc, path.join(VMDKRS, 'twoGbMaxExtentSparse-s001.vmdk')], desc, 'qcow2-compressed', 'split-compressed');
+  const info = JSON.parse(sh('qemu-img', ['info', '--output=json', out]));
+  assert(info.format === 'qcow2', 'qcow2 output');
+  const map = JSON.parse(sh('qemu-img', ['map', '--output=json', out]));
+  assert(map.some((e) => e.data && e.compressed), 'compressed clusters present');
+});
+
+test('missing extent is named before anything starts; adding it makes the disk convertible', async (t) => {
+  const { page } = await open(t);
+  const desc = path.join(VMDKRS, 'twoGbMaxExtentSparse.vmdk');
+  await feed(page, [desc]);
+  const err = await errorText(page);
+  assert(/twoGbMaxExtentSparse-s001\.vmdk/.test(err), `error names the missing extent: ${err}`);
+  assert(/twoGbMaxExtentSparse-s001\.vmdk/.test(await page.locator('#inputs').innerText()), 'card names the missing extent');
+  assert(await page.locator(tid('convert-button')).isDisabled(), 'convert disabled while a file is missing');
+  await feed(page, [path.join(VMDKRS, 'twoGbMaxExtentSparse-s001.vmdk')]);
+  assert(!(await page.locator(tid('convert-button')).isDisabled()), 'convert enabled once the extent is given');
+  assert(!(await errorText(page)), 'error cleared');
+  const state = await convert(page, 'qcow2');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  qemuCompare(desc, await download(page, path.join(TMP, 'split.qcow2')));
+});
+
+test('truncated and hostile files show an error naming the file; the page stays usable', async (t) => {
+  const { page } = await open(t);
+  // A stream-optimized VMDK cut in the middle of its grains.
+  const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+  const bytes = fs.readFileSync(src);
+  const cut = path.join(TMP, 'cut.vmdk');
+  fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  await feed(page, [cut]);
+  let err = await errorText(page);
+  if (!err) {
+    const state = await convert(page, 'qcow2');
+    assert(state === 'error', `truncated input must fail, got ${state}`);
+    err = await errorText(page);
+  }
+  assert(/cut\.vmdk/.test(err), `error names the file: ${err}`);
+  assert(/offset \d+/.test(err) || /truncat|short|past the end|end of/i.test(err), `error says where or what: ${err}`);
+  // A hostile header: valid magic, absurd sizes.
+  await clearFiles(page);
+  const evil = Buffer.alloc(4096);
+  evil.write('KDMV', 0, 'latin1');
+  evil.writeUInt32LE(1, 4);
+  evil.writeUInt32LE(3, 8);
+  evil.writeBigUInt64LE(0xffffffffffffffn, 12); // capacity
+  evil.writeBigUInt64LE(0xffffffffn, 20); // grain size
+  evil.writeUInt32LE(0xffffffff, 44); // GTEs per GT
+  const evilPath = path.join(TMP, 'evil.vmdk');
+  fs.writeFileSync(evilPath, evil);
+  await feed(page, [evilPath]);
+  err = await errorText(page);
+  if (!err) {
+    await convert(page, 'qcow2', 30000);
+    err = await errorText(page);
+  }
+  assert(/evil\.vmdk/.test(err), `hostile file: error names it: ${err}`);
+  // Garbage.
+  await clearFiles(page);
+  const junk = path.join(TMP, 'junk.vmdk');
+  fs.writeFileSync(junk, crypto.randomBytes(100000));
+  await feed(page, [junk]);
+  err = await errorText(page);
+  assert(/junk\.vmdk/.test(err), `junk: error names it: ${err}`);
+  assert(await page.locator(tid('convert-button')).isDisabled(), 'nothing to convert');
+  // Still usable.
+  await clearFiles(page);
+  assert(!(await errorText(page)), 'clear removes the errors');
+  await convertAndCheck(page, [src], src, 'qcow2', 'after-errors');
+});
+
+test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) => {
+  const { page } = await open(t);
+  // The real VirtualBox OVF, with a disk of data written by qemu-img in place of its empty one.
+  const raw = path.join(TMP, 'ova-disk.raw');
+  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '64', '8', '3']);
+  const vmdk = path.join(TMP, 'ubuntu.2.0-disk1.vmdk');
+  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+  const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8').replace('ovf:capacity="8589934592"', `ovf:capacity="${64 << 20}"`);
+  const dir = fs.mkdtempSync(path.join(TMP, 'ova-'));
+  fs.writeFileSync(path.join(dir, 'ubuntu.2.0.ovf'), ovf);
+  fs.copyFileSync(vmdk, path.join(dir, 'ubuntu.2.0-disk1.vmdk'));
+  const ova = path.join(TMP, 'ubuntu.ova');
+  sh('tar', ['--format=ustar', '-cf', ova, '-C', dir, 'ubuntu.2.0.ovf', 'ubuntu.2.0-disk1.vmdk']);
+  await feed(page, [ova]);
+  const err = await errorText(page);
+  assert(!err, `OVA inspects without error: ${err}`);
+  const summary = page.locator(tid('vm-summary'));
+  assert(await summary.isVisible(), 'vm summary shown');
+  const text = await summary.innerText();
+  for (const want of [/ubuntu/i, /Ubuntu_64/, /vCPUs\s*1/, /512\.0 MiB|512 MiB/, /hw_disk_bus/, /virtio/, /os_distro/, /sata|ide|virtio/i]) {
+    assert(want.test(text), `summary shows ${want}: ${text}`);
+  }
+  // Suggestions are editable and flow into the upload and flavor commands.
+  const bus = page.locator('input[id^=prop-]').first();
+  await bus.fill('edited-value');
+  await page.locator('input[id^=min-ram-]').fill('1024');
+  await page.locator('input[id^=flavor-vcpus-]').fill('3');
+  const state = await convert(page, 'qcow2');
+  assert(state === 'done', `OVA converted: ${state} ${await errorText(page)}`);
+  const out = await download(page, path.join(TMP, 'ova.qcow2'));
+  qemuCheck(out);
+  qemuCompare(vmdk, out);
+  const cmds = await page.locator(tid('result')).innerText();
+  assert(/tar -xf ubuntu\.ova ubuntu\.2\.0-disk1\.vmdk/.test(cmds), `extraction command: ${cmds}`);
+  assert(/=edited-value/.test(cmds), 'edited property in the openstack command');
+  assert(/--min-ram 1024/.test(cmds), `edited min_ram: ${cmds}`);
+  assert(/openstack flavor create --vcpus 3 --ram 512/.test(cmds), `edited flavor: ${cmds}`);
+});
+
+test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {
+  const { page } = await open(t);
+  const ovf = path.join(COT, 'ubuntu.2.0.ovf');
+  const disk = path.join(COT, 'ubuntu.2.0-disk1.vmdk');
+  await convertAndCheck(page, [ovf, disk, path.join(COT, 'ubuntu.2.0.mf')], disk, 'qcow2', 'ovf');
+  assert(await page.locator(tid('vm-summary')).isVisible(), 'vm summary shown');
+});
+
+test('a folder holding a two-disk Windows OVF: both disks convert, saved through the File System Access API', async (t) => {
+  const { page } = await open(t, { init: stubPickers });
+  const { dir, disks } = twoDiskOvf();
+  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
+  await page.locator(tid('folder-input')).setInputFiles(dir);
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
+  const err = await errorText(page);
+  assert(!err, `inspects without error: ${err}`);
+  const summary = await page.locator(tid('vm-summary')).innerText();
+  assert(/winvm/.test(summary) && /windows2019srv_64Guest/.test(summary), `summary: ${summary}`);
+  assert(/sata/i.test(summary) && /Windows/.test(summary), `Windows gets SATA, with the reason: ${summary}`);
+  assert((await page.locator('#inputs input[type=checkbox]').count()) === 2, 'two disks offered');
+  await page.locator(tid('save-mode')).selectOption('picker');
+  const state = await convert(page, 'qcow2');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  assert((await page.locator('[data-testid=progress] .disk[data-state=done]').count()) === 2, 'both disks done');
+  const shas = (await page.locator(tid('result')).getAttribute('data-sha512')).split(' ');
+  assert(shas.length === 2, 'one sha512 per disk');
+  for (const [k, d] of disks.entries()) {
+    const out = await pickedFile(page, `winvm-disk${k + 1}.qcow2`, path.join(TMP, `win${k + 1}.qcow2`));
+    qemuCheck(out);
+    qemuCompare(d.vmdk, out);
+    const entry = page.locator(`#result-disks [data-output="winvm-disk${k + 1}.qcow2"]`);
+    assert((await entry.getAttribute('data-sha512')) === sha512File(out), `disk ${k + 1}: sha512`);
+    assert(shas.includes(sha512File(out)), `disk ${k + 1}: sha512 in the panel's list`);
+  }
+  assert(!(await page.locator(tid('download-link')).count()), 'no download link when saved to a chosen place');
+});
+
+test('raw output through a chosen file (File System Access API): holes and final length right', async (t) => {
+  const { page } = await open(t, { init: stubPickers });
+  const src = path.join(VMDKRS, 'monolithicSparse.vmdk');
+  await feed(page, [src]);
+  await page.locator(tid('save-mode')).selectOption('picker');
+  const state = await convert(page, 'raw');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  const out = await pickedFile(page, 'monolithicSparse.raw', path.join(TMP, 'picked.raw'));
+  assert(fs.statSync(out).size === 10485760, `raw length ${fs.statSync(out).size}`);
+  qemuCompare(src, out);
+  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === sha512File(out), 'sha512');
+});
+
+test('Cancel stops the conversion at once, frees its workers and its partial file; converting again works', async (t) => {
+  const { page } = await open(t);
+  await feed(page, [big()]);
+  await page.locator(tid('format-select')).selectOption('qcow2');
+  await page.locator(tid('convert-button')).click();
+  await page.waitForFunction(() => Number((document.querySelector('[data-testid=progress] .disk') || {}).dataset?.bytesOut || 0) > 0, null, { timeout: 60000 });
+  const during = page.workers().length;
+  assert(during >= 1, `converter worker running (${during})`);
+  const t0 = Date.now();
+  await page.locator(tid('cancel-button')).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress]').dataset.state === 'cancelled', null, { timeout: 5000 });
+  const took = Date.now() - t0;
+  assert(took < 2000, `cancel took ${took} ms`);
+  for (let i = 0; i < 100 && page.workers().length; i++) await page.waitForTimeout(100);
+  assert(page.workers().length === 0, `all workers ended (left: ${page.workers().map((w) => w.url()).join(', ')})`);
+  let left = [];
+  for (let i = 0; i < 30; i++) {
+    left = (await opfsEntries(page)).filter((n) => n.startsWith('stackferry-'));
+    if (!left.length) break;
+    await page.waitForTimeout(200);
+  }
+  assert(!left.length, `partial output removed: ${left}`);
+  assert(!(await page.locator(tid('cancel-button')).isEnabled()), 'cancel disabled again');
+  await clearFiles(page);
+  const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+  await convertAndCheck(page, [src], src, 'qcow2', 'after-cancel');
+});
+
+test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) converts with bounded browser memory`, async (t) => {
+  const { page, udd } = await open(t);
+  const src = big();
+  await feed(page, [src]);
+  const idle = rendererRssKiB(udd);
+  let peak = idle;
+  const samples = [];
+  const timer = setInterval(() => {
+    const r = rendererRssKiB(udd);
+    samples.push(r);
+    peak = Math.max(peak, r);
+  }, 100);
+  const t0 = Date.now();
+  let state;
+  try {
+    state = await convert(page, 'qcow2', 600000);
+  } finally {
+    clearInterval(timer);
+  }
+  const secs = (Date.now() - t0) / 1000;
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  const grew = (peak - idle) / 1024;
+  if (process.env.WEB_SHOW_SAMPLES) console.log(samples.map((x) => Math.round(x / 1024)).join(' '));
+  const row = await page.locator('[data-testid=progress] .disk').evaluate((e) => ({ ...e.dataset }));
+  const wasm = JSON.parse(row.wasmBytes);
+  t.note(`renderer RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB (+${grew.toFixed(0)} MiB) for ${BIG_DATA_MIB} MiB of data; ` +
+    `wasm memory: converter ${(wasm.converter / 1048576).toFixed(1)} MiB, decoders ${(wasm.decoder_max / 1048576).toFixed(1)} MiB each; ` +
+    `${secs.toFixed(1)} s (plan ${(row.planMs / 1000).toFixed(1)} s)`);
+  assert(grew < MEMORY_LIMIT_MIB, `renderer memory grew by ${grew.toFixed(0)} MiB (limit ${MEMORY_LIMIT_MIB})`);
+  // Memory does not grow with the data converted: the second half peaks no higher than the
+  // first (plus GC noise).
+  const half = Math.floor(samples.length / 2);
+  const first = Math.max(...samples.slice(0, half));
+  const second = Math.max(...samples.slice(half));
+  assert(samples.length >= 10 && second <= first + 64 * 1024, `renderer memory grows with progress: first half peak ${first >> 10} MiB, second half ${second >> 10} MiB`);
+  // The wasm heaps hold the bounded pipeline, not the disk.
+  assert(wasm.converter < 64 << 20 && wasm.decoder_max < 32 << 20, `wasm memory ${JSON.stringify(wasm)}`);
+  const out = await download(page, path.join(TMP, 'big.qcow2'));
+  qemuCheck(out);
+  qemuCompare(src, out);
+  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === sha512File(out), 'sha512 of the download');
+  fs.rmSync(out);
+});
+
+test('the page works from a sub-path of a server', async (t) => {
+  const sub = await serve(DIST, { prefix: '/tools/stackferry/' });
+  t.cleanup.push(async () => sub.close());
+  const saved = base;
+  base = `http://127.0.0.1:${sub.address().port}/tools/stackferry/`;
+  try {
+    const { page } = await open(t);
+    const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+    await convertAndCheck(page, [src], src, 'qcow2', 'subpath');
+  } finally {
+    base = saved;
+  }
+});
+
+test('checklist: kept per VM across reloads, exported as Markdown', async (t) => {
+  const { page } = await open(t);
+  await page.locator('#check-dns-ttl').check();
+  await page.locator('#checklist-notes').fill('cutover Saturday 02:00');
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');
+  assert(await page.locator('#check-dns-ttl').isChecked(), 'tick kept across reload');
+  assert(!(await page.locator('#check-low-crit').isChecked()), 'other items unticked');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#checklist-export').click()]);
+  const md = fs.readFileSync(await dl.path(), 'utf8');
+  assert(/^# Migration checklist: /m.test(md), `markdown title: ${md}`);
+  assert(/- \[x\] Lower the DNS TTL/.test(md), 'ticked item exported');
+  assert(/- \[ \] Start with a low-criticality VM/.test(md), 'unticked item exported');
+  for (const want of [/split brain/, /message\.txt/, /Shut the guest down cleanly/, /decommission/, /downtime/]) assert(want.test(md), `item ${want}`);
+  assert(/cutover Saturday 02:00/.test(md), 'notes exported');
+});
+
+test('narrow screen and keyboard: no horizontal scrolling, controls reachable with Tab', async (t) => {
+  const { page } = await open(t, { viewport: { width: 360, height: 740 } });
+  const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+  await feed(page, [src]);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `page wider than the screen by ${overflow}px`);
+  // Tab through the page: the file chooser, format select and convert button get focus.
+  const seen = new Set();
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement && (document.activeElement.dataset.testid || document.activeElement.id));
+    if (id) seen.add(id);
+  }
+  for (const want of ['file-input', 'format-select', 'convert-button']) assert(seen.has(want), `${want} reachable by Tab (saw ${[...seen].join(', ')})`);
+  await page.locator(tid('convert-button')).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=progress]').dataset.state === 'done', null, { timeout: 60000 });
+});
+
+// -------------------------------------------------------------------------------------------
+
+async function main() {
+  const filter = process.argv[2];
+  assert(fs.existsSync(path.join(DIST, 'index.html')), 'web/dist is built (bash web/build.sh)');
+  server = await serve(DIST);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  let passed = 0;
+  let failed = 0;
+  for (const { name, fn } of tests) {
+    if (filter && !name.includes(filter)) continue;
+    const t = { cleanup: [], after: [], notes: [], note(s) { this.notes.push(s); } };
+    const started = Date.now();
+    let error = null;
+    try {
+      await fn(t);
+      for (const a of t.after) a();
+    } catch (e) {
+      error = e;
+    }
+    for (const c of t.cleanup.reverse()) await c().catch(() => {});
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (error) {
+      failed++;
+      console.log(`FAIL ${name} (${secs} s)\n     ${String(error && error.stack || error).split('\n').slice(0, 3).join('\n     ')}`);
+    } else {
+      passed++;
+      console.log(`ok   ${name} (${secs} s)`);
+    }
+    for (const n of t.notes) console.log(`     ${n}`);
+  }
+  server.close();
+  if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
+  console.log(`page: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  console.log('page: 0 passed, 1 failed');
+  process.exit(1);
+});
