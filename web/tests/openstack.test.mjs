@@ -30,6 +30,7 @@ const tid = (id) => `[data-testid="${id}"]`;
 let worker;
 let admin;
 let net;
+let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
 const made = { servers: [], images: [], networks: [] };
 
@@ -244,6 +245,15 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   }
   t.note(`flavor preselected: ${pre.name} (of ${flavors.length})`);
   await page.locator('#launch-flavor').selectOption('stack-tiny');
+  // Nova's refusal is shown as it came: a network without a subnet.
+  await page.waitForFunction((id) => [...document.querySelector('#launch-network').options].some((o) => o.value === id), bare.id, { timeout: 10000 });
+  await page.locator('#launch-network').selectOption(bare.id);
+  await page.locator(`${tid('launch-button')}:enabled`).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.status === 'ERROR', null, { timeout: 60000 });
+  const refused = await page.locator(tid('server-status')).innerText();
+  const osErr = await page.locator(tid('os-error')).innerText();
+  assert(/requires a subnet/.test(refused) && /HTTP 400/.test(osErr) && /requires a subnet/.test(osErr), `Nova's error shown: ${refused} / ${osErr}`);
+  t.note(`Nova's refusal shown: ${osErr.replace(/\s+/g, ' ')}`);
   await page.locator('#launch-network').selectOption(net.id);
   await page.locator('#launch-name').fill(`osweb-${SUFFIX}`);
   const t0 = Date.now();
@@ -290,6 +300,18 @@ test('osweb: streamed upload while converting over HTTP/2 (TLS front), hash matc
   await checkImage(t, r);
 });
 
+test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) falls back to the OPFS file path', async (t) => {
+  const s = await open(t, `${worker.base}/?upload=stream`);
+  const r = await loginConvertSend(t, s.page);
+  const hint = await r.row.locator('.hint').innerText();
+  assert(r.pathTaken === 'file' && /streaming failed/.test(hint), `fell back to the file path: ${r.pathTaken}: ${hint}`);
+  assert(r.match === 'true', `data-hash-match=${r.match}`);
+  const creates = s.apiCalls.filter((c) => c === 'POST /api/images').length;
+  assert(creates === 1, `the queued image was reused, not a second one made: ${creates} creations`);
+  t.note(`send ${r.sendSecs.toFixed(1)} s: ${hint}`);
+  await checkImage(t, r);
+});
+
 // -------------------------------------------------------------------------------------------
 
 async function setUp() {
@@ -305,6 +327,10 @@ async function setUp() {
   made.networks.push(net.id);
   const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.253.0.0/24', name: `osweb-subnet-${SUFFIX}` } });
   assert(sn.status === 201, `subnet: ${sn.text}`);
+  const b = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-bare-${SUFFIX}` } });
+  assert(b.status === 201, `network: ${b.text}`);
+  bare = b.json.network;
+  made.networks.push(bare.id);
   worker = new Worker();
   await worker.start();
 }
