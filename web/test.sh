@@ -63,8 +63,7 @@ if [ "${WEB_OPENSTACK:-1}" != 0 ] && { [ $# -eq 0 ] || [[ "$1" == osweb* ]]; }; 
     pp=0; pf=1
   fi
   t2=$SECONDS
-  stack_stop
-  [ "$STACK_STARTED" = 0 ] && echo "osweb: OpenStack stop $((SECONDS - t2)) s"
+  if [ "$STACK_STARTED" = 1 ]; then stack_stop; echo "osweb: OpenStack stop $((SECONDS - t2)) s"; fi
   trap - INT TERM
   passed=$((passed+pp)); failed=$((failed+pf))
 fi
