@@ -73,6 +73,8 @@ pub struct BlobSource {
     blocks: RefCell<Vec<(u64, Vec<u8>)>>,
     /// End of the previous read, to recognise sequential access.
     last_end: Cell<u64>,
+    /// A port whose other end is closed: what is posted to it is dropped (see `release`).
+    drop_port: web_sys::MessagePort,
 }
 
 impl BlobSource {
@@ -88,8 +90,18 @@ impl BlobSource {
         }
         let len = size as u64;
         // Sources are single-threaded by design (see `Source`); wasm has one thread anyway.
+        let channel = web_sys::MessageChannel::new().map_err(|e| Error::io(&name, None, js_text(&e)))?;
+        channel.port2().close();
         #[allow(clippy::arc_with_non_send_sync)]
-        Ok(Arc::new(BlobSource { name, blob, len, reader, blocks: RefCell::new(Vec::new()), last_end: Cell::new(u64::MAX) }))
+        Ok(Arc::new(BlobSource {
+            name,
+            blob,
+            len,
+            reader,
+            blocks: RefCell::new(Vec::new()),
+            last_end: Cell::new(u64::MAX),
+            drop_port: channel.port1(),
+        }))
     }
 
     /// Read `[offset, offset + buf.len())` straight from the blob.
@@ -100,7 +112,18 @@ impl BlobSource {
             .slice_with_f64_and_f64(offset as f64, end as f64)
             .map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
         let ab = self.reader.read_as_array_buffer(&slice).map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
-        Self::copy_exact(&self.name, offset, &ab, buf)
+        let r = Self::copy_exact(&self.name, offset, &ab, buf);
+        self.release(&ab);
+        r
+    }
+
+    /// Free a read buffer now rather than at some later garbage collection: transfer it into
+    /// a message to a closed port, which drops it. Planning reads every data cluster of a disk
+    /// in one synchronous call, during which the worker never yields and V8 collects little:
+    /// without this, planning a disk with 4 GiB of data left 1.5 GiB of dead read buffers
+    /// (measured). (`ArrayBuffer.prototype.transfer(0)` does not free the memory.)
+    fn release(&self, ab: &js_sys::ArrayBuffer) {
+        let _ = self.drop_port.post_message_with_transferable(ab, &Array::of1(ab));
     }
 
     fn copy_exact(name: &str, offset: u64, ab: &js_sys::ArrayBuffer, buf: &mut [u8]) -> Result<()> {

@@ -25,7 +25,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Renderer memory allowed above its idle level while converting the multi-GB disk. */
-const MEMORY_LIMIT_MIB = Number(process.env.WEB_MEMORY_LIMIT_MIB || 512);
+const MEMORY_LIMIT_MIB = Number(process.env.WEB_MEMORY_LIMIT_MIB || 256);
 const BIG_VIRTUAL_MIB = Number(process.env.WEB_BIG_VIRTUAL_MIB || 3072);
 const BIG_DATA_MIB = Number(process.env.WEB_BIG_DATA_MIB || 1024);
 
@@ -130,7 +130,7 @@ async function convert(page, format = 'qcow2', timeout = 240000) {
 
 async function download(page, dest, index = 0) {
   const link = page.locator(tid('download-link')).nth(index);
-  const [dl] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), link.click()]);
   await dl.saveAs(dest);
   return dest;
 }
