@@ -516,7 +516,8 @@ async function sendOne(run, d, opfsTarget, r, format) {
     if (target.kind === 'opfs') answer = await sent.uploadFile(await opfsFile(target.name));
     return await sent.finish(report.sha512, answer);
   } catch (e) {
-    sent.fail(e, `Sending ${d.outName}`);
+    if (run.cancelled) await sent.discard();
+    else sent.fail(e, `Sending ${d.outName}`);
     return false;
   }
 }
@@ -631,6 +632,8 @@ function cancel() {
     if (target.kind === 'opfs') opfsRemove(target.name);
     finish(false);
   }
+  // An upload of a finished file stops too (its image is deleted).
+  if (run.send) run.send.abort();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -315,7 +315,18 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
     async uploadFile(file) {
       handle.sendStart = null;
       mark('running', 'uploading…');
-      return sendFile(id, file, (sent, total) => handle.progress(sent, total));
+      const x = sendFile(id, file, (sent, total) => handle.progress(sent, total));
+      handle.xhr = x.xhr;
+      try {
+        return await x.done;
+      } finally {
+        handle.xhr = null;
+      }
+    },
+    /** Cancel: stop an upload of a finished file (the worker then deletes the image). */
+    abort() {
+      if (handle.xhr) handle.xhr.abort();
+      mark('cancelled', 'cancelled');
     },
     /** After the upload: Glance's view of the image and the hash check. */
     async finish(sha512, answer) {
@@ -367,8 +378,8 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
 
 /** The "file" path: PUT the OPFS File with XMLHttpRequest (Content-Length = its size; progress events). */
 function sendFile(id, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
     xhr.open('PUT', `${API}images/${id}/file`);
     xhr.setRequestHeader('X-Stackferry', '1');
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
@@ -388,6 +399,7 @@ function sendFile(id, file, onProgress) {
     xhr.onabort = () => reject(new ApiError(0, { error: 'aborted', detail: 'the upload was stopped' }));
     xhr.send(file);
   });
+  return { xhr, done };
 }
 
 /** All uploads of a Send are over. */

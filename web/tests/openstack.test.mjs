@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADMIN_PASSWORD, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -32,7 +32,7 @@ let admin;
 let net;
 let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
-const made = { servers: [], images: [], networks: [] };
+const made = { servers: [], images: [], networks: [], appcreds: [] };
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -220,6 +220,25 @@ test('osweb: bad password shows Keystone\'s reason and no session', async (t) =>
   t.note(`shown: ${text.replace(/\s+/g, ' ')}`);
 });
 
+test('osweb: application credential login shows the session; logout', async (t) => {
+  const ac = await osCall(admin, 'POST', `${KEYSTONE}/users/${admin.user.id}/application_credentials`, { application_credential: { name: `osweb-ac-${SUFFIX}` } });
+  assert(ac.status === 201, `application credential: ${ac.text}`);
+  made.appcreds.push(ac.json.application_credential.id);
+  const { page } = await open(t, `${worker.base}/`);
+  const form = page.locator(tid('login-form'));
+  await form.locator('input[value=appcred]').check();
+  assert(!await form.locator('input[name=username]').isVisible(), 'password fields hidden');
+  await form.locator('input[name=application_credential_id]').fill(ac.json.application_credential.id);
+  await form.locator('input[name=application_credential_secret]').fill(ac.json.application_credential.secret);
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector(`${tid('session')}:visible, ${tid('login-error')}:visible`, { timeout: 30000 });
+  assert(await page.locator(tid('session')).isVisible(), `logged in: ${await page.locator(tid('login-error')).innerText().catch(() => '')}`);
+  assert(/project admin/.test(await page.locator(tid('session')).innerText()), 'project shown');
+  assert(await form.locator('input[name=application_credential_secret]').inputValue() === '', 'the secret is not kept in the form');
+  await page.locator(tid('logout-button')).click();
+  await page.waitForSelector(`${tid('login-form')}:visible`, { timeout: 30000 });
+});
+
 test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash matches Glance, launch → ACTIVE, logout', async (t) => {
   const s = await open(t, `${worker.base}/`);
   const { page } = s;
@@ -345,6 +364,7 @@ async function tearDown() {
     if (![204, 404].includes(r.status)) left.push(`image ${id}`);
   }
   for (const id of made.networks) await osCall(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
+  for (const id of made.appcreds) await osCall(admin, 'DELETE', `${KEYSTONE}/users/${admin.user.id}/application_credentials/${id}`);
   if (left.length) throw new Error(`could not delete ${left.join(', ')}`);
 }
 
