@@ -376,6 +376,8 @@ async function setUp() {
   bare = b.json.network;
   made.networks.push(bare.id);
   worker = new Worker();
+  // Whatever ends this process, workerd goes with it.
+  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
   await worker.start();
 }
 
