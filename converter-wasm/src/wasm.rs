@@ -14,7 +14,8 @@
 //! Memory: this side holds the plan (one bit per output cluster), at most [`CACHED_BLOCKS`]
 //! blocks of [`READ_AHEAD`] bytes per source, an output buffer of [`OUT_BUF`] bytes, and
 //! whatever jobs the JavaScript driver keeps in flight (it bounds them; see
-//! web/src/converter-worker.js).
+//! web/src/converter-worker.js). Every buffer `FileReaderSync` returns is freed as soon as it
+//! is copied (see `BlobSource::release`), so long synchronous reads leave no garbage behind.
 //!
 //! Errors cross to JavaScript as plain objects `{kind, file, offset, message}` (the core's
 //! [`Error`]), never as exceptions with only a string.
@@ -803,7 +804,7 @@ impl Sha512Hasher {
     /// Hash `n` zero bytes (a hole the writer skipped).
     pub fn update_zeros(&mut self, n: f64) {
         use sha2::Digest;
-        const Z: [u8; 64 * 1024] = [0; 64 * 1024];
+        static Z: [u8; 64 * 1024] = [0; 64 * 1024];
         let mut n = n.max(0.0) as u64;
         while n > 0 {
             let k = n.min(Z.len() as u64) as usize;

@@ -27,6 +27,12 @@ const state = {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/** The context of an error, unless the error already names that file first. */
+function contextFor(context, error) {
+  if (!context || !error || !error.file) return context;
+  return error.file === context || baseName(error.file) === context ? null : context;
+}
+
 function showErrors(list) {
   const box = $('error');
   box.replaceChildren();
@@ -36,7 +42,7 @@ function showErrors(list) {
   }
   box.append(h('ul', {}, list.map(({ context, error }) =>
     h('li', { dataset: { kind: (error && error.kind) || '' } },
-      context ? h('strong', {}, `${context}: `) : null,
+      contextFor(context, error) ? h('strong', {}, `${context}: `) : null,
       h('span', {}, errorText(error)),
       error && error.kind ? h('span', { class: 'where' }, ` [${error.kind}]`) : null))));
   box.hidden = false;
@@ -46,7 +52,7 @@ function addError(context, error) {
   const box = $('error');
   const ul = box.querySelector('ul') || box.appendChild(h('ul'));
   ul.append(h('li', { dataset: { kind: (error && error.kind) || '' } },
-    context ? h('strong', {}, `${context}: `) : null, h('span', {}, errorText(error)),
+    contextFor(context, error) ? h('strong', {}, `${context}: `) : null, h('span', {}, errorText(error)),
     error && error.kind ? h('span', { class: 'where' }, ` [${error.kind}]`) : null));
   box.hidden = false;
 }
