@@ -339,7 +339,7 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
       const match = !!img && img.os_hash_algo === 'sha512' && img.os_hash_value === sha512;
       bar.value = 1;
       mark(match ? 'done' : 'error', match ? `sent in ${duration((performance.now() - started.t) / 1000)}` : 'hash mismatch');
-      showImageStatus({ id, name, img, sha512, match, flavor, shape });
+      showImageStatus({ id, name, img, sha512, match, flavor, minDisk: (img && img.min_disk) ?? body.min_disk, minRam: (img && img.min_ram) ?? body.min_ram ?? 0 });
       return match;
     },
     fail(e, context) {
@@ -414,7 +414,7 @@ export function resetSend() {
   $('os-error').hidden = true;
 }
 
-function showImageStatus({ id, name, img, sha512, match, flavor, shape }) {
+function showImageStatus({ id, name, img, sha512, match, flavor, minDisk, minRam }) {
   const box = $('images');
   const el = h('div', {
     class: `image-status ${match ? 'ok' : 'bad'}`, 'data-testid': 'image-status', role: 'status',
@@ -426,7 +426,7 @@ function showImageStatus({ id, name, img, sha512, match, flavor, shape }) {
     : `Glance’s hash (${(img && img.os_hash_algo) || '?'}) ${(img && img.os_hash_value) || 'is missing'} differs from the SHA-512 computed here (${sha512}). Do not launch it: send it again.`));
   el.append(h('p', { class: 'mono hint' }, `sha512 ${sha512}`));
   box.append(el);
-  st.images.push({ id, name, status: img && img.status, match, flavor, shape });
+  st.images.push({ id, name, status: img && img.status, match, flavor, minDisk, minRam });
   if (match && img && img.status === 'active') showLaunch();
 }
 
@@ -478,15 +478,15 @@ function preselectFlavor() {
   const img = st.images.find((i) => i.id === $('launch-image').value) || st.images[0];
   const hint = $('launch-flavor-hint');
   if (!img || !st.flavors) return;
-  const f = (img.flavor) || {};
-  const shape = img.shape || {};
+  const f = img.flavor || {};
+  // The suggested shape, and never less than the image's own minimums (Nova checks those).
   const want = {
     vcpus: f.vcpus || 1,
-    ram: Math.max(f.ram_mib || 0, shape.min_ram || 0),
-    disk: Math.max(f.disk_gib || 0, shape.min_disk || 0),
+    ram: Math.max(f.ram_mib || 0, img.minRam || 0),
+    disk: Math.max(f.disk_gib || 0, img.minDisk || 0),
   };
   const best = closestFlavor(st.flavors, want);
-  const wantText = `${want.vcpus} vCPU, ${bytes(want.ram * 1048576)} RAM, ${want.disk} GiB disk`;
+  const wantText = `${want.vcpus} vCPU, ${want.ram ? `${bytes(want.ram * 1048576)} RAM` : 'any RAM'}, ${want.disk} GiB disk`;
   if (best) {
     $('launch-flavor').value = best.id;
     hint.textContent = `Suggested: ${best.name}, the smallest flavor with at least ${wantText}.`;

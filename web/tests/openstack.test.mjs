@@ -279,7 +279,9 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
     const smaller = f.vcpus <= pre.vcpus && f.ram <= pre.ram && f.disk <= pre.disk && (f.vcpus < pre.vcpus || f.ram < pre.ram || f.disk < pre.disk);
     assert(!(fits && smaller), `preselected ${pre.name}, but ${f.name} fits and is smaller`);
   }
-  t.note(`flavor preselected: ${pre.name} (of ${flavors.length})`);
+  const why = await page.locator('#launch-flavor-hint').innerText();
+  assert(/at least 1 vCPU, any RAM, 1 GiB disk/.test(why), `the suggestion counts the image's min_disk: ${why}`);
+  t.note(`flavor preselected: ${pre.name} (of ${flavors.length}): ${why}`);
   await page.locator('#launch-flavor').selectOption('stack-tiny');
   // Nova's refusal is shown as it came: a network without a subnet.
   await page.waitForFunction((id) => [...document.querySelector('#launch-network').options].some((o) => o.value === id), bare.id, { timeout: 10000 });
@@ -309,6 +311,7 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   await page.waitForSelector('[data-testid=console-link], [data-testid=console-reason]', { timeout: 30000 });
   const consoleText = await page.locator('#console').innerText();
   t.note(`console: ${consoleText}`);
+  if (process.env.OSWEB_SCREENSHOT) await page.locator('#openstack-section').screenshot({ path: process.env.OSWEB_SCREENSHOT });
   const after = await page.locator('#after-launch').innerText();
   assert(/split brain/.test(after) && /message\.txt/.test(after), `the checklist's split-brain and verification steps shown: ${after}`);
 
