@@ -489,7 +489,7 @@ function preselectFlavor() {
   const wantText = `${want.vcpus} vCPU, ${want.ram ? `${bytes(want.ram * 1048576)} RAM` : 'any RAM'}, ${want.disk} GiB disk`;
   if (best) {
     $('launch-flavor').value = best.id;
-    hint.textContent = `Suggested: ${best.name}, the smallest flavor with at least ${wantText}.`;
+    hint.textContent = `Suggested: ${best.name}, the closest flavor with at least ${wantText}.`;
   } else {
     hint.textContent = `No flavor has at least ${wantText}; pick one (Nova refuses a flavor smaller than the image’s min_disk / min_ram).`;
   }

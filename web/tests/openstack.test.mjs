@@ -35,7 +35,7 @@ let admin;
 let net;
 let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
-const made = { servers: [], images: [], networks: [], appcreds: [] };
+const made = { servers: [], images: [], networks: [], appcreds: [], flavors: [] };
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -271,8 +271,23 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   await page.waitForSelector('#launch:visible', { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('#launch-flavor').options.length > 0, null, { timeout: 30000 });
   const flavors = (await osCall(admin, 'GET', `${admin.nova}/flavors/detail`)).json.flavors;
+  // The rule on its own: at least as large in every dimension, then the closest.
+  const picks = await page.evaluate(async () => {
+    const { closestFlavor } = await import('./openstack.js');
+    const fl = [
+      { id: 'a', name: 'a', vcpus: 1, ram: 512, disk: 10 }, { id: 'b', name: 'b', vcpus: 2, ram: 2048, disk: 20 },
+      { id: 'c', name: 'c', vcpus: 2, ram: 4096, disk: 40 }, { id: 'd', name: 'd', vcpus: 8, ram: 2048, disk: 20 },
+      { id: 'e', name: 'e', vcpus: 4, ram: 8192, disk: 80 },
+    ];
+    const pick = (w) => (closestFlavor(fl, w) || { id: null }).id;
+    return [pick({ vcpus: 1, ram: 0, disk: 1 }), pick({ vcpus: 2, ram: 2048, disk: 20 }), pick({ vcpus: 2, ram: 3000, disk: 20 }),
+      pick({ vcpus: 3, ram: 1024, disk: 10 }), pick({ vcpus: 16, ram: 1024, disk: 10 })];
+  });
+  assert(JSON.stringify(picks) === JSON.stringify(['a', 'b', 'c', 'd', null]), `closest flavors: ${JSON.stringify(picks)}`);
   const preId = await page.locator('#launch-flavor').inputValue();
   const pre = flavors.find((f) => f.id === preId);
+  assert(flavors.length >= 3, `several flavors to choose from: ${flavors.map((f) => f.name)}`);
+  assert(pre && pre.id === 'stack-tiny', `stack.tiny preselected (the smallest with 1 GiB disk): ${pre && pre.name}`);
   assert(pre && pre.disk >= 1 && pre.vcpus >= 1, `preselected flavor fits min_disk 1 GiB: ${JSON.stringify(pre)}`);
   for (const f of flavors) {
     const fits = f.disk >= 1 && f.vcpus >= 1;
@@ -374,6 +389,12 @@ async function setUp() {
   made.networks.push(net.id);
   const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.253.0.0/24', name: `osweb-subnet-${SUFFIX}` } });
   assert(sn.status === 201, `subnet: ${sn.text}`);
+  // Flavors around stack.tiny: one too small for the image's min_disk, one far larger.
+  for (const f of [{ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 }, { name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 }]) {
+    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: f });
+    assert(r.status === 200, `flavor ${f.name}: ${r.text}`);
+    made.flavors.push(r.json.flavor.id);
+  }
   const b = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-bare-${SUFFIX}` } });
   assert(b.status === 201, `network: ${b.text}`);
   bare = b.json.network;
@@ -394,6 +415,7 @@ async function tearDown() {
     if (![204, 404].includes(r.status)) left.push(`image ${id}`);
   }
   for (const id of made.networks) await osCall(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
+  for (const id of made.flavors) await osCall(admin, 'DELETE', `${admin.nova}/flavors/${id}`);
   for (const id of made.appcreds) await osCall(admin, 'DELETE', `${KEYSTONE}/users/${admin.user.id}/application_credentials/${id}`);
   if (left.length) throw new Error(`could not delete ${left.join(', ')}`);
 }
