@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+. scripts/openstack-stack.sh
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 CLOUDFLARE_CF_FETCH_ENABLED=false
 times=()
 step() { # NAME CMD...: run, time, stop the suite on failure
@@ -20,11 +20,10 @@ step() { # NAME CMD...: run, time, stop the suite on failure
   fi
   times+=("$name $((SECONDS - t0)) s")
 }
-stack_started=0
 finish() {
-  if [ "$stack_started" = 1 ]; then
+  if [ "$STACK_STARTED" = 1 ]; then
     local t0=$SECONDS
-    bash tests/openstack/stop.sh >/dev/null 2>&1 || echo "worker: stopping OpenStack failed (see tests/openstack/stop.sh)"
+    stack_stop
     times+=("openstack stop $((SECONDS - t0)) s")
   fi
   echo "worker timings: $(IFS=';'; echo "${times[*]}")"
@@ -36,14 +35,9 @@ finish() {
 trap 'finish 130' INT TERM
 
 step "ensure node" bash scripts/ensure.sh node
-step "openstack install" bash scripts/ensure.sh openstack
+step "openstack install" stack_install
 step "worker build" bash edge-worker/build.sh
-if bash tests/openstack/status.sh >/dev/null 2>&1; then
-  echo "worker: OpenStack already running under $STACK_DIR; leaving it running"
-else
-  stack_started=1
-  step "openstack start" bash tests/openstack/start.sh
-fi
+step "openstack start" stack_start worker
 mkdir -p web/dist
 tap="$(mktemp)"
 t0=$SECONDS

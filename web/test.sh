@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The web suite (npm test runs it through scripts/test.sh): builds the page, runs the wasm
 # bindings' tests in headless Chromium inside a dedicated worker, then the page tests
-# (playwright-core driving Debian's Chromium against web/dist on a local static server).
-# Ends with `web: N passed, M failed`. Arguments: a page-test name filter.
+# (playwright-core driving Debian's Chromium against web/dist on a local static server), then
+# the page against real OpenStack (web/tests/openstack.test.mjs: the edge worker under workerd
+# and the OpenStack of tests/openstack, installed and started as edge-worker/test.sh does, via
+# scripts/openstack-stack.sh, and stopped again if this suite started it; WEB_OPENSTACK=0
+# skips it). Ends with `web: N passed, M failed`. Arguments: a test name filter (a filter
+# starting with "osweb" runs only the OpenStack tests).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure.sh wasm chromium node rust || { echo "web: 0 passed, 1 failed"; exit 1; }
@@ -35,5 +39,33 @@ else
   pp=0; pf=1
 fi
 passed=$((passed+pp)); failed=$((failed+pf))
+
+# The page against real OpenStack.
+if [ "${WEB_OPENSTACK:-1}" != 0 ] && { [ $# -eq 0 ] || [[ "$1" == osweb* ]]; }; then
+  . scripts/openstack-stack.sh
+  trap 'stack_stop; exit 130' INT TERM
+  t0=$SECONDS
+  if stack_install >/dev/null && bash edge-worker/build.sh && stack_start web; then
+    echo "osweb: OpenStack and the edge worker ready in $((SECONDS - t0)) s"
+    log=$(mktemp)
+    t1=$SECONDS
+    node web/tests/openstack.test.mjs "$@" | tee "$log"
+    echo "osweb: tests took $((SECONDS - t1)) s"
+    line=$(grep -E '^osweb: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    rm -f "$log"
+    if [ -n "$line" ]; then
+      pp=$(echo "$line" | awk '{print $2}'); pf=$(echo "$line" | awk '{print $4}')
+    else
+      pp=0; pf=1
+    fi
+  else
+    echo "FAIL osweb: OpenStack or the edge worker could not be set up"
+    pp=0; pf=1
+  fi
+  t2=$SECONDS
+  if [ "$STACK_STARTED" = 1 ]; then stack_stop; echo "osweb: OpenStack stop $((SECONDS - t2)) s"; fi
+  trap - INT TERM
+  passed=$((passed+pp)); failed=$((failed+pf))
+fi
 echo "web: $passed passed, $failed failed"
 [ $failed -eq 0 ]

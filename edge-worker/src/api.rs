@@ -234,7 +234,7 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
     let mut h = vec![("Access-Control-Allow-Origin", o), ("Access-Control-Allow-Credentials", "true".into()), ("Vary", "Origin".into())];
     if preflight {
         h.push(("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE".into()));
-        h.push(("Access-Control-Allow-Headers", format!("Content-Type, {CSRF_HEADER}")));
+        h.push(("Access-Control-Allow-Headers", format!("Content-Type, {CSRF_HEADER}, X-Upload-Length")));
         h.push(("Access-Control-Max-Age", "600".into()));
     }
     h

@@ -500,6 +500,10 @@ async fn delete_image(token: &str, glance: &str, id: &str) -> bool {
     false
 }
 
+/// Length of a streamed upload whose body has no `Content-Length` (browsers cannot set it on a
+/// streamed request body).
+const UPLOAD_LENGTH_HEADER: &str = "X-Upload-Length";
+
 /// `PUT /api/images/{id}/file`: checks the image is queued, reads the first bytes, runs the
 /// upload check, then streams the request body into Glance through a `FixedLengthStream` (so
 /// Glance gets a `Content-Length`) without it passing through Rust. The streaming and the
@@ -513,8 +517,12 @@ async fn upload(req: &worker::Request, ctx: &Context, cfg: &Config, s: &Session,
     }
     let disk_format = meta["disk_format"].as_str().unwrap_or("").to_string();
     // from here on, a refused upload deletes the (empty) image: no orphans
-    let len = match req.headers().get("Content-Length").ok().flatten().and_then(|l| l.trim().parse::<u64>().ok()) {
-        None => Err(ApiError::new(411, "length_required", "send the image with a Content-Length")),
+    // A browser streaming the body (fetch with a ReadableStream, HTTP/2) cannot set
+    // Content-Length (a forbidden header): it declares the length in X-Upload-Length instead.
+    // Either way the FixedLengthStream below holds the body to exactly that many bytes.
+    let declared = |name: &str| req.headers().get(name).ok().flatten().and_then(|l| l.trim().parse::<u64>().ok());
+    let len = match declared("Content-Length").or_else(|| declared(UPLOAD_LENGTH_HEADER)) {
+        None => Err(ApiError::new(411, "length_required", "send the image with a Content-Length (or, for a streamed body, X-Upload-Length)")),
         Some(0) => Err(ApiError::bad_request("the upload is empty")),
         Some(n) if n > cfg.upload_max_bytes => Err(ApiError::new(
             413,

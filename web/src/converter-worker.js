@@ -148,7 +148,7 @@ async function convert(m) {
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_MS) {
         lastProgress = now;
-        self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started });
+        self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
       }
       if (inFlight === 0 && outstanding === 0) {
         // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
@@ -167,9 +167,9 @@ async function convert(m) {
     }
     const report = conv.report();
     report.sha512 = await sink.finish(report.output_len);
-    self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started });
+    self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started, uploaded: sink.uploaded });
     self.postMessage({
-      type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs,
+      type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs, upload: sink.uploadAnswer,
       // Linear memory of the wasm instances: it only grows, so this is their high-water mark.
       wasm_bytes: { converter: wasmMemory ? wasmMemory.buffer.byteLength : null, decoder_max: pool.maxMemory },
     });

@@ -4,6 +4,7 @@
 import { h, bytes, duration, errorText, baseName, outputName, commands, copyText, downloadText } from './util.js';
 import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove, opfsCleanup } from './save.js';
 import * as checklist from './checklist.js';
+import * as osweb from './openstack.js';
 
 const $ = (id) => document.getElementById(id);
 const PARAMS = new URLSearchParams(location.search);
@@ -391,7 +392,13 @@ function plannedDisks() {
 }
 
 function updateConvertButton() {
-  $('convert-button').disabled = !!state.running || plannedDisks().length === 0;
+  const planned = plannedDisks().length;
+  $('convert-button').disabled = !!state.running || planned === 0;
+  const loggedIn = !!osweb.session();
+  $('send-button').disabled = !!state.running || planned === 0 || !loggedIn;
+  $('send-status').textContent = loggedIn || document.body.dataset.openstack !== 'available' ? ''
+    : 'Log in to OpenStack (section 5) to send the image straight into Glance.';
+  $('send-button').hidden = document.body.dataset.openstack === 'unavailable';
   $('cancel-button').disabled = !state.running;
   $('format-select').disabled = !!state.running;
   $('save-mode').disabled = !!state.running;
@@ -404,11 +411,14 @@ function setProgressState(s) {
   $('progress').dataset.state = s;
 }
 
-async function startConvert() {
+/** Convert, or with `send` convert and upload each disk into a new Glance image. */
+async function startConvert(_event, send = false) {
   const disks = plannedDisks();
   if (!disks.length || state.running) return;
+  if (send && !osweb.session()) return;
   const format = $('format-select').value;
-  const mode = $('save-mode').value;
+  // Sending goes through browser storage when it cannot stream (see openstack.js).
+  const mode = send ? 'opfs' : $('save-mode').value;
   // Synchronously, so nothing sees the previous run's state after the click.
   const previous = $('progress').dataset.state;
   setProgressState('running');
@@ -453,13 +463,19 @@ async function startConvert() {
     run.rows.push({ row, bar, status, numbers });
   }
   let failed = false;
+  if (send) osweb.resetSend();
   for (let k = 0; k < disks.length && !run.cancelled; k++) {
-    const ok = await convertOne(run, disks[k], targets[k], run.rows[k], format);
-    if (!ok) {
-      failed = true;
-      if (targets[k].kind === 'opfs') opfsRemove(targets[k].name);
+    if (!send) {
+      const ok = await convertOne(run, disks[k], targets[k], run.rows[k], format);
+      if (!ok) {
+        failed = true;
+        if (targets[k].kind === 'opfs') opfsRemove(targets[k].name);
+      }
+      continue;
     }
+    if (!await sendOne(run, disks[k], targets[k], run.rows[k], format)) failed = true;
   }
+  if (send) osweb.sendFinished(!failed && !run.cancelled);
   if (run.cancelled) {
     for (const r of run.rows) if (r.row.dataset.state === 'waiting' || r.row.dataset.state === 'running') markRow(r, 'cancelled', 'cancelled');
     setProgressState('cancelled');
@@ -468,6 +484,48 @@ async function startConvert() {
   }
   state.running = null;
   updateConvertButton();
+}
+
+/**
+ * Convert one disk into a new Glance image: streamed while converting where the browser can,
+ * otherwise converted into OPFS (`opfsTarget`) and then sent from there; then the hash check.
+ */
+async function sendOne(run, d, opfsTarget, r, format) {
+  const choice = choiceFor(d.inputIndex, d.input);
+  const sent = await osweb.beginSend({
+    name: imageNameFor(d), format, shape: choice.shape, props: choice.props, virtualSize: d.info.virtual_size,
+    flavor: choice.shape && choice.shape.flavor, label: d.outName,
+  });
+  if (!sent) {
+    markRow(r, 'error', 'not sent');
+    return false;
+  }
+  run.send = sent;
+  let target = sent.mode === 'stream' ? { kind: 'upload', url: sent.url } : opfsTarget;
+  let ok = await convertOne(run, d, target, r, format);
+  if (!ok && !run.cancelled && target.kind === 'upload' && run.lastError && run.lastError.kind === 'stream_failed') {
+    // The browser refused to stream (e.g. HTTP/1.1): convert into storage and send the file.
+    if (await sent.fallBack(run.lastError.message)) {
+      target = opfsTarget;
+      ok = await convertOne(run, d, target, r, format);
+    }
+  }
+  if (!ok) {
+    if (opfsTarget.kind === 'opfs') opfsRemove(opfsTarget.name);
+    if (!run.cancelled && run.lastError) sent.fail(run.lastError, `Sending ${d.outName}`);
+    await sent.discard();
+    return false;
+  }
+  try {
+    const { report } = run.lastDone;
+    let answer = run.lastDone.upload;
+    if (target.kind === 'opfs') answer = await sent.uploadFile(await opfsFile(target.name));
+    return await sent.finish(report.sha512, answer);
+  } catch (e) {
+    if (run.cancelled) await sent.discard();
+    else sent.fail(e, `Sending ${d.outName}`);
+    return false;
+  }
 }
 
 function markRow(r, s, text) {
@@ -480,6 +538,8 @@ function convertOne(run, d, target, r, format) {
   return new Promise((resolve) => {
     const w = newWorker();
     run.worker = w;
+    run.lastError = null;
+    run.lastDone = null;
     const started = performance.now();
     let writeStart = null;
     let done = false;
@@ -503,7 +563,9 @@ function convertOne(run, d, target, r, format) {
       } else if (m.type === 'progress') {
         if (m.progress.phase === 'write' && writeStart == null) writeStart = { t: performance.now(), bytes: m.progress.bytes_out };
         showProgress(r, m.progress, started, writeStart);
+        if (target.kind === 'upload' && run.send && m.uploaded != null) run.send.progress(m.uploaded, m.progress.output_len);
       } else if (m.type === 'done') {
+        run.lastDone = m;
         r.bar.value = 1;
         r.row.dataset.planMs = Math.round(m.plan_ms);
         r.row.dataset.convertMs = Math.round(m.elapsed_ms);
@@ -514,13 +576,18 @@ function convertOne(run, d, target, r, format) {
         await showResult(run, d, target, m.report, secs, format);
         finish(true);
       } else if (m.type === 'error') {
+        run.lastError = m.error;
         markRow(r, 'error', 'failed');
-        addError(`Converting ${baseName(d.info.name)}`, m.error);
+        // Upload errors are shown in the OpenStack section (or lead to the file path).
+        if (!(target.kind === 'upload' && m.error && ['upload', 'stream_failed'].includes(m.error.kind))) {
+          addError(`Converting ${baseName(d.info.name)}`, m.error);
+        }
         finish(false);
       }
     };
     w.onerror = (e) => {
       e.preventDefault();
+      run.lastError = { kind: 'io', message: e.message || 'the converter stopped' };
       markRow(r, 'error', 'failed');
       addError(`Converting ${baseName(d.info.name)}`, { kind: 'io', message: e.message || 'the converter stopped' });
       finish(false);
@@ -571,6 +638,8 @@ function cancel() {
     if (target.kind === 'opfs') opfsRemove(target.name);
     finish(false);
   }
+  // An upload of a finished file stops too (its image is deleted).
+  if (run.send) run.send.abort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,6 +697,8 @@ async function showResult(run, d, target, report, secs, format) {
     });
     const link = h('a', { href: url, download: d.outName, 'data-testid': 'download-link', class: 'button' }, `Download ${d.outName}`);
     save = h('div', { class: 'row wrap' }, link, remove, h('span', { class: 'hint' }, 'Kept in this browser’s storage until removed or the page is reloaded after 12 hours.'));
+  } else if (target.kind === 'upload') {
+    save = h('p', { class: 'ok' }, 'Streamed into OpenStack while converting (see section 5).');
   } else {
     save = h('p', { class: 'ok' }, `Saved as ${target.name}.`);
   }
@@ -720,6 +791,8 @@ function setup() {
   // Automated browsers cannot answer a save dialog: they get browser storage and a download.
   mode.value = wanted && mode.querySelector(`option[value=${wanted}]`) ? wanted : (picker && !navigator.webdriver ? 'picker' : 'opfs');
   $('convert-button').addEventListener('click', startConvert);
+  $('send-button').addEventListener('click', () => startConvert(null, true));
+  osweb.setup({ onChange: () => updateConvertButton() });
   $('cancel-button').addEventListener('click', cancel);
   $('format-select').addEventListener('change', () => updateConvertButton());
   document.addEventListener('keydown', (e) => {

@@ -6,6 +6,13 @@
 // FileSystemWritableFileStream. Each write is acknowledged with its size and its buffer (for
 // reuse), which bounds the bytes in flight (see save.js). Messages are handled one at a time,
 // in order.
+//
+// A third target, `{kind: 'upload', url}`, streams the output into the edge worker's
+// `PUT /api/images/{id}/file` while converting: a ReadableStream request body (fetch with
+// duplex 'half'; Chromium sends those only over HTTP/2 or HTTP/3) fed in order, gaps filled with
+// zeros, with the length declared in X-Upload-Length (a streamed body cannot carry
+// Content-Length). A write is acknowledged only once the stream has room again, so the bytes
+// queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
 import init, { Sha512Hasher } from './pkg/stackferry.js';
 
 let sync = null; // FileSystemSyncAccessHandle
@@ -13,13 +20,105 @@ let stream = null; // FileSystemWritableFileStream
 let hasher = null;
 let pos = 0; // output bytes hashed so far
 let size = 0; // OPFS file size set so far
+let up = null; // the streamed upload (target kind 'upload')
+
+/** Bytes queued in the upload stream before a write waits for the network to take them. */
+const UPLOAD_HIGH_WATER = 8 << 20;
+const ZEROS = 1 << 20;
+
+/** Upload state: the stream feeding fetch's request body, and the fetch itself. */
+function openUpload(target) {
+  const u = { url: target.url, controller: null, enqueued: 0, wake: null, failed: null, response: null, fetchDone: null, lastReport: 0 };
+  u.stream = new ReadableStream({
+    start(c) { u.controller = c; },
+    pull() {
+      report(u);
+      wakeUp(u);
+    },
+    cancel(reason) {
+      u.failed = u.failed || { kind: 'upload', file: '', offset: null, message: `the upload stopped: ${(reason && reason.message) || reason || 'cancelled'}` };
+      wakeUp(u);
+    },
+  }, new ByteLengthQueuingStrategy({ highWaterMark: UPLOAD_HIGH_WATER }));
+  return u;
+}
+
+function wakeUp(u) {
+  if (u.wake) {
+    const w = u.wake;
+    u.wake = null;
+    w();
+  }
+}
+
+/** Bytes the network side has taken from the stream. */
+function taken(u) {
+  // A closed stream's desiredSize is 0: once the request is answered, all was taken.
+  if (u.response) return u.enqueued;
+  const queued = UPLOAD_HIGH_WATER - (u.controller.desiredSize ?? UPLOAD_HIGH_WATER);
+  return Math.max(0, u.enqueued - queued);
+}
+
+function report(u, force) {
+  const now = performance.now();
+  if (!force && now - u.lastReport < 100) return;
+  u.lastReport = now;
+  self.postMessage({ uploaded: taken(u) });
+}
+
+/** Start the request once the length is known. */
+function startUpload(u, len) {
+  const headers = { 'Content-Type': 'application/octet-stream', 'X-Stackferry': '1', 'X-Upload-Length': String(len) };
+  let p;
+  try {
+    p = fetch(u.url, { method: 'PUT', body: u.stream, duplex: 'half', headers, credentials: 'same-origin' });
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  u.fetchDone = p.then(async (r) => {
+    let body = null;
+    try { body = await r.json(); } catch { /* not JSON */ }
+    u.response = { status: r.status, body };
+    if (!r.ok) {
+      u.failed = u.failed || {
+        kind: 'upload', file: '', offset: null, upload: body,
+        message: body && body.error ? `${body.error}: ${body.detail || ''}${body.upstream_status ? ` (OpenStack answered HTTP ${body.upstream_status})` : ''}` : `the upload was answered HTTP ${r.status}`,
+      };
+    }
+  }, (e) => {
+    // Chromium refuses a streamed body over HTTP/1.1 with a TypeError before sending anything.
+    u.failed = u.failed || { kind: 'stream_failed', file: '', offset: null, message: `the streamed upload failed: ${(e && e.message) || e}`, sent: taken(u) };
+  }).finally(() => wakeUp(u));
+}
+
+async function enqueue(u, chunk) {
+  if (u.failed) throw u.failed;
+  u.controller.enqueue(chunk);
+  u.enqueued += chunk.length;
+  while (u.controller.desiredSize <= 0 && !u.failed && !u.response) {
+    await new Promise((r) => { u.wake = r; });
+  }
+  if (u.failed) throw u.failed;
+  if (u.response) throw { kind: 'upload', file: '', offset: null, message: `the server answered (HTTP ${u.response.status}) before the upload was complete` };
+  report(u);
+}
+
+async function enqueueZeros(u, n) {
+  while (n > 0) {
+    const k = Math.min(n, ZEROS);
+    await enqueue(u, new Uint8Array(k));
+    n -= k;
+  }
+}
 
 async function handle(m) {
   if (m.type === 'open') {
     await init({ module_or_path: m.module });
     hasher = new Sha512Hasher();
     pos = 0;
-    if (m.target.kind === 'opfs') {
+    if (m.target.kind === 'upload') {
+      up = openUpload(m.target);
+    } else if (m.target.kind === 'opfs') {
       const root = await navigator.storage.getDirectory();
       const fh = await root.getFileHandle(m.target.name, { create: true });
       sync = await fh.createSyncAccessHandle();
@@ -30,6 +129,10 @@ async function handle(m) {
     }
     self.postMessage({ id: m.id });
   } else if (m.type === 'reserve') {
+    if (up) {
+      if (!up.fetchDone) startUpload(up, m.len);
+      return;
+    }
     // Sizing the file first spares each write a quota check.
     if (sync && m.len > size) {
       sync.truncate(m.len);
@@ -40,8 +143,16 @@ async function handle(m) {
     if (m.at < pos) throw new Error(`output out of order at ${m.at} (hashed up to ${pos})`);
     if (m.at > pos) hasher.update_zeros(m.at - pos);
     hasher.update(view);
+    if (up) {
+      if (!up.fetchDone) throw new Error('output before its length is known');
+      if (m.at > pos) await enqueueZeros(up, m.at - pos);
+      // A copy: the buffer goes back to the converter for reuse.
+      await enqueue(up, new Uint8Array(view));
+    }
     pos = m.at + m.len;
-    if (sync) {
+    if (up) {
+      // streamed: nothing to store
+    } else if (sync) {
       const n = sync.write(view, { at: m.at });
       if (n !== m.len) throw new Error(`wrote ${n} of ${m.len} bytes at ${m.at} (is the disk full?)`);
     } else {
@@ -52,6 +163,18 @@ async function handle(m) {
     if (m.len > pos) hasher.update_zeros(m.len - pos);
     const sha512 = hasher.finish();
     hasher = null;
+    if (up) {
+      if (!up.fetchDone) startUpload(up, m.len);
+      if (m.len > pos) await enqueueZeros(up, m.len - pos);
+      if (!up.failed) up.controller.close();
+      await up.fetchDone;
+      report(up, true);
+      const u = up;
+      up = null;
+      if (u.failed) throw u.failed;
+      self.postMessage({ id: m.id, sha512, upload: u.response.body });
+      return;
+    }
     if (sync) {
       sync.truncate(m.len);
       sync.flush();
@@ -66,6 +189,10 @@ async function handle(m) {
   } else if (m.type === 'abort') {
     if (sync) sync.close();
     if (stream) await stream.abort();
+    if (up) {
+      try { up.controller.error(new Error('conversion stopped')); } catch { /* closed already */ }
+      up = null;
+    }
     sync = stream = null;
     self.postMessage({ id: m.id });
   }
@@ -79,7 +206,7 @@ self.onmessage = (e) => {
     self.postMessage({
       id: m.id,
       bytes: m.type === 'write' ? m.len : 0,
-      error: {
+      error: err && typeof err === 'object' && 'kind' in err ? err : {
         kind: quota ? 'too_large' : 'io', file: '', offset: m.at ?? null,
         message: `${quota ? 'not enough storage for the output: ' : 'writing the output failed: '}${(err && err.message) || err}`,
       },

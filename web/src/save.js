@@ -3,7 +3,9 @@
 //   several disks) where the browser has it: the converter worker streams into the user's file
 //   with a FileSystemWritableFileStream;
 // - "opfs": the Origin Private File System, written from the converter worker with a
-//   synchronous access handle, then offered as a download (a File backed by disk, not memory).
+//   synchronous access handle, then offered as a download (a File backed by disk, not memory);
+// - "upload": streamed into the edge worker's PUT /api/images/{id}/file while converting
+//   (save-worker.js; only where the browser can stream a request body: HTTP/2 or HTTP/3).
 // The main thread picks the target (pickers need the click's user activation); the converter
 // worker opens the sink. Output arrives as (bytes, at): all-zero stretches are skipped and the
 // file is sized at the end, so raw images of sparse disks stay sparse where the file system can.
@@ -105,6 +107,8 @@ export const SINK_HIGH_WATER = 16 << 20;
  */
 export async function openSink(target, module) {
   let queued = 0;
+  let uploaded = 0;
+  let uploadAnswer = null;
   let failed = null;
   const waiters = [];
   const settle = () => {
@@ -122,6 +126,7 @@ export async function openSink(target, module) {
     const m = e.data;
     if (m.error) failed = failed || m.error;
     if (m.bytes) queued -= m.bytes;
+    if (m.uploaded != null) uploaded = m.uploaded;
     if (m.buf && free.length < 8) free.push(m.buf);
     const p = pending.get(m.id);
     if (p) { pending.delete(m.id); if (m.error) p.reject(m.error); else p.resolve(m); }
@@ -156,10 +161,15 @@ export async function openSink(target, module) {
       w.postMessage({ type: 'write', buf, len: view.length, at }, [buf]);
     },
     async drain() { await until(SINK_HIGH_WATER); check(); },
+    /** Upload target: bytes the network has taken so far. */
+    get uploaded() { return uploaded; },
+    /** Upload target: the API's answer to the PUT once finished. */
+    get uploadAnswer() { return uploadAnswer; },
     async finish(len) {
       await until(0);
       check();
-      const { sha512 } = await call({ type: 'finish', len });
+      const { sha512, upload } = await call({ type: 'finish', len });
+      uploadAnswer = upload || null;
       w.terminate();
       return sha512;
     },

@@ -1,0 +1,471 @@
+// The page against real OpenStack (tests/openstack: Keystone, Glance, Nova with the fake driver,
+// Neutron) through the edge worker under workerd, which serves web/dist and the API, driven
+// with playwright-core in Debian's Chromium. web/test.sh starts OpenStack first (as
+// edge-worker/test.sh does, through scripts/openstack-stack.sh); workerd is started here with
+// the edge worker's own test harness.
+//
+// usage: node web/tests/openstack.test.mjs [name-filter]
+// Prints one line per test and ends with `osweb: N passed, M failed`.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ADMIN_PASSWORD, KEYSTONE, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const FIXTURE = path.join(ROOT, 'converter-wasm/tests/data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-osweb-'));
+const SUFFIX = `${Date.now()}-${process.pid}`;
+const tid = (id) => `[data-testid="${id}"]`;
+/** The streamed-upload test's generated disk. */
+const STREAM_VIRTUAL_MIB = Number(process.env.OSWEB_STREAM_VIRTUAL_MIB || 512);
+const STREAM_DATA_MIB = Number(process.env.OSWEB_STREAM_DATA_MIB || 64);
+
+let worker;
+let admin;
+let net;
+let bare; // a network without a subnet: Nova refuses to boot on it
+/** What the tests made in OpenStack, deleted at the end whatever happens. */
+const made = { servers: [], images: [], networks: [], appcreds: [], flavors: [] };
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sha512File(file) {
+  return crypto.createHash('sha512').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** A fresh browser profile with the page loaded from `base`. */
+async function open(t, base, { https = false } = {}) {
+  const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM, headless: true, args: https ? [...ARGS, '--ignore-certificate-errors'] : ARGS,
+    ignoreHTTPSErrors: https, viewport: { width: 1100, height: 1000 },
+  });
+  t.cleanup.push(() => ctx.close());
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const origin = new URL(base).origin;
+  const s = { ctx, page, foreign: [], pageErrors: [], apiCalls: [] };
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
+    if (u.startsWith(`${origin}/api/`)) s.apiCalls.push(`${r.method()} ${u.slice(origin.length)}`);
+  });
+  page.on('pageerror', (e) => s.pageErrors.push(e.message));
+  await page.goto(base);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForSelector('body[data-openstack]');
+  assert(await page.evaluate(() => document.body.dataset.openstack) === 'available', 'the page finds the API');
+  t.after.push(() => {
+    assert(!s.foreign.length, `requests outside our origin: ${s.foreign.join(', ')}`);
+    assert(!s.pageErrors.length, `uncaught page errors: ${s.pageErrors.join('; ')}`);
+  });
+  return s;
+}
+
+async function login(page, password) {
+  const form = page.locator(tid('login-form'));
+  assert(await form.isVisible(), 'login form shown');
+  await form.locator('input[name=username]').fill('admin');
+  await form.locator('input[name=password]').fill(password);
+  await form.locator('input[name=project]').fill('admin');
+  await form.locator('button[type=submit]').click();
+}
+
+async function feed(page, files) {
+  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
+  await page.locator(tid('file-input')).setInputFiles(files);
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
+}
+
+/** Log in, feed the fixture, Send; resolves to what the page and Glance say about the image. */
+async function loginConvertSend(t, page, src = FIXTURE) {
+  await login(page, ADMIN_PASSWORD);
+  await page.waitForSelector(`${tid('session')}:visible, ${tid('login-error')}:visible`, { timeout: 30000 });
+  const loginErr = await page.locator(tid('login-error')).isVisible() ? await page.locator(tid('login-error')).innerText() : '';
+  assert(!loginErr, `logged in: ${loginErr}`);
+  const sessionText = await page.locator(tid('session')).innerText();
+  assert(/admin/.test(sessionText) && /project admin/.test(sessionText), `user and project shown: ${sessionText}`);
+  assert(/\d{4}|\d:\d\d/.test(await page.locator('#session-expiry').innerText()), 'expiry shown');
+  assert(await page.locator('input[name=password]').inputValue() === '', 'the password is not kept in the form');
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+  assert(!stored.includes(ADMIN_PASSWORD), 'the password is in no storage the page can read');
+  assert(!/sf_session/.test(stored), 'the session cookie is not readable by the page (HttpOnly)');
+
+  await feed(page, [src]);
+  await page.locator(tid('format-select')).selectOption('qcow2');
+  // Whether bytes went out while the converter was still writing: seen from the page's own
+  // progress (both numbers come from the same converter message).
+  await page.evaluate(() => {
+    window.__overlap = { seen: 0, during: 0 };
+    new MutationObserver(() => {
+      const up = document.querySelector('#upload-progress .upload');
+      const conv = document.querySelector('[data-testid=progress] .disk');
+      if (!up || !conv || !up.dataset.sent) return;
+      window.__overlap.seen++;
+      if (Number(up.dataset.sent) > 0 && Number(conv.dataset.bytesOut || 0) < Number(up.dataset.total)) window.__overlap.during++;
+    }).observe(document.querySelector('#upload-progress'), { attributes: true, subtree: true, attributeFilter: ['data-sent'] });
+  });
+  const t0 = Date.now();
+  await page.locator(`${tid('send-button')}:enabled`).click({ timeout: 15000 });
+  await page.waitForSelector(`${tid('image-status')}[data-hash-match], ${tid('os-error')}:visible`, { timeout: 180000 });
+  const osError = await page.locator(tid('os-error')).isVisible() ? await page.locator(tid('os-error')).innerText() : '';
+  assert(!osError, `no OpenStack error: ${osError}`);
+  const sendSecs = (Date.now() - t0) / 1000;
+  const status = page.locator(tid('image-status')).first();
+  const imageId = await status.getAttribute('data-image-id');
+  made.images.push(imageId);
+  const match = await status.getAttribute('data-hash-match');
+  const progress = page.locator(tid('upload-progress'));
+  const pathTaken = await progress.getAttribute('data-path');
+  const row = progress.locator('.upload').first();
+  const sha512 = await page.locator(tid('result')).getAttribute('data-sha512');
+  const overlap = await page.evaluate(() => window.__overlap);
+  return { imageId, match, pathTaken, sha512, sendSecs, sent: await row.getAttribute('data-sent'), total: await row.getAttribute('data-total'), row, overlap, src };
+}
+
+/** Glance's record and bytes of the image agree with the page and with the source disk. */
+async function checkImage(t, { imageId, sha512, src }) {
+  const g = await osCall(admin, 'GET', `${admin.glance}/images/${imageId}`);
+  assert(g.status === 200, `image in Glance: ${g.text}`);
+  assert(g.json.status === 'active', `image active: ${g.json.status}`);
+  assert(g.json.disk_format === 'qcow2' && g.json.container_format === 'bare', `formats: ${g.json.disk_format}/${g.json.container_format}`);
+  assert(g.json.min_disk === 1, `min_disk from the virtual size (≤ 1 GiB → 1): ${g.json.min_disk}`);
+  assert(g.json.os_hash_algo === 'sha512' && g.json.os_hash_value === sha512, `Glance's os_hash_value is the page's SHA-512: ${g.json.os_hash_value} vs ${sha512}`);
+  // The bytes Glance holds are the source disk, converted.
+  const r = await fetch(`${admin.glance}/images/${imageId}/file`, { headers: { 'X-Auth-Token': admin.token } });
+  assert(r.status === 200, `image download: ${r.status}`);
+  const file = path.join(TMP, `${imageId}.qcow2`);
+  fs.writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+  assert(sha512File(file) === sha512, 'downloaded bytes hash to the same SHA-512');
+  t.cleanup.push(async () => fs.rmSync(file, { force: true }));
+  const cmp = execFileSync('qemu-img', ['compare', src, file], { encoding: 'utf8' });
+  assert(/identical/.test(cmp), `qemu-img compare with the source: ${cmp}`);
+  const chk = execFileSync('qemu-img', ['check', file], { encoding: 'utf8' });
+  assert(/No errors were found/.test(chk), `qemu-img check: ${chk}`);
+  t.note(`image ${imageId}: active, ${g.json.size} bytes, os_hash_value = page SHA-512, qemu-img compare identical`);
+}
+
+async function deleteServer(id) {
+  await osCall(admin, 'DELETE', `${admin.nova}/servers/${id}`);
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60000) {
+    if ((await osCall(admin, 'GET', `${admin.nova}/servers/${id}`)).status === 404) return true;
+    await sleep(1000);
+  }
+  return false;
+}
+
+// -------------------------------------------------------------------------------------------
+// An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
+// request body only over HTTP/2 or HTTP/3.
+
+function selfSigned() {
+  const key = path.join(TMP, 'key.pem');
+  const cert = path.join(TMP, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+}
+
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'http2-settings', 'host']);
+
+async function h2Proxy(target) {
+  const t = new URL(target);
+  const server = http2.createSecureServer({ ...selfSigned(), allowHTTP1: false });
+  const stats = { streamedPuts: 0 };
+  server.on('stream', (stream, headers) => {
+    const h = {};
+    for (const [k, v] of Object.entries(headers)) if (!k.startsWith(':') && !HOP.has(k)) h[k] = v;
+    // The Host the browser used, as a reverse proxy passes it on (the worker compares it with Origin).
+    h.host = headers[':authority'] || t.host;
+    const method = headers[':method'];
+    if (method === 'PUT' && !h['content-length']) stats.streamedPuts++;
+    const up = http.request({ host: t.hostname, port: t.port, method, path: headers[':path'], headers: h }, (res) => {
+      const rh = { ':status': res.statusCode };
+      for (const [k, v] of Object.entries(res.headers)) if (!HOP.has(k)) rh[k] = v;
+      if (stream.destroyed || stream.closed) {
+        res.resume();
+        return;
+      }
+      try {
+        stream.respond(rh);
+      } catch {
+        res.resume();
+        return;
+      }
+      res.pipe(stream);
+    });
+    up.on('error', () => { try { stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR); } catch { /* gone */ } });
+    stream.on('error', () => up.destroy());
+    stream.pipe(up);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return { server, stats, base: `https://127.0.0.1:${server.address().port}/` };
+}
+
+// -------------------------------------------------------------------------------------------
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('osweb: bad password shows Keystone\'s reason and no session', async (t) => {
+  const { page } = await open(t, `${worker.base}/`);
+  await login(page, 'not-the-password');
+  const err = page.locator(tid('login-error'));
+  await err.waitFor({ state: 'visible', timeout: 30000 });
+  const text = await err.innerText();
+  assert(/unauthorized/.test(text), `the API's error code shown: ${text}`);
+  assert(/requires authentication|could not find|invalid/i.test(text), `Keystone's reason shown: ${text}`);
+  assert(/HTTP 401/.test(text), `Keystone's status shown: ${text}`);
+  assert(!await page.locator(tid('session')).isVisible(), 'no session shown');
+  assert(await page.locator(tid('send-button')).isDisabled(), 'Send stays disabled');
+  assert(await page.locator('input[name=password]').inputValue() === '', 'the password is cleared');
+  t.note(`shown: ${text.replace(/\s+/g, ' ')}`);
+});
+
+test('osweb: application credential login shows the session; logout', async (t) => {
+  const ac = await osCall(admin, 'POST', `${KEYSTONE}/users/${admin.user.id}/application_credentials`, { application_credential: { name: `osweb-ac-${SUFFIX}` } });
+  assert(ac.status === 201, `application credential: ${ac.text}`);
+  made.appcreds.push(ac.json.application_credential.id);
+  const { page } = await open(t, `${worker.base}/`);
+  const form = page.locator(tid('login-form'));
+  await form.locator('input[value=appcred]').check();
+  assert(!await form.locator('input[name=username]').isVisible(), 'password fields hidden');
+  await form.locator('input[name=application_credential_id]').fill(ac.json.application_credential.id);
+  await form.locator('input[name=application_credential_secret]').fill(ac.json.application_credential.secret);
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector(`${tid('session')}:visible, ${tid('login-error')}:visible`, { timeout: 30000 });
+  assert(await page.locator(tid('session')).isVisible(), `logged in: ${await page.locator(tid('login-error')).innerText().catch(() => '')}`);
+  assert(/project admin/.test(await page.locator(tid('session')).innerText()), 'project shown');
+  assert(await form.locator('input[name=application_credential_secret]').inputValue() === '', 'the secret is not kept in the form');
+  await page.locator(tid('logout-button')).click();
+  await page.waitForSelector(`${tid('login-form')}:visible`, { timeout: 30000 });
+});
+
+test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash matches Glance, launch → ACTIVE, logout', async (t) => {
+  const s = await open(t, `${worker.base}/`);
+  const { page } = s;
+  const r = await loginConvertSend(t, page);
+  assert(r.match === 'true', `data-hash-match=${r.match}`);
+  assert(r.pathTaken === 'file', `over HTTP/1.1 the page converts into OPFS and sends the file (path ${r.pathTaken})`);
+  assert(Number(r.sent) === Number(r.total) && Number(r.total) > 0, `upload progress reached the end: ${r.sent}/${r.total}`);
+  assert(s.apiCalls.includes(`PUT /api/images/${r.imageId}/file`), `one PUT of the file: ${s.apiCalls.join(', ')}`);
+  t.note(`send (convert + upload + check) ${r.sendSecs.toFixed(1)} s, path ${r.pathTaken}: ${(await r.row.locator('.hint').innerText())}`);
+  await checkImage(t, r);
+
+  // Launch: pickers filled from the API, the suggested flavor preselected.
+  await page.waitForSelector('#launch:visible', { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#launch-flavor').options.length > 0, null, { timeout: 30000 });
+  const flavors = (await osCall(admin, 'GET', `${admin.nova}/flavors/detail`)).json.flavors;
+  // The rule on its own: at least as large in every dimension, then the closest.
+  const picks = await page.evaluate(async () => {
+    const { closestFlavor } = await import('./openstack.js');
+    const fl = [
+      { id: 'a', name: 'a', vcpus: 1, ram: 512, disk: 10 }, { id: 'b', name: 'b', vcpus: 2, ram: 2048, disk: 20 },
+      { id: 'c', name: 'c', vcpus: 2, ram: 4096, disk: 40 }, { id: 'd', name: 'd', vcpus: 8, ram: 2048, disk: 20 },
+      { id: 'e', name: 'e', vcpus: 4, ram: 8192, disk: 80 },
+    ];
+    const pick = (w) => (closestFlavor(fl, w) || { id: null }).id;
+    return [pick({ vcpus: 1, ram: 0, disk: 1 }), pick({ vcpus: 2, ram: 2048, disk: 20 }), pick({ vcpus: 2, ram: 3000, disk: 20 }),
+      pick({ vcpus: 3, ram: 1024, disk: 10 }), pick({ vcpus: 16, ram: 1024, disk: 10 })];
+  });
+  assert(JSON.stringify(picks) === JSON.stringify(['a', 'b', 'c', 'd', null]), `closest flavors: ${JSON.stringify(picks)}`);
+  const preId = await page.locator('#launch-flavor').inputValue();
+  const pre = flavors.find((f) => f.id === preId);
+  assert(flavors.length >= 3, `several flavors to choose from: ${flavors.map((f) => f.name)}`);
+  assert(pre && pre.id === 'stack-tiny', `stack.tiny preselected (the smallest with 1 GiB disk): ${pre && pre.name}`);
+  assert(pre && pre.disk >= 1 && pre.vcpus >= 1, `preselected flavor fits min_disk 1 GiB: ${JSON.stringify(pre)}`);
+  for (const f of flavors) {
+    const fits = f.disk >= 1 && f.vcpus >= 1;
+    const smaller = f.vcpus <= pre.vcpus && f.ram <= pre.ram && f.disk <= pre.disk && (f.vcpus < pre.vcpus || f.ram < pre.ram || f.disk < pre.disk);
+    assert(!(fits && smaller), `preselected ${pre.name}, but ${f.name} fits and is smaller`);
+  }
+  const why = await page.locator('#launch-flavor-hint').innerText();
+  assert(/at least 1 vCPU, any RAM, 1 GiB disk/.test(why), `the suggestion counts the image's min_disk: ${why}`);
+  t.note(`flavor preselected: ${pre.name} (of ${flavors.length}): ${why}`);
+  await page.locator('#launch-flavor').selectOption('stack-tiny');
+  // Nova's refusal is shown as it came: a network without a subnet.
+  await page.waitForFunction((id) => [...document.querySelector('#launch-network').options].some((o) => o.value === id), bare.id, { timeout: 10000 });
+  await page.locator('#launch-network').selectOption(bare.id);
+  await page.locator(`${tid('launch-button')}:enabled`).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.status === 'ERROR', null, { timeout: 60000 });
+  const refused = await page.locator(tid('server-status')).innerText();
+  const osErr = await page.locator(tid('os-error')).innerText();
+  assert(/requires a subnet/.test(refused) && /HTTP 400/.test(osErr) && /requires a subnet/.test(osErr), `Nova's error shown: ${refused} / ${osErr}`);
+  t.note(`Nova's refusal shown: ${osErr.replace(/\s+/g, ' ')}`);
+  await page.locator('#launch-network').selectOption(net.id);
+  await page.locator('#launch-name').fill(`osweb-${SUFFIX}`);
+  const t0 = Date.now();
+  await page.locator(`${tid('launch-button')}:enabled`).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.serverId, null, { timeout: 30000 });
+  const serverId = await page.locator(tid('server-status')).getAttribute('data-server-id');
+  made.servers.push(serverId);
+  await page.waitForFunction(() => ['ACTIVE', 'ERROR'].includes(document.querySelector('[data-testid=server-status]').dataset.status), null, { timeout: 240000 });
+  const st = page.locator(tid('server-status'));
+  const stText = await st.innerText();
+  assert(await st.getAttribute('data-status') === 'ACTIVE' && /ACTIVE/.test(stText), `server ACTIVE: ${stText}`);
+  t.note(`server ACTIVE after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${stText.replace(/\s+/g, ' ')}`);
+  const nova = await osCall(admin, 'GET', `${admin.nova}/servers/${serverId}`);
+  assert(nova.json.server.status === 'ACTIVE' && nova.json.server.image.id === r.imageId && (nova.json.server.flavor.id || nova.json.server.flavor.original_name) === 'stack-tiny',
+    `Nova has the server from our image and flavor: ${nova.text.slice(0, 300)}`);
+  assert(Object.keys(nova.json.server.addresses).includes(net.name), `on the chosen network: ${JSON.stringify(nova.json.server.addresses)}`);
+  await page.waitForSelector('[data-testid=console-link], [data-testid=console-reason]', { timeout: 30000 });
+  const consoleText = await page.locator('#console').innerText();
+  t.note(`console: ${consoleText}`);
+  if (process.env.OSWEB_SCREENSHOT) await page.locator('#openstack-section').screenshot({ path: process.env.OSWEB_SCREENSHOT });
+  const after = await page.locator('#after-launch').innerText();
+  assert(/split brain/.test(after) && /message\.txt/.test(after), `the checklist's split-brain and verification steps shown: ${after}`);
+
+  // Logout: the session is gone for the page and the API.
+  await page.locator(tid('logout-button')).click();
+  await page.waitForSelector(`${tid('login-form')}:visible`, { timeout: 30000 });
+  const status = await page.evaluate(async () => (await fetch('/api/session')).status);
+  assert(status === 401, `no session after logout: ${status}`);
+  assert(await page.locator(tid('send-button')).isDisabled(), 'Send disabled after logout');
+});
+
+test(`osweb: streamed upload while converting over HTTP/2 (TLS front), ${STREAM_DATA_MIB} MiB of data, hash matches Glance`, async (t) => {
+  // A disk larger than the bytes the stream may hold queued (8 MiB), so the upload runs
+  // alongside the conversion and back-pressure is exercised.
+  const raw = path.join(TMP, 'stream.raw');
+  const src = path.join(TMP, 'stream.vmdk');
+  execFileSync('python3', [path.join(HERE, 'make-disk.py'), raw, String(STREAM_VIRTUAL_MIB), String(STREAM_DATA_MIB), '7']);
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, src]);
+  fs.rmSync(raw);
+  const proxy = await h2Proxy(worker.base);
+  t.cleanup.push(() => new Promise((r) => proxy.server.close(r)));
+  const s = await open(t, proxy.base, { https: true });
+  const { page } = s;
+  const proto = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+  assert(proto === 'h2', `page over HTTP/2: ${proto}`);
+  const r = await loginConvertSend(t, page, src);
+  assert(r.overlap.during > 0, `bytes went out while converting: ${JSON.stringify(r.overlap)}`);
+  assert(r.pathTaken === 'stream', `over HTTP/2 the output is streamed while converting (path ${r.pathTaken})`);
+  assert(r.match === 'true', `data-hash-match=${r.match}`);
+  assert(proxy.stats.streamedPuts === 1, `one PUT without Content-Length reached the front: ${proxy.stats.streamedPuts}`);
+  assert(Number(r.sent) === Number(r.total) && Number(r.total) > 0, `upload progress reached the end: ${r.sent}/${r.total}`);
+  t.note(`send (streamed) ${r.sendSecs.toFixed(1)} s for ${(Number(r.total) / 1048576).toFixed(1)} MiB (${r.overlap.during} of ${r.overlap.seen} progress updates had bytes out before the converter finished): ${(await r.row.locator('.hint').innerText())}`);
+  await checkImage(t, r);
+});
+
+test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) falls back to the OPFS file path', async (t) => {
+  const s = await open(t, `${worker.base}/?upload=stream`);
+  const r = await loginConvertSend(t, s.page);
+  const hint = await r.row.locator('.hint').innerText();
+  assert(r.pathTaken === 'file' && /streaming failed/.test(hint), `fell back to the file path: ${r.pathTaken}: ${hint}`);
+  assert(r.match === 'true', `data-hash-match=${r.match}`);
+  const creates = s.apiCalls.filter((c) => c === 'POST /api/images').length;
+  assert(creates === 1, `the queued image was reused, not a second one made: ${creates} creations`);
+  t.note(`send ${r.sendSecs.toFixed(1)} s: ${hint}`);
+  await checkImage(t, r);
+});
+
+// -------------------------------------------------------------------------------------------
+
+async function setUp() {
+  admin = await adminToken();
+  const fl = await osCall(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
+  if (fl.status === 404) {
+    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
+    assert([200, 409].includes(r.status), `flavor: ${r.text}`);
+  }
+  const n = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-net-${SUFFIX}` } });
+  assert(n.status === 201, `network: ${n.text}`);
+  net = n.json.network;
+  made.networks.push(net.id);
+  const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.253.0.0/24', name: `osweb-subnet-${SUFFIX}` } });
+  assert(sn.status === 201, `subnet: ${sn.text}`);
+  // Flavors around stack.tiny: one too small for the image's min_disk, one far larger.
+  for (const f of [{ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 }, { name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 }]) {
+    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: f });
+    assert(r.status === 200, `flavor ${f.name}: ${r.text}`);
+    made.flavors.push(r.json.flavor.id);
+  }
+  const b = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-bare-${SUFFIX}` } });
+  assert(b.status === 201, `network: ${b.text}`);
+  bare = b.json.network;
+  made.networks.push(bare.id);
+  worker = new Worker();
+  // Whatever ends this process, workerd goes with it.
+  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
+  await worker.start();
+}
+
+async function tearDown() {
+  if (worker) await worker.stop();
+  if (!admin) return;
+  const left = [];
+  for (const id of made.servers) if (!await deleteServer(id)) left.push(`server ${id}`);
+  for (const id of made.images) {
+    const r = await osCall(admin, 'DELETE', `${admin.glance}/images/${id}`);
+    if (![204, 404].includes(r.status)) left.push(`image ${id}`);
+  }
+  for (const id of made.networks) await osCall(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
+  for (const id of made.flavors) await osCall(admin, 'DELETE', `${admin.nova}/flavors/${id}`);
+  for (const id of made.appcreds) await osCall(admin, 'DELETE', `${KEYSTONE}/users/${admin.user.id}/application_credentials/${id}`);
+  if (left.length) throw new Error(`could not delete ${left.join(', ')}`);
+}
+
+async function main() {
+  const filter = process.argv[2];
+  assert(fs.existsSync(path.join(ROOT, 'web/dist/index.html')), 'web/dist is built (bash web/build.sh)');
+  assert(fs.existsSync(path.join(ROOT, 'edge-worker/build/index.js')), 'the edge worker is built (bash edge-worker/build.sh)');
+  const t0 = Date.now();
+  await setUp();
+  console.log(`     set-up (flavor, network, workerd) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let passed = 0;
+  let failed = 0;
+  for (const { name, fn } of tests) {
+    if (filter && !name.includes(filter)) continue;
+    const t = { cleanup: [], after: [], notes: [], note(x) { this.notes.push(x); } };
+    const started = Date.now();
+    let error = null;
+    try {
+      await fn(t);
+      for (const a of t.after) a();
+    } catch (e) {
+      error = e;
+    }
+    for (const c of t.cleanup.reverse()) await c().catch(() => {});
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (error) {
+      failed++;
+      console.log(`FAIL ${name} (${secs} s)\n     ${String((error && error.stack) || error).split('\n').slice(0, 3).join('\n     ')}`);
+    } else {
+      passed++;
+      console.log(`ok   ${name} (${secs} s)`);
+    }
+    for (const n of t.notes) console.log(`     ${n}`);
+  }
+  try {
+    await tearDown();
+    console.log(`     clean-up: ${made.servers.length} server(s), ${made.images.length} image(s), ${made.networks.length} network(s) deleted`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL osweb: clean-up\n     ${e.message}`);
+  }
+  if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
+  console.log(`osweb: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch(async (e) => {
+  console.error(e);
+  await tearDown().catch(() => {});
+  console.log('osweb: 0 passed, 1 failed');
+  process.exit(1);
+});
