@@ -153,7 +153,9 @@ pub fn convert_parallel(
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::cancelled());
                 }
-                while outstanding < max_in_flight {
+                // Bound jobs handed out and not yet written, not only those being decoded:
+                // results that arrive early wait in the assembler and count too.
+                while conv.in_flight() < max_in_flight {
                     match conv.next_job()? {
                         Some((job, input)) => {
                             job_tx.send((job, input)).map_err(|_| Error::invalid("decoder threads stopped"))?;

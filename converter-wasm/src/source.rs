@@ -122,59 +122,6 @@ impl Source for SliceSource {
     }
 }
 
-/// Serves small reads from a few cached aligned blocks of the source below it. Stream-
-/// optimized VMDKs are read as a 12-byte marker then the grain behind it, grain after grain:
-/// natively that is two `pread`s per 64 KiB, but in the browser every read is a `Blob` slice
-/// read, so batching them into 1 MiB blocks matters. Reads of a block or more bypass the
-/// cache. Memory: `BLOCKS * BLOCK` bytes.
-pub struct ReadAhead {
-    inner: SourceRef,
-    cache: std::cell::RefCell<Vec<(u64, Vec<u8>)>>,
-}
-
-impl ReadAhead {
-    pub const BLOCK: u64 = 1 << 20;
-    pub const BLOCKS: usize = 4;
-
-    pub fn new(inner: SourceRef) -> SourceRef {
-        Arc::new(ReadAhead { inner, cache: Default::default() })
-    }
-}
-
-impl Source for ReadAhead {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        check_range(self, offset, buf.len() as u64)?;
-        let block = offset / Self::BLOCK;
-        let end = offset + buf.len() as u64;
-        if buf.len() as u64 >= Self::BLOCK || (end - 1) / Self::BLOCK != block {
-            return self.inner.read_exact_at(offset, buf);
-        }
-        let mut cache = self.cache.borrow_mut();
-        let i = match cache.iter().position(|(b, _)| *b == block) {
-            Some(i) => i,
-            None => {
-                let start = block * Self::BLOCK;
-                let mut data = vec![0u8; (self.inner.len() - start).min(Self::BLOCK) as usize];
-                self.inner.read_exact_at(start, &mut data)?;
-                if cache.len() >= Self::BLOCKS {
-                    cache.remove(0);
-                }
-                cache.push((block, data));
-                cache.len() - 1
-            }
-        };
-        let at = (offset - block * Self::BLOCK) as usize;
-        buf.copy_from_slice(&cache[i].1[at..at + buf.len()]);
-        Ok(())
-    }
-}
-
 /// `Read + Seek` over a source, for crates that want a stream (tar headers).
 pub struct SourceReader {
     src: SourceRef,
@@ -298,19 +245,6 @@ mod tests {
         let e = s.read_exact_at(18, &mut b).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Truncated);
         assert_eq!(e.file, "disk.vmdk");
-    }
-
-    #[test]
-    fn read_ahead_matches_the_source() {
-        let data: Vec<u8> = (0..3_500_000u32).map(|i| (i * 7 + i / 1000) as u8).collect();
-        let inner = MemSource::new("big", data.clone());
-        let ra = ReadAhead::new(inner);
-        for (off, len) in [(0u64, 12usize), (1_048_570, 12), (2_000_000, 65536), (3_499_990, 10), (5, 2_000_000), (1_048_576, 1)] {
-            let mut b = vec![0u8; len];
-            ra.read_exact_at(off, &mut b).unwrap();
-            assert_eq!(&b[..], &data[off as usize..off as usize + len], "{off}+{len}");
-        }
-        assert_eq!(ra.read_exact_at(3_499_990, &mut [0u8; 11]).unwrap_err().kind, ErrorKind::Truncated);
     }
 
     #[test]
