@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::path::Path;
 
-const SUBFORMATS: [&str; 5] = ["monolithicSparse", "streamOptimized", "monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat"];
 
 fn convert_and_check(vmdk: &Path, dir: &Path, what: &str) {
     let want = oracle_digest(vmdk, "vmdk", dir);

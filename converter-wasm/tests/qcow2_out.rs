@@ -10,11 +10,13 @@ use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
 use stackferry::native::convert_parallel;
 use stackferry::plan::{plan, OutputFormat, Options};
 use stackferry::source::{MemSource, SourceRef};
-use std::io::Write;
 use std::process::Command;
 
 mod common;
+#[path = "common/grains.rs"]
+mod grains;
 use common::Rng;
+use grains::Grains;
 
 /// A disk with random data in random places (some whole grains, some single sectors, some
 /// compressible text), and zeros elsewhere. `size` need not be grain aligned.
@@ -47,54 +49,6 @@ impl Mapper for Plain {
     }
     fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> stackferry::Result<()> {
         push_run(out, Run { len, kind: RunKind::Data { src: self.0.clone(), offset } });
-        Ok(())
-    }
-}
-
-/// Zlib grains of `grain` bytes, skipping all-zero grains, as stream-optimized VMDKs do.
-struct Grains {
-    src: SourceRef,
-    /// (offset, clen) per grain; None for holes.
-    table: Vec<Option<(u64, u32)>>,
-    grain: u64,
-    size: u64,
-}
-impl Grains {
-    fn new(data: &[u8], grain: usize) -> Self {
-        let mut blob = Vec::new();
-        let mut table = Vec::new();
-        for g in data.chunks(grain) {
-            if g.iter().all(|&b| b == 0) {
-                table.push(None);
-                continue;
-            }
-            let mut full = g.to_vec();
-            full.resize(grain, 0);
-            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(&full).unwrap();
-            let c = e.finish().unwrap();
-            table.push(Some((blob.len() as u64, c.len() as u32)));
-            blob.extend_from_slice(&c);
-        }
-        Grains { src: MemSource::new("grains.bin", blob), table, grain: grain as u64, size: data.len() as u64 }
-    }
-}
-impl Mapper for Grains {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> stackferry::Result<()> {
-        let mut pos = offset;
-        while pos < offset + len {
-            let g = pos / self.grain;
-            let n = ((g + 1) * self.grain).min(offset + len) - pos;
-            let kind = match self.table[g as usize] {
-                None => RunKind::Unallocated,
-                Some((o, c)) => RunKind::Deflate { src: self.src.clone(), offset: o, clen: c, grain_len: self.grain as u32, skip: (pos - g * self.grain) as u32 },
-            };
-            push_run(out, Run { len: n, kind });
-            pos += n;
-        }
         Ok(())
     }
 }

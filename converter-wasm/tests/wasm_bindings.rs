@@ -12,16 +12,19 @@
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use stackferry::convert::convert_serial;
 use stackferry::error::ErrorKind;
-use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
+use stackferry::image::{Disk, DiskInfo};
 use stackferry::plan::{plan, OutputFormat, Options};
 use stackferry::source::{MemSource, SourceRef};
 use stackferry::wasm::{self, BlobSource};
 use std::cell::RefCell;
-use std::io::Write;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+
+#[path = "common/grains.rs"]
+mod grains;
+use grains::{grains_blob, Grains};
 use web_sys::Blob;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -77,53 +80,6 @@ fn blob_source_reads_like_memory() {
     assert_eq!(e.offset, Some(data.len() as u64 - 1));
     let e = bs.read_exact_at(u64::MAX - 1, &mut two).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Truncated);
-}
-
-/// Zlib grains of `grain` bytes (as stream-optimized VMDKs store them), zero grains skipped.
-struct Grains {
-    src: SourceRef,
-    table: Vec<Option<(u64, u32)>>,
-    grain: u64,
-    size: u64,
-}
-
-fn grains_blob(data: &[u8], grain: usize) -> (Vec<u8>, Vec<Option<(u64, u32)>>) {
-    let mut out = Vec::new();
-    let mut table = Vec::new();
-    for g in data.chunks(grain) {
-        if g.iter().all(|&b| b == 0) {
-            table.push(None);
-            continue;
-        }
-        let mut full = g.to_vec();
-        full.resize(grain, 0);
-        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(&full).unwrap();
-        let c = e.finish().unwrap();
-        table.push(Some((out.len() as u64, c.len() as u32)));
-        out.extend_from_slice(&c);
-    }
-    (out, table)
-}
-
-impl Mapper for Grains {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> stackferry::Result<()> {
-        let mut pos = offset;
-        while pos < offset + len {
-            let g = pos / self.grain;
-            let n = ((g + 1) * self.grain).min(offset + len) - pos;
-            let kind = match self.table[g as usize] {
-                None => RunKind::Unallocated,
-                Some((o, c)) => RunKind::Deflate { src: self.src.clone(), offset: o, clen: c, grain_len: self.grain as u32, skip: (pos - g * self.grain) as u32 },
-            };
-            push_run(out, Run { len: n, kind });
-            pos += n;
-        }
-        Ok(())
-    }
 }
 
 /// A guest disk with data here and there and holes elsewhere.

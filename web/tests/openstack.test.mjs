@@ -15,6 +15,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runTests } from './harness.mjs';
 import { ADMIN_PASSWORD, KEYSTONE, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -427,30 +428,7 @@ async function main() {
   const t0 = Date.now();
   await setUp();
   console.log(`     set-up (flavor, network, workerd) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  let passed = 0;
-  let failed = 0;
-  for (const { name, fn } of tests) {
-    if (filter && !name.includes(filter)) continue;
-    const t = { cleanup: [], after: [], notes: [], note(x) { this.notes.push(x); } };
-    const started = Date.now();
-    let error = null;
-    try {
-      await fn(t);
-      for (const a of t.after) a();
-    } catch (e) {
-      error = e;
-    }
-    for (const c of t.cleanup.reverse()) await c().catch(() => {});
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
-    if (error) {
-      failed++;
-      console.log(`FAIL ${name} (${secs} s)\n     ${String((error && error.stack) || error).split('\n').slice(0, 3).join('\n     ')}`);
-    } else {
-      passed++;
-      console.log(`ok   ${name} (${secs} s)`);
-    }
-    for (const n of t.notes) console.log(`     ${n}`);
-  }
+  let { passed, failed } = await runTests(tests, filter);
   try {
     await tearDown();
     console.log(`     clean-up: ${made.servers.length} server(s), ${made.images.length} image(s), ${made.networks.length} network(s) deleted`);

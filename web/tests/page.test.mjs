@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runTests } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -573,30 +574,7 @@ async function main() {
   assert(fs.existsSync(path.join(DIST, 'index.html')), 'web/dist is built (bash web/build.sh)');
   server = await serve(DIST);
   base = `http://127.0.0.1:${server.address().port}/`;
-  let passed = 0;
-  let failed = 0;
-  for (const { name, fn } of tests) {
-    if (filter && !name.includes(filter)) continue;
-    const t = { cleanup: [], after: [], notes: [], note(s) { this.notes.push(s); } };
-    const started = Date.now();
-    let error = null;
-    try {
-      await fn(t);
-      for (const a of t.after) a();
-    } catch (e) {
-      error = e;
-    }
-    for (const c of t.cleanup.reverse()) await c().catch(() => {});
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
-    if (error) {
-      failed++;
-      console.log(`FAIL ${name} (${secs} s)\n     ${String(error && error.stack || error).split('\n').slice(0, 3).join('\n     ')}`);
-    } else {
-      passed++;
-      console.log(`ok   ${name} (${secs} s)`);
-    }
-    for (const n of t.notes) console.log(`     ${n}`);
-  }
+  let { passed, failed } = await runTests(tests, filter);
   server.close();
   if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
   console.log(`page: ${passed} passed, ${failed} failed`);
