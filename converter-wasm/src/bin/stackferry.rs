@@ -347,6 +347,9 @@ fn human(n: u64) -> String {
     }
 }
 
+/// Pieces at least this long are written without buffering.
+const DIRECT_WRITE: usize = 128 << 10;
+
 /// Buffered output that, for raw images, seeks over all-zero stretches instead of writing
 /// them, so a raw image of a sparse disk is a sparse file.
 struct SparseWriter {
@@ -377,7 +380,9 @@ impl SparseWriter {
         if self.buf.len() + b.len() > self.buf.capacity() {
             self.flush_buf()?;
         }
-        if b.len() >= self.buf.capacity() {
+        // Large pieces (the converter hands out 256 KiB batches) go straight to the file:
+        // copying them into the buffer first cost a memcpy of the whole image.
+        if self.buf.is_empty() && b.len() >= DIRECT_WRITE {
             return self.file.write_all(b);
         }
         self.buf.extend_from_slice(b);
