@@ -10,6 +10,7 @@
 //   BENCH_RUNS=3      timed runs of each
 //   BENCH_VERIFY=1    take the page's download and `qemu-img compare` it with qemu-img's
 //   BENCH_FORMAT=qcow2  or raw / qcow2-compressed (qemu-img gets -O raw / -c to match)
+//   BENCH_THREADS=1   also print the CPU time of each browser thread during each conversion
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,6 +25,8 @@ const OUT = path.join(ROOT, 'bench/out');
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const VERIFY = process.env.BENCH_VERIFY !== '0';
 const FORMAT = process.env.BENCH_FORMAT || 'qcow2';
+const THREADS = process.env.BENCH_THREADS === '1';
+const wall_s = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -74,6 +77,29 @@ function browserCpu(udd) {
   return procs.filter((p) => mine.has(p.pid)).reduce((s, p) => s + p.cpu, 0);
 }
 
+/** CPU seconds of every thread of the browser with profile `udd`: Map "pid/tid name" -> s. */
+function browserThreads(udd) {
+  const out = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let cmd;
+    try { cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'); } catch { continue; }
+    if (!cmd.includes(`--user-data-dir=${udd}`) && !cmd.includes('--type=')) continue;
+    const type = (cmd.match(/--type=([a-z-]+)/) || [null, 'browser'])[1];
+    let tasks = [];
+    try { tasks = fs.readdirSync(`/proc/${d}/task`); } catch { continue; }
+    for (const t of tasks) {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/task/${t}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(`${type}/${t} ${name}`, (Number(f[11]) + Number(f[12])) / TICK);
+      } catch { /* gone */ }
+    }
+  }
+  return out;
+}
+
 function qemuRun(src, dst) {
   const args = ['-f', '%e %U %S %M', 'qemu-img', 'convert', '-t', 'unsafe', '-f', 'vmdk', '-O', FORMAT === 'raw' ? 'raw' : 'qcow2'];
   if (FORMAT === 'qcow2-compressed') args.push('-c');
@@ -95,11 +121,23 @@ async function pageRun(base, src, tmp, keep) {
     await page.waitForFunction(() => Number(document.body.dataset.inspected || 0) > 0);
     await page.locator('[data-testid=format-select]').selectOption(FORMAT);
     const cpu0 = browserCpu(udd);
+    const threads0 = THREADS ? browserThreads(udd) : null;
+    // Workers' threads end with the conversion: keep each thread's last sample.
+    const threads1 = new Map();
+    const sampler = THREADS ? setInterval(() => { for (const [k, v] of browserThreads(udd)) threads1.set(k, v); }, 500) : null;
     const t0 = Date.now();
     await page.locator('[data-testid=convert-button]').click();
     await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-testid=progress]').dataset.state), null, { timeout: 3600e3, polling: 100 });
     const wall = (Date.now() - t0) / 1000;
     const cpu = browserCpu(udd) - cpu0;
+    if (THREADS) {
+      // Threads that used more than 0.2 s of CPU during the conversion: which worker limits it.
+      clearInterval(sampler);
+      for (const [k, v] of browserThreads(udd)) threads1.set(k, v);
+      const rows = [...threads1].map(([k, v]) => [k, v - (threads0.get(k) || 0)]).filter(([, v]) => v > 0.2);
+      rows.sort((a, b) => b[1] - a[1]);
+      log(`threads (CPU s during the conversion, ${wall_s(t0)} s wall): ${rows.map(([k, v]) => `${k} ${v.toFixed(1)}`).join('; ')}`);
+    }
     const state = await page.locator('[data-testid=progress]').getAttribute('data-state');
     if (state !== 'done') throw new Error(`page conversion ${state}: ${await page.locator('[data-testid=error]').innerText()}`);
     const row = await page.locator('[data-testid=progress] .disk').evaluate((e) => ({ ...e.dataset }));
