@@ -8,9 +8,10 @@
 #   serves against it and prints the demo credentials.
 # - OS_AUTH_URL set: serves against that cloud; no local OpenStack is started.
 # Prints the URL, the credentials and how long the start took (from STACKFERRY_START_T0, set
-# by scripts/start.sh, else from this script's start). Ctrl-C (SIGINT) or SIGTERM stops, by
-# PID, what this script started: the worker and, if it started it, the local OpenStack
-# (tests/openstack/stop.sh stops by pidfile). An OpenStack that was already running stays.
+# by scripts/start.sh, else from this script's start). Ctrl-C (SIGINT), SIGTERM, SIGHUP, or the
+# end of the process that started it stops, by PID, what this script started: the worker and,
+# if it started it, the local OpenStack (tests/openstack/stop.sh stops by pidfile). An
+# OpenStack that was already running stays.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=${STACKFERRY_START_T0:-$(date +%s.%N)}
@@ -25,6 +26,7 @@ stopping=0
 cleanup() {
   [ "$stopping" = 1 ] && return
   stopping=1
+  [ -n "${nap:-}" ] && kill "$nap" 2>/dev/null
   if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then
     log "stopping the worker (pid $worker_pid)"
     kill -TERM "$worker_pid" 2>/dev/null
@@ -39,6 +41,7 @@ cleanup() {
 }
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
+trap 'cleanup; exit 129' HUP
 trap cleanup EXIT
 
 port_busy "$PORT" && { log "port $PORT is in use: stop what listens there or set PORT"; exit 1; }
@@ -77,6 +80,17 @@ else
 fi
 echo "  started in $(elapsed "$T0") s; worker pid $worker_pid$([ "${STACK_STARTED:-0}" = 1 ] && echo "; OpenStack pidfiles in $STACK_DIR/run")"
 echo "  Ctrl-C stops what this started."
+# Until the worker ends, or whoever started this goes away without passing the signal on (a
+# SIGTERM to npm kills its `sh -c`, which does not forward it): then clean up all the same.
+ppid0=$(awk '{print $4}' /proc/$$/stat)
+while kill -0 "$worker_pid" 2>/dev/null; do
+  if [ "$(awk '{print $4}' /proc/$$/stat)" != "$ppid0" ]; then
+    log "the process that started this is gone; stopping"
+    exit 129
+  fi
+  sleep 1 & nap=$!
+  wait "$nap"
+done
 wait "$worker_pid"
 rc=$?
 worker_pid=
