@@ -20,9 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { runTests } from '../../web/tests/harness.mjs';
-import { assert, osFlow, tid } from '../../web/tests/os-flow.mjs';
-import { Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { runSuite } from '../../web/tests/harness.mjs';
+import { assert, osFlow, startWorker, tid } from '../../web/tests/os-flow.mjs';
+import { adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -42,7 +42,7 @@ const suiteMade = { networks: [], flavors: [] };
 const suite = osFlow({ tmp: TMP, made: suiteMade, admin: () => admin });
 
 const flows = [];
-/** A flow whose servers and images are deleted when test `t` ends, pass or fail (or on SIGINT). */
+/** A flow whose servers and images are deleted when test `t` ends, pass or fail (or by tearDown). */
 function flowFor(t) {
   const made = { servers: [], images: [] };
   const f = osFlow({ tmp: TMP, made, admin: () => admin });
@@ -70,15 +70,20 @@ export function bootOptions(img) {
 }
 
 /** Boot `file` with `opts` until "Hello World" (or the guest's end-of-file line, or timeout). */
+const boots = new Set(); // running boot-check.sh processes, stopped by tearDown
 async function bootCheck(file, opts, log) {
   const args = [path.join(HERE, 'boot-check.sh'), file, 'qcow2', ...opts, '--timeout', String(BOOT_TIMEOUT),
     '--fail-on', 'e2e-guest: end of message.txt', '--log', log];
+  const p = run('bash', args, { maxBuffer: 16 << 20 });
+  boots.add(p.child);
   try {
-    const { stdout, stderr } = await run('bash', args, { maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await p;
     return { ...JSON.parse(stdout), stderr };
   } catch (e) {
     if (e.code !== 1) throw e;
     return { ...JSON.parse(e.stdout), stderr: e.stderr };
+  } finally {
+    boots.delete(p.child);
   }
 }
 
@@ -241,63 +246,23 @@ test('e2e: negative control: a corrupted grain (manifest regenerated) does not p
 // -------------------------------------------------------------------------------------------
 
 async function setUp() {
+  for (const [k, g] of Object.entries(GUESTS)) assert(fs.existsSync(g.ova), `the ${k} OVA exists: ${g.ova}`);
   admin = await adminToken();
-  const n = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `e2e-net-${SUFFIX}` } });
-  assert(n.status === 201, `network: ${n.text}`);
-  net = n.json.network;
-  suiteMade.networks.push(net.id);
-  const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.254.0.0/24', name: `e2e-subnet-${SUFFIX}` } });
-  assert(sn.status === 201, `subnet: ${sn.text}`);
+  net = await suite.makeNetwork(`e2e-net-${SUFFIX}`, '10.254.0.0/24');
   // A flavor of the source VM's shape and a larger one: the page must pick the former.
   const g = GUESTS.bios;
-  for (const fl of [{ name: `e2e-fit-${SUFFIX}`, vcpus: g.cpus, ram: g.memory_mib, disk: 1 }, { name: `e2e-big-${SUFFIX}`, vcpus: 2, ram: 2048, disk: 20 }]) {
-    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: fl });
-    assert(r.status === 200, `flavor ${fl.name}: ${r.text}`);
-    suiteMade.flavors.push(r.json.flavor.id);
-  }
-  worker = new Worker();
-  // Whatever ends this process, workerd goes with it.
-  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
-  await worker.start();
+  await suite.makeFlavor({ name: `e2e-fit-${SUFFIX}`, vcpus: g.cpus, ram: g.memory_mib, disk: 1 });
+  await suite.makeFlavor({ name: `e2e-big-${SUFFIX}`, vcpus: 2, ram: 2048, disk: 20 });
+  worker = await startWorker();
+  return 'network, flavors, workerd';
 }
 
+/** Also running boots and what the tests made (each test cleans up when it ends: this is for SIGINT). */
 async function tearDown() {
+  for (const c of boots) c.kill('SIGTERM'); // boot-check.sh stops its qemu
+  for (const f of flows) await f.deleteMade().catch(() => {});
   if (worker) await worker.stop();
-  await suite.deleteMade();
+  return suite.deleteMade();
 }
 
-async function main() {
-  const filter = process.argv[2];
-  for (const [k, g] of Object.entries(GUESTS)) assert(fs.existsSync(g.ova), `the ${k} OVA exists: ${g.ova}`);
-  const t0 = Date.now();
-  await setUp();
-  console.log(`     set-up (network, flavors, workerd) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  let { passed, failed } = await runTests(tests, filter);
-  try {
-    await tearDown();
-    console.log(`     clean-up: network and ${suiteMade.flavors.length} flavor(s) deleted`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL e2e: clean-up\n     ${e.message}`);
-  }
-  if (!process.env.E2E_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
-  console.log(`browser: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    console.log(`${sig}: deleting what the tests made`);
-    for (const f of flows) await f.deleteMade().catch(() => {});
-    await tearDown().catch(() => {});
-    console.log('browser: 0 passed, 1 failed');
-    process.exit(130);
-  });
-}
-
-main().catch(async (e) => {
-  console.error(e);
-  await tearDown().catch(() => {});
-  console.log('browser: 0 passed, 1 failed');
-  process.exit(1);
-});
+runSuite('browser', { tests, setUp, tearDown, tmp: TMP, keepTmp: !!process.env.E2E_KEEP_TMP });

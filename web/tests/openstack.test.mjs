@@ -13,9 +13,9 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTests } from './harness.mjs';
-import { assert, login, osFlow, tid } from './os-flow.mjs';
-import { ADMIN_PASSWORD, KEYSTONE, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { runSuite } from './harness.mjs';
+import { assert, login, osFlow, startWorker, tid } from './os-flow.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -33,7 +33,7 @@ let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
 const made = { servers: [], images: [], networks: [], appcreds: [], flavors: [] };
 
-const { open, loginConvertSend, checkImage, launchServer, deleteMade } = osFlow({ tmp: TMP, made, admin: () => admin });
+const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade } = osFlow({ tmp: TMP, made, admin: () => admin });
 
 // -------------------------------------------------------------------------------------------
 // An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
@@ -236,62 +236,26 @@ test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) fa
 // -------------------------------------------------------------------------------------------
 
 async function setUp() {
+  assert(fs.existsSync(path.join(ROOT, 'web/dist/index.html')), 'web/dist is built (bash web/build.sh)');
+  assert(fs.existsSync(path.join(ROOT, 'edge-worker/build/index.js')), 'the edge worker is built (bash edge-worker/build.sh)');
   admin = await adminToken();
   const fl = await osCall(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
   if (fl.status === 404) {
     const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
     assert([200, 409].includes(r.status), `flavor: ${r.text}`);
   }
-  const n = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-net-${SUFFIX}` } });
-  assert(n.status === 201, `network: ${n.text}`);
-  net = n.json.network;
-  made.networks.push(net.id);
-  const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.253.0.0/24', name: `osweb-subnet-${SUFFIX}` } });
-  assert(sn.status === 201, `subnet: ${sn.text}`);
+  net = await makeNetwork(`osweb-net-${SUFFIX}`, '10.253.0.0/24');
   // Flavors around stack.tiny: one too small for the image's min_disk, one far larger.
-  for (const f of [{ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 }, { name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 }]) {
-    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: f });
-    assert(r.status === 200, `flavor ${f.name}: ${r.text}`);
-    made.flavors.push(r.json.flavor.id);
-  }
-  const b = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-bare-${SUFFIX}` } });
-  assert(b.status === 201, `network: ${b.text}`);
-  bare = b.json.network;
-  made.networks.push(bare.id);
-  worker = new Worker();
-  // Whatever ends this process, workerd goes with it.
-  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
-  await worker.start();
+  await makeFlavor({ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 });
+  await makeFlavor({ name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 });
+  bare = await makeNetwork(`osweb-bare-${SUFFIX}`);
+  worker = await startWorker();
+  return 'flavors, networks, workerd';
 }
 
 async function tearDown() {
   if (worker) await worker.stop();
-  await deleteMade();
+  return deleteMade();
 }
 
-async function main() {
-  const filter = process.argv[2];
-  assert(fs.existsSync(path.join(ROOT, 'web/dist/index.html')), 'web/dist is built (bash web/build.sh)');
-  assert(fs.existsSync(path.join(ROOT, 'edge-worker/build/index.js')), 'the edge worker is built (bash edge-worker/build.sh)');
-  const t0 = Date.now();
-  await setUp();
-  console.log(`     set-up (flavor, network, workerd) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  let { passed, failed } = await runTests(tests, filter);
-  try {
-    await tearDown();
-    console.log(`     clean-up: ${made.servers.length} server(s), ${made.images.length} image(s), ${made.networks.length} network(s) deleted`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL osweb: clean-up\n     ${e.message}`);
-  }
-  if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
-  console.log(`osweb: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch(async (e) => {
-  console.error(e);
-  await tearDown().catch(() => {});
-  console.log('osweb: 0 passed, 1 failed');
-  process.exit(1);
-});
+runSuite('osweb', { tests, setUp, tearDown, tmp: TMP, keepTmp: !!process.env.WEB_KEEP_TMP });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ADMIN_PASSWORD, KEYSTONE, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, Worker, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
@@ -23,6 +23,14 @@ export function assert(cond, msg) {
 
 export function sha512File(file) {
   return crypto.createHash('sha512').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** workerd serving web/dist and the edge worker (the harness's Worker); it ends with this process. */
+export async function startWorker() {
+  const worker = new Worker();
+  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
+  await worker.start();
+  return worker;
 }
 
 /** Fill and submit the login form (password method); `beforeSubmit(page)` runs once it is filled. */
@@ -55,6 +63,8 @@ export function osFlow({ tmp, made, admin }) {
     const ctx = await chromium.launchPersistentContext(udd, {
       executablePath: CHROMIUM, headless: true, args: https ? [...ARGS, '--ignore-certificate-errors'] : ARGS,
       ignoreHTTPSErrors: https, viewport,
+      // The suite's own SIGINT/SIGTERM handling cleans up (runSuite); Playwright's would exit first.
+      handleSIGINT: false, handleSIGTERM: false,
     });
     t.cleanup.push(() => ctx.close());
     const page = ctx.pages()[0] || await ctx.newPage();
@@ -191,6 +201,28 @@ export function osFlow({ tmp, made, admin }) {
     return { serverId, status: await st.getAttribute('data-status'), text: await st.innerText(), secs: (Date.now() - t0) / 1000 };
   }
 
+  /** A Neutron network (with an IPv4 subnet when `cidr` is given), recorded in `made`. */
+  async function makeNetwork(name, cidr) {
+    const a = admin();
+    const n = await osCall(a, 'POST', `${a.neutron}/networks`, { network: { name } });
+    assert(n.status === 201, `network ${name}: ${n.text}`);
+    made.networks.push(n.json.network.id);
+    if (cidr) {
+      const sn = await osCall(a, 'POST', `${a.neutron}/subnets`, { subnet: { network_id: n.json.network.id, ip_version: 4, cidr, name: `${name}-subnet` } });
+      assert(sn.status === 201, `subnet ${cidr}: ${sn.text}`);
+    }
+    return n.json.network;
+  }
+
+  /** A Nova flavor ({name, vcpus, ram, disk}), recorded in `made`. */
+  async function makeFlavor(flavor) {
+    const a = admin();
+    const r = await osCall(a, 'POST', `${a.nova}/flavors`, { flavor });
+    assert(r.status === 200, `flavor ${flavor.name}: ${r.text}`);
+    made.flavors.push(r.json.flavor.id);
+    return r.json.flavor;
+  }
+
   async function deleteServer(id) {
     const a = admin();
     await osCall(a, 'DELETE', `${a.nova}/servers/${id}`);
@@ -202,10 +234,14 @@ export function osFlow({ tmp, made, admin }) {
     return false;
   }
 
-  /** Delete everything in `made`; throws naming what could not be deleted. */
+  /**
+   * Delete everything in `made` and empty it; resolves to what was deleted, throws naming what
+   * could not be.
+   */
   async function deleteMade() {
     const a = admin();
-    if (!a) return;
+    if (!a) return '';
+    const note = Object.entries(made).filter(([, ids]) => ids.length).map(([k, ids]) => `${ids.length} ${k}`).join(', ');
     const left = [];
     for (const id of made.servers || []) if (!await deleteServer(id)) left.push(`server ${id}`);
     for (const id of made.images || []) {
@@ -216,7 +252,9 @@ export function osFlow({ tmp, made, admin }) {
     for (const id of made.flavors || []) await osCall(a, 'DELETE', `${a.nova}/flavors/${id}`);
     for (const id of made.appcreds || []) await osCall(a, 'DELETE', `${KEYSTONE}/users/${a.user.id}/application_credentials/${id}`);
     if (left.length) throw new Error(`could not delete ${left.join(', ')}`);
+    for (const ids of Object.values(made)) ids.length = 0;
+    return note ? `${note} deleted` : 'nothing to delete';
   }
 
-  return { open, loginConvertSend, checkImage, launchServer, deleteServer, deleteMade };
+  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade };
 }
