@@ -1,6 +1,9 @@
 // The small test runner the page suites share: runs `tests` ({name, fn}) in order, each with a
 // context `t` whose `cleanup` callbacks always run (newest first) and whose `after` checks run
 // only when the test body succeeded; prints `ok`/`FAIL` lines and the notes. Returns the counts.
+// runSuite wraps it in a suite's set-up and clean-up.
+import fs from 'node:fs';
+
 export async function runTests(tests, filter) {
   let passed = 0;
   let failed = 0;
@@ -27,4 +30,43 @@ export async function runTests(tests, filter) {
     for (const n of t.notes) console.log(`     ${n}`);
   }
   return { passed, failed };
+}
+
+/**
+ * A whole suite, then exit: `setUp()` (resolves to a note on what it made), the tests (filter:
+ * the first command-line argument), `tearDown()` (always, also after a failed set-up or on
+ * SIGINT/SIGTERM; resolves to a note; a throw counts as a failed test), `tmp` removed unless
+ * `keepTmp`. Prints `LABEL: N passed, M failed`; exit status 0 only if none failed.
+ */
+export function runSuite(label, { tests, setUp, tearDown, tmp, keepTmp = false }) {
+  const finish = (passed, failed) => {
+    if (tmp && !keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+    console.log(`${label}: ${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, async () => {
+      console.log(`${sig}: cleaning up`);
+      await tearDown().catch(() => {});
+      finish(0, 1);
+    });
+  }
+  (async () => {
+    const t0 = Date.now();
+    const made = await setUp();
+    console.log(`     set-up${made ? ` (${made})` : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    let { passed, failed } = await runTests(tests, process.argv[2]);
+    try {
+      const note = await tearDown();
+      if (note) console.log(`     clean-up: ${note}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${label}: clean-up\n     ${e.message}`);
+    }
+    finish(passed, failed);
+  })().catch(async (e) => {
+    console.error(e);
+    await tearDown().catch(() => {});
+    finish(0, 1);
+  });
 }

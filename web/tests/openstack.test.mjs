@@ -6,27 +6,22 @@
 //
 // usage: node web/tests/openstack.test.mjs [name-filter]
 // Prints one line per test and ends with `osweb: N passed, M failed`.
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTests } from './harness.mjs';
-import { ADMIN_PASSWORD, KEYSTONE, Worker, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { runSuite } from './harness.mjs';
+import { assert, login, osFlow, startWorker, tid } from './os-flow.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const FIXTURE = path.join(ROOT, 'converter-wasm/tests/data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-osweb-'));
 const SUFFIX = `${Date.now()}-${process.pid}`;
-const tid = (id) => `[data-testid="${id}"]`;
 /** The streamed-upload test's generated disk. */
 const STREAM_VIRTUAL_MIB = Number(process.env.OSWEB_STREAM_VIRTUAL_MIB || 512);
 const STREAM_DATA_MIB = Number(process.env.OSWEB_STREAM_DATA_MIB || 64);
@@ -38,136 +33,7 @@ let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
 const made = { servers: [], images: [], networks: [], appcreds: [], flavors: [] };
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function sha512File(file) {
-  return crypto.createHash('sha512').update(fs.readFileSync(file)).digest('hex');
-}
-
-/** A fresh browser profile with the page loaded from `base`. */
-async function open(t, base, { https = false } = {}) {
-  const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
-  const ctx = await chromium.launchPersistentContext(udd, {
-    executablePath: CHROMIUM, headless: true, args: https ? [...ARGS, '--ignore-certificate-errors'] : ARGS,
-    ignoreHTTPSErrors: https, viewport: { width: 1100, height: 1000 },
-  });
-  t.cleanup.push(() => ctx.close());
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const origin = new URL(base).origin;
-  const s = { ctx, page, foreign: [], pageErrors: [], apiCalls: [] };
-  page.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
-    if (u.startsWith(`${origin}/api/`)) s.apiCalls.push(`${r.method()} ${u.slice(origin.length)}`);
-  });
-  page.on('pageerror', (e) => s.pageErrors.push(e.message));
-  await page.goto(base);
-  await page.waitForSelector('body[data-ready=true]');
-  await page.waitForSelector('body[data-openstack]');
-  assert(await page.evaluate(() => document.body.dataset.openstack) === 'available', 'the page finds the API');
-  t.after.push(() => {
-    assert(!s.foreign.length, `requests outside our origin: ${s.foreign.join(', ')}`);
-    assert(!s.pageErrors.length, `uncaught page errors: ${s.pageErrors.join('; ')}`);
-  });
-  return s;
-}
-
-async function login(page, password) {
-  const form = page.locator(tid('login-form'));
-  assert(await form.isVisible(), 'login form shown');
-  await form.locator('input[name=username]').fill('admin');
-  await form.locator('input[name=password]').fill(password);
-  await form.locator('input[name=project]').fill('admin');
-  await form.locator('button[type=submit]').click();
-}
-
-async function feed(page, files) {
-  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
-  await page.locator(tid('file-input')).setInputFiles(files);
-  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
-}
-
-/** Log in, feed the fixture, Send; resolves to what the page and Glance say about the image. */
-async function loginConvertSend(t, page, src = FIXTURE) {
-  await login(page, ADMIN_PASSWORD);
-  await page.waitForSelector(`${tid('session')}:visible, ${tid('login-error')}:visible`, { timeout: 30000 });
-  const loginErr = await page.locator(tid('login-error')).isVisible() ? await page.locator(tid('login-error')).innerText() : '';
-  assert(!loginErr, `logged in: ${loginErr}`);
-  const sessionText = await page.locator(tid('session')).innerText();
-  assert(/admin/.test(sessionText) && /project admin/.test(sessionText), `user and project shown: ${sessionText}`);
-  assert(/\d{4}|\d:\d\d/.test(await page.locator('#session-expiry').innerText()), 'expiry shown');
-  assert(await page.locator('input[name=password]').inputValue() === '', 'the password is not kept in the form');
-  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
-  assert(!stored.includes(ADMIN_PASSWORD), 'the password is in no storage the page can read');
-  assert(!/sf_session/.test(stored), 'the session cookie is not readable by the page (HttpOnly)');
-
-  await feed(page, [src]);
-  await page.locator(tid('format-select')).selectOption('qcow2');
-  // Whether bytes went out while the converter was still writing: seen from the page's own
-  // progress (both numbers come from the same converter message).
-  await page.evaluate(() => {
-    window.__overlap = { seen: 0, during: 0 };
-    new MutationObserver(() => {
-      const up = document.querySelector('#upload-progress .upload');
-      const conv = document.querySelector('[data-testid=progress] .disk');
-      if (!up || !conv || !up.dataset.sent) return;
-      window.__overlap.seen++;
-      if (Number(up.dataset.sent) > 0 && Number(conv.dataset.bytesOut || 0) < Number(up.dataset.total)) window.__overlap.during++;
-    }).observe(document.querySelector('#upload-progress'), { attributes: true, subtree: true, attributeFilter: ['data-sent'] });
-  });
-  const t0 = Date.now();
-  await page.locator(`${tid('send-button')}:enabled`).click({ timeout: 15000 });
-  await page.waitForSelector(`${tid('image-status')}[data-hash-match], ${tid('os-error')}:visible`, { timeout: 180000 });
-  const osError = await page.locator(tid('os-error')).isVisible() ? await page.locator(tid('os-error')).innerText() : '';
-  assert(!osError, `no OpenStack error: ${osError}`);
-  const sendSecs = (Date.now() - t0) / 1000;
-  const status = page.locator(tid('image-status')).first();
-  const imageId = await status.getAttribute('data-image-id');
-  made.images.push(imageId);
-  const match = await status.getAttribute('data-hash-match');
-  const progress = page.locator(tid('upload-progress'));
-  const pathTaken = await progress.getAttribute('data-path');
-  const row = progress.locator('.upload').first();
-  const sha512 = await page.locator(tid('result')).getAttribute('data-sha512');
-  const overlap = await page.evaluate(() => window.__overlap);
-  return { imageId, match, pathTaken, sha512, sendSecs, sent: await row.getAttribute('data-sent'), total: await row.getAttribute('data-total'), row, overlap, src };
-}
-
-/** Glance's record and bytes of the image agree with the page and with the source disk. */
-async function checkImage(t, { imageId, sha512, src }) {
-  const g = await osCall(admin, 'GET', `${admin.glance}/images/${imageId}`);
-  assert(g.status === 200, `image in Glance: ${g.text}`);
-  assert(g.json.status === 'active', `image active: ${g.json.status}`);
-  assert(g.json.disk_format === 'qcow2' && g.json.container_format === 'bare', `formats: ${g.json.disk_format}/${g.json.container_format}`);
-  assert(g.json.min_disk === 1, `min_disk from the virtual size (≤ 1 GiB → 1): ${g.json.min_disk}`);
-  assert(g.json.os_hash_algo === 'sha512' && g.json.os_hash_value === sha512, `Glance's os_hash_value is the page's SHA-512: ${g.json.os_hash_value} vs ${sha512}`);
-  // The bytes Glance holds are the source disk, converted.
-  const r = await fetch(`${admin.glance}/images/${imageId}/file`, { headers: { 'X-Auth-Token': admin.token } });
-  assert(r.status === 200, `image download: ${r.status}`);
-  const file = path.join(TMP, `${imageId}.qcow2`);
-  fs.writeFileSync(file, Buffer.from(await r.arrayBuffer()));
-  assert(sha512File(file) === sha512, 'downloaded bytes hash to the same SHA-512');
-  t.cleanup.push(async () => fs.rmSync(file, { force: true }));
-  const cmp = execFileSync('qemu-img', ['compare', src, file], { encoding: 'utf8' });
-  assert(/identical/.test(cmp), `qemu-img compare with the source: ${cmp}`);
-  const chk = execFileSync('qemu-img', ['check', file], { encoding: 'utf8' });
-  assert(/No errors were found/.test(chk), `qemu-img check: ${chk}`);
-  t.note(`image ${imageId}: active, ${g.json.size} bytes, os_hash_value = page SHA-512, qemu-img compare identical`);
-}
-
-async function deleteServer(id) {
-  await osCall(admin, 'DELETE', `${admin.nova}/servers/${id}`);
-  const t0 = Date.now();
-  while (Date.now() - t0 < 60000) {
-    if ((await osCall(admin, 'GET', `${admin.nova}/servers/${id}`)).status === 404) return true;
-    await sleep(1000);
-  }
-  return false;
-}
+const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade } = osFlow({ tmp: TMP, made, admin: () => admin });
 
 // -------------------------------------------------------------------------------------------
 // An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
@@ -260,7 +126,7 @@ test('osweb: application credential login shows the session; logout', async (t) 
 test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash matches Glance, launch → ACTIVE, logout', async (t) => {
   const s = await open(t, `${worker.base}/`);
   const { page } = s;
-  const r = await loginConvertSend(t, page);
+  const r = await loginConvertSend(t, page, FIXTURE);
   assert(r.match === 'true', `data-hash-match=${r.match}`);
   assert(r.pathTaken === 'file', `over HTTP/1.1 the page converts into OPFS and sends the file (path ${r.pathTaken})`);
   assert(Number(r.sent) === Number(r.total) && Number(r.total) > 0, `upload progress reached the end: ${r.sent}/${r.total}`);
@@ -308,18 +174,10 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   const osErr = await page.locator(tid('os-error')).innerText();
   assert(/requires a subnet/.test(refused) && /HTTP 400/.test(osErr) && /requires a subnet/.test(osErr), `Nova's error shown: ${refused} / ${osErr}`);
   t.note(`Nova's refusal shown: ${osErr.replace(/\s+/g, ' ')}`);
-  await page.locator('#launch-network').selectOption(net.id);
-  await page.locator('#launch-name').fill(`osweb-${SUFFIX}`);
-  const t0 = Date.now();
-  await page.locator(`${tid('launch-button')}:enabled`).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.serverId, null, { timeout: 30000 });
-  const serverId = await page.locator(tid('server-status')).getAttribute('data-server-id');
-  made.servers.push(serverId);
-  await page.waitForFunction(() => ['ACTIVE', 'ERROR'].includes(document.querySelector('[data-testid=server-status]').dataset.status), null, { timeout: 240000 });
-  const st = page.locator(tid('server-status'));
-  const stText = await st.innerText();
-  assert(await st.getAttribute('data-status') === 'ACTIVE' && /ACTIVE/.test(stText), `server ACTIVE: ${stText}`);
-  t.note(`server ACTIVE after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${stText.replace(/\s+/g, ' ')}`);
+  const l = await launchServer(page, { networkId: net.id, name: `osweb-${SUFFIX}` });
+  const serverId = l.serverId;
+  assert(l.status === 'ACTIVE' && /ACTIVE/.test(l.text), `server ACTIVE: ${l.text}`);
+  t.note(`server ACTIVE after ${l.secs.toFixed(1)} s: ${l.text.replace(/\s+/g, ' ')}`);
   const nova = await osCall(admin, 'GET', `${admin.nova}/servers/${serverId}`);
   assert(nova.json.server.status === 'ACTIVE' && nova.json.server.image.id === r.imageId && (nova.json.server.flavor.id || nova.json.server.flavor.original_name) === 'stack-tiny',
     `Nova has the server from our image and flavor: ${nova.text.slice(0, 300)}`);
@@ -365,7 +223,7 @@ test(`osweb: streamed upload while converting over HTTP/2 (TLS front), ${STREAM_
 
 test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) falls back to the OPFS file path', async (t) => {
   const s = await open(t, `${worker.base}/?upload=stream`);
-  const r = await loginConvertSend(t, s.page);
+  const r = await loginConvertSend(t, s.page, FIXTURE);
   const hint = await r.row.locator('.hint').innerText();
   assert(r.pathTaken === 'file' && /streaming failed/.test(hint), `fell back to the file path: ${r.pathTaken}: ${hint}`);
   assert(r.match === 'true', `data-hash-match=${r.match}`);
@@ -378,72 +236,26 @@ test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) fa
 // -------------------------------------------------------------------------------------------
 
 async function setUp() {
+  assert(fs.existsSync(path.join(ROOT, 'web/dist/index.html')), 'web/dist is built (bash web/build.sh)');
+  assert(fs.existsSync(path.join(ROOT, 'edge-worker/build/index.js')), 'the edge worker is built (bash edge-worker/build.sh)');
   admin = await adminToken();
   const fl = await osCall(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
   if (fl.status === 404) {
     const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
     assert([200, 409].includes(r.status), `flavor: ${r.text}`);
   }
-  const n = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-net-${SUFFIX}` } });
-  assert(n.status === 201, `network: ${n.text}`);
-  net = n.json.network;
-  made.networks.push(net.id);
-  const sn = await osCall(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.253.0.0/24', name: `osweb-subnet-${SUFFIX}` } });
-  assert(sn.status === 201, `subnet: ${sn.text}`);
+  net = await makeNetwork(`osweb-net-${SUFFIX}`, '10.253.0.0/24');
   // Flavors around stack.tiny: one too small for the image's min_disk, one far larger.
-  for (const f of [{ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 }, { name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 }]) {
-    const r = await osCall(admin, 'POST', `${admin.nova}/flavors`, { flavor: f });
-    assert(r.status === 200, `flavor ${f.name}: ${r.text}`);
-    made.flavors.push(r.json.flavor.id);
-  }
-  const b = await osCall(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `osweb-bare-${SUFFIX}` } });
-  assert(b.status === 201, `network: ${b.text}`);
-  bare = b.json.network;
-  made.networks.push(bare.id);
-  worker = new Worker();
-  // Whatever ends this process, workerd goes with it.
-  process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
-  await worker.start();
+  await makeFlavor({ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 });
+  await makeFlavor({ name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 });
+  bare = await makeNetwork(`osweb-bare-${SUFFIX}`);
+  worker = await startWorker();
+  return 'flavors, networks, workerd';
 }
 
 async function tearDown() {
   if (worker) await worker.stop();
-  if (!admin) return;
-  const left = [];
-  for (const id of made.servers) if (!await deleteServer(id)) left.push(`server ${id}`);
-  for (const id of made.images) {
-    const r = await osCall(admin, 'DELETE', `${admin.glance}/images/${id}`);
-    if (![204, 404].includes(r.status)) left.push(`image ${id}`);
-  }
-  for (const id of made.networks) await osCall(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
-  for (const id of made.flavors) await osCall(admin, 'DELETE', `${admin.nova}/flavors/${id}`);
-  for (const id of made.appcreds) await osCall(admin, 'DELETE', `${KEYSTONE}/users/${admin.user.id}/application_credentials/${id}`);
-  if (left.length) throw new Error(`could not delete ${left.join(', ')}`);
+  return deleteMade();
 }
 
-async function main() {
-  const filter = process.argv[2];
-  assert(fs.existsSync(path.join(ROOT, 'web/dist/index.html')), 'web/dist is built (bash web/build.sh)');
-  assert(fs.existsSync(path.join(ROOT, 'edge-worker/build/index.js')), 'the edge worker is built (bash edge-worker/build.sh)');
-  const t0 = Date.now();
-  await setUp();
-  console.log(`     set-up (flavor, network, workerd) ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  let { passed, failed } = await runTests(tests, filter);
-  try {
-    await tearDown();
-    console.log(`     clean-up: ${made.servers.length} server(s), ${made.images.length} image(s), ${made.networks.length} network(s) deleted`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL osweb: clean-up\n     ${e.message}`);
-  }
-  if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
-  console.log(`osweb: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch(async (e) => {
-  console.error(e);
-  await tearDown().catch(() => {});
-  console.log('osweb: 0 passed, 1 failed');
-  process.exit(1);
-});
+runSuite('osweb', { tests, setUp, tearDown, tmp: TMP, keepTmp: !!process.env.WEB_KEEP_TMP });

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The end-to-end suite (issue #5; `npm run test:e2e`, and part of `npm test` through
+# scripts/test.sh): from an ESXi-style export to a booted OpenStack instance showing
+# "Hello World", and the one-command demo.
+#   1. installs what it needs (scripts/ensure.sh, tests/e2e/install.sh) and builds the CLI, the
+#      page and the edge worker (scripts/build.sh, as `npm start` does);
+#   2. builds the BIOS and EFI guests and their OVAs (tests/e2e/build-guest.sh, package-ova.sh)
+#      and a copy of the BIOS OVA whose grain holding message.txt is corrupted, manifest
+#      regenerated (tests/e2e/ova.py corrupt + pack);
+#   3. `npm start` with OS_AUTH_URL unset (tests/e2e/start.test.mjs): URL and credentials
+#      printed, page and login work, SIGINT to its process group (Ctrl-C) stops every process
+#      it started, the OpenStack it started included (ports 8787 and 5000 free);
+#   4. starts OpenStack (scripts/openstack-stack.sh: stopped again only if started here); then
+#      `npm start` again, which must reuse that OpenStack, stopped with SIGTERM to npm alone
+#      (the warm start time); then tests/e2e/browser.test.mjs (headless Chromium through the page, Glance, Nova, then the
+#      Glance image booted under qemu) for both guests and the negative control; screenshots of
+#      each step into docs/screenshots/ (E2E_SCREENSHOTS=0: none).
+# Environment: E2E_WORK (work dir, default a temp dir, removed at the end unless E2E_KEEP=1),
+# E2E_BOOT_TIMEOUT (s, default 180), E2E_START_TEST=0 skips step 3.
+# Prints each phase's duration; ends with `e2e: N passed, M failed`; exit 0 only if none failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+t_all=$SECONDS
+passed=0; failed=0; timings=()
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+phase() { timings+=("$(printf '%-36s %4d s' "$1" "$2")"); echo "  time: $1 $2 s"; }
+# count_from LOG PREFIX: add the `PREFIX: N passed, M failed` line of LOG (none: one failure)
+count_from() {
+  local line p f
+  line=$(grep -E "^$2: [0-9]+ passed, [0-9]+ failed" "$1" | tail -1)
+  if [ -n "$line" ]; then p=$(awk '{print $2}' <<<"$line"); f=$(awk '{print $4}' <<<"$line")
+  else p=0; f=1; echo "FAIL $2: no result line"; fi
+  passed=$((passed + p)); failed=$((failed + f))
+}
+WORK=${E2E_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/stackferry-e2e.XXXXXX")}
+mkdir -p "$WORK"
+. scripts/openstack-stack.sh
+finish() {
+  local t=$SECONDS
+  if [ "$STACK_STARTED" = 1 ]; then stack_stop && phase "OpenStack stop" $((SECONDS - t)); fi
+  [ "${E2E_KEEP:-0}" = 1 ] && echo "work dir kept: $WORK" || rm -rf "$WORK"
+  echo
+  echo "timings:"
+  for x in "${timings[@]}"; do echo "  $x"; done
+  echo "  $(printf '%-36s %4d s' "e2e total" $((SECONDS - t_all)))"
+  echo "e2e: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+trap 'fail interrupted; finish; exit 130' INT TERM
+
+# 1. installs and builds --------------------------------------------------------------------
+t=$SECONDS
+if bash scripts/ensure.sh rust wasm chromium node worker && stack_install >/dev/null && bash tests/e2e/install.sh; then
+  pass "install (scripts/ensure.sh, tests/e2e/install.sh)"
+else
+  fail install; finish; exit 1
+fi
+phase install $((SECONDS - t))
+t=$SECONDS
+if bash scripts/build.sh >"$WORK/build.log" 2>&1; then pass "build (CLI, page, edge worker: scripts/build.sh)"
+else fail build "$(tail -n 20 "$WORK/build.log")"; finish; exit 1; fi
+phase "build CLI + page + worker" $((SECONDS - t))
+
+# 2. guests and OVAs ------------------------------------------------------------------------
+jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+guests_ok=1
+for fw in bios efi; do
+  t=$SECONDS
+  d="$WORK/$fw"
+  if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw") \
+     && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$fw" --firmware "$fw"); then
+    pass "guest + OVA ($fw): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
+    declare "G_$fw=$g" "P_$fw=$p"
+  else
+    fail "guest + OVA ($fw)"; guests_ok=0
+  fi
+  phase "guest build + OVA ($fw)" $((SECONDS - t))
+done
+if [ "$guests_ok" = 1 ]; then
+  # The BIOS OVA with the grain holding message.txt corrupted, the manifest made to match.
+  neg="$WORK/corrupt"; mkdir -p "$neg"
+  cp "$(jget "$P_bios" ovf)" "$neg/e2e-corrupt.ovf"
+  cp "$(jget "$P_bios" vmdk)" "$neg/e2e-bios-disk1.vmdk"
+  if c=$(python3 tests/e2e/ova.py corrupt "$neg/e2e-bios-disk1.vmdk" "$(jget "$G_bios" message_offset)") \
+     && python3 tests/e2e/ova.py pack "$neg" e2e-corrupt >/dev/null; then
+    pass "corrupted OVA: $c"
+  else
+    fail "corrupted OVA"; guests_ok=0
+  fi
+  python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$neg/e2e-corrupt.ova" <<'PY'
+import json, sys
+out, gb, pb, ge, pe, bad = sys.argv[1], *map(json.loads, sys.argv[2:6]), sys.argv[6]
+g = lambda G, P: {"ova": P["ova"], "raw": G["raw"], "name": P["name"], "cpus": 1, "memory_mib": 256}
+json.dump({"bios": g(gb, pb), "efi": g(ge, pe), "corrupt": dict(g(gb, pb), ova=bad, name="e2e-bios")}, open(out, "w"), indent=1)
+PY
+fi
+
+# 3. the one-command demo ---------------------------------------------------------------------
+if [ "${E2E_START_TEST:-1}" != 0 ]; then
+  t=$SECONDS
+  node tests/e2e/start.test.mjs | tee "$WORK/start.log"
+  count_from "$WORK/start.log" start
+  phase "npm start test (starts OpenStack)" $((SECONDS - t))
+fi
+
+# 4. OpenStack, the page, the boot ------------------------------------------------------------
+if [ "$guests_ok" = 1 ]; then
+  t=$SECONDS
+  if stack_start e2e >"$WORK/stack.log" 2>&1; then
+    phase "OpenStack start" $((SECONDS - t))
+    if [ "${E2E_START_TEST:-1}" != 0 ]; then
+      t=$SECONDS
+      node tests/e2e/start.test.mjs --signal SIGTERM --to npm | tee "$WORK/start2.log"
+      count_from "$WORK/start2.log" start
+      phase "npm start test (reuses OpenStack)" $((SECONDS - t))
+    fi
+    t=$SECONDS
+    E2E_GUESTS="$WORK/guests.json" node tests/e2e/browser.test.mjs "$@" | tee "$WORK/browser.log"
+    count_from "$WORK/browser.log" browser
+    phase "browser + boot tests" $((SECONDS - t))
+  else
+    fail "OpenStack start" "$(tail -n 30 "$WORK/stack.log")"
+  fi
+else
+  fail "browser tests" "skipped: the guests could not be built"
+fi
+trap - INT TERM
+finish
