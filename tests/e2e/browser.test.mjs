@@ -222,6 +222,9 @@ test('e2e: negative control: a corrupted grain (manifest regenerated) does not p
     // image behind.
     const shown = await page.locator(tid('error')).innerText();
     assert(/e2e-bios-disk1\.vmdk/.test(shown) && /offset \d+/.test(shown), `the page names the file and offset of the damage: ${shown}`);
+    // The OpenStack panel's own error box says the same, not only "corrupt".
+    const osShown = await page.locator('#os-error').innerText();
+    assert(/e2e-bios-disk1\.vmdk/.test(osShown) && /offset \d+/.test(osShown), `the OpenStack panel names the file and offset too: ${osShown}`);
     if (r.imageId) {
       const gi = await osCall(admin, 'GET', `${admin.glance}/images/${r.imageId}`);
       assert(gi.status === 404 || gi.json.status === 'deleted', `the failed image ${r.imageId} was deleted: ${gi.text.slice(0, 200)}`);

@@ -15,7 +15,7 @@
 //   bounded memory) is sent with XMLHttpRequest (its length as Content-Length, progress from
 //   upload events).
 // `?upload=stream|file` forces one.
-import { h, bytes, duration } from './util.js';
+import { h, bytes, duration, errorText } from './util.js';
 import * as checklist from './checklist.js';
 
 const $ = (id) => document.getElementById(id);
@@ -53,7 +53,8 @@ export function apiErrorText(e) {
   if (e instanceof ApiError) {
     return `${e.error}: ${e.detail || '(no detail)'}${e.upstream_status ? ` (OpenStack answered HTTP ${e.upstream_status})` : ''}${e.image_deleted ? ' — the image was deleted' : ''}`;
   }
-  if (e && typeof e === 'object' && 'kind' in e) return `${e.kind}: ${e.message}`;
+  // A converter error: keep the file and offset it names.
+  if (e && typeof e === 'object' && 'kind' in e) return `${e.kind}: ${errorText(e)}`;
   return String((e && e.message) || e);
 }
 
