@@ -35,7 +35,8 @@ pub enum Piece {
     Data { len: u32 },
     /// `clen` input bytes are a zlib grain inflating to `grain_len` bytes; this piece is
     /// `len` bytes starting `skip` into it. `file`/`offset` locate the grain for errors.
-    Deflate { len: u32, clen: u32, grain_len: u32, skip: u32, file: String, offset: u64 },
+    /// With `marker`, the input starts with a grain marker to check (see `RunKind::Deflate`).
+    Deflate { len: u32, clen: u32, grain_len: u32, skip: u32, file: String, offset: u64, marker: Option<u64> },
 }
 
 /// One unit of decoding work: serialisable, so it can be posted to a Web Worker.
@@ -77,9 +78,10 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
         // The common uncompressed case: the input already is the output.
         [Piece::Data { len: l }] if *l as usize == len && input.len() == len => input,
         // A whole grain per unit (stream-optimized VMDKs, 64 KiB grains): inflate in place.
-        [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset }] if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize => {
+        [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset, marker }] if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize => {
             let mut data = vec![0u8; len];
-            let got = inflate_grain(&input, &mut data, file, *offset)?;
+            let comp = RunKind::zlib_stream(&input, file, *offset, *marker)?;
+            let got = inflate_grain(comp, &mut data, file, *offset)?;
             if got < len {
                 return Err(Error::corrupt(file, *offset, format!("compressed grain inflates to {got} bytes but {len} are needed")));
             }
@@ -99,9 +101,10 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
                         at += n;
                         inp += n;
                     }
-                    Piece::Deflate { len, clen, grain_len, skip, file, offset } => {
+                    Piece::Deflate { len, clen, grain_len, skip, file, offset, marker } => {
                         let (n, cl) = (*len as usize, *clen as usize);
-                        let comp = input.get(inp..inp + cl).ok_or_else(|| Error::invalid("job input too short"))?;
+                        let bytes = input.get(inp..inp + cl).ok_or_else(|| Error::invalid("job input too short"))?;
+                        let comp = RunKind::zlib_stream(bytes, file, *offset, *marker)?;
                         inp += cl;
                         grain.resize(*grain_len as usize, 0);
                         let got = inflate_grain(comp, &mut grain, file, *offset)?;
@@ -341,7 +344,7 @@ impl Converter {
                     src.read_exact_at(*offset, &mut input[at..])?;
                     pieces.push(Piece::Data { len });
                 }
-                RunKind::Deflate { src, offset, clen, grain_len, skip } => {
+                RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
                     crate::source::check_range(src.as_ref(), *offset, *clen as u64)?;
                     let at = input.len();
                     input.resize(at + *clen as usize, 0);
@@ -353,6 +356,7 @@ impl Converter {
                         skip: *skip,
                         file: src.name().to_string(),
                         offset: *offset,
+                        marker: *marker,
                     });
                 }
             }

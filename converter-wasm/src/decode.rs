@@ -44,10 +44,11 @@ pub fn read_guest(map: &dyn Mapper, offset: u64, buf: &mut [u8]) -> Result<()> {
         match run.kind {
             RunKind::Unallocated | RunKind::Zero => dst.fill(0),
             RunKind::Data { src, offset } => src.read_exact_at(offset, dst)?,
-            RunKind::Deflate { src, offset, clen, grain_len, skip } => {
-                let comp = crate::source::read_vec(src.as_ref(), offset, clen as u64)?;
+            RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
+                let bytes = crate::source::read_vec(src.as_ref(), offset, clen as u64)?;
+                let comp = RunKind::zlib_stream(&bytes, src.name(), offset, marker)?;
                 grain.resize(grain_len as usize, 0);
-                let got = inflate_grain(&comp, &mut grain, src.name(), offset)?;
+                let got = inflate_grain(comp, &mut grain, src.name(), offset)?;
                 let (s, e) = (skip as usize, skip as usize + n);
                 if e > got {
                     return Err(Error::corrupt(src.name(), offset, format!("compressed grain inflates to {got} bytes, {e} needed")));

@@ -22,7 +22,24 @@ pub enum RunKind {
     /// One zlib-compressed grain (RFC 1950 stream, as stream-optimized VMDKs store them):
     /// `clen` compressed bytes at `offset` in `src` inflate to `grain_len` bytes, and this run
     /// starts `skip` bytes into the inflated grain.
-    Deflate { src: SourceRef, offset: u64, clen: u32, grain_len: u32, skip: u32 },
+    ///
+    /// With `marker: Some(lba)` the bytes at `offset` start with a stream-optimized grain
+    /// marker that must name `lba`, its `size` says how long the zlib stream after it is, and
+    /// `clen` only bounds marker + stream (the grain cannot reach past the next grain or grain
+    /// table). Mapping then needs no read per grain: the marker is checked where the grain is
+    /// decoded (`vmdk::stream::marked_grain`), which saves a pass over the file.
+    Deflate { src: SourceRef, offset: u64, clen: u32, grain_len: u32, skip: u32, marker: Option<u64> },
+}
+
+impl RunKind {
+    /// For a `Deflate` run: the zlib stream inside `bytes`, the `clen` bytes read at `offset`
+    /// (past and checked against the grain marker, when there is one).
+    pub fn zlib_stream<'a>(bytes: &'a [u8], file: &str, offset: u64, marker: Option<u64>) -> Result<&'a [u8]> {
+        match marker {
+            None => Ok(bytes),
+            Some(lba) => crate::vmdk::stream::marked_grain(bytes, lba, file, offset),
+        }
+    }
 }
 
 impl std::fmt::Debug for RunKind {
@@ -31,8 +48,8 @@ impl std::fmt::Debug for RunKind {
             RunKind::Unallocated => f.write_str("Unallocated"),
             RunKind::Zero => f.write_str("Zero"),
             RunKind::Data { src, offset } => write!(f, "Data({}@{offset})", src.name()),
-            RunKind::Deflate { src, offset, clen, grain_len, skip } => {
-                write!(f, "Deflate({}@{offset}, clen {clen}, grain {grain_len}, skip {skip})", src.name())
+            RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
+                write!(f, "Deflate({}@{offset}, clen {clen}, grain {grain_len}, skip {skip}, marker {marker:?})", src.name())
             }
         }
     }

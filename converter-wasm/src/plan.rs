@@ -149,6 +149,11 @@ impl Plan {
     }
 }
 
+/// A marked grain's `clen` is the space up to the next grain: its 12-byte marker, the zlib
+/// stream and sector padding. Allowing for the marker, grains that fill one sector (up to
+/// 500 compressed bytes) are probed, as with a probe limit of 512 on the stream alone.
+const MARKED_GRAIN_OVERHEAD: u32 = 12;
+
 /// How much guest space one planning step maps at once: bounds the run list.
 const PLAN_WINDOW: u64 = 32 << 20;
 
@@ -187,19 +192,22 @@ pub fn plan(disk: &Disk, options: &Options, cancel: &dyn Fn() -> bool) -> Result
             let (first, last) = (start / c, (end - 1) / c);
             match &run.kind {
                 RunKind::Unallocated | RunKind::Zero => {}
-                RunKind::Deflate { src, offset, clen, grain_len, skip } => {
+                RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
                     if alloc.get(first) && first == last {
                         continue;
                     }
                     let mut zero = false;
-                    if *clen <= options.probe_compressed_max {
+                    // A marked grain's `clen` also covers its marker and the sector padding.
+                    let overhead = if marker.is_some() { MARKED_GRAIN_OVERHEAD } else { 0 };
+                    if *clen <= options.probe_compressed_max.saturating_add(overhead) {
                         let key = (std::sync::Arc::as_ptr(src) as *const u8 as usize, *offset);
                         zero = match probed {
                             Some((p, o, z)) if (p, o) == key => z,
                             _ => {
-                                let comp = crate::source::read_vec(src.as_ref(), *offset, *clen as u64)?;
+                                let bytes = crate::source::read_vec(src.as_ref(), *offset, *clen as u64)?;
+                                let comp = RunKind::zlib_stream(&bytes, src.name(), *offset, *marker)?;
                                 grain.resize(*grain_len as usize, 0);
-                                let got = inflate_grain(&comp, &mut grain, src.name(), *offset)?;
+                                let got = inflate_grain(comp, &mut grain, src.name(), *offset)?;
                                 let z = is_zero(&grain[..got]);
                                 probed = Some((key.0, key.1, z));
                                 z

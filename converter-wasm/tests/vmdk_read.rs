@@ -746,17 +746,67 @@ fn hand_built_stream_matches_qemu() {
     fs::write(&path, build_stream(15 * 128 + 20, &grains, "s.vmdk")).unwrap();
     let disk = assert_same_as_qemu(&path);
     assert_eq!(disk.info.allocated_bytes, 4 * 65536);
-    // Deflate runs point past the 12-byte marker.
+    let f = fs::read(&path).unwrap();
+    // A grain followed by another of its table: the run points at its marker, bounded by the
+    // next grain, and the marker is checked when decoding.
     let mut runs = Vec::new();
     disk.map.map(3 * 65536 + 100, 10, &mut runs).unwrap();
     match &runs[0].kind {
-        RunKind::Deflate { offset, clen, grain_len, skip, .. } => {
-            let f = fs::read(&path).unwrap();
-            assert_eq!(&f[*offset as usize..*offset as usize + *clen as usize], &zlib(&[0x42; 65536])[..]);
+        RunKind::Deflate { offset, clen, grain_len, skip, marker: Some(lba), .. } => {
+            let bytes = &f[*offset as usize..*offset as usize + *clen as usize];
+            assert_eq!(*lba, 3 * 128);
+            assert_eq!(stackferry::vmdk::stream::marked_grain(bytes, *lba, "s.vmdk", *offset).unwrap(), &zlib(&[0x42; 65536])[..]);
+            let next = *offset as usize + *clen as usize;
+            assert_eq!(&f[next..next + 8], &(9u64 * 128).to_le_bytes(), "bounded by the next grain's marker");
             assert_eq!((*grain_len, *skip), (65536, 100));
         }
         k => panic!("{k:?}"),
     }
+    // The last grain of the table: its marker is read at mapping, the run points past it.
+    runs.clear();
+    disk.map.map(15 * 65536, 10, &mut runs).unwrap();
+    match &runs[0].kind {
+        RunKind::Deflate { offset, clen, marker: None, .. } => {
+            assert_eq!(&f[*offset as usize..*offset as usize + *clen as usize], &zlib(&a[..20 * 512])[..]);
+        }
+        k => panic!("{k:?}"),
+    }
+}
+
+/// Markers checked at decoding (grains followed by another grain) give the same located
+/// errors as markers read at mapping.
+#[test]
+fn lazily_checked_markers_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = vec![0u8; 65536];
+    Rng(21).fill(&mut a);
+    let mut bad_lba = grain(1, &a);
+    bad_lba.marker_lba = 999;
+    // Incompressible grains: none is small enough for planning to probe (and so read) it.
+    let grains = [grain(0, &a), bad_lba, grain(2, &a), grain(3, &a)];
+    let path = dir.path().join("lazy.vmdk");
+    let mut bytes = build_stream(4 * 128, &grains, "lazy.vmdk");
+    // Grain 2's marker claims more bytes than lie before grain 3 (but less than two grains).
+    let g2 = 7 * 512 + 2 * (zlib(&a).len() + 12).next_multiple_of(512);
+    assert_eq!(&bytes[g2..g2 + 8], &256u64.to_le_bytes());
+    bytes[g2 + 8..g2 + 12].copy_from_slice(&100_000u32.to_le_bytes());
+    fs::write(&path, bytes).unwrap();
+    let disk = open_path(&path).unwrap();
+    let mut buf = vec![0u8; 65536];
+    read_guest(disk.map.as_ref(), 0, &mut buf).unwrap();
+    assert_eq!(buf, a);
+    let e = read_guest(disk.map.as_ref(), 65536, &mut buf).unwrap_err();
+    assert_located(&e, ErrorKind::Corrupt, &path, Some(7 * 512 + (zlib(&a).len() as u64 + 12).next_multiple_of(512)));
+    assert!(e.message.contains("says lba 999"), "{e}");
+    let e = read_guest(disk.map.as_ref(), 2 * 65536, &mut buf).unwrap_err();
+    assert_located(&e, ErrorKind::Corrupt, &path, Some(g2 as u64));
+    assert!(e.message.contains("claims 100000 compressed bytes"), "{e}");
+    // The converter stops on the same error (after planning, which reads no grain marker).
+    let out = dir.path().join("out.qcow2");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_stackferry")).arg("convert").arg(&path).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("says lba 999"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!out.exists() && fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("out.qcow2")), "no output left behind");
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //!
 //! Memory: the GD is held (at most `MAX_GD_ENTRIES` u32s, 4 bytes per 32 MiB of guest at the
 //! usual 64 KiB grains); grain tables are read lazily into an LRU cache of
-//! [`GT_CACHE_ENTRIES`] tables (2 KiB each at 512 entries, so 32 KiB per extent). Opening
+//! [`GT_CACHE_ENTRIES`] tables (2 KiB each at 512 entries, twice that for compressed extents,
+//! which also keep the table sorted, so at most 64 KiB per extent). Opening
 //! scans every GT once, through a window of [`SCAN_WINDOW_BYTES`], to count allocated grains
 //! and to check that every GT and grain lies inside the file, so a damaged file fails before
 //! conversion starts. Hand-written parsing (no crate does VMDK).
@@ -111,6 +112,25 @@ impl<'a> Window<'a> {
     }
 }
 
+/// A grain table as read, and (stream-optimized extents only) its entries sorted, to find
+/// where the file's next grain after a given one starts.
+struct GrainTable {
+    entries: Vec<u32>,
+    sorted: Vec<u32>,
+}
+
+impl GrainTable {
+    /// The lowest sector after `gte` that another grain of this table, or the table itself
+    /// (at `gt_sector`), starts at: the grain at `gte` ends before it in any file where
+    /// grains and tables do not overlap. None when nothing of this table follows.
+    fn next_after(&self, gte: u32, gt_sector: u32) -> Option<u64> {
+        let i = self.sorted.partition_point(|&s| s <= gte);
+        let next = self.sorted.get(i).copied();
+        let table = (gt_sector > gte).then_some(gt_sector);
+        next.into_iter().chain(table).min().map(u64::from)
+    }
+}
+
 /// The guest map of one sparse extent.
 pub struct SparseExtent {
     src: SourceRef,
@@ -121,7 +141,7 @@ pub struct SparseExtent {
     /// Byte offset of the grain directory, for errors.
     gd_at: u64,
     /// LRU of grain tables by GD index, most recent first.
-    cache: RefCell<Vec<(usize, Rc<[u32]>)>>,
+    cache: RefCell<Vec<(usize, Rc<GrainTable>)>>,
 }
 
 impl SparseExtent {
@@ -251,7 +271,7 @@ impl SparseExtent {
     }
 
     /// Grain table `k` (GD entry non-zero), from the cache or the file.
-    fn gt(&self, k: usize) -> Result<Rc<[u32]>> {
+    fn gt(&self, k: usize) -> Result<Rc<GrainTable>> {
         let mut cache = self.cache.borrow_mut();
         if let Some(i) = cache.iter().position(|(key, _)| *key == k) {
             let hit = cache.remove(i);
@@ -260,7 +280,15 @@ impl SparseExtent {
             return Ok(t);
         }
         let (off, n) = self.gt_range(self.gd_at, self.gd[k], k)?;
-        let t: Rc<[u32]> = read_table(self.src.as_ref(), off, n / 4)?.into();
+        let entries = read_table(self.src.as_ref(), off, n / 4)?;
+        let sorted = if self.h.has_markers() {
+            let mut v = entries.clone();
+            v.sort_unstable();
+            v
+        } else {
+            Vec::new()
+        };
+        let t = Rc::new(GrainTable { entries, sorted });
         cache.insert(0, (k, t.clone()));
         cache.truncate(GT_CACHE_ENTRIES);
         Ok(t)
@@ -294,14 +322,15 @@ impl Mapper for SparseExtent {
             let j = (g % per) as usize;
             let in_grain = pos % gb;
             let n = end.min((g + 1) * gb) - pos;
-            let gte = gt.get(j).copied().unwrap_or(0);
+            let gte = gt.entries.get(j).copied().unwrap_or(0);
             let entry_at = sector as u64 * SECTOR + 4 * j as u64;
             let kind = if gte == 0 {
                 RunKind::Unallocated
             } else if gte == 1 && self.h.zeroed_grain_gte() {
                 RunKind::Zero
             } else if self.h.compressed() {
-                stream::grain_run(&self.src, &self.h, g, gte, entry_at, in_grain)?
+                let next = if self.h.has_markers() { gt.next_after(gte, sector) } else { None };
+                stream::grain_run(&self.src, &self.h, g, gte, entry_at, in_grain, next)?
             } else {
                 self.check_gte(gte, g, entry_at)?;
                 RunKind::Data { src: self.src.clone(), offset: gte as u64 * SECTOR + in_grain }

@@ -112,11 +112,17 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
 
 /// The run for guest bytes `[skip, skip + len)` of compressed grain number `grain` (counted
 /// from the start of the extent), whose grain table entry (at byte `entry_at` of the file)
-/// holds sector `gte`. With markers, reads and checks the grain marker: its `lba` must be the
-/// grain's first sector, its `size` non-zero, bounded and inside the file. Without markers
-/// (compressed but unmarked, rare) the zlib stream starts at the sector itself and its length
-/// is bounded by two grains or the end of the file.
-pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, entry_at: u64, skip: u64) -> Result<RunKind> {
+/// holds sector `gte`.
+///
+/// With markers and a `next` sector known to lie after the grain (the next grain in the file,
+/// or the grain table listing it, when that follows the grains as VMware and ovftool write
+/// it), the run points at the marker, bounded by `next`, and the marker is checked when the
+/// grain is decoded ([`marked_grain`]): mapping a whole disk then reads no grain at all.
+/// Otherwise the marker is read and checked now: its `lba` must be the grain's first sector,
+/// its `size` non-zero, bounded and inside the file. Without markers (compressed but unmarked,
+/// rare) the zlib stream starts at the sector itself and its length is bounded by two grains
+/// or the end of the file.
+pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, entry_at: u64, skip: u64, next: Option<u64>) -> Result<RunKind> {
     let name = src.name();
     let grain_bytes = h.grain_bytes();
     let off = gte as u64 * SECTOR;
@@ -125,6 +131,15 @@ pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, 
     if off >= len {
         return Err(Error::truncated(name, entry_at, format!(
             "grain table entry for grain {grain} points at sector {gte} (byte {off}), past the end of the file ({len} bytes)")));
+    }
+    let grain_len = u32::try_from(grain_bytes).map_err(|_| Error::corrupt(name, off, "grain too large"))?;
+    let skip = u32::try_from(skip).map_err(|_| Error::corrupt(name, off, "grain offset too large"))?;
+    let lazy_end = next.and_then(|s| s.checked_mul(SECTOR)).filter(|&e| e > off + GRAIN_MARKER_LEN);
+    if let (true, Some(end)) = (h.has_markers(), lazy_end) {
+        let room = end.min(len).min(off + GRAIN_MARKER_LEN + max_clen) - off;
+        // At most 12 + two grains (2 MiB + 12 with the largest grains we accept).
+        let clen = u32::try_from(room).map_err(|_| Error::corrupt(name, off, "compressed grain too large"))?;
+        return Ok(RunKind::Deflate { src: src.clone(), offset: off, clen, grain_len, skip, marker: Some(grain * h.grain_size) });
     }
     let (data_at, clen) = if h.has_markers() {
         check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, format!(
@@ -155,11 +170,31 @@ pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, 
     } else {
         (off, max_clen.min(len - off))
     };
-    // Both fit in u32: the grain is at most MAX_COMPRESSED_GRAIN_SECTORS (checked at open).
+    // Fits in u32: the grain is at most MAX_COMPRESSED_GRAIN_SECTORS (checked at open).
     let clen = u32::try_from(clen).map_err(|_| Error::corrupt(name, off, "compressed grain too large"))?;
-    let grain_len = u32::try_from(grain_bytes).map_err(|_| Error::corrupt(name, off, "grain too large"))?;
-    let skip = u32::try_from(skip).map_err(|_| Error::corrupt(name, off, "grain offset too large"))?;
-    Ok(RunKind::Deflate { src: src.clone(), offset: data_at, clen, grain_len, skip })
+    Ok(RunKind::Deflate { src: src.clone(), offset: data_at, clen, grain_len, skip, marker: None })
+}
+
+/// The zlib stream of a marked grain: `bytes` were read at byte `at` of `file` and start with
+/// the grain marker, which must name `lba` and a non-zero `size` that fits in `bytes` (they
+/// end where the next grain or grain table starts, or at the end of the file).
+pub fn marked_grain<'a>(bytes: &'a [u8], lba: u64, file: &str, at: u64) -> Result<&'a [u8]> {
+    let Some((head, rest)) = bytes.split_first_chunk::<12>() else {
+        return Err(Error::truncated(file, at, "grain marker cut off by the end of the file"));
+    };
+    let mut l = [0u8; 8];
+    l.copy_from_slice(&head[..8]);
+    let got = u64::from_le_bytes(l);
+    let size = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
+    if size == 0 {
+        return Err(Error::corrupt(file, at, format!("the grain table entry for lba {lba} points at a metadata marker, not a grain marker")));
+    }
+    if got != lba {
+        return Err(Error::corrupt(file, at, format!("grain marker says lba {got} but the grain table entry points here for lba {lba}")));
+    }
+    rest.get(..size).ok_or_else(|| Error::corrupt(file, at, format!(
+        "grain marker for lba {lba} claims {size} compressed bytes, but only {} follow before the next grain, grain table or the end of the file",
+        rest.len())))
 }
 
 #[cfg(test)]
