@@ -10,7 +10,7 @@
 // input and its decoded output live here or in a decode worker until written. With 64 KiB clusters and N decode
 // workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
 // read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
-// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer (which also computes the
+// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its hasher (the
 // output's SHA-512); one bit per output cluster
 // of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 4 bytes per
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,

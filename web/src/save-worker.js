@@ -1,11 +1,12 @@
-// The writer (a worker nested in the converter worker): writes the output and computes its
-// SHA-512 (Glance's os_hash_value), off the converter's thread. Output arrives in order as
-// (bytes, at) pieces; all-zero stretches were skipped, so gaps are hashed as zeros and the file
-// is sized at the end. Targets: an Origin Private File System file through a synchronous access
-// handle (only dedicated workers have those), or a file the user picked, through a
-// FileSystemWritableFileStream. Each write is acknowledged with its size and its buffer (for
-// reuse), which bounds the bytes in flight (see save.js). Messages are handled one at a time,
-// in order.
+// The writer (a worker nested in the converter worker): writes the output, off the
+// converter's thread, and passes each piece on to its own nested hasher (hash-worker.js) for
+// the SHA-512 (Glance's os_hash_value), so writing and hashing run side by side. Output arrives
+// in order as (bytes, at) pieces; all-zero stretches were skipped, so the file is sized at the
+// end (and the hasher hashes gaps as zeros). Targets: an Origin Private File System file
+// through a synchronous access handle (only dedicated workers have those), or a file the user
+// picked, through a FileSystemWritableFileStream. Each piece is acknowledged to the converter
+// with its size and its buffer (for reuse) once written and hashed, which bounds the bytes in
+// flight (see save.js). Messages are handled one at a time, in order.
 //
 // A third target, `{kind: 'upload', url}`, streams the output into the edge worker's
 // `PUT /api/images/{id}/file` while converting: a ReadableStream request body (fetch with
@@ -13,12 +14,11 @@
 // zeros, with the length declared in X-Upload-Length (a streamed body cannot carry
 // Content-Length). A write is acknowledged only once the stream has room again, so the bytes
 // queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
-import init, { Sha512Hasher } from './pkg/stackferry.js';
-
 let sync = null; // FileSystemSyncAccessHandle
 let stream = null; // FileSystemWritableFileStream
-let hasher = null;
-let pos = 0; // output bytes hashed so far
+let hasher = null; // the hash worker
+let hashCalls = null; // its pending calls by id
+let pos = 0; // output bytes written so far
 let size = 0; // OPFS file size set so far
 let up = null; // the streamed upload (target kind 'upload')
 
@@ -113,8 +113,7 @@ async function enqueueZeros(u, n) {
 
 async function handle(m) {
   if (m.type === 'open') {
-    await init({ module_or_path: m.module });
-    hasher = new Sha512Hasher();
+    await openHasher(m.module);
     pos = 0;
     if (m.target.kind === 'upload') {
       up = openUpload(m.target);
@@ -140,9 +139,7 @@ async function handle(m) {
     }
   } else if (m.type === 'write') {
     const view = new Uint8Array(m.buf, 0, m.len);
-    if (m.at < pos) throw new Error(`output out of order at ${m.at} (hashed up to ${pos})`);
-    if (m.at > pos) hasher.update_zeros(m.at - pos);
-    hasher.update(view);
+    if (m.at < pos) throw new Error(`output out of order at ${m.at} (written up to ${pos})`);
     if (up) {
       if (!up.fetchDone) throw new Error('output before its length is known');
       if (m.at > pos) await enqueueZeros(up, m.at - pos);
@@ -158,11 +155,12 @@ async function handle(m) {
     } else {
       await stream.write({ type: 'write', position: m.at, data: view });
     }
-    self.postMessage({ bytes: m.len, buf: m.buf }, [m.buf]);
+    // Acknowledged to the converter by the hasher's answer (see openHasher).
+    hasher.postMessage({ type: 'update', buf: m.buf, len: m.len, at: m.at }, [m.buf]);
   } else if (m.type === 'finish') {
-    if (m.len > pos) hasher.update_zeros(m.len - pos);
-    const sha512 = hasher.finish();
-    hasher = null;
+    // The hasher takes messages in order: this comes after every update.
+    const { sha512 } = await hashCall({ type: 'finish', len: m.len });
+    closeHasher();
     if (up) {
       if (!up.fetchDone) startUpload(up, m.len);
       if (m.len > pos) await enqueueZeros(up, m.len - pos);
@@ -187,6 +185,7 @@ async function handle(m) {
     }
     self.postMessage({ id: m.id, sha512 });
   } else if (m.type === 'abort') {
+    closeHasher();
     if (sync) sync.close();
     if (stream) await stream.abort();
     if (up) {
@@ -196,6 +195,45 @@ async function handle(m) {
     sync = stream = null;
     self.postMessage({ id: m.id });
   }
+}
+
+/** Start the hash worker; its acknowledgements of hashed pieces go on to the converter. */
+async function openHasher(module) {
+  closeHasher();
+  hasher = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module', name: 'hasher' });
+  hashCalls = new Map();
+  hasher.onmessage = (e) => {
+    const r = e.data;
+    if (r.buf) {
+      self.postMessage({ bytes: r.hashed, buf: r.buf }, [r.buf]);
+    } else if (r.error && !hashCalls.has(r.id)) {
+      self.postMessage({ bytes: r.hashed, error: r.error });
+    }
+    const p = hashCalls.get(r.id);
+    if (p) { hashCalls.delete(r.id); if (r.error) p.reject(r.error); else p.resolve(r); }
+  };
+  hasher.onerror = (e) => {
+    e.preventDefault();
+    const error = { kind: 'io', file: '', offset: null, message: `the hasher failed: ${e.message}` };
+    self.postMessage({ error });
+    for (const p of hashCalls.values()) p.reject(error);
+    hashCalls.clear();
+  };
+  await hashCall({ type: 'open', module });
+}
+
+let hashId = 1;
+function hashCall(msg) {
+  return new Promise((resolve, reject) => {
+    const id = hashId++;
+    hashCalls.set(id, { resolve, reject });
+    hasher.postMessage({ ...msg, id });
+  });
+}
+
+function closeHasher() {
+  if (hasher) hasher.terminate();
+  hasher = null;
 }
 
 let chain = Promise.resolve();

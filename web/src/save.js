@@ -99,8 +99,8 @@ export const SINK_HIGH_WATER = 16 << 20;
 
 /**
  * Converter worker: open the sink for `target` (`{kind: 'opfs', name}` or `{kind: 'handle',
- * handle}`): a writer worker (save-worker.js) that writes the file and computes the output's
- * SHA-512, given the compiled wasm `module`. `write(view, at)` is synchronous and copies the
+ * handle}`): a writer worker (save-worker.js) that writes the file and has its own hasher
+ * worker (hash-worker.js) compute the output's SHA-512, given the compiled wasm `module`. `write(view, at)` is synchronous and copies the
  * bytes into a (recycled) buffer posted to the writer; `drain()` waits until at most
  * SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything, sizes the file to `len`
  * (holes were skipped), closes it and resolves to the SHA-512 (hex).
