@@ -14,7 +14,8 @@
 #      `npm start` again, which must reuse that OpenStack, stopped with SIGTERM to npm alone
 #      (the warm start time); then tests/e2e/browser.test.mjs (headless Chromium through the page, Glance, Nova, then the
 #      Glance image booted under qemu) for both guests and the negative control; screenshots of
-#      each step into docs/screenshots/ (E2E_SCREENSHOTS=0: none).
+#      each step into tests/out/screenshots/ (E2E_SCREENSHOTS=docs: docs/screenshots/, the
+#      README's; =0: none).
 # Environment: E2E_WORK (work dir, default a temp dir, removed at the end unless E2E_KEEP=1),
 # E2E_BOOT_TIMEOUT (s, default 180), E2E_START_TEST=0 skips step 3.
 # Prints each phase's duration; ends with `e2e: N passed, M failed`; exit 0 only if none failed.

@@ -10,7 +10,7 @@
 // tests/e2e.sh builds the guests and OVAs (E2E_GUESTS names its JSON: {bios, efi, corrupt},
 // each {ova, raw, name, cpus, memory_mib}) and starts OpenStack; workerd is started here with
 // the edge worker's test harness, as web/tests/openstack.test.mjs does.
-// Screenshots of each step of the BIOS run go to docs/screenshots/ (E2E_SCREENSHOTS=0: none).
+// Screenshots of each step of the BIOS run: see SHOTS below.
 //
 // usage: E2E_GUESTS=guests.json node tests/e2e/browser.test.mjs [name-filter]
 // Prints one line per test and ends with `browser: N passed, M failed`.
@@ -27,7 +27,11 @@ import { adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const GUESTS = JSON.parse(fs.readFileSync(process.env.E2E_GUESTS || path.join(ROOT, 'tests/out/e2e/guests.json'), 'utf8'));
-const SHOTS = process.env.E2E_SCREENSHOTS === '0' ? null : path.join(ROOT, 'docs/screenshots');
+// Where screenshots go: tests/out/screenshots (gitignored) by default, so a test run leaves
+// the checkout clean; E2E_SCREENSHOTS=docs refreshes the README's (docs/screenshots), =0 takes
+// none, anything else is a directory.
+const SHOTS = (({ E2E_SCREENSHOTS: v } = process.env) => (v === '0' ? null : v === 'docs' ? path.join(ROOT, 'docs/screenshots')
+  : path.resolve(ROOT, v || 'tests/out/screenshots')))();
 const BOOT_TIMEOUT = Number(process.env.E2E_BOOT_TIMEOUT || 180);
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-e2e-'));
 const SUFFIX = Date.now().toString(36);
