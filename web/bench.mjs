@@ -11,6 +11,7 @@
 //   BENCH_VERIFY=1    take the page's download and `qemu-img compare` it with qemu-img's
 //   BENCH_FORMAT=qcow2  or raw / qcow2-compressed (qemu-img gets -O raw / -c to match)
 //   BENCH_THREADS=1   also print the CPU time of each browser thread during each conversion
+//   BENCH_QEMU_INPUT  what qemu-img converts, when VMDK is an .ova (give its VMDK member)
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -161,22 +162,25 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-bench-'));
   const server = await serve(dist);
   const base = `http://127.0.0.1:${server.address().port}/`;
-  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', src], { encoding: 'utf8' }));
+  // An OVA goes to the page whole; qemu-img gets its VMDK (BENCH_QEMU_INPUT), as an admin
+  // would convert it after `tar x`.
+  const qsrc = process.env.BENCH_QEMU_INPUT ? path.resolve(process.env.BENCH_QEMU_INPUT) : src;
+  const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', qsrc], { encoding: 'utf8' }));
   const fileMiB = fs.statSync(src).size / 1048576;
   log(`input ${src}: ${(info['virtual-size'] / 1073741824).toFixed(2)} GiB virtual, file ${fileMiB.toFixed(0)} MiB; format ${FORMAT}; ${os.cpus().length} cores`);
-  execFileSync('cat', [src], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 }); // warm the page cache
+  for (const f of new Set([src, qsrc])) execFileSync('cat', [f], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 }); // warm the page cache
   const q = [];
   const w = [];
   const loads = [load()];
   const qOut = path.join(tmp, 'qemu.out');
   log('warm-up');
-  qemuRun(src, qOut);
+  qemuRun(qsrc, qOut);
   await pageRun(base, src, tmp, null);
   for (let i = 0; i < RUNS; i++) {
     const keep = VERIFY && i === 0 ? path.join(tmp, 'page.out') : null;
     w.push(await pageRun(base, src, tmp, keep));
     loads.push(load());
-    q.push(qemuRun(src, qOut));
+    q.push(qemuRun(qsrc, qOut));
     loads.push(load());
     log(`run ${i + 1}: page ${w[i].wall.toFixed(2)} s (plan ${w[i].planS.toFixed(2)} s, cpu ${w[i].cpu.toFixed(1)} s), qemu-img ${q[i].wall.toFixed(2)} s (cpu ${q[i].cpu.toFixed(1)} s)`);
     if (keep) {
