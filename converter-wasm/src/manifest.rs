@@ -307,16 +307,30 @@ impl Source for HashingSource {
 }
 
 /// The manifest check of one package: the files wrapped for hashing, and those checked
-/// already. Call [`finish`](Self::finish) after the disks have been read.
+/// already. Call [`finish`](Self::finish) after the disks have been read, or
+/// [`finish_disk`](Self::finish_disk) after converting one disk of several.
 pub struct Verifier {
     manifest: String,
     tracked: Vec<Arc<HashingSource>>,
+    /// For each tracked file, the disks (indices into `Opened::disks`) that read it.
+    users: Vec<Vec<usize>>,
     checked: Vec<String>,
 }
 
 impl Verifier {
     pub fn new(manifest: &Manifest) -> Self {
-        Verifier { manifest: manifest.name.clone(), tracked: Vec::new(), checked: Vec::new() }
+        Verifier { manifest: manifest.name.clone(), tracked: Vec::new(), users: Vec::new(), checked: Vec::new() }
+    }
+
+    /// Record that disk `disk` reads the tracked file `wrapped` (a source [`wrap`](Self::wrap)
+    /// returned); other sources are ignored.
+    pub fn note_use(&mut self, wrapped: &SourceRef, disk: usize) {
+        let at = Arc::as_ptr(wrapped) as *const u8;
+        if let Some(i) = self.tracked.iter().position(|h| Arc::as_ptr(h) as *const u8 == at) {
+            if !self.users[i].contains(&disk) {
+                self.users[i].push(disk);
+            }
+        }
     }
 
     /// The manifest's name.
@@ -334,6 +348,7 @@ impl Verifier {
             state: RefCell::new(HashState { hasher: Some(Hasher::new(entry.algorithm)), watermark: 0, result: None }),
         });
         self.tracked.push(h.clone());
+        self.users.push(Vec::new());
         h
     }
 
@@ -345,8 +360,19 @@ impl Verifier {
     /// Hash whatever was not read yet and compare every digest. Returns the names verified.
     /// The first mismatch is an error of kind `Checksum` naming the file and the manifest.
     pub fn finish(&self) -> Result<Vec<String>> {
+        self.finish_where(|_| true)
+    }
+
+    /// As [`finish`](Self::finish), for the files disk `disk` reads (and the descriptor): the
+    /// other disks' files are checked when those disks are converted, so converting each disk
+    /// of a package reads every file once, not once per disk.
+    pub fn finish_disk(&self, disk: usize) -> Result<Vec<String>> {
+        self.finish_where(|i| self.users[i].contains(&disk))
+    }
+
+    fn finish_where(&self, pick: impl Fn(usize) -> bool) -> Result<Vec<String>> {
         let mut names = self.checked.clone();
-        for h in &self.tracked {
+        for (_, h) in self.tracked.iter().enumerate().filter(|(i, _)| pick(*i)) {
             h.finish(&self.manifest)?;
             names.push(h.inner.name().to_string());
         }

@@ -680,6 +680,17 @@ struct Checked<'f> {
     unlisted: RefCell<Vec<String>>,
     /// Wrapped sources by underlying source name.
     opened: RefCell<Vec<(String, SourceRef)>>,
+    /// The disk (index into `Opened::disks`) whose files are being looked up.
+    disk: std::cell::Cell<Option<usize>>,
+}
+
+impl Checked<'_> {
+    /// Tell the verifier that the disk being opened reads `wrapped`.
+    fn note_use(&self, wrapped: &SourceRef) {
+        if let (Some(d), Some(v)) = (self.disk.get(), self.verifier.borrow_mut().as_mut()) {
+            v.note_use(wrapped, d);
+        }
+    }
 }
 
 impl FileSet for Checked<'_> {
@@ -687,6 +698,7 @@ impl FileSet for Checked<'_> {
         let Some(src) = self.files.open(referrer, name)? else { return Ok(None) };
         let Some(m) = &self.manifest else { return Ok(Some(src)) };
         if let Some((_, w)) = self.opened.borrow().iter().find(|(n, _)| n == src.name()) {
+            self.note_use(w);
             return Ok(Some(w.clone()));
         }
         let wrapped = match m.find(name) {
@@ -703,6 +715,7 @@ impl FileSet for Checked<'_> {
             }
         };
         self.opened.borrow_mut().push((src.name().to_string(), wrapped.clone()));
+        self.note_use(&wrapped);
         Ok(Some(wrapped))
     }
 }
@@ -740,6 +753,7 @@ impl<'f> Package<'f> {
             used: RefCell::default(),
             unlisted: RefCell::default(),
             opened: RefCell::default(),
+            disk: Default::default(),
         };
         let file_offsets = desc.files.iter().rev().map(|f| (f.href.clone(), f.offset)).collect();
         let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, file_offsets, files: checked };
@@ -907,7 +921,7 @@ fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<St
 
 /// Open an OVF package for conversion: every disk with a file is opened (missing files are an
 /// error naming them); manifest digests are checked as the disks are read — call
-/// `Opened::verifier.finish()` at the end.
+/// `Opened::verifier.finish()` at the end, or `finish_disk(i)` after converting disk `i` alone.
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
     let mut p = Package::load(&src, files, true)?;
     let mut disks = Vec::new();
@@ -920,6 +934,8 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
                 format!("disk '{}' is a delta over disk '{parent}' (ovf:parentRef); not supported", d.disk_id),
             ));
         }
+        // Files looked up from here on are this disk's (for `Verifier::finish_disk`).
+        p.files.disk.set(Some(disks.len()));
         match p.disk_file(i)? {
             DiskFile::Ready(r) => {
                 let mut disk = crate::vmdk::open(r.src, &p.files)?;
@@ -936,6 +952,7 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
             )),
         }
     }
+    p.files.disk.set(None);
     let verifier = p.finish();
     let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
     Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion, disks, verifier, warnings: p.warnings })

@@ -416,7 +416,7 @@ impl Converter {
         let info = d.info.clone();
         let mut inner = convert::Converter::new(d, plan);
         if let Some(v) = opened.verifier {
-            inner.set_before_last(Box::new(move || v.finish().map(|_| ())));
+            inner.set_before_last(Box::new(move || v.finish_disk(disk).map(|_| ())));
         }
         Ok(Converter::from_core(inner, info))
     }

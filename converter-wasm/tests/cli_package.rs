@@ -112,6 +112,40 @@ fn ova_manifest_mismatch_fails_and_leaves_nothing() {
     assert!(!out.exists() && !d.join(".bad.qcow2.part").exists());
 }
 
+/// Each disk's conversion checks its own files against the manifest: a bad second disk
+/// fails only when that disk is converted (and converting the first does not read it).
+#[test]
+fn manifest_is_checked_per_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let vmdks = package(d);
+    // A byte of disk 2 where no reader looks (the descriptor area after its text, NUL-padded).
+    let mut b = std::fs::read(&vmdks[1]).unwrap();
+    let at = 512 + 8000;
+    assert_eq!(b[at], 0, "descriptor padding");
+    b[at] = 0xff;
+    std::fs::write(&vmdks[1], &b).unwrap();
+    let o = run("tar", &["-C", p(d), "--format=ustar", "-cf", p(&d.join("bad2.ova")), "vm.ovf", "vm-disk1.vmdk", "vm-disk2.vmdk", "vm.mf"]);
+    assert!(o.status.success());
+    let one = d.join("one.qcow2");
+    let o = stackferry(&["convert", p(&d.join("bad2.ova")), "--disk", "1", "-o", p(&one)]);
+    assert!(o.status.success(), "disk 1 is intact: {}", text(&o));
+    assert_identical(&vmdks[0], "vmdk", &one, "qcow2", "disk 1 of a package whose disk 2 is damaged");
+    let two = d.join("two.qcow2");
+    let o = stackferry(&["convert", p(&d.join("bad2.ova")), "--disk", "2", "-o", p(&two)]);
+    assert_eq!(o.status.code(), Some(4), "checksum exit status: {}", text(&o));
+    assert!(text(&o).contains("vm-disk2.vmdk") && text(&o).contains("vm.mf"), "names the member and the manifest: {}", text(&o));
+    assert!(!two.exists());
+    // In the library: disk 1's check lists the descriptor and disk 1 only.
+    let src = stackferry::native::FileSource::open(&d.join("bad2.ova")).unwrap();
+    let o = stackferry::input::open(src, &stackferry::native::DirFiles::default()).unwrap();
+    let v = o.verifier.as_ref().unwrap();
+    let names = v.finish_disk(0).unwrap();
+    assert!(names.iter().any(|n| n.ends_with("vm-disk1.vmdk")) && !names.iter().any(|n| n.ends_with("vm-disk2.vmdk")), "{names:?}");
+    assert_eq!(v.finish_disk(1).unwrap_err().kind, stackferry::ErrorKind::Checksum);
+    assert_eq!(v.finish().unwrap_err().kind, stackferry::ErrorKind::Checksum);
+}
+
 #[test]
 fn inspect_shows_vm_and_names_missing_files() {
     let dir = tempfile::tempdir().unwrap();

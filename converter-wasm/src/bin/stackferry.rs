@@ -210,13 +210,13 @@ fn print_vm(vm: &stackferry::ovf::VmSummary) {
 fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usize>, threads: Option<usize>, sha512: bool, json: bool) -> Result<(), Error> {
     let (sources, files) = open_inputs(paths)?;
     let tops = input::top_level(&sources, &files)?;
-    let mut disks: Vec<(Disk, Option<std::rc::Rc<stackferry::manifest::Verifier>>)> = Vec::new();
+    let mut disks: Vec<(Disk, Option<DiskCheck>)> = Vec::new();
     let mut warnings = Vec::new();
     for i in tops {
         let Opened { disks: d, verifier, warnings: w, .. } = input::open(sources[i].clone(), &files)?;
         let verifier = verifier.map(std::rc::Rc::new);
         warnings.extend(w);
-        disks.extend(d.into_iter().map(|d| (d, verifier.clone())));
+        disks.extend(d.into_iter().enumerate().map(|(k, d)| (d, verifier.clone().map(|v| (v, k)))));
     }
     for w in &warnings {
         eprintln!("stackferry: warning: {w}");
@@ -264,7 +264,10 @@ fn numbered(output: &Path, n: usize) -> PathBuf {
 
 /// Convert one disk into `out_path`, through a temporary name so a failed or interrupted
 /// conversion leaves nothing that looks finished.
-fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Verifier>>, out_path: &Path, options: &Options, threads: usize, sha512: bool) -> Result<Report, Error> {
+/// A disk's manifest check: its package's verifier and the disk's index in the package.
+type DiskCheck = (std::rc::Rc<stackferry::manifest::Verifier>, usize);
+
+fn convert_one(disk: Disk, verifier: Option<DiskCheck>, out_path: &Path, options: &Options, threads: usize, sha512: bool) -> Result<Report, Error> {
     let shown = out_path.display().to_string();
     let tmp = out_path.with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
     let tty = std::io::stderr().is_terminal();
@@ -272,8 +275,8 @@ fn convert_one(disk: Disk, verifier: Option<std::rc::Rc<stackferry::manifest::Ve
     let result = (|| {
         let plan = plan::plan(&disk, options, &|| CANCEL.load(Ordering::Relaxed))?;
         let mut conv = Converter::new(disk, plan);
-        if let Some(v) = verifier {
-            conv.set_before_last(Box::new(move || v.finish().map(|_| ())));
+        if let Some((v, k)) = verifier {
+            conv.set_before_last(Box::new(move || v.finish_disk(k).map(|_| ())));
         }
         let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
         // The length is known before the first byte: reserve it, so the file system allocates
