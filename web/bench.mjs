@@ -14,6 +14,7 @@
 //   BENCH_QEMU_INPUT  what qemu-img converts, when VMDK is an .ova (give its VMDK member)
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
+import { browserProcesses } from './tests/procs.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,42 +60,21 @@ const load = () => os.loadavg()[0].toFixed(2);
 
 /** CPU seconds (user+sys) of every process of the browser with profile `udd`. */
 function browserCpu(udd) {
-  const procs = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.push({ pid: Number(d), ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICK, cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8') });
-    } catch { /* gone */ }
-  }
-  const root = procs.find((p) => p.cmd.includes(`--user-data-dir=${udd}`) && !p.cmd.includes('--type='));
-  if (!root) return 0;
-  const mine = new Set([root.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
-  }
-  return procs.filter((p) => mine.has(p.pid)).reduce((s, p) => s + p.cpu, 0);
+  return browserProcesses(udd).reduce((sum, p) => sum + (Number(p.stat[11]) + Number(p.stat[12])) / TICK, 0);
 }
 
-/** CPU seconds of every thread of the browser with profile `udd`: Map "pid/tid name" -> s. */
+/** CPU seconds of every thread of the browser with profile `udd`: Map "type/tid name" -> s. */
 function browserThreads(udd) {
   const out = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let cmd;
-    try { cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'); } catch { continue; }
-    if (!cmd.includes(`--user-data-dir=${udd}`) && !cmd.includes('--type=')) continue;
-    const type = (cmd.match(/--type=([a-z-]+)/) || [null, 'browser'])[1];
+  for (const p of browserProcesses(udd)) {
     let tasks = [];
-    try { tasks = fs.readdirSync(`/proc/${d}/task`); } catch { continue; }
+    try { tasks = fs.readdirSync(`/proc/${p.pid}/task`); } catch { continue; }
     for (const t of tasks) {
       try {
-        const stat = fs.readFileSync(`/proc/${d}/task/${t}/stat`, 'utf8');
+        const stat = fs.readFileSync(`/proc/${p.pid}/task/${t}/stat`, 'utf8');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(`${type}/${t} ${name}`, (Number(f[11]) + Number(f[12])) / TICK);
+        out.set(`${p.type}/${t} ${name}`, (Number(f[11]) + Number(f[12])) / TICK);
       } catch { /* gone */ }
     }
   }

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserProcesses } from './procs.mjs';
 import { runTests } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -158,26 +159,9 @@ async function convertAndCheck(page, files, source, format, name) {
 
 /** Resident memory (KiB) of the renderer processes of the browser using profile `udd`. */
 function rendererRssKiB(udd) {
-  const procs = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      procs.push({ pid: Number(d), ppid, cmd });
-    } catch { /* gone */ }
-  }
-  const root = procs.find((p) => p.cmd.includes(`--user-data-dir=${udd}`) && !p.cmd.includes('--type='));
-  if (!root) return 0;
-  const mine = new Set([root.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
-  }
   let total = 0;
-  for (const p of procs) {
-    if (!mine.has(p.pid) || !p.cmd.includes('--type=renderer')) continue;
+  for (const p of browserProcesses(udd)) {
+    if (p.type !== 'renderer') continue;
     try {
       const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
       if (m) total += Number(m[1]);
