@@ -367,12 +367,13 @@ impl Verifier {
     /// other disks' files are checked when those disks are converted, so converting each disk
     /// of a package reads every file once, not once per disk.
     pub fn finish_disk(&self, disk: usize) -> Result<Vec<String>> {
-        self.finish_where(|i| self.users[i].contains(&disk))
+        self.finish_where(|users| users.contains(&disk))
     }
 
-    fn finish_where(&self, pick: impl Fn(usize) -> bool) -> Result<Vec<String>> {
+    /// Finish the tracked files whose list of reading disks `pick` accepts.
+    fn finish_where(&self, pick: impl Fn(&[usize]) -> bool) -> Result<Vec<String>> {
         let mut names = self.checked.clone();
-        for (_, h) in self.tracked.iter().enumerate().filter(|(i, _)| pick(*i)) {
+        for (h, _) in self.tracked.iter().zip(&self.users).filter(|(_, users)| pick(users)) {
             h.finish(&self.manifest)?;
             names.push(h.inner.name().to_string());
         }

@@ -9,7 +9,7 @@
 # Usage: tests/e2e/selftest.sh [--firmware bios|efi|both] [--all-buses] [--keep]
 # Environment: E2E_WORK (work dir, default a temp dir, removed unless --keep), E2E_BOOT_TIMEOUT
 # (seconds, default 180: the machine is shared), STACKFERRY_BIN (default: cargo build --release).
-# Ends with "e2e-selftest: N passed, N failed[, N skipped]"; exit status 0 only if none failed.
+# Ends with "e2e-selftest: N passed, N failed"; exit status 0 only if none failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -27,10 +27,9 @@ boot_timeout=${E2E_BOOT_TIMEOUT:-180}
 work=${E2E_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/e2e-selftest.XXXXXX")}
 mkdir -p "$work"
 t_all=$(date +%s.%N)
-passed=0; failed=0; skipped=0; failures=(); timings=()
+passed=0; failed=0; failures=(); timings=()
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1${2:+: $2}"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP $1${2:+: $2}"; }
 note() { timings+=("$1"); echo "  time: $1"; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
@@ -41,8 +40,7 @@ finish() {
   echo "  selftest total: $(since "$t_all") s"
   [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
   if $keep; then echo "work dir kept: $work"; else rm -rf "$work"; fi
-  if [ "$skipped" -gt 0 ]; then echo "e2e-selftest: $passed passed, $failed failed, $skipped skipped"
-  else echo "e2e-selftest: $passed passed, $failed failed"; fi
+  echo "e2e-selftest: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
 
@@ -52,8 +50,6 @@ if bash "$here/install.sh"; then pass install; note "package install (or check):
 else fail install "tests/e2e/install.sh failed"; finish; exit 1; fi
 
 # --- converter ---------------------------------------------------------------------------------
-# The native CLI reads the OVA; while OVA (or VMDK) reading is not in the core yet, the same
-# CLI on the VMDK, then qemu-img, stand in, and the output says which one ran.
 if [ -n "${STACKFERRY_BIN:-}" ]; then sf=$STACKFERRY_BIN
 else
   t=$(now)
@@ -61,30 +57,10 @@ else
   sf="$repo/target/release/stackferry"
   note "cargo build --release --bin stackferry: $(since "$t") s"
 fi
-converter=   # stackferry-ova | stackferry-vmdk | qemu-img, chosen on the first good input
-# convert OVA VMDK OUT.qcow2: the converter chosen (or the first that is implemented); status of
-# the conversion. Errors go to OUT.err.
+# convert OVA OUT.qcow2: the native CLI on the OVA; its status. Errors go to OUT.err.
 convert() {
-  local ova=$1 vmdk=$2 out=$3 rc
-  rm -f "$out"
-  if [ -z "$converter" ] || [ "$converter" = stackferry-ova ]; then
-    "$sf" convert "$ova" -o "$out" >"$out.out" 2>"$out.err"; rc=$?
-    if [ $rc -ne 0 ] && [ -z "$converter" ] && grep -q "not implemented" "$out.err"; then
-      echo "  note: stackferry cannot read OVA yet ($(tail -n1 "$out.err")); trying the VMDK"
-    else
-      converter=${converter:-stackferry-ova}; return $rc
-    fi
-  fi
-  if [ -z "$converter" ] || [ "$converter" = stackferry-vmdk ]; then
-    "$sf" convert "$vmdk" -o "$out" >"$out.out" 2>"$out.err"; rc=$?
-    if [ $rc -ne 0 ] && [ -z "$converter" ] && grep -q "not implemented" "$out.err"; then
-      echo "  note: stackferry cannot read this VMDK yet ($(tail -n1 "$out.err")); qemu-img stands in"
-    else
-      converter=${converter:-stackferry-vmdk}; return $rc
-    fi
-  fi
-  converter=qemu-img
-  qemu-img convert -f vmdk -O qcow2 "$vmdk" "$out" >"$out.out" 2>"$out.err"
+  rm -f "$2"
+  "$sf" convert "$1" -o "$2" >"$2.out" 2>"$2.err"
 }
 
 # --- checks of the package layout --------------------------------------------------------------
@@ -169,13 +145,13 @@ for fw in "${firmwares[@]}"; do
   # 3. convert
   qcow="$d/e2e-$fw.qcow2"
   t=$(now)
-  if convert "$ova" "$vmdk" "$qcow"; then
-    note "conversion ($fw, $converter): $(since "$t") s"
+  if convert "$ova" "$qcow"; then
+    note "conversion ($fw): $(since "$t") s"
     if qemu-img check -q "$qcow" && qemu-img compare -q -f raw -F qcow2 "$raw" "$qcow"; then
-      pass "convert-$fw ($converter)"
-    else fail "convert-$fw ($converter)" "output differs from the guest disk or fails qemu-img check"; continue; fi
+      pass "convert-$fw"
+    else fail "convert-$fw" "output differs from the guest disk or fails qemu-img check"; continue; fi
   else
-    fail "convert-$fw ($converter)" "$(tail -n 3 "$qcow.err")"; continue
+    fail "convert-$fw" "$(tail -n 3 "$qcow.err")"; continue
   fi
   # 4. boot the QCOW2 on the buses an image's properties may name
   buses=("virtio virtio" "scsi vmxnet3")
@@ -204,28 +180,23 @@ for fw in "${firmwares[@]}"; do
   echo "  corrupted grain: $c"
   pk=$(python3 "$here/ova.py" pack "$neg" e2e-bad) || { fail corrupt-grain "ova.py pack failed"; continue; }
   bad="$neg/bad.qcow2"
-  if convert "$neg/e2e-bad.ova" "$neg/e2e-$fw-disk1.vmdk" "$bad"; then
-    echo "  conversion of the corrupted disk succeeded ($converter); the boot must not show Hello World"
+  if convert "$neg/e2e-bad.ova" "$bad"; then
+    echo "  conversion of the corrupted disk succeeded; the boot must not show Hello World"
     if r=$(boot boot-corrupt "$bad" qcow2 virtio virtio bios); then
-      fail "corrupt-grain ($converter)" "converted and booted to Hello World despite the corrupted grain"
-    else pass "corrupt-grain ($converter): boot shows no Hello World"; fi
+      fail "corrupt-grain" "converted and booted to Hello World despite the corrupted grain"
+    else pass "corrupt-grain: boot shows no Hello World"; fi
   else
-    pass "corrupt-grain ($converter): conversion failed: $(tail -n1 "$bad.err")"
+    pass "corrupt-grain: conversion failed: $(tail -n1 "$bad.err")"
   fi
   # 5c. A disk changed where no reader looks (padding after the descriptor) under the original,
   #     now stale, manifest: only the manifest check can see it, and the conversion must fail
-  #     with the checksum exit status (4). Only when the OVA itself is read.
-  if [ "$converter" = stackferry-ova ]; then
-    st="$d/stale"; mkdir -p "$st"
-    cp "$d/pkg/e2e-$fw.ovf" "$d/pkg/e2e-$fw.mf" "$vmdk" "$st/"
-    printf 'x' | dd of="$st/$(basename "$vmdk")" bs=1 seek=$((64 * 1024 - 1)) conv=notrunc status=none
-    python3 "$here/ova.py" pack "$st" "e2e-$fw" --keep-mf >/dev/null
-    "$sf" convert "$st/e2e-$fw.ova" -o "$st/stale.qcow2" >/dev/null 2>"$st/stale.err"; rc=$?
-    if [ $rc -eq 4 ]; then pass "stale-manifest: $(tail -n1 "$st/stale.err")"
-    else fail "stale-manifest" "exit status $rc, want 4 (checksum): $(tail -n1 "$st/stale.err")"; fi
-  else
-    skip "stale-manifest" "the OVA's manifest is only checked when stackferry reads the OVA"
-  fi
+  #     with the checksum exit status (4).
+  st="$d/stale"; mkdir -p "$st"
+  cp "$d/pkg/e2e-$fw.ovf" "$d/pkg/e2e-$fw.mf" "$vmdk" "$st/"
+  printf 'x' | dd of="$st/$(basename "$vmdk")" bs=1 seek=$((64 * 1024 - 1)) conv=notrunc status=none
+  python3 "$here/ova.py" pack "$st" "e2e-$fw" --keep-mf >/dev/null
+  "$sf" convert "$st/e2e-$fw.ova" -o "$st/stale.qcow2" >/dev/null 2>"$st/stale.err"; rc=$?
+  if [ $rc -eq 4 ]; then pass "stale-manifest: $(tail -n1 "$st/stale.err")"
+  else fail "stale-manifest" "exit status $rc, want 4 (checksum): $(tail -n1 "$st/stale.err")"; fi
 done
-echo "converter used: ${converter:-none}"
 finish
