@@ -78,12 +78,18 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
         // The common uncompressed case: the input already is the output.
         [Piece::Data { len: l }] if *l as usize == len && input.len() == len => input,
         // A whole grain per unit (stream-optimized VMDKs, 64 KiB grains): inflate in place.
-        [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset, marker }] if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize => {
+        [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset, marker }]
+            if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize =>
+        {
             let mut data = vec![0u8; len];
             let comp = RunKind::zlib_stream(&input, file, *offset, *marker)?;
             let got = inflate_grain(comp, &mut data, file, *offset)?;
             if got < len {
-                return Err(Error::corrupt(file, *offset, format!("compressed grain inflates to {got} bytes but {len} are needed")));
+                return Err(Error::corrupt(
+                    file,
+                    *offset,
+                    format!("compressed grain inflates to {got} bytes but {len} are needed"),
+                ));
             }
             data
         }
@@ -97,7 +103,9 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
                     Piece::Data { len } => {
                         let n = *len as usize;
                         let src = input.get(inp..inp + n).ok_or_else(|| Error::invalid("job input too short"))?;
-                        data.get_mut(at..at + n).ok_or_else(|| Error::invalid("job pieces exceed the unit"))?.copy_from_slice(src);
+                        data.get_mut(at..at + n)
+                            .ok_or_else(|| Error::invalid("job pieces exceed the unit"))?
+                            .copy_from_slice(src);
                         at += n;
                         inp += n;
                     }
@@ -110,9 +118,15 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
                         let got = inflate_grain(comp, &mut grain, file, *offset)?;
                         let s = *skip as usize;
                         if s + n > got {
-                            return Err(Error::corrupt(file, *offset, format!("compressed grain inflates to {got} bytes but {} are needed", s + n)));
+                            return Err(Error::corrupt(
+                                file,
+                                *offset,
+                                format!("compressed grain inflates to {got} bytes but {} are needed", s + n),
+                            ));
                         }
-                        data.get_mut(at..at + n).ok_or_else(|| Error::invalid("job pieces exceed the unit"))?.copy_from_slice(&grain[s..s + n]);
+                        data.get_mut(at..at + n)
+                            .ok_or_else(|| Error::invalid("job pieces exceed the unit"))?
+                            .copy_from_slice(&grain[s..s + n]);
                         at += n;
                     }
                 }
@@ -123,7 +137,8 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
             data
         }
     };
-    let blocks = if job.want_digest { data.chunks(digest::BLOCK).map(digest::block_hash).collect() } else { Vec::new() };
+    let blocks =
+        if job.want_digest { data.chunks(digest::BLOCK).map(digest::block_hash).collect() } else { Vec::new() };
     let mut stored = Vec::new();
     if let Some(level) = job.compress_level {
         let c = job.cluster_size as usize;
@@ -479,7 +494,9 @@ impl Converter {
                 for s in &d.stored {
                     let want = self.plan.compressed.as_ref().and_then(|m| m.lens.get(self.rank as usize)).copied();
                     if want != Some(s.len() as u32) {
-                        return Err(Error::invalid("compressed cluster changed size between the measuring and writing passes"));
+                        return Err(Error::invalid(
+                            "compressed cluster changed size between the measuring and writing passes",
+                        ));
                     }
                     let (_, pad) = self.packer.place(s.len() as u32);
                     self.write_zeros(out, pad)?;

@@ -23,10 +23,18 @@ pub fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64)
             let more = z.decompress(&compressed[z.total_in() as usize..], &mut probe, FlushDecompress::Finish);
             match more {
                 Ok(Status::StreamEnd) if z.total_out() as usize == produced => Ok(produced),
-                _ => Err(Error::corrupt(file, offset, format!("compressed grain inflates past its size of {} bytes", out.len()))),
+                _ => Err(Error::corrupt(
+                    file,
+                    offset,
+                    format!("compressed grain inflates past its size of {} bytes", out.len()),
+                )),
             }
         }
-        _ => Err(Error::corrupt(file, offset, format!("compressed grain is truncated after {} of {} bytes", z.total_in(), compressed.len()))),
+        _ => Err(Error::corrupt(
+            file,
+            offset,
+            format!("compressed grain is truncated after {} of {} bytes", z.total_in(), compressed.len()),
+        )),
     }
 }
 
@@ -51,7 +59,11 @@ pub fn read_guest(map: &dyn Mapper, offset: u64, buf: &mut [u8]) -> Result<()> {
                 let got = inflate_grain(comp, &mut grain, src.name(), offset)?;
                 let (s, e) = (skip as usize, skip as usize + n);
                 if e > got {
-                    return Err(Error::corrupt(src.name(), offset, format!("compressed grain inflates to {got} bytes, {e} needed")));
+                    return Err(Error::corrupt(
+                        src.name(),
+                        offset,
+                        format!("compressed grain inflates to {got} bytes, {e} needed"),
+                    ));
                 }
                 dst.copy_from_slice(&grain[s..e]);
             }

@@ -19,7 +19,6 @@
 //!
 //! **Output digest**: SHA-512 of the output bytes, what Glance reports as `os_hash_value`.
 
-
 /// Size of a digest block: fixed, so the digest does not depend on cluster or grain sizes.
 pub const BLOCK: usize = 64 * 1024;
 

@@ -136,7 +136,14 @@ impl GzipSource {
 
     /// As [`open`](Self::open), refusing more than `limit` inflated bytes.
     pub fn open_with_limit(inner: SourceRef, name: impl Into<String>, limit: u64) -> Result<SourceRef> {
-        let mut g = GzipSource { name: name.into(), inner, len: 0, tail_start: 0, tail: Vec::new(), cur: RefCell::new(Cursor::new()) };
+        let mut g = GzipSource {
+            name: name.into(),
+            inner,
+            len: 0,
+            tail_start: 0,
+            tail: Vec::new(),
+            cur: RefCell::new(Cursor::new()),
+        };
         g.measure(limit)?;
         // Sources are single-threaded by design (see `Source`): the cursor is a RefCell.
         #[allow(clippy::arc_with_non_send_sync)]
@@ -190,10 +197,18 @@ impl GzipSource {
             .map_err(|_| Error::truncated(f, off, "gzip member header is cut off"))?;
         self.inner.read_exact_at(off, &mut h)?;
         if h[0..2] != GZIP_MAGIC {
-            return Err(Error::corrupt(f, off, format!("not a gzip member (magic {:02x} {:02x}, expected 1f 8b)", h[0], h[1])));
+            return Err(Error::corrupt(
+                f,
+                off,
+                format!("not a gzip member (magic {:02x} {:02x}, expected 1f 8b)", h[0], h[1]),
+            ));
         }
         if h[2] != CM_DEFLATE {
-            return Err(Error::unsupported(f, Some(off + 2), format!("gzip compression method {} (only 8, deflate, exists)", h[2])));
+            return Err(Error::unsupported(
+                f,
+                Some(off + 2),
+                format!("gzip compression method {} (only 8, deflate, exists)", h[2]),
+            ));
         }
         let flg = h[3];
         if flg & FLG_RESERVED != 0 {
@@ -277,10 +292,9 @@ impl GzipSource {
                 c.in_end = n;
             }
             let (bi, bo) = (c.z.total_in(), c.z.total_out());
-            let status = c
-                .z
-                .decompress(&c.inbuf[c.in_start..c.in_end], out, FlushDecompress::None)
-                .map_err(|e| Error::corrupt(f, c.in_pos, format!("deflate data is corrupt: {e}")))?;
+            let status =
+                c.z.decompress(&c.inbuf[c.in_start..c.in_end], out, FlushDecompress::None)
+                    .map_err(|e| Error::corrupt(f, c.in_pos, format!("deflate data is corrupt: {e}")))?;
             let used = (c.z.total_in() - bi) as usize;
             let made = (c.z.total_out() - bo) as usize;
             c.in_start += used;
@@ -361,14 +375,22 @@ impl Source for GzipSource {
             while c.out_pos < offset {
                 let want = ((offset - c.out_pos) as usize).min(skip.len());
                 if self.inflate_some(c, &mut skip[..want], false)? == 0 {
-                    return Err(Error::truncated(&self.name, c.out_pos, "gzip data ended early (it changed since it was measured?)"));
+                    return Err(Error::truncated(
+                        &self.name,
+                        c.out_pos,
+                        "gzip data ended early (it changed since it was measured?)",
+                    ));
                 }
             }
             let mut filled = 0;
             while filled < buf.len() {
                 let n = self.inflate_some(c, &mut buf[filled..], false)?;
                 if n == 0 {
-                    return Err(Error::truncated(&self.name, c.out_pos, "gzip data ended early (it changed since it was measured?)"));
+                    return Err(Error::truncated(
+                        &self.name,
+                        c.out_pos,
+                        "gzip data ended early (it changed since it was measured?)",
+                    ));
                 }
                 filled += n;
             }
@@ -402,7 +424,11 @@ mod tests {
         (0..n)
             .map(|i| {
                 x = x.wrapping_mul(1103515245).wrapping_add(12345);
-                if i % 7000 < 3000 { 0 } else { (x >> 16) as u8 }
+                if i % 7000 < 3000 {
+                    0
+                } else {
+                    (x >> 16) as u8
+                }
             })
             .collect()
     }
@@ -412,7 +438,15 @@ mod tests {
         let data = pattern(3 << 20);
         let src = GzipSource::open(MemSource::new("d.vmdk.gz", gz(&data)), "d.vmdk").unwrap();
         assert_eq!(src.len(), data.len() as u64);
-        for &(off, len) in &[(0usize, 100usize), (5000, 70000), (100, 10), ((3 << 20) - 1, 1), (2_500_000, 600_000), (1_000_000, 4096), (999_999, 2)] {
+        for &(off, len) in &[
+            (0usize, 100usize),
+            (5000, 70000),
+            (100, 10),
+            ((3 << 20) - 1, 1),
+            (2_500_000, 600_000),
+            (1_000_000, 4096),
+            (999_999, 2),
+        ] {
             let mut b = vec![0u8; len];
             src.read_exact_at(off as u64, &mut b).unwrap();
             assert_eq!(b, &data[off..off + len], "at {off}");
@@ -425,7 +459,8 @@ mod tests {
     fn multi_member_and_header_fields() {
         let a = pattern(100_000);
         let b = pattern(50_000);
-        let mut e = flate2::GzBuilder::new().filename("disk.vmdk").comment("hello").write(Vec::new(), Compression::default());
+        let mut e =
+            flate2::GzBuilder::new().filename("disk.vmdk").comment("hello").write(Vec::new(), Compression::default());
         e.write_all(&a).unwrap();
         let mut file = e.finish().unwrap();
         file.extend(gz(&b));

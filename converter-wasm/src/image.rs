@@ -49,7 +49,11 @@ impl std::fmt::Debug for RunKind {
             RunKind::Zero => f.write_str("Zero"),
             RunKind::Data { src, offset } => write!(f, "Data({}@{offset})", src.name()),
             RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
-                write!(f, "Deflate({}@{offset}, clen {clen}, grain {grain_len}, skip {skip}, marker {marker:?})", src.name())
+                write!(
+                    f,
+                    "Deflate({}@{offset}, clen {clen}, grain {grain_len}, skip {skip}, marker {marker:?})",
+                    src.name()
+                )
             }
         }
     }

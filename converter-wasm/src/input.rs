@@ -70,7 +70,14 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
         InputKind::Ovf => crate::ovf::open(src, files),
         InputKind::Vmdk => {
             let disk = crate::vmdk::open(src, files)?;
-            Ok(Opened { kind: InputKind::Vmdk, vm: None, suggestion: None, disks: vec![disk], verifier: None, warnings: vec![] })
+            Ok(Opened {
+                kind: InputKind::Vmdk,
+                vm: None,
+                suggestion: None,
+                disks: vec![disk],
+                verifier: None,
+                warnings: vec![],
+            })
         }
     }
 }
@@ -83,7 +90,15 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         InputKind::Vmdk => {
             let info = crate::vmdk::inspect(src.clone(), files)?;
             let missing = info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()).collect();
-            Ok(Inspection { kind: InputKind::Vmdk, name: src.name().to_string(), vm: None, suggestion: None, warnings: info.warnings.clone(), disks: vec![info], missing })
+            Ok(Inspection {
+                kind: InputKind::Vmdk,
+                name: src.name().to_string(),
+                vm: None,
+                suggestion: None,
+                warnings: info.warnings.clone(),
+                disks: vec![info],
+                missing,
+            })
         }
     }
 }

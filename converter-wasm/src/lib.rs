@@ -14,23 +14,23 @@
 //! allocation map (4 MiB per 2 TiB at 64 KiB clusters) plus, for compressed QCOW2 only, four
 //! bytes per allocated cluster of measured lengths. See README.md for the stated bound.
 
+pub mod convert;
+pub mod decode;
+pub mod digest;
 pub mod error;
-pub mod source;
+pub mod gzip;
 pub mod image;
 pub mod input;
-pub mod vmdk;
-pub mod ova;
-pub mod gzip;
-pub mod ovf;
 pub mod manifest;
-pub mod openstack;
-pub mod digest;
-pub mod plan;
-pub mod decode;
-pub mod qcow2;
-pub mod convert;
 #[cfg(feature = "native")]
 pub mod native;
+pub mod openstack;
+pub mod ova;
+pub mod ovf;
+pub mod plan;
+pub mod qcow2;
+pub mod source;
+pub mod vmdk;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -157,7 +157,9 @@ impl Manifest {
             if text.is_empty() {
                 continue;
             }
-            let bad = |why: &str| Error::corrupt(name, line_off, format!("manifest line {}: {why}: '{}'", i + 1, text.escape_debug()));
+            let bad = |why: &str| {
+                Error::corrupt(name, line_off, format!("manifest line {}: {why}: '{}'", i + 1, text.escape_debug()))
+            };
             let open = text.find('(').ok_or_else(|| bad("expected ALG(file)= digest"))?;
             let eq = text.rfind('=').ok_or_else(|| bad("expected ALG(file)= digest"))?;
             let inner = text[..eq].trim_end();
@@ -180,7 +182,11 @@ impl Manifest {
             };
             let digest = hex::decode(hexd).map_err(|_| bad("digest is not hexadecimal"))?;
             if digest.len() != algorithm.digest_len() {
-                return Err(bad(&format!("{} digest must be {} hex digits", algorithm.name(), 2 * algorithm.digest_len())));
+                return Err(bad(&format!(
+                    "{} digest must be {} hex digits",
+                    algorithm.name(),
+                    2 * algorithm.digest_len()
+                )));
             }
             if !seen.insert(file.to_string()) {
                 return Err(bad(&format!("'{file}' is listed twice")));
@@ -457,7 +463,15 @@ mod tests {
     fn stream_optimized_pattern_hashes_in_one_pass() {
         let n = 5 << 20;
         // Footer at the end, header, then front to back with small gaps and a repeat.
-        let pat = [((n - 1024) as u64, 1024), (0, 512), (512, 65536), (70000, 4096), (1000, 10), (80000, 4_000_000), (4_100_000, 100_000)];
+        let pat = [
+            ((n - 1024) as u64, 1024),
+            (0, 512),
+            (512, 65536),
+            (70000, 4096),
+            (1000, 10),
+            (80000, 4_000_000),
+            (4_100_000, 100_000),
+        ];
         let (r, read) = verify_counting(&pat, n, false);
         assert_eq!(r.unwrap(), vec!["d.vmdk".to_string()]);
         // The reads themselves plus the small gaps the wrapper filled and, in finish, the rest

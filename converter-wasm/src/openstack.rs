@@ -95,7 +95,21 @@ const DISTROS: &[(&str, &str)] = &[
 ];
 
 /// Prefixes of Linux OS types without a distribution we name.
-const OTHER_LINUX: &[&str] = &["oracle", "asianux", "turbolinux", "vmwarephoton", "photon", "coreos", "amazonlinux", "rocky", "alma", "nld", "miraclelinux", "crxpod", "crxsys"];
+const OTHER_LINUX: &[&str] = &[
+    "oracle",
+    "asianux",
+    "turbolinux",
+    "vmwarephoton",
+    "photon",
+    "coreos",
+    "amazonlinux",
+    "rocky",
+    "alma",
+    "nld",
+    "miraclelinux",
+    "crxpod",
+    "crxsys",
+];
 
 /// CIM_OperatingSystem OsType numbers (DSP1052 / CIM schema) by family and distribution.
 fn from_cim(id: u32) -> Option<(Family, Option<&'static str>)> {
@@ -118,7 +132,24 @@ fn from_cim(id: u32) -> Option<(Family, Option<&'static str>)> {
 
 /// Family of a Windows OS type string (VMware guest id or VirtualBox type, lower-cased).
 fn windows_family(t: &str) -> Option<Family> {
-    let legacy = ["winxp", "winnet", "win2000", "win31", "win95", "win98", "winnt", "winme", "windowsxp", "windows2003", "windows2000", "windowsnt", "windows95", "windows98", "windowsme", "windows31"];
+    let legacy = [
+        "winxp",
+        "winnet",
+        "win2000",
+        "win31",
+        "win95",
+        "win98",
+        "winnt",
+        "winme",
+        "windowsxp",
+        "windows2003",
+        "windows2000",
+        "windowsnt",
+        "windows95",
+        "windows98",
+        "windowsme",
+        "windows31",
+    ];
     let vista = ["winvista", "winlonghorn", "windows7", "windowsvista", "windows2008"];
     if legacy.iter().any(|p| t.starts_with(p)) {
         Some(Family::WindowsLegacy)
@@ -276,14 +307,26 @@ pub fn suggest(vm: &VmSummary) -> Suggestion {
     };
     add("hw_disk_bus", bus, why_bus);
     if bus == "scsi" {
-        add("hw_scsi_model", "virtio-scsi", format!("the disk bus is SCSI; virtio-scsi is the paravirtual SCSI controller ({disk})"));
+        add(
+            "hw_scsi_model",
+            "virtio-scsi",
+            format!("the disk bus is SCSI; virtio-scsi is the paravirtual SCSI controller ({disk})"),
+        );
     }
     add("hw_vif_model", vif, why_vif);
 
     // Firmware.
     if efi {
-        add("hw_firmware_type", "uefi", "the source VM boots with EFI firmware; a BIOS boot would find no boot loader".into());
-        add("hw_machine_type", "q35", "UEFI guests need the q35 machine type (OVMF with secure boot requires it)".into());
+        add(
+            "hw_firmware_type",
+            "uefi",
+            "the source VM boots with EFI firmware; a BIOS boot would find no boot loader".into(),
+        );
+        add(
+            "hw_machine_type",
+            "q35",
+            "UEFI guests need the q35 machine type (OVMF with secure boot requires it)".into(),
+        );
         if vm.secure_boot {
             add("os_secure_boot", "required", "secure boot was enabled in the source VM".into());
         }
@@ -294,9 +337,11 @@ pub fn suggest(vm: &VmSummary) -> Suggestion {
     // OS.
     match g.family {
         Family::Linux => add("os_type", "linux", g.basis.clone()),
-        Family::Windows | Family::WindowsVista | Family::WindowsLegacy => {
-            add("os_type", "windows", format!("{}: Nova keeps the guest clock in local time and formats ephemeral disks for Windows", g.basis))
-        }
+        Family::Windows | Family::WindowsVista | Family::WindowsLegacy => add(
+            "os_type",
+            "windows",
+            format!("{}: Nova keeps the guest clock in local time and formats ephemeral disks for Windows", g.basis),
+        ),
         _ => {}
     }
     if let Some(d) = g.distro {
@@ -346,7 +391,11 @@ mod tests {
             firmware: firmware.into(),
             disks: vec![DiskSummary {
                 capacity_bytes: Some((40 << 30) + 1),
-                controller: Some(ControllerSummary { kind: ctl.0.into(), model: Some(ctl.1.into()), ..Default::default() }),
+                controller: Some(ControllerSummary {
+                    kind: ctl.0.into(),
+                    model: Some(ctl.1.into()),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }],
             nics: vec![NicSummary { name: "n".into(), model: Some("vmxnet3".into()), ..Default::default() }],
@@ -398,7 +447,11 @@ mod tests {
         assert_eq!(s.get("hw_disk_bus"), Some("virtio"));
         assert_eq!(s.get("hw_firmware_type"), Some("bios"));
         assert_eq!(s.get("hw_machine_type"), None);
-        let s = suggest(&vm(OsSummary { vbox_os_type: Some("Ubuntu_64".into()), ..Default::default() }, "bios", ("sata", "ahci")));
+        let s = suggest(&vm(
+            OsSummary { vbox_os_type: Some("Ubuntu_64".into()), ..Default::default() },
+            "bios",
+            ("sata", "ahci"),
+        ));
         assert_eq!(s.get("os_distro"), Some("ubuntu"));
         // Unknown OS with EFI: SATA, since q35 has no IDE.
         let s = suggest(&vm(vmw("otherGuest64"), "efi", ("scsi", "lsilogic")));

@@ -88,7 +88,11 @@ impl std::error::Error for BudgetExceeded {}
 fn tar_error(name: &str, at: u64, e: io::Error) -> Error {
     if let Some(inner) = e.get_ref() {
         if inner.is::<BudgetExceeded>() {
-            return Error::too_large(name, Some(at), format!("tar headers exceed {MAX_HEADER_BLOCKS} blocks of 512 bytes; refusing to read more"));
+            return Error::too_large(
+                name,
+                Some(at),
+                format!("tar headers exceed {MAX_HEADER_BLOCKS} blocks of 512 bytes; refusing to read more"),
+            );
         }
         if let Some(ours) = inner.downcast_ref::<Error>() {
             return ours.clone();
@@ -111,7 +115,11 @@ impl Archive {
         for (count, entry) in entries.enumerate() {
             let entry = entry.map_err(|e| tar_error(&name, at, e))?;
             if count >= MAX_MEMBERS {
-                return Err(Error::too_large(&name, Some(entry.raw_header_position()), format!("more than {MAX_MEMBERS} archive members")));
+                return Err(Error::too_large(
+                    &name,
+                    Some(entry.raw_header_position()),
+                    format!("more than {MAX_MEMBERS} archive members"),
+                ));
             }
             let hdr = entry.raw_header_position();
             let data = entry.raw_file_position();
@@ -148,7 +156,10 @@ impl Archive {
                 return Err(Error::truncated(
                     &name,
                     hdr,
-                    format!("member '{mname}' of {size} bytes at offset {data} runs past the end of the archive ({} bytes)", src.len()),
+                    format!(
+                        "member '{mname}' of {size} bytes at offset {data} runs past the end of the archive ({} bytes)",
+                        src.len()
+                    ),
                 ));
             }
             members.push(Member { name: mname, header_offset: hdr, offset: data, size });
@@ -168,7 +179,12 @@ impl Archive {
     /// member; one later in the archive is accepted with a warning).
     pub fn descriptor(&mut self) -> Result<SourceRef> {
         let Some(i) = self.members.iter().position(|m| m.name.to_ascii_lowercase().ends_with(".ovf")) else {
-            return Err(Error::new(ErrorKind::MissingFile, self.src.name(), None, "the archive holds no .ovf descriptor"));
+            return Err(Error::new(
+                ErrorKind::MissingFile,
+                self.src.name(),
+                None,
+                "the archive holds no .ovf descriptor",
+            ));
         };
         if i != 0 {
             self.warnings.push(format!(

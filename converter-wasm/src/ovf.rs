@@ -353,7 +353,11 @@ fn nic_model(it: &RawItem) -> Option<String> {
 /// Parse descriptor bytes. `name` names the file in errors.
 pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
     if data.len() as u64 > MAX_OVF_SIZE {
-        return Err(Error::too_large(name, None, format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", data.len())));
+        return Err(Error::too_large(
+            name,
+            None,
+            format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", data.len()),
+        ));
     }
     let text = std::str::from_utf8(data).map_err(|e| {
         Error::corrupt(name, e.valid_up_to() as u64, "OVF descriptor is not UTF-8 text (DSP0243 requires UTF-8)")
@@ -364,9 +368,11 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
         let p = e.pos();
         let off = text_offset(text, p.row, p.col);
         match e {
-            roxmltree::Error::DtdDetected => {
-                Error::unsupported(name, Some(off), "OVF descriptor contains a DTD; refused (entity declarations could expand without bound)")
-            }
+            roxmltree::Error::DtdDetected => Error::unsupported(
+                name,
+                Some(off),
+                "OVF descriptor contains a DTD; refused (entity declarations could expand without bound)",
+            ),
             roxmltree::Error::NodesLimitReached => {
                 Error::too_large(name, None, format!("OVF descriptor has more than {MAX_OVF_NODES} XML nodes"))
             }
@@ -394,17 +400,28 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 .ok_or_else(|| Error::corrupt(name, off, format!("File '{id}' has no ovf:href")))?
                 .to_string();
             let size = match attr(&f, "size") {
-                Some(s) => Some(num::<u64>(s).ok_or_else(|| Error::corrupt(name, off, format!("File '{href}': ovf:size '{s}' is not a number")))?),
+                Some(s) => Some(num::<u64>(s).ok_or_else(|| {
+                    Error::corrupt(name, off, format!("File '{href}': ovf:size '{s}' is not a number"))
+                })?),
                 None => None,
             };
             let chunk_size = match attr(&f, "chunkSize") {
                 Some(s) => match num::<u64>(s) {
                     Some(v) if v > 0 => Some(v),
-                    _ => return Err(Error::corrupt(name, off, format!("File '{href}': ovf:chunkSize '{s}' is not a positive number"))),
+                    _ => {
+                        return Err(Error::corrupt(
+                            name,
+                            off,
+                            format!("File '{href}': ovf:chunkSize '{s}' is not a positive number"),
+                        ))
+                    }
                 },
                 None => None,
             };
-            let compression = attr(&f, "compression").map(str::trim).filter(|c| !c.is_empty() && *c != "identity").map(str::to_string);
+            let compression = attr(&f, "compression")
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && *c != "identity")
+                .map(str::to_string);
             if files.len() >= MAX_ELEMENTS {
                 return Err(Error::too_large(name, Some(off), format!("more than {MAX_ELEMENTS} File elements")));
             }
@@ -415,7 +432,11 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
     // Deployment options: items tagged with other configurations are left out.
     let config = section("DeploymentOptionSection").and_then(|d| {
         let cs: Vec<Node> = children(&d, "Configuration").collect();
-        cs.iter().find(|c| attr(c, "default").is_some_and(|v| v.trim() == "true")).or(cs.first()).and_then(|c| attr(c, "id")).map(str::to_string)
+        cs.iter()
+            .find(|c| attr(c, "default").is_some_and(|v| v.trim() == "true"))
+            .or(cs.first())
+            .and_then(|c| attr(c, "id"))
+            .map(str::to_string)
     });
 
     // Virtual systems: the summary describes the first.
@@ -441,7 +462,8 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
         vm.os.id = attr(&os, "id").and_then(num);
         vm.os.description = child_text(&os, "Description");
         vm.os.vmw_os_type = attr(&os, "osType").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        vm.os.vbox_os_type = child_text(&os, "OSType").or_else(|| vbox.and_then(|m| attr(&m, "OSType").map(str::to_string)));
+        vm.os.vbox_os_type =
+            child_text(&os, "OSType").or_else(|| vbox.and_then(|m| attr(&m, "OSType").map(str::to_string)));
     }
 
     // Hardware.
@@ -459,7 +481,11 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 }
             }
             if items.len() >= MAX_ELEMENTS {
-                return Err(Error::too_large(name, Some(n.range().start as u64), format!("more than {MAX_ELEMENTS} hardware items")));
+                return Err(Error::too_large(
+                    name,
+                    Some(n.range().start as u64),
+                    format!("more than {MAX_ELEMENTS} hardware items"),
+                ));
             }
             items.push(RawItem::read(&n));
         }
@@ -480,7 +506,9 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
         if let Some(fw) = m.descendants().find(|d| is(d, "Firmware")).and_then(|f| attr(&f, "type")) {
             vm.firmware = normalize_firmware(fw);
         }
-        if m.descendants().any(|d| is(&d, "SecureBoot") && attr(&d, "enabled").is_some_and(|v| v.eq_ignore_ascii_case("true"))) {
+        if m.descendants()
+            .any(|d| is(&d, "SecureBoot") && attr(&d, "enabled").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+        {
             vm.secure_boot = true;
         }
     }
@@ -495,7 +523,9 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                 let units = it.units.as_deref().unwrap_or("byte * 2^20");
                 match (it.quantity, unit_bytes(units)) {
                     (Some(q), Some(u)) => vm.memory_mib = q.checked_mul(u).map(|b| b >> 20),
-                    (Some(_), None) => warnings.push(format!("{name}: memory AllocationUnits '{units}' not understood")),
+                    (Some(_), None) => {
+                        warnings.push(format!("{name}: memory AllocationUnits '{units}' not understood"))
+                    }
                     _ => {}
                 }
                 if it.units.is_none() {
@@ -563,7 +593,11 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
             }
             if let Some(fref) = &s.file_ref {
                 let f = file_by_id.get(fref.as_str()).ok_or_else(|| {
-                    Error::corrupt(name, off, format!("disk '{disk_id}' refers to file '{fref}' which References does not list"))
+                    Error::corrupt(
+                        name,
+                        off,
+                        format!("disk '{disk_id}' refers to file '{fref}' which References does not list"),
+                    )
                 })?;
                 s.file_name = Some(f.href.clone());
                 s.compression = f.compression.clone();
@@ -586,7 +620,9 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
                         });
                     }
                 } else if let Some(p) = &it.parent {
-                    warnings.push(format!("{name}: disk '{disk_id}' is attached to item {p}, which is not in the hardware section"));
+                    warnings.push(format!(
+                        "{name}: disk '{disk_id}' is attached to item {p}, which is not in the hardware section"
+                    ));
                 }
             }
             vm.disks.push(s);
@@ -609,7 +645,11 @@ fn normalize_firmware(v: &str) -> String {
 /// Read and parse the descriptor `src`; returns it with its bytes (for the manifest check).
 pub fn read(src: &dyn Source) -> Result<(Descriptor, Vec<u8>)> {
     if src.len() > MAX_OVF_SIZE {
-        return Err(Error::too_large(src.name(), None, format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", src.len())));
+        return Err(Error::too_large(
+            src.name(),
+            None,
+            format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", src.len()),
+        ));
     }
     let data = read_vec(src, 0, src.len())?;
     Ok((parse(src.name(), &data)?, data))
@@ -710,7 +750,9 @@ impl FileSet for Checked<'_> {
                 }
             }
             None => {
-                self.unlisted.borrow_mut().push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
+                self.unlisted
+                    .borrow_mut()
+                    .push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
                 src.clone()
             }
         };
@@ -772,12 +814,16 @@ impl<'f> Package<'f> {
                             Err(e) => return Err(e),
                         }
                     }
-                    None => p.warnings.push(format!("{name}: not listed in manifest {mf_name}; the descriptor is not checked")),
+                    None => p
+                        .warnings
+                        .push(format!("{name}: not listed in manifest {mf_name}; the descriptor is not checked")),
                 }
                 p.files.manifest = Some(m);
                 p.files.verifier = RefCell::new(Some(v));
             }
-            None => p.warnings.push(format!("{name}: no manifest ({mf_name}) was provided; file digests are not checked")),
+            None => {
+                p.warnings.push(format!("{name}: no manifest ({mf_name}) was provided; file digests are not checked"))
+            }
         }
         let cert = sibling(&name, "cert");
         if files.open(&name, &cert)?.is_some() {
@@ -824,11 +870,22 @@ impl<'f> Package<'f> {
                     };
                     if let Some((_, prev)) = parts.last() {
                         if prev.len() != chunk {
-                            return Err(Error::corrupt(prev.name(), prev.len(), format!("chunk is {} bytes but ovf:chunkSize is {chunk} and another chunk follows", prev.len())));
+                            return Err(Error::corrupt(
+                                prev.name(),
+                                prev.len(),
+                                format!(
+                                    "chunk is {} bytes but ovf:chunkSize is {chunk} and another chunk follows",
+                                    prev.len()
+                                ),
+                            ));
                         }
                     }
                     if s.len() > chunk || s.is_empty() {
-                        return Err(Error::corrupt(s.name(), 0, format!("chunk is {} bytes; ovf:chunkSize is {chunk}", s.len())));
+                        return Err(Error::corrupt(
+                            s.name(),
+                            0,
+                            format!("chunk is {} bytes; ovf:chunkSize is {chunk}", s.len()),
+                        ));
                     }
                     let l = s.len();
                     parts.push((pos, s));
@@ -857,7 +914,11 @@ impl<'f> Package<'f> {
             None => stored,
             Some(c) if c.eq_ignore_ascii_case("gzip") => GzipSource::open(stored, format!("{href} (inflated)"))?,
             Some(c) => {
-                return Err(Error::unsupported(&self.name, off, format!("file '{href}': ovf:compression '{c}' (only gzip is defined)")))
+                return Err(Error::unsupported(
+                    &self.name,
+                    off,
+                    format!("file '{href}': ovf:compression '{c}' (only gzip is defined)"),
+                ))
             }
         };
         Ok(DiskFile::Ready(Ready { src, stored_len }))
@@ -877,7 +938,10 @@ impl<'f> Package<'f> {
             let used = self.files.used.borrow();
             for e in &m.entries {
                 if !used.contains(&e.name) {
-                    self.warnings.push(format!("{}: also lists '{}', which is not needed for conversion; not checked", m.name, e.name));
+                    self.warnings.push(format!(
+                        "{}: also lists '{}', which is not needed for conversion; not checked",
+                        m.name, e.name
+                    ));
                 }
             }
         }
@@ -894,7 +958,11 @@ fn info_from_ovf(d: &DiskSummary, present: bool) -> DiskInfo {
         subformat: d.format.as_deref().and_then(|f| f.rsplit_once('#')).map(|(_, s)| s.to_string()).unwrap_or_default(),
         virtual_size: d.capacity_bytes.unwrap_or(0),
         allocated_bytes: d.populated_size.unwrap_or(0),
-        files: d.file_name.iter().map(|f| FileUse { name: f.clone(), role: "disk".into(), size: d.file_size, present }).collect(),
+        files: d
+            .file_name
+            .iter()
+            .map(|f| FileUse { name: f.clone(), role: "disk".into(), size: d.file_size, present })
+            .collect(),
         ..Default::default()
     }
 }
@@ -967,20 +1035,18 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     for i in 0..p.desc.vm.disks.len() {
         let d = p.desc.vm.disks[i].clone();
         match p.disk_file(i) {
-            Ok(DiskFile::Ready(r)) => {
-                match crate::vmdk::inspect(r.src, &p.files) {
-                    Ok(mut info) => {
-                        add_href(&mut info, &d, r.stored_len);
-                        missing.extend(info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()));
-                        p.warnings.extend(capacity_warning(&p.name, &d, info.virtual_size));
-                        disks.push(info);
-                    }
-                    Err(e) => {
-                        p.warnings.push(e.to_string());
-                        disks.push(info_from_ovf(&d, true));
-                    }
+            Ok(DiskFile::Ready(r)) => match crate::vmdk::inspect(r.src, &p.files) {
+                Ok(mut info) => {
+                    add_href(&mut info, &d, r.stored_len);
+                    missing.extend(info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()));
+                    p.warnings.extend(capacity_warning(&p.name, &d, info.virtual_size));
+                    disks.push(info);
                 }
-            }
+                Err(e) => {
+                    p.warnings.push(e.to_string());
+                    disks.push(info_from_ovf(&d, true));
+                }
+            },
             Ok(DiskFile::Missing(names)) => {
                 missing.extend(names);
                 disks.push(info_from_ovf(&d, false));
@@ -998,7 +1064,15 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     }
     p.finish();
     let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
-    Ok(Inspection { kind: InputKind::Ovf, name: p.name.clone(), vm: Some(p.desc.vm), suggestion, disks, missing, warnings: p.warnings })
+    Ok(Inspection {
+        kind: InputKind::Ovf,
+        name: p.name.clone(),
+        vm: Some(p.desc.vm),
+        suggestion,
+        disks,
+        missing,
+        warnings: p.warnings,
+    })
 }
 
 #[cfg(test)]
@@ -1020,7 +1094,8 @@ mod tests {
 
     #[test]
     fn dtd_and_entities_are_refused() {
-        let x = br#"<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Envelope>&b;</Envelope>"#;
+        let x =
+            br#"<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Envelope>&b;</Envelope>"#;
         let e = parse("x.ovf", x).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
         let e = parse("x.ovf", b"<Envelope><VirtualSystem>").unwrap_err();
@@ -1069,10 +1144,16 @@ mod tests {
         assert_eq!((vm.firmware.as_str(), vm.secure_boot), ("efi", true));
         assert_eq!(vm.disks.len(), 3);
         assert_eq!(vm.disks[0].capacity_bytes, Some(2 << 40));
-        assert_eq!(vm.disks[0].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("nvme", Some("nvme"))));
+        assert_eq!(
+            vm.disks[0].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())),
+            Some(("nvme", Some("nvme")))
+        );
         assert_eq!(vm.disks[0].address_on_parent, Some(3));
         assert_eq!(vm.disks[1].capacity_bytes, Some(100 << 20));
-        assert_eq!(vm.disks[1].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())), Some(("sata", Some("ahci"))));
+        assert_eq!(
+            vm.disks[1].controller.as_ref().map(|c| (c.kind.as_str(), c.model.as_deref())),
+            Some(("sata", Some("ahci")))
+        );
         assert_eq!((vm.disks[2].capacity_bytes, vm.disks[2].file_name.as_deref()), (None, None));
         assert_eq!(vm.nics[0].mac.as_deref(), Some("00:50:56:01:02:03"));
         assert!(d.warnings.iter().any(|w| w.contains("2 virtual systems")), "{:?}", d.warnings);
@@ -1105,7 +1186,9 @@ mod tests {
             }
             x += r#"</DiskSection><VirtualSystem id="v"><VirtualHardwareSection><Item><InstanceID>c</InstanceID><ResourceType>6</ResourceType></Item>"#;
             for i in 0..n.min(MAX_ELEMENTS - 1) {
-                x += &format!(r#"<Item><InstanceID>i{i}</InstanceID><ResourceType>17</ResourceType><HostResource>ovf:/disk/d{i}</HostResource><Parent>c</Parent></Item>"#);
+                x += &format!(
+                    r#"<Item><InstanceID>i{i}</InstanceID><ResourceType>17</ResourceType><HostResource>ovf:/disk/d{i}</HostResource><Parent>c</Parent></Item>"#
+                );
             }
             x + "</VirtualHardwareSection></VirtualSystem></Envelope>"
         };

@@ -137,9 +137,7 @@ impl SourceReader {
 impl io::Read for SourceReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = (self.src.len().saturating_sub(self.pos)).min(buf.len() as u64) as usize;
-        self.src
-            .read_exact_at(self.pos, &mut buf[..n])
-            .map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+        self.src.read_exact_at(self.pos, &mut buf[..n]).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -210,7 +208,12 @@ pub fn base_name(name: &str) -> &str {
 /// and `offset` locate the reference for the error message.
 pub fn check_reference(referrer: &str, offset: Option<u64>, name: &str) -> Result<()> {
     let bad = |why: &str| {
-        Err(Error::new(ErrorKind::UnsafeName, referrer, offset, format!("refusing file name '{}': {why}", name.escape_debug())))
+        Err(Error::new(
+            ErrorKind::UnsafeName,
+            referrer,
+            offset,
+            format!("refusing file name '{}': {why}", name.escape_debug()),
+        ))
     };
     if name.is_empty() {
         return bad("empty");

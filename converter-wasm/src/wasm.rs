@@ -112,7 +112,8 @@ impl BlobSource {
             .blob
             .slice_with_f64_and_f64(offset as f64, end as f64)
             .map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
-        let ab = self.reader.read_as_array_buffer(&slice).map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
+        let ab =
+            self.reader.read_as_array_buffer(&slice).map_err(|e| Error::io(&self.name, Some(offset), js_text(&e)))?;
         let r = Self::copy_exact(&self.name, offset, &ab, buf);
         self.release(&ab);
         r
@@ -133,7 +134,11 @@ impl BlobSource {
             return Err(Error::truncated(
                 name,
                 offset,
-                format!("read {} bytes where {} were expected (was the file changed or moved?)", arr.length(), buf.len()),
+                format!(
+                    "read {} bytes where {} were expected (was the file changed or moved?)",
+                    arr.length(),
+                    buf.len()
+                ),
             ));
         }
         arr.copy_to(buf);
@@ -248,11 +253,16 @@ fn sources(files: &Array) -> std::result::Result<Vec<SourceRef>, JsValue> {
     let mut out = Vec::with_capacity(files.length() as usize);
     for v in files.iter() {
         let (name, blob) = if let Some(f) = v.dyn_ref::<web_sys::File>() {
-            let rel = Reflect::get(f, &"webkitRelativePath".into()).ok().and_then(|r| r.as_string()).unwrap_or_default();
+            let rel =
+                Reflect::get(f, &"webkitRelativePath".into()).ok().and_then(|r| r.as_string()).unwrap_or_default();
             (if rel.is_empty() { f.name() } else { rel }, f.clone().unchecked_into::<Blob>())
         } else {
-            let name = Reflect::get(&v, &"name".into())?.as_string().ok_or_else(|| js_err(Error::invalid("file entry without a name")))?;
-            let blob = Reflect::get(&v, &"blob".into())?.dyn_into::<Blob>().map_err(|_| js_err(Error::invalid(format!("{name}: not a Blob"))))?;
+            let name = Reflect::get(&v, &"name".into())?
+                .as_string()
+                .ok_or_else(|| js_err(Error::invalid("file entry without a name")))?;
+            let blob = Reflect::get(&v, &"blob".into())?
+                .dyn_into::<Blob>()
+                .map_err(|_| js_err(Error::invalid(format!("{name}: not a Blob"))))?;
             (name, blob)
         };
         out.push(BlobSource::new(name, blob).map_err(js_err)?);
@@ -349,7 +359,8 @@ pub fn inspect(files: Array) -> std::result::Result<JsValue, JsValue> {
 fn options_from_js(v: &JsValue) -> Result<Options> {
     let mut base = serde_json::to_value(Options::default()).map_err(|e| Error::invalid(e.to_string()))?;
     if !v.is_undefined() && !v.is_null() {
-        let given: serde_json::Value = serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::invalid(format!("options: {e}")))?;
+        let given: serde_json::Value =
+            serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::invalid(format!("options: {e}")))?;
         let (Some(b), Some(g)) = (base.as_object_mut(), given.as_object()) else {
             return Err(Error::invalid("options must be an object"));
         };
@@ -387,7 +398,8 @@ impl Converter {
         // SAFETY: the view is only used during the synchronous call; no allocation happens
         // in between that could move wasm memory.
         let view = unsafe { Uint8Array::view(out) };
-        sink.call2(&JsValue::NULL, &view, &JsValue::from_f64(*out_at as f64)).map_err(|e| Error::io("output", Some(*out_at), js_text(&e)))?;
+        sink.call2(&JsValue::NULL, &view, &JsValue::from_f64(*out_at as f64))
+            .map_err(|e| Error::io("output", Some(*out_at), js_text(&e)))?;
         *out_at += out.len() as u64;
         out.clear();
         Ok(())
@@ -457,7 +469,12 @@ impl Converter {
     ///
     /// `spare`: an `ArrayBuffer` to put the input in (one a decode worker handed back), or
     /// `undefined`; `input` is then a view of its first bytes.
-    pub fn next_batch(&mut self, max_jobs: u32, max_bytes: u32, spare: Option<js_sys::ArrayBuffer>) -> std::result::Result<JsValue, JsValue> {
+    pub fn next_batch(
+        &mut self,
+        max_jobs: u32,
+        max_bytes: u32,
+        spare: Option<js_sys::ArrayBuffer>,
+    ) -> std::result::Result<JsValue, JsValue> {
         let mut specs = Vec::new();
         let mut input = Vec::new();
         let mut lens = Vec::new();
@@ -538,7 +555,9 @@ impl Converter {
 
     /// Hand back a decode result `{seq, data, blocks, stored}` or `{seq, error}`.
     pub fn push(&mut self, result: JsValue) -> std::result::Result<(), JsValue> {
-        let seq = Reflect::get(&result, &"seq".into())?.as_f64().ok_or_else(|| js_err(Error::invalid("result without seq")))? as u64;
+        let seq = Reflect::get(&result, &"seq".into())?
+            .as_f64()
+            .ok_or_else(|| js_err(Error::invalid("result without seq")))? as u64;
         let error = Reflect::get(&result, &"error".into())?;
         if !error.is_undefined() && !error.is_null() {
             self.inner.push(seq, Err(error_from_js(&error)));
@@ -614,7 +633,11 @@ impl Converter {
 fn decoded_from_js(seq: u64, v: &JsValue) -> std::result::Result<Decoded, JsValue> {
     let bad = |what: &str| js_err(Error::invalid(format!("decode result {seq}: {what}")));
     let data = Reflect::get(v, &"data".into())?;
-    let data = if data.is_undefined() || data.is_null() { Vec::new() } else { data.dyn_into::<Uint8Array>().map_err(|_| bad("data"))?.to_vec() };
+    let data = if data.is_undefined() || data.is_null() {
+        Vec::new()
+    } else {
+        data.dyn_into::<Uint8Array>().map_err(|_| bad("data"))?.to_vec()
+    };
     let blocks_raw = Reflect::get(v, &"blocks".into())?;
     let blocks = if blocks_raw.is_undefined() || blocks_raw.is_null() {
         Vec::new()
@@ -729,17 +752,22 @@ pub fn decode_batch(
     lens: js_sys::Uint32Array,
     spare: Option<js_sys::ArrayBuffer>,
 ) -> std::result::Result<JsValue, JsValue> {
-    let specs: Vec<JobSpec> = serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
+    let specs: Vec<JobSpec> =
+        serde_json::from_str(specs).map_err(|e| js_err(Error::invalid(format!("job specs: {e}"))))?;
     let lens = lens.to_vec();
     if lens.len() != specs.len() {
         return Err(js_err(Error::invalid("job specs and input lengths differ")));
     }
-    let (mut seqs, mut data, mut data_lens, mut blocks, mut block_lens) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut seqs, mut data, mut data_lens, mut blocks, mut block_lens) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut stored, mut stored_lens, mut stored_counts) = (Vec::new(), Vec::new(), Vec::new());
     let errors = Array::new();
     let mut at = 0u32;
     for (i, (spec, len)) in specs.iter().zip(lens).enumerate() {
-        let end = at.checked_add(len).filter(|&e| e <= input.length()).ok_or_else(|| js_err(Error::invalid("batch input too short")))?;
+        let end = at
+            .checked_add(len)
+            .filter(|&e| e <= input.length())
+            .ok_or_else(|| js_err(Error::invalid("batch input too short")))?;
         let inp = input.subarray(at, end).to_vec();
         at = end;
         seqs.push(spec.seq as f64);

@@ -7,15 +7,21 @@ mod common;
 use common::*;
 use std::path::Path;
 
-
 fn convert_and_check(vmdk: &Path, dir: &Path, what: &str) {
     let want = oracle_digest(vmdk, "vmdk", dir);
     // Raw output of the multi-GiB empty fixtures costs only time (hashing zeros): raw is
     // exercised on every disk up to 1 GiB.
-    let small = stackferry::input::inspect(stackferry::native::FileSource::open(vmdk).unwrap(), &stackferry::native::DirFiles::default())
-        .map(|i| i.disks[0].virtual_size <= 1 << 30)
-        .unwrap_or(true);
-    for (args, fmt, name) in [(&["-O", "qcow2"][..], "qcow2", "out.qcow2"), (&["-O", "qcow2", "-c"][..], "qcow2", "outc.qcow2"), (&["-O", "raw"][..], "raw", "out.raw")] {
+    let small = stackferry::input::inspect(
+        stackferry::native::FileSource::open(vmdk).unwrap(),
+        &stackferry::native::DirFiles::default(),
+    )
+    .map(|i| i.disks[0].virtual_size <= 1 << 30)
+    .unwrap_or(true);
+    for (args, fmt, name) in [
+        (&["-O", "qcow2"][..], "qcow2", "out.qcow2"),
+        (&["-O", "qcow2", "-c"][..], "qcow2", "outc.qcow2"),
+        (&["-O", "raw"][..], "raw", "out.raw"),
+    ] {
         if fmt == "raw" && !small {
             continue;
         }
@@ -28,7 +34,11 @@ fn convert_and_check(vmdk: &Path, dir: &Path, what: &str) {
         assert_eq!(report[0]["report"]["content_digest"].as_str().unwrap(), want, "{what} {args:?}: content digest");
         let bytes = std::fs::read(&out).unwrap();
         use sha2::Digest;
-        assert_eq!(report[0]["report"]["sha512"].as_str().unwrap(), hex::encode(sha2::Sha512::digest(&bytes)), "{what}: sha512");
+        assert_eq!(
+            report[0]["report"]["sha512"].as_str().unwrap(),
+            hex::encode(sha2::Sha512::digest(&bytes)),
+            "{what}: sha512"
+        );
         assert_identical(vmdk, "vmdk", &out, fmt, &format!("{what} {args:?}"));
         std::fs::remove_file(&out).unwrap();
     }
@@ -95,11 +105,25 @@ fn real_world_fixtures() {
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut flat).unwrap();
     std::fs::write(dir.path().join("monolithicFlat-flat.vmdk"), &flat).unwrap();
     std::fs::write(dir.path().join("twoGbMaxExtentFlat-f001.vmdk"), &flat).unwrap();
-    let mut cases: Vec<std::path::PathBuf> = ["monolithicSparse", "streamOptimized", "twoGbMaxExtentSparse", "monolithicFlat", "twoGbMaxExtentFlat", "vmfs_thick", "streamOptimizedWithMarkers"]
-        .iter()
-        .map(|n| dir.path().join(format!("{n}.vmdk")))
-        .collect();
-    for f in ["glennmatthews+cot/COT/tests/blank.vmdk", "glennmatthews+cot/COT/tests/input.vmdk", "glennmatthews+cot/COT/tests/ubuntu.2.0-disk1.vmdk", "tk4terui+mdx1/ovf/000001/1mb.vmdk", "tk4terui+mdx1/ovf/00_000_essential_none_00_00/64KiB.vmdk"] {
+    let mut cases: Vec<std::path::PathBuf> = [
+        "monolithicSparse",
+        "streamOptimized",
+        "twoGbMaxExtentSparse",
+        "monolithicFlat",
+        "twoGbMaxExtentFlat",
+        "vmfs_thick",
+        "streamOptimizedWithMarkers",
+    ]
+    .iter()
+    .map(|n| dir.path().join(format!("{n}.vmdk")))
+    .collect();
+    for f in [
+        "glennmatthews+cot/COT/tests/blank.vmdk",
+        "glennmatthews+cot/COT/tests/input.vmdk",
+        "glennmatthews+cot/COT/tests/ubuntu.2.0-disk1.vmdk",
+        "tk4terui+mdx1/ovf/000001/1mb.vmdk",
+        "tk4terui+mdx1/ovf/00_000_essential_none_00_00/64KiB.vmdk",
+    ] {
         cases.push(data.join(f));
     }
     for vmdk in cases {
@@ -146,6 +170,12 @@ fn bad_inputs_fail_clearly() {
         }
         assert!(!msg.contains("panicked"), "{msg}");
         assert!(!out.exists(), "no output left behind for {}", input.display());
-        assert_eq!(std::fs::read_dir(d).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count(), 0);
+        assert_eq!(
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"))
+                .count(),
+            0
+        );
     }
 }

@@ -12,7 +12,9 @@ fn ovf(files: &[(&str, u64, u64)]) -> String {
     let mut items = String::new();
     for (i, (name, size, capacity)) in files.iter().enumerate() {
         refs += &format!(r#"<File ovf:href="{name}" ovf:id="file{i}" ovf:size="{size}"/>"#);
-        disks += &format!(r#"<Disk ovf:capacity="{capacity}" ovf:diskId="vmdisk{i}" ovf:fileRef="file{i}" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>"#);
+        disks += &format!(
+            r#"<Disk ovf:capacity="{capacity}" ovf:diskId="vmdisk{i}" ovf:fileRef="file{i}" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>"#
+        );
         items += &format!(
             r#"<Item><rasd:AddressOnParent>{i}</rasd:AddressOnParent><rasd:ElementName>Hard disk {i}</rasd:ElementName><rasd:HostResource>ovf:/disk/vmdisk{i}</rasd:HostResource><rasd:InstanceID>{}</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>"#,
             10 + i
@@ -64,7 +66,20 @@ fn package(dir: &Path) -> [std::path::PathBuf; 2] {
         sha256_hex(&vmdks[1].0)
     );
     std::fs::write(dir.join("vm.mf"), mf).unwrap();
-    let o = run("tar", &["-C", p(dir), "--format=ustar", "-cf", p(&dir.join("vm.ova")), "vm.ovf", "vm-disk1.vmdk", "vm-disk2.vmdk", "vm.mf"]);
+    let o = run(
+        "tar",
+        &[
+            "-C",
+            p(dir),
+            "--format=ustar",
+            "-cf",
+            p(&dir.join("vm.ova")),
+            "vm.ovf",
+            "vm-disk1.vmdk",
+            "vm-disk2.vmdk",
+            "vm.mf",
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     [vmdks[0].0.clone(), vmdks[1].0.clone()]
 }
@@ -80,11 +95,28 @@ fn ova_with_two_disks_converts_each_to_numbered_outputs() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(!out.exists(), "several disks go to numbered files");
     for (i, vmdk) in vmdks.iter().enumerate() {
-        assert_identical(vmdk, "vmdk", &d.join("out").join(format!("vm-{}.qcow2", i + 1)), "qcow2", &format!("disk {}", i + 1));
+        assert_identical(
+            vmdk,
+            "vmdk",
+            &d.join("out").join(format!("vm-{}.qcow2", i + 1)),
+            "qcow2",
+            &format!("disk {}", i + 1),
+        );
     }
     // --disk picks one, written to OUT itself; the OVF + files given directly work the same.
     let one = d.join("two.raw");
-    let o = stackferry(&["convert", p(&d.join("vm.ovf")), p(&vmdks[0]), p(&vmdks[1]), "--disk", "2", "-O", "raw", "-o", p(&one)]);
+    let o = stackferry(&[
+        "convert",
+        p(&d.join("vm.ovf")),
+        p(&vmdks[0]),
+        p(&vmdks[1]),
+        "--disk",
+        "2",
+        "-O",
+        "raw",
+        "-o",
+        p(&one),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_identical(&vmdks[1], "vmdk", &one, "raw", "--disk 2 from the OVF");
     let o = stackferry(&["convert", p(&d.join("vm.ova")), "--disk", "3", "-o", p(&one)]);
@@ -102,7 +134,20 @@ fn ova_manifest_mismatch_fails_and_leaves_nothing() {
     let at = b.len() / 2;
     b[at] ^= 0xff;
     std::fs::write(&v, &b).unwrap();
-    let o = run("tar", &["-C", p(d), "--format=ustar", "-cf", p(&d.join("bad.ova")), "vm.ovf", "vm-disk1.vmdk", "vm-disk2.vmdk", "vm.mf"]);
+    let o = run(
+        "tar",
+        &[
+            "-C",
+            p(d),
+            "--format=ustar",
+            "-cf",
+            p(&d.join("bad.ova")),
+            "vm.ovf",
+            "vm-disk1.vmdk",
+            "vm-disk2.vmdk",
+            "vm.mf",
+        ],
+    );
     assert!(o.status.success());
     let out = d.join("bad.qcow2");
     let o = stackferry(&["convert", p(&d.join("bad.ova")), "--disk", "1", "-o", p(&out)]);
@@ -125,7 +170,20 @@ fn manifest_is_checked_per_disk() {
     assert_eq!(b[at], 0, "descriptor padding");
     b[at] = 0xff;
     std::fs::write(&vmdks[1], &b).unwrap();
-    let o = run("tar", &["-C", p(d), "--format=ustar", "-cf", p(&d.join("bad2.ova")), "vm.ovf", "vm-disk1.vmdk", "vm-disk2.vmdk", "vm.mf"]);
+    let o = run(
+        "tar",
+        &[
+            "-C",
+            p(d),
+            "--format=ustar",
+            "-cf",
+            p(&d.join("bad2.ova")),
+            "vm.ovf",
+            "vm-disk1.vmdk",
+            "vm-disk2.vmdk",
+            "vm.mf",
+        ],
+    );
     assert!(o.status.success());
     let one = d.join("one.qcow2");
     let o = stackferry(&["convert", p(&d.join("bad2.ova")), "--disk", "1", "-o", p(&one)]);
@@ -134,14 +192,21 @@ fn manifest_is_checked_per_disk() {
     let two = d.join("two.qcow2");
     let o = stackferry(&["convert", p(&d.join("bad2.ova")), "--disk", "2", "-o", p(&two)]);
     assert_eq!(o.status.code(), Some(4), "checksum exit status: {}", text(&o));
-    assert!(text(&o).contains("vm-disk2.vmdk") && text(&o).contains("vm.mf"), "names the member and the manifest: {}", text(&o));
+    assert!(
+        text(&o).contains("vm-disk2.vmdk") && text(&o).contains("vm.mf"),
+        "names the member and the manifest: {}",
+        text(&o)
+    );
     assert!(!two.exists());
     // In the library: disk 1's check lists the descriptor and disk 1 only.
     let src = stackferry::native::FileSource::open(&d.join("bad2.ova")).unwrap();
     let o = stackferry::input::open(src, &stackferry::native::DirFiles::default()).unwrap();
     let v = o.verifier.as_ref().unwrap();
     let names = v.finish_disk(0).unwrap();
-    assert!(names.iter().any(|n| n.ends_with("vm-disk1.vmdk")) && !names.iter().any(|n| n.ends_with("vm-disk2.vmdk")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with("vm-disk1.vmdk")) && !names.iter().any(|n| n.ends_with("vm-disk2.vmdk")),
+        "{names:?}"
+    );
     assert_eq!(v.finish_disk(1).unwrap_err().kind, stackferry::ErrorKind::Checksum);
     assert_eq!(v.finish().unwrap_err().kind, stackferry::ErrorKind::Checksum);
 }
@@ -194,6 +259,10 @@ fn interrupt_removes_partial_output() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", text(&o));
     assert!(text(&o).contains("cancelled"));
-    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.contains("qcow2")).collect();
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("qcow2"))
+        .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

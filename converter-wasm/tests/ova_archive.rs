@@ -41,7 +41,9 @@ fn members_are_found_in_place_for_every_tar_flavour() {
     let (vmdk, _) = disk(dir.path());
     let long = format!("{}/{}.vmdk", "d".repeat(60), "long-name-".repeat(8));
     let ovf = ovf_text(&spec("disk.vmdk", vmdk.len() as u64));
-    for (fmt, disk_name) in [("ustar", "disk.vmdk"), ("pax", long.as_str()), ("gnu", long.as_str()), ("pax", "dïsk-ünicode.vmdk")] {
+    for (fmt, disk_name) in
+        [("ustar", "disk.vmdk"), ("pax", long.as_str()), ("gnu", long.as_str()), ("pax", "dïsk-ünicode.vmdk")]
+    {
         let out = dir.path().join(format!("{fmt}.ova"));
         let members: Vec<(&str, &[u8])> = vec![("vm.ovf", ovf.as_bytes()), (disk_name, &vmdk), ("small.txt", b"hello")];
         let want = build_tar(dir.path(), &out, fmt, &members, "");
@@ -77,16 +79,33 @@ fn inspect_reads_vm_and_manifest() {
     let ovf = ovf_text(&spec("disk.vmdk", vmdk.len() as u64));
     let mf = manifest(&[("vm.ovf", ovf.as_bytes()), ("disk.vmdk", &vmdk)]);
     let out = dir.path().join("vm.ova");
-    build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("disk.vmdk", &vmdk), ("vm.cert", b"-----BEGIN CERTIFICATE-----\n")], "");
+    build_tar(
+        dir.path(),
+        &out,
+        "ustar",
+        &[
+            ("vm.ovf", ovf.as_bytes()),
+            ("vm.mf", &mf),
+            ("disk.vmdk", &vmdk),
+            ("vm.cert", b"-----BEGIN CERTIFICATE-----\n"),
+        ],
+        "",
+    );
     let ins = ova::inspect(open_src(&out)).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
     assert_eq!(ins.name, out.display().to_string());
     let vm = ins.vm.as_ref().unwrap();
-    assert_eq!((vm.name.as_str(), vm.vcpus, vm.memory_mib, vm.firmware.as_str()), ("testvm", Some(2), Some(4096), "efi"));
+    assert_eq!(
+        (vm.name.as_str(), vm.vcpus, vm.memory_mib, vm.firmware.as_str()),
+        ("testvm", Some(2), Some(4096), "efi")
+    );
     assert_eq!(vm.disks[0].controller.as_ref().unwrap().model.as_deref(), Some("pvscsi"));
     assert_eq!(vm.nics[0].model.as_deref(), Some("vmxnet3"));
     let s = ins.suggestion.as_ref().unwrap();
-    assert_eq!((s.get("hw_disk_bus"), s.get("hw_firmware_type"), s.get("hw_machine_type")), (Some("virtio"), Some("uefi"), Some("q35")));
+    assert_eq!(
+        (s.get("hw_disk_bus"), s.get("hw_firmware_type"), s.get("hw_machine_type")),
+        (Some("virtio"), Some("uefi"), Some("q35"))
+    );
     assert!(ins.missing.is_empty(), "{:?}", ins.missing);
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
     assert!(ins.warnings.iter().any(|w| w.contains("vm.cert") && w.contains("not verified")), "{:?}", ins.warnings);

@@ -43,7 +43,16 @@ fn read_all(o: &Opened) -> Vec<u8> {
 }
 
 fn spec(href: &str, size: u64, cap: u64) -> OvfSpec<'_> {
-    OvfSpec { name: "vm", href, file_size: Some(size), capacity: cap, compression: None, chunk: None, os_type: "debian11_64Guest", firmware: "bios" }
+    OvfSpec {
+        name: "vm",
+        href,
+        file_size: Some(size),
+        capacity: cap,
+        compression: None,
+        chunk: None,
+        os_type: "debian11_64Guest",
+        firmware: "bios",
+    }
 }
 
 #[test]
@@ -172,7 +181,10 @@ fn descriptor_disk_extents_are_checked_against_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let raw = make_raw(dir.path(), "f.raw", 3 << 20, 25);
     let d = dir.path().join("flat.vmdk");
-    run(Command::new("qemu-img").args(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat"]).arg(&raw).arg(&d));
+    run(Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat"])
+        .arg(&raw)
+        .arg(&d));
     let desc = std::fs::read(&d).unwrap();
     let flat = std::fs::read(dir.path().join("flat-flat.vmdk")).unwrap();
     let want = qemu_raw(&d, &dir.path().join("back.raw"));
@@ -184,7 +196,13 @@ fn descriptor_disk_extents_are_checked_against_the_manifest() {
         }
         let mf = manifest(&[("vm.ovf", ovf.as_bytes()), ("flat.vmdk", &desc), ("flat-flat.vmdk", &listed_flat)]);
         let out = dir.path().join(format!("flat-{corrupt}.ova"));
-        build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("flat.vmdk", &desc), ("flat-flat.vmdk", &flat)], "");
+        build_tar(
+            dir.path(),
+            &out,
+            "ustar",
+            &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("flat.vmdk", &desc), ("flat-flat.vmdk", &flat)],
+            "",
+        );
         let o = stackferry::ova::open(src(&out)).unwrap();
         assert!(read_all(&o) == want);
         assert!(!o.warnings.iter().any(|w| w.contains("not needed")), "{:?}", o.warnings);

@@ -270,8 +270,15 @@ fn inspect_checks_the_descriptor_against_its_manifest() {
     assert!(ins.disks[0].files.iter().any(|f| f.name.ends_with("ubuntu.2.0-disk1.vmdk") && f.present));
     // Read from the VMDK itself (streamOptimized, 8 GiB), not from the descriptor.
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 8 << 30));
-    assert_eq!(ins.warnings, vec![format!("{}: manifest digests of the disks are checked during conversion", p.display())]);
-    assert!(!ins.warnings.iter().any(|w| w.contains("does not match") || w.contains("no manifest")), "{:?}", ins.warnings);
+    assert_eq!(
+        ins.warnings,
+        vec![format!("{}: manifest digests of the disks are checked during conversion", p.display())]
+    );
+    assert!(
+        !ins.warnings.iter().any(|w| w.contains("does not match") || w.contains("no manifest")),
+        "{:?}",
+        ins.warnings
+    );
 
     // vmware.ovf has no manifest; blank.vmdk is not referenced; input.vmdk is present.
     let p = data("glennmatthews+cot/COT/tests/vmware.ovf");

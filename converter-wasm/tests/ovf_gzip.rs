@@ -33,7 +33,8 @@ fn gzip_member_matches_original_at_random_offsets() {
     assert_eq!(src.len(), orig.len() as u64);
     let n = orig.len() as u64;
     // Forward, backward (restart), tail, overlapping, and 200 pseudo-random reads.
-    let mut offs: Vec<(u64, usize)> = vec![(0, 512), (n - 1024, 1024), (1 << 20, 65536), (4096, 100), (n - (2 << 20), 3 << 20), (7, 1), (n - 1, 1)];
+    let mut offs: Vec<(u64, usize)> =
+        vec![(0, 512), (n - 1024, 1024), (1 << 20, 65536), (4096, 100), (n - (2 << 20), 3 << 20), (7, 1), (n - 1, 1)];
     let r = rand_bytes(99, 200 * 8);
     for c in r.chunks(8) {
         let v = u64::from_le_bytes(c.try_into().unwrap());
@@ -102,9 +103,16 @@ fn ova_with_gzip_disk_is_inspected_through_gzip() {
     assert!(ins.missing.is_empty());
     // The VMDK inside was read through gzip.
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
-    assert!(ins.disks[0].files.iter().any(|f| f.name == "disk.vmdk.gz" && f.size == Some(gz.len() as u64)), "{:?}", ins.disks[0].files);
+    assert!(
+        ins.disks[0].files.iter().any(|f| f.name == "disk.vmdk.gz" && f.size == Some(gz.len() as u64)),
+        "{:?}",
+        ins.disks[0].files
+    );
     let s = ins.suggestion.as_ref().unwrap();
-    assert_eq!((s.get("hw_disk_bus"), s.get("hw_vif_model"), s.get("os_type")), (Some("sata"), Some("e1000e"), Some("windows")));
+    assert_eq!(
+        (s.get("hw_disk_bus"), s.get("hw_vif_model"), s.get("os_type")),
+        (Some("sata"), Some("e1000e"), Some("windows"))
+    );
     // A gzip flag on a file that is not gzip is reported, not misread.
     let plain = std::fs::read(&vmdk).unwrap();
     let ovf2 = ovf.replace(&format!("ovf:size=\"{}\"", gz.len()), &format!("ovf:size=\"{}\"", plain.len()));
@@ -133,13 +141,34 @@ fn chunked_disk_missing_chunk_is_listed() {
     });
     let parts: Vec<&[u8]> = data.chunks(chunk as usize).collect();
     let out = dir.path().join("ch.ova");
-    build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.000000000", parts[0]), ("disk.vmdk.000000001", parts[1]), ("disk.vmdk.000000002", parts[2])], "");
+    build_tar(
+        dir.path(),
+        &out,
+        "ustar",
+        &[
+            ("vm.ovf", ovf.as_bytes()),
+            ("disk.vmdk.000000000", parts[0]),
+            ("disk.vmdk.000000001", parts[1]),
+            ("disk.vmdk.000000002", parts[2]),
+        ],
+        "",
+    );
     let ins = stackferry::ova::inspect(FileSource::open(&out).unwrap()).unwrap();
     assert!(ins.missing.is_empty(), "{:?}", ins.missing);
-    assert!(ins.warnings.iter().any(|w| w.contains("disk.vmdk")), "the chunks are handed to the VMDK reader: {:?}", ins.warnings);
+    assert!(
+        ins.warnings.iter().any(|w| w.contains("disk.vmdk")),
+        "the chunks are handed to the VMDK reader: {:?}",
+        ins.warnings
+    );
 
     let out = dir.path().join("ch2.ova");
-    build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.000000000", parts[0]), ("disk.vmdk.000000001", parts[1])], "");
+    build_tar(
+        dir.path(),
+        &out,
+        "ustar",
+        &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.000000000", parts[0]), ("disk.vmdk.000000001", parts[1])],
+        "",
+    );
     let ins = stackferry::ova::inspect(FileSource::open(&out).unwrap()).unwrap();
     assert_eq!(ins.missing, vec!["disk.vmdk.000000002"]);
     let e = stackferry::ova::open(FileSource::open(&out).unwrap()).err().unwrap();
@@ -147,7 +176,13 @@ fn chunked_disk_missing_chunk_is_listed() {
 
     // A short chunk followed by another is corrupt.
     let out = dir.path().join("ch3.ova");
-    build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.000000000", &parts[0][..50]), ("disk.vmdk.000000001", parts[1])], "");
+    build_tar(
+        dir.path(),
+        &out,
+        "ustar",
+        &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.000000000", &parts[0][..50]), ("disk.vmdk.000000001", parts[1])],
+        "",
+    );
     let e = stackferry::ova::open(FileSource::open(&out).unwrap()).err().unwrap();
     assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
     assert_eq!(e.file, "disk.vmdk.000000000");

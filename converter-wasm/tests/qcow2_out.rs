@@ -8,7 +8,7 @@ use sha2::{Digest, Sha512};
 use stackferry::convert::convert_serial;
 use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
 use stackferry::native::convert_parallel;
-use stackferry::plan::{plan, OutputFormat, Options};
+use stackferry::plan::{plan, Options, OutputFormat};
 use stackferry::source::{MemSource, SourceRef};
 use std::process::Command;
 
@@ -72,7 +72,8 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     let mut out = Vec::new();
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, true, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default()).unwrap()
+        convert_parallel(conv, 3, true, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default())
+            .unwrap()
     } else {
         convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap()
     };
@@ -122,7 +123,13 @@ fn deflate_grains_all_formats_parallel() {
     let raw = sparse_data(7 * 1024 * 1024 + 4096 + 512, 11);
     for grain in [65536usize, 131072, 4096] {
         for o in all_formats() {
-            check(&format!("grains {grain} {:?} {}", o.format, o.cluster_size), disk(Box::new(Grains::new(&raw, grain))), &raw, &o, true);
+            check(
+                &format!("grains {grain} {:?} {}", o.format, o.cluster_size),
+                disk(Box::new(Grains::new(&raw, grain))),
+                &raw,
+                &o,
+                true,
+            );
         }
     }
 }
@@ -137,7 +144,13 @@ fn all_zero_and_full_disks() {
     let full: Vec<u8> = (0..2 * 1024 * 1024 + 1536).map(|_| r.next() as u8).collect();
     check("full", disk(Box::new(Plain(MemSource::new("f", full.clone())))), &full, &Options::default(), true);
     let o = Options { format: OutputFormat::Qcow2Compressed, ..Options::default() };
-    check("full compressed (incompressible clusters stored whole)", disk(Box::new(Plain(MemSource::new("f", full.clone())))), &full, &o, true);
+    check(
+        "full compressed (incompressible clusters stored whole)",
+        disk(Box::new(Plain(MemSource::new("f", full.clone())))),
+        &full,
+        &o,
+        true,
+    );
 }
 
 #[test]
@@ -146,6 +159,7 @@ fn zero_data_is_not_allocated() {
     let mut raw = vec![0u8; 4 * 1024 * 1024];
     raw[100] = 1;
     raw[3 * 1024 * 1024 + 5] = 2;
-    let out = check("mostly zero", disk(Box::new(Plain(MemSource::new("m", raw.clone())))), &raw, &Options::default(), false);
+    let out =
+        check("mostly zero", disk(Box::new(Plain(MemSource::new("m", raw.clone())))), &raw, &Options::default(), false);
     assert_eq!(out.len(), (4 + 1 + 2) * 65536, "metadata (4 clusters) + one L2 + two data clusters");
 }

@@ -265,7 +265,14 @@ struct SeSparse {
 /// empty table, the rest mixing unallocated (half), unmapped, zero and allocated grains (about
 /// `pct` percent). Allocated grains get indexes shuffled over `index_space` slots, so indexes
 /// above 4096 exercise the split encoding.
-fn build_sesparse(rng: &mut Rng, sectors: u64, layout: &SeLayout, pct: u64, index_space: u64, full_length: bool) -> SeSparse {
+fn build_sesparse(
+    rng: &mut Rng,
+    sectors: u64,
+    layout: &SeLayout,
+    pct: u64,
+    index_space: u64,
+    full_length: bool,
+) -> SeSparse {
     const GT_ENTRIES: u64 = 4096;
     let n_grains = sectors.div_ceil(8);
     let n_gd = n_grains.div_ceil(GT_ENTRIES);
@@ -387,7 +394,15 @@ fn descriptor(cid: &str, parent_cid: &str, create_type: &str, extent: &str, pare
 
 /// Write base.vmdk + base-flat.vmdk (random data) and delta.vmdk + the delta extent; return
 /// the base data and qemu-img's raw reading of delta.vmdk.
-fn chain(dir: &Path, rng: &mut Rng, sectors: u64, delta: &Image, extent_type: &str, create_type: &str, extent_name: &str) -> (Vec<u8>, Vec<u8>) {
+fn chain(
+    dir: &Path,
+    rng: &mut Rng,
+    sectors: u64,
+    delta: &Image,
+    extent_type: &str,
+    create_type: &str,
+    extent_name: &str,
+) -> (Vec<u8>, Vec<u8>) {
     let base = rng.bytes((sectors * 512) as usize);
     std::fs::write(dir.join("base-flat.vmdk"), &base).unwrap();
     std::fs::write(
@@ -398,7 +413,13 @@ fn chain(dir: &Path, rng: &mut Rng, sectors: u64, delta: &Image, extent_type: &s
     delta.write(&dir.join(extent_name));
     std::fs::write(
         dir.join("delta.vmdk"),
-        descriptor("3a5c07d1", "fffffffe", create_type, &format!("RW {sectors} {extent_type} \"{extent_name}\""), Some("base.vmdk")),
+        descriptor(
+            "3a5c07d1",
+            "fffffffe",
+            create_type,
+            &format!("RW {sectors} {extent_type} \"{extent_name}\""),
+            Some("base.vmdk"),
+        ),
     )
     .unwrap();
     let out = dir.join("out.raw");
@@ -453,7 +474,9 @@ fn check_kinds(layer: &dyn Mapper, want: &[Want], grain: u64) {
             assert_eq!(runs[0].len, len - skip);
             match (&runs[0].kind, w) {
                 (RunKind::Unallocated, Want::Unallocated) | (RunKind::Zero, Want::Zero) => {}
-                (RunKind::Data { offset, .. }, Want::Data(at)) => assert_eq!(*offset, at + skip, "grain {g} data offset"),
+                (RunKind::Data { offset, .. }, Want::Data(at)) => {
+                    assert_eq!(*offset, at + skip, "grain {g} data offset")
+                }
                 (k, w) => panic!("grain {g}: mapped as {k:?}, generated as {w:?}"),
             }
         }
@@ -461,7 +484,10 @@ fn check_kinds(layer: &dyn Mapper, want: &[Want], grain: u64) {
     // The whole layer in one call: lengths add up and runs were merged.
     let runs = map_all(layer).unwrap();
     assert_eq!(runs.iter().map(|r| r.len).sum::<u64>(), size);
-    assert!(runs.windows(2).all(|w| !matches!((&w[0].kind, &w[1].kind), (RunKind::Unallocated, RunKind::Unallocated) | (RunKind::Zero, RunKind::Zero))));
+    assert!(runs.windows(2).all(|w| !matches!(
+        (&w[0].kind, &w[1].kind),
+        (RunKind::Unallocated, RunKind::Unallocated) | (RunKind::Zero, RunKind::Zero)
+    )));
     assert!(runs.len() <= want.len());
 }
 
@@ -477,7 +503,8 @@ fn cowd_against_qemu(seed: u64, sectors: u32, grain: u32, pct: u64) {
     let c = build_cowd(&mut rng, sectors, grain, pct);
     assert!(count(&c.want, |w| matches!(w, Want::Data(_))) > 10);
     let dir = tempfile::tempdir().unwrap();
-    let (_, raw) = chain(dir.path(), &mut rng, u64::from(sectors), &c.img, "VMFSSPARSE", "vmfsSparse", "delta-delta.vmdk");
+    let (_, raw) =
+        chain(dir.path(), &mut rng, u64::from(sectors), &c.img, "VMFSSPARSE", "vmfsSparse", "delta-delta.vmdk");
     let src = FileSource::open(&dir.path().join("delta-delta.vmdk")).unwrap();
     let layer = cowd::open_extent(src.clone()).unwrap();
     assert_eq!(layer.size(), u64::from(sectors) * 512);
@@ -513,7 +540,11 @@ fn sesparse_against_qemu(seed: u64, sectors: u64, layout: SeLayout, index_space:
     for kind in [Want::Unallocated, Want::Zero] {
         assert!(count(&s.want, |w| *w == kind) > 10);
     }
-    let data: Vec<u64> = s.want.iter().filter_map(|w| if let Want::Data(at) = w { Some((at - s.grains_at) / 4096) } else { None }).collect();
+    let data: Vec<u64> = s
+        .want
+        .iter()
+        .filter_map(|w| if let Want::Data(at) = w { Some((at - s.grains_at) / 4096) } else { None })
+        .collect();
     assert!(data.len() > 10);
     if index_space > 4096 {
         assert!(data.iter().any(|&i| i >= 4096), "some grain index uses the high bits");
@@ -734,7 +765,11 @@ fn sesparse_grain_directory_checks() {
     // Entries: wrong form, a table outside the region, a table past EOF.
     let t = s.gts.iter().position(|&g| g != 0).unwrap() as u64;
     let at = s.gd_at + 8 * t;
-    for (val, text) in [(0x2000_0000_0000_0001u64, "not 0 and not"), (0x1000_0001_0000_0000, "not 0 and not"), (0x1000_0000_0000_0005, "outside the 5-table region")] {
+    for (val, text) in [
+        (0x2000_0000_0000_0001u64, "not 0 and not"),
+        (0x1000_0001_0000_0000, "not 0 and not"),
+        (0x1000_0000_0000_0005, "outside the 5-table region"),
+    ] {
         let mut b = v.clone();
         put_u64(&mut b, at, val);
         assert_err(&open_err(se_open("gde.vmdk", b)), ErrorKind::Corrupt, "gde.vmdk", at, text);
@@ -858,7 +893,13 @@ impl stackferry::Source for Counting {
 /// Open reads no grain table; each table is read once per pass while it stays cached; with
 /// more tables than the cache holds, going back to the first one reads it again (the cache
 /// is bounded, not growing with the disk).
-fn check_lazy_bounded(src: std::sync::Arc<Counting>, open: fn(SourceRef) -> stackferry::Result<Box<dyn Mapper>>, tables: usize, span: u64, cache: usize) {
+fn check_lazy_bounded(
+    src: std::sync::Arc<Counting>,
+    open: fn(SourceRef) -> stackferry::Result<Box<dyn Mapper>>,
+    tables: usize,
+    span: u64,
+    cache: usize,
+) {
     let m = open(src.clone()).unwrap();
     assert_eq!(src.reads.get(), 0, "open read grain tables");
     let mut runs = Vec::new();
@@ -879,7 +920,11 @@ fn cowd_grain_tables_are_lazy_and_cache_is_bounded() {
     // 12 grain tables of 512-byte grains (2 MiB each), every one present.
     let mut rng = Rng(5);
     let c = build_cowd(&mut rng, 12 * 4096, 1, 2);
-    let src = std::sync::Arc::new(Counting { inner: MemSource::new("l.vmdk", c.img.to_vec()), watch: 16384, reads: 0.into() });
+    let src = std::sync::Arc::new(Counting {
+        inner: MemSource::new("l.vmdk", c.img.to_vec()),
+        watch: 16384,
+        reads: 0.into(),
+    });
     // Table 1 is absent in generated files: 11 tables to read.
     check_lazy_bounded(src, cowd::open_extent, 11, 2 << 20, cowd::GT_CACHE_TABLES);
 }
@@ -889,7 +934,11 @@ fn cowd_grain_tables_are_lazy_and_cache_is_bounded() {
 #[allow(clippy::arc_with_non_send_sync)]
 fn sesparse_grain_tables_are_lazy_and_cache_is_bounded() {
     let s = build_sesparse(&mut Rng(6), 12 * 32768, &compact_layout(12), 1, 100, false);
-    let src = std::sync::Arc::new(Counting { inner: MemSource::new("l.vmdk", s.img.to_vec()), watch: 32768, reads: 0.into() });
+    let src = std::sync::Arc::new(Counting {
+        inner: MemSource::new("l.vmdk", s.img.to_vec()),
+        watch: 32768,
+        reads: 0.into(),
+    });
     check_lazy_bounded(src, sesparse::open_extent, 11, 16 << 20, sesparse::GT_CACHE_TABLES);
 }
 
@@ -898,7 +947,11 @@ fn sesparse_grain_tables_are_lazy_and_cache_is_bounded() {
 
 /// Bytes of guest the delta backs with data (the last grain may be cut by the capacity).
 fn data_bytes(want: &[Want], grain: u64, size: u64) -> u64 {
-    want.iter().enumerate().filter(|(_, w)| matches!(w, Want::Data(_))).map(|(g, _)| grain.min(size - g as u64 * grain)).sum()
+    want.iter()
+        .enumerate()
+        .filter(|(_, w)| matches!(w, Want::Data(_)))
+        .map(|(g, _)| grain.min(size - g as u64 * grain))
+        .sum()
 }
 
 fn chain_through_vmdk_open(seed: u64, sectors: u64, sesparse: bool) {
@@ -907,8 +960,13 @@ fn chain_through_vmdk_open(seed: u64, sectors: u64, sesparse: bool) {
     let d = dir.path();
     let size = sectors * 512;
     std::fs::write(d.join("base-flat.vmdk"), rng.bytes(size as usize)).unwrap();
-    std::fs::write(d.join("base.vmdk"), descriptor("fffffffe", "ffffffff", "vmfs", &format!("RW {sectors} VMFS \"base-flat.vmdk\""), None)).unwrap();
-    let (create_type, extent_type, suffix) = if sesparse { ("seSparse", "SESPARSE", "sesparse") } else { ("vmfsSparse", "VMFSSPARSE", "delta") };
+    std::fs::write(
+        d.join("base.vmdk"),
+        descriptor("fffffffe", "ffffffff", "vmfs", &format!("RW {sectors} VMFS \"base-flat.vmdk\""), None),
+    )
+    .unwrap();
+    let (create_type, extent_type, suffix) =
+        if sesparse { ("seSparse", "SESPARSE", "sesparse") } else { ("vmfsSparse", "VMFSSPARSE", "delta") };
     let mut parent = ("base.vmdk".to_string(), "fffffffe".to_string());
     let mut delta_data = 0;
     for n in 1..=2 {
@@ -925,7 +983,13 @@ fn chain_through_vmdk_open(seed: u64, sectors: u64, sesparse: bool) {
         let extent = format!("vm-00000{n}-{suffix}.vmdk");
         img.write(&d.join(&extent));
         let cid = format!("{n}{n}{n}{n}abcd");
-        let desc = descriptor(&cid, &parent.1, create_type, &format!("RW {sectors} {extent_type} \"{extent}\""), Some(&parent.0));
+        let desc = descriptor(
+            &cid,
+            &parent.1,
+            create_type,
+            &format!("RW {sectors} {extent_type} \"{extent}\""),
+            Some(&parent.0),
+        );
         let name = format!("vm-00000{n}.vmdk");
         std::fs::write(d.join(&name), desc).unwrap();
         parent = (name, cid);
@@ -936,7 +1000,8 @@ fn chain_through_vmdk_open(seed: u64, sectors: u64, sesparse: bool) {
     assert!(st.status.success(), "qemu-img: {}", String::from_utf8_lossy(&st.stderr));
     let raw = std::fs::read(&out).unwrap();
 
-    let disk = stackferry::vmdk::open(FileSource::open(&top).unwrap(), &stackferry::native::DirFiles::default()).unwrap();
+    let disk =
+        stackferry::vmdk::open(FileSource::open(&top).unwrap(), &stackferry::native::DirFiles::default()).unwrap();
     assert_eq!(disk.info.subformat, create_type);
     assert_eq!(disk.info.virtual_size, size);
     assert_eq!(disk.info.parents, ["vm-000001.vmdk", "base.vmdk"]);

@@ -188,7 +188,8 @@ fn assert_reads_like(disk: &Disk, raw: &Path, what: &str) {
         let mut off = s;
         while off < e {
             let n = (e - off).min(step) as usize;
-            read_guest(disk.map.as_ref(), off, &mut ours[..n]).unwrap_or_else(|err| panic!("{what}: read at {off}: {err}"));
+            read_guest(disk.map.as_ref(), off, &mut ours[..n])
+                .unwrap_or_else(|err| panic!("{what}: read at {off}: {err}"));
             rf.read_exact_at(&mut theirs[..n], off).unwrap();
             if ours[..n] != theirs[..n] {
                 let i = ours[..n].iter().zip(&theirs[..n]).position(|(a, b)| a != b).unwrap();
@@ -224,7 +225,8 @@ fn assert_located(e: &Error, kind: ErrorKind, file: &Path, offset: Option<u64>) 
 
 // ---------------------------------------------------------------- qemu-img written disks
 
-const SUBFORMATS: [&str; 5] = ["monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat", "streamOptimized"];
+const SUBFORMATS: [&str; 5] =
+    ["monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat", "streamOptimized"];
 
 #[test]
 fn qemu_written_subformats_read_like_qemu() {
@@ -258,7 +260,11 @@ fn qemu_written_subformats_read_like_qemu() {
             } else if matches!(pattern, Pattern::Zero) {
                 assert_eq!(info.allocated_bytes, 0, "{sub} all-zero disk allocates nothing");
             } else {
-                assert!(info.allocated_bytes > 0 && info.allocated_bytes <= size.next_multiple_of(64 * 1024), "{sub}: {}", info.allocated_bytes);
+                assert!(
+                    info.allocated_bytes > 0 && info.allocated_bytes <= size.next_multiple_of(64 * 1024),
+                    "{sub}: {}",
+                    info.allocated_bytes
+                );
             }
             if matches!(pattern, Pattern::Full) && !sub.contains("Flat") {
                 assert_eq!(info.allocated_bytes, size.next_multiple_of(64 * 1024), "{sub}: every grain allocated");
@@ -428,7 +434,10 @@ fn flat_fixtures_read_like_qemu() {
     let gz = fs::read(fixture("strozfriedberg+vmdk-rs/data/monolithicFlat-flat.vmdk.reconstructed.gz")).unwrap();
     let mut flat = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut flat).unwrap();
-    for (desc, extent) in [("monolithicFlat.vmdk", "monolithicFlat-flat.vmdk"), ("twoGbMaxExtentFlat.vmdk", "twoGbMaxExtentFlat-f001.vmdk")] {
+    for (desc, extent) in [
+        ("monolithicFlat.vmdk", "monolithicFlat-flat.vmdk"),
+        ("twoGbMaxExtentFlat.vmdk", "twoGbMaxExtentFlat-f001.vmdk"),
+    ] {
         fs::copy(fixture(&format!("strozfriedberg+vmdk-rs/data/{desc}")), dir.path().join(desc)).unwrap();
         fs::write(dir.path().join(extent), &flat).unwrap();
         let disk = assert_same_as_qemu(&dir.path().join(desc));
@@ -524,11 +533,11 @@ fn open_err(path: &Path) -> Error {
 fn bad_header_fields_are_named() {
     // (field offset, new bytes, kind)
     let cases: [(u64, Vec<u8>, ErrorKind); 5] = [
-        (20, 100u64.to_le_bytes().to_vec(), ErrorKind::Corrupt),        // grainSize not a power of two
+        (20, 100u64.to_le_bytes().to_vec(), ErrorKind::Corrupt), // grainSize not a power of two
         (12, (1u64 << 62).to_le_bytes().to_vec(), ErrorKind::TooLarge), // capacity 2^62 sectors
         (44, 0x4000_0000u32.to_le_bytes().to_vec(), ErrorKind::Corrupt), // numGTEsPerGT huge
         (56, (1u64 << 40).to_le_bytes().to_vec(), ErrorKind::Truncated), // gdOffset past EOF
-        (75, b"\n".to_vec(), ErrorKind::Corrupt),                       // new-line test bytes
+        (75, b"\n".to_vec(), ErrorKind::Corrupt),                // new-line test bytes
     ];
     for (field, bytes, kind) in cases {
         let s = qemu_sparse();
@@ -755,7 +764,10 @@ fn hand_built_stream_matches_qemu() {
         RunKind::Deflate { offset, clen, grain_len, skip, marker: Some(lba), .. } => {
             let bytes = &f[*offset as usize..*offset as usize + *clen as usize];
             assert_eq!(*lba, 3 * 128);
-            assert_eq!(stackferry::vmdk::stream::marked_grain(bytes, *lba, "s.vmdk", *offset).unwrap(), &zlib(&[0x42; 65536])[..]);
+            assert_eq!(
+                stackferry::vmdk::stream::marked_grain(bytes, *lba, "s.vmdk", *offset).unwrap(),
+                &zlib(&[0x42; 65536])[..]
+            );
             let next = *offset as usize + *clen as usize;
             assert_eq!(&f[next..next + 8], &(9u64 * 128).to_le_bytes(), "bounded by the next grain's marker");
             assert_eq!((*grain_len, *skip), (65536, 100));
@@ -803,10 +815,24 @@ fn lazily_checked_markers_are_located() {
     assert!(e.message.contains("claims 100000 compressed bytes"), "{e}");
     // The converter stops on the same error (after planning, which reads no grain marker).
     let out = dir.path().join("out.qcow2");
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_stackferry")).arg("convert").arg(&path).arg("-o").arg(&out).output().unwrap();
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_stackferry"))
+        .arg("convert")
+        .arg(&path)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(String::from_utf8_lossy(&r.stderr).contains("says lba 999"), "{}", String::from_utf8_lossy(&r.stderr));
-    assert!(!out.exists() && fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("out.qcow2")), "no output left behind");
+    assert!(
+        !out.exists()
+            && fs::read_dir(dir.path()).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("out.qcow2")),
+        "no output left behind"
+    );
 }
 
 #[test]
@@ -945,8 +971,12 @@ fn mutated_metadata_never_panics() {
 #[test]
 fn mutated_descriptors_never_panic() {
     let base = "strozfriedberg+vmdk-rs/data/";
-    let extent: SourceRef = MemSource::new("twoGbMaxExtentSparse-s001.vmdk", fs::read(fixture(&format!("{base}twoGbMaxExtentSparse-s001.vmdk"))).unwrap());
-    let flat: SourceRef = MemSource::new("vmfs_thick-flat.vmdk", fs::read(fixture(&format!("{base}vmfs_thick-flat.vmdk"))).unwrap());
+    let extent: SourceRef = MemSource::new(
+        "twoGbMaxExtentSparse-s001.vmdk",
+        fs::read(fixture(&format!("{base}twoGbMaxExtentSparse-s001.vmdk"))).unwrap(),
+    );
+    let flat: SourceRef =
+        MemSource::new("vmfs_thick-flat.vmdk", fs::read(fixture(&format!("{base}vmfs_thick-flat.vmdk"))).unwrap());
     let files = NamedFiles::new(vec![extent, flat]);
     let mut rng = Rng(99);
     for d in ["twoGbMaxExtentSparse.vmdk", "vmfs_thick.vmdk", "vmfs_thick-000001.vmdk"] {
@@ -1020,5 +1050,9 @@ fn open_reads_only_metadata() {
         read: Default::default(),
     });
     vmdk::open(c.clone(), &NamedFiles::default()).unwrap();
-    assert!(c.read.load(std::sync::atomic::Ordering::Relaxed) < 32 * 1024, "read {}", c.read.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(
+        c.read.load(std::sync::atomic::Ordering::Relaxed) < 32 * 1024,
+        "read {}",
+        c.read.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }

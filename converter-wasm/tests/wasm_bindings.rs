@@ -13,7 +13,7 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use stackferry::convert::convert_serial;
 use stackferry::error::ErrorKind;
 use stackferry::image::{Disk, DiskInfo};
-use stackferry::plan::{plan, OutputFormat, Options};
+use stackferry::plan::{plan, Options, OutputFormat};
 use stackferry::source::{MemSource, SourceRef};
 use stackferry::wasm::{self, BlobSource};
 use std::cell::RefCell;
@@ -226,7 +226,8 @@ fn conversion_through_bindings_matches_the_core() {
         let want_report = convert_serial(d, p, &mut |b| {
             want.extend_from_slice(b);
             Ok(())
-        }).unwrap();
+        })
+        .unwrap();
         assert!(got == want, "{format:?}: output differs ({} vs {} bytes)", got.len(), want.len());
         assert_eq!(get_str(&report, "sha512"), want_report.sha512, "{format:?}");
         assert_eq!(get_str(&report, "content_digest"), want_report.content_digest, "{format:?}");
@@ -243,7 +244,10 @@ fn decode_errors_come_back_as_located_js_objects() {
     bytes[bad_off as usize] ^= 0xff;
     bytes[bad_off as usize + 1] ^= 0xff;
     let src = BlobSource::new("bad.bin", blob(&bytes)).unwrap();
-    let d = Disk { info: DiskInfo::default(), map: Box::new(Grains { src, table, grain: 65536, size: guest.len() as u64 }) };
+    let d = Disk {
+        info: DiskInfo::default(),
+        map: Box::new(Grains { src, table, grain: 65536, size: guest.len() as u64 }),
+    };
     let options = Options { probe_compressed_max: 0, ..Options::default() };
     let p = plan(&d, &options, &|| false).unwrap();
     let mut conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
@@ -324,7 +328,8 @@ fn core_output(files: &[(&str, &[u8])], options: &Options) -> (Vec<u8>, stackfer
     let r = convert_serial(d, p, &mut |b| {
         out.extend_from_slice(b);
         Ok(())
-    }).unwrap();
+    })
+    .unwrap();
     (out, r)
 }
 
@@ -332,7 +337,10 @@ fn core_output(files: &[(&str, &[u8])], options: &Options) -> (Vec<u8>, stackfer
 fn real_vmdks_inspect_and_convert_from_blobs() {
     for (files, format) in [
         (vec![("streamOptimized.vmdk", STREAM_VMDK)], "qcow2"),
-        (vec![("dir/twoGbMaxExtentSparse.vmdk", SPLIT_DESC), ("dir/twoGbMaxExtentSparse-s001.vmdk", SPLIT_EXTENT)], "raw"),
+        (
+            vec![("dir/twoGbMaxExtentSparse.vmdk", SPLIT_DESC), ("dir/twoGbMaxExtentSparse-s001.vmdk", SPLIT_EXTENT)],
+            "raw",
+        ),
     ] {
         let r = wasm::inspect(file_list(&files)).unwrap();
         let inputs: Array = Reflect::get(&r, &"inputs".into()).unwrap().dyn_into().unwrap();
@@ -351,7 +359,10 @@ fn real_vmdks_inspect_and_convert_from_blobs() {
         Reflect::set(&opts, &"format".into(), &format.into()).unwrap();
         let conv = wasm::Converter::new(file_list(&files), 0, 0, opts.into()).unwrap();
         let (got, report) = drive_with(conv, true);
-        let options = Options { format: if format == "raw" { OutputFormat::Raw } else { OutputFormat::Qcow2 }, ..Options::default() };
+        let options = Options {
+            format: if format == "raw" { OutputFormat::Raw } else { OutputFormat::Qcow2 },
+            ..Options::default()
+        };
         let (want, want_report) = core_output(&files, &options);
         assert!(got == want, "{format}: output differs from the core's");
         assert_eq!(get_str(&report, "sha512"), want_report.sha512);
@@ -368,7 +379,9 @@ fn missing_and_truncated_files_are_reported_by_name() {
     let missing = Array::from(&Reflect::get(&ins, &"missing".into()).unwrap());
     assert_eq!(missing.length(), 1);
     assert!(missing.get(0).as_string().unwrap().ends_with("twoGbMaxExtentSparse-s001.vmdk"));
-    let e = wasm::Converter::new(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)]), 0, 0, JsValue::UNDEFINED).err().expect("missing extent");
+    let e = wasm::Converter::new(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)]), 0, 0, JsValue::UNDEFINED)
+        .err()
+        .expect("missing extent");
     assert_eq!(get_str(&e, "kind"), "missing_file");
     // A stream cut short: the error names the file.
     let cut = &STREAM_VMDK[..STREAM_VMDK.len() / 2];

@@ -66,18 +66,24 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
         ["networks"] => ("GET", (method == "GET").then_some(Networks)),
         ["keypairs"] => ("GET", (method == "GET").then_some(Keypairs)),
         ["security-groups"] => ("GET", (method == "GET").then_some(SecurityGroups)),
-        ["images"] => ("GET, POST", match method {
-            "GET" => Some(Images),
-            "POST" => Some(CreateImage),
-            _ => None,
-        }),
+        ["images"] => (
+            "GET, POST",
+            match method {
+                "GET" => Some(Images),
+                "POST" => Some(CreateImage),
+                _ => None,
+            },
+        ),
         ["images", i] => {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
-            ("GET, DELETE", match method {
-                "GET" => Some(Image(i)),
-                "DELETE" => Some(DeleteImage(i)),
-                _ => None,
-            })
+            (
+                "GET, DELETE",
+                match method {
+                    "GET" => Some(Image(i)),
+                    "DELETE" => Some(DeleteImage(i)),
+                    _ => None,
+                },
+            )
         }
         ["images", i, "file"] => {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
@@ -131,7 +137,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, error: &str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, error: error.into(), detail: detail.into(), upstream_status: None, retry_after: None, image_deleted: None }
+        ApiError {
+            status,
+            error: error.into(),
+            detail: detail.into(),
+            upstream_status: None,
+            retry_after: None,
+            image_deleted: None,
+        }
     }
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         Self::new(400, "bad_request", detail)
@@ -152,7 +165,8 @@ impl ApiError {
         Self::new(500, "misconfigured", detail)
     }
     pub fn too_many(retry_after: u64) -> ApiError {
-        let mut e = Self::new(429, "too_many_attempts", format!("too many login attempts; try again in {retry_after} s"));
+        let mut e =
+            Self::new(429, "too_many_attempts", format!("too many login attempts; try again in {retry_after} s"));
         e.retry_after = Some(retry_after);
         e
     }
@@ -161,7 +175,8 @@ impl ApiError {
     /// `session_expired` unless it is the login itself), 5xx become 502. `detail` is
     /// OpenStack's own message.
     pub fn upstream(service: &str, status: u16, body: &[u8], during_login: bool) -> ApiError {
-        let msg = crate::openstack::upstream_message(body).unwrap_or_else(|| format!("{service} answered HTTP {status}"));
+        let msg =
+            crate::openstack::upstream_message(body).unwrap_or_else(|| format!("{service} answered HTTP {status}"));
         let (code, err) = match status {
             401 if during_login => (401, "unauthorized"),
             401 => (401, "session_expired"),
@@ -231,7 +246,11 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
     if !cfg.allowed_origins.iter().any(|a| a == &o) {
         return vec![];
     }
-    let mut h = vec![("Access-Control-Allow-Origin", o), ("Access-Control-Allow-Credentials", "true".into()), ("Vary", "Origin".into())];
+    let mut h = vec![
+        ("Access-Control-Allow-Origin", o),
+        ("Access-Control-Allow-Credentials", "true".into()),
+        ("Vary", "Origin".into()),
+    ];
     if preflight {
         h.push(("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE".into()));
         h.push(("Access-Control-Allow-Headers", format!("Content-Type, {CSRF_HEADER}, X-Upload-Length")));
@@ -246,7 +265,10 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
 pub fn check_request(cfg: &Config, r: &Incoming<'_>, route: &Route) -> Result<(), ApiError> {
     if let Some(o) = r.origin.filter(|o| *o != "null") {
         if !origin_allowed(cfg, r.url, o) {
-            return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not call this API (ALLOWED_ORIGINS)")));
+            return Err(ApiError::forbidden(
+                "origin_not_allowed",
+                format!("origin {o} may not call this API (ALLOWED_ORIGINS)"),
+            ));
         }
     } else if r.origin == Some("null") {
         return Err(ApiError::forbidden("origin_not_allowed", "opaque origin"));
@@ -279,7 +301,10 @@ pub fn client_key(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Op
     let v = if on_cloudflare {
         header("CF-Connecting-IP")
     } else {
-        cfg.client_ip_header.as_deref().and_then(header).and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_string()))
+        cfg.client_ip_header
+            .as_deref()
+            .and_then(header)
+            .and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_string()))
     };
     match v.filter(|s| !s.is_empty() && s.len() <= 64) {
         Some(ip) => format!("ip:{ip}"),
@@ -333,7 +358,14 @@ mod tests {
     }
 
     fn inc<'a>(method: &'a str, origin: Option<&'a str>, csrf: Option<&'a str>) -> Incoming<'a> {
-        Incoming { method, url: "http://127.0.0.1:8787/api/images", origin, csrf, content_type: Some("application/json"), ..Default::default() }
+        Incoming {
+            method,
+            url: "http://127.0.0.1:8787/api/images",
+            origin,
+            csrf,
+            content_type: Some("application/json"),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -346,7 +378,8 @@ mod tests {
         assert!(check_request(&c, &inc("POST", Some("http://127.0.0.1:8787"), Some("1")), &Route::CreateImage).is_ok());
         // behind a TLS proxy: same host, other scheme
         assert!(check_request(&c, &inc("POST", Some("https://127.0.0.1:8787"), Some("1")), &Route::CreateImage).is_ok());
-        let e = check_request(&c, &inc("POST", Some("https://evil.example"), Some("1")), &Route::CreateImage).unwrap_err();
+        let e =
+            check_request(&c, &inc("POST", Some("https://evil.example"), Some("1")), &Route::CreateImage).unwrap_err();
         assert_eq!((e.status, e.error.as_str()), (403, "origin_not_allowed"));
         assert!(check_request(&c, &inc("GET", Some("null"), None), &Route::Images).is_err());
         let mut r = inc("GET", None, None);
@@ -365,7 +398,12 @@ mod tests {
     fn cors_closed_unless_configured() {
         let closed = cfg(&[]);
         assert!(cors_headers(&closed, Some("https://app.example"), true).is_empty());
-        assert_eq!(check_request(&closed, &inc("OPTIONS", Some("https://app.example"), None), &Route::Preflight).unwrap_err().status, 403);
+        assert_eq!(
+            check_request(&closed, &inc("OPTIONS", Some("https://app.example"), None), &Route::Preflight)
+                .unwrap_err()
+                .status,
+            403
+        );
         let open = cfg(&[("ALLOWED_ORIGINS", "https://app.example")]);
         assert!(check_request(&open, &inc("OPTIONS", Some("https://app.example"), None), &Route::Preflight).is_ok());
         assert!(check_request(&open, &inc("POST", Some("https://app.example"), Some("1")), &Route::CreateImage).is_ok());
@@ -380,7 +418,10 @@ mod tests {
     fn upstream_errors_keep_openstack_messages() {
         let e = ApiError::upstream("glance", 415, b"415 Unsupported Media Type\n\nImage failed safety checks\n", false);
         assert_eq!((e.status, e.upstream_status, e.detail.as_str()), (415, Some(415), "Image failed safety checks"));
-        assert_eq!(e.json(), r#"{"error":"unsupported_media_type","detail":"Image failed safety checks","upstream_status":415}"#);
+        assert_eq!(
+            e.json(),
+            r#"{"error":"unsupported_media_type","detail":"Image failed safety checks","upstream_status":415}"#
+        );
         let e = ApiError::upstream("nova", 503, b"", false);
         assert_eq!((e.status, e.error.as_str(), e.detail.as_str()), (502, "upstream_error", "nova answered HTTP 503"));
         assert_eq!(ApiError::upstream("keystone", 401, b"{}", true).error, "unauthorized");

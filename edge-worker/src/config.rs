@@ -109,7 +109,9 @@ impl Config {
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let auth_url = match non_empty(get("OS_AUTH_URL")) {
             None => None,
-            Some(u) => Some(normalize_url(&u).ok_or_else(|| ConfigError(format!("OS_AUTH_URL={u:?} is not an http(s) URL")))?),
+            Some(u) => {
+                Some(normalize_url(&u).ok_or_else(|| ConfigError(format!("OS_AUTH_URL={u:?} is not an http(s) URL")))?)
+            }
         };
         let allowed = list(get("ALLOWED_AUTH_URLS"));
         let allowed_auth_urls = if allowed.iter().any(|u| u == "*") {
@@ -119,24 +121,31 @@ impl Config {
         } else {
             let mut v = Vec::new();
             for u in &allowed {
-                v.push(normalize_url(u).ok_or_else(|| ConfigError(format!("ALLOWED_AUTH_URLS: {u:?} is not an http(s) URL")))?);
+                v.push(
+                    normalize_url(u)
+                        .ok_or_else(|| ConfigError(format!("ALLOWED_AUTH_URLS: {u:?} is not an http(s) URL")))?,
+                );
             }
             AuthUrls::Only(v)
         };
-        let interface = match non_empty(get("OS_INTERFACE")).as_deref().map(|s| s.trim_end_matches("URL").to_ascii_lowercase()) {
-            None => Interface::Public,
-            Some(s) if s == "public" => Interface::Public,
-            Some(s) if s == "internal" => Interface::Internal,
-            Some(s) if s == "admin" => Interface::Admin,
-            Some(s) => return Err(ConfigError(format!("OS_INTERFACE={s:?}: expected public, internal or admin"))),
-        };
+        let interface =
+            match non_empty(get("OS_INTERFACE")).as_deref().map(|s| s.trim_end_matches("URL").to_ascii_lowercase()) {
+                None => Interface::Public,
+                Some(s) if s == "public" => Interface::Public,
+                Some(s) if s == "internal" => Interface::Internal,
+                Some(s) if s == "admin" => Interface::Admin,
+                Some(s) => return Err(ConfigError(format!("OS_INTERFACE={s:?}: expected public, internal or admin"))),
+            };
         let mut allowed_origins = Vec::new();
         for o in list(get("ALLOWED_ORIGINS")) {
-            let n = normalize_url(&o).filter(|n| n.matches('/').count() == 2).ok_or_else(|| ConfigError(format!("ALLOWED_ORIGINS: {o:?} is not an origin like https://app.example.com")))?;
+            let n = normalize_url(&o).filter(|n| n.matches('/').count() == 2).ok_or_else(|| {
+                ConfigError(format!("ALLOWED_ORIGINS: {o:?} is not an origin like https://app.example.com"))
+            })?;
             allowed_origins.push(n.to_ascii_lowercase());
         }
         let login_max_attempts = number("LOGIN_MAX_ATTEMPTS", get("LOGIN_MAX_ATTEMPTS"), DEFAULT_LOGIN_MAX_ATTEMPTS)?;
-        let login_window_seconds = number("LOGIN_WINDOW_SECONDS", get("LOGIN_WINDOW_SECONDS"), DEFAULT_LOGIN_WINDOW_SECONDS)?;
+        let login_window_seconds =
+            number("LOGIN_WINDOW_SECONDS", get("LOGIN_WINDOW_SECONDS"), DEFAULT_LOGIN_WINDOW_SECONDS)?;
         if login_max_attempts == 0 || login_window_seconds == 0 {
             return Err(ConfigError("LOGIN_MAX_ATTEMPTS and LOGIN_WINDOW_SECONDS must be at least 1".into()));
         }
@@ -158,7 +167,12 @@ impl Config {
     pub fn resolve_auth_url(&self, requested: Option<&str>) -> Result<String, String> {
         let requested = requested.map(str::trim).filter(|s| !s.is_empty());
         let url = match requested {
-            None => return self.auth_url.clone().ok_or_else(|| "no auth_url given and OS_AUTH_URL is not configured".to_string()),
+            None => {
+                return self
+                    .auth_url
+                    .clone()
+                    .ok_or_else(|| "no auth_url given and OS_AUTH_URL is not configured".to_string())
+            }
             Some(r) => normalize_url(r).ok_or_else(|| format!("auth_url {r:?} is not an http(s) URL"))?,
         };
         match &self.allowed_auth_urls {
@@ -198,8 +212,15 @@ mod tests {
         assert_eq!(c.resolve_auth_url(Some("http://127.0.0.1:5000/v3")).unwrap(), "http://127.0.0.1:5000/v3");
         let e = c.resolve_auth_url(Some("http://169.254.169.254/v3")).unwrap_err();
         assert!(e.contains("not allowed"), "{e}");
-        let c = cfg(&[("OS_AUTH_URL", "https://a.example/v3"), ("ALLOWED_AUTH_URLS", "https://a.example/v3, https://b.example/identity/v3")]).unwrap();
-        assert_eq!(c.resolve_auth_url(Some("https://b.example/identity/v3/")).unwrap(), "https://b.example/identity/v3");
+        let c = cfg(&[
+            ("OS_AUTH_URL", "https://a.example/v3"),
+            ("ALLOWED_AUTH_URLS", "https://a.example/v3, https://b.example/identity/v3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.resolve_auth_url(Some("https://b.example/identity/v3/")).unwrap(),
+            "https://b.example/identity/v3"
+        );
         assert!(c.resolve_auth_url(Some("https://c.example/v3")).is_err());
         let c = cfg(&[("ALLOWED_AUTH_URLS", "*")]).unwrap();
         assert_eq!(c.resolve_auth_url(Some("https://c.example/v3")).unwrap(), "https://c.example/v3");
@@ -214,7 +235,12 @@ mod tests {
         assert!(cfg(&[("UPLOAD_MAX_BYTES", "10G")]).unwrap_err().0.contains("UPLOAD_MAX_BYTES"));
         assert!(cfg(&[("ALLOWED_ORIGINS", "https://a.example/path")]).unwrap_err().0.contains("ALLOWED_ORIGINS"));
         assert!(cfg(&[("LOGIN_MAX_ATTEMPTS", "0")]).is_err());
-        let c = cfg(&[("OS_INTERFACE", "internalURL"), ("UPLOAD_MAX_BYTES", "104_857_600"), ("ALLOWED_ORIGINS", "https://App.example.com/")]).unwrap();
+        let c = cfg(&[
+            ("OS_INTERFACE", "internalURL"),
+            ("UPLOAD_MAX_BYTES", "104_857_600"),
+            ("ALLOWED_ORIGINS", "https://App.example.com/"),
+        ])
+        .unwrap();
         assert_eq!(c.interface, Interface::Internal);
         assert_eq!(c.upload_max_bytes, 104_857_600);
         assert_eq!(c.allowed_origins, vec!["https://app.example.com".to_string()]);

@@ -76,7 +76,10 @@ impl LoginRequest {
                 "application_credential": {"id": id, "secret": secret}}}}));
         }
         let (Some(user), Some(pw)) = (username, password) else {
-            return Err("username and password (or application_credential_id and application_credential_secret) are required".into());
+            return Err(
+                "username and password (or application_credential_id and application_credential_secret) are required"
+                    .into(),
+            );
         };
         let Some(project) = project else {
             return Err("project is required for a password login".into());
@@ -185,8 +188,10 @@ pub fn session_from_token(
     interface: Interface,
     region: Option<&str>,
 ) -> Result<Session, String> {
-    let TokenBody { token: t } = serde_json::from_slice(body).map_err(|e| format!("unexpected Keystone token response: {e}"))?;
-    let expires = crate::time::parse_iso8601(&t.expires_at).ok_or_else(|| format!("unexpected Keystone expires_at {:?}", t.expires_at))?;
+    let TokenBody { token: t } =
+        serde_json::from_slice(body).map_err(|e| format!("unexpected Keystone token response: {e}"))?;
+    let expires = crate::time::parse_iso8601(&t.expires_at)
+        .ok_or_else(|| format!("unexpected Keystone expires_at {:?}", t.expires_at))?;
     let all = regions(&t.catalog, interface);
     let region = match region {
         Some(r) if all.iter().any(|x| x == r) => Some(r.to_string()),
@@ -201,13 +206,22 @@ pub fn session_from_token(
     };
     let project = t.project.ok_or_else(|| "the token is not scoped to a project; name a project".to_string())?;
     let ep = |kind: &str| endpoint(&t.catalog, kind, interface, region.as_deref());
-    let named = |o: Obj| Named { id: o.id, name: o.name, domain: o.domain.map(|d| if d.name.is_empty() { d.id } else { d.name }) };
+    let named = |o: Obj| Named {
+        id: o.id,
+        name: o.name,
+        domain: o.domain.map(|d| if d.name.is_empty() { d.id } else { d.name }),
+    };
     Ok(Session {
         token,
         expires,
         expires_at: t.expires_at,
         auth_url: auth_url.to_string(),
-        endpoints: Endpoints { identity: ep("identity"), compute: ep("compute"), image: ep("image"), network: ep("network") },
+        endpoints: Endpoints {
+            identity: ep("identity"),
+            compute: ep("compute"),
+            image: ep("image"),
+            network: ep("network"),
+        },
         region,
         regions: all,
         user: named(t.user),
@@ -230,15 +244,24 @@ mod tests {
         assert_eq!(b["auth"]["identity"]["methods"][0], "password");
         assert_eq!(b["auth"]["identity"]["password"]["user"]["domain"], json!({"id": "default"}));
         assert_eq!(b["auth"]["scope"]["project"], json!({"name": "admin", "domain": {"id": "default"}}));
-        let b = login(json!({"username": "u", "password": "p", "project": "x", "user_domain": "Corp", "project_domain": "Other"})).auth_body().unwrap();
+        let b = login(
+            json!({"username": "u", "password": "p", "project": "x", "user_domain": "Corp", "project_domain": "Other"}),
+        )
+        .auth_body()
+        .unwrap();
         assert_eq!(b["auth"]["identity"]["password"]["user"]["domain"], json!({"name": "Corp"}));
         assert_eq!(b["auth"]["scope"]["project"]["domain"], json!({"name": "Other"}));
     }
 
     #[test]
     fn application_credential_body() {
-        let b = login(json!({"application_credential_id": "abc", "application_credential_secret": "s"})).auth_body().unwrap();
-        assert_eq!(b, json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": "abc", "secret": "s"}}}}));
+        let b = login(json!({"application_credential_id": "abc", "application_credential_secret": "s"}))
+            .auth_body()
+            .unwrap();
+        assert_eq!(
+            b,
+            json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": "abc", "secret": "s"}}}})
+        );
     }
 
     #[test]
@@ -272,7 +295,8 @@ mod tests {
 
     #[test]
     fn session_from_catalog() {
-        let s = session_from_token("tok".into(), TOKEN.as_bytes(), "http://127.0.0.1:5000/v3", Interface::Public, None).unwrap();
+        let s = session_from_token("tok".into(), TOKEN.as_bytes(), "http://127.0.0.1:5000/v3", Interface::Public, None)
+            .unwrap();
         assert_eq!(s.region.as_deref(), Some("RegionOne"));
         assert_eq!(s.regions, vec!["RegionOne", "RegionTwo"]);
         assert_eq!(s.endpoints.compute.as_deref(), Some("http://127.0.0.1:8774/v2.1"));
@@ -291,14 +315,17 @@ mod tests {
         assert_eq!(s.endpoints.compute.as_deref(), Some("https://nova.two.example/v2.1"));
         assert_eq!(s.endpoints.image, None, "a non-http catalog URL is never used");
 
-        let e = session_from_token("tok".into(), TOKEN.as_bytes(), "x", Interface::Public, Some("Nowhere")).unwrap_err();
+        let e =
+            session_from_token("tok".into(), TOKEN.as_bytes(), "x", Interface::Public, Some("Nowhere")).unwrap_err();
         assert!(e.contains("RegionOne, RegionTwo"), "{e}");
     }
 
     #[test]
     fn unscoped_or_garbage_tokens() {
         let unscoped = r#"{"token": {"expires_at": "2026-11-26T10:00:00Z", "user": {"id": "u", "name": "n"}}}"#;
-        assert!(session_from_token("t".into(), unscoped.as_bytes(), "x", Interface::Public, None).unwrap_err().contains("not scoped"));
+        assert!(session_from_token("t".into(), unscoped.as_bytes(), "x", Interface::Public, None)
+            .unwrap_err()
+            .contains("not scoped"));
         assert!(session_from_token("t".into(), b"<html>", "x", Interface::Public, None).is_err());
     }
 }

@@ -19,15 +19,42 @@ pub const MAX_PROPERTY_VALUE: usize = 65535;
 pub const DISK_FORMATS: &[&str] = &["qcow2", "raw"];
 /// Image properties the page may not set: Glance's core attributes and reserved names.
 pub const RESERVED_PROPERTIES: &[&str] = &[
-    "id", "name", "status", "disk_format", "container_format", "min_disk", "min_ram", "size", "virtual_size",
-    "checksum", "os_hash_algo", "os_hash_value", "owner", "locations", "direct_url", "created_at", "updated_at",
-    "deleted", "deleted_at", "file", "schema", "self", "tags", "protected", "visibility", "os_hidden",
+    "id",
+    "name",
+    "status",
+    "disk_format",
+    "container_format",
+    "min_disk",
+    "min_ram",
+    "size",
+    "virtual_size",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "locations",
+    "direct_url",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+    "file",
+    "schema",
+    "self",
+    "tags",
+    "protected",
+    "visibility",
+    "os_hidden",
 ];
 
 /// An id from a URL path or body: letters, digits, `-`, `_`, `.` only (UUIDs, flavor ids), so
 /// it can be put in an upstream path as is.
 pub fn valid_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 255 && s != "." && s != ".." && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    !s.is_empty()
+        && s.len() <= 255
+        && s != "."
+        && s != ".."
+        && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// `base` + `/v2` unless the catalog URL already ends with the version.
@@ -102,7 +129,23 @@ fn html_text(s: &str) -> String {
     let mut t = clean(&out);
     // webob plain text: "415 Unsupported Media Type  Image failed safety checks"
     if t.len() > 4 && t.as_bytes()[..3].iter().all(u8::is_ascii_digit) && t.as_bytes()[3] == b' ' {
-        let words = ["Bad Request", "Unauthorized", "Forbidden", "Not Found", "Conflict", "Request Entity Too Large", "Unsupported Media Type", "Internal Server Error", "Service Unavailable", "Gone", "Method Not Allowed", "Length Required", "Not Acceptable", "Gateway Timeout", "Bad Gateway"];
+        let words = [
+            "Bad Request",
+            "Unauthorized",
+            "Forbidden",
+            "Not Found",
+            "Conflict",
+            "Request Entity Too Large",
+            "Unsupported Media Type",
+            "Internal Server Error",
+            "Service Unavailable",
+            "Gone",
+            "Method Not Allowed",
+            "Length Required",
+            "Not Acceptable",
+            "Gateway Timeout",
+            "Bad Gateway",
+        ];
         if let Some(w) = words.iter().find(|w| t[4..].starts_with(*w)) {
             let after = t[4 + w.len()..].trim().to_string();
             if !after.is_empty() {
@@ -134,7 +177,12 @@ fn clean(s: &str) -> String {
     } else {
         s.to_string()
     };
-    let decoded = no_tags.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+    let decoded = no_tags
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
     let mut out: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
     if out.len() > MAX_DETAIL_LEN {
         let mut cut = MAX_DETAIL_LEN;
@@ -194,7 +242,11 @@ impl ImageCreate {
             return Err(format!("at most {MAX_PROPERTIES} properties"));
         }
         for (k, v) in &self.properties {
-            if k.is_empty() || k.len() > MAX_PROPERTY_KEY || RESERVED_PROPERTIES.contains(&k.as_str()) || k.starts_with("os_glance") {
+            if k.is_empty()
+                || k.len() > MAX_PROPERTY_KEY
+                || RESERVED_PROPERTIES.contains(&k.as_str())
+                || k.starts_with("os_glance")
+            {
                 return Err(format!("property {k:?} cannot be set"));
             }
             let s = match v {
@@ -214,7 +266,25 @@ impl ImageCreate {
 
 /// An image as the page sees it.
 pub fn trim_image(v: &Value) -> Value {
-    pick(v, &["id", "name", "status", "disk_format", "container_format", "size", "virtual_size", "min_disk", "min_ram", "visibility", "created_at", "os_hash_algo", "os_hash_value", "checksum"])
+    pick(
+        v,
+        &[
+            "id",
+            "name",
+            "status",
+            "disk_format",
+            "container_format",
+            "size",
+            "virtual_size",
+            "min_disk",
+            "min_ram",
+            "visibility",
+            "created_at",
+            "os_hash_algo",
+            "os_hash_value",
+            "checksum",
+        ],
+    )
 }
 
 fn pick(v: &Value, keys: &[&str]) -> Value {
@@ -261,7 +331,9 @@ pub fn trim_networks(v: &Value) -> Value {
 }
 
 pub fn trim_keypairs(v: &Value) -> Value {
-    Value::Array(list(v, "keypairs").map(|k| pick(k.get("keypair").unwrap_or(k), &["name", "type", "fingerprint"])).collect())
+    Value::Array(
+        list(v, "keypairs").map(|k| pick(k.get("keypair").unwrap_or(k), &["name", "type", "fingerprint"])).collect(),
+    )
 }
 
 pub fn trim_security_groups(v: &Value) -> Value {
@@ -315,7 +387,10 @@ impl ServerCreate {
             return Err("security_groups: at most 64 non-empty names or ids".into());
         }
         if !self.security_groups.is_empty() {
-            server.insert("security_groups".into(), Value::Array(self.security_groups.iter().map(|g| json!({"name": g})).collect()));
+            server.insert(
+                "security_groups".into(),
+                Value::Array(self.security_groups.iter().map(|g| json!({"name": g})).collect()),
+            );
         }
         Ok(json!({"server": server}))
     }
@@ -377,7 +452,8 @@ mod tests {
     #[test]
     fn image_body() {
         let c: ImageCreate = serde_json::from_value(json!({"name": "vm", "disk_format": "qcow2", "min_disk": 2,
-            "properties": {"os_type": "linux", "hw_disk_bus": "virtio", "hw_cpu_cores": 2}})).unwrap();
+            "properties": {"os_type": "linux", "hw_disk_bus": "virtio", "hw_cpu_cores": 2}}))
+        .unwrap();
         let b = c.glance_body().unwrap();
         assert_eq!(b["container_format"], "bare");
         assert_eq!(b["min_disk"], 2);
@@ -394,18 +470,26 @@ mod tests {
             let c: ImageCreate = serde_json::from_value(bad.clone()).unwrap();
             assert!(c.glance_body().is_err(), "{bad}");
         }
-        assert!(serde_json::from_value::<ImageCreate>(json!({"name": "vm", "disk_format": "raw", "status": "active"})).is_err());
+        assert!(serde_json::from_value::<ImageCreate>(json!({"name": "vm", "disk_format": "raw", "status": "active"}))
+            .is_err());
     }
 
     #[test]
     fn server_body() {
-        let c: ServerCreate = serde_json::from_value(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "stack-tiny",
-            "network_id": "n-1", "key_name": "k", "security_groups": ["default"]})).unwrap();
-        assert_eq!(c.nova_body().unwrap(), json!({"server": {"name": "vm", "imageRef": "9b1c", "flavorRef": "stack-tiny",
-            "networks": [{"uuid": "n-1"}], "key_name": "k", "security_groups": [{"name": "default"}]}}));
-        let c: ServerCreate = serde_json::from_value(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1"})).unwrap();
+        let c: ServerCreate =
+            serde_json::from_value(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "stack-tiny",
+            "network_id": "n-1", "key_name": "k", "security_groups": ["default"]}))
+            .unwrap();
+        assert_eq!(
+            c.nova_body().unwrap(),
+            json!({"server": {"name": "vm", "imageRef": "9b1c", "flavorRef": "stack-tiny",
+            "networks": [{"uuid": "n-1"}], "key_name": "k", "security_groups": [{"name": "default"}]}})
+        );
+        let c: ServerCreate =
+            serde_json::from_value(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1"})).unwrap();
         assert_eq!(c.nova_body().unwrap()["server"]["networks"], "auto");
-        let c: ServerCreate = serde_json::from_value(json!({"name": "vm", "image_id": "../../os-keypairs", "flavor_id": "1"})).unwrap();
+        let c: ServerCreate =
+            serde_json::from_value(json!({"name": "vm", "image_id": "../../os-keypairs", "flavor_id": "1"})).unwrap();
         assert!(c.nova_body().is_err());
     }
 
@@ -430,9 +514,16 @@ mod tests {
         assert_eq!(t["fault"], json!({"code": 500, "message": "No valid host was found."}));
         assert_eq!(t["addresses"]["net"][0], json!({"addr": "10.0.0.5", "version": 4, "type": "fixed"}));
         assert!(t.get("adminPass").is_none());
-        let f = trim_flavors(&json!({"flavors": [{"id": "1", "name": "m1", "vcpus": 1, "ram": 512, "disk": 1, "links": [], "OS-FLV-EXT-DATA:ephemeral": 0}]}));
-        assert_eq!(f, json!([{"id": "1", "name": "m1", "vcpus": 1, "ram": 512, "disk": 1, "ephemeral": 0, "is_public": true}]));
-        let k = trim_keypairs(&json!({"keypairs": [{"keypair": {"name": "k", "public_key": "ssh-ed25519 AAAA", "fingerprint": "f", "type": "ssh"}}]}));
+        let f = trim_flavors(
+            &json!({"flavors": [{"id": "1", "name": "m1", "vcpus": 1, "ram": 512, "disk": 1, "links": [], "OS-FLV-EXT-DATA:ephemeral": 0}]}),
+        );
+        assert_eq!(
+            f,
+            json!([{"id": "1", "name": "m1", "vcpus": 1, "ram": 512, "disk": 1, "ephemeral": 0, "is_public": true}])
+        );
+        let k = trim_keypairs(
+            &json!({"keypairs": [{"keypair": {"name": "k", "public_key": "ssh-ed25519 AAAA", "fingerprint": "f", "type": "ssh"}}]}),
+        );
         assert_eq!(k, json!([{"name": "k", "type": "ssh", "fingerprint": "f"}]));
         assert_eq!(trim_images(&json!({})), json!([]));
     }

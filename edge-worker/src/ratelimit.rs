@@ -26,7 +26,11 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(max: u32, window_seconds: u64) -> Limiter {
-        Limiter { max: max.max(1), window: i64::try_from(window_seconds.max(1)).unwrap_or(i64::MAX / 2), entries: HashMap::new() }
+        Limiter {
+            max: max.max(1),
+            window: i64::try_from(window_seconds.max(1)).unwrap_or(i64::MAX / 2),
+            entries: HashMap::new(),
+        }
     }
 
     /// Applies new settings (they come from the environment on every request).
@@ -42,7 +46,9 @@ impl Limiter {
     /// `Err(seconds until the window ends)` when `key` has used up its attempts.
     pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
         match self.live(key, now) {
-            Some(w) if w.count >= self.max => Err(u64::try_from(w.start.saturating_add(self.window) - now).unwrap_or(1).max(1)),
+            Some(w) if w.count >= self.max => {
+                Err(u64::try_from(w.start.saturating_add(self.window) - now).unwrap_or(1).max(1))
+            }
             _ => Ok(()),
         }
     }

@@ -91,9 +91,7 @@ impl Sealer {
             return None;
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
-        self.keys
-            .iter()
-            .find_map(|k| k.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: AAD }).ok())
+        self.keys.iter().find_map(|k| k.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: AAD }).ok())
     }
 }
 

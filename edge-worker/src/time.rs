@@ -5,7 +5,13 @@
 /// Unix seconds. Returns `None` for anything else.
 pub fn parse_iso8601(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -74,7 +80,14 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        for s in ["", "2026-11-26", "2026-13-26T09:03:26Z", "2026-11-26T09:03:26.Z", "2026-11-26T09:03:26+0x:00", "abcd-ef-ghTij:kl:mnZ"] {
+        for s in [
+            "",
+            "2026-11-26",
+            "2026-13-26T09:03:26Z",
+            "2026-11-26T09:03:26.Z",
+            "2026-11-26T09:03:26+0x:00",
+            "abcd-ef-ghTij:kl:mnZ",
+        ] {
             assert_eq!(parse_iso8601(s), None, "{s}");
         }
     }

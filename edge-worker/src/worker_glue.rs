@@ -127,12 +127,15 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
         Ok(r) => r,
         Err(NoRoute::Static) => return serve_static(req, env, &method, &path).await,
         Err(NoRoute::NotFound) => return Err(ApiError::not_found(format!("no API route {path}"))),
-        Err(NoRoute::Method(allowed)) => return Err(ApiError::new(405, "method_not_allowed", format!("allowed: {allowed}"))),
+        Err(NoRoute::Method(allowed)) => {
+            return Err(ApiError::new(405, "method_not_allowed", format!("allowed: {allowed}")))
+        }
     };
     let cfg = Config::from_lookup(&|k| env_str(env, k)).map_err(|e| ApiError::misconfigured(e.0))?;
     let header = |n: &str| req.headers().get(n).ok().flatten();
     let url = req.url().map(|u| u.to_string()).unwrap_or_default();
-    let (origin, sfs, csrf, ct) = (header("Origin"), header("Sec-Fetch-Site"), header(api::CSRF_HEADER), header("Content-Type"));
+    let (origin, sfs, csrf, ct) =
+        (header("Origin"), header("Sec-Fetch-Site"), header(api::CSRF_HEADER), header("Content-Type"));
     let incoming = Incoming {
         method: &method,
         url: &url,
@@ -145,8 +148,9 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
     if route == Route::Preflight {
         return Ok(response(204, None, &[]));
     }
-    let sealer = Sealer::new(&env_str(env, "SESSION_KEY").unwrap_or_default(), env_str(env, "SESSION_KEY_PREVIOUS").as_deref())
-        .map_err(ApiError::misconfigured)?;
+    let sealer =
+        Sealer::new(&env_str(env, "SESSION_KEY").unwrap_or_default(), env_str(env, "SESSION_KEY_PREVIOUS").as_deref())
+            .map_err(ApiError::misconfigured)?;
     if route == Route::Login {
         return login(req, env, &cfg, &sealer).await;
     }
@@ -181,7 +185,9 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
                     .iter()
                     .map(|n| {
                         let owner = n.get("project_id").or_else(|| n.get("tenant_id")).and_then(Value::as_str);
-                        owner == Some(s.project.id.as_str()) || n["shared"] == json!(true) || n["router:external"] == json!(true)
+                        owner == Some(s.project.id.as_str())
+                            || n["shared"] == json!(true)
+                            || n["router:external"] == json!(true)
                     })
                     .collect();
                 let mut i = 0;
@@ -206,7 +212,9 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
             Ok(json_response(200, &openstack::trim_image(&v), &[]))
         }
         Route::DeleteImage(id) => {
-            let r = call(&s.token, "DELETE", &format!("{}/images/{id}", image(&s)?), None, &[]).await.map_err(|e| ApiError::unreachable("glance", e))?;
+            let r = call(&s.token, "DELETE", &format!("{}/images/{id}", image(&s)?), None, &[])
+                .await
+                .map_err(|e| ApiError::unreachable("glance", e))?;
             if !(200..300).contains(&r.status) {
                 return Err(ApiError::upstream("glance", r.status, &r.body, false));
             }
@@ -215,7 +223,9 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
         Route::CreateImage => {
             let c: ImageCreate = read_json(req).await?;
             let body = c.glance_body().map_err(ApiError::bad_request)?;
-            let r = call(&s.token, "POST", &format!("{}/images", image(&s)?), Some(&body), &[]).await.map_err(|e| ApiError::unreachable("glance", e))?;
+            let r = call(&s.token, "POST", &format!("{}/images", image(&s)?), Some(&body), &[])
+                .await
+                .map_err(|e| ApiError::unreachable("glance", e))?;
             if r.status != 201 {
                 return Err(ApiError::upstream("glance", r.status, &r.body, false));
             }
@@ -226,9 +236,15 @@ async fn handle(req: &worker::Request, env: &Env, ctx: &Context) -> ApiResult<we
         Route::CreateServer => {
             let c: ServerCreate = read_json(req).await?;
             let body = c.nova_body().map_err(ApiError::bad_request)?;
-            let r = call(&s.token, "POST", &format!("{}/servers", compute(&s)?), Some(&body), &[("OpenStack-API-Version", NOVA_MICROVERSION)])
-                .await
-                .map_err(|e| ApiError::unreachable("nova", e))?;
+            let r = call(
+                &s.token,
+                "POST",
+                &format!("{}/servers", compute(&s)?),
+                Some(&body),
+                &[("OpenStack-API-Version", NOVA_MICROVERSION)],
+            )
+            .await
+            .map_err(|e| ApiError::unreachable("nova", e))?;
             if r.status != 202 && r.status != 200 {
                 return Err(ApiError::upstream("nova", r.status, &r.body, false));
             }
@@ -274,7 +290,13 @@ fn global() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn upstream_request(token: &str, method: &str, url: &str, body: Option<&JsValue>, extra: &[(&str, &str)]) -> Result<web_sys::Request, String> {
+fn upstream_request(
+    token: &str,
+    method: &str,
+    url: &str,
+    body: Option<&JsValue>,
+    extra: &[(&str, &str)],
+) -> Result<web_sys::Request, String> {
     let h = Headers::new().map_err(js_err)?;
     h.set("Accept", "application/json").map_err(js_err)?;
     if !token.is_empty() {
@@ -296,14 +318,21 @@ fn upstream_request(token: &str, method: &str, url: &str, body: Option<&JsValue>
 
 /// One OpenStack call with an optional JSON body; the response body read up to
 /// [`MAX_UPSTREAM_BODY`]. `Err` only when the service cannot be reached.
-async fn call(token: &str, method: &str, url: &str, body: Option<&Value>, extra: &[(&str, &str)]) -> Result<Upstream, String> {
+async fn call(
+    token: &str,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+    extra: &[(&str, &str)],
+) -> Result<Upstream, String> {
     let mut hdrs: Vec<(&str, &str)> = extra.to_vec();
     let text = body.map(|b| JsValue::from_str(&b.to_string()));
     if text.is_some() {
         hdrs.push(("Content-Type", "application/json"));
     }
     let req = upstream_request(token, method, url, text.as_ref(), &hdrs)?;
-    let resp: web_sys::Response = JsFuture::from(global().fetch_with_request(&req)).await.map_err(js_err)?.unchecked_into();
+    let resp: web_sys::Response =
+        JsFuture::from(global().fetch_with_request(&req)).await.map_err(js_err)?.unchecked_into();
     let body = match resp.body() {
         Some(stream) => read_capped(&stream, MAX_UPSTREAM_BODY).await?,
         None => Vec::new(),
@@ -313,11 +342,14 @@ async fn call(token: &str, method: &str, url: &str, body: Option<&Value>, extra:
 
 async fn get_json(s: &Session, service: &str, base: &str, path: &str) -> ApiResult<Value> {
     let extra: &[(&str, &str)] = if service == "nova" { &[("OpenStack-API-Version", NOVA_MICROVERSION)] } else { &[] };
-    let r = call(&s.token, "GET", &format!("{base}{path}"), None, extra).await.map_err(|e| ApiError::unreachable(service, e))?;
+    let r = call(&s.token, "GET", &format!("{base}{path}"), None, extra)
+        .await
+        .map_err(|e| ApiError::unreachable(service, e))?;
     if r.status != 200 {
         return Err(ApiError::upstream(service, r.status, &r.body, false));
     }
-    serde_json::from_slice(&r.body).map_err(|e| ApiError::new(502, "upstream_error", format!("{service} sent a response that is not JSON: {e}")))
+    serde_json::from_slice(&r.body)
+        .map_err(|e| ApiError::new(502, "upstream_error", format!("{service} sent a response that is not JSON: {e}")))
 }
 
 /// Reads a whole stream, refusing more than `cap` bytes.
@@ -346,19 +378,27 @@ async fn read_capped(stream: &ReadableStream, cap: usize) -> Result<Vec<u8>, Str
 async fn read_json<T: serde::de::DeserializeOwned>(req: &worker::Request) -> ApiResult<T> {
     if let Some(len) = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.parse::<u64>().ok()) {
         if len > MAX_JSON_BODY as u64 {
-            return Err(ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes")));
+            return Err(ApiError::new(
+                413,
+                "too_large",
+                format!("request bodies are limited to {MAX_JSON_BODY} bytes"),
+            ));
         }
     }
     let body = match req.inner().body() {
-        Some(s) => read_capped(&s, MAX_JSON_BODY)
-            .await
-            .map_err(|_| ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes")))?,
+        Some(s) => read_capped(&s, MAX_JSON_BODY).await.map_err(|_| {
+            ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes"))
+        })?,
         None => Vec::new(),
     };
     serde_json::from_slice(&body).map_err(|e| {
         let msg = e.to_string();
         let what = match e.classify() {
-            serde_json::error::Category::Data => msg.split(" at line").next().unwrap_or("").split(": ").next().unwrap_or("").to_string() + ": " + msg.rsplit(", expected").next().unwrap_or(""),
+            serde_json::error::Category::Data => {
+                msg.split(" at line").next().unwrap_or("").split(": ").next().unwrap_or("").to_string()
+                    + ": "
+                    + msg.rsplit(", expected").next().unwrap_or("")
+            }
             _ => "the body is not valid JSON".into(),
         };
         ApiError::bad_request(what)
@@ -379,12 +419,13 @@ async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Sealer) 
     let now = now_secs();
     let on_cloudflare = on_cloudflare(req);
     let client = api::client_key(cfg, on_cloudflare, &|n| req.headers().get(n).ok().flatten());
-    LOGIN_CLIENTS.with(|l| {
-        let mut l = l.borrow_mut();
-        l.configure(cfg.login_max_attempts, cfg.login_window_seconds);
-        l.attempt(&client, now)
-    })
-    .map_err(ApiError::too_many)?;
+    LOGIN_CLIENTS
+        .with(|l| {
+            let mut l = l.borrow_mut();
+            l.configure(cfg.login_max_attempts, cfg.login_window_seconds);
+            l.attempt(&client, now)
+        })
+        .map_err(ApiError::too_many)?;
     if let Ok(rl) = env.rate_limiter("LOGIN_RATE_LIMITER") {
         if let Ok(o) = rl.limit(client.clone()).await {
             if !o.success {
@@ -401,12 +442,13 @@ async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Sealer) 
     })?;
     let auth_url = cfg.resolve_auth_url(body.auth_url.as_deref()).map_err(ApiError::bad_request)?;
     let principal = body.principal(&auth_url);
-    LOGIN_FAILURES.with(|l| {
-        let mut l = l.borrow_mut();
-        l.configure(cfg.login_max_attempts, cfg.login_window_seconds);
-        l.check(&principal, now)
-    })
-    .map_err(ApiError::too_many)?;
+    LOGIN_FAILURES
+        .with(|l| {
+            let mut l = l.borrow_mut();
+            l.configure(cfg.login_max_attempts, cfg.login_window_seconds);
+            l.check(&principal, now)
+        })
+        .map_err(ApiError::too_many)?;
     let auth = body.auth_body().map_err(ApiError::bad_request)?;
     let r = call("", "POST", &format!("{}/auth/tokens", keystone_url(&auth_url)), Some(&auth), &[])
         .await
@@ -417,7 +459,12 @@ async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Sealer) 
         }
         return Err(ApiError::upstream("keystone", r.status, &r.body, true));
     }
-    let token = r.headers.get("X-Subject-Token").ok().flatten().ok_or_else(|| ApiError::new(502, "upstream_error", "Keystone sent no X-Subject-Token"))?;
+    let token = r
+        .headers
+        .get("X-Subject-Token")
+        .ok()
+        .flatten()
+        .ok_or_else(|| ApiError::new(502, "upstream_error", "Keystone sent no X-Subject-Token"))?;
     let region = body.region.as_deref().filter(|r| !r.is_empty()).or(cfg.region.as_deref());
     let s = match keystone::session_from_token(token.clone(), &r.body, &auth_url, cfg.interface, region) {
         Ok(s) => s,
@@ -451,7 +498,9 @@ async fn revoke(s: &Session) {
 
 async fn session_info(s: &Session) -> ApiResult<web_sys::Response> {
     let url = format!("{}/auth/tokens?nocatalog", keystone_url(&s.auth_url));
-    let r = call(&s.token, "GET", &url, None, &[("X-Subject-Token", &s.token)]).await.map_err(|e| ApiError::unreachable("keystone", e))?;
+    let r = call(&s.token, "GET", &url, None, &[("X-Subject-Token", &s.token)])
+        .await
+        .map_err(|e| ApiError::unreachable("keystone", e))?;
     match r.status {
         200 => Ok(json_response(200, &serde_json::to_value(s.summary()).unwrap_or(Value::Null), &[])),
         401 | 404 => Err(ApiError::new(401, "session_expired", "the OpenStack token is no longer valid; log in again")),
@@ -473,13 +522,20 @@ async fn console(s: &Session, id: &str) -> ApiResult<web_sys::Response> {
         if r.status == 200 {
             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
             let c = &v["remote_console"];
-            return Ok(json_response(200, &json!({"url": c["url"], "protocol": c["protocol"], "type": c["type"]}), &[]));
+            return Ok(json_response(
+                200,
+                &json!({"url": c["url"], "protocol": c["protocol"], "type": c["type"]}),
+                &[],
+            ));
         }
         if matches!(r.status, 401 | 404) {
             return Err(ApiError::upstream("nova", r.status, &r.body, false));
         }
         last_status = r.status;
-        reasons.push(format!("{kind}: {}", openstack::upstream_message(&r.body).unwrap_or_else(|| format!("HTTP {}", r.status))));
+        reasons.push(format!(
+            "{kind}: {}",
+            openstack::upstream_message(&r.body).unwrap_or_else(|| format!("HTTP {}", r.status))
+        ));
     }
     let reason = format!("this cloud offers no console for the server ({})", reasons.join("; "));
     Ok(json_response(200, &json!({"url": null, "reason": reason, "upstream_status": last_status}), &[]))
@@ -508,12 +564,22 @@ const UPLOAD_LENGTH_HEADER: &str = "X-Upload-Length";
 /// upload check, then streams the request body into Glance through a `FixedLengthStream` (so
 /// Glance gets a `Content-Length`) without it passing through Rust. The streaming and the
 /// clean-up run under `waitUntil`, so a client that disconnects still gets its image deleted.
-async fn upload(req: &worker::Request, ctx: &Context, cfg: &Config, s: &Session, id: &str) -> ApiResult<web_sys::Response> {
+async fn upload(
+    req: &worker::Request,
+    ctx: &Context,
+    cfg: &Config,
+    s: &Session,
+    id: &str,
+) -> ApiResult<web_sys::Response> {
     let glance = image(s)?;
     let meta = get_json(s, "glance", &glance, &format!("/images/{id}")).await?;
     let status = meta["status"].as_str().unwrap_or("");
     if status != "queued" {
-        return Err(ApiError::new(409, "conflict", format!("image {id} is {status}; only a new (queued) image takes data")));
+        return Err(ApiError::new(
+            409,
+            "conflict",
+            format!("image {id} is {status}; only a new (queued) image takes data"),
+        ));
     }
     let disk_format = meta["disk_format"].as_str().unwrap_or("").to_string();
     // from here on, a refused upload deletes the (empty) image: no orphans
@@ -522,7 +588,11 @@ async fn upload(req: &worker::Request, ctx: &Context, cfg: &Config, s: &Session,
     // Either way the FixedLengthStream below holds the body to exactly that many bytes.
     let declared = |name: &str| req.headers().get(name).ok().flatten().and_then(|l| l.trim().parse::<u64>().ok());
     let len = match declared("Content-Length").or_else(|| declared(UPLOAD_LENGTH_HEADER)) {
-        None => Err(ApiError::new(411, "length_required", "send the image with a Content-Length (or, for a streamed body, X-Upload-Length)")),
+        None => Err(ApiError::new(
+            411,
+            "length_required",
+            "send the image with a Content-Length (or, for a streamed body, X-Upload-Length)",
+        )),
         Some(0) => Err(ApiError::bad_request("the upload is empty")),
         Some(n) if n > cfg.upload_max_bytes => Err(ApiError::new(
             413,
@@ -546,7 +616,9 @@ async fn upload(req: &worker::Request, ctx: &Context, cfg: &Config, s: &Session,
     let mut head = Vec::with_capacity(need);
     let mut chunks: Vec<Uint8Array> = Vec::new();
     while head.len() < need {
-        let r = JsFuture::from(reader.read()).await.map_err(|e| ApiError::bad_request(format!("reading the upload failed: {}", js_err(e))))?;
+        let r = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("reading the upload failed: {}", js_err(e))))?;
         if Reflect::get(&r, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
             break;
         }
@@ -660,14 +732,18 @@ async fn stream_upload(
                 ApiError::upstream("glance", resp.status(), &body, false)
             })
         }
-        (Err(_), Err(pump_err)) => Some(ApiError::new(400, "upload_aborted", format!("the upload stream failed: {pump_err}"))),
+        (Err(_), Err(pump_err)) => {
+            Some(ApiError::new(400, "upload_aborted", format!("the upload stream failed: {pump_err}")))
+        }
         (Err(fetch_err), Ok(())) => Some(ApiError::unreachable("glance", js_err(fetch_err))),
     };
     if let Some(mut e) = failure {
         e.image_deleted = Some(delete_image(token, glance, id).await);
         return Err(e);
     }
-    let r = call(token, "GET", &format!("{glance}/images/{id}"), None, &[]).await.map_err(|e| ApiError::unreachable("glance", e))?;
+    let r = call(token, "GET", &format!("{glance}/images/{id}"), None, &[])
+        .await
+        .map_err(|e| ApiError::unreachable("glance", e))?;
     if r.status != 200 {
         return Err(ApiError::upstream("glance", r.status, &r.body, false));
     }
@@ -677,7 +753,9 @@ async fn stream_upload(
         e.image_deleted = Some(delete_image(token, glance, id).await);
         return Err(e);
     }
-    Ok(json!({"id": v["id"], "status": v["status"], "size": v["size"], "os_hash_algo": v["os_hash_algo"], "os_hash_value": v["os_hash_value"]}))
+    Ok(
+        json!({"id": v["id"], "status": v["status"], "size": v["size"], "os_hash_algo": v["os_hash_algo"], "os_hash_value": v["os_hash_value"]}),
+    )
 }
 
 // ------------------------------------------------------------------ the page
@@ -686,7 +764,11 @@ async fn stream_upload(
 /// disk service). `/` and extension-less paths fall back to `/index.html`.
 async fn serve_static(req: &worker::Request, env: &Env, method: &str, path: &str) -> ApiResult<web_sys::Response> {
     if method != "GET" && method != "HEAD" {
-        return Ok(page_headers(response(405, Some("method not allowed\n"), &[("Allow", "GET, HEAD".into()), ("Content-Type", "text/plain".into())])));
+        return Ok(page_headers(response(
+            405,
+            Some("method not allowed\n"),
+            &[("Allow", "GET, HEAD".into()), ("Content-Type", "text/plain".into())],
+        )));
     }
     let Ok(assets) = env.assets("ASSETS") else {
         return Ok(not_built());
@@ -713,7 +795,9 @@ async fn serve_static(req: &worker::Request, env: &Env, method: &str, path: &str
     let init = ResponseInit::new();
     init.set_status(resp.status());
     init.set_headers(&headers);
-    Ok(page_headers(web_sys::Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init).map_err(internal)?))
+    Ok(page_headers(
+        web_sys::Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init).map_err(internal)?,
+    ))
 }
 
 /// Headers on everything the page gets: no MIME sniffing, no referrer to the cloud's
@@ -726,7 +810,12 @@ fn page_headers(resp: web_sys::Response) -> web_sys::Response {
     resp
 }
 
-async fn fetch_asset(assets: &worker::Fetcher, req: &worker::Request, method: &str, file: &str) -> ApiResult<web_sys::Response> {
+async fn fetch_asset(
+    assets: &worker::Fetcher,
+    req: &worker::Request,
+    method: &str,
+    file: &str,
+) -> ApiResult<web_sys::Response> {
     let mut url = req.url().map_err(|e| ApiError::internal(e.to_string()))?;
     url.set_path(file);
     url.set_query(None);

@@ -7,7 +7,7 @@ use stackferry::error::{Error, ErrorKind};
 use stackferry::image::Disk;
 use stackferry::input::{self, Opened};
 use stackferry::native::{convert_parallel, DirFiles, FileSource};
-use stackferry::plan::{self, OutputFormat, Options};
+use stackferry::plan::{self, Options, OutputFormat};
 use stackferry::SourceRef;
 use std::fs::File;
 use std::io::{IsTerminal, Seek, SeekFrom, Write};
@@ -17,7 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "stackferry", version, about = "Convert VMware disks (VMDK, OVF, OVA) to QCOW2 or raw images for OpenStack")]
+#[command(
+    name = "stackferry",
+    version,
+    about = "Convert VMware disks (VMDK, OVF, OVA) to QCOW2 or raw images for OpenStack"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -97,7 +101,10 @@ fn main() -> ExitCode {
         Cmd::Inspect { inputs, json } => inspect(&inputs, json),
         Cmd::Digest { raw } => File::open(&raw)
             .map_err(|e| Error::io(&raw.display().to_string(), None, e))
-            .and_then(|f| stackferry::digest::digest_raw(std::io::BufReader::with_capacity(1 << 20, f)).map_err(|e| Error::io(&raw.display().to_string(), None, e)))
+            .and_then(|f| {
+                stackferry::digest::digest_raw(std::io::BufReader::with_capacity(1 << 20, f))
+                    .map_err(|e| Error::io(&raw.display().to_string(), None, e))
+            })
             .map(|d| println!("{d}")),
     };
     match result {
@@ -148,7 +155,14 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
             println!("    virtual size: {} ({})", human(d.virtual_size), d.virtual_size);
             println!("    allocated:    {} ({})", human(d.allocated_bytes), d.allocated_bytes);
             for e in &d.extents {
-                println!("    extent: {} {} {} {} offset {}", e.access, human(e.size), e.kind, e.file.as_deref().unwrap_or("-"), e.offset);
+                println!(
+                    "    extent: {} {} {} {} offset {}",
+                    e.access,
+                    human(e.size),
+                    e.kind,
+                    e.file.as_deref().unwrap_or("-"),
+                    e.offset
+                );
             }
             for p in &d.parents {
                 println!("    parent: {p}");
@@ -169,7 +183,13 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
             let f = &s.flavor;
             let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
             println!("    min_disk {} GiB, min_ram {} MiB", opt(s.min_disk), opt(s.min_ram));
-            println!("    flavor: {} vCPU, {} MiB RAM, {} GiB disk\n        because {}", opt(f.vcpus.map(u64::from)), opt(f.ram_mib), opt(f.disk_gib), f.reason);
+            println!(
+                "    flavor: {} vCPU, {} MiB RAM, {} GiB disk\n        because {}",
+                opt(f.vcpus.map(u64::from)),
+                opt(f.ram_mib),
+                opt(f.disk_gib),
+                f.reason
+            );
         }
         for m in &ins.missing {
             println!("  missing: {m}");
@@ -183,12 +203,16 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
 
 /// The VM an OVF describes, as a short human summary.
 fn print_vm(vm: &stackferry::ovf::VmSummary) {
-    let os = [vm.os.description.clone(), vm.os.vmw_os_type.clone().or(vm.os.vbox_os_type.clone())].into_iter().flatten().fold(Vec::new(), |mut v, s| {
-        if !v.contains(&s) {
-            v.push(s);
-        }
-        v
-    }).join(" / ");
+    let os = [vm.os.description.clone(), vm.os.vmw_os_type.clone().or(vm.os.vbox_os_type.clone())]
+        .into_iter()
+        .flatten()
+        .fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        })
+        .join(" / ");
     println!("  VM {}: {}", vm.name, if os.is_empty() { "unknown OS".into() } else { os });
     println!(
         "    {} vCPU, {} MiB memory, {} firmware{}{}",
@@ -199,15 +223,37 @@ fn print_vm(vm: &stackferry::ovf::VmSummary) {
         vm.hardware_version.as_deref().map(|h| format!(", hardware {h}")).unwrap_or_default()
     );
     for d in &vm.disks {
-        let ctl = d.controller.as_ref().map(|c| format!("{}{}", c.kind, c.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())).unwrap_or_else(|| "no controller".into());
-        println!("    disk {}: {} on {ctl}, file {}", d.disk_id, d.capacity_bytes.map(human).unwrap_or_else(|| "?".into()), d.file_name.as_deref().unwrap_or("-"));
+        let ctl = d
+            .controller
+            .as_ref()
+            .map(|c| format!("{}{}", c.kind, c.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()))
+            .unwrap_or_else(|| "no controller".into());
+        println!(
+            "    disk {}: {} on {ctl}, file {}",
+            d.disk_id,
+            d.capacity_bytes.map(human).unwrap_or_else(|| "?".into()),
+            d.file_name.as_deref().unwrap_or("-")
+        );
     }
     for n in &vm.nics {
-        println!("    nic {}: {} on {}", n.name, n.model.as_deref().unwrap_or("?"), n.network.as_deref().unwrap_or("-"));
+        println!(
+            "    nic {}: {} on {}",
+            n.name,
+            n.model.as_deref().unwrap_or("?"),
+            n.network.as_deref().unwrap_or("-")
+        );
     }
 }
 
-fn convert(paths: &[PathBuf], output: &Path, options: &Options, pick: Option<usize>, threads: Option<usize>, sha512: bool, json: bool) -> Result<(), Error> {
+fn convert(
+    paths: &[PathBuf],
+    output: &Path,
+    options: &Options,
+    pick: Option<usize>,
+    threads: Option<usize>,
+    sha512: bool,
+    json: bool,
+) -> Result<(), Error> {
     let (sources, files) = open_inputs(paths)?;
     let tops = input::top_level(&sources, &files)?;
     let mut disks: Vec<(Disk, Option<DiskCheck>)> = Vec::new();
@@ -267,9 +313,17 @@ fn numbered(output: &Path, n: usize) -> PathBuf {
 /// A disk's manifest check: its package's verifier and the disk's index in the package.
 type DiskCheck = (std::rc::Rc<stackferry::manifest::Verifier>, usize);
 
-fn convert_one(disk: Disk, verifier: Option<DiskCheck>, out_path: &Path, options: &Options, threads: usize, sha512: bool) -> Result<Report, Error> {
+fn convert_one(
+    disk: Disk,
+    verifier: Option<DiskCheck>,
+    out_path: &Path,
+    options: &Options,
+    threads: usize,
+    sha512: bool,
+) -> Result<Report, Error> {
     let shown = out_path.display().to_string();
-    let tmp = out_path.with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
+    let tmp = out_path
+        .with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let result = (|| {

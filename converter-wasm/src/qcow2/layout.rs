@@ -31,7 +31,8 @@ impl Packer {
     /// Where a stored cluster of `len` bytes goes (relative to the data area), and the padding
     /// to write before it.
     pub fn place(&mut self, len: u32) -> (u64, u64) {
-        let start = if len as u64 >= self.cluster_size { self.cursor.next_multiple_of(self.cluster_size) } else { self.cursor };
+        let start =
+            if len as u64 >= self.cluster_size { self.cursor.next_multiple_of(self.cluster_size) } else { self.cursor };
         let pad = start - self.cursor;
         self.cursor = start + len as u64;
         (start, pad)
@@ -68,7 +69,12 @@ fn div_ceil(a: u64, b: u64) -> u64 {
 impl Layout {
     /// Plan the file. `alloc` has one bit per guest cluster; `compressed` gives stored
     /// lengths for a compressed image.
-    pub fn new(virtual_size: u64, cluster_bits: u32, alloc: &AllocMap, compressed: Option<&Compressed>) -> Result<Self> {
+    pub fn new(
+        virtual_size: u64,
+        cluster_bits: u32,
+        alloc: &AllocMap,
+        compressed: Option<&Compressed>,
+    ) -> Result<Self> {
         if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cluster_bits) {
             return Err(Error::invalid(format!("cluster size 2^{cluster_bits} outside 512 B .. 2 MiB")));
         }
@@ -112,7 +118,8 @@ impl Layout {
                         rc.resize(last as usize + 1, 0);
                     }
                     for k in first..=last {
-                        rc[k as usize] = rc[k as usize].checked_add(1).ok_or_else(|| Error::invalid("refcount overflow"))?;
+                        rc[k as usize] =
+                            rc[k as usize].checked_add(1).ok_or_else(|| Error::invalid("refcount overflow"))?;
                     }
                 }
                 (div_ceil(p.cursor, c), Some(rc))
@@ -205,7 +212,13 @@ pub struct MetaWriter {
 impl MetaWriter {
     /// Fill `out` (one cluster, zeroed by this call) with the next metadata cluster; false when
     /// the metadata is complete and the data area starts.
-    pub fn next_cluster(&mut self, l: &Layout, alloc: &AllocMap, compressed: Option<&Compressed>, out: &mut [u8]) -> bool {
+    pub fn next_cluster(
+        &mut self,
+        l: &Layout,
+        alloc: &AllocMap,
+        compressed: Option<&Compressed>,
+        out: &mut [u8],
+    ) -> bool {
         let c = l.cluster_size();
         let k = self.next;
         let off = k * c;

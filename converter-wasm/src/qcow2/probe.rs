@@ -118,7 +118,10 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
             ErrorKind::Unsupported,
             name,
             Some(0),
-            format!("disk_format qcow2 does not match the data, which looks like {} (no QCOW2 magic QFI\\xfb)", looks_like(head)),
+            format!(
+                "disk_format qcow2 does not match the data, which looks like {} (no QCOW2 magic QFI\\xfb)",
+                looks_like(head)
+            ),
         ));
     }
     if head.len() < PROBE_LEN {
@@ -149,7 +152,11 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
         return Err(Error::corrupt(
             name,
             OFF_CLUSTER_BITS,
-            format!("QCOW2 cluster_bits {cluster_bits} is outside {}..={}", super::MIN_CLUSTER_BITS, super::MAX_CLUSTER_BITS),
+            format!(
+                "QCOW2 cluster_bits {cluster_bits} is outside {}..={}",
+                super::MIN_CLUSTER_BITS,
+                super::MAX_CLUSTER_BITS
+            ),
         ));
     }
     if version == 2 {
@@ -330,8 +337,15 @@ mod tests {
     #[test]
     fn our_header_passes() {
         let mut cluster = vec![0u8; 65536];
-        super::super::header::Header { cluster_bits: 16, size: 1 << 30, l1_size: 2, l1_table_offset: 65536, refcount_table_offset: 131072, refcount_table_clusters: 1 }
-            .write(&mut cluster);
+        super::super::header::Header {
+            cluster_bits: 16,
+            size: 1 << 30,
+            l1_size: 2,
+            l1_table_offset: 65536,
+            refcount_table_offset: 131072,
+            refcount_table_clusters: 1,
+        }
+        .write(&mut cluster);
         check_upload("ours", "qcow2", &cluster[..PROBE_LEN], 1 << 20).unwrap();
     }
 }

@@ -138,7 +138,11 @@ impl Header {
         let b = read_vec(src, 0, HEADER_SIZE)?;
         let magic = [b[0], b[1], b[2], b[3]];
         if magic != MAGIC {
-            return Err(Error::corrupt(name, 0, format!("not a COWD (vmfsSparse) extent: magic is {:02x?}, expected \"COWD\"", magic)));
+            return Err(Error::corrupt(
+                name,
+                0,
+                format!("not a COWD (vmfsSparse) extent: magic is {:02x?}, expected \"COWD\"", magic),
+            ));
         }
         let h = Header {
             magic,
@@ -161,7 +165,11 @@ impl Header {
             unclean_shutdown: le32(&b, 1648),
         };
         if h.version != VERSION {
-            return Err(Error::unsupported(name, Some(4), format!("COWD version {} is not supported (only {VERSION})", h.version)));
+            return Err(Error::unsupported(
+                name,
+                Some(4),
+                format!("COWD version {} is not supported (only {VERSION})", h.version),
+            ));
         }
         Ok(h)
     }
@@ -302,7 +310,12 @@ impl Mapper for Cowd {
         let name = self.src.name();
         let end = match offset.checked_add(len) {
             Some(e) if e <= self.size => e,
-            _ => return Err(Error::invalid(format!("{name}: range {offset}+{len} is outside the {}-byte COWD extent", self.size))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{name}: range {offset}+{len} is outside the {}-byte COWD extent",
+                    self.size
+                )))
+            }
         };
         let span = self.grain * GT_ENTRIES;
         let mut pos = offset;

@@ -190,7 +190,11 @@ pub fn looks_like_descriptor(head: &[u8]) -> bool {
 /// file (the embedded descriptor's offset), so errors point at the offending line.
 pub fn parse(bytes: &[u8], file: &str, base: u64) -> Result<Descriptor> {
     if bytes.len() as u64 > MAX_DESCRIPTOR_BYTES {
-        return Err(Error::too_large(file, Some(base), format!("descriptor of {} bytes exceeds the {MAX_DESCRIPTOR_BYTES}-byte limit", bytes.len())));
+        return Err(Error::too_large(
+            file,
+            Some(base),
+            format!("descriptor of {} bytes exceeds the {MAX_DESCRIPTOR_BYTES}-byte limit", bytes.len()),
+        ));
     }
     let text = decode_text(bytes);
     let mut d = Descriptor::default();
@@ -228,7 +232,9 @@ pub fn parse(bytes: &[u8], file: &str, base: u64) -> Result<Descriptor> {
         match key.to_ascii_lowercase().as_str() {
             "version" => d.version = Some(val.trim().parse().map_err(|_| bad("bad version line"))?),
             "cid" => d.cid = Some(parse_hex_cid(v).ok_or_else(|| bad("bad CID (expected 8 hex digits)"))?),
-            "parentcid" => d.parent_cid = Some(parse_hex_cid(v).ok_or_else(|| bad("bad parentCID (expected 8 hex digits)"))?),
+            "parentcid" => {
+                d.parent_cid = Some(parse_hex_cid(v).ok_or_else(|| bad("bad parentCID (expected 8 hex digits)"))?)
+            }
             "createtype" => d.create_type = Some(val.to_string()),
             "parentfilenamehint" => {
                 d.parent_file_name_hint = Some(val.to_string());
@@ -286,7 +292,8 @@ mod tests {
 
     #[test]
     fn parses_keys_extents_and_ddb() {
-        let text = b"# Disk DescriptorFile\r\nversion=1\r\nencoding=\"UTF-8\"\r\nCID=0172e8a4\r\nparentCID=ffffffff\r\n\
+        let text =
+            b"# Disk DescriptorFile\r\nversion=1\r\nencoding=\"UTF-8\"\r\nCID=0172e8a4\r\nparentCID=ffffffff\r\n\
 createType=\"twoGbMaxExtentFlat\"\r\n\r\n# Extent description\r\nRW 4096 FLAT \"my disk-f001.vmdk\" 0\r\n\
 RDONLY 100 FLAT \"b.vmdk\" 2048\r\nRW 8 ZERO\r\nNOACCESS 16 SPARSE plain.vmdk\r\n\
 # The Disk Data Base\r\n#DDB\r\nddb.adapterType = \"lsilogic\"\r\nddb.geometry.cylinders = \"2\"\r\n\0\0\0";
@@ -318,7 +325,14 @@ RDONLY 100 FLAT \"b.vmdk\" 2048\r\nRW 8 ZERO\r\nNOACCESS 16 SPARSE plain.vmdk\r\
         assert_eq!(d.parent(), Some(0x0172e8a4));
         assert_eq!(d.parent_file_name_hint.as_deref(), Some("base.vmdk"));
         assert_eq!(d.parent_hint_at, 32);
-        for bad in [&b"RW x FLAT \"a\" 0\n"[..], b"RW 5 FLAT \"a\" zz\n", b"RW 5 FLAT \"a\n", b"RW 5 FLAT\n", b"CID=xyz\n", b"RW\n"] {
+        for bad in [
+            &b"RW x FLAT \"a\" 0\n"[..],
+            b"RW 5 FLAT \"a\" zz\n",
+            b"RW 5 FLAT \"a\n",
+            b"RW 5 FLAT\n",
+            b"CID=xyz\n",
+            b"RW\n",
+        ] {
             let e = parse(bad, "c.vmdk", 7).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
             assert_eq!(e.offset, Some(7));

@@ -204,13 +204,26 @@ impl SparseExtentHeader {
     pub fn validate(&self, file: &str, base: u64, file_len: u64) -> Result<()> {
         let at = |f: u64| base + f;
         if self.magic_number != MAGIC {
-            return Err(Error::corrupt(file, base, format!("bad sparse extent magic 0x{:08x}, expected 'KDMV'", self.magic_number)));
+            return Err(Error::corrupt(
+                file,
+                base,
+                format!("bad sparse extent magic 0x{:08x}, expected 'KDMV'", self.magic_number),
+            ));
         }
         if self.version == 0 || self.version > MAX_VERSION {
-            return Err(Error::unsupported(file, Some(at(field::VERSION)), format!("sparse extent version {} (versions 1 to {MAX_VERSION} are supported)", self.version)));
+            return Err(Error::unsupported(
+                file,
+                Some(at(field::VERSION)),
+                format!("sparse extent version {} (versions 1 to {MAX_VERSION} are supported)", self.version),
+            ));
         }
         if self.flags & FLAG_VALID_NEW_LINE_TEST != 0 {
-            let got = [self.single_end_line_char, self.non_end_line_char, self.double_end_line_char1, self.double_end_line_char2];
+            let got = [
+                self.single_end_line_char,
+                self.non_end_line_char,
+                self.double_end_line_char1,
+                self.double_end_line_char2,
+            ];
             if got != *b"\n \r\n" {
                 return Err(Error::corrupt(
                     file,
@@ -224,14 +237,20 @@ impl SparseExtentHeader {
             }
         }
         if self.compress_algorithm != COMPRESSION_NONE && self.compress_algorithm != COMPRESSION_DEFLATE {
-            return Err(Error::unsupported(file, Some(at(field::COMPRESS_ALGORITHM)), format!("unknown compressAlgorithm {}", self.compress_algorithm)));
+            return Err(Error::unsupported(
+                file,
+                Some(at(field::COMPRESS_ALGORITHM)),
+                format!("unknown compressAlgorithm {}", self.compress_algorithm),
+            ));
         }
         let g = self.grain_size;
         if !g.is_power_of_two() || !(MIN_GRAIN_SECTORS..=MAX_GRAIN_SECTORS).contains(&g) {
             return Err(Error::corrupt(
                 file,
                 at(field::GRAIN_SIZE),
-                format!("grainSize {g} sectors is not a power of two between {MIN_GRAIN_SECTORS} and {MAX_GRAIN_SECTORS}"),
+                format!(
+                    "grainSize {g} sectors is not a power of two between {MIN_GRAIN_SECTORS} and {MAX_GRAIN_SECTORS}"
+                ),
             ));
         }
         if self.num_gtes_per_gt == 0 || self.num_gtes_per_gt > MAX_GTES_PER_GT {
@@ -247,7 +266,10 @@ impl SparseExtentHeader {
                 return Err(Error::too_large(
                     file,
                     Some(at(field::CAPACITY)),
-                    format!("capacity of {} sectors exceeds the largest supported disk ({MAX_CAPACITY_BYTES} bytes)", self.capacity),
+                    format!(
+                        "capacity of {} sectors exceeds the largest supported disk ({MAX_CAPACITY_BYTES} bytes)",
+                        self.capacity
+                    ),
                 ))
             }
         }
@@ -264,7 +286,9 @@ impl SparseExtentHeader {
         }
         let gd_bytes = gd_entries * 4;
         let in_file = |sector: u64, len: u64, fld: u64, what: &str| -> Result<()> {
-            let start = sector.checked_mul(SECTOR).ok_or_else(|| Error::corrupt(file, at(fld), format!("{what} sector {sector} overflows")))?;
+            let start = sector
+                .checked_mul(SECTOR)
+                .ok_or_else(|| Error::corrupt(file, at(fld), format!("{what} sector {sector} overflows")))?;
             match start.checked_add(len) {
                 Some(end) if end <= file_len => Ok(()),
                 _ => Err(Error::truncated(
@@ -277,13 +301,21 @@ impl SparseExtentHeader {
         in_file(self.over_head, 0, field::OVER_HEAD, "overHead (first grain)")?;
         if self.descriptor_offset != 0 {
             let dlen = self.descriptor_size.checked_mul(SECTOR).ok_or_else(|| {
-                Error::corrupt(file, at(field::DESCRIPTOR_SIZE), format!("descriptorSize {} overflows", self.descriptor_size))
+                Error::corrupt(
+                    file,
+                    at(field::DESCRIPTOR_SIZE),
+                    format!("descriptorSize {} overflows", self.descriptor_size),
+                )
             })?;
             in_file(self.descriptor_offset, dlen, field::DESCRIPTOR_OFFSET, "embedded descriptor")?;
         }
         if self.gd_offset != GD_AT_END {
             if self.gd_offset == 0 && self.capacity != 0 {
-                return Err(Error::corrupt(file, at(field::GD_OFFSET), "gdOffset is 0: the sparse extent has no grain directory"));
+                return Err(Error::corrupt(
+                    file,
+                    at(field::GD_OFFSET),
+                    "gdOffset is 0: the sparse extent has no grain directory",
+                ));
             }
             in_file(self.gd_offset, gd_bytes, field::GD_OFFSET, "grain directory")?;
         }

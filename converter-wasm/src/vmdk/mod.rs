@@ -80,7 +80,15 @@ struct Builder<'a> {
 }
 
 fn build(src: SourceRef, files: &dyn FileSet, mode: Mode) -> Result<(DiskInfo, Option<Box<dyn Mapper>>)> {
-    let mut b = Builder { files, mode, used: Vec::new(), warnings: Vec::new(), parents: Vec::new(), allocated: 0, chain: Vec::new() };
+    let mut b = Builder {
+        files,
+        mode,
+        used: Vec::new(),
+        warnings: Vec::new(),
+        parents: Vec::new(),
+        allocated: 0,
+        chain: Vec::new(),
+    };
     let top = b.layer(src.clone(), 0)?;
     let role = if top.is_descriptor { "descriptor" } else { "disk" };
     b.used.retain(|f| f.name != src.name());
@@ -137,7 +145,11 @@ fn mapped_bytes(m: &dyn Mapper) -> Result<u64> {
         let n = MEASURE_STEP.min(m.size() - pos);
         runs.clear();
         m.map(pos, n, &mut runs)?;
-        total += runs.iter().filter(|r| matches!(r.kind, RunKind::Data { .. } | RunKind::Deflate { .. })).map(|r| r.len).sum::<u64>();
+        total += runs
+            .iter()
+            .filter(|r| matches!(r.kind, RunKind::Data { .. } | RunKind::Deflate { .. }))
+            .map(|r| r.len)
+            .sum::<u64>();
         pos += n;
     }
     Ok(total)
@@ -176,7 +188,11 @@ impl Builder<'_> {
     fn layer(&mut self, src: SourceRef, depth: usize) -> Result<Layer> {
         let name = src.name().to_string();
         if depth > MAX_CHAIN_DEPTH {
-            return Err(Error::too_large(&name, None, format!("snapshot chain is deeper than {MAX_CHAIN_DEPTH} layers")));
+            return Err(Error::too_large(
+                &name,
+                None,
+                format!("snapshot chain is deeper than {MAX_CHAIN_DEPTH} layers"),
+            ));
         }
         self.chain.push(name.clone());
         let r = self.layer_inner(src, depth);
@@ -195,23 +211,45 @@ impl Builder<'_> {
             Kind::SeSparse => self.delta_layer(src, sesparse::open_extent, "seSparse", ExtentType::SeSparse),
             Kind::Descriptor => {
                 if src.len() > MAX_DESCRIPTOR_BYTES {
-                    return Err(Error::too_large(&name, Some(0), format!(
-                        "looks like a text descriptor but is {} bytes long (limit {MAX_DESCRIPTOR_BYTES})", src.len())));
+                    return Err(Error::too_large(
+                        &name,
+                        Some(0),
+                        format!(
+                            "looks like a text descriptor but is {} bytes long (limit {MAX_DESCRIPTOR_BYTES})",
+                            src.len()
+                        ),
+                    ));
                 }
                 let text = read_vec(src.as_ref(), 0, src.len())?;
                 let desc = descriptor::parse(&text, &name, 0)?;
                 self.descriptor_layer(&name, desc, depth)
             }
-            Kind::Unknown => Err(Error::unsupported(&name, Some(0), "not a VMDK: no 'KDMV' or 'COWD' sparse magic and no text descriptor")),
+            Kind::Unknown => Err(Error::unsupported(
+                &name,
+                Some(0),
+                "not a VMDK: no 'KDMV' or 'COWD' sparse magic and no text descriptor",
+            )),
         }
     }
 
     /// A lone COWD or seSparse file.
-    fn delta_layer(&mut self, src: SourceRef, open: fn(SourceRef) -> Result<Box<dyn Mapper>>, subformat: &str, kind: ExtentType) -> Result<Layer> {
+    fn delta_layer(
+        &mut self,
+        src: SourceRef,
+        open: fn(SourceRef) -> Result<Box<dyn Mapper>>,
+        subformat: &str,
+        kind: ExtentType,
+    ) -> Result<Layer> {
         let map = open(src.clone())?;
         self.allocated += mapped_bytes(map.as_ref())?;
         let size = map.size();
-        let extents = vec![ExtentInfo { access: "RW".into(), size, kind: kind.as_str().into(), file: Some(src.name().into()), offset: 0 }];
+        let extents = vec![ExtentInfo {
+            access: "RW".into(),
+            size,
+            kind: kind.as_str().into(),
+            file: Some(src.name().into()),
+            offset: 0,
+        }];
         Ok(Layer { subformat: subformat.into(), size, extents, cid: None, is_descriptor: false, map: Some(map) })
     }
 
@@ -243,7 +281,10 @@ impl Builder<'_> {
                 }
             }
             if d.extents.len() > 1 {
-                self.warnings.push(format!("{name}: the embedded descriptor lists {} extents; only this file's own grains are read", d.extents.len()));
+                self.warnings.push(format!(
+                    "{name}: the embedded descriptor lists {} extents; only this file's own grains are read",
+                    d.extents.len()
+                ));
             }
         }
         let derived = if h.compressed() { "streamOptimized" } else { "monolithicSparse" };
@@ -268,7 +309,11 @@ impl Builder<'_> {
             let size = e.sectors.checked_mul(SECTOR).filter(|&s| s <= MAX_CAPACITY_BYTES);
             let end = size.and_then(|s| start.checked_add(s)).filter(|&t| t <= MAX_CAPACITY_BYTES);
             let (Some(size), Some(end)) = (size, end) else {
-                return Err(Error::too_large(name, Some(e.at), format!("extents add up to more than {MAX_CAPACITY_BYTES} bytes")));
+                return Err(Error::too_large(
+                    name,
+                    Some(e.at),
+                    format!("extents add up to more than {MAX_CAPACITY_BYTES} bytes"),
+                ));
             };
             infos.push(ExtentInfo {
                 access: e.access.as_str().into(),
@@ -304,7 +349,11 @@ impl Builder<'_> {
     fn extent(&mut self, desc_name: &str, e: &ExtentLine, size: u64) -> Result<Option<Box<dyn Mapper>>> {
         let at = Some(e.at);
         if e.access == descriptor::Access::NoAccess {
-            self.cannot_read(Error::unsupported(desc_name, at, "extent is NOACCESS: VMware marks its data as unreadable"))?;
+            self.cannot_read(Error::unsupported(
+                desc_name,
+                at,
+                "extent is NOACCESS: VMware marks its data as unreadable",
+            ))?;
             return Ok(None);
         }
         match &e.kind {
@@ -368,8 +417,15 @@ impl Builder<'_> {
                 };
                 let have = m.size();
                 if have < size {
-                    return Err(Error::corrupt(desc_name, e.at, format!(
-                        "extent '{fname}' is declared as {} sectors but its header says {} sectors", e.sectors, have / SECTOR)));
+                    return Err(Error::corrupt(
+                        desc_name,
+                        e.at,
+                        format!(
+                            "extent '{fname}' is declared as {} sectors but its header says {} sectors",
+                            e.sectors,
+                            have / SECTOR
+                        ),
+                    ));
                 }
                 if have > size {
                     self.warnings.push(format!(
@@ -383,12 +439,23 @@ impl Builder<'_> {
     }
 
     /// Put `map` (the layer of file `name`) on its parent when `desc` names one.
-    fn with_parent(&mut self, name: &str, desc: Option<&Descriptor>, map: Option<Box<dyn Mapper>>, depth: usize) -> Result<Option<Box<dyn Mapper>>> {
+    fn with_parent(
+        &mut self,
+        name: &str,
+        desc: Option<&Descriptor>,
+        map: Option<Box<dyn Mapper>>,
+        depth: usize,
+    ) -> Result<Option<Box<dyn Mapper>>> {
         let Some(d) = desc else { return Ok(map) };
         let Some(pcid) = d.parent() else { return Ok(map) };
         let Some(hint) = d.parent_file_name_hint.as_deref() else {
-            return Err(Error::corrupt(name, 0, format!(
-                "parentCID is {pcid:08x} (a snapshot delta) but there is no parentFileNameHint naming the parent")));
+            return Err(Error::corrupt(
+                name,
+                0,
+                format!(
+                    "parentCID is {pcid:08x} (a snapshot delta) but there is no parentFileNameHint naming the parent"
+                ),
+            ));
         };
         let at = Some(d.parent_hint_at);
         let pname = match check_reference(name, at, hint) {
@@ -400,7 +467,9 @@ impl Builder<'_> {
                 if check_reference(name, at, b).is_err() {
                     return Err(e);
                 }
-                self.warnings.push(format!("{name}: parent hint '{hint}' is not a plain relative name; looking for '{b}' instead"));
+                self.warnings.push(format!(
+                    "{name}: parent hint '{hint}' is not a plain relative name; looking for '{b}' instead"
+                ));
                 b.to_string()
             }
         };
@@ -439,11 +508,19 @@ fn embedded_descriptor(src: &dyn Source, h: &header::SparseExtentHeader) -> Resu
     let at = h.descriptor_offset.checked_mul(SECTOR).ok_or_else(bad)?;
     let len = h.descriptor_size.checked_mul(SECTOR).ok_or_else(bad)?;
     if len > MAX_DESCRIPTOR_BYTES {
-        return Err(Error::too_large(name, Some(header::field::DESCRIPTOR_SIZE), format!(
-            "embedded descriptor of {len} bytes exceeds the {MAX_DESCRIPTOR_BYTES}-byte limit")));
+        return Err(Error::too_large(
+            name,
+            Some(header::field::DESCRIPTOR_SIZE),
+            format!("embedded descriptor of {len} bytes exceeds the {MAX_DESCRIPTOR_BYTES}-byte limit"),
+        ));
     }
-    let bytes = read_vec(src, at, len).map_err(|e| Error::truncated(name, header::field::DESCRIPTOR_OFFSET, format!(
-        "embedded descriptor ({len} bytes at byte {at}) is not inside the file: {}", e.message)))?;
+    let bytes = read_vec(src, at, len).map_err(|e| {
+        Error::truncated(
+            name,
+            header::field::DESCRIPTOR_OFFSET,
+            format!("embedded descriptor ({len} bytes at byte {at}) is not inside the file: {}", e.message),
+        )
+    })?;
     descriptor::parse(&bytes, name, at).map(Some)
 }
 
@@ -459,7 +536,10 @@ impl Mapper for FlatExtent {
         self.size
     }
     fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> Result<()> {
-        crate::image::push_run(out, Run { len, kind: RunKind::Data { src: self.src.clone(), offset: self.offset + offset } });
+        crate::image::push_run(
+            out,
+            Run { len, kind: RunKind::Data { src: self.src.clone(), offset: self.offset + offset } },
+        );
         Ok(())
     }
 }

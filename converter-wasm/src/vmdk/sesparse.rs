@@ -204,26 +204,49 @@ impl ConstHeader {
             grains_size: f(25),
         };
         if h.magic != CONST_HEADER_MAGIC {
-            return Err(Error::corrupt(name, 0, format!("not a seSparse extent: magic is 0x{:016x}, expected 0x{CONST_HEADER_MAGIC:016x}", h.magic)));
+            return Err(Error::corrupt(
+                name,
+                0,
+                format!("not a seSparse extent: magic is 0x{:016x}, expected 0x{CONST_HEADER_MAGIC:016x}", h.magic),
+            ));
         }
         if h.version != VERSION {
-            return Err(Error::unsupported(name, Some(8), format!("seSparse version 0x{:016x} is not supported (only 0x{VERSION:016x})", h.version)));
+            return Err(Error::unsupported(
+                name,
+                Some(8),
+                format!("seSparse version 0x{:016x} is not supported (only 0x{VERSION:016x})", h.version),
+            ));
         }
         if h.grain_size != GRAIN_SECTORS {
-            return Err(Error::unsupported(name, Some(24), format!("seSparse grain size of {} sectors is not supported (only {GRAIN_SECTORS})", h.grain_size)));
+            return Err(Error::unsupported(
+                name,
+                Some(24),
+                format!("seSparse grain size of {} sectors is not supported (only {GRAIN_SECTORS})", h.grain_size),
+            ));
         }
         if h.grain_table_size != GT_SECTORS {
             return Err(Error::unsupported(
                 name,
                 Some(32),
-                format!("seSparse grain table size of {} sectors is not supported (only {GT_SECTORS})", h.grain_table_size),
+                format!(
+                    "seSparse grain table size of {} sectors is not supported (only {GT_SECTORS})",
+                    h.grain_table_size
+                ),
             ));
         }
         if h.flags != 0 {
-            return Err(Error::unsupported(name, Some(40), format!("seSparse flags 0x{:016x} are not supported", h.flags)));
+            return Err(Error::unsupported(
+                name,
+                Some(40),
+                format!("seSparse flags 0x{:016x} are not supported", h.flags),
+            ));
         }
         if let Some(i) = h.reserved.iter().position(|&r| r != 0) {
-            return Err(Error::unsupported(name, Some(48 + 8 * i as u64), "seSparse reserved header field is not zero"));
+            return Err(Error::unsupported(
+                name,
+                Some(48 + 8 * i as u64),
+                "seSparse reserved header field is not zero",
+            ));
         }
         if let Some(i) = b[208..].iter().position(|&x| x != 0) {
             return Err(Error::unsupported(name, Some(208 + i as u64), "seSparse header padding is not zero"));
@@ -243,7 +266,10 @@ impl VolatileHeader {
     /// Read and check the volatile header `h` points at.
     pub fn read(src: &dyn Source, h: &ConstHeader) -> Result<VolatileHeader> {
         let name = src.name();
-        let at = h.volatile_header_offset.checked_mul(SECTOR).filter(|a| a.checked_add(HEADER_SIZE).is_some_and(|e| e <= src.len()));
+        let at = h
+            .volatile_header_offset
+            .checked_mul(SECTOR)
+            .filter(|a| a.checked_add(HEADER_SIZE).is_some_and(|e| e <= src.len()));
         let Some(at) = at else {
             return Err(Error::corrupt(
                 name,
@@ -256,9 +282,21 @@ impl VolatileHeader {
             ));
         };
         let b = read_vec(src, at, HEADER_SIZE)?;
-        let v = VolatileHeader { magic: le64(&b, 0), free_gt_number: le64(&b, 8), next_txn_seq_number: le64(&b, 16), replay_journal: le64(&b, 24) };
+        let v = VolatileHeader {
+            magic: le64(&b, 0),
+            free_gt_number: le64(&b, 8),
+            next_txn_seq_number: le64(&b, 16),
+            replay_journal: le64(&b, 24),
+        };
         if v.magic != VOLATILE_HEADER_MAGIC {
-            return Err(Error::corrupt(name, at, format!("seSparse volatile header magic is 0x{:016x}, expected 0x{VOLATILE_HEADER_MAGIC:016x}", v.magic)));
+            return Err(Error::corrupt(
+                name,
+                at,
+                format!(
+                    "seSparse volatile header magic is 0x{:016x}, expected 0x{VOLATILE_HEADER_MAGIC:016x}",
+                    v.magic
+                ),
+            ));
         }
         if v.replay_journal != 0 {
             return Err(Error::unsupported(
@@ -268,7 +306,11 @@ impl VolatileHeader {
             ));
         }
         if let Some(i) = b[32..].iter().position(|&x| x != 0) {
-            return Err(Error::unsupported(name, Some(at + 32 + i as u64), "seSparse volatile header padding is not zero"));
+            return Err(Error::unsupported(
+                name,
+                Some(at + 32 + i as u64),
+                "seSparse volatile header padding is not zero",
+            ));
         }
         Ok(v)
     }
@@ -316,7 +358,8 @@ impl SeSparse {
                 ),
             ));
         }
-        let gd_at = h.grain_dir_offset.checked_mul(SECTOR).filter(|a| a.checked_add(needed * 8).is_some_and(|e| e <= flen));
+        let gd_at =
+            h.grain_dir_offset.checked_mul(SECTOR).filter(|a| a.checked_add(needed * 8).is_some_and(|e| e <= flen));
         let Some(gd_at) = gd_at else {
             return Err(Error::corrupt(
                 name,
@@ -352,7 +395,13 @@ impl SeSparse {
                     continue;
                 }
                 if e >> 32 != GDE_ALLOCATED {
-                    return Err(Error::corrupt(name, at, format!("seSparse grain directory entry {idx} is 0x{e:016x}: not 0 and not 0x10000000_xxxxxxxx")));
+                    return Err(Error::corrupt(
+                        name,
+                        at,
+                        format!(
+                            "seSparse grain directory entry {idx} is 0x{e:016x}: not 0 and not 0x10000000_xxxxxxxx"
+                        ),
+                    ));
                 }
                 let t = e & 0xffff_ffff;
                 if t >= region_tables {
@@ -393,7 +442,12 @@ impl Mapper for SeSparse {
         let name = self.src.name();
         let end = match offset.checked_add(len) {
             Some(e) if e <= self.size => e,
-            _ => return Err(Error::invalid(format!("{name}: range {offset}+{len} is outside the {}-byte seSparse extent", self.size))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{name}: range {offset}+{len} is outside the {}-byte seSparse extent",
+                    self.size
+                )))
+            }
         };
         let span = GRAIN * GT_ENTRIES;
         let mut pos = offset;
@@ -421,10 +475,9 @@ impl Mapper for SeSparse {
                     0x3 => {
                         let index = ((e >> 48) & 0xfff) | ((e & 0x0000_ffff_ffff_ffff) << 12);
                         // index < 2^60, so index * 8 sectors could overflow: check.
-                        let data = index
-                            .checked_mul(GRAIN)
-                            .and_then(|o| o.checked_add(self.grains_at))
-                            .filter(|d| d.checked_add(GRAIN.min(self.size - g * GRAIN)).is_some_and(|e| e <= self.src.len()));
+                        let data = index.checked_mul(GRAIN).and_then(|o| o.checked_add(self.grains_at)).filter(|d| {
+                            d.checked_add(GRAIN.min(self.size - g * GRAIN)).is_some_and(|e| e <= self.src.len())
+                        });
                         let Some(data) = data else {
                             return Err(Error::corrupt(
                                 name,
@@ -441,7 +494,9 @@ impl Mapper for SeSparse {
                         return Err(Error::corrupt(
                             name,
                             entry_at,
-                            format!("seSparse grain table entry {gti} (grain {g}) is 0x{e:016x}: not a known grain type"),
+                            format!(
+                                "seSparse grain table entry {gti} (grain {g}) is 0x{e:016x}: not a known grain type"
+                            ),
                         ))
                     }
                 };

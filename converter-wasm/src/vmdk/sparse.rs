@@ -48,7 +48,11 @@ pub struct Opened {
 /// Read a header sector at offset 0 (no validation).
 pub fn read_header(src: &dyn Source) -> Result<SparseExtentHeader> {
     if src.len() < HEADER_LEN as u64 {
-        return Err(Error::truncated(src.name(), 0, format!("sparse extent header needs 512 bytes, the file has {}", src.len())));
+        return Err(Error::truncated(
+            src.name(),
+            0,
+            format!("sparse extent header needs 512 bytes, the file has {}", src.len()),
+        ));
     }
     let mut b = [0u8; HEADER_LEN];
     src.read_exact_at(0, &mut b)?;
@@ -65,8 +69,15 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
         h.validate(&name, hdr_at, len)?;
     }
     if h.compressed() && h.grain_size > stream::MAX_COMPRESSED_GRAIN_SECTORS {
-        return Err(Error::unsupported(&name, Some(hdr_at + super::header::field::GRAIN_SIZE), format!(
-            "compressed grains of {} sectors (at most {} supported)", h.grain_size, stream::MAX_COMPRESSED_GRAIN_SECTORS)));
+        return Err(Error::unsupported(
+            &name,
+            Some(hdr_at + super::header::field::GRAIN_SIZE),
+            format!(
+                "compressed grains of {} sectors (at most {} supported)",
+                h.grain_size,
+                stream::MAX_COMPRESSED_GRAIN_SECTORS
+            ),
+        ));
     }
     let entries = h.gd_entries();
     let gd_at = h.gd_offset * SECTOR;
@@ -74,7 +85,9 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
     let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Vec::new()) };
     let mut warnings = Vec::new();
     if h0.unclean_shutdown != 0 && !extent.h.compressed() {
-        warnings.push(format!("{name}: the disk was not closed cleanly (uncleanShutdown is set); its contents may be inconsistent"));
+        warnings.push(format!(
+            "{name}: the disk was not closed cleanly (uncleanShutdown is set); its contents may be inconsistent"
+        ));
     }
     let allocated = extent.scan(&mut warnings)?;
     Ok(Opened { extent, header: h0, allocated, warnings })
@@ -227,7 +240,8 @@ impl SparseExtent {
             let at = self.h.rgd_offset * SECTOR;
             match read_table(src, at, self.gd.len() as u64) {
                 Ok(t) => rgd = Some((t, at, Window::new(src))),
-                Err(e) => warnings.push(format!("{}: redundant grain directory unreadable ({e}); using the primary", src.name())),
+                Err(e) => warnings
+                    .push(format!("{}: redundant grain directory unreadable ({e}); using the primary", src.name())),
             }
         }
         let mut differs = false;
@@ -237,7 +251,8 @@ impl SparseExtent {
             } else {
                 let (off, n) = self.gt_range(self.gd_at, sector, k)?;
                 let bytes = win.get(off, n, || self.span_end(&self.gd, k, off))?;
-                let gt: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let gt: Vec<u32> =
+                    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
                 for (j, &gte) in gt.iter().enumerate() {
                     let grain = k as u64 * per + j as u64;
                     if self.check_gte(gte, grain, off + 4 * j as u64)? {
@@ -253,7 +268,10 @@ impl SparseExtent {
                     (None, _) | (Some(_), 0) => false,
                     (Some(p), rs) => match self.gt_range(*rgd_at, rs, k) {
                         Ok((roff, rn)) => match rwin.get(roff, rn, || self.span_end(rgd, k, roff)) {
-                            Ok(rb) => rb.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).eq(p.iter().copied()),
+                            Ok(rb) => rb
+                                .chunks_exact(4)
+                                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                                .eq(p.iter().copied()),
                             Err(_) => false,
                         },
                         Err(_) => false,
@@ -302,7 +320,11 @@ impl Mapper for SparseExtent {
 
     fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> Result<()> {
         let end = offset.checked_add(len).filter(|&e| e <= self.size()).ok_or_else(|| {
-            Error::invalid(format!("{}: read of {len} bytes at {offset} is beyond the extent's {} bytes", self.src.name(), self.size()))
+            Error::invalid(format!(
+                "{}: read of {len} bytes at {offset} is beyond the extent's {} bytes",
+                self.src.name(),
+                self.size()
+            ))
         })?;
         let gb = self.h.grain_bytes();
         let cov = self.h.gt_coverage();

@@ -81,8 +81,12 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
     let len = src.len();
     // Footer marker, footer, end-of-stream marker: the last three sectors.
     let Some(marker_at) = len.checked_sub(3 * SECTOR).filter(|&o| o >= SECTOR) else {
-        return Err(Error::truncated(name, 0, format!(
-            "gdOffset is GD_AT_END but the file ({len} bytes) is too short to hold a footer: the stream is truncated")));
+        return Err(Error::truncated(
+            name,
+            0,
+            format!(
+            "gdOffset is GD_AT_END but the file ({len} bytes) is too short to hold a footer: the stream is truncated"),
+        ));
     };
     let footer_at = marker_at + SECTOR;
     let eos_at = footer_at + SECTOR;
@@ -92,7 +96,13 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
     };
     let fm = read_marker(src, marker_at)?;
     if fm.size != 0 || fm.marker_type != MARKER_FOOTER {
-        return Err(no_footer(&format!("there is no footer marker in the third-to-last sector (size {}, type {})", fm.size, fm.marker_type), marker_at));
+        return Err(no_footer(
+            &format!(
+                "there is no footer marker in the third-to-last sector (size {}, type {})",
+                fm.size, fm.marker_type
+            ),
+            marker_at,
+        ));
     }
     let eos = read_marker(src, eos_at)?;
     if eos.val != 0 || eos.size != 0 || eos.marker_type != MARKER_EOS {
@@ -105,7 +115,11 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
         return Err(no_footer("the footer has no 'KDMV' magic", footer_at));
     }
     if f.gd_offset == GD_AT_END {
-        return Err(Error::corrupt(name, footer_at + super::header::field::GD_OFFSET, "the footer's gdOffset is GD_AT_END too: no grain directory"));
+        return Err(Error::corrupt(
+            name,
+            footer_at + super::header::field::GD_OFFSET,
+            "the footer's gdOffset is GD_AT_END too: no grain directory",
+        ));
     }
     Ok((f, footer_at))
 }
@@ -122,7 +136,15 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
 /// its `size` non-zero, bounded and inside the file. Without markers (compressed but unmarked,
 /// rare) the zlib stream starts at the sector itself and its length is bounded by two grains
 /// or the end of the file.
-pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, entry_at: u64, skip: u64, next: Option<u64>) -> Result<RunKind> {
+pub fn grain_run(
+    src: &SourceRef,
+    h: &SparseExtentHeader,
+    grain: u64,
+    gte: u32,
+    entry_at: u64,
+    skip: u64,
+    next: Option<u64>,
+) -> Result<RunKind> {
     let name = src.name();
     let grain_bytes = h.grain_bytes();
     let off = gte as u64 * SECTOR;
@@ -139,7 +161,14 @@ pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, 
         let room = end.min(len).min(off + GRAIN_MARKER_LEN + max_clen) - off;
         // At most 12 + two grains (2 MiB + 12 with the largest grains we accept).
         let clen = u32::try_from(room).map_err(|_| Error::corrupt(name, off, "compressed grain too large"))?;
-        return Ok(RunKind::Deflate { src: src.clone(), offset: off, clen, grain_len, skip, marker: Some(grain * h.grain_size) });
+        return Ok(RunKind::Deflate {
+            src: src.clone(),
+            offset: off,
+            clen,
+            grain_len,
+            skip,
+            marker: Some(grain * h.grain_size),
+        });
     }
     let (data_at, clen) = if h.has_markers() {
         check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, format!(
@@ -152,20 +181,33 @@ pub fn grain_run(src: &SourceRef, h: &SparseExtentHeader, grain: u64, gte: u32, 
         let size = u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as u64;
         let want = grain * h.grain_size;
         if size == 0 {
-            return Err(Error::corrupt(name, off, format!(
-                "grain {grain} (table entry at byte {entry_at}) points at a metadata marker, not a grain marker")));
+            return Err(Error::corrupt(
+                name,
+                off,
+                format!(
+                    "grain {grain} (table entry at byte {entry_at}) points at a metadata marker, not a grain marker"
+                ),
+            ));
         }
         if lba != want {
             return Err(Error::corrupt(name, off, format!(
                 "grain marker says lba {lba} but the grain table entry at byte {entry_at} is for grain {grain} (lba {want})")));
         }
         if size > max_clen {
-            return Err(Error::corrupt(name, off, format!(
-                "grain marker for lba {lba} claims {size} compressed bytes, more than {max_clen} (two grains)")));
+            return Err(Error::corrupt(
+                name,
+                off,
+                format!("grain marker for lba {lba} claims {size} compressed bytes, more than {max_clen} (two grains)"),
+            ));
         }
         let data_at = off + GRAIN_MARKER_LEN;
-        check_range(src.as_ref(), data_at, size).map_err(|_| Error::truncated(name, off, format!(
-            "compressed grain for lba {lba} ({size} bytes) runs past the end of the file ({len} bytes)")))?;
+        check_range(src.as_ref(), data_at, size).map_err(|_| {
+            Error::truncated(
+                name,
+                off,
+                format!("compressed grain for lba {lba} ({size} bytes) runs past the end of the file ({len} bytes)"),
+            )
+        })?;
         (data_at, size)
     } else {
         (off, max_clen.min(len - off))
@@ -187,10 +229,18 @@ pub fn marked_grain<'a>(bytes: &'a [u8], lba: u64, file: &str, at: u64) -> Resul
     let got = u64::from_le_bytes(l);
     let size = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
     if size == 0 {
-        return Err(Error::corrupt(file, at, format!("the grain table entry for lba {lba} points at a metadata marker, not a grain marker")));
+        return Err(Error::corrupt(
+            file,
+            at,
+            format!("the grain table entry for lba {lba} points at a metadata marker, not a grain marker"),
+        ));
     }
     if got != lba {
-        return Err(Error::corrupt(file, at, format!("grain marker says lba {got} but the grain table entry points here for lba {lba}")));
+        return Err(Error::corrupt(
+            file,
+            at,
+            format!("grain marker says lba {got} but the grain table entry points here for lba {lba}"),
+        ));
     }
     rest.get(..size).ok_or_else(|| Error::corrupt(file, at, format!(
         "grain marker for lba {lba} claims {size} compressed bytes, but only {} follow before the next grain, grain table or the end of the file",

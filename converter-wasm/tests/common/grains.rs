@@ -53,7 +53,14 @@ impl Mapper for Grains {
             let n = ((g + 1) * self.grain).min(offset + len) - pos;
             let kind = match self.table[g as usize] {
                 None => RunKind::Unallocated,
-                Some((o, c)) => RunKind::Deflate { src: self.src.clone(), offset: o, clen: c, grain_len: self.grain as u32, skip: (pos - g * self.grain) as u32, marker: None },
+                Some((o, c)) => RunKind::Deflate {
+                    src: self.src.clone(),
+                    offset: o,
+                    clen: c,
+                    grain_len: self.grain as u32,
+                    skip: (pos - g * self.grain) as u32,
+                    marker: None,
+                },
             };
             push_run(out, Run { len: n, kind });
             pos += n;

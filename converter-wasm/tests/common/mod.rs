@@ -55,7 +55,9 @@ pub fn write_raw(path: &Path, size: u64, pattern: Pattern, seed: u64) {
                 }
                 .min(size - at);
                 let text = r.next() % 2 == 0;
-                let buf: Vec<u8> = (0..len).map(|_| if text { b"stackferry "[(r.next() % 11) as usize] } else { r.next() as u8 }).collect();
+                let buf: Vec<u8> = (0..len)
+                    .map(|_| if text { b"stackferry "[(r.next() % 11) as usize] } else { r.next() as u8 })
+                    .collect();
                 f.seek(SeekFrom::Start(at)).unwrap();
                 f.write_all(&buf).unwrap();
             }
@@ -97,7 +99,11 @@ pub fn stackferry(args: &[&str]) -> Output {
 pub fn assert_identical(src: &Path, src_fmt: &str, out: &Path, fmt: &str, what: &str) {
     if fmt == "qcow2" {
         let o = qemu_img(&["check", "-f", "qcow2", p(out)]);
-        assert!(o.status.success() && text(&o).contains("No errors were found"), "{what}: qemu-img check: {}", text(&o));
+        assert!(
+            o.status.success() && text(&o).contains("No errors were found"),
+            "{what}: qemu-img check: {}",
+            text(&o)
+        );
     }
     let o = qemu_img(&["compare", "-f", src_fmt, "-F", fmt, p(src), p(out)]);
     assert!(o.status.success() && text(&o).contains("identical"), "{what}: qemu-img compare: {}", text(&o));

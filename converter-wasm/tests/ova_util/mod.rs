@@ -46,7 +46,10 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
 
 /// `qemu-img convert -O vmdk -o subformat=streamOptimized raw out`.
 pub fn stream_vmdk(raw: &Path, out: &Path) {
-    run(Command::new("qemu-img").args(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized"]).arg(raw).arg(out));
+    run(Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized"])
+        .arg(raw)
+        .arg(out));
 }
 
 /// qemu-img's raw reading of any image.
