@@ -4,35 +4,26 @@
 # Neutron on 127.0.0.1), builds the worker, and runs edge-worker/tests/*.test.mjs, which start
 # workerd themselves. Stops what it started: workerd (the tests, by PID) and OpenStack
 # (tests/openstack/stop.sh, by pidfile) unless OpenStack was already running before.
-# Output ends with "worker: N passed, N failed". Prints how long each step took.
+# Output ends with "worker: N passed, M failed". Prints how long each step took.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
+. scripts/lib/suite.sh
 . scripts/openstack-stack.sh
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 CLOUDFLARE_CF_FETCH_ENABLED=false
-times=()
-step() { # NAME CMD...: run, time, stop the suite on failure
-  local name=$1 t0=$SECONDS; shift
+suite_begin worker
+step() { # NAME CMD...: run and time a set-up step; stop the suite on failure
+  local name=$1
+  shift
   echo "--- worker: $name"
-  if ! "$@"; then
-    echo "worker: step '$name' failed"
-    finish 1
-  fi
-  times+=("$name $((SECONDS - t0)) s")
+  suite_timed "$name" "$@" || { suite_fail "step '$name'"; finish; }
 }
-finish() {
-  if [ "$STACK_STARTED" = 1 ]; then
-    local t0=$SECONDS
-    stack_stop
-    times+=("openstack stop $((SECONDS - t0)) s")
-  fi
-  echo "worker timings: $(IFS=';'; echo "${times[*]}")"
-  if [ "${passed:-}" = "" ]; then echo "worker: 0 passed, 1 failed"; exit 1; fi
-  echo "worker: $passed passed, $failed failed"
-  [ "$failed" = 0 ] && [ "$1" = 0 ]
+finish() { # stops what this suite started, prints the closing line, exits with its status
+  trap - INT TERM
+  if [ "$STACK_STARTED" = 1 ]; then suite_timed "openstack stop" stack_stop; fi
+  suite_end
   exit $?
 }
-trap 'finish 130' INT TERM
+trap 'suite_fail interrupted; finish' INT TERM
 
 step "ensure node" bash scripts/ensure.sh node
 step "openstack install" stack_install
@@ -44,10 +35,7 @@ t0=$SECONDS
 node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" edge-worker/tests/*.test.mjs
 rc=$?
-times+=("tests $((SECONDS - t0)) s")
-passed=$(awk '/^# pass /{print $3}' "$tap" | tail -1)
-failed=$(awk '/^# fail /{print $3}' "$tap" | tail -1)
-passed=${passed:-0}; failed=${failed:-0}
-[ "$rc" != 0 ] && [ "$failed" = 0 ] && failed=1
+suite_time tests $((SECONDS - t0))
+suite_add_tap "$tap" "$rc"
 rm -f "$tap"
-finish "$rc"
+finish

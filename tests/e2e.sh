@@ -21,48 +21,31 @@
 # Prints each phase's duration; ends with `e2e: N passed, M failed`; exit 0 only if none failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-t_all=$SECONDS
-passed=0; failed=0; timings=()
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
-phase() { timings+=("$(printf '%-36s %4d s' "$1" "$2")"); echo "  time: $1 $2 s"; }
-# count_from LOG PREFIX: add the `PREFIX: N passed, M failed` line of LOG (none: one failure)
-count_from() {
-  local line p f
-  line=$(grep -E "^$2: [0-9]+ passed, [0-9]+ failed" "$1" | tail -1)
-  if [ -n "$line" ]; then p=$(awk '{print $2}' <<<"$line"); f=$(awk '{print $4}' <<<"$line")
-  else p=0; f=1; echo "FAIL $2: no result line"; fi
-  passed=$((passed + p)); failed=$((failed + f))
-}
+. scripts/lib/suite.sh
+suite_begin e2e
 WORK=${E2E_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/stackferry-e2e.XXXXXX")}
 mkdir -p "$WORK"
 . scripts/openstack-stack.sh
 finish() {
   local t=$SECONDS
-  if [ "$STACK_STARTED" = 1 ]; then stack_stop && phase "OpenStack stop" $((SECONDS - t)); fi
+  if [ "$STACK_STARTED" = 1 ]; then stack_stop && suite_time "OpenStack stop" $((SECONDS - t)); fi
   [ "${E2E_KEEP:-0}" = 1 ] && echo "work dir kept: $WORK" || rm -rf "$WORK"
-  echo
-  echo "timings:"
-  for x in "${timings[@]}"; do echo "  $x"; done
-  echo "  $(printf '%-36s %4d s' "e2e total" $((SECONDS - t_all)))"
-  echo "e2e: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  suite_end
 }
-trap 'fail interrupted; finish; exit 130' INT TERM
+trap 'suite_fail interrupted; finish; exit 130' INT TERM
 
 # 1. installs and builds --------------------------------------------------------------------
 t=$SECONDS
 if bash scripts/ensure.sh rust wasm chromium node worker && stack_install >/dev/null && bash tests/e2e/install.sh; then
-  pass "install (scripts/ensure.sh, tests/e2e/install.sh)"
+  suite_pass "install (scripts/ensure.sh, tests/e2e/install.sh)"
 else
-  fail install; finish; exit 1
+  suite_fail install; finish; exit 1
 fi
-phase install $((SECONDS - t))
+suite_time install $((SECONDS - t))
 t=$SECONDS
-if bash scripts/build.sh >"$WORK/build.log" 2>&1; then pass "build (CLI, page, edge worker: scripts/build.sh)"
-else fail build "$(tail -n 20 "$WORK/build.log")"; finish; exit 1; fi
-phase "build CLI + page + worker" $((SECONDS - t))
+if bash scripts/build.sh >"$WORK/build.log" 2>&1; then suite_pass "build (CLI, page, edge worker: scripts/build.sh)"
+else suite_fail build "$(tail -n 20 "$WORK/build.log")"; finish; exit 1; fi
+suite_time "build CLI + page + worker" $((SECONDS - t))
 
 # 2. guests and OVAs ------------------------------------------------------------------------
 jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
@@ -72,12 +55,12 @@ for fw in bios efi; do
   d="$WORK/$fw"
   if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw") \
      && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$fw" --firmware "$fw"); then
-    pass "guest + OVA ($fw): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
+    suite_pass "guest + OVA ($fw): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
     declare "G_$fw=$g" "P_$fw=$p"
   else
-    fail "guest + OVA ($fw)"; guests_ok=0
+    suite_fail "guest + OVA ($fw)"; guests_ok=0
   fi
-  phase "guest build + OVA ($fw)" $((SECONDS - t))
+  suite_time "guest build + OVA ($fw)" $((SECONDS - t))
 done
 if [ "$guests_ok" = 1 ]; then
   # The BIOS OVA with the grain holding message.txt corrupted, the manifest made to match.
@@ -86,9 +69,9 @@ if [ "$guests_ok" = 1 ]; then
   cp "$(jget "$P_bios" vmdk)" "$neg/e2e-bios-disk1.vmdk"
   if c=$(python3 tests/e2e/ova.py corrupt "$neg/e2e-bios-disk1.vmdk" "$(jget "$G_bios" message_offset)") \
      && python3 tests/e2e/ova.py pack "$neg" e2e-corrupt >/dev/null; then
-    pass "corrupted OVA: $c"
+    suite_pass "corrupted OVA: $c"
   else
-    fail "corrupted OVA"; guests_ok=0
+    suite_fail "corrupted OVA"; guests_ok=0
   fi
   python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$neg/e2e-corrupt.ova" <<'PY'
 import json, sys
@@ -102,30 +85,30 @@ fi
 if [ "${E2E_START_TEST:-1}" != 0 ]; then
   t=$SECONDS
   node tests/e2e/start.test.mjs | tee "$WORK/start.log"
-  count_from "$WORK/start.log" start
-  phase "npm start test (starts OpenStack)" $((SECONDS - t))
+  suite_add_result "$WORK/start.log" start
+  suite_time "npm start test (starts OpenStack)" $((SECONDS - t))
 fi
 
 # 4. OpenStack, the page, the boot ------------------------------------------------------------
 if [ "$guests_ok" = 1 ]; then
   t=$SECONDS
   if stack_start e2e >"$WORK/stack.log" 2>&1; then
-    phase "OpenStack start" $((SECONDS - t))
+    suite_time "OpenStack start" $((SECONDS - t))
     if [ "${E2E_START_TEST:-1}" != 0 ]; then
       t=$SECONDS
       node tests/e2e/start.test.mjs --signal SIGTERM --to npm | tee "$WORK/start2.log"
-      count_from "$WORK/start2.log" start
-      phase "npm start test (reuses OpenStack)" $((SECONDS - t))
+      suite_add_result "$WORK/start2.log" start
+      suite_time "npm start test (reuses OpenStack)" $((SECONDS - t))
     fi
     t=$SECONDS
     E2E_GUESTS="$WORK/guests.json" node tests/e2e/browser.test.mjs "$@" | tee "$WORK/browser.log"
-    count_from "$WORK/browser.log" browser
-    phase "browser + boot tests" $((SECONDS - t))
+    suite_add_result "$WORK/browser.log" browser
+    suite_time "browser + boot tests" $((SECONDS - t))
   else
-    fail "OpenStack start" "$(tail -n 30 "$WORK/stack.log")"
+    suite_fail "OpenStack start" "$(tail -n 30 "$WORK/stack.log")"
   fi
 else
-  fail "browser tests" "skipped: the guests could not be built"
+  suite_fail "browser tests" "skipped: the guests could not be built"
 fi
 trap - INT TERM
 finish

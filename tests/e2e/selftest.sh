@@ -26,36 +26,28 @@ done
 boot_timeout=${E2E_BOOT_TIMEOUT:-180}
 work=${E2E_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/e2e-selftest.XXXXXX")}
 mkdir -p "$work"
-t_all=$(date +%s.%N)
-passed=0; failed=0; failures=(); timings=()
-pass() { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1${2:+: $2}"; }
-note() { timings+=("$1"); echo "  time: $1"; }
+. "$repo/scripts/lib/suite.sh"
+suite_begin e2e-selftest
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
 jget() { python3 -c "import json,sys; v=json.loads(sys.argv[1]); print(v[sys.argv[2]])" "$1" "$2"; }
 finish() {
-  echo
-  echo "timings:"; for t in "${timings[@]}"; do echo "  $t"; done
-  echo "  selftest total: $(since "$t_all") s"
-  [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
   if $keep; then echo "work dir kept: $work"; else rm -rf "$work"; fi
-  echo "e2e-selftest: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  suite_end
 }
 
 # --- packages ----------------------------------------------------------------------------------
 t=$(now)
-if bash "$here/install.sh"; then pass install; note "package install (or check): $(since "$t") s"
-else fail install "tests/e2e/install.sh failed"; finish; exit 1; fi
+if bash "$here/install.sh"; then suite_pass install; suite_time "package install (or check)" "$(since "$t")"
+else suite_fail install "tests/e2e/install.sh failed"; finish; exit 1; fi
 
 # --- converter ---------------------------------------------------------------------------------
 if [ -n "${STACKFERRY_BIN:-}" ]; then sf=$STACKFERRY_BIN
 else
   t=$(now)
-  (cd "$repo" && cargo build -q --release --bin stackferry) || { fail cli-build "cargo build --release --bin stackferry"; finish; exit 1; }
+  (cd "$repo" && cargo build -q --release --bin stackferry) || { suite_fail cli-build "cargo build --release --bin stackferry"; finish; exit 1; }
   sf="$repo/target/release/stackferry"
-  note "cargo build --release --bin stackferry: $(since "$t") s"
+  suite_time "cargo build --release --bin stackferry" "$(since "$t")"
 fi
 # convert OVA OUT.qcow2: the native CLI on the OVA; its status. Errors go to OUT.err.
 convert() {
@@ -130,28 +122,28 @@ for fw in "${firmwares[@]}"; do
   # 1. guest
   t=$(now)
   if ! g=$(bash "$here/build-guest.sh" "$d" --firmware "$fw"); then
-    fail "build-guest-$fw"; continue
+    suite_fail "build-guest-$fw"; continue
   fi
-  pass "build-guest-$fw"; note "guest build ($fw): $(since "$t") s"
+  suite_pass "build-guest-$fw"; suite_time "guest build ($fw)" "$(since "$t")"
   raw=$(jget "$g" raw); msg_off=$(jget "$g" message_offset)
   # 2. package
   t=$(now)
   if ! p=$(bash "$here/package-ova.sh" "$raw" "$d/pkg" "e2e-$fw" --firmware "$fw"); then
-    fail "package-ova-$fw"; continue
+    suite_fail "package-ova-$fw"; continue
   fi
-  note "packaging ($fw): $(since "$t") s"
-  if why=$(check_package "$p" "$fw"); then pass "package-layout-$fw"; else fail "package-layout-$fw" "$why"; fi
+  suite_time "packaging ($fw)" "$(since "$t")"
+  if why=$(check_package "$p" "$fw"); then suite_pass "package-layout-$fw"; else suite_fail "package-layout-$fw" "$why"; fi
   ova=$(jget "$p" ova); vmdk=$(jget "$p" vmdk)
   # 3. convert
   qcow="$d/e2e-$fw.qcow2"
   t=$(now)
   if convert "$ova" "$qcow"; then
-    note "conversion ($fw): $(since "$t") s"
+    suite_time "conversion ($fw)" "$(since "$t")"
     if qemu-img check -q "$qcow" && qemu-img compare -q -f raw -F qcow2 "$raw" "$qcow"; then
-      pass "convert-$fw"
-    else fail "convert-$fw" "output differs from the guest disk or fails qemu-img check"; continue; fi
+      suite_pass "convert-$fw"
+    else suite_fail "convert-$fw" "output differs from the guest disk or fails qemu-img check"; continue; fi
   else
-    fail "convert-$fw" "$(tail -n 3 "$qcow.err")"; continue
+    suite_fail "convert-$fw" "$(tail -n 3 "$qcow.err")"; continue
   fi
   # 4. boot the QCOW2 on the buses an image's properties may name
   buses=("virtio virtio" "scsi vmxnet3")
@@ -159,8 +151,8 @@ for fw in "${firmwares[@]}"; do
   for bn in "${buses[@]}"; do
     set -- $bn
     if r=$(boot "boot-$fw-$1" "$qcow" qcow2 "$1" "$2" "$fw"); then
-      pass "boot-$fw-$1-$2"; note "boot to Hello World ($fw, disk $1, nic $2): $(jget "$r" seconds) s"
-    else fail "boot-$fw-$1-$2"; fi
+      suite_pass "boot-$fw-$1-$2"; suite_time "boot to Hello World ($fw, disk $1, nic $2)" "$(jget "$r" seconds)"
+    else suite_fail "boot-$fw-$1-$2"; fi
   done
 
   [ "$fw" = bios ] || continue
@@ -170,23 +162,23 @@ for fw in "${firmwares[@]}"; do
   cp --sparse=always "$raw" "$neg/jello.raw"
   printf 'J' | dd of="$neg/jello.raw" bs=1 seek="$msg_off" conv=notrunc status=none
   if r=$(boot boot-negative "$neg/jello.raw" raw virtio virtio bios); then
-    fail "boot-check-negative" "boot-check passed on a guest without Hello World"
-  else pass "boot-check-negative"; fi
+    suite_fail "boot-check-negative" "boot-check passed on a guest without Hello World"
+  else suite_pass "boot-check-negative"; fi
   # 5b. One corrupted grain (the one holding message.txt), manifest regenerated to match:
   #     the conversion must fail, or the converted guest must not show Hello World.
   cp "$d/pkg/e2e-$fw.ovf" "$neg/e2e-bad.ovf"
   cp "$vmdk" "$neg/e2e-$fw-disk1.vmdk"
-  c=$(python3 "$here/ova.py" corrupt "$neg/e2e-$fw-disk1.vmdk" "$msg_off") || { fail corrupt-grain "ova.py corrupt failed"; continue; }
+  c=$(python3 "$here/ova.py" corrupt "$neg/e2e-$fw-disk1.vmdk" "$msg_off") || { suite_fail corrupt-grain "ova.py corrupt failed"; continue; }
   echo "  corrupted grain: $c"
-  pk=$(python3 "$here/ova.py" pack "$neg" e2e-bad) || { fail corrupt-grain "ova.py pack failed"; continue; }
+  pk=$(python3 "$here/ova.py" pack "$neg" e2e-bad) || { suite_fail corrupt-grain "ova.py pack failed"; continue; }
   bad="$neg/bad.qcow2"
   if convert "$neg/e2e-bad.ova" "$bad"; then
     echo "  conversion of the corrupted disk succeeded; the boot must not show Hello World"
     if r=$(boot boot-corrupt "$bad" qcow2 virtio virtio bios); then
-      fail "corrupt-grain" "converted and booted to Hello World despite the corrupted grain"
-    else pass "corrupt-grain: boot shows no Hello World"; fi
+      suite_fail "corrupt-grain" "converted and booted to Hello World despite the corrupted grain"
+    else suite_pass "corrupt-grain: boot shows no Hello World"; fi
   else
-    pass "corrupt-grain: conversion failed: $(tail -n1 "$bad.err")"
+    suite_pass "corrupt-grain: conversion failed: $(tail -n1 "$bad.err")"
   fi
   # 5c. A disk changed where no reader looks (padding after the descriptor) under the original,
   #     now stale, manifest: only the manifest check can see it, and the conversion must fail
@@ -196,7 +188,7 @@ for fw in "${firmwares[@]}"; do
   printf 'x' | dd of="$st/$(basename "$vmdk")" bs=1 seek=$((64 * 1024 - 1)) conv=notrunc status=none
   python3 "$here/ova.py" pack "$st" "e2e-$fw" --keep-mf >/dev/null
   "$sf" convert "$st/e2e-$fw.ova" -o "$st/stale.qcow2" >/dev/null 2>"$st/stale.err"; rc=$?
-  if [ $rc -eq 4 ]; then pass "stale-manifest: $(tail -n1 "$st/stale.err")"
-  else fail "stale-manifest" "exit status $rc, want 4 (checksum): $(tail -n1 "$st/stale.err")"; fi
+  if [ $rc -eq 4 ]; then suite_pass "stale-manifest: $(tail -n1 "$st/stale.err")"
+  else suite_fail "stale-manifest" "exit status $rc, want 4 (checksum): $(tail -n1 "$st/stale.err")"; fi
 done
 finish
