@@ -5,38 +5,12 @@
 #  (raw) -> server booted from the image -> volume attached (in-use) and
 #  detached (available) -> server booted from volume (block_device_mapping_v2
 #  image -> volume) ACTIVE, its root volume holds the image bytes -> cleanup.
-# Ends with "smoke-cinder: N passed, N failed"; exit 0 only if all passed.
+# Ends with "smoke-cinder: N passed, M failed"; exit 0 only if all passed.
 set -euo pipefail
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
-[ -x "$PY" ] || die "no venv at $VENV: run install.sh first"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/smoke.sh"
 [ "$STACK_CINDER" = 1 ] || die "Cinder is off: install.sh and start.sh with STACK_CINDER=1 first"
-KS="http://127.0.0.1:$KEYSTONE_PORT/v3"
-GL="http://127.0.0.1:$GLANCE_PORT"
-NOVA="http://127.0.0.1:$NOVA_PORT/v2.1"
-CIN="http://127.0.0.1:$CINDER_PORT/v3"
 VOLDIR="$DATA/cinder/volumes"
-TMP="$(mktemp -d)"
-SUFFIX="$(date +%s)-$$"
-PASSED=0
-T_ALL=$(date +%s)
 IMAGE_ID="" VOL_ID="" SERVER_ID="" BFV_ID=""
-
-jget() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$TMP/body" "$1"; }
-ok() { PASSED=$((PASSED + 1)); log "PASS $*"; }
-bad() {
-  log "FAIL $*"
-  [ -s "$TMP/body" ] && { echo "----- last response body:"; head -c 2000 "$TMP/body"; echo; }
-  echo "smoke-cinder: $PASSED passed, 1 failed"
-  exit 1
-}
-# api METHOD URL [JSON] -> HTTP code on stdout, body in $TMP/body
-api() {
-  local args=(-s --max-time 60 -o "$TMP/body" -w '%{http_code}' -X "$1"
-              -H "X-Auth-Token: $TOKEN" -H 'Accept: application/json'
-              -H 'OpenStack-API-Version: compute 2.95, volume 3.70')
-  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data "$3")
-  curl "${args[@]}" "$2" || echo 000
-}
 # wait_status URL EXPR WANTED SECONDS -> status on stdout
 wait_status() {
   local s="" i
@@ -65,21 +39,14 @@ with open(sys.argv[2], "rb") as f:
 EOF
 }
 cleanup() {
-  set +e
   [ -n "$SERVER_ID" ] && api DELETE "$NOVA/servers/$SERVER_ID" > /dev/null
   [ -n "$BFV_ID" ] && api DELETE "$NOVA/servers/$BFV_ID" > /dev/null
   if [ -n "$VOL_ID" ]; then
     for _ in $(seq 1 30); do [ "$(api DELETE "$CIN/volumes/$VOL_ID")" = 202 ] && break; sleep 1; done
   fi
   [ -n "$IMAGE_ID" ] && { sleep 2; api DELETE "$GL/v2/images/$IMAGE_ID" > /dev/null; }
-  rm -rf "$TMP"
 }
-trap cleanup EXIT
-
-AUTH='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"id":"default"},"password":"'"$ADMIN_PASSWORD"'"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}'
-TOKEN=$(curl -s --max-time 30 -D - -o "$TMP/body" -H 'Content-Type: application/json' --data "$AUTH" "$KS/auth/tokens" \
-        | awk 'tolower($1) == "x-subject-token:" {print $2}' | tr -d '\r')
-[ -n "$TOKEN" ] || bad "keystone token from $KS"
+smoke_begin smoke-cinder 'compute 2.95, volume 3.70'
 
 # 1. qcow2 with 3 MiB of random data uploaded to Glance
 head -c 3M /dev/urandom > "$TMP/src.raw"
@@ -87,8 +54,7 @@ qemu-img convert -q -f raw -O qcow2 "$TMP/src.raw" "$TMP/src.qcow2"
 code=$(api POST "$GL/v2/images" '{"name":"smoke-cinder-'"$SUFFIX"'","disk_format":"qcow2","container_format":"bare"}')
 [ "$code" = 201 ] || bad "glance image create: HTTP $code"
 IMAGE_ID=$(jget 'd["id"]')
-code=$(curl -s --max-time 120 -o "$TMP/body" -w '%{http_code}' -X PUT -H "X-Auth-Token: $TOKEN" \
-       -H 'Content-Type: application/octet-stream' -T "$TMP/src.qcow2" "$GL/v2/images/$IMAGE_ID/file" || echo 000)
+code=$(upload "$IMAGE_ID" "$TMP/src.qcow2")
 [ "$code" = 204 ] || bad "glance upload: HTTP $code"
 s=$(wait_status "$GL/v2/images/$IMAGE_ID" 'd["status"]' active 60)
 [ "$s" = active ] || bad "image $IMAGE_ID is $s"
@@ -108,11 +74,7 @@ msg=$(same_bytes "$f" 2>&1) || bad "volume file $f: $msg"
 ok "cinder: volume $VOL_ID from image in $(( $(date +%s) - t0 )) s; $f is $fmt, same bytes as the image"
 
 # 3. server from the image; attach and detach the volume
-code=$(api GET "$NOVA/flavors/stack-tiny")
-if [ "$code" = 404 ]; then
-  code=$(api POST "$NOVA/flavors" '{"flavor":{"name":"stack.tiny","id":"stack-tiny","ram":64,"vcpus":1,"disk":1}}')
-  [ "$code" = 200 ] || bad "flavor create: HTTP $code"
-fi
+smoke_flavor
 code=$(api POST "$NOVA/servers" '{"server":{"name":"smoke-cinder-'"$SUFFIX"'","imageRef":"'"$IMAGE_ID"'","flavorRef":"stack-tiny","networks":"none"}}')
 [ "$code" = 202 ] || bad "server create: HTTP $code"
 SERVER_ID=$(jget 'd["server"]["id"]')
@@ -163,5 +125,4 @@ code=$(api DELETE "$GL/v2/images/$IMAGE_ID"); [ "$code" = 204 ] || bad "image de
 IMAGE_ID=""
 ok "deleted servers, volumes (files gone) and image in $(( $(date +%s) - t0 )) s"
 
-log "smoke-cinder finished in $(( $(date +%s) - T_ALL )) s"
-echo "smoke-cinder: $PASSED passed, 0 failed"
+smoke_end
