@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, each step skipped when already done, so it is cheap
 # to call before every build or test run on a developer's machine and complete on a fresh one.
-# Usage: scripts/ensure.sh [rust] [wasm] [chromium] [node] [worker] [openstack] ...
+# Usage: scripts/ensure.sh [rust] [lint] [wasm] [chromium] [node] [worker] [openstack] ...
 # Only the registries these machines reach are used (crates.io, npm, Debian, PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +17,22 @@ apt_install() {
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 }
+wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown && return 0
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+}
 for what in "$@"; do
   case "$what" in
     rust)
       command -v qemu-img >/dev/null || apt_install qemu-utils ;;
+    lint)
+      for c in rustfmt clippy; do
+        rustup component list --installed | grep -q "^$c" || { log "rustup component add $c"; rustup component add "$c"; }
+      done
+      wasm_target ;;
     wasm)
-      rustup target list --installed | grep -qx wasm32-unknown-unknown || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+      wasm_target
       if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
         log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 6 minutes)"
         cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"

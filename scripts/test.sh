@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# `npm test`: every test suite of the project, installing what each needs first.
-# With arguments, only those suites: rust web worker e2e.
+# `npm test`: every test suite of the project, installing what each needs first. `lint` (rustfmt
+# and clippy, native and wasm32: scripts/lint.sh) runs first, as it is the fastest to fail.
+# With arguments, only those suites: lint rust web worker e2e. Ends with
+# `suites: N passed, M failed` (each suite's own closing line comes before it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/suite.sh
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(rust web worker e2e)
-passed=0; failed=0; failed_names=()
-run() { # name command...
-  local name=$1; shift
+[ ${#suites[@]} -eq 0 ] && suites=(lint rust web worker e2e)
+suite_begin suites
+run() { # NAME CMD...: one suite (or its set-up step), counted and timed
+  local name=$1
+  shift
   echo "=== $name: $*"
-  if "$@"; then passed=$((passed+1)); else failed=$((failed+1)); failed_names+=("$name"); fi
+  if suite_timed "$name" "$@"; then suite_pass "$name"; else suite_fail "$name"; fi
 }
 for s in "${suites[@]}"; do
   case "$s" in
+    lint)   run lint bash scripts/lint.sh ;;
     rust)
       run ensure-rust bash scripts/ensure.sh rust
       run cargo-test cargo test --workspace --locked ;;
@@ -22,7 +27,4 @@ for s in "${suites[@]}"; do
     *) echo "unknown suite $s"; exit 2 ;;
   esac
 done
-echo
-[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
-echo "suites: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+suite_end

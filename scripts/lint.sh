@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The lint suite (`npm run lint`; the first suite of `npm test`): the tree is formatted
+# (rustfmt.toml) and clippy finds nothing, with warnings as errors, natively for the whole
+# workspace and all targets, and for wasm32 as the page and the edge worker are built. Installs
+# rustfmt, clippy and the wasm32 target first (scripts/ensure.sh lint). Every check runs even
+# when one fails, so one run lists all findings. Ends with `lint: N passed, M failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/suite.sh
+suite_begin lint
+check() { # NAME CMD...
+  local name=$1
+  shift
+  echo "--- lint: $*"
+  if suite_timed "$name" "$@"; then suite_pass "$name"; else suite_fail "$name"; fi
+}
+if bash scripts/ensure.sh lint; then
+  check fmt cargo fmt --all --check
+  check clippy cargo clippy --locked --workspace --all-targets -- -D warnings
+  check clippy-wasm32-converter \
+    cargo clippy --locked -p stackferry --no-default-features --target wasm32-unknown-unknown -- -D warnings
+  check clippy-wasm32-worker cargo clippy --locked -p stackferry-edge --target wasm32-unknown-unknown -- -D warnings
+else
+  suite_fail "install rustfmt, clippy, wasm32 (scripts/ensure.sh lint)"
+fi
+suite_end
