@@ -3,7 +3,7 @@
 // address, and a few flavors `demo.*` for the page to suggest from. Each is made only when
 // missing, so a restart costs a few API reads. Talks to the cloud as its admin, with the
 // OpenStack helpers of the edge worker's test harness.
-import { adminToken, os } from '../edge-worker/tests/harness.mjs';
+import { adminToken, os } from '../tests/lib/edge-worker.mjs';
 
 const FLAVORS = [
   { name: 'demo.small', id: 'demo-small', vcpus: 1, ram: 512, disk: 2 },

@@ -13,7 +13,7 @@ import http from 'node:http';
 import {
   ADMIN_PASSWORD, LOGIN_MAX_ATTEMPTS, ROOT, UPLOAD_MAX_BYTES, Worker, adminToken, api, chunksOf, convertedFixture,
   freshIp, login, os, seen, sessionCookie, sleep, streamUpload, unseal,
-} from './harness.mjs';
+} from '../../tests/lib/edge-worker.mjs';
 
 const worker = new Worker();
 // `wrangler dev` (miniflare) holds back a response sent before the request body is complete

@@ -20,9 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { runSuite } from '../../web/tests/harness.mjs';
-import { assert, osFlow, startWorker, tid } from '../../web/tests/os-flow.mjs';
-import { adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { runSuite } from '../lib/runner.mjs';
+import { assert, osFlow, startWorker, tid } from '../lib/os-flow.mjs';
+import { adminToken, os as osCall } from '../lib/edge-worker.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');

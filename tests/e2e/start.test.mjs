@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTests } from '../../web/tests/harness.mjs';
-import { assert, sleep } from '../../web/tests/os-flow.mjs';
-import { api, sessionCookie } from '../../edge-worker/tests/harness.mjs';
+import { runTests } from '../lib/runner.mjs';
+import { assert, sleep } from '../lib/os-flow.mjs';
+import { api, sessionCookie } from '../lib/edge-worker.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const STACK_DIR = process.env.STACK_DIR || path.join(ROOT, '.stack');

@@ -13,9 +13,9 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runSuite } from './harness.mjs';
-import { assert, login, osFlow, startWorker, tid } from './os-flow.mjs';
-import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { runSuite } from '../../tests/lib/runner.mjs';
+import { assert, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');

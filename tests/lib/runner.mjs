@@ -1,4 +1,4 @@
-// The small test runner the page suites share: runs `tests` ({name, fn}) in order, each with a
+// The small test runner the page and end-to-end suites share: runs `tests` ({name, fn}) in order, each with a
 // context `t` whose `cleanup` callbacks always run (newest first) and whose `after` checks run
 // only when the test body succeeded; prints `ok`/`FAIL` lines and the notes. Returns the counts.
 // runSuite wraps it in a suite's set-up and clean-up.

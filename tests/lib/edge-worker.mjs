@@ -1,7 +1,8 @@
 // Test harness for the edge worker: starts workerd with edge-worker/workerd.capnp on a free
 // 127.0.0.1 port against the OpenStack of tests/openstack (started by edge-worker/test.sh),
 // records every response and log line (for the token-leak check), and talks to OpenStack
-// directly as admin to set up and verify what the worker did.
+// directly as admin to set up and verify what the worker did. Shared by edge-worker/tests, the
+// page's OpenStack tests, tests/e2e and the demo cloud of `npm start` (scripts/demo-cloud.mjs).
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, createDecipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';

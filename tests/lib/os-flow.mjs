@@ -3,13 +3,13 @@
 // page, the login form, feeding files, Send (convert + upload + hash check), Glance's record
 // and bytes of the image, a launch through the page, and deleting what a suite made.
 // Everything goes through the page's data-testid hooks (and the launch form's fields); the
-// admin token (edge-worker/tests/harness.mjs) is used only to check and clean up.
+// admin token (tests/lib/edge-worker.mjs) is used only to check and clean up.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ADMIN_PASSWORD, KEYSTONE, Worker, os as osCall } from '../../edge-worker/tests/harness.mjs';
+import { ADMIN_PASSWORD, KEYSTONE, Worker, os as osCall } from './edge-worker.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
