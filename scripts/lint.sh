@@ -8,18 +8,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 suite_begin lint
-check() { # NAME CMD...
-  local name=$1
-  shift
-  echo "--- lint: $*"
-  if suite_timed "$name" "$@"; then suite_pass "$name"; else suite_fail "$name"; fi
-}
 if bash scripts/ensure.sh lint; then
-  check fmt cargo fmt --all --check
-  check clippy cargo clippy --locked --workspace --all-targets -- -D warnings
-  check clippy-wasm32-converter \
+  suite_run fmt cargo fmt --all --check
+  suite_run clippy cargo clippy --locked --workspace --all-targets -- -D warnings
+  suite_run clippy-wasm32-converter \
     cargo clippy --locked -p stackferry --no-default-features --target wasm32-unknown-unknown -- -D warnings
-  check clippy-wasm32-worker cargo clippy --locked -p stackferry-edge --target wasm32-unknown-unknown -- -D warnings
+  suite_run clippy-wasm32-worker cargo clippy --locked -p stackferry-edge --target wasm32-unknown-unknown -- -D warnings
 else
   suite_fail "install rustfmt, clippy, wasm32 (scripts/ensure.sh lint)"
 fi

@@ -9,21 +9,15 @@ cd "$(dirname "$0")/.."
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(lint rust web worker e2e)
 suite_begin suites
-run() { # NAME CMD...: one suite (or its set-up step), counted and timed
-  local name=$1
-  shift
-  echo "=== $name: $*"
-  if suite_timed "$name" "$@"; then suite_pass "$name"; else suite_fail "$name"; fi
-}
 for s in "${suites[@]}"; do
   case "$s" in
-    lint)   run lint bash scripts/lint.sh ;;
+    lint)   suite_run lint bash scripts/lint.sh ;;
     rust)
-      run ensure-rust bash scripts/ensure.sh rust
-      run cargo-test cargo test --workspace --locked ;;
-    web)    [ -f web/test.sh ] && run web bash web/test.sh ;;
-    worker) [ -f edge-worker/test.sh ] && run worker bash edge-worker/test.sh ;;
-    e2e)    [ -f tests/e2e.sh ] && run e2e bash tests/e2e.sh ;;
+      suite_run ensure-rust bash scripts/ensure.sh rust
+      suite_run cargo-test cargo test --workspace --locked ;;
+    web)    [ -f web/test.sh ] && suite_run web bash web/test.sh ;;
+    worker) [ -f edge-worker/test.sh ] && suite_run worker bash edge-worker/test.sh ;;
+    e2e)    [ -f tests/e2e.sh ] && suite_run e2e bash tests/e2e.sh ;;
     *) echo "unknown suite $s"; exit 2 ;;
   esac
 done

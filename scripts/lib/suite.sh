@@ -93,6 +93,14 @@ suite_timed() {
   return "$status"
 }
 
+# suite_run NAME CMD...: run CMD as one test named NAME (passes if its status is 0), timed.
+suite_run() {
+  local name=$1
+  shift
+  echo "--- $SUITE_NAME: $name: $*"
+  if suite_timed "$name" "$@"; then suite_pass "$name"; else suite_fail "$name"; fi
+}
+
 # suite_end: print the recorded times, the failures and the closing line; status 0 only if none
 # failed.
 suite_end() {
