@@ -6,7 +6,8 @@
 //! ([`sesparse`]) or a text [`descriptor`] that lists extents (FLAT/VMFS byte ranges of other
 //! files, ZERO, SPARSE/VMFSSPARSE/SESPARSE files) and possibly a snapshot parent. Extents are
 //! laid out one after another ([`Concat`]); a snapshot delta sits on its parent ([`Overlay`]),
-//! recursively up to [`MAX_CHAIN_DEPTH`] layers. Offsets and sizes convert through
+//! recursively up to [`MAX_CHAIN_DEPTH`] layers. COWD and seSparse share one grain-table walk
+//! and every variant one table cache (`tables.rs`); offsets and sizes convert through
 //! [`crate::units`].
 //!
 //! Every referenced name (extent, parent) passes `check_reference` before `FileSet::open`; a
@@ -19,6 +20,7 @@ pub mod header;
 pub mod sesparse;
 pub mod sparse;
 pub mod stream;
+mod tables;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Concat, Disk, DiskInfo, ExtentInfo, FileUse, Mapper, Overlay, Run, RunKind};
