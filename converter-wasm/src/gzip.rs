@@ -374,7 +374,8 @@ impl Source for GzipSource {
         skip.resize(IN_BUF, 0);
         let result = (|| {
             while c.out_pos < offset {
-                let want = ((offset - c.out_pos) as usize).min(skip.len());
+                // Bound in u64 first: the distance may pass 4 GiB, which wasm32's usize cannot hold.
+                let want = (offset - c.out_pos).min(skip.len() as u64) as usize;
                 if self.inflate_some(c, &mut skip[..want], false)? == 0 {
                     return Err(Error::truncated(
                         &self.name,
