@@ -51,8 +51,8 @@ pub fn check_output_size(file: &str, virtual_size: u64, format: OutputFormat, cl
             file,
             None,
             format!(
-                "virtual size of {virtual_size} bytes is {clusters} clusters of {c} bytes, more than the \
-                 {MAX_MAP_CLUSTERS} ({} bytes) a conversion tracks in memory{hint}",
+                "virtual size of {virtual_size} bytes is {clusters} clusters of {c} bytes; a conversion tracks \
+                 at most {MAX_MAP_CLUSTERS} clusters in memory ({} bytes of disk at this cluster size){hint}",
                 MAX_MAP_CLUSTERS * c
             ),
         ));
