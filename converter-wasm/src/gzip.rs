@@ -25,6 +25,7 @@
 //! The gzip header is parsed by hand (it is 10 bytes plus optional fields, RFC 1952 §2.3);
 //! the deflate data is inflated by flate2.
 
+use crate::bytes::{le16, le32};
 use crate::error::{Error, Result};
 use crate::source::{check_range, Source, SourceRef};
 use flate2::{Crc, Decompress, FlushDecompress, Status};
@@ -220,7 +221,7 @@ impl GzipSource {
             check_range(self.inner.as_ref(), pos, 2)?;
             self.inner.read_exact_at(pos, &mut xlen)?;
             pos = pos
-                .checked_add(2 + u16::from_le_bytes(xlen) as u64)
+                .checked_add(2 + u64::from(le16(&xlen, 0)))
                 .ok_or_else(|| Error::corrupt(f, pos, "gzip extra field overflows"))?;
         }
         for (bit, what) in [(FNAME, "file name"), (FCOMMENT, "comment")] {
@@ -310,8 +311,8 @@ impl GzipSource {
                     .map_err(|_| Error::truncated(f, c.in_pos, "gzip member trailer (CRC-32, ISIZE) is cut off"))?;
                 self.inner.read_exact_at(c.in_pos, &mut t)?;
                 if check {
-                    let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-                    let isize = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+                    let crc = le32(&t, 0);
+                    let isize = le32(&t, 4);
                     if crc != c.crc.sum() {
                         return Err(Error::corrupt(
                             f,
@@ -373,7 +374,8 @@ impl Source for GzipSource {
         skip.resize(IN_BUF, 0);
         let result = (|| {
             while c.out_pos < offset {
-                let want = ((offset - c.out_pos) as usize).min(skip.len());
+                // Bound in u64 first: the distance may pass 4 GiB, which wasm32's usize cannot hold.
+                let want = (offset - c.out_pos).min(skip.len() as u64) as usize;
                 if self.inflate_some(c, &mut skip[..want], false)? == 0 {
                     return Err(Error::truncated(
                         &self.name,

@@ -14,6 +14,7 @@
 //! allocation map (4 MiB per 2 TiB at 64 KiB clusters) plus, for compressed QCOW2 only, four
 //! bytes per allocated cluster of measured lengths. See README.md for the stated bound.
 
+pub mod bytes;
 pub mod convert;
 pub mod decode;
 pub mod digest;
@@ -30,6 +31,7 @@ pub mod ovf;
 pub mod plan;
 pub mod qcow2;
 pub mod source;
+pub mod units;
 pub mod vmdk;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -171,6 +171,7 @@ pub fn plan(disk: &Disk, options: &Options, cancel: &dyn Fn() -> bool) -> Result
     }
     let c = cluster_size as u64;
     let size = disk.map.size();
+    qcow2::layout::check_output_size(&disk.info.name, size, format, cluster_bits)?;
     let mut alloc = AllocMap::new(size.div_ceil(c));
     let window = PLAN_WINDOW.max(c);
     let mut runs: Vec<Run> = Vec::new();

@@ -5,7 +5,60 @@
 use super::header::Header;
 use super::*;
 use crate::error::{Error, Result};
-use crate::plan::AllocMap;
+use crate::plan::{AllocMap, OutputFormat};
+use crate::units::{mem_len, Sectors};
+
+/// Most clusters an output's allocation map may track. The map holds one bit per guest
+/// cluster, so this bounds it at 128 MiB, which wasm32 can still allocate. At the default
+/// 64 KiB clusters, and so for every raw output, that is 64 TiB: more than the largest disk
+/// VMware creates (62 TB on VMFS 6) and seSparse's 64 TiB maximum. Smaller QCOW2 clusters
+/// cover proportionally less.
+pub const MAX_MAP_CLUSTERS: u64 = 1 << 30;
+
+/// The largest virtual size QCOW2 addresses with `2^cluster_bits`-byte clusters (9..=21): each
+/// of the at most [`MAX_L1_BYTES`] / 8 L1 entries covers an L2 table of `c / 8` clusters, and
+/// qemu refuses images longer than `i64::MAX` (`BDRV_MAX_LENGTH`).
+pub fn max_virtual_size(cluster_bits: u32) -> u64 {
+    let per_l1_entry = 1u64 << (2 * cluster_bits - 3);
+    (MAX_L1_BYTES / 8).saturating_mul(per_l1_entry).min(i64::MAX as u64)
+}
+
+/// Refuse, before anything is sized from it, a disk `file` of `virtual_size` bytes that the
+/// output cannot hold: QCOW2 must address it with `2^cluster_bits`-byte clusters
+/// ([`max_virtual_size`]), and every output's allocation map (one bit per cluster; raw plans
+/// in 64 KiB clusters) must stay within [`MAX_MAP_CLUSTERS`]. Pure arithmetic, so the same
+/// test runs natively and in wasm32, where a bigger map could not even be indexed.
+pub fn check_output_size(file: &str, virtual_size: u64, format: OutputFormat, cluster_bits: u32) -> Result<()> {
+    if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cluster_bits) {
+        return Err(Error::invalid(format!("cluster size 2^{cluster_bits} outside 512 B .. 2 MiB")));
+    }
+    let c = 1u64 << cluster_bits;
+    let max = max_virtual_size(cluster_bits);
+    if format != OutputFormat::Raw && virtual_size > max {
+        return Err(Error::too_large(
+            file,
+            None,
+            format!(
+                "virtual size of {virtual_size} bytes is more than QCOW2 with {c}-byte clusters can address \
+                 (at most {max} bytes: qemu opens L1 tables of up to {MAX_L1_BYTES} bytes)"
+            ),
+        ));
+    }
+    let clusters = virtual_size.div_ceil(c);
+    if clusters > MAX_MAP_CLUSTERS {
+        let hint = if format == OutputFormat::Raw { "" } else { "; larger QCOW2 clusters cover more" };
+        return Err(Error::too_large(
+            file,
+            None,
+            format!(
+                "virtual size of {virtual_size} bytes is {clusters} clusters of {c} bytes; a conversion tracks \
+                 at most {MAX_MAP_CLUSTERS} clusters in memory ({} bytes of disk at this cluster size){hint}",
+                MAX_MAP_CLUSTERS * c
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Stored lengths of the allocated clusters of a compressed image, in guest order. A length
 /// equal to the cluster size means the cluster is stored uncompressed (deflate did not help),
@@ -75,25 +128,16 @@ impl Layout {
         alloc: &AllocMap,
         compressed: Option<&Compressed>,
     ) -> Result<Self> {
-        if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cluster_bits) {
-            return Err(Error::invalid(format!("cluster size 2^{cluster_bits} outside 512 B .. 2 MiB")));
-        }
+        check_output_size("", virtual_size, OutputFormat::Qcow2, cluster_bits)?;
         let c = 1u64 << cluster_bits;
         let l2_entries = c / 8;
         let guest_clusters = div_ceil(virtual_size, c);
         let l1_size = div_ceil(guest_clusters, l2_entries);
-        if l1_size * 8 > MAX_L1_BYTES || virtual_size > i64::MAX as u64 {
-            return Err(Error::too_large(
-                "",
-                None,
-                format!("virtual size {virtual_size} bytes is more than QCOW2 with {c}-byte clusters can address (L1 table over {MAX_L1_BYTES} bytes)"),
-            ));
-        }
         if alloc.len() != guest_clusters {
             return Err(Error::invalid("allocation map does not match the virtual size"));
         }
         // Which L1 ranges hold data.
-        let mut l2_of_l1 = vec![None; l1_size as usize];
+        let mut l2_of_l1 = vec![None; mem_len(l1_size, "", None, "L1 table entries")?];
         let mut l2_count = 0u64;
         for (i, slot) in l2_of_l1.iter_mut().enumerate() {
             let first = i as u64 * l2_entries;
@@ -287,7 +331,8 @@ impl MetaWriter {
                         if len as u64 >= c {
                             host | FLAG_COPIED
                         } else {
-                            let sectors = (host + len as u64 - 1) / 512 - host / 512;
+                            // Sectors the stored bytes reach into beyond the first.
+                            let sectors = Sectors::floor(host + len as u64 - 1).0 - Sectors::floor(host).0;
                             FLAG_COMPRESSED | (sectors << x) | host
                         }
                     }

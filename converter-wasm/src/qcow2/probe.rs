@@ -20,6 +20,7 @@
 //! `raw` accepts any bytes, as Glance does. Other formats are refused: stackferry uploads
 //! only what it produces. Pure and allocation-free apart from the error.
 
+use crate::bytes::{be32, be64};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Bytes of the upload the check needs: oslo's header region (`CaptureRegion(0, 512)`);
@@ -49,18 +50,6 @@ pub const INCOMPAT_DATA_FILE: u64 = 1 << 2;
 pub const INCOMPAT_KNOWN_TO_OSLO: u64 = 0b1111;
 /// Smallest version 3 header: "For version 3 images, the length is at least 104 bytes".
 pub const MIN_V3_HEADER_LENGTH: u32 = 104;
-
-fn be32(b: &[u8], off: u64) -> u32 {
-    let o = off as usize;
-    u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
-}
-
-fn be64(b: &[u8], off: u64) -> u64 {
-    let o = off as usize;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[o..o + 8]);
-    u64::from_be_bytes(a)
-}
 
 /// What the first bytes look like, for refusal messages: `qcow2`, `vmdk`, `vhd`, `vhdx`,
 /// `vdi`, `qed`, `luks`, `gzip`, `xz`, `zip`, `tar (OVA?)`, or `raw` for anything else.
@@ -131,7 +120,7 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
             format!("{total_len} bytes is too short for a QCOW2 image (its header alone takes {PROBE_LEN})"),
         ));
     }
-    let version = be32(head, OFF_VERSION);
+    let version = be32(head, OFF_VERSION as usize);
     if version != 2 && version != 3 {
         return Err(Error::unsupported(
             name,
@@ -139,7 +128,7 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
             format!("QCOW2 version {version} is refused (only versions 2 and 3 are safe to import)"),
         ));
     }
-    let backing = be64(head, OFF_BACKING_FILE_OFFSET);
+    let backing = be64(head, OFF_BACKING_FILE_OFFSET as usize);
     if backing != 0 {
         return Err(Error::unsupported(
             name,
@@ -147,7 +136,7 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
             format!("the QCOW2 image has a backing file (name at offset {backing}); Glance refuses images that depend on other files: convert it to a standalone image first"),
         ));
     }
-    let cluster_bits = be32(head, OFF_CLUSTER_BITS);
+    let cluster_bits = be32(head, OFF_CLUSTER_BITS as usize);
     if !(super::MIN_CLUSTER_BITS..=super::MAX_CLUSTER_BITS).contains(&cluster_bits) {
         return Err(Error::corrupt(
             name,
@@ -162,7 +151,7 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
     if version == 2 {
         return Ok(());
     }
-    let incompat = be64(head, OFF_INCOMPATIBLE_FEATURES);
+    let incompat = be64(head, OFF_INCOMPATIBLE_FEATURES as usize);
     if incompat & INCOMPAT_DATA_FILE != 0 {
         return Err(Error::unsupported(
             name,
@@ -185,7 +174,7 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
             format!("the QCOW2 image uses incompatible features Glance does not accept (bits 0x{unknown:x}; bit 4 is extended L2 entries)"),
         ));
     }
-    let header_length = be32(head, OFF_HEADER_LENGTH);
+    let header_length = be32(head, OFF_HEADER_LENGTH as usize);
     let cluster_size = 1u64 << cluster_bits;
     if header_length < MIN_V3_HEADER_LENGTH || header_length % 8 != 0 || u64::from(header_length) > cluster_size {
         return Err(Error::corrupt(

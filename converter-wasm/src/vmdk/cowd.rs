@@ -35,17 +35,19 @@
 //! grain table inside the file. Validated when mapping: every grain a table points at lies
 //! inside the file (grain-table contents are only read when a range is mapped).
 //!
+//! This module reads the header and decides what directory and table entries mean; the walk
+//! over them is shared with seSparse (`tables.rs`).
+//!
 //! Memory: the used part of the directory (4 bytes per 4096 grains: at most 4 MiB, for a
 //! 2 TiB disk with 512-byte grains) plus at most [`GT_CACHE_TABLES`] grain tables of 16 KiB.
 
+use super::tables::{read_directory, Delta, DeltaExtent, Grain};
+use crate::bytes::le32;
 use crate::error::{Error, Result};
-use crate::image::{push_run, Mapper, Run, RunKind};
+use crate::image::Mapper;
 use crate::source::{read_vec, SourceRef};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::units::{HostOffset, Sectors};
 
-/// Bytes per sector: every offset and size in the header counts 512-byte sectors.
-pub const SECTOR: u64 = 512;
 /// `magicNumber` as the bytes on disk.
 pub const MAGIC: [u8; 4] = *b"COWD";
 /// The only `version` VMware documents ("Virtual Disk Format 1.1": "should be 1").
@@ -107,10 +109,6 @@ pub struct Header {
     pub saved_generation: u32,
     /// Non-zero when the redo log was not closed cleanly.
     pub unclean_shutdown: u32,
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// A NUL-terminated string field, lossily decoded (names are informational only).
@@ -182,182 +180,77 @@ impl Header {
 
 /// Open a COWD extent as a layer: unallocated grains come back as `RunKind::Unallocated`.
 pub fn open_extent(src: SourceRef) -> Result<Box<dyn Mapper>> {
-    Ok(Box::new(Cowd::open(src)?))
-}
-
-/// A bounded least-recently-used cache of grain tables keyed by directory index. Shared with
-/// `sesparse` (same walk, 64-bit entries).
-pub(super) struct TableCache<T> {
-    cap: usize,
-    /// Most recently used last.
-    tables: Vec<(usize, Rc<[T]>)>,
-}
-
-impl<T> TableCache<T> {
-    pub(super) fn new(cap: usize) -> Self {
-        TableCache { cap: cap.max(1), tables: Vec::new() }
+    let h = Header::read(src.as_ref())?;
+    let name = src.name();
+    let flen = src.len();
+    if h.grain_size == 0 || h.grain_size > MAX_GRAIN_SECTORS {
+        return Err(Error::corrupt(
+            name,
+            16,
+            format!("COWD grain size of {} sectors is out of range (1..={MAX_GRAIN_SECTORS})", h.grain_size),
+        ));
     }
-
-    /// The table for directory entry `key`, loading it with `load` on a miss.
-    pub(super) fn get(&mut self, key: usize, load: impl FnOnce() -> Result<Vec<T>>) -> Result<Rc<[T]>> {
-        if let Some(i) = self.tables.iter().position(|(k, _)| *k == key) {
-            let hit = self.tables.remove(i);
-            let t = hit.1.clone();
-            self.tables.push(hit);
-            return Ok(t);
-        }
-        let t: Rc<[T]> = load()?.into();
-        if self.tables.len() >= self.cap {
-            self.tables.remove(0);
-        }
-        self.tables.push((key, t.clone()));
-        Ok(t)
+    let size = Sectors::from(h.num_sectors).bytes();
+    let grain = Sectors::from(h.grain_size).bytes();
+    // Sectors one grain table covers; u32 * 4096 cannot overflow u64.
+    let gt_span = GT_ENTRIES * u64::from(h.grain_size);
+    let needed = u64::from(h.num_sectors).div_ceil(gt_span);
+    if u64::from(h.num_gd_entries) < needed {
+        return Err(Error::corrupt(
+            name,
+            24,
+            format!(
+                "COWD grain directory has {} entries but {} are needed to cover {} sectors",
+                h.num_gd_entries, needed, h.num_sectors
+            ),
+        ));
     }
-}
-
-/// An opened COWD extent.
-struct Cowd {
-    src: SourceRef,
-    /// Capacity in bytes.
-    size: u64,
-    /// Grain size in bytes.
-    grain: u64,
-    /// Byte offset of each grain table, 0 for none; only the entries the capacity needs.
-    gd: Vec<u64>,
-    cache: RefCell<TableCache<u32>>,
-}
-
-impl Cowd {
-    fn open(src: SourceRef) -> Result<Cowd> {
-        let h = Header::read(src.as_ref())?;
-        let name = src.name();
-        let flen = src.len();
-        if h.grain_size == 0 || h.grain_size > MAX_GRAIN_SECTORS {
+    if h.gd_offset == 0 {
+        return Err(Error::corrupt(name, 20, "COWD grain directory offset is 0 (inside the header)"));
+    }
+    let gd_at = Sectors::from(h.gd_offset).host();
+    if !gd_at.fits(u64::from(h.num_gd_entries) * 4, flen) {
+        // Blame the offset when the directory starts outside the file, else the count.
+        return Err(Error::corrupt(
+            name,
+            if gd_at.0 >= flen { 20 } else { 24 },
+            format!(
+                "COWD grain directory ({} entries at byte {}) runs past the end of the file ({flen} bytes)",
+                h.num_gd_entries, gd_at.0
+            ),
+        ));
+    }
+    // `needed` <= 2^32 / 4096 entries: at most 4 MiB, and inside the file (checked above).
+    let dir = read_directory::<u32>(src.as_ref(), gd_at, needed, |i, sector, at| {
+        if sector != 0 && !Sectors::from(sector).host().fits(GT_ENTRIES * 4, flen) {
             return Err(Error::corrupt(
                 name,
-                16,
-                format!("COWD grain size of {} sectors is out of range (1..={MAX_GRAIN_SECTORS})", h.grain_size),
+                at.0,
+                format!("COWD grain directory entry {i} points at a grain table at sector {sector}, past the end of the file ({flen} bytes)"),
             ));
         }
-        let size = u64::from(h.num_sectors) * SECTOR;
-        let grain = u64::from(h.grain_size) * SECTOR;
-        // Sectors one grain table covers; u32 * 4096 cannot overflow u64.
-        let gt_span = GT_ENTRIES * u64::from(h.grain_size);
-        let needed = u64::from(h.num_sectors).div_ceil(gt_span);
-        if u64::from(h.num_gd_entries) < needed {
-            return Err(Error::corrupt(
-                name,
-                24,
-                format!(
-                    "COWD grain directory has {} entries but {} are needed to cover {} sectors",
-                    h.num_gd_entries, needed, h.num_sectors
-                ),
-            ));
-        }
-        if h.gd_offset == 0 {
-            return Err(Error::corrupt(name, 20, "COWD grain directory offset is 0 (inside the header)"));
-        }
-        let gd_at = u64::from(h.gd_offset) * SECTOR;
-        let gd_len = u64::from(h.num_gd_entries) * 4;
-        if gd_at.checked_add(gd_len).is_none_or(|end| end > flen) {
-            // Blame the offset when the directory starts outside the file, else the count.
-            return Err(Error::corrupt(
-                name,
-                if gd_at >= flen { 20 } else { 24 },
-                format!(
-                    "COWD grain directory ({} entries at byte {gd_at}) runs past the end of the file ({flen} bytes)",
-                    h.num_gd_entries
-                ),
-            ));
-        }
-        // `needed` <= 2^32 / 4096 entries: at most 4 MiB, and inside the file (checked above).
-        let raw = read_vec(src.as_ref(), gd_at, needed * 4)?;
-        let gt_bytes = GT_ENTRIES * 4;
-        let mut gd = Vec::with_capacity(needed as usize);
-        for (i, e) in raw.chunks_exact(4).enumerate() {
-            let sector = u64::from(le32(e, 0));
-            if sector != 0 {
-                let at = sector * SECTOR;
-                if at + gt_bytes > flen {
-                    return Err(Error::corrupt(
-                        name,
-                        gd_at + i as u64 * 4,
-                        format!("COWD grain directory entry {i} points at a grain table at sector {sector}, past the end of the file ({flen} bytes)"),
-                    ));
-                }
-                gd.push(at);
-            } else {
-                gd.push(0);
-            }
-        }
-        Ok(Cowd { src, size, grain, gd, cache: RefCell::new(TableCache::new(GT_CACHE_TABLES)) })
-    }
-
-    fn table(&self, idx: usize, at: u64) -> Result<Rc<[u32]>> {
-        self.cache.borrow_mut().get(idx, || {
-            let raw = read_vec(self.src.as_ref(), at, GT_ENTRIES * 4)?;
-            Ok(raw.chunks_exact(4).map(|e| le32(e, 0)).collect())
-        })
-    }
+        Ok(sector)
+    })?;
+    Ok(Box::new(DeltaExtent::new(src, Cowd, size, grain, dir, GT_CACHE_TABLES)))
 }
 
-impl Mapper for Cowd {
-    fn size(&self) -> u64 {
-        self.size
+/// COWD's grain tables: directory and table entries are sectors, 0 for none.
+struct Cowd;
+
+impl Delta for Cowd {
+    type Entry = u32;
+    const NAME: &'static str = "COWD";
+    const GT_ENTRIES: u64 = GT_ENTRIES;
+
+    fn table_at(&self, sector: u32) -> Option<HostOffset> {
+        (sector != 0).then(|| Sectors::from(sector).host())
     }
 
-    fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> Result<()> {
-        let name = self.src.name();
-        let end = match offset.checked_add(len) {
-            Some(e) if e <= self.size => e,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "{name}: range {offset}+{len} is outside the {}-byte COWD extent",
-                    self.size
-                )))
-            }
-        };
-        let span = self.grain * GT_ENTRIES;
-        let mut pos = offset;
-        while pos < end {
-            let gdi = (pos / span) as usize;
-            let table_end = end.min((gdi as u64 + 1) * span);
-            let gt_at = self.gd.get(gdi).copied().unwrap_or(0);
-            if gt_at == 0 {
-                push_run(out, Run { len: table_end - pos, kind: RunKind::Unallocated });
-                pos = table_end;
-                continue;
-            }
-            let gt = self.table(gdi, gt_at)?;
-            while pos < table_end {
-                let g = pos / self.grain;
-                let within = pos % self.grain;
-                let n = (self.grain - within).min(table_end - pos);
-                let gti = (g % GT_ENTRIES) as usize;
-                let sector = u64::from(gt[gti]);
-                let kind = if sector == 0 {
-                    RunKind::Unallocated
-                } else {
-                    let data = sector * SECTOR;
-                    // The part of this grain the guest can see (the last grain may be cut
-                    // by the capacity) must be in the file.
-                    let visible = self.grain.min(self.size - g * self.grain);
-                    if data + visible > self.src.len() {
-                        return Err(Error::corrupt(
-                            name,
-                            gt_at + gti as u64 * 4,
-                            format!(
-                                "COWD grain table entry {gti} (grain {g}) points at sector {sector}, past the end of the file ({} bytes)",
-                                self.src.len()
-                            ),
-                        ));
-                    }
-                    RunKind::Data { src: self.src.clone(), offset: data + within }
-                };
-                push_run(out, Run { len: n, kind });
-                pos += n;
-            }
-        }
-        Ok(())
+    fn grain(&self, sector: u32) -> std::result::Result<Grain, String> {
+        Ok(if sector == 0 { Grain::Unallocated } else { Grain::At(Some(Sectors::from(sector).host())) })
+    }
+
+    fn target(sector: u32) -> String {
+        format!("sector {sector}")
     }
 }

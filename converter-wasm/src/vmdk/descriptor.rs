@@ -10,6 +10,7 @@
 //! `FileSet`.
 
 use crate::error::{Error, Result};
+use crate::units::Sectors;
 use std::collections::BTreeMap;
 
 /// Largest descriptor we read: qemu's `vmdk_read_desc` reads at most 1 MiB; real descriptors
@@ -96,14 +97,14 @@ impl ExtentType {
 pub struct ExtentLine {
     /// RW / RDONLY / NOACCESS.
     pub access: Access,
-    /// Size in sectors.
-    pub sectors: u64,
+    /// Size.
+    pub sectors: Sectors,
     /// Extent type.
     pub kind: ExtentType,
     /// File name as written (ZERO extents have none).
     pub file: Option<String>,
-    /// Sector offset of the data in the file (FLAT; 0 otherwise).
-    pub offset: u64,
+    /// Where the data starts in the file (FLAT; 0 otherwise).
+    pub offset: Sectors,
     /// Byte offset of the line in the descriptor file, for errors.
     pub at: u64,
 }
@@ -137,9 +138,9 @@ impl Descriptor {
     pub fn parent(&self) -> Option<u32> {
         self.parent_cid.filter(|&c| c != NO_PARENT_CID)
     }
-    /// Total declared size in sectors (checked).
-    pub fn total_sectors(&self) -> Option<u64> {
-        self.extents.iter().try_fold(0u64, |a, e| a.checked_add(e.sectors))
+    /// Total declared size (checked).
+    pub fn total_sectors(&self) -> Option<Sectors> {
+        self.extents.iter().try_fold(0u64, |a, e| a.checked_add(e.sectors.0)).map(Sectors)
     }
 }
 
@@ -255,7 +256,7 @@ fn parse_extent(line: &str, access: Access, file: &str, at: u64) -> Result<Exten
     let bad = |what: &str| Error::corrupt(file, at, format!("invalid extent line ({what}): '{}'", line.escape_debug()));
     let rest = line[access.as_str().len()..].trim_start();
     let (sectors, rest) = rest.split_once(char::is_whitespace).ok_or_else(|| bad("no extent type"))?;
-    let sectors: u64 = sectors.parse().map_err(|_| bad("size is not a number of sectors"))?;
+    let sectors = Sectors(sectors.parse().map_err(|_| bad("size is not a number of sectors"))?);
     let rest = rest.trim_start();
     let (kind, rest) = match rest.split_once(char::is_whitespace) {
         Some((k, r)) => (k, r.trim()),
@@ -274,10 +275,10 @@ fn parse_extent(line: &str, access: Access, file: &str, at: u64) -> Result<Exten
             None => (Some(rest.to_string()), ""),
         }
     };
-    let mut offset = 0;
+    let mut offset = Sectors(0);
     if !rest.is_empty() {
         let tok = rest.split_whitespace().next().unwrap_or("");
-        offset = tok.parse().map_err(|_| bad("offset is not a number of sectors"))?;
+        offset = Sectors(tok.parse().map_err(|_| bad("offset is not a number of sectors"))?);
     }
     if kind != ExtentType::Zero && name.is_none() {
         return Err(bad("no file name"));
@@ -306,12 +307,12 @@ RDONLY 100 FLAT \"b.vmdk\" 2048\r\nRW 8 ZERO\r\nNOACCESS 16 SPARSE plain.vmdk\r\
         assert_eq!(d.extents.len(), 4);
         assert_eq!(d.extents[0].file.as_deref(), Some("my disk-f001.vmdk"));
         assert_eq!(d.extents[1].access, Access::RdOnly);
-        assert_eq!(d.extents[1].offset, 2048);
+        assert_eq!(d.extents[1].offset, Sectors(2048));
         assert_eq!(d.extents[2].kind, ExtentType::Zero);
         assert_eq!(d.extents[2].file, None);
         assert_eq!(d.extents[3].file.as_deref(), Some("plain.vmdk"));
         assert_eq!(d.extents[3].access, Access::NoAccess);
-        assert_eq!(d.total_sectors(), Some(4096 + 100 + 8 + 16));
+        assert_eq!(d.total_sectors(), Some(Sectors(4096 + 100 + 8 + 16)));
         assert_eq!(d.ddb.get("adapterType").map(String::as_str), Some("lsilogic"));
         assert_eq!(d.ddb.get("geometry.cylinders").map(String::as_str), Some("2"));
         // The first extent line starts after the 8 lines before it.

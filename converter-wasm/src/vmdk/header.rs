@@ -6,10 +6,13 @@
 //! byte offsets, then [`SparseExtentHeader::validate`] checks each one against the file length
 //! and the limits below before anything is allocated from it.
 
+use crate::bytes::{le16, le32, le64};
 use crate::error::{Error, Result};
+use crate::units::{HostOffset, Sectors};
 
-/// Bytes in a VMDK sector: every offset and size in the header counts these.
-pub const SECTOR: u64 = 512;
+/// Bytes in a VMDK sector: every offset and size in the header counts these (defined with the
+/// other units in [`crate::units`]).
+pub use crate::units::SECTOR;
 /// Size of the header (one sector) on disk.
 pub const HEADER_LEN: usize = 512;
 
@@ -111,16 +114,6 @@ pub struct SparseExtentHeader {
     pub compress_algorithm: u16,
 }
 
-fn le32(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
-}
-
-fn le64(b: &[u8], o: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[o..o + 8]);
-    u64::from_le_bytes(a)
-}
-
 impl SparseExtentHeader {
     /// Decode the fields of a header sector (no validation).
     pub fn parse(b: &[u8; HEADER_LEN]) -> Self {
@@ -141,7 +134,7 @@ impl SparseExtentHeader {
             non_end_line_char: b[74],
             double_end_line_char1: b[75],
             double_end_line_char2: b[76],
-            compress_algorithm: u16::from_le_bytes([b[77], b[78]]),
+            compress_algorithm: le16(b, 77),
         }
     }
 
@@ -183,11 +176,19 @@ impl SparseExtentHeader {
     }
     /// Guest bytes in this extent (valid after [`validate`](Self::validate)).
     pub fn capacity_bytes(&self) -> u64 {
-        self.capacity * SECTOR
+        Sectors(self.capacity).bytes()
     }
     /// Bytes per grain (valid after validation).
     pub fn grain_bytes(&self) -> u64 {
-        self.grain_size * SECTOR
+        Sectors(self.grain_size).bytes()
+    }
+    /// Where the grain directory is (valid after validation, `gdOffset` not [`GD_AT_END`]).
+    pub fn gd_at(&self) -> HostOffset {
+        Sectors(self.gd_offset).host()
+    }
+    /// Where the redundant grain directory is (valid after validation).
+    pub fn rgd_at(&self) -> HostOffset {
+        Sectors(self.rgd_offset).host()
     }
     /// Guest bytes one grain table covers (valid after validation).
     pub fn gt_coverage(&self) -> u64 {
@@ -260,7 +261,7 @@ impl SparseExtentHeader {
                 format!("numGTEsPerGT {} is outside 1..={MAX_GTES_PER_GT}", self.num_gtes_per_gt),
             ));
         }
-        match self.capacity.checked_mul(SECTOR) {
+        match Sectors(self.capacity).checked_bytes() {
             Some(b) if b <= MAX_CAPACITY_BYTES => {}
             _ => {
                 return Err(Error::too_large(
@@ -286,27 +287,22 @@ impl SparseExtentHeader {
         }
         let gd_bytes = gd_entries * 4;
         let in_file = |sector: u64, len: u64, fld: u64, what: &str| -> Result<()> {
-            let start = sector
-                .checked_mul(SECTOR)
-                .ok_or_else(|| Error::corrupt(file, at(fld), format!("{what} sector {sector} overflows")))?;
-            match start.checked_add(len) {
-                Some(end) if end <= file_len => Ok(()),
-                _ => Err(Error::truncated(
-                    file,
-                    at(fld),
-                    format!("{what} at sector {sector} (byte {start}, {len} bytes) lies past the end of the file ({file_len} bytes)"),
-                )),
+            let start = Sectors(sector).try_host(file, at(fld), what)?;
+            if start.fits(len, file_len) {
+                return Ok(());
             }
+            Err(Error::truncated(
+                file,
+                at(fld),
+                format!(
+                    "{what} at sector {sector} (byte {}, {len} bytes) lies past the end of the file ({file_len} bytes)",
+                    start.0
+                ),
+            ))
         };
         in_file(self.over_head, 0, field::OVER_HEAD, "overHead (first grain)")?;
         if self.descriptor_offset != 0 {
-            let dlen = self.descriptor_size.checked_mul(SECTOR).ok_or_else(|| {
-                Error::corrupt(
-                    file,
-                    at(field::DESCRIPTOR_SIZE),
-                    format!("descriptorSize {} overflows", self.descriptor_size),
-                )
-            })?;
+            let dlen = Sectors(self.descriptor_size).try_bytes(file, at(field::DESCRIPTOR_SIZE), "descriptorSize")?;
             in_file(self.descriptor_offset, dlen, field::DESCRIPTOR_OFFSET, "embedded descriptor")?;
         }
         if self.gd_offset != GD_AT_END {
@@ -361,6 +357,8 @@ mod tests {
         assert_eq!(SparseExtentHeader::parse(&b), h);
         h.validate("x", 0, 1 << 20).unwrap();
         assert_eq!(h.gd_entries(), 1);
+        assert_eq!((h.capacity_bytes(), h.grain_bytes()), (20480 * 512, 128 * 512));
+        assert_eq!((h.gd_at(), h.rgd_at()), (HostOffset(26 * 512), HostOffset(21 * 512)));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! ([`sesparse`]) or a text [`descriptor`] that lists extents (FLAT/VMFS byte ranges of other
 //! files, ZERO, SPARSE/VMFSSPARSE/SESPARSE files) and possibly a snapshot parent. Extents are
 //! laid out one after another ([`Concat`]); a snapshot delta sits on its parent ([`Overlay`]),
-//! recursively up to [`MAX_CHAIN_DEPTH`] layers.
+//! recursively up to [`MAX_CHAIN_DEPTH`] layers. COWD and seSparse share one grain-table walk
+//! and every variant one table cache (`tables.rs`); offsets and sizes convert through
+//! [`crate::units`].
 //!
 //! Every referenced name (extent, parent) passes `check_reference` before `FileSet::open`; a
 //! file that is not provided makes [`open`] fail with `MissingFile` naming it and the
@@ -18,12 +20,14 @@ pub mod header;
 pub mod sesparse;
 pub mod sparse;
 pub mod stream;
+mod tables;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Concat, Disk, DiskInfo, ExtentInfo, FileUse, Mapper, Overlay, Run, RunKind};
 use crate::source::{base_name, check_reference, read_vec, FileSet, Source, SourceRef};
+use crate::units::Sectors;
 use descriptor::{Descriptor, ExtentLine, ExtentType, MAX_DESCRIPTOR_BYTES};
-use header::{MAX_CAPACITY_BYTES, SECTOR};
+use header::MAX_CAPACITY_BYTES;
 
 /// Deepest snapshot chain we follow (layers below the top). VMware supports at most 32
 /// snapshots in a chain (VMware KB 1025279); twice that leaves room for linked clones while
@@ -274,10 +278,10 @@ impl Builder<'_> {
         if let Some(d) = &desc {
             if let Some(e) = d.extents.first() {
                 access = e.access.as_str().into();
-                if d.extents.len() == 1 && e.sectors != h.capacity {
+                if d.extents.len() == 1 && e.sectors != Sectors(h.capacity) {
                     self.warnings.push(format!(
                         "{name}: the embedded descriptor declares {} sectors but the header's capacity is {}; using the header",
-                        e.sectors, h.capacity));
+                        e.sectors.0, h.capacity));
                 }
             }
             if d.extents.len() > 1 {
@@ -306,7 +310,7 @@ impl Builder<'_> {
         let mut complete = true;
         let mut start = 0u64;
         for e in &desc.extents {
-            let size = e.sectors.checked_mul(SECTOR).filter(|&s| s <= MAX_CAPACITY_BYTES);
+            let size = e.sectors.checked_bytes().filter(|&s| s <= MAX_CAPACITY_BYTES);
             let end = size.and_then(|s| start.checked_add(s)).filter(|&t| t <= MAX_CAPACITY_BYTES);
             let (Some(size), Some(end)) = (size, end) else {
                 return Err(Error::too_large(
@@ -320,7 +324,7 @@ impl Builder<'_> {
                 size,
                 kind: e.kind.as_str().into(),
                 file: e.file.clone(),
-                offset: e.offset.saturating_mul(SECTOR),
+                offset: e.offset.bytes(),
             });
             if size == 0 {
                 self.warnings.push(format!("{name}: ignoring a 0-sector extent line at byte {}", e.at));
@@ -381,11 +385,11 @@ impl Builder<'_> {
         self.add_file(fname, "extent", Some(f.len()), true);
         match e.kind {
             ExtentType::Flat | ExtentType::Vmfs => {
-                let end = e.offset.checked_mul(SECTOR).and_then(|o| o.checked_add(size));
+                let end = e.offset.checked_bytes().and_then(|o| o.checked_add(size));
                 let Some(end) = end.filter(|&end| end <= f.len()) else {
                     return Err(Error::truncated(f.name(), f.len(), format!(
                         "{desc_name} (extent line at byte {}) declares {size} bytes at offset {} of this file, but it is only {} bytes long",
-                        e.at, e.offset.saturating_mul(SECTOR), f.len())));
+                        e.at, e.offset.bytes(), f.len())));
                 };
                 self.allocated += size;
                 Ok(Some(Box::new(FlatExtent { src: f, offset: end - size, size })))
@@ -422,15 +426,15 @@ impl Builder<'_> {
                         e.at,
                         format!(
                             "extent '{fname}' is declared as {} sectors but its header says {} sectors",
-                            e.sectors,
-                            have / SECTOR
+                            e.sectors.0,
+                            Sectors::floor(have).0
                         ),
                     ));
                 }
                 if have > size {
                     self.warnings.push(format!(
                         "{desc_name}: extent '{fname}' holds {} sectors but the descriptor uses only {}; reading the first {}",
-                        have / SECTOR, e.sectors, e.sectors));
+                        Sectors::floor(have).0, e.sectors.0, e.sectors.0));
                     return Ok(Some(Box::new(Limit { inner: m, size })));
                 }
                 Ok(Some(m))
@@ -504,9 +508,8 @@ fn embedded_descriptor(src: &dyn Source, h: &header::SparseExtentHeader) -> Resu
         return Ok(None);
     }
     let name = src.name();
-    let bad = || Error::corrupt(name, header::field::DESCRIPTOR_OFFSET, "embedded descriptor offset/size overflow");
-    let at = h.descriptor_offset.checked_mul(SECTOR).ok_or_else(bad)?;
-    let len = h.descriptor_size.checked_mul(SECTOR).ok_or_else(bad)?;
+    let at = Sectors(h.descriptor_offset).try_bytes(name, header::field::DESCRIPTOR_OFFSET, "descriptorOffset")?;
+    let len = Sectors(h.descriptor_size).try_bytes(name, header::field::DESCRIPTOR_SIZE, "descriptorSize")?;
     if len > MAX_DESCRIPTOR_BYTES {
         return Err(Error::too_large(
             name,

@@ -50,19 +50,20 @@
 //! table inside the file). Validated when mapping: every grain-table entry's type, and that
 //! allocated grains lie in the file. The journal, free bitmap and backmap are not read.
 //!
+//! This module reads the headers and decides what directory and table entries mean; the walk
+//! over them is shared with COWD (`tables.rs`).
+//!
 //! Memory: the used part of the directory as u32 indexes (4 bytes per 16 MiB of capacity: 16
 //! MiB at the 64 TiB maximum, 512 KiB for 2 TiB) plus at most [`GT_CACHE_TABLES`] grain
 //! tables of 32 KiB.
 
-use super::cowd::TableCache;
+use super::tables::{read_directory, Delta, DeltaExtent, Grain};
+use crate::bytes::le64;
 use crate::error::{Error, Result};
-use crate::image::{push_run, Mapper, Run, RunKind};
+use crate::image::Mapper;
 use crate::source::{read_vec, Source, SourceRef};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::units::{HostOffset, Sectors};
 
-/// Bytes per sector: every offset and size in the headers counts 512-byte sectors.
-pub const SECTOR: u64 = 512;
 /// Constant header magic (`SESPARSE_CONST_HEADER_MAGIC`).
 pub const CONST_HEADER_MAGIC: u64 = 0x0000_0000_cafe_babe;
 /// Volatile header magic (`SESPARSE_VOLATILE_HEADER_MAGIC`).
@@ -74,10 +75,10 @@ pub const GRAIN_SECTORS: u64 = 8;
 /// Grain-table size in sectors: 4096 entries of 8 bytes, each table covering 16 MiB.
 pub const GT_SECTORS: u64 = 64;
 /// Entries per grain table.
-pub const GT_ENTRIES: u64 = GT_SECTORS * SECTOR / 8;
+pub const GT_ENTRIES: u64 = Sectors(GT_SECTORS).bytes() / 8;
 /// Largest capacity: seSparse disks are limited to (slightly less than) 64 TiB (qemu's
 /// `vmdk_add_extent` comment; VMware's maximum virtual disk size).
-pub const MAX_CAPACITY_SECTORS: u64 = (64u64 << 40) / SECTOR;
+pub const MAX_CAPACITY_SECTORS: u64 = Sectors::floor(64 << 40).0;
 /// Grain tables kept in memory (each 32 KiB); see `cowd::GT_CACHE_TABLES`.
 pub const GT_CACHE_TABLES: usize = 8;
 /// Size of either header.
@@ -151,12 +152,6 @@ pub struct VolatileHeader {
     pub next_txn_seq_number: u64,
     /// Non-zero when the journal must be replayed before the tables are consistent.
     pub replay_journal: u64,
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    let mut x = [0u8; 8];
-    x.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(x)
 }
 
 /// True when `head` starts with the seSparse constant-header magic (for format detection).
@@ -266,10 +261,8 @@ impl VolatileHeader {
     /// Read and check the volatile header `h` points at.
     pub fn read(src: &dyn Source, h: &ConstHeader) -> Result<VolatileHeader> {
         let name = src.name();
-        let at = h
-            .volatile_header_offset
-            .checked_mul(SECTOR)
-            .filter(|a| a.checked_add(HEADER_SIZE).is_some_and(|e| e <= src.len()));
+        let at =
+            Sectors(h.volatile_header_offset).checked_bytes().filter(|&a| HostOffset(a).fits(HEADER_SIZE, src.len()));
         let Some(at) = at else {
             return Err(Error::corrupt(
                 name,
@@ -318,192 +311,109 @@ impl VolatileHeader {
 
 /// Open a seSparse extent as a layer: unallocated grains come back as `RunKind::Unallocated`.
 pub fn open_extent(src: SourceRef) -> Result<Box<dyn Mapper>> {
-    Ok(Box::new(SeSparse::open(src)?))
+    let h = ConstHeader::read(src.as_ref())?;
+    VolatileHeader::read(src.as_ref(), &h)?;
+    let name = src.name();
+    let flen = src.len();
+    // Capacity <= 2^37 sectors, so this cannot overflow.
+    let size = Sectors(h.capacity).bytes();
+    let needed = h.capacity.div_ceil(GT_ENTRIES * GRAIN_SECTORS);
+    let gd_region_entries = Sectors(h.grain_dir_size).bytes() / 8;
+    if gd_region_entries < needed {
+        return Err(Error::corrupt(
+            name,
+            136,
+            format!(
+                "seSparse grain directory holds {gd_region_entries} entries but {needed} are needed to cover {} sectors",
+                h.capacity
+            ),
+        ));
+    }
+    let gd_at = Sectors(h.grain_dir_offset).checked_bytes().map(HostOffset).filter(|a| a.fits(needed * 8, flen));
+    let Some(gd_at) = gd_at else {
+        return Err(Error::corrupt(
+            name,
+            128,
+            format!(
+                "seSparse grain directory ({needed} entries at sector {}) runs past the end of the file ({flen} bytes)",
+                h.grain_dir_offset
+            ),
+        ));
+    };
+    let tables_at = Sectors(h.grain_tables_offset).try_host(name, 144, "seSparse grain-table offset")?;
+    let region_tables = h.grain_tables_size / GT_SECTORS;
+    let grains_at = Sectors(h.grains_offset).try_host(name, 192, "seSparse grain offset")?;
+    // Keep 4 bytes per entry: the table's index in the grain-table region.
+    let dir = read_directory::<u64>(src.as_ref(), gd_at, needed, |idx, e, at| {
+        if e == 0 {
+            return Ok(NO_TABLE);
+        }
+        if e >> 32 != GDE_ALLOCATED {
+            return Err(Error::corrupt(
+                name,
+                at.0,
+                format!("seSparse grain directory entry {idx} is 0x{e:016x}: not 0 and not 0x10000000_xxxxxxxx"),
+            ));
+        }
+        let t = e & 0xffff_ffff;
+        if t >= region_tables {
+            return Err(Error::corrupt(
+                name,
+                at.0,
+                format!("seSparse grain directory entry {idx} names grain table {t}, outside the {region_tables}-table region"),
+            ));
+        }
+        if !tables_at.fits((t + 1) * GT_BYTES, flen) {
+            return Err(Error::corrupt(
+                name,
+                at.0,
+                format!("seSparse grain directory entry {idx} names grain table {t}, past the end of the file ({flen} bytes)"),
+            ));
+        }
+        Ok(t as u32)
+    })?;
+    let format = SeSparse { tables_at, grains_at };
+    Ok(Box::new(DeltaExtent::new(src, format, size, GRAIN, dir, GT_CACHE_TABLES)))
 }
 
-/// An opened seSparse extent.
+/// seSparse's grain tables: directory entries index the grain-table region, table entries
+/// carry a type in their top nibble.
 struct SeSparse {
-    src: SourceRef,
-    /// Capacity in bytes.
-    size: u64,
-    /// Byte offset of the grain-table region.
-    tables_at: u64,
-    /// Byte offset of the grain region.
-    grains_at: u64,
-    /// Grain-table index per directory entry the capacity needs, [`NO_TABLE`] for none.
-    gd: Vec<u32>,
-    cache: RefCell<TableCache<u64>>,
+    /// Where the grain-table region starts.
+    tables_at: HostOffset,
+    /// Where the grain region starts.
+    grains_at: HostOffset,
 }
 
-const GRAIN: u64 = GRAIN_SECTORS * SECTOR;
-const GT_BYTES: u64 = GT_SECTORS * SECTOR;
+const GRAIN: u64 = Sectors(GRAIN_SECTORS).bytes();
+const GT_BYTES: u64 = Sectors(GT_SECTORS).bytes();
 
-impl SeSparse {
-    fn open(src: SourceRef) -> Result<SeSparse> {
-        let h = ConstHeader::read(src.as_ref())?;
-        VolatileHeader::read(src.as_ref(), &h)?;
-        let name = src.name();
-        let flen = src.len();
-        // Capacity <= 2^37 sectors, so these cannot overflow.
-        let size = h.capacity * SECTOR;
-        let needed = h.capacity.div_ceil(GT_ENTRIES * GRAIN_SECTORS);
-        let gd_region_entries = h.grain_dir_size.saturating_mul(SECTOR / 8);
-        if gd_region_entries < needed {
-            return Err(Error::corrupt(
-                name,
-                136,
-                format!(
-                    "seSparse grain directory holds {gd_region_entries} entries but {needed} are needed to cover {} sectors",
-                    h.capacity
-                ),
-            ));
-        }
-        let gd_at =
-            h.grain_dir_offset.checked_mul(SECTOR).filter(|a| a.checked_add(needed * 8).is_some_and(|e| e <= flen));
-        let Some(gd_at) = gd_at else {
-            return Err(Error::corrupt(
-                name,
-                128,
-                format!(
-                    "seSparse grain directory ({needed} entries at sector {}) runs past the end of the file ({flen} bytes)",
-                    h.grain_dir_offset
-                ),
-            ));
-        };
-        let tables_at = h.grain_tables_offset.checked_mul(SECTOR).ok_or_else(|| {
-            Error::corrupt(name, 144, format!("seSparse grain-table offset {} overflows", h.grain_tables_offset))
-        })?;
-        let region_tables = h.grain_tables_size / GT_SECTORS;
-        let grains_at = h
-            .grains_offset
-            .checked_mul(SECTOR)
-            .ok_or_else(|| Error::corrupt(name, 192, format!("seSparse grain offset {} overflows", h.grains_offset)))?;
-
-        // Read the directory in bounded chunks, keeping only 4 bytes per entry.
-        const CHUNK: u64 = 1 << 16;
-        let mut gd = Vec::with_capacity(needed as usize);
-        let mut i = 0u64;
-        while i < needed {
-            let n = CHUNK.min(needed - i);
-            let raw = read_vec(src.as_ref(), gd_at + i * 8, n * 8)?;
-            for (j, e) in raw.chunks_exact(8).enumerate() {
-                let e = le64(e, 0);
-                let idx = i + j as u64;
-                let at = gd_at + idx * 8;
-                if e == 0 {
-                    gd.push(NO_TABLE);
-                    continue;
-                }
-                if e >> 32 != GDE_ALLOCATED {
-                    return Err(Error::corrupt(
-                        name,
-                        at,
-                        format!(
-                            "seSparse grain directory entry {idx} is 0x{e:016x}: not 0 and not 0x10000000_xxxxxxxx"
-                        ),
-                    ));
-                }
-                let t = e & 0xffff_ffff;
-                if t >= region_tables {
-                    return Err(Error::corrupt(
-                        name,
-                        at,
-                        format!("seSparse grain directory entry {idx} names grain table {t}, outside the {region_tables}-table region"),
-                    ));
-                }
-                if tables_at.checked_add((t + 1) * GT_BYTES).is_none_or(|end| end > flen) {
-                    return Err(Error::corrupt(
-                        name,
-                        at,
-                        format!("seSparse grain directory entry {idx} names grain table {t}, past the end of the file ({flen} bytes)"),
-                    ));
-                }
-                gd.push(t as u32);
-            }
-            i += n;
-        }
-        Ok(SeSparse { src, size, tables_at, grains_at, gd, cache: RefCell::new(TableCache::new(GT_CACHE_TABLES)) })
-    }
-
-    fn table(&self, gdi: usize, at: u64) -> Result<Rc<[u64]>> {
-        self.cache.borrow_mut().get(gdi, || {
-            let raw = read_vec(self.src.as_ref(), at, GT_BYTES)?;
-            Ok(raw.chunks_exact(8).map(|e| le64(e, 0)).collect())
-        })
-    }
+/// The grain index an allocated (type 3) grain-table entry holds.
+fn grain_index(e: u64) -> u64 {
+    ((e >> 48) & 0xfff) | ((e & 0x0000_ffff_ffff_ffff) << 12)
 }
 
-impl Mapper for SeSparse {
-    fn size(&self) -> u64 {
-        self.size
+impl Delta for SeSparse {
+    type Entry = u64;
+    const NAME: &'static str = "seSparse";
+    const GT_ENTRIES: u64 = GT_ENTRIES;
+
+    fn table_at(&self, t: u32) -> Option<HostOffset> {
+        // Inside the file: checked for every directory entry at open.
+        (t != NO_TABLE).then(|| self.tables_at + u64::from(t) * GT_BYTES)
     }
 
-    fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> Result<()> {
-        let name = self.src.name();
-        let end = match offset.checked_add(len) {
-            Some(e) if e <= self.size => e,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "{name}: range {offset}+{len} is outside the {}-byte seSparse extent",
-                    self.size
-                )))
-            }
-        };
-        let span = GRAIN * GT_ENTRIES;
-        let mut pos = offset;
-        while pos < end {
-            let gdi = (pos / span) as usize;
-            let table_end = end.min((gdi as u64 + 1) * span);
-            let t = self.gd.get(gdi).copied().unwrap_or(NO_TABLE);
-            if t == NO_TABLE {
-                push_run(out, Run { len: table_end - pos, kind: RunKind::Unallocated });
-                pos = table_end;
-                continue;
-            }
-            let gt_at = self.tables_at + u64::from(t) * GT_BYTES;
-            let gt = self.table(gdi, gt_at)?;
-            while pos < table_end {
-                let g = pos / GRAIN;
-                let within = pos % GRAIN;
-                let n = (GRAIN - within).min(table_end - pos);
-                let gti = (g % GT_ENTRIES) as usize;
-                let e = gt[gti];
-                let entry_at = gt_at + gti as u64 * 8;
-                let kind = match e >> 60 {
-                    0x0 if e == 0 => RunKind::Unallocated,
-                    0x1 | 0x2 => RunKind::Zero,
-                    0x3 => {
-                        let index = ((e >> 48) & 0xfff) | ((e & 0x0000_ffff_ffff_ffff) << 12);
-                        // index < 2^60, so index * 8 sectors could overflow: check.
-                        let data = index.checked_mul(GRAIN).and_then(|o| o.checked_add(self.grains_at)).filter(|d| {
-                            d.checked_add(GRAIN.min(self.size - g * GRAIN)).is_some_and(|e| e <= self.src.len())
-                        });
-                        let Some(data) = data else {
-                            return Err(Error::corrupt(
-                                name,
-                                entry_at,
-                                format!(
-                                    "seSparse grain table entry {gti} (grain {g}) points at grain {index}, past the end of the file ({} bytes)",
-                                    self.src.len()
-                                ),
-                            ));
-                        };
-                        RunKind::Data { src: self.src.clone(), offset: data + within }
-                    }
-                    _ => {
-                        return Err(Error::corrupt(
-                            name,
-                            entry_at,
-                            format!(
-                                "seSparse grain table entry {gti} (grain {g}) is 0x{e:016x}: not a known grain type"
-                            ),
-                        ))
-                    }
-                };
-                push_run(out, Run { len: n, kind });
-                pos += n;
-            }
+    fn grain(&self, e: u64) -> std::result::Result<Grain, String> {
+        match e >> 60 {
+            0x0 if e == 0 => Ok(Grain::Unallocated),
+            0x1 | 0x2 => Ok(Grain::Zero),
+            // The index is below 2^60, so its byte offset may overflow: checked.
+            0x3 => Ok(Grain::At(grain_index(e).checked_mul(GRAIN).and_then(|o| self.grains_at.checked_add(o)))),
+            _ => Err(format!("is 0x{e:016x}: not a known grain type")),
         }
-        Ok(())
+    }
+
+    fn target(e: u64) -> String {
+        format!("grain {}", grain_index(e))
     }
 }

@@ -17,11 +17,14 @@
 //! and to check that every GT and grain lies inside the file, so a damaged file fails before
 //! conversion starts. Hand-written parsing (no crate does VMDK).
 
-use super::header::{SparseExtentHeader, HEADER_LEN, SECTOR};
+use super::header::{SparseExtentHeader, HEADER_LEN};
 use super::stream;
+use super::tables::Lru;
+use crate::bytes::le_entries;
 use crate::error::{Error, Result};
 use crate::image::{push_run, Mapper, Run, RunKind};
 use crate::source::{read_vec, Source, SourceRef};
+use crate::units::{GrainIndex, GuestOffset, HostOffset, Sectors};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -79,10 +82,9 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
             ),
         ));
     }
-    let entries = h.gd_entries();
-    let gd_at = h.gd_offset * SECTOR;
-    let gd = read_table(src.as_ref(), gd_at, entries)?;
-    let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Vec::new()) };
+    let gd_at = h.gd_at();
+    let gd = read_table(src.as_ref(), gd_at, h.gd_entries())?;
+    let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Lru::new(GT_CACHE_ENTRIES)) };
     let mut warnings = Vec::new();
     if h0.unclean_shutdown != 0 && !extent.h.compressed() {
         warnings.push(format!(
@@ -93,10 +95,9 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
     Ok(Opened { extent, header: h0, allocated, warnings })
 }
 
-/// Read `n` little-endian u32s at byte `at` (bounded by the header checks).
-fn read_table(src: &dyn Source, at: u64, n: u64) -> Result<Vec<u32>> {
-    let raw = read_vec(src, at, n * 4)?;
-    Ok(raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+/// Read `n` little-endian u32s at `at` (bounded by the header checks).
+fn read_table(src: &dyn Source, at: HostOffset, n: u64) -> Result<Vec<u32>> {
+    Ok(le_entries(&read_vec(src, at.0, n * 4)?).collect())
 }
 
 /// Serves ranges from a window of one large read (used to scan tables at open).
@@ -113,13 +114,15 @@ impl<'a> Window<'a> {
     /// `len` bytes at `off`; when they are not in the window, read `[off, span_end)` (the
     /// caller's estimate of what the next lookups need, at least `off + len`). The caller
     /// checked both lie inside the file.
-    fn get(&mut self, off: u64, len: u64, span_end: impl FnOnce() -> u64) -> Result<&[u8]> {
+    fn get(&mut self, off: HostOffset, len: u64, span_end: impl FnOnce() -> u64) -> Result<&[u8]> {
+        let off = off.0;
         let inside = off >= self.start && off + len <= self.start + self.buf.len() as u64;
         if !inside {
             let end = span_end().max(off + len).min(self.src.len());
             self.buf = read_vec(self.src, off, end - off)?;
             self.start = off;
         }
+        // Both inside the buffer just checked or read, so they fit in usize.
         let s = (off - self.start) as usize;
         Ok(&self.buf[s..s + len as usize])
     }
@@ -151,10 +154,10 @@ pub struct SparseExtent {
     h: SparseExtentHeader,
     /// Grain directory: sector of each grain table, 0 = none.
     gd: Vec<u32>,
-    /// Byte offset of the grain directory, for errors.
-    gd_at: u64,
-    /// LRU of grain tables by GD index, most recent first.
-    cache: RefCell<Vec<(usize, Rc<GrainTable>)>>,
+    /// Where the grain directory is, for errors.
+    gd_at: HostOffset,
+    /// Grain tables by GD index.
+    cache: RefCell<Lru<u64, Rc<GrainTable>>>,
 }
 
 impl SparseExtent {
@@ -166,36 +169,42 @@ impl SparseExtent {
         self.h.capacity.div_ceil(self.h.grain_size)
     }
 
-    /// Entries of grain table `k` that cover guest grains (the last table may be partial).
-    fn entries_in(&self, k: usize) -> u64 {
-        let per = self.h.num_gtes_per_gt as u64;
-        (self.total_grains() - k as u64 * per).min(per)
+    /// The sector of grain table `k` (0 = none).
+    fn gd_entry(&self, k: u64) -> u32 {
+        usize::try_from(k).ok().and_then(|k| self.gd.get(k)).copied().unwrap_or(0)
     }
 
-    /// Where GT `k` is, checked to lie inside the file; errors name GD entry `k`.
-    fn gt_range(&self, gd_at: u64, sector: u32, k: usize) -> Result<(u64, u64)> {
-        let off = sector as u64 * SECTOR;
+    /// Entries of grain table `k` that cover guest grains (the last table may be partial).
+    fn entries_in(&self, k: u64) -> u64 {
+        let per = self.h.num_gtes_per_gt as u64;
+        (self.total_grains() - k * per).min(per)
+    }
+
+    /// Where GT `k` is (`sector`, per the directory at `gd_at`) and its length in bytes,
+    /// checked to lie inside the file; errors name GD entry `k`.
+    fn gt_range(&self, gd_at: HostOffset, sector: u32, k: u64) -> Result<(HostOffset, u64)> {
+        let off = Sectors::from(sector).host();
         let n = self.entries_in(k) * 4;
         let len = self.src.len();
-        if off.checked_add(n).is_none_or(|e| e > len) {
-            return Err(Error::truncated(self.src.name(), gd_at + 4 * k as u64, format!(
-                "grain directory entry {k} points at sector {sector} (byte {off}), but its {n}-byte grain table lies past the end of the file ({len} bytes)")));
+        if !off.fits(n, len) {
+            return Err(Error::truncated(self.src.name(), (gd_at + 4 * k).0, format!(
+                "grain directory entry {k} points at sector {sector} (byte {}), but its {n}-byte grain table lies past the end of the file ({len} bytes)", off.0)));
         }
         Ok((off, n))
     }
 
     /// End of the run of grain tables after table `k` (at byte `off`) that lie in ascending
     /// order within one scan window of `off`, per directory `dir`.
-    fn span_end(&self, dir: &[u32], k: usize, off: u64) -> u64 {
-        let limit = off + SCAN_WINDOW_BYTES;
-        let mut end = off;
-        let mut last = off;
-        for (k2, &s) in dir.iter().enumerate().skip(k).take(SCAN_LOOKAHEAD) {
+    fn span_end(&self, dir: &[u32], k: u64, off: HostOffset) -> u64 {
+        let limit = off.0 + SCAN_WINDOW_BYTES;
+        let mut end = off.0;
+        let mut last = off.0;
+        for (k2, &s) in dir.iter().enumerate().skip(k as usize).take(SCAN_LOOKAHEAD) {
             if s == 0 {
                 continue;
             }
-            let o = s as u64 * SECTOR;
-            let e = o + self.entries_in(k2) * 4;
+            let o = Sectors::from(s).bytes();
+            let e = o + self.entries_in(k2 as u64) * 4;
             if o < last || e > limit {
                 break;
             }
@@ -206,25 +215,25 @@ impl SparseExtent {
     }
 
     /// Check one entry; `Ok(true)` when it is an allocated grain.
-    fn check_gte(&self, gte: u32, grain: u64, entry_at: u64) -> Result<bool> {
+    fn check_gte(&self, gte: u32, grain: GrainIndex, entry_at: HostOffset) -> Result<bool> {
         if gte == 0 || (gte == 1 && self.h.zeroed_grain_gte()) {
             return Ok(false);
         }
-        let off = gte as u64 * SECTOR;
+        let off = Sectors::from(gte).host();
         let len = self.src.len();
         // Compressed grains: the marker and data are checked when mapped; here only the start.
         let need = if self.h.compressed() { 1 } else { self.grain_bytes_at(grain) };
-        if off + need > len {
-            return Err(Error::truncated(self.src.name(), entry_at, format!(
-                "grain table entry for grain {grain} points at sector {gte} (byte {off}), but the grain's {need} bytes lie past the end of the file ({len} bytes)")));
+        if !off.fits(need, len) {
+            return Err(Error::truncated(self.src.name(), entry_at.0, format!(
+                "grain table entry for grain {} points at sector {gte} (byte {}), but the grain's {need} bytes lie past the end of the file ({len} bytes)", grain.0, off.0)));
         }
         Ok(true)
     }
 
     /// Guest bytes of grain `g` inside the capacity (the last grain may be partial).
-    fn grain_bytes_at(&self, g: u64) -> u64 {
+    fn grain_bytes_at(&self, g: GrainIndex) -> u64 {
         let gb = self.h.grain_bytes();
-        (self.h.capacity_bytes() - g * gb).min(gb)
+        (self.h.capacity_bytes() - g.start(gb).0).min(gb)
     }
 
     /// Walk every grain table: count allocated grains, check all entries point inside the
@@ -235,9 +244,9 @@ impl SparseExtent {
         let mut win = Window::new(src);
         let mut allocated = 0u64;
         // Redundant directory: compared only; problems with it are warnings.
-        let mut rgd: Option<(Vec<u32>, u64, Window)> = None;
+        let mut rgd: Option<(Vec<u32>, HostOffset, Window)> = None;
         if self.h.has_redundant_gd() {
-            let at = self.h.rgd_offset * SECTOR;
+            let at = self.h.rgd_at();
             match read_table(src, at, self.gd.len() as u64) {
                 Ok(t) => rgd = Some((t, at, Window::new(src))),
                 Err(e) => warnings
@@ -246,32 +255,29 @@ impl SparseExtent {
         }
         let mut differs = false;
         for (k, &sector) in self.gd.iter().enumerate() {
+            let k = k as u64;
             let primary: Option<Vec<u32>> = if sector == 0 {
                 None
             } else {
                 let (off, n) = self.gt_range(self.gd_at, sector, k)?;
                 let bytes = win.get(off, n, || self.span_end(&self.gd, k, off))?;
-                let gt: Vec<u32> =
-                    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let gt: Vec<u32> = le_entries(bytes).collect();
                 for (j, &gte) in gt.iter().enumerate() {
-                    let grain = k as u64 * per + j as u64;
-                    if self.check_gte(gte, grain, off + 4 * j as u64)? {
+                    let j = j as u64;
+                    if self.check_gte(gte, GrainIndex(k * per + j), off + 4 * j)? {
                         allocated += 1;
                     }
                 }
                 Some(gt)
             };
             if let (false, Some((rgd, rgd_at, rwin))) = (differs, rgd.as_mut()) {
-                let rsector = rgd[k];
+                let rsector = rgd[k as usize];
                 let same = match (&primary, rsector) {
                     (None, 0) => true,
                     (None, _) | (Some(_), 0) => false,
                     (Some(p), rs) => match self.gt_range(*rgd_at, rs, k) {
                         Ok((roff, rn)) => match rwin.get(roff, rn, || self.span_end(rgd, k, roff)) {
-                            Ok(rb) => rb
-                                .chunks_exact(4)
-                                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                                .eq(p.iter().copied()),
+                            Ok(rb) => le_entries::<u32>(rb).eq(p.iter().copied()),
                             Err(_) => false,
                         },
                         Err(_) => false,
@@ -289,27 +295,19 @@ impl SparseExtent {
     }
 
     /// Grain table `k` (GD entry non-zero), from the cache or the file.
-    fn gt(&self, k: usize) -> Result<Rc<GrainTable>> {
-        let mut cache = self.cache.borrow_mut();
-        if let Some(i) = cache.iter().position(|(key, _)| *key == k) {
-            let hit = cache.remove(i);
-            let t = hit.1.clone();
-            cache.insert(0, hit);
-            return Ok(t);
-        }
-        let (off, n) = self.gt_range(self.gd_at, self.gd[k], k)?;
-        let entries = read_table(self.src.as_ref(), off, n / 4)?;
-        let sorted = if self.h.has_markers() {
-            let mut v = entries.clone();
-            v.sort_unstable();
-            v
-        } else {
-            Vec::new()
-        };
-        let t = Rc::new(GrainTable { entries, sorted });
-        cache.insert(0, (k, t.clone()));
-        cache.truncate(GT_CACHE_ENTRIES);
-        Ok(t)
+    fn gt(&self, k: u64) -> Result<Rc<GrainTable>> {
+        self.cache.borrow_mut().get(k, || {
+            let (off, n) = self.gt_range(self.gd_at, self.gd_entry(k), k)?;
+            let entries = read_table(self.src.as_ref(), off, n / 4)?;
+            let sorted = if self.h.has_markers() {
+                let mut v = entries.clone();
+                v.sort_unstable();
+                v
+            } else {
+                Vec::new()
+            };
+            Ok(Rc::new(GrainTable { entries, sorted }))
+        })
     }
 }
 
@@ -331,31 +329,29 @@ impl Mapper for SparseExtent {
         let per = self.h.num_gtes_per_gt as u64;
         let mut pos = offset;
         while pos < end {
-            let k = (pos / cov) as usize;
-            let sector = self.gd[k];
+            let (g, in_grain) = GuestOffset(pos).grain(gb);
+            let (k, j) = g.table(per);
+            let sector = self.gd_entry(k);
             if sector == 0 {
-                let e = end.min((k as u64 + 1) * cov);
+                let e = end.min((k + 1) * cov);
                 push_run(out, Run { len: e - pos, kind: RunKind::Unallocated });
                 pos = e;
                 continue;
             }
             let gt = self.gt(k)?;
-            let g = pos / gb;
-            let j = (g % per) as usize;
-            let in_grain = pos % gb;
-            let n = end.min((g + 1) * gb) - pos;
+            let n = end.min(g.end(gb).0) - pos;
             let gte = gt.entries.get(j).copied().unwrap_or(0);
-            let entry_at = sector as u64 * SECTOR + 4 * j as u64;
+            let entry_at = Sectors::from(sector).host() + 4 * j as u64;
             let kind = if gte == 0 {
                 RunKind::Unallocated
             } else if gte == 1 && self.h.zeroed_grain_gte() {
                 RunKind::Zero
             } else if self.h.compressed() {
                 let next = if self.h.has_markers() { gt.next_after(gte, sector) } else { None };
-                stream::grain_run(&self.src, &self.h, g, gte, entry_at, in_grain, next)?
+                stream::grain_run(&self.src, &self.h, g.0, gte, entry_at.0, in_grain, next)?
             } else {
                 self.check_gte(gte, g, entry_at)?;
-                RunKind::Data { src: self.src.clone(), offset: gte as u64 * SECTOR + in_grain }
+                RunKind::Data { src: self.src.clone(), offset: Sectors::from(gte).bytes() + in_grain }
             };
             push_run(out, Run { len: n, kind });
             pos += n;
