@@ -14,7 +14,7 @@
 //! learns every stored length (so the file length and tables are known before the first byte)
 //! and the emitting pass.
 
-use crate::decode::inflate_grain;
+use crate::decode::inflate_run;
 use crate::digest::{self, ContentDigest};
 use crate::error::{Error, Result};
 use crate::image::{Disk, Run, RunKind};
@@ -82,15 +82,7 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
             if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize =>
         {
             let mut data = vec![0u8; len];
-            let comp = RunKind::zlib_stream(&input, file, *offset, *marker)?;
-            let got = inflate_grain(comp, &mut data, file, *offset)?;
-            if got < len {
-                return Err(Error::corrupt(
-                    file,
-                    *offset,
-                    format!("compressed grain inflates to {got} bytes but {len} are needed"),
-                ));
-            }
+            inflate_run(&input, *marker, file, *offset, &mut data, len)?;
             data
         }
         pieces => {
@@ -112,18 +104,10 @@ pub fn decode(job: &JobSpec, input: Vec<u8>) -> Result<Decoded> {
                     Piece::Deflate { len, clen, grain_len, skip, file, offset, marker } => {
                         let (n, cl) = (*len as usize, *clen as usize);
                         let bytes = input.get(inp..inp + cl).ok_or_else(|| Error::invalid("job input too short"))?;
-                        let comp = RunKind::zlib_stream(bytes, file, *offset, *marker)?;
                         inp += cl;
                         grain.resize(*grain_len as usize, 0);
-                        let got = inflate_grain(comp, &mut grain, file, *offset)?;
                         let s = *skip as usize;
-                        if s + n > got {
-                            return Err(Error::corrupt(
-                                file,
-                                *offset,
-                                format!("compressed grain inflates to {got} bytes but {} are needed", s + n),
-                            ));
-                        }
+                        inflate_run(bytes, *marker, file, *offset, &mut grain, s + n)?;
                         data.get_mut(at..at + n)
                             .ok_or_else(|| Error::invalid("job pieces exceed the unit"))?
                             .copy_from_slice(&grain[s..s + n]);
@@ -421,7 +405,7 @@ impl Converter {
     }
 
     fn write_zeros(&mut self, out: &mut dyn FnMut(&[u8]) -> Result<()>, mut n: u64) -> Result<()> {
-        const Z: [u8; 64 * 1024] = [0; 64 * 1024];
+        static Z: [u8; 64 * 1024] = [0; 64 * 1024];
         while n > 0 {
             let k = n.min(Z.len() as u64) as usize;
             self.write(out, &Z[..k])?;

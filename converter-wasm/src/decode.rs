@@ -3,13 +3,14 @@
 
 use crate::error::{Error, Result};
 use crate::image::{Mapper, Run, RunKind};
+use crate::vmdk::marker;
 use flate2::{Decompress, FlushDecompress, Status};
 
 /// Inflate one zlib-wrapped grain into `out` (exactly the grain's size). A grain that would
 /// inflate past `out.len()` is corrupt (or a deflate bomb) and stops at once; one that ends
 /// early is zero-filled only if that is allowed by `allow_short`. `file`/`offset` name the
 /// grain for errors. Returns the inflated length.
-pub fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64) -> Result<usize> {
+fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64) -> Result<usize> {
     let mut z = Decompress::new(true);
     let status = z
         .decompress(compressed, out, FlushDecompress::Finish)
@@ -38,6 +39,33 @@ pub fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64)
     }
 }
 
+/// Inflate the grain of a `Deflate` run (see [`RunKind::Deflate`]) into `grain`, which is
+/// exactly the grain's size: `bytes` are the run's `clen` bytes read at `offset` of `file`,
+/// starting with the grain marker to check when there is one (`marker: Some(lba)`). At least
+/// `need` bytes must come out (those the run's guest range reads). Returns the inflated length.
+pub fn inflate_run(
+    bytes: &[u8],
+    marker: Option<u64>,
+    file: &str,
+    offset: u64,
+    grain: &mut [u8],
+    need: usize,
+) -> Result<usize> {
+    let stream = match marker {
+        None => bytes,
+        Some(lba) => marker::grain_stream(bytes, lba, file, offset)?,
+    };
+    let got = inflate_grain(stream, grain, file, offset)?;
+    if got < need {
+        return Err(Error::corrupt(
+            file,
+            offset,
+            format!("compressed grain inflates to {got} bytes but {need} are needed"),
+        ));
+    }
+    Ok(got)
+}
+
 /// Read guest bytes `[offset, offset + buf.len())` through a map: the simple, single-threaded
 /// reference reader (used by `inspect`-style checks and tests; the converter uses the
 /// pipeline in `convert`).
@@ -54,17 +82,9 @@ pub fn read_guest(map: &dyn Mapper, offset: u64, buf: &mut [u8]) -> Result<()> {
             RunKind::Data { src, offset } => src.read_exact_at(offset, dst)?,
             RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
                 let bytes = crate::source::read_vec(src.as_ref(), offset, clen as u64)?;
-                let comp = RunKind::zlib_stream(&bytes, src.name(), offset, marker)?;
                 grain.resize(grain_len as usize, 0);
-                let got = inflate_grain(comp, &mut grain, src.name(), offset)?;
                 let (s, e) = (skip as usize, skip as usize + n);
-                if e > got {
-                    return Err(Error::corrupt(
-                        src.name(),
-                        offset,
-                        format!("compressed grain inflates to {got} bytes, {e} needed"),
-                    ));
-                }
+                inflate_run(&bytes, marker, src.name(), offset, &mut grain, e)?;
                 dst.copy_from_slice(&grain[s..e]);
             }
         }

@@ -27,19 +27,8 @@ pub enum RunKind {
     /// marker that must name `lba`, its `size` says how long the zlib stream after it is, and
     /// `clen` only bounds marker + stream (the grain cannot reach past the next grain or grain
     /// table). Mapping then needs no read per grain: the marker is checked where the grain is
-    /// decoded (`vmdk::stream::marked_grain`), which saves a pass over the file.
+    /// decoded (`decode::inflate_run`, with `vmdk::marker`), which saves a pass over the file.
     Deflate { src: SourceRef, offset: u64, clen: u32, grain_len: u32, skip: u32, marker: Option<u64> },
-}
-
-impl RunKind {
-    /// For a `Deflate` run: the zlib stream inside `bytes`, the `clen` bytes read at `offset`
-    /// (past and checked against the grain marker, when there is one).
-    pub fn zlib_stream<'a>(bytes: &'a [u8], file: &str, offset: u64, marker: Option<u64>) -> Result<&'a [u8]> {
-        match marker {
-            None => Ok(bytes),
-            Some(lba) => crate::vmdk::stream::marked_grain(bytes, lba, file, offset),
-        }
-    }
 }
 
 impl std::fmt::Debug for RunKind {

@@ -30,6 +30,7 @@ pub mod ovf;
 pub mod plan;
 pub mod qcow2;
 pub mod source;
+pub mod vm;
 pub mod vmdk;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -91,7 +91,7 @@ fn inspect_reads_vm_and_manifest() {
         ],
         "",
     );
-    let ins = ova::inspect(open_src(&out)).unwrap();
+    let ins = stackferry::input::inspect(open_src(&out), &stackferry::source::NoFiles).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
     assert_eq!(ins.name, out.display().to_string());
     let vm = ins.vm.as_ref().unwrap();
@@ -110,9 +110,10 @@ fn inspect_reads_vm_and_manifest() {
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
     assert!(ins.warnings.iter().any(|w| w.contains("vm.cert") && w.contains("not verified")), "{:?}", ins.warnings);
     assert!(!ins.warnings.iter().any(|w| w.contains("no manifest") || w.contains("not listed")), "{:?}", ins.warnings);
-    // Also through the top-level dispatch.
-    let ins = stackferry::input::inspect(open_src(&out), &stackferry::source::NoFiles).unwrap();
+    // The archive reader alone: the same input, the suggestion left to `input`.
+    let ins = ova::inspect(open_src(&out)).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
+    assert!(ins.suggestion.is_none());
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
 }
 
 /// The VM an OVF describes, as a short human summary.
-fn print_vm(vm: &stackferry::ovf::VmSummary) {
+fn print_vm(vm: &stackferry::vm::VmSummary) {
     let os = [vm.os.description.clone(), vm.os.vmw_os_type.clone().or(vm.os.vbox_os_type.clone())]
         .into_iter()
         .flatten()

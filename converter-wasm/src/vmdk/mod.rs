@@ -15,6 +15,7 @@
 pub mod cowd;
 pub mod descriptor;
 pub mod header;
+pub mod marker;
 pub mod sesparse;
 pub mod sparse;
 pub mod stream;
