@@ -7,6 +7,7 @@
 //! decoding run on other threads or Web Workers.
 
 use crate::error::{Error, Result};
+use crate::manifest::DiskCheck;
 use crate::source::SourceRef;
 use serde::Serialize;
 
@@ -206,8 +207,12 @@ pub struct DiskInfo {
     pub warnings: Vec<String>,
 }
 
-/// An opened disk: what it is and how to read it.
+/// An opened disk: what it is, how to read it, and what must hold before its conversion ends.
 pub struct Disk {
     pub info: DiskInfo,
     pub map: Box<dyn Mapper>,
+    /// The manifest check of the files this disk reads (packages with a manifest): the
+    /// conversion runs it before its last output byte, so a mismatch leaves the output
+    /// unfinished (and an upload in progress is never completed).
+    pub check: Option<DiskCheck>,
 }

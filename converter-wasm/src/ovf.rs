@@ -897,8 +897,8 @@ fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<St
 }
 
 /// Open an OVF package for conversion: every disk with a file is opened (missing files are an
-/// error naming them); manifest digests are checked as the disks are read — call
-/// `Opened::verifier.finish()` at the end, or `finish_disk(i)` after converting disk `i` alone.
+/// error naming them); manifest digests are checked as the disks are read, each disk's files by
+/// the check it carries (`Disk::check`), which its conversion runs before its last byte.
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
     let mut p = Package::load(&src, files, true)?;
     let mut disks = Vec::new();
@@ -911,7 +911,7 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
                 format!("disk '{}' is a delta over disk '{parent}' (ovf:parentRef); not supported", d.disk_id),
             ));
         }
-        // Files looked up from here on are this disk's (for `Verifier::finish_disk`).
+        // Files looked up from here on are this disk's (for its `DiskCheck`).
         p.files.disk.set(Some(disks.len()));
         match p.disk_file(i)? {
             DiskFile::Ready(r) => {
@@ -930,8 +930,13 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
         }
     }
     p.files.disk.set(None);
-    let verifier = p.finish();
-    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion: None, disks, verifier, warnings: p.warnings })
+    if let Some(v) = p.finish() {
+        let checks = v.disk_checks(disks.len());
+        for (disk, check) in disks.iter_mut().zip(checks) {
+            disk.check = Some(check);
+        }
+    }
+    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion: None, disks, warnings: p.warnings })
 }
 
 /// Describe an OVF package: the VM, its disks (read from the VMDKs when present, from the

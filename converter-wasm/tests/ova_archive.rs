@@ -166,12 +166,13 @@ fn wrong_disk_digest_is_caught_while_reading() {
     let m = Manifest::parse("vm.mf", &manifest(&[("disk.vmdk", &vmdk)])).unwrap();
     let mut v = Verifier::new(&m);
     let s = v.wrap(ar.member("disk.vmdk").unwrap().unwrap(), m.find("disk.vmdk").unwrap());
+    v.note_use(&s, 0);
     // Footer first, then front to back, like a stream-optimized reader.
     let mut b = vec![0u8; 1024];
     s.read_exact_at(n as u64 - 1024, &mut b).unwrap();
     let mut all = vec![0u8; n];
     s.read_exact_at(0, &mut all).unwrap();
-    let e = v.finish().unwrap_err();
+    let e = v.disk_checks(1)[0].finish().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Checksum);
     assert_eq!(e.file, "disk.vmdk");
     assert!(e.message.contains("vm.mf"));

@@ -5,7 +5,7 @@
 //! and SHA-512 against independent computations.
 
 use sha2::{Digest, Sha512};
-use stackferry::convert::convert_serial;
+use stackferry::driver::convert_serial;
 use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
 use stackferry::native::convert_parallel;
 use stackferry::plan::{plan, Options, OutputFormat};
@@ -54,7 +54,7 @@ impl Mapper for Plain {
 }
 
 fn disk(map: Box<dyn Mapper>) -> Disk {
-    Disk { info: DiskInfo { name: "test".into(), ..Default::default() }, map }
+    Disk { info: DiskInfo { name: "test".into(), ..Default::default() }, map, check: None }
 }
 
 fn qemu(args: &[&str]) -> (bool, String) {

@@ -33,14 +33,7 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
         InputKind::Ovf => crate::ovf::open(src, files)?,
         InputKind::Vmdk => {
             let disk = crate::vmdk::open(src, files)?;
-            Opened {
-                kind: InputKind::Vmdk,
-                vm: None,
-                suggestion: None,
-                disks: vec![disk],
-                verifier: None,
-                warnings: vec![],
-            }
+            Opened { kind: InputKind::Vmdk, vm: None, suggestion: None, disks: vec![disk], warnings: vec![] }
         }
     };
     opened.suggestion = opened.vm.as_ref().map(suggest);

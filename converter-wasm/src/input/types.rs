@@ -2,7 +2,6 @@
 //! (`ova`, `ovf`, `vmdk`) build these, and `input` dispatches to them.
 
 use crate::image::{Disk, DiskInfo};
-use crate::manifest::Verifier;
 use crate::openstack::Suggestion;
 use crate::vm::VmSummary;
 use serde::Serialize;
@@ -23,10 +22,9 @@ pub struct Opened {
     pub vm: Option<VmSummary>,
     /// Suggested Glance properties and flavor for that VM.
     pub suggestion: Option<Suggestion>,
-    /// Disks in the order the OVF lists them (one for a lone VMDK).
+    /// Disks in the order the OVF lists them (one for a lone VMDK), each with the manifest
+    /// check of the files it reads when the package has a manifest.
     pub disks: Vec<Disk>,
-    /// Manifest check to finish once the disks have been read.
-    pub verifier: Option<Verifier>,
     pub warnings: Vec<String>,
 }
 
