@@ -1,15 +1,153 @@
-//! Decoding: source bytes of a run → guest bytes. Pure functions of their inputs (no I/O), so
-//! the pipeline can run them on other threads or in other Web Workers.
+//! Decoding: source bytes of a unit → its guest bytes, digest block hashes and, for compressed
+//! QCOW2, its stored clusters. [`decode`] is a pure function of a [`JobSpec`] and the job's
+//! input (no I/O, no shared state), so the pipeline runs it on other threads or in other Web
+//! Workers; [`read_guest`] is the simple reader over a map, for checks and tests.
 
+use crate::digest;
 use crate::error::{Error, Result};
 use crate::image::{Mapper, Run, RunKind};
+use crate::qcow2::compress::deflate_cluster;
+use crate::vmdk::marker;
 use flate2::{Decompress, FlushDecompress, Status};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// How one stretch of a unit is produced from the job's input bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Piece {
+    /// `len` zero bytes; no input.
+    Zero { len: u32 },
+    /// `len` bytes copied from the input.
+    Data { len: u32 },
+    /// `clen` input bytes are a zlib grain inflating to `grain_len` bytes; this piece is
+    /// `len` bytes starting `skip` into it. `file`/`offset` locate the grain for errors.
+    /// With `marker`, the input starts with a grain marker to check (see `RunKind::Deflate`).
+    Deflate { len: u32, clen: u32, grain_len: u32, skip: u32, file: String, offset: u64, marker: Option<u64> },
+}
+
+/// One unit of decoding work: serialisable, so it can be posted to a Web Worker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub seq: u64,
+    pub guest_offset: u64,
+    pub len: u32,
+    pub pieces: Vec<Piece>,
+    /// Output cluster size.
+    pub cluster_size: u32,
+    /// Which clusters of the unit are allocated in the output.
+    pub alloc: Vec<bool>,
+    /// Deflate each allocated cluster at this zlib level (compressed QCOW2).
+    pub compress_level: Option<u32>,
+    /// Return the decoded bytes (not needed while measuring compressed lengths).
+    pub want_data: bool,
+    /// Compute digest block hashes (not needed while measuring).
+    pub want_digest: bool,
+}
+
+/// The result of [`decode`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The unit's guest bytes (empty unless `want_data`).
+    pub data: Vec<u8>,
+    /// BLAKE3 of each 64 KiB block of the unit, `None` for all-zero blocks.
+    pub blocks: Vec<Option<[u8; 32]>>,
+    /// Compressed QCOW2: the stored bytes of each allocated cluster, in order (shorter than a
+    /// cluster: raw deflate; exactly a cluster: stored uncompressed).
+    pub stored: Vec<Vec<u8>>,
+}
+
+/// Jobs posted to a decoder in one message (a decoder thread's channel, a decode worker), each
+/// with its input: owned when the jobs were just read, borrowed from the message when they
+/// arrived packed.
+#[derive(Debug, Default)]
+pub struct BatchIn<'a> {
+    pub jobs: Vec<(JobSpec, Cow<'a, [u8]>)>,
+}
+
+impl BatchIn<'_> {
+    /// Decode every job: what a decoder thread or worker runs. A job that fails gives its
+    /// error in its place, for the assembler to report in output order.
+    pub fn run(self) -> BatchOut {
+        BatchOut { results: self.jobs.into_iter().map(|(job, input)| (job.seq, decode(&job, input))).collect() }
+    }
+}
+
+/// The results of a [`BatchIn`], each with its job's sequence number.
+#[derive(Debug, Default)]
+pub struct BatchOut {
+    pub results: Vec<(u64, Result<Decoded>)>,
+}
+
+/// Decode one job from its input bytes. Pure: no I/O, no shared state.
+pub fn decode(job: &JobSpec, input: Cow<[u8]>) -> Result<Decoded> {
+    let len = job.len as usize;
+    let data = match job.pieces.as_slice() {
+        // The common uncompressed case: the input already is the output.
+        [Piece::Data { len: l }] if *l as usize == len && input.len() == len => input.into_owned(),
+        // A whole grain per unit (stream-optimized VMDKs, 64 KiB grains): inflate in place.
+        [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset, marker }]
+            if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize =>
+        {
+            let mut data = vec![0u8; len];
+            inflate_run(&input, *marker, file, *offset, &mut data, len)?;
+            data
+        }
+        pieces => {
+            let mut data = vec![0u8; len];
+            let (mut at, mut inp) = (0usize, 0usize);
+            let mut grain = Vec::new();
+            for p in pieces {
+                match p {
+                    Piece::Zero { len } => at += *len as usize,
+                    Piece::Data { len } => {
+                        let n = *len as usize;
+                        let src = input.get(inp..inp + n).ok_or_else(|| Error::invalid("job input too short"))?;
+                        data.get_mut(at..at + n)
+                            .ok_or_else(|| Error::invalid("job pieces exceed the unit"))?
+                            .copy_from_slice(src);
+                        at += n;
+                        inp += n;
+                    }
+                    Piece::Deflate { len, clen, grain_len, skip, file, offset, marker } => {
+                        let (n, cl) = (*len as usize, *clen as usize);
+                        let bytes = input.get(inp..inp + cl).ok_or_else(|| Error::invalid("job input too short"))?;
+                        inp += cl;
+                        grain.resize(*grain_len as usize, 0);
+                        let s = *skip as usize;
+                        inflate_run(bytes, *marker, file, *offset, &mut grain, s + n)?;
+                        data.get_mut(at..at + n)
+                            .ok_or_else(|| Error::invalid("job pieces exceed the unit"))?
+                            .copy_from_slice(&grain[s..s + n]);
+                        at += n;
+                    }
+                }
+            }
+            if at != len {
+                return Err(Error::invalid("job pieces do not cover the unit"));
+            }
+            data
+        }
+    };
+    let blocks =
+        if job.want_digest { data.chunks(digest::BLOCK).map(digest::block_hash).collect() } else { Vec::new() };
+    let mut stored = Vec::new();
+    if let Some(level) = job.compress_level {
+        let c = job.cluster_size as usize;
+        for (i, chunk) in data.chunks(c).enumerate() {
+            if job.alloc.get(i).copied().unwrap_or(false) {
+                stored.push(deflate_cluster(chunk, c, level));
+            }
+        }
+    }
+    Ok(Decoded { data: if job.want_data { data } else { Vec::new() }, blocks, stored })
+}
 
 /// Inflate one zlib-wrapped grain into `out` (exactly the grain's size). A grain that would
 /// inflate past `out.len()` is corrupt (or a deflate bomb) and stops at once; one that ends
-/// early is zero-filled only if that is allowed by `allow_short`. `file`/`offset` name the
-/// grain for errors. Returns the inflated length.
-pub fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64) -> Result<usize> {
+/// early returns its shorter length (whether that is enough is the caller's question).
+/// `file`/`offset` name the grain for errors.
+fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64) -> Result<usize> {
     let mut z = Decompress::new(true);
     let status = z
         .decompress(compressed, out, FlushDecompress::Finish)
@@ -38,6 +176,33 @@ pub fn inflate_grain(compressed: &[u8], out: &mut [u8], file: &str, offset: u64)
     }
 }
 
+/// Inflate the grain of a `Deflate` run (see [`RunKind::Deflate`]) into `grain`, which is
+/// exactly the grain's size: `bytes` are the run's `clen` bytes read at `offset` of `file`,
+/// starting with the grain marker to check when there is one (`marker: Some(lba)`). At least
+/// `need` bytes must come out (those the run's guest range reads). Returns the inflated length.
+pub fn inflate_run(
+    bytes: &[u8],
+    marker: Option<u64>,
+    file: &str,
+    offset: u64,
+    grain: &mut [u8],
+    need: usize,
+) -> Result<usize> {
+    let stream = match marker {
+        None => bytes,
+        Some(lba) => marker::grain_stream(bytes, lba, file, offset)?,
+    };
+    let got = inflate_grain(stream, grain, file, offset)?;
+    if got < need {
+        return Err(Error::corrupt(
+            file,
+            offset,
+            format!("compressed grain inflates to {got} bytes but {need} are needed"),
+        ));
+    }
+    Ok(got)
+}
+
 /// Read guest bytes `[offset, offset + buf.len())` through a map: the simple, single-threaded
 /// reference reader (used by `inspect`-style checks and tests; the converter uses the
 /// pipeline in `convert`).
@@ -54,17 +219,9 @@ pub fn read_guest(map: &dyn Mapper, offset: u64, buf: &mut [u8]) -> Result<()> {
             RunKind::Data { src, offset } => src.read_exact_at(offset, dst)?,
             RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
                 let bytes = crate::source::read_vec(src.as_ref(), offset, clen as u64)?;
-                let comp = RunKind::zlib_stream(&bytes, src.name(), offset, marker)?;
                 grain.resize(grain_len as usize, 0);
-                let got = inflate_grain(comp, &mut grain, src.name(), offset)?;
                 let (s, e) = (skip as usize, skip as usize + n);
-                if e > got {
-                    return Err(Error::corrupt(
-                        src.name(),
-                        offset,
-                        format!("compressed grain inflates to {got} bytes, {e} needed"),
-                    ));
-                }
+                inflate_run(&bytes, marker, src.name(), offset, &mut grain, e)?;
                 dst.copy_from_slice(&grain[s..e]);
             }
         }

@@ -7,6 +7,7 @@
 //! decoding run on other threads or Web Workers.
 
 use crate::error::{Error, Result};
+use crate::manifest::DiskCheck;
 use crate::source::SourceRef;
 use serde::Serialize;
 
@@ -27,19 +28,8 @@ pub enum RunKind {
     /// marker that must name `lba`, its `size` says how long the zlib stream after it is, and
     /// `clen` only bounds marker + stream (the grain cannot reach past the next grain or grain
     /// table). Mapping then needs no read per grain: the marker is checked where the grain is
-    /// decoded (`vmdk::stream::marked_grain`), which saves a pass over the file.
+    /// decoded (`decode::inflate_run`, with `vmdk::marker`), which saves a pass over the file.
     Deflate { src: SourceRef, offset: u64, clen: u32, grain_len: u32, skip: u32, marker: Option<u64> },
-}
-
-impl RunKind {
-    /// For a `Deflate` run: the zlib stream inside `bytes`, the `clen` bytes read at `offset`
-    /// (past and checked against the grain marker, when there is one).
-    pub fn zlib_stream<'a>(bytes: &'a [u8], file: &str, offset: u64, marker: Option<u64>) -> Result<&'a [u8]> {
-        match marker {
-            None => Ok(bytes),
-            Some(lba) => crate::vmdk::stream::marked_grain(bytes, lba, file, offset),
-        }
-    }
 }
 
 impl std::fmt::Debug for RunKind {
@@ -217,8 +207,12 @@ pub struct DiskInfo {
     pub warnings: Vec<String>,
 }
 
-/// An opened disk: what it is and how to read it.
+/// An opened disk: what it is, how to read it, and what must hold before its conversion ends.
 pub struct Disk {
     pub info: DiskInfo,
     pub map: Box<dyn Mapper>,
+    /// The manifest check of the files this disk reads (packages with a manifest): the
+    /// conversion runs it before its last output byte, so a mismatch leaves the output
+    /// unfinished (and an upload in progress is never completed).
+    pub check: Option<DiskCheck>,
 }

@@ -1,23 +1,30 @@
 //! stackferry's converter core: VMware disks (VMDK in all its hosted and ESXi variants, OVF
 //! packages, OVA archives) to images OpenStack boots (QCOW2, compressed QCOW2, raw).
 //!
-//! The core is I/O-agnostic: inputs are random-access [`source::Source`]s, output is any
-//! `std::io::Write`. Work is split in three so it can be spread over threads or Web Workers:
+//! The core is I/O-agnostic: inputs are random-access [`source::Source`]s, output goes to a
+//! byte sink (`FnMut(&[u8])`). Work is split in three so it can be spread over threads or Web
+//! Workers:
 //! - **open/plan** ([`input`], [`plan`]): read metadata only, build the guest map
-//!   ([`image::Mapper`]) and the complete output layout, whose total length is known before
-//!   the first data byte;
-//! - **decode** ([`decode`]): a pure function from the source bytes of one output cluster to
-//!   its guest bytes (inflate, zero check, digest, optional deflate);
-//! - **assemble** ([`convert`]): emits metadata and decoded clusters in order to the sink.
+//!   ([`image::Mapper`]), find the holes and lay the whole output out, so its total length is
+//!   known before the first data byte;
+//! - **decode** ([`decode`]): a pure function from a job (one unit of output, max(cluster,
+//!   64 KiB)) and its source bytes to its guest bytes, digest block hashes and, for compressed
+//!   QCOW2, stored clusters; no I/O, so it runs on any thread or worker;
+//! - **assemble** ([`convert`]): hands out the jobs (mapping and reading their sources) and
+//!   writes metadata and decoded units in order through the format's writer ([`raw`],
+//!   [`qcow2::writer`]).
 //!
 //! Memory is bounded independently of the disk size except for one bit per output cluster of
-//! allocation map (4 MiB per 2 TiB at 64 KiB clusters) plus, for compressed QCOW2 only, four
-//! bytes per allocated cluster of measured lengths. See README.md for the stated bound.
+//! allocation map (4 MiB per 2 TiB at 64 KiB clusters) plus, for compressed QCOW2 only, six
+//! bytes per allocated cluster: its measured stored length (4 bytes) and the refcount of the
+//! host cluster it is packed into (2 bytes; there are no more host clusters than allocated
+//! ones). See README.md for the stated bound.
 
 pub mod bytes;
 pub mod convert;
 pub mod decode;
 pub mod digest;
+pub mod driver;
 pub mod error;
 pub mod gzip;
 pub mod image;
@@ -26,12 +33,15 @@ pub mod manifest;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod openstack;
+pub mod output;
 pub mod ova;
 pub mod ovf;
 pub mod plan;
 pub mod qcow2;
+pub mod raw;
 pub mod source;
 pub mod units;
+pub mod vm;
 pub mod vmdk;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -9,7 +9,7 @@
 //! watermark (or at most [`GAP_LIMIT`] after it, in which case the wrapper reads the gap
 //! itself) extends the hash over its new bytes; a read far ahead (the footer of a
 //! stream-optimized VMDK, read first) leaves the hash alone, and reads behind the watermark
-//! were already hashed. [`Verifier::finish`] hashes whatever was never reached (reading it)
+//! were already hashed. [`DiskCheck::finish`] hashes whatever was never reached (reading it)
 //! and compares every digest. So a stream-optimized VMDK read footer-first then front to back
 //! is hashed in that front-to-back pass, with no second read.
 
@@ -18,6 +18,7 @@ use crate::source::{base_name, read_vec, Source, SourceRef};
 use serde::Serialize;
 use sha1::Digest;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Largest manifest we read: a line is under 200 bytes, so this holds thousands of files.
@@ -312,9 +313,9 @@ impl Source for HashingSource {
     }
 }
 
-/// The manifest check of one package: the files wrapped for hashing, and those checked
-/// already. Call [`finish`](Self::finish) after the disks have been read, or
-/// [`finish_disk`](Self::finish_disk) after converting one disk of several.
+/// The manifest check of one package while it is opened: the files wrapped for hashing, and
+/// those checked already. Once its disks are open, [`disk_checks`](Self::disk_checks) hands out
+/// each disk's share, which travels with the disk to its conversion.
 pub struct Verifier {
     manifest: String,
     tracked: Vec<Arc<HashingSource>>,
@@ -363,24 +364,32 @@ impl Verifier {
         self.checked.push(name.to_string());
     }
 
-    /// Hash whatever was not read yet and compare every digest. Returns the names verified.
-    /// The first mismatch is an error of kind `Checksum` naming the file and the manifest.
+    /// The checks of disks `0..disks`, in order.
+    pub fn disk_checks(self, disks: usize) -> Vec<DiskCheck> {
+        let verifier = Rc::new(self);
+        (0..disks).map(|disk| DiskCheck { verifier: verifier.clone(), disk }).collect()
+    }
+}
+
+/// One disk's share of its package's manifest check: the files that disk reads (and the
+/// descriptor, checked when the package was opened). The other disks' files are checked when
+/// those disks are converted, so converting each disk of a package reads every file once.
+#[derive(Clone)]
+pub struct DiskCheck {
+    verifier: Rc<Verifier>,
+    /// Index of the disk in `Opened::disks`.
+    disk: usize,
+}
+
+impl DiskCheck {
+    /// Hash whatever of this disk's files was not read yet and compare every digest. Returns
+    /// the names verified; the first mismatch is an error of kind `Checksum` naming the file
+    /// and the manifest.
     pub fn finish(&self) -> Result<Vec<String>> {
-        self.finish_where(|_| true)
-    }
-
-    /// As [`finish`](Self::finish), for the files disk `disk` reads (and the descriptor): the
-    /// other disks' files are checked when those disks are converted, so converting each disk
-    /// of a package reads every file once, not once per disk.
-    pub fn finish_disk(&self, disk: usize) -> Result<Vec<String>> {
-        self.finish_where(|users| users.contains(&disk))
-    }
-
-    /// Finish the tracked files whose list of reading disks `pick` accepts.
-    fn finish_where(&self, pick: impl Fn(&[usize]) -> bool) -> Result<Vec<String>> {
-        let mut names = self.checked.clone();
-        for (h, _) in self.tracked.iter().zip(&self.users).filter(|(_, users)| pick(users)) {
-            h.finish(&self.manifest)?;
+        let v = &self.verifier;
+        let mut names = v.checked.clone();
+        for (h, _) in v.tracked.iter().zip(&v.users).filter(|(_, users)| users.contains(&self.disk)) {
+            h.finish(&v.manifest)?;
             names.push(h.inner.name().to_string());
         }
         Ok(names)
@@ -450,12 +459,13 @@ mod tests {
         #[allow(clippy::arc_with_non_send_sync)]
         let counting = Arc::new(Counting(MemSource::new("d.vmdk", d.clone()), std::cell::Cell::new(0)));
         let src = v.wrap(counting.clone(), m.find("d.vmdk").unwrap());
+        v.note_use(&src, 0);
         for &(o, l) in pattern {
             let mut b = vec![0u8; l];
             src.read_exact_at(o, &mut b).unwrap();
             assert_eq!(b, &d[o as usize..o as usize + l]);
         }
-        let r = v.finish();
+        let r = v.disk_checks(1)[0].finish();
         (r, counting.1.get())
     }
 

@@ -62,7 +62,9 @@ impl FileSet for DirFiles {
     }
 }
 
-use crate::convert::{decode, Converter, Decoded, Emit, JobSpec, Progress, Report};
+use crate::convert::{Converter, Progress, Report};
+use crate::decode::{BatchIn, BatchOut};
+use crate::driver::{Driver, Next};
 use sha2::{Digest, Sha512};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -75,17 +77,17 @@ const BATCHES_IN_FLIGHT: usize = 32;
 /// about 5% of the CPU time in channel and scheduler hand-offs.
 const JOBS_PER_MESSAGE: usize = 8;
 
-/// Run a conversion on all cores: this thread maps, reads the sources and assembles;
-/// `threads` threads decode, taking `JOBS_PER_MESSAGE` jobs at a time; one thread computes
-/// the SHA-512 of the output and one runs `out` (the writes), so neither holds up the other.
-/// At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT` output batches are
-/// in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE * unit + 2 *
+/// Run a conversion on all cores: this thread maps, reads the sources and assembles (the
+/// [`Driver`]); `threads` threads decode, taking `JOBS_PER_MESSAGE` jobs at a time; one thread
+/// computes the SHA-512 of the output and one runs `out` (the writes), so neither holds up the
+/// other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT` output batches
+/// are in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE * unit + 2 *
 /// BATCHES_IN_FLIGHT * BATCH` (about 24 MiB with 64 KiB clusters on 2 threads).
 /// `progress` is called as output is produced; `cancel` is polled between jobs. With
 /// `sha512` false the output is not hashed (`Report::sha512` stays empty): SHA-512 runs at
 /// about 0.7 GB/s on one core, a floor for the whole conversion when nobody needs it.
 pub fn convert_parallel(
-    mut conv: Converter,
+    conv: Converter,
     threads: usize,
     sha512: bool,
     out: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
@@ -93,21 +95,20 @@ pub fn convert_parallel(
     cancel: &AtomicBool,
 ) -> Result<Report> {
     let threads = threads.max(1);
-    let max_in_flight = (4 * threads * JOBS_PER_MESSAGE) as u64;
-    let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(JobSpec, Vec<u8>)>>(4 * threads);
-    let (res_tx, res_rx) = mpsc::channel::<Vec<(u64, Result<Decoded>)>>();
+    let mut driver = Driver::new(conv, (4 * threads * JOBS_PER_MESSAGE) as u64);
+    let (job_tx, job_rx) = mpsc::sync_channel::<BatchIn<'static>>(4 * threads);
+    let (res_tx, res_rx) = mpsc::channel::<BatchOut>();
     let (write_tx, write_rx) = mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(BATCHES_IN_FLIGHT);
     let (hash_tx, hash_rx) = mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(BATCHES_IN_FLIGHT);
     let job_rx = Mutex::new(job_rx);
-    conv.hash_output_externally();
+    driver.hash_output_externally();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (job_rx, res_tx) = (&job_rx, res_tx.clone());
             scope.spawn(move || loop {
                 let next = job_rx.lock().map(|rx| rx.recv());
-                let Ok(Ok(jobs)) = next else { return };
-                let done = jobs.into_iter().map(|(job, input)| (job.seq, decode(&job, input))).collect();
-                if res_tx.send(done).is_err() {
+                let Ok(Ok(batch)) = next else { return };
+                if res_tx.send(batch.run()).is_err() {
                     return;
                 }
             });
@@ -151,55 +152,24 @@ pub fn convert_parallel(
             }
             Ok(())
         };
-        let result = (|| {
-            let mut outstanding = 0u64;
-            let mut jobs = Vec::with_capacity(JOBS_PER_MESSAGE);
-            let send_jobs = |jobs: &mut Vec<(JobSpec, Vec<u8>)>| {
-                let full = std::mem::replace(jobs, Vec::with_capacity(JOBS_PER_MESSAGE));
-                job_tx.send(full).map_err(|_| Error::invalid("decoder threads stopped"))
-            };
-            loop {
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(Error::cancelled());
-                }
-                // Bound jobs handed out and not yet written, not only those being decoded:
-                // results that arrive early wait in the assembler and count too.
-                while conv.in_flight() < max_in_flight {
-                    match conv.next_job()? {
-                        Some(job) => {
-                            jobs.push(job);
-                            outstanding += 1;
-                            if jobs.len() == JOBS_PER_MESSAGE {
-                                send_jobs(&mut jobs)?;
-                            }
-                        }
-                        None => break,
+        let result = (|| loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::cancelled());
+            }
+            while let Some(jobs) = driver.next_batch(JOBS_PER_MESSAGE, usize::MAX)? {
+                job_tx.send(jobs).map_err(|_| Error::invalid("decoder threads stopped"))?;
+            }
+            match driver.emit(&mut sink)? {
+                Next::Done => return driver.report(),
+                Next::Feed => continue,
+                Next::Wait => {
+                    let done = res_rx.recv().map_err(|_| Error::invalid("decoder threads stopped"))?;
+                    // And whatever else is ready, without blocking.
+                    for done in std::iter::once(done).chain(std::iter::from_fn(|| res_rx.try_recv().ok())) {
+                        driver.push(done);
                     }
+                    progress(&driver.converter().progress());
                 }
-                if !jobs.is_empty() {
-                    send_jobs(&mut jobs)?;
-                }
-                if outstanding == 0 {
-                    if conv.emit(&mut sink)? == Emit::Done {
-                        return conv.report();
-                    }
-                    if !conv.next_job_pending() {
-                        return Err(Error::invalid("conversion stalled"));
-                    }
-                    continue;
-                }
-                let done = res_rx.recv().map_err(|_| Error::invalid("decoder threads stopped"))?;
-                // And whatever else is ready, without blocking.
-                for done in std::iter::once(done).chain(std::iter::from_fn(|| res_rx.try_recv().ok())) {
-                    for (seq, r) in done {
-                        conv.push(seq, r);
-                        outstanding -= 1;
-                    }
-                }
-                if conv.emit(&mut sink)? == Emit::Done {
-                    return conv.report();
-                }
-                progress(&conv.progress());
             }
         })();
         drop(job_tx);

@@ -16,7 +16,7 @@
 //! The guest OS is recognised from, in order, VMware's `vmw:osType`, VirtualBox's OS type,
 //! the CIM OsType number (`ovf:id`) and the OS description.
 
-use crate::ovf::{ControllerSummary, VmSummary};
+use crate::vm::{ControllerSummary, VmSummary};
 use serde::Serialize;
 
 /// One suggested Glance image property.
@@ -380,7 +380,7 @@ pub fn suggest(vm: &VmSummary) -> Suggestion {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ovf::{DiskSummary, NicSummary, OsSummary};
+    use crate::vm::{DiskSummary, NicSummary, OsSummary};
 
     fn vm(os: OsSummary, firmware: &str, ctl: (&str, &str)) -> VmSummary {
         VmSummary {

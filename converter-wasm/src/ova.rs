@@ -14,7 +14,7 @@
 //! number of headers. Sparse, link and device members are ignored (with a note).
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::input::{InputKind, Inspection, Opened};
+use crate::input::types::{InputKind, Inspection, Opened};
 use crate::source::{check_reference, FileSet, SliceSource, SourceReader, SourceRef};
 use std::io::{self, Read, Seek, SeekFrom};
 

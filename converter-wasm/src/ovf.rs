@@ -22,9 +22,10 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::gzip::GzipSource;
 use crate::image::{DiskInfo, FileUse};
-use crate::input::{InputKind, Inspection, Opened};
+use crate::input::types::{InputKind, Inspection, Opened};
 use crate::manifest::{Manifest, Verifier};
 use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, Source, SourceRef};
+use crate::vm::{ControllerSummary, DiskSummary, NicSummary, VmSummary};
 use roxmltree::Node;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -46,98 +47,6 @@ pub const MAX_CHUNKS: u64 = 1_000_000;
 /// (VMware: 4 SCSI × 64 + 4 NVMe × 64 + 4 SATA × 30) and a few hundred items; the cap keeps
 /// a hostile descriptor's work linear and small.
 pub const MAX_ELEMENTS: usize = 10_000;
-
-/// The VM an OVF describes.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct VmSummary {
-    /// `VirtualSystem/Name`, else its `ovf:id`.
-    pub name: String,
-    pub os: OsSummary,
-    /// ResourceType 3 VirtualQuantity.
-    pub vcpus: Option<u32>,
-    /// `vmw:CoresPerSocket` of the CPU item.
-    pub cores_per_socket: Option<u32>,
-    /// ResourceType 4 VirtualQuantity × AllocationUnits, in MiB.
-    pub memory_mib: Option<u64>,
-    /// "bios" or "efi" (VMware `vmw:Config firmware`, VirtualBox `Firmware type`); both
-    /// products default to BIOS when the descriptor says nothing.
-    pub firmware: String,
-    /// UEFI secure boot enabled in the source VM.
-    pub secure_boot: bool,
-    /// `vssd:VirtualSystemType`, e.g. "vmx-19" or "virtualbox-2.2".
-    pub hardware_version: Option<String>,
-    /// In DiskSection order.
-    pub disks: Vec<DiskSummary>,
-    pub nics: Vec<NicSummary>,
-    /// NetworkSection network names.
-    pub networks: Vec<String>,
-}
-
-/// OperatingSystemSection.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct OsSummary {
-    /// CIM_OperatingSystem OsType number (`ovf:id`), e.g. 94 = Ubuntu 64-bit.
-    pub id: Option<u32>,
-    pub description: Option<String>,
-    /// VMware guest id, e.g. "ubuntu64Guest", "windows2019srv_64Guest".
-    pub vmw_os_type: Option<String>,
-    /// VirtualBox OS type, e.g. "Ubuntu_64".
-    pub vbox_os_type: Option<String>,
-}
-
-/// One virtual disk (DiskSection/Disk) with its file and where it is attached.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct DiskSummary {
-    pub disk_id: String,
-    /// `ovf:fileRef`; none for a blank disk created at deployment.
-    pub file_ref: Option<String>,
-    /// The referenced File's `ovf:href`.
-    pub file_name: Option<String>,
-    /// `ovf:capacity` × `ovf:capacityAllocationUnits` (default bytes).
-    pub capacity_bytes: Option<u64>,
-    /// `ovf:populatedSize`: bytes the guest has written, as the exporter estimated.
-    pub populated_size: Option<u64>,
-    /// `ovf:format` URI, e.g. `...vmdk.html#streamOptimized`.
-    pub format: Option<String>,
-    pub controller: Option<ControllerSummary>,
-    /// `AddressOnParent` of the disk item (unit on its controller).
-    pub address_on_parent: Option<u32>,
-    /// The File's `ovf:compression` ("gzip"), none when stored as is.
-    pub compression: Option<String>,
-    /// The File's `ovf:size`: bytes of the file as stored (compressed size when compressed).
-    pub file_size: Option<u64>,
-    /// The File's `ovf:chunkSize`: stored as `href.000000000`, `href.000000001`, ...
-    pub chunk_size: Option<u64>,
-    /// `ovf:parentRef`: a delta disk over another disk of the package.
-    pub parent_ref: Option<String>,
-}
-
-/// The controller a disk hangs off.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct ControllerSummary {
-    /// "ide", "scsi", "sata", "nvme" or "other".
-    pub kind: String,
-    /// "lsilogic", "lsilogicsas", "pvscsi", "buslogic", "virtio", "ahci", "nvme", "piix4", ...
-    pub model: Option<String>,
-    /// ResourceSubType as written.
-    pub subtype: Option<String>,
-    /// The controller's `Address` (bus number).
-    pub address: Option<String>,
-    pub instance_id: String,
-}
-
-/// One Ethernet adapter (ResourceType 10).
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct NicSummary {
-    pub name: String,
-    /// "e1000", "e1000e", "vmxnet3", "vmxnet2", "vmxnet", "pcnet32", "virtio", ... (lower-cased
-    /// ResourceSubType when not one of these).
-    pub model: Option<String>,
-    /// `Connection`: the network name.
-    pub network: Option<String>,
-    /// `Address`: the MAC address when the exporter kept it.
-    pub mac: Option<String>,
-}
 
 /// One `References/File`.
 #[derive(Clone, Debug, Serialize)]
@@ -988,8 +897,8 @@ fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<St
 }
 
 /// Open an OVF package for conversion: every disk with a file is opened (missing files are an
-/// error naming them); manifest digests are checked as the disks are read — call
-/// `Opened::verifier.finish()` at the end, or `finish_disk(i)` after converting disk `i` alone.
+/// error naming them); manifest digests are checked as the disks are read, each disk's files by
+/// the check it carries (`Disk::check`), which its conversion runs before its last byte.
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
     let mut p = Package::load(&src, files, true)?;
     let mut disks = Vec::new();
@@ -1002,7 +911,7 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
                 format!("disk '{}' is a delta over disk '{parent}' (ovf:parentRef); not supported", d.disk_id),
             ));
         }
-        // Files looked up from here on are this disk's (for `Verifier::finish_disk`).
+        // Files looked up from here on are this disk's (for its `DiskCheck`).
         p.files.disk.set(Some(disks.len()));
         match p.disk_file(i)? {
             DiskFile::Ready(r) => {
@@ -1021,9 +930,13 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
         }
     }
     p.files.disk.set(None);
-    let verifier = p.finish();
-    let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
-    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion, disks, verifier, warnings: p.warnings })
+    if let Some(v) = p.finish() {
+        let checks = v.disk_checks(disks.len());
+        for (disk, check) in disks.iter_mut().zip(checks) {
+            disk.check = Some(check);
+        }
+    }
+    Ok(Opened { kind: InputKind::Ovf, vm: Some(p.desc.vm), suggestion: None, disks, warnings: p.warnings })
 }
 
 /// Describe an OVF package: the VM, its disks (read from the VMDKs when present, from the
@@ -1063,12 +976,11 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         p.warnings.push(format!("{}: manifest digests of the disks are checked during conversion", p.name));
     }
     p.finish();
-    let suggestion = Some(crate::openstack::suggest(&p.desc.vm));
     Ok(Inspection {
         kind: InputKind::Ovf,
         name: p.name.clone(),
         vm: Some(p.desc.vm),
-        suggestion,
+        suggestion: None,
         disks,
         missing,
         warnings: p.warnings,

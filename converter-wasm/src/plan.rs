@@ -8,7 +8,7 @@
 //! (`probe_compressed_max`), since writers already skip zero grains and a zero 64 KiB grain
 //! deflates to about 100 bytes while data rarely comes under 512.
 
-use crate::decode::inflate_grain;
+use crate::decode::inflate_run;
 use crate::digest::is_zero;
 use crate::error::{Error, Result};
 use crate::image::{Disk, Run, RunKind};
@@ -193,7 +193,7 @@ pub fn plan(disk: &Disk, options: &Options, cancel: &dyn Fn() -> bool) -> Result
             let (first, last) = (start / c, (end - 1) / c);
             match &run.kind {
                 RunKind::Unallocated | RunKind::Zero => {}
-                RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
+                RunKind::Deflate { src, offset, clen, grain_len, marker, .. } => {
                     if alloc.get(first) && first == last {
                         continue;
                     }
@@ -206,16 +206,14 @@ pub fn plan(disk: &Disk, options: &Options, cancel: &dyn Fn() -> bool) -> Result
                             Some((p, o, z)) if (p, o) == key => z,
                             _ => {
                                 let bytes = crate::source::read_vec(src.as_ref(), *offset, *clen as u64)?;
-                                let comp = RunKind::zlib_stream(&bytes, src.name(), *offset, *marker)?;
                                 grain.resize(*grain_len as usize, 0);
-                                let got = inflate_grain(comp, &mut grain, src.name(), *offset)?;
+                                // A short grain that still must supply its bytes is found when decoding.
+                                let got = inflate_run(&bytes, *marker, src.name(), *offset, &mut grain, 0)?;
                                 let z = is_zero(&grain[..got]);
                                 probed = Some((key.0, key.1, z));
                                 z
                             }
                         };
-                        // A short grain that still must supply these bytes is found when decoding.
-                        let _ = skip;
                     }
                     if !zero {
                         for k in first..=last {

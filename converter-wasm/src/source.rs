@@ -67,6 +67,8 @@ pub struct MemSource {
 }
 
 impl MemSource {
+    /// The shared handle, which is what every caller wants.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(name: impl Into<String>, data: Vec<u8>) -> SourceRef {
         Arc::new(MemSource { name: name.into(), data })
     }
@@ -96,8 +98,12 @@ pub struct SliceSource {
 }
 
 impl SliceSource {
+    /// The shared handle, which is what every caller wants.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(name: impl Into<String>, inner: SourceRef, start: u64, len: u64) -> Result<SourceRef> {
         check_range(inner.as_ref(), start, len)?;
+        // Sources are single-threaded by design (see `Source`).
+        #[allow(clippy::arc_with_non_send_sync)]
         Ok(Arc::new(SliceSource { name: name.into(), inner, start, len }))
     }
 }
@@ -137,7 +143,7 @@ impl SourceReader {
 impl io::Read for SourceReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = (self.src.len().saturating_sub(self.pos)).min(buf.len() as u64) as usize;
-        self.src.read_exact_at(self.pos, &mut buf[..n]).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+        self.src.read_exact_at(self.pos, &mut buf[..n]).map_err(io::Error::other)?;
         self.pos += n as u64;
         Ok(n)
     }

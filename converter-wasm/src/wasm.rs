@@ -20,7 +20,8 @@
 //! Errors cross to JavaScript as plain objects `{kind, file, offset, message}` (the core's
 //! [`Error`]), never as exceptions with only a string.
 
-use crate::convert::{self, Decoded, Emit, JobSpec};
+use crate::convert::{self, Emit};
+use crate::decode::{self, Decoded, JobSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::DiskInfo;
 use crate::input;
@@ -426,11 +427,7 @@ impl Converter {
             .ok_or_else(|| js_err(Error::invalid(format!("disk {} asked for, the input has {n}", disk + 1))))?;
         let plan = plan::plan(&d, &options, &|| false).map_err(js_err)?;
         let info = d.info.clone();
-        let mut inner = convert::Converter::new(d, plan);
-        if let Some(v) = opened.verifier {
-            inner.set_before_last(Box::new(move || v.finish_disk(disk).map(|_| ())));
-        }
-        Ok(Converter::from_core(inner, info))
+        Ok(Converter::from_core(convert::Converter::new(d, plan), info))
     }
 
     /// Leave the SHA-512 of the output to the caller (the page's writer worker hashes what it
@@ -546,7 +543,7 @@ impl Converter {
                 Some(err) => self.inner.push(seq, Err(err)),
                 None => {
                     let blocks = unpack_blocks(&b).ok_or_else(|| bad("blocks"))?;
-                    self.inner.push(seq, Ok(Decoded { seq, data: d, blocks, stored: st }));
+                    self.inner.push(seq, Ok(Decoded { data: d, blocks, stored: st }));
                 }
             }
         }
@@ -653,7 +650,7 @@ fn decoded_from_js(seq: u64, v: &JsValue) -> std::result::Result<Decoded, JsValu
             stored.push(s.dyn_into::<Uint8Array>().map_err(|_| bad("stored"))?.to_vec());
         }
     }
-    Ok(Decoded { seq, data, blocks, stored })
+    Ok(Decoded { data, blocks, stored })
 }
 
 /// `bytes` in a JS `Uint8Array`: in `spare` (an `ArrayBuffer` handed back for reuse) when it
@@ -722,7 +719,7 @@ pub fn decode_job(spec: JsValue, input: Uint8Array) -> std::result::Result<JsVal
     };
     let o = Object::new();
     Reflect::set(&o, &"seq".into(), &JsValue::from_f64(spec.seq as f64))?;
-    match convert::decode(&spec, input.to_vec()) {
+    match decode::decode(&spec, input.to_vec().into()) {
         Ok(d) => {
             Reflect::set(&o, &"data".into(), &Uint8Array::from(&d.data[..]))?;
             Reflect::set(&o, &"blocks".into(), &Uint8Array::from(&pack_blocks(&d.blocks)[..]))?;
@@ -771,7 +768,7 @@ pub fn decode_batch(
         let inp = input.subarray(at, end).to_vec();
         at = end;
         seqs.push(spec.seq as f64);
-        match convert::decode(spec, inp) {
+        match decode::decode(spec, inp.into()) {
             Ok(d) => {
                 data_lens.push(d.data.len() as u32);
                 data.extend_from_slice(&d.data);

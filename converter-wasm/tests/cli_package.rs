@@ -198,17 +198,37 @@ fn manifest_is_checked_per_disk() {
         text(&o)
     );
     assert!(!two.exists());
-    // In the library: disk 1's check lists the descriptor and disk 1 only.
-    let src = stackferry::native::FileSource::open(&d.join("bad2.ova")).unwrap();
-    let o = stackferry::input::open(src, &stackferry::native::DirFiles::default()).unwrap();
-    let v = o.verifier.as_ref().unwrap();
-    let names = v.finish_disk(0).unwrap();
+    // In the library: each disk carries its check; disk 1's lists the descriptor and disk 1 only.
+    let open = || {
+        let src = stackferry::native::FileSource::open(&d.join("bad2.ova")).unwrap();
+        stackferry::input::open(src, &stackferry::native::DirFiles::default()).unwrap()
+    };
+    let o = open();
+    let names = o.disks[0].check.as_ref().unwrap().finish().unwrap();
     assert!(
         names.iter().any(|n| n.ends_with("vm-disk1.vmdk")) && !names.iter().any(|n| n.ends_with("vm-disk2.vmdk")),
         "{names:?}"
     );
-    assert_eq!(v.finish_disk(1).unwrap_err().kind, stackferry::ErrorKind::Checksum);
-    assert_eq!(v.finish().unwrap_err().kind, stackferry::ErrorKind::Checksum);
+    assert_eq!(o.disks[1].check.as_ref().unwrap().finish().unwrap_err().kind, stackferry::ErrorKind::Checksum);
+    // The serial driver runs the check too: disk 2 fails as the manifest mismatch it is, with
+    // its last bytes unwritten; disk 1 converts.
+    for (disk, damaged) in open().disks.into_iter().zip([false, true]) {
+        let plan = stackferry::plan::plan(&disk, &Default::default(), &|| false).unwrap();
+        let planned = plan.output_len().unwrap();
+        let mut written = 0u64;
+        let r = stackferry::driver::convert_serial(disk, plan, &mut |b| {
+            written += b.len() as u64;
+            Ok(())
+        });
+        if damaged {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind, stackferry::ErrorKind::Checksum, "{e}");
+            assert!(e.file.ends_with("vm-disk2.vmdk") && e.message.contains("vm.mf"), "{e}");
+            assert!(written < planned, "the output stays incomplete");
+        } else {
+            assert_eq!(r.unwrap().output_len, planned);
+        }
+    }
 }
 
 #[test]

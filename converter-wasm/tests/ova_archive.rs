@@ -91,7 +91,7 @@ fn inspect_reads_vm_and_manifest() {
         ],
         "",
     );
-    let ins = ova::inspect(open_src(&out)).unwrap();
+    let ins = stackferry::input::inspect(open_src(&out), &stackferry::source::NoFiles).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
     assert_eq!(ins.name, out.display().to_string());
     let vm = ins.vm.as_ref().unwrap();
@@ -110,9 +110,10 @@ fn inspect_reads_vm_and_manifest() {
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
     assert!(ins.warnings.iter().any(|w| w.contains("vm.cert") && w.contains("not verified")), "{:?}", ins.warnings);
     assert!(!ins.warnings.iter().any(|w| w.contains("no manifest") || w.contains("not listed")), "{:?}", ins.warnings);
-    // Also through the top-level dispatch.
-    let ins = stackferry::input::inspect(open_src(&out), &stackferry::source::NoFiles).unwrap();
+    // The archive reader alone: the same input, the suggestion left to `input`.
+    let ins = ova::inspect(open_src(&out)).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
+    assert!(ins.suggestion.is_none());
 }
 
 #[test]
@@ -165,12 +166,13 @@ fn wrong_disk_digest_is_caught_while_reading() {
     let m = Manifest::parse("vm.mf", &manifest(&[("disk.vmdk", &vmdk)])).unwrap();
     let mut v = Verifier::new(&m);
     let s = v.wrap(ar.member("disk.vmdk").unwrap().unwrap(), m.find("disk.vmdk").unwrap());
+    v.note_use(&s, 0);
     // Footer first, then front to back, like a stream-optimized reader.
     let mut b = vec![0u8; 1024];
     s.read_exact_at(n as u64 - 1024, &mut b).unwrap();
     let mut all = vec![0u8; n];
     s.read_exact_at(0, &mut all).unwrap();
-    let e = v.finish().unwrap_err();
+    let e = v.disk_checks(1)[0].finish().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Checksum);
     assert_eq!(e.file, "disk.vmdk");
     assert!(e.message.contains("vm.mf"));

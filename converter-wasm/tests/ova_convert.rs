@@ -68,7 +68,7 @@ fn ova_disk_reads_like_qemu_in_every_tar_flavour() {
         assert_eq!(o.kind, input::InputKind::Ova);
         assert_eq!(o.vm.as_ref().unwrap().name, "vm");
         assert!(read_all(&o) == c.raw, "{fmt}: guest bytes differ from qemu-img");
-        let verified = o.verifier.as_ref().unwrap().finish().unwrap();
+        let verified = o.disks[0].check.as_ref().unwrap().finish().unwrap();
         assert_eq!(verified, vec!["vm.ovf", "disk.vmdk"], "{fmt}");
         assert!(!o.warnings.iter().any(|w| w.contains("not listed") || w.contains("no manifest")), "{:?}", o.warnings);
     }
@@ -86,7 +86,7 @@ fn wrong_disk_digest_fails_when_the_disk_has_been_read() {
     build_tar(dir.path(), &out, "pax", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("disk.vmdk", &c.vmdk)], "");
     let o = stackferry::ova::open(src(&out)).unwrap();
     assert!(read_all(&o) == c.raw);
-    let e = o.verifier.as_ref().unwrap().finish().unwrap_err();
+    let e = o.disks[0].check.as_ref().unwrap().finish().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Checksum);
     assert_eq!(e.file, "disk.vmdk");
     assert!(e.message.contains("vm.mf"), "{e}");
@@ -109,7 +109,7 @@ fn gzip_and_chunked_disks_read_like_qemu() {
     build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("disk.vmdk.gz", &gz)], "");
     let o = stackferry::ova::open(src(&out)).unwrap();
     assert!(read_all(&o) == c.raw, "gzip: guest bytes differ from qemu-img");
-    assert_eq!(o.verifier.as_ref().unwrap().finish().unwrap(), vec!["vm.ovf", "disk.vmdk.gz"]);
+    assert_eq!(o.disks[0].check.as_ref().unwrap().finish().unwrap(), vec!["vm.ovf", "disk.vmdk.gz"]);
 
     // Chunked (after compression, as DSP0243 orders it): gzip file split in three.
     let chunk = gz.len().div_ceil(3) as u64;
@@ -129,7 +129,7 @@ fn gzip_and_chunked_disks_read_like_qemu() {
     build_tar(dir.path(), &out, "ustar", &members, "");
     let o = stackferry::ova::open(src(&out)).unwrap();
     assert!(read_all(&o) == c.raw, "chunked: guest bytes differ from qemu-img");
-    let mut v = o.verifier.as_ref().unwrap().finish().unwrap();
+    let mut v = o.disks[0].check.as_ref().unwrap().finish().unwrap();
     v.sort();
     assert_eq!(v, vec!["disk.vmdk.gz.000000000", "disk.vmdk.gz.000000001", "disk.vmdk.gz.000000002", "vm.ovf"]);
 }
@@ -149,7 +149,7 @@ fn ovf_directory_through_input_and_top_level() {
     let o = input::open(src(&po), &files).unwrap();
     assert_eq!(o.kind, input::InputKind::Ovf);
     assert!(read_all(&o) == c.raw);
-    assert_eq!(o.verifier.as_ref().unwrap().finish().unwrap().len(), 2);
+    assert_eq!(o.disks[0].check.as_ref().unwrap().finish().unwrap().len(), 2);
     let ins = input::inspect(src(&po), &files).unwrap();
     assert_eq!(ins.disks[0].virtual_size, c.raw.len() as u64);
     assert!(ins.missing.is_empty());
@@ -169,7 +169,7 @@ fn virtualbox_fixture_opens_and_its_manifest_verifies() {
     read_guest(d.map.as_ref(), (8 << 30) - (1 << 20), &mut b).unwrap();
     assert!(b.iter().all(|&x| x == 0));
     // The shipped manifest's SHA256 of the VMDK verifies (finish reads what was not read).
-    let v = o.verifier.as_ref().unwrap().finish().unwrap();
+    let v = o.disks[0].check.as_ref().unwrap().finish().unwrap();
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(v[1].ends_with("ubuntu.2.0-disk1.vmdk"));
 }
@@ -206,7 +206,7 @@ fn descriptor_disk_extents_are_checked_against_the_manifest() {
         let o = stackferry::ova::open(src(&out)).unwrap();
         assert!(read_all(&o) == want);
         assert!(!o.warnings.iter().any(|w| w.contains("not needed")), "{:?}", o.warnings);
-        let r = o.verifier.as_ref().unwrap().finish();
+        let r = o.disks[0].check.as_ref().unwrap().finish();
         if corrupt {
             let e = r.unwrap_err();
             assert_eq!((e.kind, e.file.as_str()), (ErrorKind::Checksum, "flat-flat.vmdk"), "{e}");
@@ -252,6 +252,6 @@ fn fixture_packages_as_ovas_read_like_qemu() {
             assert!(a[..n] == b[..n], "{ovf}: differs in [{off}, +{n})");
             off += n as u64;
         }
-        assert_eq!(o.verifier.as_ref().unwrap().finish().unwrap(), vec![oname.as_str(), vmdk], "{ovf}");
+        assert_eq!(o.disks[0].check.as_ref().unwrap().finish().unwrap(), vec![oname.as_str(), vmdk], "{ovf}");
     }
 }

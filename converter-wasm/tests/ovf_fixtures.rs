@@ -1,7 +1,8 @@
 //! Every OVF fixture in tests/data parses, with values read from each file by hand.
 
 use stackferry::openstack::suggest;
-use stackferry::ovf::{self, ControllerSummary, Descriptor, NicSummary, VmSummary};
+use stackferry::ovf::{self, Descriptor};
+use stackferry::vm::{ControllerSummary, NicSummary, VmSummary};
 use std::path::PathBuf;
 
 fn data(rel: &str) -> PathBuf {
@@ -288,7 +289,7 @@ fn inspect_checks_the_descriptor_against_its_manifest() {
 
     // govmomi fixtures ship without their disks: listed as missing, not an error.
     let p = data("vmware+govmomi/ovf/fixtures/external/PhotonOS/photon.ovf");
-    let ins = ovf::inspect(stackferry::native::FileSource::open(&p).unwrap(), &files).unwrap();
+    let ins = stackferry::input::inspect(stackferry::native::FileSource::open(&p).unwrap(), &files).unwrap();
     assert_eq!(ins.missing, vec!["photon-disk1.vmdk"]);
     assert_eq!(ins.disks[0].virtual_size, 16 * GIB);
     assert_eq!(ins.suggestion.as_ref().unwrap().get("hw_disk_bus"), Some("virtio"));

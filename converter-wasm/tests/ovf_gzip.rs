@@ -97,7 +97,7 @@ fn ova_with_gzip_disk_is_inspected_through_gzip() {
     let mf = manifest(&[("vm.ovf", ovf.as_bytes()), ("disk.vmdk.gz", &gz)]);
     let out = dir.path().join("gz.ova");
     build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("vm.mf", &mf), ("disk.vmdk.gz", &gz)], "");
-    let ins = stackferry::ova::inspect(FileSource::open(&out).unwrap()).unwrap();
+    let ins = stackferry::input::inspect(FileSource::open(&out).unwrap(), &stackferry::source::NoFiles).unwrap();
     let vm = ins.vm.as_ref().unwrap();
     assert_eq!(vm.disks[0].compression.as_deref(), Some("gzip"));
     assert!(ins.missing.is_empty());

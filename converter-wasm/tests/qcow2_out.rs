@@ -5,7 +5,7 @@
 //! and SHA-512 against independent computations.
 
 use sha2::{Digest, Sha512};
-use stackferry::convert::convert_serial;
+use stackferry::driver::convert_serial;
 use stackferry::image::{push_run, Disk, DiskInfo, Mapper, Run, RunKind};
 use stackferry::native::convert_parallel;
 use stackferry::plan::{plan, Options, OutputFormat};
@@ -54,7 +54,7 @@ impl Mapper for Plain {
 }
 
 fn disk(map: Box<dyn Mapper>) -> Disk {
-    Disk { info: DiskInfo { name: "test".into(), ..Default::default() }, map }
+    Disk { info: DiskInfo { name: "test".into(), ..Default::default() }, map, check: None }
 }
 
 fn qemu(args: &[&str]) -> (bool, String) {
@@ -70,12 +70,15 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     let p = plan(&d, options, &|| false).unwrap();
     let planned = p.output_len();
     let mut out = Vec::new();
+    let mut sink = |b: &[u8]| {
+        out.extend_from_slice(b);
+        Ok(())
+    };
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, true, &mut |b| Ok(out.extend_from_slice(b)), &mut |_| {}, &Default::default())
-            .unwrap()
+        convert_parallel(conv, 3, true, &mut sink, &mut |_| {}, &Default::default()).unwrap()
     } else {
-        convert_serial(d, p, &mut |b| Ok(out.extend_from_slice(b))).unwrap()
+        convert_serial(d, p, &mut sink).unwrap()
     };
     if let Some(n) = planned {
         assert_eq!(n, out.len() as u64, "{name}: planned length");

@@ -765,7 +765,7 @@ fn hand_built_stream_matches_qemu() {
             let bytes = &f[*offset as usize..*offset as usize + *clen as usize];
             assert_eq!(*lba, 3 * 128);
             assert_eq!(
-                stackferry::vmdk::stream::marked_grain(bytes, *lba, "s.vmdk", *offset).unwrap(),
+                stackferry::vmdk::marker::grain_stream(bytes, *lba, "s.vmdk", *offset).unwrap(),
                 &zlib(&[0x42; 65536])[..]
             );
             let next = *offset as usize + *clen as usize;

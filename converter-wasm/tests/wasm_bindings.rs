@@ -10,7 +10,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
-use stackferry::convert::convert_serial;
+use stackferry::driver::convert_serial;
 use stackferry::error::ErrorKind;
 use stackferry::image::{Disk, DiskInfo};
 use stackferry::plan::{plan, Options, OutputFormat};
@@ -209,6 +209,7 @@ fn conversion_through_bindings_matches_the_core() {
         let mk = |src: SourceRef| Disk {
             info: DiskInfo { name: "grains".into(), ..Default::default() },
             map: Box::new(Grains { src, table: table.clone(), grain: 65536, size: guest.len() as u64 }),
+            check: None,
         };
         let d = mk(blob_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
@@ -247,6 +248,7 @@ fn decode_errors_come_back_as_located_js_objects() {
     let d = Disk {
         info: DiskInfo::default(),
         map: Box::new(Grains { src, table, grain: 65536, size: guest.len() as u64 }),
+        check: None,
     };
     let options = Options { probe_compressed_max: 0, ..Options::default() };
     let p = plan(&d, &options, &|| false).unwrap();

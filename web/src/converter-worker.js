@@ -12,7 +12,7 @@
 // read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
 // SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its hasher (the
 // output's SHA-512); one bit per output cluster
-// of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 4 bytes per
+// of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, Converter } from './pkg/stackferry.js';

@@ -202,7 +202,7 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
 }
 
 /// The VM an OVF describes, as a short human summary.
-fn print_vm(vm: &stackferry::ovf::VmSummary) {
+fn print_vm(vm: &stackferry::vm::VmSummary) {
     let os = [vm.os.description.clone(), vm.os.vmw_os_type.clone().or(vm.os.vbox_os_type.clone())]
         .into_iter()
         .flatten()
@@ -256,18 +256,17 @@ fn convert(
 ) -> Result<(), Error> {
     let (sources, files) = open_inputs(paths)?;
     let tops = input::top_level(&sources, &files)?;
-    let mut disks: Vec<(Disk, Option<DiskCheck>)> = Vec::new();
+    let mut disks: Vec<Disk> = Vec::new();
     let mut warnings = Vec::new();
     for i in tops {
-        let Opened { disks: d, verifier, warnings: w, .. } = input::open(sources[i].clone(), &files)?;
-        let verifier = verifier.map(std::rc::Rc::new);
+        let Opened { disks: d, warnings: w, .. } = input::open(sources[i].clone(), &files)?;
         warnings.extend(w);
-        disks.extend(d.into_iter().enumerate().map(|(k, d)| (d, verifier.clone().map(|v| (v, k)))));
+        disks.extend(d);
     }
     for w in &warnings {
         eprintln!("stackferry: warning: {w}");
     }
-    let chosen: Vec<(usize, (Disk, _))> = match pick {
+    let chosen: Vec<(usize, Disk)> = match pick {
         Some(n) if n >= 1 && n <= disks.len() => vec![(n, disks.swap_remove(n - 1))],
         Some(n) => return Err(Error::invalid(format!("--disk {n}: the input has {} disk(s)", disks.len()))),
         None => disks.into_iter().enumerate().map(|(i, d)| (i + 1, d)).collect(),
@@ -275,10 +274,10 @@ fn convert(
     let several = chosen.len() > 1;
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let mut reports = Vec::new();
-    for (n, (disk, verifier)) in chosen {
+    for (n, disk) in chosen {
         let out_path = if several { numbered(output, n) } else { output.to_path_buf() };
         let name = disk.info.name.clone();
-        let report = convert_one(disk, verifier, &out_path, options, threads, sha512)?;
+        let report = convert_one(disk, &out_path, options, threads, sha512)?;
         if !json {
             eprintln!(
                 "{name} -> {}: {} {}, virtual size {}, data {}\n  content digest {}\n  sha512 {}",
@@ -310,17 +309,7 @@ fn numbered(output: &Path, n: usize) -> PathBuf {
 
 /// Convert one disk into `out_path`, through a temporary name so a failed or interrupted
 /// conversion leaves nothing that looks finished.
-/// A disk's manifest check: its package's verifier and the disk's index in the package.
-type DiskCheck = (std::rc::Rc<stackferry::manifest::Verifier>, usize);
-
-fn convert_one(
-    disk: Disk,
-    verifier: Option<DiskCheck>,
-    out_path: &Path,
-    options: &Options,
-    threads: usize,
-    sha512: bool,
-) -> Result<Report, Error> {
+fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, sha512: bool) -> Result<Report, Error> {
     let shown = out_path.display().to_string();
     let tmp = out_path
         .with_file_name(format!(".{}.part", out_path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default()));
@@ -328,10 +317,7 @@ fn convert_one(
     let started = Instant::now();
     let result = (|| {
         let plan = plan::plan(&disk, options, &|| CANCEL.load(Ordering::Relaxed))?;
-        let mut conv = Converter::new(disk, plan);
-        if let Some((v, k)) = verifier {
-            conv.set_before_last(Box::new(move || v.finish_disk(k).map(|_| ())));
-        }
+        let conv = Converter::new(disk, plan);
         let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
         // The length is known before the first byte: reserve it, so the file system allocates
         // once instead of on every write (measured: several times less kernel time on ext4).

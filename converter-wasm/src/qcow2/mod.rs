@@ -17,9 +17,11 @@
 //! The output has no backing file, no external data file, no snapshots, no encryption and no
 //! feature bits, which is what Glance's format inspector requires.
 
+pub mod compress;
 pub mod header;
 pub mod layout;
 pub mod probe;
+pub mod writer;
 
 pub use layout::{Compressed, Layout};
 

@@ -17,6 +17,7 @@
 pub mod cowd;
 pub mod descriptor;
 pub mod header;
+pub mod marker;
 pub mod sesparse;
 pub mod sparse;
 pub mod stream;
@@ -44,7 +45,7 @@ const MEASURE_STEP: u64 = 64 << 20;
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Disk> {
     let (info, map) = build(src.clone(), files, Mode::Open)?;
     let map = map.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, src.name(), None, "disk map incomplete"))?;
-    Ok(Disk { info, map })
+    Ok(Disk { info, map, check: None })
 }
 
 /// Describe a VMDK without failing on missing extents or parents (they are listed with

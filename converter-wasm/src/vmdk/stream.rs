@@ -10,24 +10,14 @@
 //!
 //! This module only reads metadata: the header/footer and, per allocated grain, its 12-byte
 //! marker, to turn a grain table entry into a `Deflate` run pointing at the zlib bytes after the
-//! marker. Inflating is `decode::inflate_grain`'s job. Hand-written parsing (no crate does VMDK).
+//! marker. Inflating is `decode::inflate_run`'s job. Hand-written parsing (no crate does VMDK).
 
 use super::header::{SparseExtentHeader, GD_AT_END, HEADER_LEN, MAGIC, SECTOR};
+use super::marker::{Marker, GRAIN_MARKER_LEN, MARKER_EOS, MARKER_FOOTER};
 use crate::error::{Error, Result};
 use crate::image::RunKind;
 use crate::source::{check_range, Source, SourceRef};
 
-/// Marker `type` (at byte 12 of a metadata marker, whose `size` is 0): end of stream.
-pub const MARKER_EOS: u32 = 0;
-/// Marker type: a grain table follows.
-pub const MARKER_GT: u32 = 1;
-/// Marker type: the grain directory follows.
-pub const MARKER_GD: u32 = 2;
-/// Marker type: the footer (a copy of the header) follows.
-pub const MARKER_FOOTER: u32 = 3;
-
-/// Bytes of a grain marker before the compressed data: `lba` (u64) and `size` (u32).
-pub const GRAIN_MARKER_LEN: u64 = 12;
 /// Largest compressed grain we accept, as a multiple of the grain size: qemu reads a grain's
 /// marker and data from two grains' worth of bytes and refuses larger `size` fields; a zlib
 /// stream of incompressible data is only a few bytes per 16 KiB larger than its input.
@@ -36,32 +26,6 @@ pub const MAX_COMPRESSED_GRAINS: u64 = 2;
 /// VMware and qemu write (64 KiB). Each decoder holds one inflated grain, so this bounds
 /// decoding memory.
 pub const MAX_COMPRESSED_GRAIN_SECTORS: u64 = 2048;
-
-/// A marker, field by field (VMware spec `Marker`): grain markers have `size` > 0 and data
-/// follows at byte 12; metadata markers have `size` 0, a `type` at byte 12 and fill a sector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Marker {
-    /// Grain marker: the grain's first sector in the extent. Metadata marker: the number of
-    /// sectors of metadata that follow.
-    pub val: u64,
-    /// Compressed bytes that follow (grain marker), 0 for metadata markers.
-    pub size: u32,
-    /// Metadata marker type (`MARKER_*`); only meaningful when `size` is 0.
-    pub marker_type: u32,
-}
-
-impl Marker {
-    /// Decode a marker from at least 16 bytes.
-    pub fn parse(b: &[u8; 16]) -> Self {
-        let mut v = [0u8; 8];
-        v.copy_from_slice(&b[0..8]);
-        Marker {
-            val: u64::from_le_bytes(v),
-            size: u32::from_le_bytes([b[8], b[9], b[10], b[11]]),
-            marker_type: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
-        }
-    }
-}
 
 fn read_marker(src: &dyn Source, off: u64) -> Result<Marker> {
     let mut b = [0u8; 16];
@@ -131,7 +95,7 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
 /// With markers and a `next` sector known to lie after the grain (the next grain in the file,
 /// or the grain table listing it, when that follows the grains as VMware and ovftool write
 /// it), the run points at the marker, bounded by `next`, and the marker is checked when the
-/// grain is decoded ([`marked_grain`]): mapping a whole disk then reads no grain at all.
+/// grain is decoded ([`super::marker::grain_stream`]): mapping a whole disk then reads no grain at all.
 /// Otherwise the marker is read and checked now: its `lba` must be the grain's first sector,
 /// its `size` non-zero, bounded and inside the file. Without markers (compressed but unmarked,
 /// rare) the zlib stream starts at the sector itself and its length is bounded by two grains
@@ -173,26 +137,13 @@ pub fn grain_run(
     let (data_at, clen) = if h.has_markers() {
         check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, format!(
             "grain table entry for grain {grain} points at sector {gte}: its grain marker is cut off by the end of the file ({len} bytes)")))?;
-        let mut b = [0u8; 12];
+        let mut b = [0u8; GRAIN_MARKER_LEN as usize];
         src.read_exact_at(off, &mut b)?;
-        let mut l = [0u8; 8];
-        l.copy_from_slice(&b[..8]);
-        let lba = u64::from_le_bytes(l);
-        let size = u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as u64;
-        let want = grain * h.grain_size;
-        if size == 0 {
-            return Err(Error::corrupt(
-                name,
-                off,
-                format!(
-                    "grain {grain} (table entry at byte {entry_at}) points at a metadata marker, not a grain marker"
-                ),
-            ));
-        }
-        if lba != want {
-            return Err(Error::corrupt(name, off, format!(
-                "grain marker says lba {lba} but the grain table entry at byte {entry_at} is for grain {grain} (lba {want})")));
-        }
+        let lba = grain * h.grain_size;
+        let size = Marker::parse_grain(&b).check_grain(lba, name, off).map_err(|mut e| {
+            e.message = format!("{} (grain {grain}, table entry at byte {entry_at})", e.message);
+            e
+        })? as u64;
         if size > max_clen {
             return Err(Error::corrupt(
                 name,
@@ -217,49 +168,10 @@ pub fn grain_run(
     Ok(RunKind::Deflate { src: src.clone(), offset: data_at, clen, grain_len, skip, marker: None })
 }
 
-/// The zlib stream of a marked grain: `bytes` were read at byte `at` of `file` and start with
-/// the grain marker, which must name `lba` and a non-zero `size` that fits in `bytes` (they
-/// end where the next grain or grain table starts, or at the end of the file).
-pub fn marked_grain<'a>(bytes: &'a [u8], lba: u64, file: &str, at: u64) -> Result<&'a [u8]> {
-    let Some((head, rest)) = bytes.split_first_chunk::<12>() else {
-        return Err(Error::truncated(file, at, "grain marker cut off by the end of the file"));
-    };
-    let mut l = [0u8; 8];
-    l.copy_from_slice(&head[..8]);
-    let got = u64::from_le_bytes(l);
-    let size = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
-    if size == 0 {
-        return Err(Error::corrupt(
-            file,
-            at,
-            format!("the grain table entry for lba {lba} points at a metadata marker, not a grain marker"),
-        ));
-    }
-    if got != lba {
-        return Err(Error::corrupt(
-            file,
-            at,
-            format!("grain marker says lba {got} but the grain table entry points here for lba {lba}"),
-        ));
-    }
-    rest.get(..size).ok_or_else(|| Error::corrupt(file, at, format!(
-        "grain marker for lba {lba} claims {size} compressed bytes, but only {} follow before the next grain, grain table or the end of the file",
-        rest.len())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::MemSource;
-
-    #[test]
-    fn marker_parse() {
-        let mut b = [0u8; 16];
-        b[0] = 4;
-        b[12] = MARKER_GT as u8;
-        let m = Marker::parse(&b);
-        assert_eq!(m, Marker { val: 4, size: 0, marker_type: MARKER_GT });
-    }
 
     #[test]
     fn footer_must_be_complete() {

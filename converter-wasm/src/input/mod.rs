@@ -2,22 +2,12 @@
 //! disks: a lone VMDK (sparse, stream-optimized, COWD, seSparse or a text descriptor), an OVF
 //! descriptor with its files, or an OVA archive.
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::image::{Disk, DiskInfo};
-use crate::manifest::Verifier;
-use crate::openstack::Suggestion;
-use crate::ovf::VmSummary;
-use crate::source::{FileSet, SourceRef};
-use serde::Serialize;
+pub mod types;
 
-/// The kinds of top-level input we recognise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputKind {
-    Ova,
-    Ovf,
-    Vmdk,
-}
+use crate::error::{Error, ErrorKind, Result};
+use crate::openstack::suggest;
+use crate::source::{FileSet, SourceRef};
+pub use types::{InputKind, Inspection, Opened};
 
 /// Recognise an input by its first bytes: tar `ustar` magic at 257 → OVA; XML with an
 /// `Envelope` → OVF; anything else is tried as VMDK (whose module knows its own magics).
@@ -36,61 +26,29 @@ pub fn detect(src: &dyn crate::Source) -> Result<InputKind> {
     Ok(InputKind::Vmdk)
 }
 
-/// Opened input: the disks to convert, and for OVF/OVA the VM it describes.
-pub struct Opened {
-    pub kind: InputKind,
-    /// The VM described by the OVF, if any.
-    pub vm: Option<VmSummary>,
-    /// Suggested Glance properties and flavor for that VM.
-    pub suggestion: Option<Suggestion>,
-    /// Disks in the order the OVF lists them (one for a lone VMDK).
-    pub disks: Vec<Disk>,
-    /// Manifest check to finish once the disks have been read.
-    pub verifier: Option<Verifier>,
-    pub warnings: Vec<String>,
-}
-
-/// What `inspect` shows: never fails on missing files, lists them instead.
-#[derive(Serialize)]
-pub struct Inspection {
-    pub kind: InputKind,
-    pub name: String,
-    pub vm: Option<VmSummary>,
-    pub suggestion: Option<Suggestion>,
-    pub disks: Vec<DiskInfo>,
-    /// Files referenced but not provided, by name.
-    pub missing: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
 /// Open one top-level input for conversion. Missing referenced files are an error naming them.
 pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
-    match detect(src.as_ref())? {
-        InputKind::Ova => crate::ova::open(src),
-        InputKind::Ovf => crate::ovf::open(src, files),
+    let mut opened = match detect(src.as_ref())? {
+        InputKind::Ova => crate::ova::open(src)?,
+        InputKind::Ovf => crate::ovf::open(src, files)?,
         InputKind::Vmdk => {
             let disk = crate::vmdk::open(src, files)?;
-            Ok(Opened {
-                kind: InputKind::Vmdk,
-                vm: None,
-                suggestion: None,
-                disks: vec![disk],
-                verifier: None,
-                warnings: vec![],
-            })
+            Opened { kind: InputKind::Vmdk, vm: None, suggestion: None, disks: vec![disk], warnings: vec![] }
         }
-    }
+    };
+    opened.suggestion = opened.vm.as_ref().map(suggest);
+    Ok(opened)
 }
 
 /// Describe one top-level input without converting it.
 pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
-    match detect(src.as_ref())? {
-        InputKind::Ova => crate::ova::inspect(src),
-        InputKind::Ovf => crate::ovf::inspect(src, files),
+    let mut inspection = match detect(src.as_ref())? {
+        InputKind::Ova => crate::ova::inspect(src)?,
+        InputKind::Ovf => crate::ovf::inspect(src, files)?,
         InputKind::Vmdk => {
             let info = crate::vmdk::inspect(src.clone(), files)?;
             let missing = info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()).collect();
-            Ok(Inspection {
+            Inspection {
                 kind: InputKind::Vmdk,
                 name: src.name().to_string(),
                 vm: None,
@@ -98,9 +56,11 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
                 warnings: info.warnings.clone(),
                 disks: vec![info],
                 missing,
-            })
+            }
         }
-    }
+    };
+    inspection.suggestion = inspection.vm.as_ref().map(suggest);
+    Ok(inspection)
 }
 
 /// Pick inputs apart when the user gives several files at once (an .ovf with its .vmdk and
