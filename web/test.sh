@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The web suite (npm test runs it through scripts/test.sh): builds the page, runs the wasm
-# bindings' tests in headless Chromium inside a dedicated worker, then the page tests
+# The web suite (npm test runs it through scripts/test.sh): builds the page, runs the page's
+# node unit tests (web/tests/unit/), the wasm bindings' tests in headless Chromium inside a
+# dedicated worker, then the page tests
 # (playwright-core driving Debian's Chromium against web/dist on a local static server), then
 # the page against real OpenStack (web/tests/openstack.test.mjs: the edge worker under workerd
 # and the OpenStack of tests/openstack, installed and started as edge-worker/test.sh does, via
@@ -12,6 +13,18 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure.sh wasm chromium node rust || { echo "web: 0 passed, 1 failed"; exit 1; }
 passed=0; failed=0
 if bash web/build.sh; then passed=$((passed+1)); echo "ok   build web/dist"; else failed=$((failed+1)); echo "FAIL build web/dist"; echo "web: $passed passed, $failed failed"; exit 1; fi
+
+# The page's modules that need no browser (the worker bridge, the printed commands, the
+# OpenStack API client), under node: web/tests/unit/. Each test is counted.
+log=$(mktemp)
+pattern=(); [ $# -gt 0 ] && pattern=(--test-name-pattern="$1")
+node --test --test-reporter=tap "${pattern[@]}" web/tests/unit/ >"$log" 2>&1
+grep -E '^(not )?ok ' "$log" | sed 's/^/unit: /'
+up=$(awk '/^# pass /{print $3}' "$log"); uf=$(awk '/^# fail /{print $3}' "$log")
+if [ -z "$up" ] || [ -z "$uf" ]; then up=0; uf=1; tail -30 "$log"; fi
+[ "$uf" -gt 0 ] && grep -A30 -E '^not ok ' "$log" | head -80
+rm -f "$log"
+passed=$((passed+up)); failed=$((failed+uf))
 
 # wasm-bindgen tests: each test is counted. (No -q: cargo would pass --quiet on to
 # wasm-bindgen-test-runner, which refuses it.)
