@@ -79,10 +79,13 @@ export class Bridge {
       return Promise.reject(signal.reason);
     }
     const id = this.nextId++;
+    const onAbort = () => this.terminate(signal.reason);
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
-      if (signal) signal.addEventListener('abort', () => this.terminate(signal.reason), { once: true });
       this.worker.postMessage({ id, method, args }, transfersOf(args));
+    }).finally(() => {
+      if (signal) signal.removeEventListener('abort', onAbort);
     });
   }
 
