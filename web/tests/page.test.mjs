@@ -390,8 +390,10 @@ test('hostile names (OVA, member, VM): the printed commands read no name as an o
   const dir = fs.mkdtempSync(path.join(TMP, 'hostile-'));
   const raw = path.join(TMP, 'hostile.raw');
   sh('python3', [path.join(HERE, 'make-disk.py'), raw, '16', '2', '5']);
+  // Made under a plain name: qemu-img writes the file's name into its embedded descriptor.
   const vmdk = path.join(dir, member);
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, path.join(dir, 'plain.vmdk')]);
+  fs.renameSync(path.join(dir, 'plain.vmdk'), vmdk);
   fs.rmSync(raw);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${16 << 20}"`)
