@@ -14,7 +14,7 @@ export function coreError(kind, message, { file = '', offset = null, ...more } =
 }
 
 /** Whether `e` already has the core's shape (the core threw it, or a worker made it here). */
-export function isCoreError(e) {
+function isCoreError(e) {
   return !!e && typeof e === 'object' && 'kind' in e && 'message' in e;
 }
 
