@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The web suite (npm test runs it through scripts/test.sh): builds the page, runs the wasm
-# bindings' tests in headless Chromium inside a dedicated worker, then the page tests
+# The web suite (npm test runs it through scripts/test.sh): builds the page, runs the page's
+# node unit tests (web/tests/unit/), the wasm bindings' tests in headless Chromium inside a
+# dedicated worker, then the page tests
 # (playwright-core driving Debian's Chromium against web/dist on a local static server), then
 # the page against real OpenStack (web/tests/openstack.test.mjs: the edge worker under workerd
 # and the OpenStack of tests/openstack, installed and started as edge-worker/test.sh does, via
@@ -13,6 +14,17 @@ cd "$(dirname "$0")/.."
 suite_begin web
 bash scripts/ensure.sh wasm chromium node rust || { suite_fail "install (scripts/ensure.sh)"; suite_end; exit 1; }
 if bash web/build.sh; then suite_pass "build web/dist"; else suite_fail "build web/dist"; suite_end; exit 1; fi
+
+# The page's modules that need no browser (the worker bridge, the printed commands, the
+# OpenStack API client), under node: web/tests/unit/. Each test is counted.
+log=$(mktemp)
+pattern=(); [ $# -gt 0 ] && pattern=(--test-name-pattern="$1")
+node --test --test-reporter=tap "${pattern[@]}" web/tests/unit/ >"$log" 2>&1
+rc=$?
+grep -E '^(not )?ok ' "$log" | sed 's/^/unit: /'
+[ $rc -ne 0 ] && grep -A30 -E '^not ok ' "$log" | head -80
+suite_add_tap "$log" $rc
+rm -f "$log"
 
 # wasm-bindgen tests: each test is counted. (No -q: cargo would pass --quiet on to
 # wasm-bindgen-test-runner, which refuses it.)

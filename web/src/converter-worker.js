@@ -16,8 +16,10 @@
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, Converter } from './pkg/stackferry.js';
-import { Pool } from './pool.js';
-import { openSink } from './save.js';
+import { serve } from './converter/bridge.js';
+import { Pool } from './converter/pool.js';
+import { openSink } from './converter/sink.js';
+import { asCoreError, coreError } from './error.js';
 
 export const BATCH_JOBS = 16;
 export const BATCH_BYTES = 1 << 20;
@@ -47,44 +49,29 @@ function wasmModule() {
   return modulePromise;
 }
 
-/** Anything thrown → `{kind, file, offset, message}`. */
-function asError(e) {
-  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) return e;
-  if (e && e.name === 'QuotaExceededError') {
-    return { kind: 'too_large', file: '', offset: null, message: `not enough browser storage for the output: ${e.message}` };
-  }
-  return { kind: 'io', file: '', offset: null, message: String((e && e.message) || e) };
-}
+// The page's calls (converter/client.js), through the bridge.
+serve({
+  async inspect({ files }) {
+    await wasmModule();
+    return inspect(files);
+  },
+  convert: (job, { progress }) => convert(job, progress),
+});
 
-self.onmessage = async (e) => {
-  const m = e.data;
-  try {
-    if (m.type === 'inspect') {
-      await wasmModule();
-      self.postMessage({ type: 'inspected', result: inspect(m.files) });
-    } else if (m.type === 'convert') {
-      await convert(m);
-    }
-  } catch (err) {
-    self.postMessage({ type: 'error', error: asError(err) });
-  }
-};
-
-async function convert(m) {
+/** Convert `m` (see converter/client.js), reporting through `progress`; resolves to the report. */
+async function convert(m, progress) {
   const module = await wasmModule();
-  self.postMessage({ type: 'phase', phase: 'plan' });
+  progress({ type: 'phase', phase: 'plan' });
   const planStart = performance.now();
   const conv = new Converter(m.files, m.top, m.disk, m.options);
   const planMs = performance.now() - planStart;
   const outLen = conv.output_len();
-  self.postMessage({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
+  progress({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
   if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
     const { quota, usage } = await navigator.storage.estimate();
     if (quota != null && quota - usage < outLen) {
-      throw {
-        kind: 'too_large', file: '', offset: null,
-        message: `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`,
-      };
+      throw coreError('too_large',
+        `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`);
     }
   }
   // The writer worker hashes the output as it writes it, off this thread.
@@ -124,10 +111,10 @@ async function convert(m) {
             conv.push_batch(result);
             pool.recycle(slot, result.data.buffer);
           } catch (err) {
-            failure = failure || asError(err);
+            failure = failure || asCoreError(err);
           }
         }, (err) => {
-          failure = failure || asError(err);
+          failure = failure || asCoreError(err);
         }).finally(() => {
           outstanding--;
           signal();
@@ -148,16 +135,14 @@ async function convert(m) {
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_MS) {
         lastProgress = now;
-        self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
+        progress({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
       }
       if (inFlight === 0 && outstanding === 0) {
         // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
         if (!conv.next_job_pending() || ++idleRounds > 3) {
           const p = conv.progress();
-          throw {
-            kind: 'invalid_argument', file: '', offset: null,
-            message: `conversion stalled at guest byte ${p.guest_done} of ${p.guest_total} (${conv.in_flight()} jobs unfinished, more jobs: ${conv.next_job_pending()})`,
-          };
+          throw coreError('invalid_argument',
+            `conversion stalled at guest byte ${p.guest_done} of ${p.guest_total} (${conv.in_flight()} jobs unfinished, more jobs: ${conv.next_job_pending()})`);
         }
         continue;
       }
@@ -167,12 +152,12 @@ async function convert(m) {
     }
     const report = conv.report();
     report.sha512 = await sink.finish(report.output_len);
-    self.postMessage({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started, uploaded: sink.uploaded });
-    self.postMessage({
-      type: 'done', report, elapsed_ms: performance.now() - started, plan_ms: planMs, upload: sink.uploadAnswer,
+    progress({ type: 'progress', progress: conv.progress(), elapsed_ms: performance.now() - started, uploaded: sink.uploaded });
+    return {
+      report, elapsed_ms: performance.now() - started, plan_ms: planMs, upload: sink.uploadAnswer,
       // Linear memory of the wasm instances: it only grows, so this is their high-water mark.
       wasm_bytes: { converter: wasmMemory ? wasmMemory.buffer.byteLength : null, decoder_max: pool.maxMemory },
-    });
+    };
   } catch (err) {
     await sink.abort();
     throw err;

@@ -1,35 +1,25 @@
 // A decode worker: runs the core's pure decode step (inflate, zero check, digest block hashes,
-// deflate for compressed QCOW2) on the batches the pool posts, one batch at a time, in order.
+// deflate for compressed QCOW2) on the batches the pool posts, one batch at a time, in order
+// (converter/pool.js; the calls come through the bridge, whose queue puts `init` first).
 import init, { decode_batch } from './pkg/stackferry.js';
+import { buffersOf, serve, transfer } from './converter/bridge.js';
+import { asCoreError } from './error.js';
 
-let ready = null;
 /** Data buffers the converter handed back, reused for the next results. */
 const spares = [];
 let memory = null;
 
-self.onmessage = async (e) => {
-  const m = e.data;
-  if (m.type === 'init') {
-    ready = init({ module_or_path: m.module }).then((exports) => { memory = exports.memory; });
-    return;
-  }
-  if (m.type === 'spare') {
-    if (spares.length < 4) spares.push(m.buffer);
-    return;
-  }
-  if (m.type !== 'decode') return;
-  try {
-    await ready;
-    const b = m.batch;
+serve({
+  async init({ module }) {
+    memory = (await init({ module_or_path: module })).memory;
+  },
+  spare(buffer) {
+    if (spares.length < 4) spares.push(buffer);
+  },
+  decode(b) {
     const result = decode_batch(b.specs, b.input, b.lens, spares.pop());
-    const transfer = ['seqs', 'data', 'data_lens', 'blocks', 'block_lens', 'stored', 'stored_lens', 'stored_counts'].map((k) => result[k].buffer);
     // The input buffer goes back too, for the converter's next batch.
-    transfer.push(b.input.buffer);
-    self.postMessage({ id: m.id, result, spare: b.input.buffer, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
-  } catch (err) {
-    const error = err && typeof err === 'object' && 'kind' in err
-      ? err
-      : { kind: 'invalid_argument', file: '', offset: null, message: String(err && err.message || err) };
-    self.postMessage({ id: m.id, error });
-  }
-};
+    const answer = { result, spare: b.input.buffer, memory: memory ? memory.buffer.byteLength : 0 };
+    return transfer(answer, [...new Set([...buffersOf(result), b.input.buffer])]);
+  },
+}, { toError: (e) => asCoreError(e, { kind: 'invalid_argument' }) });

@@ -6,7 +6,7 @@
 // through a synchronous access handle (only dedicated workers have those), or a file the user
 // picked, through a FileSystemWritableFileStream. Each piece is acknowledged to the converter
 // with its size and its buffer (for reuse) once written and hashed, which bounds the bytes in
-// flight (see save.js). Messages are handled one at a time, in order.
+// flight (see converter/sink.js). Calls come through the bridge, one at a time, in order.
 //
 // A third target, `{kind: 'upload', url}`, streams the output into the edge worker's
 // `PUT /api/images/{id}/file` while converting: a ReadableStream request body (fetch with
@@ -14,10 +14,12 @@
 // zeros, with the length declared in X-Upload-Length (a streamed body cannot carry
 // Content-Length). A write is acknowledged only once the stream has room again, so the bytes
 // queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
+import { Bridge, emit, serve, transfer } from './converter/bridge.js';
+import { asCoreError, coreError } from './error.js';
+
 let sync = null; // FileSystemSyncAccessHandle
 let stream = null; // FileSystemWritableFileStream
-let hasher = null; // the hash worker
-let hashCalls = null; // its pending calls by id
+let hasher = null; // the hash worker's bridge
 let pos = 0; // output bytes written so far
 let size = 0; // OPFS file size set so far
 let up = null; // the streamed upload (target kind 'upload')
@@ -36,7 +38,7 @@ function openUpload(target) {
       wakeUp(u);
     },
     cancel(reason) {
-      u.failed = u.failed || { kind: 'upload', file: '', offset: null, message: `the upload stopped: ${(reason && reason.message) || reason || 'cancelled'}` };
+      u.failed = u.failed || coreError('upload', `the upload stopped: ${(reason && reason.message) || reason || 'cancelled'}`);
       wakeUp(u);
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: UPLOAD_HIGH_WATER }));
@@ -63,7 +65,7 @@ function report(u, force) {
   const now = performance.now();
   if (!force && now - u.lastReport < 100) return;
   u.lastReport = now;
-  self.postMessage({ uploaded: taken(u) });
+  emit('uploaded', taken(u));
 }
 
 /** Start the request once the length is known. */
@@ -80,14 +82,13 @@ function startUpload(u, len) {
     try { body = await r.json(); } catch { /* not JSON */ }
     u.response = { status: r.status, body };
     if (!r.ok) {
-      u.failed = u.failed || {
-        kind: 'upload', file: '', offset: null, upload: body,
-        message: body && body.error ? `${body.error}: ${body.detail || ''}${body.upstream_status ? ` (OpenStack answered HTTP ${body.upstream_status})` : ''}` : `the upload was answered HTTP ${r.status}`,
-      };
+      u.failed = u.failed || coreError('upload', body && body.error
+        ? `${body.error}: ${body.detail || ''}${body.upstream_status ? ` (OpenStack answered HTTP ${body.upstream_status})` : ''}`
+        : `the upload was answered HTTP ${r.status}`, { upload: body });
     }
   }, (e) => {
     // Chromium refuses a streamed body over HTTP/1.1 with a TypeError before sending anything.
-    u.failed = u.failed || { kind: 'stream_failed', file: '', offset: null, message: `the streamed upload failed: ${(e && e.message) || e}`, sent: taken(u) };
+    u.failed = u.failed || coreError('stream_failed', `the streamed upload failed: ${(e && e.message) || e}`, { sent: taken(u) });
   }).finally(() => wakeUp(u));
 }
 
@@ -99,7 +100,7 @@ async function enqueue(u, chunk) {
     await new Promise((r) => { u.wake = r; });
   }
   if (u.failed) throw u.failed;
-  if (u.response) throw { kind: 'upload', file: '', offset: null, message: `the server answered (HTTP ${u.response.status}) before the upload was complete` };
+  if (u.response) throw coreError('upload', `the server answered (HTTP ${u.response.status}) before the upload was complete`);
   report(u);
 }
 
@@ -111,80 +112,91 @@ async function enqueueZeros(u, n) {
   }
 }
 
-async function handle(m) {
-  if (m.type === 'open') {
-    await openHasher(m.module);
+serve({
+  async open({ target, module }) {
+    await openHasher(module);
     pos = 0;
-    if (m.target.kind === 'upload') {
-      up = openUpload(m.target);
-    } else if (m.target.kind === 'opfs') {
+    if (target.kind === 'upload') {
+      up = openUpload(target);
+    } else if (target.kind === 'opfs') {
       const root = await navigator.storage.getDirectory();
-      const fh = await root.getFileHandle(m.target.name, { create: true });
+      const fh = await root.getFileHandle(target.name, { create: true });
       sync = await fh.createSyncAccessHandle();
       sync.truncate(0);
       size = 0;
     } else {
-      stream = await m.target.handle.createWritable({ keepExistingData: false });
+      stream = await target.handle.createWritable({ keepExistingData: false });
     }
-    self.postMessage({ id: m.id });
-  } else if (m.type === 'reserve') {
+  },
+
+  /** The output will be `len` bytes: starts the upload (its length known), sizes an OPFS file. */
+  reserve({ len }) {
     if (up) {
-      if (!up.fetchDone) startUpload(up, m.len);
+      if (!up.fetchDone) startUpload(up, len);
       return;
     }
     // Sizing the file first spares each write a quota check.
-    if (sync && m.len > size) {
-      sync.truncate(m.len);
-      size = m.len;
+    if (sync && len > size) {
+      sync.truncate(len);
+      size = len;
     }
-  } else if (m.type === 'write') {
-    const view = new Uint8Array(m.buf, 0, m.len);
-    if (m.at < pos) throw new Error(`output out of order at ${m.at} (written up to ${pos})`);
+  },
+
+  /** A piece of output; acknowledged with the event `written` once written and hashed. */
+  async write({ buf, len, at }) {
+    const view = new Uint8Array(buf, 0, len);
+    if (at < pos) throw new Error(`output out of order at ${at} (written up to ${pos})`);
     if (up) {
       if (!up.fetchDone) throw new Error('output before its length is known');
-      if (m.at > pos) await enqueueZeros(up, m.at - pos);
+      if (at > pos) await enqueueZeros(up, at - pos);
       // A copy: the buffer goes back to the converter for reuse.
       await enqueue(up, new Uint8Array(view));
     }
-    pos = m.at + m.len;
+    pos = at + len;
     if (up) {
       // streamed: nothing to store
     } else if (sync) {
-      const n = sync.write(view, { at: m.at });
-      if (n !== m.len) throw new Error(`wrote ${n} of ${m.len} bytes at ${m.at} (is the disk full?)`);
+      const n = sync.write(view, { at });
+      if (n !== len) throw new Error(`wrote ${n} of ${len} bytes at ${at} (is the disk full?)`);
     } else {
-      await stream.write({ type: 'write', position: m.at, data: view });
+      await stream.write({ type: 'write', position: at, data: view });
     }
-    // Acknowledged to the converter by the hasher's answer (see openHasher).
-    hasher.postMessage({ type: 'update', buf: m.buf, len: m.len, at: m.at }, [m.buf]);
-  } else if (m.type === 'finish') {
-    // The hasher takes messages in order: this comes after every update.
-    const { sha512 } = await hashCall({ type: 'finish', len: m.len });
+    // Not awaited: the hasher hashes this piece while the next one is written.
+    hasher.call('update', transfer({ buf, len, at }, [buf])).then(
+      ({ hashed, buf: back }) => emit('written', transfer({ bytes: hashed, buf: back }, [back])),
+      (error) => emit('failed', error));
+  },
+
+  /** The output is `len` bytes: resolves to `{sha512, upload?}` (upload: the API's answer). */
+  async finish({ len }) {
+    // The hasher takes calls in order: this comes after every update.
+    const sha512 = await hasher.call('finish', { len });
     closeHasher();
     if (up) {
-      if (!up.fetchDone) startUpload(up, m.len);
-      if (m.len > pos) await enqueueZeros(up, m.len - pos);
+      if (!up.fetchDone) startUpload(up, len);
+      if (len > pos) await enqueueZeros(up, len - pos);
       if (!up.failed) up.controller.close();
       await up.fetchDone;
       report(up, true);
       const u = up;
       up = null;
       if (u.failed) throw u.failed;
-      self.postMessage({ id: m.id, sha512, upload: u.response.body });
-      return;
+      return { sha512, upload: u.response.body };
     }
     if (sync) {
-      sync.truncate(m.len);
+      sync.truncate(len);
       sync.flush();
       sync.close();
       sync = null;
     } else {
-      await stream.truncate(m.len);
+      await stream.truncate(len);
       await stream.close();
       stream = null;
     }
-    self.postMessage({ id: m.id, sha512 });
-  } else if (m.type === 'abort') {
+    return { sha512 };
+  },
+
+  async abort() {
     closeHasher();
     if (sync) sync.close();
     if (stream) await stream.abort();
@@ -193,61 +205,17 @@ async function handle(m) {
       up = null;
     }
     sync = stream = null;
-    self.postMessage({ id: m.id });
-  }
-}
+  },
+}, { toError: (e, args) => asCoreError(e, { context: 'writing the output failed: ', offset: (args && args.at) ?? null }) });
 
-/** Start the hash worker; its acknowledgements of hashed pieces go on to the converter. */
+/** Start the hash worker (nested in this one), given the compiled wasm `module`. */
 async function openHasher(module) {
   closeHasher();
-  hasher = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module', name: 'hasher' });
-  hashCalls = new Map();
-  hasher.onmessage = (e) => {
-    const r = e.data;
-    if (r.buf) {
-      self.postMessage({ bytes: r.hashed, buf: r.buf }, [r.buf]);
-    } else if (r.error && !hashCalls.has(r.id)) {
-      self.postMessage({ bytes: r.hashed, error: r.error });
-    }
-    const p = hashCalls.get(r.id);
-    if (p) { hashCalls.delete(r.id); if (r.error) p.reject(r.error); else p.resolve(r); }
-  };
-  hasher.onerror = (e) => {
-    e.preventDefault();
-    const error = { kind: 'io', file: '', offset: null, message: `the hasher failed: ${e.message}` };
-    self.postMessage({ error });
-    for (const p of hashCalls.values()) p.reject(error);
-    hashCalls.clear();
-  };
-  await hashCall({ type: 'open', module });
-}
-
-let hashId = 1;
-function hashCall(msg) {
-  return new Promise((resolve, reject) => {
-    const id = hashId++;
-    hashCalls.set(id, { resolve, reject });
-    hasher.postMessage({ ...msg, id });
-  });
+  hasher = new Bridge(new URL('./hash-worker.js', import.meta.url), { name: 'hasher', what: 'the hasher' });
+  await hasher.call('open', { module });
 }
 
 function closeHasher() {
   if (hasher) hasher.terminate();
   hasher = null;
 }
-
-let chain = Promise.resolve();
-self.onmessage = (e) => {
-  const m = e.data;
-  chain = chain.then(() => handle(m)).catch((err) => {
-    const quota = err && err.name === 'QuotaExceededError';
-    self.postMessage({
-      id: m.id,
-      bytes: m.type === 'write' ? m.len : 0,
-      error: err && typeof err === 'object' && 'kind' in err ? err : {
-        kind: quota ? 'too_large' : 'io', file: '', offset: m.at ?? null,
-        message: `${quota ? 'not enough storage for the output: ' : 'writing the output failed: '}${(err && err.message) || err}`,
-      },
-    });
-  });
-};

@@ -6,9 +6,10 @@
 //   synchronous access handle, then offered as a download (a File backed by disk, not memory);
 // - "upload": streamed into the edge worker's PUT /api/images/{id}/file while converting
 //   (save-worker.js; only where the browser can stream a request body: HTTP/2 or HTTP/3).
-// The main thread picks the target (pickers need the click's user activation); the converter
-// worker opens the sink. Output arrives as (bytes, at): all-zero stretches are skipped and the
-// file is sized at the end, so raw images of sparse disks stay sparse where the file system can.
+// The main thread picks the target here (pickers need the click's user activation) and keeps
+// the OPFS files tidy; the converter worker opens the sink (converter/sink.js). Output arrives
+// as (bytes, at): all-zero stretches are skipped and the file is sized at the end, so raw
+// images of sparse disks stay sparse where the file system can.
 
 /** Name prefix of our files in the Origin Private File System. */
 export const OPFS_PREFIX = 'stackferry-';
@@ -92,91 +93,4 @@ export async function opfsCleanup(maxAgeMs = 12 * 3600 * 1000) {
   } catch {
     // No OPFS here (private mode): nothing to clean.
   }
-}
-
-/** Output bytes a sink may hold queued before the converter waits for the file to catch up. */
-export const SINK_HIGH_WATER = 16 << 20;
-
-/**
- * Converter worker: open the sink for `target` (`{kind: 'opfs', name}` or `{kind: 'handle',
- * handle}`): a writer worker (save-worker.js) that writes the file and has its own hasher
- * worker (hash-worker.js) compute the output's SHA-512, given the compiled wasm `module`. `write(view, at)` is synchronous and copies the
- * bytes into a (recycled) buffer posted to the writer; `drain()` waits until at most
- * SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything, sizes the file to `len`
- * (holes were skipped), closes it and resolves to the SHA-512 (hex).
- */
-export async function openSink(target, module) {
-  let queued = 0;
-  let uploaded = 0;
-  let uploadAnswer = null;
-  let failed = null;
-  const waiters = [];
-  const settle = () => {
-    while (waiters.length && (failed || queued <= waiters[0].limit)) waiters.shift().resolve();
-  };
-  const until = (limit) => (failed || queued <= limit ? Promise.resolve() : new Promise((resolve) => waiters.push({ limit, resolve })));
-  const check = () => { if (failed) throw failed; };
-
-  const w = new Worker(new URL('./save-worker.js', import.meta.url), { type: 'module', name: 'writer' });
-  let nextId = 1;
-  const pending = new Map();
-  // Buffers go to the writer and come back, so steady writing allocates nothing.
-  const free = [];
-  w.onmessage = (e) => {
-    const m = e.data;
-    if (m.error) failed = failed || m.error;
-    if (m.bytes) queued -= m.bytes;
-    if (m.uploaded != null) uploaded = m.uploaded;
-    if (m.buf && free.length < 8) free.push(m.buf);
-    const p = pending.get(m.id);
-    if (p) { pending.delete(m.id); if (m.error) p.reject(m.error); else p.resolve(m); }
-    settle();
-  };
-  w.onerror = (e) => {
-    e.preventDefault();
-    failed = failed || { kind: 'io', file: '', offset: null, message: `writer failed: ${e.message}` };
-    for (const p of pending.values()) p.reject(failed);
-    pending.clear();
-    settle();
-  };
-  const call = (msg) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    w.postMessage({ ...msg, id });
-  });
-  try {
-    await call({ type: 'open', target, module });
-  } catch (e) {
-    w.terminate();
-    throw e;
-  }
-  return {
-    reserve(len) { w.postMessage({ type: 'reserve', len }); },
-    write(view, at) {
-      check();
-      let buf = free.pop();
-      if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, 4 << 20));
-      new Uint8Array(buf, 0, view.length).set(view);
-      queued += view.length;
-      w.postMessage({ type: 'write', buf, len: view.length, at }, [buf]);
-    },
-    async drain() { await until(SINK_HIGH_WATER); check(); },
-    /** Upload target: bytes the network has taken so far. */
-    get uploaded() { return uploaded; },
-    /** Upload target: the API's answer to the PUT once finished. */
-    get uploadAnswer() { return uploadAnswer; },
-    async finish(len) {
-      await until(0);
-      check();
-      const { sha512, upload } = await call({ type: 'finish', len });
-      uploadAnswer = upload || null;
-      w.terminate();
-      return sha512;
-    },
-    async abort() {
-      // Let a picked file's stream discard what it holds; do not wait long for it.
-      await Promise.race([call({ type: 'abort' }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
-      w.terminate();
-    },
-  };
 }

@@ -1,5 +1,7 @@
-// Small helpers for the page: DOM building, number formatting, shell quoting, the equivalent
-// command lines.
+// Small helpers for the page: DOM building, number formatting, names.
+
+/** The element with this id. */
+export const $ = (id) => document.getElementById(id);
 
 /** Create an element: h('p', {class: 'x', onclick: f}, 'text', child, ...). */
 export function h(tag, attrs = {}, ...children) {
@@ -17,6 +19,13 @@ export function h(tag, attrs = {}, ...children) {
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;
+}
+
+/** A definition list of `[term, value]` pairs, leaving out empty values. */
+export function kv(pairs) {
+  const dl = h('dl', { class: 'kv' });
+  for (const [k, v] of pairs) if (v != null && v !== '') dl.append(h('dt', {}, k), h('dd', {}, v));
+  return dl;
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -43,21 +52,6 @@ export function duration(s) {
   return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
-/** A core error `{kind, file, offset, message}` as one line, like the CLI prints it. */
-export function errorText(e) {
-  if (!e || typeof e !== 'object') return String(e);
-  let s = '';
-  if (e.file) s += `${e.file}: `;
-  if (e.offset != null) s += `offset ${e.offset} (0x${Number(e.offset).toString(16)}): `;
-  return s + (e.message || String(e));
-}
-
-/** POSIX shell single quoting, only where needed. */
-export function sh(s) {
-  s = String(s);
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The last path component. */
 export function baseName(p) {
   return String(p).split(/[\\/]/).pop();
@@ -72,40 +66,6 @@ export function outputName(diskName, format, taken) {
   for (let i = 2; taken && taken.has(name); i++) name = `${stem}-${i}.${ext}`;
   if (taken) taken.add(name);
   return name;
-}
-
-/**
- * The commands a user could run by hand for the same result: extraction (OVA), qemu-img
- * convert, checks, and the Glance upload with the (edited) properties.
- */
-export function commands({ input, disk, format, clusterSize, outName, imageName, suggestion, props }) {
-  const lines = [];
-  let src = disk.name;
-  if (input.kind === 'ova') {
-    const member = disk.name.includes('/') ? disk.name.slice(disk.name.lastIndexOf('/') + 1) : disk.name;
-    lines.push(`tar -xf ${sh(baseName(input.name))} ${sh(member)}`);
-    src = member;
-  }
-  const fmt = format === 'raw' ? 'raw' : 'qcow2';
-  const opts = [];
-  if (format === 'qcow2-compressed') opts.push('-c');
-  if (fmt === 'qcow2' && clusterSize && clusterSize !== 65536) opts.push('-o', `cluster_size=${clusterSize}`);
-  lines.push(`qemu-img convert -p -f vmdk -O ${fmt} ${opts.join(' ')}${opts.length ? ' ' : ''}${sh(src)} ${sh(outName)}`);
-  if (fmt === 'qcow2') lines.push(`qemu-img check ${sh(outName)}`);
-  lines.push(`sha512sum ${sh(outName)}`);
-  const os = ['openstack image create', '--disk-format', fmt, '--container-format', 'bare'];
-  if (suggestion && suggestion.min_ram) os.push('--min-ram', String(suggestion.min_ram));
-  if (suggestion && suggestion.min_disk) os.push('--min-disk', String(suggestion.min_disk));
-  for (const p of props || []) {
-    if (p.key && p.value !== '') os.push('--property', sh(`${p.key}=${p.value}`));
-  }
-  os.push('--file', sh(outName), sh(imageName));
-  lines.push(os.join(' '));
-  const f = suggestion && suggestion.flavor;
-  if (f && f.vcpus && f.ram_mib) {
-    lines.push(`openstack flavor create --vcpus ${f.vcpus} --ram ${f.ram_mib}${f.disk_gib ? ` --disk ${f.disk_gib}` : ''} ${sh(`${imageName}-flavor`)}`);
-  }
-  return lines.join('\n');
 }
 
 /** Copy text to the clipboard (falls back to a hidden textarea where the API is missing). */

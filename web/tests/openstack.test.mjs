@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../../tests/lib/runner.mjs';
+import { ApiError, apiErrorText, createApi, imageBody } from '../src/openstack/api.js';
 import { assert, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
 import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
 
@@ -123,6 +124,48 @@ test('osweb: application credential login shows the session; logout', async (t) 
   await page.waitForSelector(`${tid('login-form')}:visible`, { timeout: 30000 });
 });
 
+test('osweb: the page\'s API client (openstack/api.js) under node against the worker: session, lists, an image made and deleted, a 401 ends the session', async (t) => {
+  // Node's fetch keeps no cookies: the session cookie is carried here as a browser would.
+  const jar = new Map();
+  const fetchWithCookies = async (url, init = {}) => {
+    const headers = { ...(init.headers || {}) };
+    if (jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await fetch(url, { ...init, headers });
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const at = pair.indexOf('=');
+      const [k, v] = [pair.slice(0, at).trim(), pair.slice(at + 1)];
+      if (!v || /max-age=0\b/i.test(c)) jar.delete(k);
+      else jar.set(k, v);
+    }
+    return r;
+  };
+  let ended = 0;
+  const api = createApi({ base: `${worker.base}/api/`, origin: worker.base, fetch: fetchWithCookies, onUnauthorized: () => { ended++; } });
+  assert(JSON.stringify(await api.probe()) === JSON.stringify({ available: true, session: null }), 'the API is there, no session yet');
+  const s = await api.login({ username: 'admin', password: ADMIN_PASSWORD, project: 'admin' });
+  assert(s.user.name === 'admin' && s.project.name === 'admin', `session: ${JSON.stringify(s)}`);
+  const probed = await api.probe();
+  assert(probed.available && probed.session && probed.session.user.name === 'admin', `the session is found again: ${JSON.stringify(probed)}`);
+  const flavors = await api.list('flavors');
+  assert(flavors.some((f) => f.id === 'stack-tiny'), `flavors listed: ${flavors.map((f) => f.id)}`);
+  assert((await api.list('networks')).some((n) => n.id === net.id), 'networks listed');
+  const body = imageBody({ name: `osweb-api-${SUFFIX}`, format: 'qcow2', shape: null, props: [{ key: 'hw_disk_bus', value: 'virtio' }], virtualSize: 1 });
+  const { id } = await api.createImage(body);
+  made.images.push(id);
+  const img = await api.image(id);
+  assert(img.id === id && img.status === 'queued', `the image waits for its bytes: ${JSON.stringify(img)}`);
+  const g = await osCall(admin, 'GET', `${admin.glance}/images/${id}`);
+  assert(g.json.min_disk === 1 && g.json.disk_format === 'qcow2' && g.json.hw_disk_bus === 'virtio', `Glance has the body as sent: ${g.text}`);
+  await api.deleteImage(id);
+  const gone = await api.image(id).catch((e) => e);
+  assert(gone instanceof ApiError && gone.status === 404, `deleted: ${apiErrorText(gone)}`);
+  await api.logout();
+  assert(ended === 0, 'no 401 yet');
+  const after = await api.list('flavors').catch((e) => e);
+  assert(after instanceof ApiError && after.status === 401 && ended === 1, `after logout a call is refused and ends the session: ${apiErrorText(after)}, ended ${ended}`);
+});
+
 test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash matches Glance, launch → ACTIVE, logout', async (t) => {
   const s = await open(t, `${worker.base}/`);
   const { page } = s;
@@ -140,7 +183,7 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   const flavors = (await osCall(admin, 'GET', `${admin.nova}/flavors/detail`)).json.flavors;
   // The rule on its own: at least as large in every dimension, then the closest.
   const picks = await page.evaluate(async () => {
-    const { closestFlavor } = await import('./openstack.js');
+    const { closestFlavor } = await import('./openstack/api.js');
     const fl = [
       { id: 'a', name: 'a', vcpus: 1, ram: 512, disk: 10 }, { id: 'b', name: 'b', vcpus: 2, ram: 2048, disk: 20 },
       { id: 'c', name: 'c', vcpus: 2, ram: 4096, disk: 40 }, { id: 'd', name: 'd', vcpus: 8, ram: 2048, disk: 20 },

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserProcesses } from './procs.mjs';
 import { runTests } from '../../tests/lib/runner.mjs';
+import { assertSafe, runCommands } from './shell.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -253,9 +254,9 @@ test('stream-optimized VMDK to QCOW2: download matches the source; page is self-
   const src = path.join(VMDKRS, 'streamOptimized.vmdk');
   await convertAndCheck(page, [src], src, 'qcow2', 'stream');
   const text = await page.locator(tid('result')).innerText();
-  assert(/qemu-img convert -p -f vmdk -O qcow2 streamOptimized\.vmdk streamOptimized\.qcow2/.test(text), `qemu-img command shown: ${text}`);
+  assert(/qemu-img convert -p -f vmdk -O qcow2 \.\/streamOptimized\.vmdk \.\/streamOptimized\.qcow2/.test(text), `qemu-img command shown: ${text}`);
   assert(/openstack image create --disk-format qcow2 --container-format bare/.test(text), 'openstack command shown');
-  assert(/--file streamOptimized\.qcow2/.test(text), 'openstack command names the file');
+  assert(/--file=\.\/streamOptimized\.qcow2/.test(text), 'openstack command names the file');
   // Every form control has an accessible name.
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')]
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.textContent || '').trim())
@@ -373,10 +374,52 @@ test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) =>
   qemuCheck(out);
   qemuCompare(vmdk, out);
   const cmds = await page.locator(tid('result')).innerText();
-  assert(/tar -xf ubuntu\.ova ubuntu\.2\.0-disk1\.vmdk/.test(cmds), `extraction command: ${cmds}`);
+  assert(/tar -xf \.\/ubuntu\.ova -- ubuntu\.2\.0-disk1\.vmdk/.test(cmds), `extraction command: ${cmds}`);
   assert(/=edited-value/.test(cmds), 'edited property in the openstack command');
   assert(/--min-ram 1024/.test(cmds), `edited min_ram: ${cmds}`);
   assert(/openstack flavor create --vcpus 3 --ram 512/.test(cmds), `edited flavor: ${cmds}`);
+});
+
+test('hostile names (OVA, member, VM): the printed commands read no name as an option and, run, redo the conversion', async (t) => {
+  const { page } = await open(t);
+  // Names an attacker picks: a tar option that runs a command, shell syntax, quotes.
+  const ovaName = '--to-command=sh${IFS}-c${IFS}x.ova';
+  const member = `$(touch pwned) 'q".vmdk`;
+  const vmName = '--to-command=sh${IFS}-c${IFS}x -rf';
+  const xml = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
+  const dir = fs.mkdtempSync(path.join(TMP, 'hostile-'));
+  const raw = path.join(TMP, 'hostile.raw');
+  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '16', '2', '5']);
+  // Made under a plain name: qemu-img writes the file's name into its embedded descriptor.
+  const vmdk = path.join(dir, member);
+  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, path.join(dir, 'plain.vmdk')]);
+  fs.renameSync(path.join(dir, 'plain.vmdk'), vmdk);
+  fs.rmSync(raw);
+  const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
+    .replace('ovf:capacity="8589934592"', `ovf:capacity="${16 << 20}"`)
+    .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', `ovf:href="${xml(member)}"`)
+    .replace('<VirtualSystem ovf:id="ubuntu">', `<VirtualSystem ovf:id="${xml(vmName)}">`);
+  fs.writeFileSync(path.join(dir, 'vm.ovf'), ovf);
+  const ova = path.join(TMP, ovaName);
+  sh('tar', ['--format=ustar', '-cf', ova, '-C', dir, '--', 'vm.ovf', member]);
+  await feed(page, [ova]);
+  assert(!(await errorText(page)), `inspects without error: ${await errorText(page)}`);
+  const state = await convert(page, 'qcow2');
+  assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
+  const text = await page.locator('#result-disks pre.cmd').evaluate((e) => e.textContent);
+  assert(text.startsWith(`tar -xf './${ovaName}' -- '$(touch pwned) '\\''q".vmdk'\n`), `extraction: ${text}`);
+  assert(text.includes(`-- '${vmName}'\n`) && text.endsWith(`-- '${vmName}-flavor'`), `image and flavor names after --: ${text}`);
+  // Pasted into bash in a folder holding the OVA: tar, qemu-img and sha512sum run for real.
+  const work = fs.mkdtempSync(path.join(TMP, 'paste-'));
+  fs.copyFileSync(ova, path.join(work, ovaName));
+  const calls = runCommands(text, work, { real: ['tar', 'qemu-img', 'sha512sum'] });
+  assertSafe(calls, [ovaName, member, vmName]);
+  assert(calls.map((c) => c.cmd).join(' ') === 'tar qemu-img qemu-img sha512sum openstack openstack', `the commands run: ${JSON.stringify(calls)}`);
+  assert(!fs.existsSync(path.join(work, 'pwned')), 'no name ran as a command');
+  const out = calls[1].args.at(-1);
+  assert(out.startsWith('./'), `output behind ./: ${out}`);
+  qemuCompare(path.join(work, out), await download(page, path.join(TMP, 'hostile.qcow2')));
+  qemuCompare(vmdk, path.join(work, out));
 });
 
 test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {

@@ -1,0 +1,194 @@
+// The edge worker's API (`/api` on the page's own origin: edge-worker/README.md) as a client,
+// and the decisions the OpenStack panels take on its answers: the Glance image to create, the
+// upload path, the flavor to preselect, the server to launch. No DOM here: node runs its tests
+// (web/tests/unit/api.test.mjs); the panels (login.js, upload.js, launch.js) render.
+import { errorText } from '../error.js';
+
+const GIB = 1024 ** 3;
+/** What an API error keeps of a body that is not JSON (an HTML error page, a proxy's text). */
+const TEXT_LIMIT = 300;
+
+/** An API error: `{error, detail, upstream_status?}` from the worker, or a network failure. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    const b = body && typeof body === 'object' ? body : {};
+    super(b.detail || b.error || `HTTP ${status}`);
+    this.status = status;
+    this.error = b.error || (status ? `http_${status}` : 'network');
+    this.detail = b.detail || (typeof body === 'string' ? body : '');
+    this.upstream_status = b.upstream_status;
+    this.image_deleted = b.image_deleted;
+  }
+}
+
+/** `error: detail (OpenStack answered HTTP n)`; a converter error keeps its file and offset. */
+export function apiErrorText(e) {
+  if (e instanceof ApiError) {
+    return `${e.error}: ${e.detail || '(no detail)'}${e.upstream_status ? ` (OpenStack answered HTTP ${e.upstream_status})` : ''}${e.image_deleted ? ' — the image was deleted' : ''}`;
+  }
+  if (e && typeof e === 'object' && 'kind' in e) return `${e.kind}: ${errorText(e)}`;
+  return String((e && e.message) || e);
+}
+
+function parse(text) {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A client of the API at `base` (resolved against `origin`, the page's URL). `fetch` and
+ * `XMLHttpRequest` are the browser's unless given; `onUnauthorized()` runs when a call other
+ * than the login is answered 401 (the session is over). Every call resolves to the answer's
+ * JSON or rejects with an ApiError. State changes carry `X-Stackferry: 1` (the worker's CSRF
+ * check); the session is the worker's HttpOnly cookie (`credentials: 'same-origin'`).
+ */
+export function createApi({
+  base = '/api/', origin = globalThis.location && globalThis.location.href,
+  fetch = (...a) => globalThis.fetch(...a), XMLHttpRequest = globalThis.XMLHttpRequest, onUnauthorized = () => {},
+} = {}) {
+  async function call(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (method !== 'GET') headers['X-Stackferry'] = '1';
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let r;
+    try {
+      r = await fetch(base + path, {
+        method, headers, credentials: 'same-origin', cache: 'no-store',
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (e) {
+      throw new ApiError(0, { error: 'network', detail: `the stackferry API could not be reached: ${e.message}` });
+    }
+    const text = await r.text();
+    const json = parse(text);
+    if (!r.ok) {
+      if (r.status === 401 && path !== 'login') onUnauthorized();
+      throw new ApiError(r.status, json || text.slice(0, TEXT_LIMIT));
+    }
+    return json;
+  }
+
+  return {
+    /**
+     * Whether this page is served with the API, and the live session if any: `{available,
+     * session}`. A static server without the worker answers 404 (or the page) here.
+     */
+    async probe() {
+      try {
+        const r = await fetch(`${base}session`, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+        const json = r.headers.get('content-type')?.includes('json') ? await r.json().catch(() => null) : null;
+        const available = r.status === 200 || (r.status === 401 && !!json && 'error' in json);
+        return { available, session: r.status === 200 && json ? json : null };
+      } catch {
+        return { available: false, session: null };
+      }
+    },
+    /** Resolves to the session (`{user, project, region, regions, expires_at}`). */
+    login: (body) => call('POST', 'login', body),
+    logout: () => call('POST', 'logout'),
+    createImage: (body) => call('POST', 'images', body),
+    image: (id) => call('GET', `images/${id}`),
+    deleteImage: (id) => call('DELETE', `images/${id}`),
+    /** The absolute URL an image's bytes are PUT to (the writer worker streams there). */
+    imageFileUrl: (id) => new URL(`${base}images/${id}/file`, origin).href,
+    /** `what`: flavors, networks, keypairs or security-groups. */
+    list: (what) => call('GET', what),
+    createServer: (body) => call('POST', 'servers', body),
+    server: (id) => call('GET', `servers/${id}`),
+    console: (id) => call('GET', `servers/${id}/console`),
+
+    /**
+     * PUT a finished file (a disk-backed OPFS File) as image `id`'s bytes, with
+     * XMLHttpRequest: `Content-Length` is its size and upload events give `onProgress(sent,
+     * total)`. Returns `{xhr, done}`: `done` resolves to the API's answer; `xhr.abort()` stops it.
+     */
+    uploadFile(id, file, onProgress) {
+      const xhr = new XMLHttpRequest();
+      const done = new Promise((resolve, reject) => {
+        xhr.open('PUT', `${base}images/${id}/file`);
+        xhr.setRequestHeader('X-Stackferry', '1');
+        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+        xhr.responseType = 'text';
+        xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+        xhr.onload = () => {
+          const json = parse(xhr.responseText);
+          if (xhr.status >= 200 && xhr.status < 300) {
+            onProgress(file.size, file.size);
+            resolve(json);
+          } else {
+            reject(new ApiError(xhr.status, json || xhr.responseText.slice(0, TEXT_LIMIT)));
+          }
+        };
+        xhr.onerror = () => reject(new ApiError(0, { error: 'network', detail: 'the upload failed (connection lost)' }));
+        xhr.onabort = () => reject(new ApiError(0, { error: 'aborted', detail: 'the upload was stopped' }));
+        xhr.send(file);
+      });
+      return { xhr, done };
+    },
+  };
+}
+
+/**
+ * Which upload path to take, and why (`{mode: 'stream'|'file', why}`), from `forced`
+ * (`?upload=`), whether the browser can stream a request body (`streams`) and the protocol
+ * the page came over (`protocol`: the navigation's nextHopProtocol). Browsers stream a request
+ * body only over HTTP/2 or HTTP/3.
+ */
+export function uploadMode({ forced, streams, protocol }) {
+  if (forced === 'file') return { mode: 'file', why: 'chosen with ?upload=file' };
+  if (!streams) return { mode: 'file', why: 'this browser cannot stream a request body' };
+  if (forced === 'stream') return { mode: 'stream', why: 'chosen with ?upload=stream' };
+  if (/^(h2|h3|hq)/.test(protocol || '')) return { mode: 'stream', why: `the page came over ${protocol}` };
+  return { mode: 'file', why: `the page came over ${protocol || 'HTTP/1.1'}: browsers stream a request body only over HTTP/2 or HTTP/3` };
+}
+
+/**
+ * The Glance image for a converted disk: `min_disk` the edited suggestion or the virtual size
+ * rounded up to GiB, `min_ram` if suggested, the non-empty edited properties.
+ */
+export function imageBody({ name, format, shape, props, virtualSize }) {
+  const properties = {};
+  for (const p of props || []) if (p.key && p.value !== '' && p.value != null) properties[p.key] = String(p.value);
+  const minDisk = shape && shape.min_disk != null ? shape.min_disk : Math.ceil(virtualSize / GIB);
+  const body = { name, disk_format: format === 'raw' ? 'raw' : 'qcow2', container_format: 'bare', min_disk: minDisk, properties };
+  if (shape && shape.min_ram != null) body.min_ram = shape.min_ram;
+  return body;
+}
+
+/**
+ * The shape a server of image `img` (`{flavor, minRam, minDisk}`) needs: the suggested flavor,
+ * and never less than the image's own minimums (Nova checks those). `{vcpus, ram, disk}` in
+ * Nova's units (MiB, GiB).
+ */
+export function flavorWant(img) {
+  const f = img.flavor || {};
+  return {
+    vcpus: f.vcpus || 1,
+    ram: Math.max(f.ram_mib || 0, img.minRam || 0),
+    disk: Math.max(f.disk_gib || 0, img.minDisk || 0),
+  };
+}
+
+/** The flavor closest to the wanted shape that is at least as large in every dimension. */
+export function closestFlavor(flavors, want) {
+  const fits = flavors.filter((f) => f.vcpus >= (want.vcpus || 0) && f.ram >= (want.ram || 0) && f.disk >= (want.disk || 0));
+  if (!fits.length) return null;
+  const rel = (have, w) => (have - w) / Math.max(w, 1);
+  const score = (f) => rel(f.vcpus, want.vcpus || 0) + rel(f.ram, want.ram || 0) + rel(f.disk, want.disk || 0);
+  return fits.slice().sort((a, b) => score(a) - score(b) || a.ram - b.ram || a.name.localeCompare(b.name))[0];
+}
+
+/**
+ * `POST /api/servers`'s body from the launch form: empty choices are left to Nova (its
+ * network, no key pair, the project's default group).
+ */
+export function serverBody({ name, imageId, flavorId, networkId, keyName, groups }) {
+  const body = { name: name || 'stackferry', image_id: imageId, flavor_id: flavorId };
+  if (networkId) body.network_id = networkId;
+  if (keyName) body.key_name = keyName;
+  if (groups && groups.length) body.security_groups = groups;
+  return body;
+}

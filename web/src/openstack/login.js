@@ -1,0 +1,135 @@
+// The OpenStack section's login: the form (password or application credential; no password
+// or secret is kept anywhere after the request: the session is an HttpOnly cookie the page
+// never sees), the session shown (user, project, region, expiry) and Log out.
+import { $, duration } from '../util.js';
+import { apiErrorText } from './api.js';
+import * as alert from './alert.js';
+import * as launch from './launch.js';
+
+let api = null;
+let current = null;
+/** Whether the page is served with the API (null until asked). */
+let available = null;
+let changed = () => {};
+
+/** The session (`{user, project, region, regions, expires_at}`), or null. */
+export function session() {
+  return current;
+}
+
+function setSession(s) {
+  current = s;
+  render();
+  changed(s);
+}
+
+/** The API answered 401: the session is over. */
+export function ended() {
+  setSession(null);
+}
+
+function render() {
+  const s = current;
+  $('login-form').hidden = !!s || available === false;
+  $('session').hidden = !s;
+  $('os-panel').hidden = !s;
+  if (s) {
+    const exp = s.expires_at ? new Date(s.expires_at) : null;
+    $('session-user').textContent = s.user ? `${s.user.name}${s.user.domain && s.user.domain.name ? ` (${s.user.domain.name})` : ''}` : '?';
+    $('session-project').textContent = s.project ? s.project.name : '?';
+    $('session-expiry').textContent = exp && !Number.isNaN(exp.getTime()) ? `${exp.toLocaleString()} (in ${duration((exp - Date.now()) / 1000)})` : 'unknown';
+    $('session-expiry').dataset.expiresAt = s.expires_at || '';
+    $('session-region').textContent = s.region || (s.regions || []).join(', ') || '–';
+  }
+}
+
+function loginError(e) {
+  const p = $('login-error');
+  if (!e) {
+    p.hidden = true;
+    p.textContent = '';
+    delete p.dataset.error;
+    return;
+  }
+  p.textContent = `Login failed — ${apiErrorText(e)}`;
+  p.dataset.error = e.error || '';
+  p.hidden = false;
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  const form = $('login-form');
+  const f = new FormData(form);
+  const method = f.get('method');
+  const body = {};
+  const opt = (k) => {
+    const v = String(f.get(k) || '').trim();
+    if (v) body[k] = v;
+  };
+  if (method === 'appcred') {
+    opt('application_credential_id');
+    body.application_credential_secret = String(f.get('application_credential_secret') || '');
+  } else {
+    opt('username');
+    body.password = String(f.get('password') || '');
+    opt('project');
+    opt('user_domain');
+    opt('project_domain');
+  }
+  opt('auth_url');
+  opt('region');
+  // Secrets leave the form at once: nothing keeps them (not the DOM, not storage).
+  form.elements.password.value = '';
+  form.elements.application_credential_secret.value = '';
+  const btn = $('login-button');
+  btn.disabled = true;
+  loginError(null);
+  try {
+    setSession(await api.login(body));
+    $('send-status').textContent = '';
+  } catch (e) {
+    loginError(e);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function logout() {
+  try {
+    await api.logout();
+  } catch (e) {
+    alert.show('Logging out', e);
+  }
+  launch.stop();
+  setSession(null);
+}
+
+function setMethod() {
+  const app = $('login-form').elements.method.value === 'appcred';
+  $('login-password').hidden = app;
+  $('login-appcred').hidden = !app;
+  for (const el of $('login-password').querySelectorAll('input')) el.disabled = app;
+  for (const el of $('login-appcred').querySelectorAll('input')) el.disabled = !app;
+}
+
+/**
+ * Wire the login form, ask whether the API is there and restore a live session; `onChange(
+ * session|null)` runs then and on every login and logout. `body[data-openstack]` says
+ * `available` or `unavailable` once asked.
+ */
+export async function setup(client, { onChange }) {
+  api = client;
+  changed = onChange || (() => {});
+  const form = $('login-form');
+  form.addEventListener('submit', login);
+  for (const r of form.querySelectorAll('input[name=method]')) r.addEventListener('change', setMethod);
+  setMethod();
+  $('logout-button').addEventListener('click', logout);
+  const probed = await api.probe();
+  available = probed.available;
+  current = probed.session;
+  $('os-unavailable').hidden = available;
+  document.body.dataset.openstack = available ? 'available' : 'unavailable';
+  render();
+  changed(current);
+}
