@@ -1,10 +1,13 @@
 //! The HTTP API's shape, independent of the runtime: routes, the JSON error body
-//! `{error, detail, upstream_status?}`, and the request policy every `/api` call passes
-//! (CSRF header, origin, CORS, body limits).
+//! `{error, detail, upstream_status?}` and its headers, the request policy every `/api` call
+//! passes (CSRF header, origin, CORS, body limits) and the headers every `/api` answer carries.
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::keystone::LoginRequest;
+use crate::session;
 
 /// Header every state-changing API call must carry (`X-Stackferry: 1`). A cross-origin page
 /// cannot add it without a CORS preflight, which the worker refuses unless the origin is
@@ -46,12 +49,27 @@ pub enum NoRoute {
     Method(&'static str),
 }
 
+impl NoRoute {
+    /// The answer to an `/api` path no route takes: 404, or 405 naming the methods it takes.
+    pub fn error(&self, path: &str) -> ApiError {
+        match self {
+            NoRoute::Method(allowed) => ApiError::method_not_allowed(allowed),
+            NoRoute::Static | NoRoute::NotFound => ApiError::not_found(format!("no API route {path}")),
+        }
+    }
+}
+
+/// Whether `path` is the API's (`/api` and below); everything else is the page.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
 /// Matches `method` and `path` (no query) to a route.
 pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
-    let Some(rest) = path.strip_prefix("/api") else { return Err(NoRoute::Static) };
-    if !rest.is_empty() && !rest.starts_with('/') {
+    if !is_api_path(path) {
         return Err(NoRoute::Static);
     }
+    let rest = &path["/api".len()..];
     if method == "OPTIONS" {
         return Ok(Route::Preflight);
     }
@@ -133,6 +151,9 @@ pub struct ApiError {
     /// Whether an image was deleted because of this failure (uploads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_deleted: Option<bool>,
+    /// The methods the path takes (405).
+    #[serde(skip)]
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -144,6 +165,7 @@ impl ApiError {
             upstream_status: None,
             retry_after: None,
             image_deleted: None,
+            allow: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
@@ -157,6 +179,11 @@ impl ApiError {
     }
     pub fn not_found(detail: impl Into<String>) -> ApiError {
         Self::new(404, "not_found", detail)
+    }
+    pub fn method_not_allowed(allowed: &'static str) -> ApiError {
+        let mut e = Self::new(405, "method_not_allowed", format!("allowed: {allowed}"));
+        e.allow = Some(allowed);
+        e
     }
     pub fn internal(detail: impl Into<String>) -> ApiError {
         Self::new(500, "internal_error", detail)
@@ -201,6 +228,60 @@ impl ApiError {
     pub fn json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| r#"{"error":"internal_error","detail":""}"#.into())
     }
+
+    /// The headers of the error's answer: JSON, `Retry-After` (429), `Allow` (405), and the
+    /// session cookie cleared when the error says the session is gone.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![("Content-Type", "application/json".to_string())];
+        if let Some(s) = self.retry_after {
+            h.push(("Retry-After", s.to_string()));
+        }
+        if matches!(self.error.as_str(), "session_expired" | "no_session") {
+            h.push(("Set-Cookie", session::clear_cookie()));
+        }
+        if let Some(allowed) = self.allow {
+            h.push(("Allow", allowed.to_string()));
+        }
+        h
+    }
+}
+
+/// A JSON request body over [`MAX_JSON_BODY`]: 413.
+pub fn body_too_large() -> ApiError {
+    ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes"))
+}
+
+/// A JSON body's declared `Content-Length`, refused before reading when over [`MAX_JSON_BODY`]
+/// (a body without one is capped while it is read).
+pub fn check_json_length(content_length: Option<&str>) -> Result<(), ApiError> {
+    match content_length.and_then(|l| l.parse::<u64>().ok()) {
+        Some(len) if len > MAX_JSON_BODY as u64 => Err(body_too_large()),
+        _ => Ok(()),
+    }
+}
+
+/// A JSON request body: 400 naming the problem (the field and what was expected), never
+/// echoing a value (a login body holds a password).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let msg = e.to_string();
+        let what = match e.classify() {
+            serde_json::error::Category::Data => {
+                msg.split(" at line").next().unwrap_or("").split(": ").next().unwrap_or("").to_string()
+                    + ": "
+                    + msg.rsplit(", expected").next().unwrap_or("")
+            }
+            _ => "the body is not valid JSON".into(),
+        };
+        ApiError::bad_request(what)
+    })
+}
+
+/// The `POST /api/login` body; a malformed one is answered with what a login takes.
+pub fn parse_login(body: &[u8]) -> Result<LoginRequest, ApiError> {
+    parse_json(body).map_err(|e| {
+        ApiError::bad_request(format!("malformed login request ({}); expected username, password, project or application_credential_id, application_credential_secret", e.detail))
+    })
 }
 
 /// The origin (`scheme://host[:port]`, lower case) of a URL.
@@ -259,6 +340,24 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
     h
 }
 
+/// Headers on every `/api` answer: never cached, never sniffed, and CORS for a configured
+/// origin (`cfg`: `None` when the settings do not parse). None on the page's paths.
+pub fn response_headers(
+    cfg: Option<&Config>,
+    path: &str,
+    method: &str,
+    origin: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    if !is_api_path(path) {
+        return vec![];
+    }
+    let mut h = vec![("Cache-Control", "no-store".to_string()), ("X-Content-Type-Options", "nosniff".to_string())];
+    if let Some(cfg) = cfg {
+        h.extend(cors_headers(cfg, origin, method == "OPTIONS"));
+    }
+    h
+}
+
 /// The checks before any `/api` handler runs: a foreign `Origin` or cross-site fetch is
 /// refused unless configured, and state changes need the CSRF header and (for JSON bodies)
 /// `Content-Type: application/json`.
@@ -309,25 +408,6 @@ pub fn client_key(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Op
     match v.filter(|s| !s.is_empty() && s.len() <= 64) {
         Some(ip) => format!("ip:{ip}"),
         None => "ip:shared".into(),
-    }
-}
-
-/// Content type for a static file of the page, by extension (for runtimes whose file service
-/// sets none).
-pub fn content_type_for(path: &str) -> &'static str {
-    let ext = path.rsplit('/').next().and_then(|f| f.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("html") | Some("htm") => "text/html; charset=utf-8",
-        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") | Some("map") => "application/json",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ico") => "image/x-icon",
-        Some("txt") => "text/plain; charset=utf-8",
-        Some("woff2") => "font/woff2",
-        _ => "application/octet-stream",
     }
 }
 
@@ -442,10 +522,72 @@ mod tests {
     }
 
     #[test]
-    fn static_types() {
-        assert_eq!(content_type_for("/index.html"), "text/html; charset=utf-8");
-        assert_eq!(content_type_for("/pkg/stackferry_bg.wasm"), "application/wasm");
-        assert_eq!(content_type_for("/a.b/c"), "application/octet-stream");
+    fn origins() {
         assert_eq!(origin_of("HTTP://Example.com:8080/x?y"), Some("http://example.com:8080".into()));
+    }
+
+    #[test]
+    fn no_route_answers() {
+        let e = NoRoute::Method("GET, POST").error("/api/images");
+        assert_eq!((e.status, e.error.as_str(), e.detail.as_str()), (405, "method_not_allowed", "allowed: GET, POST"));
+        assert!(e.headers().contains(&("Allow", "GET, POST".into())));
+        let e = NoRoute::NotFound.error("/api/nope");
+        assert_eq!((e.status, e.error.as_str(), e.detail.as_str()), (404, "not_found", "no API route /api/nope"));
+        assert!(is_api_path("/api") && is_api_path("/api/login") && !is_api_path("/apidocs.html"));
+    }
+
+    #[test]
+    fn error_headers() {
+        let h = ApiError::bad_request("x").headers();
+        assert_eq!(h, vec![("Content-Type", "application/json".to_string())]);
+        let h = ApiError::too_many(30).headers();
+        assert!(h.contains(&("Retry-After", "30".into())));
+        for gone in [ApiError::new(401, "no_session", "x"), ApiError::upstream("nova", 401, b"", false)] {
+            assert!(gone.headers().contains(&("Set-Cookie", session::clear_cookie())), "{}", gone.error);
+        }
+        assert!(!ApiError::upstream("keystone", 401, b"", true).headers().iter().any(|(k, _)| *k == "Set-Cookie"));
+    }
+
+    #[test]
+    fn api_answer_headers() {
+        let open = cfg(&[("ALLOWED_ORIGINS", "https://app.example")]);
+        assert!(response_headers(Some(&open), "/", "GET", Some("https://app.example")).is_empty(), "the page's own");
+        let h = response_headers(Some(&open), "/api/images", "GET", Some("https://app.example"));
+        assert!(h.contains(&("Cache-Control", "no-store".into())));
+        assert!(h.contains(&("X-Content-Type-Options", "nosniff".into())));
+        assert!(h.contains(&("Access-Control-Allow-Origin", "https://app.example".into())));
+        assert!(!h.iter().any(|(k, _)| *k == "Access-Control-Max-Age"));
+        let h = response_headers(Some(&open), "/api/images", "OPTIONS", Some("https://app.example"));
+        assert!(h.iter().any(|(k, _)| *k == "Access-Control-Max-Age"), "a preflight's answer");
+        let h = response_headers(None, "/api/images", "GET", Some("https://app.example"));
+        assert_eq!(h.len(), 2, "broken settings: no CORS");
+    }
+
+    #[test]
+    fn json_bodies() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct B {
+            name: String,
+        }
+        assert!(check_json_length(Some("65536")).is_ok());
+        assert_eq!(check_json_length(Some("65537")).unwrap_err().status, 413);
+        assert!(check_json_length(None).is_ok() && check_json_length(Some("x")).is_ok());
+        assert_eq!(body_too_large().detail, "request bodies are limited to 65536 bytes");
+        assert_eq!(parse_json::<B>(br#"{"name": "vm"}"#).unwrap().name, "vm");
+        assert_eq!(parse_json::<B>(b"{").unwrap_err().detail, "the body is not valid JSON");
+        let e = parse_json::<B>(br#"{"name": 1234}"#).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.detail.starts_with("invalid type: ") && e.detail.contains("a string"), "{}", e.detail);
+        assert!(!e.detail.contains("1234"), "{}", e.detail);
+        let e = parse_login(br#"{"username": "u", "password": "hunter2", "extra": "hunter2"}"#).unwrap_err();
+        assert!(e.detail.starts_with("malformed login request (unknown field `extra`"), "{}", e.detail);
+        assert!(e.detail.ends_with(
+            "expected username, password, project or application_credential_id, application_credential_secret"
+        ));
+        assert!(!e.detail.contains("hunter2"), "{}", e.detail);
+        let e = parse_login(br#"{"username": "u", "password": 1234}"#).unwrap_err();
+        assert!(!e.detail.contains("1234"), "{}", e.detail);
+        assert!(parse_login(br#"{"username": "u", "password": "p", "project": "x"}"#).is_ok());
     }
 }

@@ -8,6 +8,11 @@ use serde_json::{json, Value};
 use crate::config::Interface;
 use crate::session::{Endpoints, Named, Session};
 
+/// Keystone's answer to a wrong password, unknown user or unknown credential: the one refusal
+/// the per-user failed-login limit counts (a malformed request or a Keystone outage is not a
+/// guess).
+pub const WRONG_CREDENTIALS: u16 = 401;
+
 /// Longest user name, password, project, domain or credential field accepted (Keystone's own
 /// limits are 255 for names and 4096 for passwords with `max_password_length`).
 pub const MAX_FIELD_LEN: usize = 4096;
@@ -54,6 +59,15 @@ fn domain(v: Option<&str>) -> Value {
     }
 }
 
+/// The Keystone v3 root of an auth URL: `/v3` appended unless it is there already.
+pub fn keystone_url(auth_url: &str) -> String {
+    if auth_url.ends_with("/v3") {
+        auth_url.to_string()
+    } else {
+        format!("{auth_url}/v3")
+    }
+}
+
 impl LoginRequest {
     /// The Keystone request body, or what is missing (400).
     pub fn auth_body(&self) -> Result<Value, String> {
@@ -88,6 +102,11 @@ impl LoginRequest {
             "identity": {"methods": ["password"], "password": {"user": {
                 "name": user, "domain": domain(self.user_domain.as_deref()), "password": pw}}},
             "scope": {"project": {"name": project, "domain": domain(self.project_domain.as_deref())}}}}))
+    }
+
+    /// The region to use: the login's choice, else the configured one (`OS_REGION_NAME`).
+    pub fn region<'a>(&'a self, configured: Option<&'a str>) -> Option<&'a str> {
+        self.region.as_deref().filter(|r| !r.is_empty()).or(configured)
     }
 
     /// Key for the per-user failed-login limit: who is being logged in as, at which Keystone.
@@ -277,6 +296,22 @@ mod tests {
             assert!(login(v.clone()).auth_body().is_err(), "{v}");
         }
         assert!(serde_json::from_value::<LoginRequest>(json!({"username": "a", "extra": 1})).is_err());
+    }
+
+    #[test]
+    fn keystone_urls() {
+        assert_eq!(keystone_url("http://127.0.0.1:5000/v3"), "http://127.0.0.1:5000/v3");
+        assert_eq!(keystone_url("https://keystone.example.com"), "https://keystone.example.com/v3");
+        assert_eq!(keystone_url("https://keystone.example.com/identity"), "https://keystone.example.com/identity/v3");
+    }
+
+    #[test]
+    fn region_choice() {
+        let chosen = login(json!({"username": "u", "region": "RegionTwo"}));
+        assert_eq!(chosen.region(Some("RegionOne")), Some("RegionTwo"));
+        let empty = login(json!({"username": "u", "region": ""}));
+        assert_eq!(empty.region(Some("RegionOne")), Some("RegionOne"), "an empty choice is no choice");
+        assert_eq!(login(json!({"username": "u"})).region(None), None);
     }
 
     const TOKEN: &str = r#"{"token": {"methods": ["password"], "user": {"domain": {"id": "default", "name": "Default"}, "id": "u1", "name": "admin"},

@@ -9,21 +9,29 @@
 //! - [`session`]: what the cookie carries, cookie headers;
 //! - [`keystone`]: login request bodies, token responses, catalog endpoint selection;
 //! - [`openstack`]: request bodies for Glance/Nova, trimming of listings, upstream errors;
-//! - [`api`]: routes, the JSON error shape, request policy (CSRF header, CORS, body caps);
-//! - [`ratelimit`]: the login attempt limiter;
-//! - the upload check itself is the converter core's `stackferry::qcow2::probe`.
+//! - [`api`]: routes, the JSON error shape and its headers, request policy (CSRF header, CORS,
+//!   body caps), JSON request bodies;
+//! - [`upstream`]: the OpenStack services called, their roots and headers, which statuses a call
+//!   accepts and what the page gets otherwise (the session check, the console search);
+//! - [`upload`]: the upload's rules (queued image, declared length, the outcome of the stream);
+//!   the check itself is the converter core's `stackferry::qcow2::probe`;
+//! - [`page`]: the page's static files;
+//! - [`ratelimit`]: the login attempt limiter.
 //!
-//! Only `worker_glue` (compiled for wasm32 only) touches the Workers runtime: HTTP in and out,
-//! streams, secrets. It stays a thin shell over the modules above.
+//! Only `glue` (compiled for wasm32 only) touches the Workers runtime: HTTP in and out,
+//! streams, secrets. It stays a thin shell over the modules above: one `async fn` per route.
 
 pub mod api;
 pub mod config;
 pub mod keystone;
 pub mod openstack;
+pub mod page;
 pub mod ratelimit;
 pub mod seal;
 pub mod session;
 pub mod time;
+pub mod upload;
+pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]
-mod worker_glue;
+mod glue;

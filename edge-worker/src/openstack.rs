@@ -264,6 +264,11 @@ impl ImageCreate {
     }
 }
 
+/// Glance's answer to creating an image, for the page: its id and status.
+pub fn trim_created_image(v: &Value) -> Value {
+    json!({"id": v["id"], "status": v["status"]})
+}
+
 /// An image as the page sees it.
 pub fn trim_image(v: &Value) -> Value {
     pick(
@@ -318,9 +323,16 @@ pub fn trim_flavors(v: &Value) -> Value {
     )
 }
 
-pub fn trim_networks(v: &Value) -> Value {
+/// The networks a server of `project_id` can use: the project's own, shared and external
+/// ones (Neutron lists every project's to an admin).
+pub fn visible_networks(v: &Value, project_id: &str) -> Value {
+    let visible = |n: &&Value| {
+        let owner = n.get("project_id").or_else(|| n.get("tenant_id")).and_then(Value::as_str);
+        owner == Some(project_id) || n["shared"] == json!(true) || n["router:external"] == json!(true)
+    };
     Value::Array(
         list(v, "networks")
+            .filter(visible)
             .map(|n| {
                 let mut o = pick(n, &["id", "name", "status", "shared", "subnets", "mtu"]);
                 o["external"] = n.get("router:external").cloned().unwrap_or(json!(false));
@@ -394,6 +406,11 @@ impl ServerCreate {
         }
         Ok(json!({"server": server}))
     }
+}
+
+/// Nova's answer to creating a server, for the page: its id (not the admin password).
+pub fn trim_created_server(v: &Value) -> Value {
+    json!({"id": v["server"]["id"]})
 }
 
 /// `GET /servers/{id}` for the page: status, addresses and the fault (without Nova's
@@ -526,5 +543,31 @@ mod tests {
         );
         assert_eq!(k, json!([{"name": "k", "type": "ssh", "fingerprint": "f"}]));
         assert_eq!(trim_images(&json!({})), json!([]));
+        assert_eq!(
+            trim_created_image(&json!({"id": "i", "status": "queued", "owner": "p", "file": "/v2/images/i/file"})),
+            json!({"id": "i", "status": "queued"})
+        );
+        assert_eq!(trim_created_server(&json!({"server": {"id": "s", "adminPass": "pw"}})), json!({"id": "s"}));
+        assert_eq!(trim_created_server(&Value::Null), json!({"id": null}));
+    }
+
+    #[test]
+    fn networks_a_project_sees() {
+        let v = json!({"networks": [
+            {"id": "own", "name": "a", "project_id": "p1", "shared": false, "router:external": false, "subnets": ["s"], "mtu": 1450, "status": "ACTIVE"},
+            {"id": "legacy-own", "tenant_id": "p1"},
+            {"id": "shared", "project_id": "p2", "shared": true},
+            {"id": "external", "project_id": "p2", "router:external": true},
+            {"id": "foreign", "project_id": "p2", "shared": false, "router:external": false},
+            {"id": "no-owner"}
+        ]});
+        let ids: Vec<Value> = visible_networks(&v, "p1").as_array().unwrap().iter().map(|n| n["id"].clone()).collect();
+        assert_eq!(ids, vec![json!("own"), json!("legacy-own"), json!("shared"), json!("external")]);
+        assert_eq!(
+            visible_networks(&v, "p1")[0],
+            json!({"id": "own", "name": "a", "status": "ACTIVE", "shared": false, "subnets": ["s"], "mtu": 1450, "external": false})
+        );
+        assert_eq!(visible_networks(&v, "p1")[3]["external"], true);
+        assert_eq!(visible_networks(&json!({}), "p1"), json!([]));
     }
 }

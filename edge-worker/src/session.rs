@@ -3,6 +3,7 @@
 //! else) and the identity shown to the page. Short serde names keep the cookie small.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::seal::Sealer;
 
@@ -102,6 +103,11 @@ impl Session {
         }
     }
 
+    /// [`Session::summary`] as the JSON the page gets.
+    pub fn summary_json(&self) -> Value {
+        serde_json::to_value(self.summary()).unwrap_or(Value::Null)
+    }
+
     /// The sealed cookie value.
     pub fn seal(&self, sealer: &Sealer) -> Result<String, String> {
         let json = serde_json::to_vec(self).map_err(|e| e.to_string())?;
@@ -180,6 +186,9 @@ mod tests {
         let summary = serde_json::to_string(&s.summary()).unwrap();
         assert!(!summary.contains("gAAAAABn"), "{summary}");
         assert!(summary.contains("\"services\":{\"compute\":true,\"image\":true,\"network\":false}"), "{summary}");
+        let json = s.summary_json();
+        assert_eq!((json["user"]["name"].as_str(), json["region"].as_str()), (Some("admin"), Some("RegionOne")));
+        assert!(!json.to_string().contains("gAAAAABn"));
     }
 
     #[test]

@@ -1,0 +1,185 @@
+//! `PUT /api/images/{id}/file`: the streams. The first bytes are read for the check, then the
+//! request body goes into Glance through a `FixedLengthStream` (so Glance gets a
+//! `Content-Length`) without passing through Rust. The streaming and the clean-up run under
+//! `waitUntil`, so a client that disconnects still gets its image deleted. What each step
+//! decides is `crate::upload`'s.
+
+use futures::channel::oneshot;
+use js_sys::{Promise, Uint8Array};
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader, StreamPipeOptions, WritableStream};
+use worker::{console_log, Context};
+
+use super::http::{header, internal, js_err, ok_json, read_capped, read_chunk, ApiResult};
+use super::upstream::{global, OpenStack};
+use crate::api::{ApiError, MAX_UPSTREAM_BODY};
+use crate::config::Config;
+use crate::upload::{self, UPLOAD_LENGTH_HEADER};
+use crate::upstream::{self, image_gone, success, Service};
+use stackferry::qcow2::probe;
+
+/// Deletes a failed upload's image (a few tries: it runs after errors, when connections may
+/// be going away). True when the image is gone.
+async fn delete_image(os: &OpenStack, id: &str) -> bool {
+    let Ok(url) = os.url(Service::Image, &format!("/images/{id}")) else { return false };
+    for attempt in 1..=3 {
+        match os.fetch(Service::Image, "DELETE", &url, None, &[]).await {
+            Ok(r) if image_gone(r.status) => return true,
+            Ok(r) => console_log!("image {}: delete attempt {} answered HTTP {}", id, attempt, r.status),
+            Err(e) => console_log!("image {}: delete attempt {} failed: {}", id, attempt, e),
+        }
+    }
+    false
+}
+
+/// `e`, with the upload's image deleted (no orphans).
+async fn with_image_deleted(os: &OpenStack, id: &str, mut e: ApiError) -> ApiError {
+    e.image_deleted = Some(delete_image(os, id).await);
+    e
+}
+
+/// Checks the image is queued and the declared length, reads and checks the first bytes, then
+/// streams the body into Glance under `waitUntil` and answers with the stored image.
+pub async fn upload(
+    req: &worker::Request,
+    ctx: &Context,
+    cfg: &Config,
+    os: &OpenStack,
+    id: &str,
+) -> ApiResult<web_sys::Response> {
+    let meta = os.get(Service::Image, &format!("/images/{id}")).await?;
+    let disk_format = upload::queued_format(id, &meta)?;
+    // from here on, a refused upload deletes the (empty) image
+    let declared = upload::declared_length(
+        header(req, "Content-Length").as_deref(),
+        header(req, UPLOAD_LENGTH_HEADER).as_deref(),
+        cfg.upload_max_bytes,
+    );
+    let len = match declared {
+        Ok(n) => n,
+        Err(e) => return Err(with_image_deleted(os, id, e).await),
+    };
+    let body = req.inner().body().ok_or_else(|| ApiError::bad_request("the upload has no body"))?;
+
+    // the first bytes, for the check; kept as they came to be written upstream first
+    let need = upload::head_len(len);
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut head = Vec::with_capacity(need);
+    let mut chunks: Vec<Uint8Array> = Vec::new();
+    while head.len() < need {
+        let Some(chunk) =
+            read_chunk(&reader).await.map_err(|e| ApiError::bad_request(format!("reading the upload failed: {e}")))?
+        else {
+            break;
+        };
+        let take = (need - head.len()).min(chunk.length() as usize);
+        let start = head.len();
+        head.resize(start + take, 0);
+        chunk.subarray(0, take as u32).copy_to(&mut head[start..]);
+        chunks.push(chunk);
+    }
+    if let Err(e) = probe::check_upload(&format!("image {id}"), &disk_format, &head, len) {
+        let _ = reader.cancel();
+        let err = with_image_deleted(os, id, upload::refused(&e)).await;
+        console_log!(
+            "upload {}: refused before Glance ({}), image deleted: {}",
+            id,
+            e.message,
+            err.image_deleted == Some(true)
+        );
+        return Err(err);
+    }
+    reader.release_lock();
+
+    let fixed = if len < u64::from(u32::MAX) {
+        worker::worker_sys::FixedLengthStream::new(len as u32)
+    } else {
+        worker::worker_sys::FixedLengthStream::new_big_int(js_sys::BigInt::from(len))
+    }
+    .map_err(internal)?;
+    let writable: WritableStream = fixed.writable();
+    let readable: ReadableStream = fixed.readable();
+    let put = os
+        .request(
+            Service::Image,
+            "PUT",
+            &os.url(Service::Image, &format!("/images/{id}/file"))?,
+            Some(&readable),
+            &[("Content-Type", "application/octet-stream")],
+        )
+        .map_err(ApiError::internal)?;
+    let fetch_promise: Promise = global().fetch_with_request(&put);
+
+    let (tx, rx) = oneshot::channel::<ApiResult<Value>>();
+    let (os, id) = (os.clone(), id.to_string());
+    ctx.wait_until(async move {
+        let out = stream(fetch_promise, writable, chunks, body, &os, &id, len).await;
+        if let Err(e) = &out {
+            console_log!("upload {}: failed ({}: {}), image deleted: {:?}", id, e.error, e.detail, e.image_deleted);
+        }
+        let _ = tx.send(out);
+    });
+    match rx.await {
+        Ok(Ok(v)) => ok_json(&v),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ApiError::internal("the upload task ended without a result")),
+    }
+}
+
+/// Writes the first chunks, pipes the rest of the client's body into Glance's `PUT`, and
+/// answers with the stored image once both sides have ended.
+async fn stream(
+    fetch_promise: Promise,
+    writable: WritableStream,
+    chunks: Vec<Uint8Array>,
+    body: ReadableStream,
+    os: &OpenStack,
+    id: &str,
+    len: u64,
+) -> ApiResult<Value> {
+    let abort = AbortController::new().map_err(internal)?;
+    let fetch_side = async {
+        let r = JsFuture::from(fetch_promise).await;
+        let ok = matches!(&r, Ok(v) if v.unchecked_ref::<web_sys::Response>().ok());
+        if !ok {
+            // Glance gave up: stop pumping the client's bytes
+            abort.abort();
+        }
+        r
+    };
+    let pump_side = async {
+        let writer = writable.get_writer().map_err(js_err)?;
+        for c in &chunks {
+            JsFuture::from(writer.write_with_chunk(c)).await.map_err(js_err)?;
+        }
+        writer.release_lock();
+        let opts = StreamPipeOptions::new();
+        opts.set_signal(&abort.signal());
+        JsFuture::from(body.pipe_to_with_options(&writable, &opts)).await.map_err(js_err)?;
+        Ok::<(), String>(())
+    };
+    let (fetched, pumped) = futures::join!(fetch_side, pump_side);
+
+    // Glance's answer: its body only matters when it refused
+    let glance = match fetched {
+        Ok(resp) => {
+            let resp: web_sys::Response = resp.unchecked_into();
+            let refusal = match resp.body() {
+                Some(b) if !success(resp.status()) => read_capped(&b, MAX_UPSTREAM_BODY).await.unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            Ok((resp.status(), refusal))
+        }
+        Err(e) => Err(js_err(e)),
+    };
+    if let Some(e) = upload::stream_failure(glance, pumped) {
+        return Err(with_image_deleted(os, id, e).await);
+    }
+    let r = os.expect(Service::Image, "GET", &format!("/images/{id}"), None, |s| s == 200).await?;
+    match upload::stored(&upstream::lenient_json(&r.body), len) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(with_image_deleted(os, id, e).await),
+    }
+}
