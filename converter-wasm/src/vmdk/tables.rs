@@ -1,7 +1,7 @@
 //! Grain directories and grain tables, the two-level map of every sparse VMDK variant: the
 //! bounded cache all of them keep tables in ([`Lru`]), and the directory read and guest walk
 //! that COWD and seSparse share ([`Delta`], [`DeltaExtent`]). Hosted sparse extents walk their
-//! own tables in [`super::sparse`] (compressed grains, zeroed-grain entries, a scan at open).
+//! own tables in `sparse.rs` (compressed grains, zeroed-grain entries, a scan at open).
 //!
 //! A delta format here has a directory of tables of a fixed number of entries, each entry
 //! saying whether its grain is in this layer, reads as zeros or is stored at some offset of
