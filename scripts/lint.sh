@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The lint suite (`npm run lint`; the first suite of `npm test`): the tree is formatted
 # (rustfmt.toml) and clippy finds nothing, with warnings as errors, natively for the whole
-# workspace and all targets, and for wasm32 as the page and the edge worker are built. Installs
+# workspace and all targets, and for wasm32 as the page and the edge worker are built (with
+# the converter's wasm-only tests/wasm_bindings.rs, which native builds compile empty). Installs
 # rustfmt, clippy and the wasm32 target first (scripts/ensure.sh lint). Every check runs even
-# when one fails, so one run lists all findings. Ends with `lint: N passed, M failed`.
+# when one fails (clippy stops at the first crate with findings: fix those, then run it again).
+# Ends with `lint: N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
@@ -11,8 +13,8 @@ suite_begin lint
 if bash scripts/ensure.sh lint; then
   suite_run fmt cargo fmt --all --check
   suite_run clippy cargo clippy --locked --workspace --all-targets -- -D warnings
-  suite_run clippy-wasm32-converter \
-    cargo clippy --locked -p stackferry --no-default-features --target wasm32-unknown-unknown -- -D warnings
+  suite_run clippy-wasm32-converter cargo clippy --locked -p stackferry --no-default-features \
+    --target wasm32-unknown-unknown --lib --test wasm_bindings -- -D warnings
   suite_run clippy-wasm32-worker cargo clippy --locked -p stackferry-edge --target wasm32-unknown-unknown -- -D warnings
 else
   suite_fail "install rustfmt, clippy, wasm32 (scripts/ensure.sh lint)"
