@@ -91,12 +91,8 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 format!("{parent}::{s}")
             }
         }));
-        let set: BTreeSet<String> = targets
-            .iter()
-            .filter_map(|t| resolve(&names, t))
-            .filter(|r| !related(m, r))
-            .cloned()
-            .collect();
+        let set: BTreeSet<String> =
+            targets.iter().filter_map(|t| resolve(&names, t)).filter(|r| !related(m, r)).cloned().collect();
         edges.insert(m.clone(), set);
     }
     edges
