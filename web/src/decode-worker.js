@@ -20,12 +20,11 @@ self.onmessage = async (e) => {
   if (m.type !== 'decode') return;
   try {
     await ready;
-    const b = m.batch;
-    const result = decode_batch(b.specs, b.input, b.lens, spares.pop());
-    const transfer = ['seqs', 'data', 'data_lens', 'blocks', 'block_lens', 'stored', 'stored_lens', 'stored_counts'].map((k) => result[k].buffer);
-    // The input buffer goes back too, for the converter's next batch.
-    transfer.push(b.input.buffer);
-    self.postMessage({ id: m.id, result, spare: b.input.buffer, memory: memory ? memory.buffer.byteLength : 0 }, transfer);
+    // A packed batch in, packed results out: the core's format, opaque here.
+    const result = decode_batch(m.batch, spares.pop());
+    // The batch's buffer goes back too, for the converter's next batch.
+    const spare = m.batch.buffer;
+    self.postMessage({ id: m.id, result, spare, memory: memory ? memory.buffer.byteLength : 0 }, [result.buffer, spare]);
   } catch (err) {
     const error = err && typeof err === 'object' && 'kind' in err
       ? err

@@ -63,7 +63,7 @@ export class Pool {
     slot.queued++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'decode', id, batch }, [batch.input.buffer, batch.lens.buffer]);
+      slot.worker.postMessage({ type: 'decode', id, batch }, [batch.buffer]);
     });
   }
 
