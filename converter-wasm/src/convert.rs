@@ -1,15 +1,15 @@
 //! Assembling: turns a [`Plan`] into output bytes in order.
 //!
 //! The [`Converter`] is a pull-style state machine with three calls, so the same code drives
-//! native threads and browser Web Workers (through [`crate::driver::Driver`], which every shell
-//! uses):
-//! - [`Converter::next_job`] maps the next unit of guest space and reads its source bytes
-//!   (the only I/O), giving a serialisable [`JobSpec`] and its input;
-//! - [`decode()`] (pure, run anywhere) inflates/copies, hashes the 64 KiB digest blocks and,
-//!   for compressed QCOW2, deflates each cluster;
-//! - [`Converter::push`] hands results back in any order and [`Converter::emit`] writes all
-//!   output that is ready, in order (through the format's writer: [`crate::raw`],
-//!   [`crate::qcow2::writer`]), keeping the SHA-512 of the bytes and the content digest.
+//! native threads and browser Web Workers (through the `Driver` of `driver.rs`, which every
+//! shell uses):
+//! - `next_job` maps the next unit of guest space and reads its source bytes (the only I/O),
+//!   giving a serialisable [`JobSpec`] and its input;
+//! - [`crate::decode::decode`] (pure, run anywhere) inflates/copies, hashes the 64 KiB digest
+//!   blocks and, for compressed QCOW2, deflates each cluster;
+//! - `push` hands results back in any order and `emit` writes all output that is ready, in
+//!   order (through the format's writer: [`crate::raw`], [`crate::qcow2::writer`]), keeping the
+//!   SHA-512 of the bytes and the content digest.
 //!
 //! Memory: the caller bounds the jobs in flight; each holds at most one unit (max(cluster,
 //! 64 KiB)) of input and output. Compressed QCOW2 runs the jobs twice: a measuring pass that
@@ -57,9 +57,9 @@ pub struct Report {
     pub sha512: String,
 }
 
-/// What [`Converter::emit`] stopped on.
+/// What `Converter::emit` stopped on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Emit {
+pub(crate) enum Emit {
     /// Needs more decoded jobs pushed.
     Blocked,
     /// All output written.

@@ -45,6 +45,20 @@ pub struct JobSpec {
     pub want_digest: bool,
 }
 
+impl JobSpec {
+    /// Bytes of input the job reads: its data pieces and compressed grains, back to back.
+    pub fn input_len(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Zero { .. } => 0,
+                Piece::Data { len } => *len as usize,
+                Piece::Deflate { clen, .. } => *clen as usize,
+            })
+            .sum()
+    }
+}
+
 /// The result of [`decode`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Decoded {
@@ -71,12 +85,164 @@ impl BatchIn<'_> {
     pub fn run(self) -> BatchOut {
         BatchOut { results: self.jobs.into_iter().map(|(job, input)| (job.seq, decode(&job, input))).collect() }
     }
+
+    /// The batch as one buffer, for a decode worker (one transfer, no field names for the
+    /// JavaScript between to know): the length of a JSON header (u32, little-endian), the
+    /// header (the `JobSpec`s), then the inputs back to back.
+    pub fn encode(&self) -> Vec<u8> {
+        let specs: Vec<&JobSpec> = self.jobs.iter().map(|(job, _)| job).collect();
+        let header = serde_json::to_vec(&specs).expect("job specs serialise");
+        let inputs: usize = self.jobs.iter().map(|(_, input)| input.len()).sum();
+        let mut out = Vec::with_capacity(4 + header.len() + inputs);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for (_, input) in &self.jobs {
+            out.extend_from_slice(input);
+        }
+        out
+    }
+
+    /// A batch from [`encode`](Self::encode)'s buffer; the inputs stay in it.
+    pub fn decode(packed: &[u8]) -> Result<BatchIn<'_>> {
+        let mut r = Unpack(packed);
+        let n = r.u32()? as usize;
+        let specs: Vec<JobSpec> =
+            serde_json::from_slice(r.take(n)?).map_err(|e| Error::invalid(format!("packed batch: job specs: {e}")))?;
+        let mut jobs = Vec::with_capacity(specs.len());
+        for job in specs {
+            let input = r.take(job.input_len())?;
+            jobs.push((job, Cow::Borrowed(input)));
+        }
+        r.end()?;
+        Ok(BatchIn { jobs })
+    }
 }
 
 /// The results of a [`BatchIn`], each with its job's sequence number.
 #[derive(Debug, Default)]
 pub struct BatchOut {
     pub results: Vec<(u64, Result<Decoded>)>,
+}
+
+impl BatchOut {
+    /// The results as one buffer, for the trip back from a decode worker: the number of
+    /// results (u32), then per result its seq (u64) and a tag: 0 and the decoded data (u32
+    /// length and bytes), the digest blocks (u32 count, each a flag byte: 0 all-zero block, 1
+    /// followed by its 32-byte hash) and the stored clusters (u32 count, each a u32 length and
+    /// its bytes); or 1 and the error as JSON (u32 length and text). Little-endian throughout.
+    pub fn encode(&self) -> Vec<u8> {
+        let size: usize = self
+            .results
+            .iter()
+            .map(|(_, r)| match r {
+                Ok(d) => 25 + d.data.len() + 33 * d.blocks.len() + d.stored.iter().map(|s| 4 + s.len()).sum::<usize>(),
+                Err(_) => 256,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(4 + size);
+        out.extend_from_slice(&(self.results.len() as u32).to_le_bytes());
+        for (seq, result) in &self.results {
+            out.extend_from_slice(&seq.to_le_bytes());
+            match result {
+                Ok(d) => {
+                    out.push(0);
+                    put_bytes(&mut out, &d.data);
+                    out.extend_from_slice(&(d.blocks.len() as u32).to_le_bytes());
+                    for b in &d.blocks {
+                        match b {
+                            None => out.push(0),
+                            Some(h) => {
+                                out.push(1);
+                                out.extend_from_slice(h);
+                            }
+                        }
+                    }
+                    out.extend_from_slice(&(d.stored.len() as u32).to_le_bytes());
+                    for st in &d.stored {
+                        put_bytes(&mut out, st);
+                    }
+                }
+                Err(e) => {
+                    out.push(1);
+                    put_bytes(&mut out, &serde_json::to_vec(e).expect("errors serialise"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Results from [`encode`](Self::encode)'s buffer.
+    pub fn decode(packed: &[u8]) -> Result<BatchOut> {
+        let mut r = Unpack(packed);
+        let mut results = Vec::new();
+        for _ in 0..r.u32()? {
+            let seq = r.u64()?;
+            let result = match r.u8()? {
+                0 => {
+                    let data = r.bytes()?.to_vec();
+                    let mut blocks = Vec::new();
+                    for _ in 0..r.u32()? {
+                        blocks.push(match r.u8()? {
+                            0 => None,
+                            1 => Some(r.take(32)?.try_into().expect("32 bytes")),
+                            f => return Err(Error::invalid(format!("packed batch: digest block flag {f}"))),
+                        });
+                    }
+                    let mut stored = Vec::new();
+                    for _ in 0..r.u32()? {
+                        stored.push(r.bytes()?.to_vec());
+                    }
+                    Ok(Decoded { data, blocks, stored })
+                }
+                1 => Err(serde_json::from_slice(r.bytes()?)
+                    .map_err(|e| Error::invalid(format!("packed batch: error of job {seq}: {e}")))?),
+                t => return Err(Error::invalid(format!("packed batch: result tag {t}"))),
+            };
+            results.push((seq, result));
+        }
+        r.end()?;
+        Ok(BatchOut { results })
+    }
+}
+
+/// A u32 length (little-endian) and the bytes.
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Reads a packed batch front to back; a read past its end is an error.
+struct Unpack<'a>(&'a [u8]);
+
+impl<'a> Unpack<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.0.len() {
+            return Err(Error::invalid(format!("packed batch: {n} bytes wanted, {} left", self.0.len())));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    /// A u32 length and that many bytes.
+    fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn end(&self) -> Result<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            n => Err(Error::invalid(format!("packed batch: {n} bytes left over"))),
+        }
+    }
 }
 
 /// Decode one job from its input bytes. Pure: no I/O, no shared state.
@@ -231,4 +397,91 @@ pub fn read_guest(map: &dyn Mapper, offset: u64, buf: &mut [u8]) -> Result<()> {
         return Err(Error::invalid(format!("map returned {pos} bytes for a {}-byte read at {offset}", buf.len())));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn job(seq: u64, pieces: Vec<Piece>) -> JobSpec {
+        let len = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Zero { len } | Piece::Data { len } | Piece::Deflate { len, .. } => *len,
+            })
+            .sum();
+        JobSpec {
+            seq,
+            guest_offset: seq * 4096,
+            len,
+            pieces,
+            cluster_size: 512,
+            alloc: vec![true; len.div_ceil(512) as usize],
+            compress_level: None,
+            want_data: true,
+            want_digest: true,
+        }
+    }
+
+    #[test]
+    fn batches_travel_packed_and_decode_the_same() {
+        let grain = {
+            use flate2::{write::ZlibEncoder, Compression};
+            use std::io::Write;
+            let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
+            z.write_all(&[7u8; 4096]).unwrap();
+            z.finish().unwrap()
+        };
+        let bad = Piece::Deflate {
+            len: 512,
+            clen: 3,
+            grain_len: 4096,
+            skip: 0,
+            file: "g.vmdk".into(),
+            offset: 99,
+            marker: None,
+        };
+        let good = Piece::Deflate {
+            len: 1024,
+            clen: grain.len() as u32,
+            grain_len: 4096,
+            skip: 512,
+            file: "g.vmdk".into(),
+            offset: 7,
+            marker: None,
+        };
+        let mut input1 = vec![5u8; 1000];
+        input1.extend_from_slice(&grain);
+        let batch = BatchIn {
+            jobs: vec![
+                (job(0, vec![Piece::Data { len: 1000 }, Piece::Zero { len: 24 }, good]), Cow::Owned(input1)),
+                (job(1, vec![bad]), Cow::Owned(vec![1, 2, 3])),
+                (job(2, vec![Piece::Zero { len: 65536 }]), Cow::Owned(vec![])),
+            ],
+        };
+        let packed = batch.encode();
+        let again = BatchIn::decode(&packed).unwrap();
+        assert_eq!(again.jobs.len(), 3);
+        assert!(again.jobs.iter().zip(&batch.jobs).all(|((a, x), (b, y))| a.seq == b.seq && x == y));
+        let want = batch.run();
+        let got = BatchOut::decode(&again.run().encode()).unwrap();
+        assert_eq!(got.results.len(), 3);
+        for ((s1, r1), (s2, r2)) in got.results.iter().zip(&want.results) {
+            assert_eq!((s1, r1), (s2, r2));
+        }
+        let d = got.results[0].1.as_ref().unwrap();
+        assert_eq!(
+            (&d.data[..1000], &d.data[1000..1024], &d.data[1024..]),
+            (&[5u8; 1000][..], &[0u8; 24][..], &[7u8; 1024][..])
+        );
+        assert_eq!(got.results[2].1.as_ref().unwrap().blocks, vec![None], "an all-zero block has no hash");
+        let e = got.results[1].1.as_ref().unwrap_err();
+        assert_eq!((e.kind, e.file.as_str(), e.offset), (ErrorKind::Corrupt, "g.vmdk", Some(99)));
+        // Cut short or padded: refused.
+        assert!(BatchIn::decode(&packed[..packed.len() - 1]).is_err());
+        let mut longer = want.encode();
+        longer.push(0);
+        assert!(BatchOut::decode(&longer).unwrap_err().message.contains("left over"));
+    }
 }

@@ -2,12 +2,12 @@
 //! problem was found (when there is one) and what was wrong, because a user holding a 40 GB
 //! export needs to know *which* file is bad and *where*, not just "invalid data".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What went wrong, coarsely: lets callers (CLI exit codes, the page, tests) react without
 /// matching on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The underlying read failed (I/O error, Blob read error).
@@ -33,8 +33,10 @@ pub enum ErrorKind {
     Cancelled,
 }
 
-/// An error with its location. `Display` renders `file: offset N (0xN): message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+/// An error with its location. `Display` renders `file: offset N (0xN): message`. It crosses
+/// to JavaScript as the object `{kind, file, offset, message}` and between workers inside a
+/// packed batch result (`decode::BatchOut`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub struct Error {
     pub kind: ErrorKind,
     /// The file the problem is in (as the user named it, or the member name inside an OVA).

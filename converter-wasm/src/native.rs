@@ -3,7 +3,7 @@
 //! crate touches `std::fs`; the browser has its own equivalents over `Blob`s.
 
 use crate::error::{Error, Result};
-use crate::source::{check_range, FileSet, Source, SourceRef};
+use crate::source::{check_range, FileSet, SafeName, Source, SourceRef};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,8 @@ impl Source for FileSource {
 }
 
 /// Resolves a referenced name relative to the directory of the file that refers to it, the
-/// way VMware resolves extent and parent names. Names were already checked for `..` and
-/// absolute paths, so they cannot leave that directory.
+/// way VMware resolves extent and parent names. Names were checked ([`SafeName`]): no `..`,
+/// nothing absolute, so they cannot leave that directory.
 #[derive(Default)]
 pub struct DirFiles {
     /// Files the user named explicitly, preferred over directory look-ups.
@@ -49,7 +49,7 @@ pub struct DirFiles {
 }
 
 impl FileSet for DirFiles {
-    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+    fn open(&self, referrer: &str, name: &SafeName) -> Result<Option<SourceRef>> {
         let dir = Path::new(referrer).parent().map(Path::to_path_buf).unwrap_or_default();
         let want: PathBuf = dir.join(name.replace('\\', "/"));
         if let Some(s) = self.given.iter().find(|s| Path::new(s.name()) == want) {

@@ -15,7 +15,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::types::{InputKind, Inspection, Opened};
-use crate::source::{check_reference, FileSet, SliceSource, SourceReader, SourceRef};
+use crate::source::{check_reference, FileSet, SafeName, SliceSource, SourceReader, SourceRef};
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Most members (files, directories, links) an OVA may have. An OVA holds a descriptor, a
@@ -200,7 +200,7 @@ impl Archive {
 
 /// Names inside the archive resolve relative to the referring member's directory.
 impl FileSet for Archive {
-    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+    fn open(&self, referrer: &str, name: &SafeName) -> Result<Option<SourceRef>> {
         let dir = referrer.rfind('/').map_or("", |i| &referrer[..=i]);
         let want = format!("{dir}{}", name.replace('\\', "/"));
         self.member(&want)

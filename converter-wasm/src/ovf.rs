@@ -24,7 +24,7 @@ use crate::gzip::GzipSource;
 use crate::image::{DiskInfo, FileUse};
 use crate::input::types::{InputKind, Inspection, Opened};
 use crate::manifest::{Manifest, Verifier};
-use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, Source, SourceRef};
+use crate::source::{base_name, check_range, check_reference, read_vec, FileSet, SafeName, Source, SourceRef};
 use crate::vm::{ControllerSummary, DiskSummary, NicSummary, VmSummary};
 use roxmltree::Node;
 use serde::Serialize;
@@ -643,7 +643,7 @@ impl Checked<'_> {
 }
 
 impl FileSet for Checked<'_> {
-    fn open(&self, referrer: &str, name: &str) -> Result<Option<SourceRef>> {
+    fn open(&self, referrer: &str, name: &SafeName) -> Result<Option<SourceRef>> {
         let Some(src) = self.files.open(referrer, name)? else { return Ok(None) };
         let Some(m) = &self.manifest else { return Ok(Some(src)) };
         if let Some((_, w)) = self.opened.borrow().iter().find(|(n, _)| n == src.name()) {
@@ -709,7 +709,7 @@ impl<'f> Package<'f> {
         let file_offsets = desc.files.iter().rev().map(|f| (f.href.clone(), f.offset)).collect();
         let mut p = Package { name: name.clone(), warnings: desc.warnings.clone(), desc, file_offsets, files: checked };
         let mf_name = sibling(&name, "mf");
-        match files.open(&name, &mf_name)? {
+        match files.open(&name, &check_reference(&name, None, &mf_name)?)? {
             Some(mf) => {
                 let m = Manifest::read(mf.as_ref())?;
                 p.warnings.extend(m.warnings.iter().cloned());
@@ -735,14 +735,14 @@ impl<'f> Package<'f> {
             }
         }
         let cert = sibling(&name, "cert");
-        if files.open(&name, &cert)?.is_some() {
+        if files.open(&name, &check_reference(&name, None, &cert)?)?.is_some() {
             p.warnings.push(format!("{cert}: certificate present but signatures are not verified"));
         }
         Ok(p)
     }
 
     /// Look `name` (relative to the descriptor) up; wrapped for the manifest check.
-    fn open_file(&self, name: &str) -> Result<Option<SourceRef>> {
+    fn open_file(&self, name: &SafeName) -> Result<Option<SourceRef>> {
         self.files.open(&self.name, name)
     }
 
@@ -751,7 +751,7 @@ impl<'f> Package<'f> {
         let d = self.desc.vm.disks[i].clone();
         let Some(href) = d.file_name.clone() else { return Ok(DiskFile::None) };
         let off = self.file_offsets.get(&href).copied();
-        check_reference(&self.name, off, &href)?;
+        let safe = check_reference(&self.name, off, &href)?;
         if href.contains("://") || href.to_ascii_lowercase().starts_with("file:") {
             return Err(Error::new(
                 ErrorKind::UnsafeName,
@@ -761,7 +761,7 @@ impl<'f> Package<'f> {
             ));
         }
         let stored: SourceRef = match d.chunk_size {
-            None => match self.open_file(&href)? {
+            None => match self.open_file(&safe)? {
                 Some(s) => s,
                 None => return Ok(DiskFile::Missing(vec![href])),
             },
@@ -770,8 +770,7 @@ impl<'f> Package<'f> {
                 let mut pos = 0u64;
                 for k in 0..MAX_CHUNKS {
                     let cname = format!("{href}.{k:09}");
-                    check_reference(&self.name, off, &cname)?;
-                    let Some(s) = self.open_file(&cname)? else {
+                    let Some(s) = self.open_file(&check_reference(&self.name, off, &cname)?)? else {
                         if k == 0 {
                             return Ok(DiskFile::Missing(vec![cname]));
                         }

@@ -112,6 +112,29 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Options from a JSON object giving any subset of the fields (the page's form), the rest
+    /// default; `null` gives the defaults. Unknown fields are refused, so a misspelt option is
+    /// never silently ignored.
+    pub fn from_partial(given: &serde_json::Value) -> Result<Options> {
+        let mut all = serde_json::to_value(Options::default()).map_err(|e| Error::invalid(e.to_string()))?;
+        let fields = all.as_object_mut().expect("Options is an object");
+        match given {
+            serde_json::Value::Null => {}
+            serde_json::Value::Object(g) => {
+                for (k, v) in g {
+                    if !fields.contains_key(k) {
+                        return Err(Error::invalid(format!("unknown option '{k}'")));
+                    }
+                    fields.insert(k.clone(), v.clone());
+                }
+            }
+            _ => return Err(Error::invalid("options must be an object")),
+        }
+        serde_json::from_value(all).map_err(|e| Error::invalid(format!("options: {e}")))
+    }
+}
+
 /// The output, fully planned.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -261,4 +284,22 @@ pub fn plan(disk: &Disk, options: &Options, cancel: &dyn Fn() -> bool) -> Result
         }
     };
     Ok(Plan { options: options.clone(), virtual_size: size, cluster_bits, alloc, layout, compressed: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_from_a_subset_of_fields() {
+        let o = Options::from_partial(&json!({"format": "qcow2-compressed", "compression_level": 9})).unwrap();
+        assert_eq!((o.format, o.compression_level), (OutputFormat::Qcow2Compressed, 9));
+        assert_eq!(o.cluster_size, Options::default().cluster_size);
+        assert_eq!(Options::from_partial(&serde_json::Value::Null).unwrap().format, OutputFormat::Qcow2);
+        let e = Options::from_partial(&json!({"colour": "blue"})).unwrap_err();
+        assert_eq!((e.kind, e.message.as_str()), (crate::ErrorKind::InvalidArgument, "unknown option 'colour'"));
+        assert!(Options::from_partial(&json!({"format": "vhd"})).unwrap_err().message.starts_with("options:"));
+        assert!(Options::from_partial(&json!([1])).is_err());
+    }
 }

@@ -52,7 +52,7 @@ fn random(n: usize, seed: u64) -> Vec<u8> {
 
 #[wasm_bindgen_test]
 fn blob_source_reads_like_memory() {
-    let data = random(5 * wasm::READ_AHEAD + 12345, 1);
+    let data = random(5 * stackferry::source::READ_AHEAD + 12345, 1);
     let bs = BlobSource::new("disk.vmdk", blob(&data)).unwrap();
     assert_eq!(bs.len(), data.len() as u64);
     assert_eq!(bs.name(), "disk.vmdk");
@@ -61,7 +61,7 @@ fn blob_source_reads_like_memory() {
     // Sequential runs with small gaps (served from the read-ahead window, across window edges),
     // then scattered reads (straight from the blob), then reads larger than the window.
     for i in 0..3000 {
-        let len = if i % 500 == 499 { wasm::READ_AHEAD + 17 } else { (r.next() % 70_000) as usize };
+        let len = if i % 500 == 499 { stackferry::source::READ_AHEAD + 17 } else { (r.next() % 70_000) as usize };
         let off = if i < 2000 { pos + r.next() % 600 } else { r.next() % data.len() as u64 };
         let off = off.min((data.len() - len) as u64);
         let mut buf = vec![0u8; len];
@@ -98,78 +98,51 @@ fn sparse_guest(size: usize, seed: u64) -> Vec<u8> {
     d
 }
 
-/// Drive a bindings converter the way web/src/converter-worker.js does (jobs out, decoded by
-/// `decode_job`, results pushed back out of order), collecting the output through a JS sink.
-/// `batched`: through `next_batch` / `decode_batch` / `push_batch`, as the page does.
-fn drive_with(conv: wasm::Converter, batched: bool) -> (Vec<u8>, JsValue) {
-    drive_opts(conv, batched, false)
-}
-
-fn drive_opts(mut conv: wasm::Converter, batched: bool, external_sha: bool) -> (Vec<u8>, JsValue) {
-    if external_sha {
-        conv.hash_output_externally();
-    }
-    let (mut spare_in, mut spare_out): (Option<js_sys::ArrayBuffer>, Option<js_sys::ArrayBuffer>) = (None, None);
-    let out = Rc::new(RefCell::new(Vec::<u8>::new()));
-    let o2 = out.clone();
-    let sink = Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
+/// A JS sink collecting the output as web/src/save.js writes it (at offsets, holes skipped).
+fn js_sink(out: Rc<RefCell<Vec<u8>>>) -> Closure<dyn FnMut(Uint8Array, f64)> {
+    Closure::<dyn FnMut(Uint8Array, f64)>::new(move |view: Uint8Array, at: f64| {
         // Copy out of wasm memory first (a JS-side copy): growing `o` may grow wasm memory,
         // which detaches the view.
         let view = view.slice(0, view.length());
-        let mut o = o2.borrow_mut();
+        let mut o = out.borrow_mut();
         let at = at as usize;
         let end = at + view.length() as usize;
         if o.len() < end {
             o.resize(end, 0);
         }
         view.copy_to(&mut o[at..end]);
-    });
+    })
+}
+
+/// Drive a bindings converter the way web/src/converter-worker.js does: packed batches out to
+/// `decode_batch` (a decode worker), results pushed back out of order, buffers recycled both
+/// ways, output collected through a JS sink. With `external_sha` the output is hashed as the
+/// page's writer worker does.
+fn drive(mut conv: wasm::Converter, external_sha: bool) -> (Vec<u8>, JsValue) {
+    if external_sha {
+        conv.hash_output_externally();
+    }
+    let (mut spare_in, mut spare_out): (Option<js_sys::ArrayBuffer>, Option<js_sys::ArrayBuffer>) = (None, None);
+    let out = Rc::new(RefCell::new(Vec::<u8>::new()));
+    let sink = js_sink(out.clone());
     let sink: &Function = sink.as_ref().unchecked_ref();
     let mut rounds = 0;
     loop {
         rounds += 1;
         assert!(rounds < 100_000, "conversion does not finish");
-        if batched {
-            let mut results = Vec::new();
-            for _ in 0..3 {
-                // Recycled buffers, as the page passes them around.
-                let b = conv.next_batch(5, 1 << 20, spare_in.take()).unwrap();
-                if b.is_undefined() {
-                    break;
-                }
-                let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
-                let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
-                let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                let input_buf = input.buffer();
-                let r = wasm::decode_batch(&specs, input, lens, spare_out.take()).unwrap();
-                spare_in = Some(input_buf);
-                results.push(r);
-            }
-            for r in results.into_iter().rev() {
-                let data: Uint8Array = Reflect::get(&r, &"data".into()).unwrap().dyn_into().unwrap();
-                conv.push_batch(r).unwrap();
-                spare_out = Some(data.buffer());
-            }
-            if conv.emit(sink).unwrap() {
-                break;
-            }
-            continue;
-        }
-        let mut batch = Vec::new();
-        for _ in 0..7 {
-            let job = conv.next_job().unwrap();
-            if job.is_undefined() {
-                break;
-            }
-            let spec = Reflect::get(&job, &"spec".into()).unwrap();
-            let input: Uint8Array = Reflect::get(&job, &"input".into()).unwrap().dyn_into().unwrap();
-            batch.push(wasm::decode_job(spec, input).unwrap());
+        let mut results = Vec::new();
+        for _ in 0..3 {
+            let Some(b) = conv.next_batch(5, 1 << 20, spare_in.take()).unwrap() else { break };
+            let r = wasm::decode_batch(&b.to_vec(), spare_out.take()).unwrap();
+            spare_in = Some(b.buffer());
+            results.push(r);
         }
         // Out of order, as several workers would return them.
-        for r in batch.into_iter().rev() {
-            conv.push(r).unwrap();
+        for r in results.into_iter().rev() {
+            conv.push_batch(&r.to_vec()).unwrap();
+            spare_out = Some(r.buffer());
         }
-        if conv.emit(sink).unwrap() {
+        if conv.emit(sink).unwrap() == "done" {
             break;
         }
     }
@@ -213,14 +186,9 @@ fn conversion_through_bindings_matches_the_core() {
         };
         let d = mk(blob_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
-        let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
-        // Raw: job by job; QCOW2: batches, output hashed outside the converter as the page
-        // does; compressed: batches.
-        let (got, report) = match format {
-            OutputFormat::Raw => drive_with(conv, false),
-            OutputFormat::Qcow2 => drive_opts(conv, true, true),
-            OutputFormat::Qcow2Compressed => drive_opts(conv, true, false),
-        };
+        let conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default(), 64);
+        // QCOW2: the output hashed outside the converter, as the page does.
+        let (got, report) = drive(conv, format == OutputFormat::Qcow2);
         let d = mk(mem_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let mut want = Vec::new();
@@ -252,20 +220,16 @@ fn decode_errors_come_back_as_located_js_objects() {
     };
     let options = Options { probe_compressed_max: 0, ..Options::default() };
     let p = plan(&d, &options, &|| false).unwrap();
-    let mut conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default());
+    let mut conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default(), 8);
     let sink = Function::new_with_args("b, at", "");
     let mut err = None;
     for _ in 0..1000 {
-        let job = conv.next_job().unwrap();
-        if !job.is_undefined() {
-            let spec = Reflect::get(&job, &"spec".into()).unwrap();
-            let input: Uint8Array = Reflect::get(&job, &"input".into()).unwrap().dyn_into().unwrap();
-            let r = wasm::decode_job(spec, input).unwrap();
-            conv.push(r).unwrap();
+        if let Some(b) = conv.next_batch(3, 1 << 20, None).unwrap() {
+            conv.push_batch(&wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
         }
         match conv.emit(&sink) {
-            Ok(true) => break,
-            Ok(false) => {}
+            Ok(next) if next == "done" => break,
+            Ok(_) => {}
             Err(e) => {
                 err = Some(e);
                 break;
@@ -295,7 +259,7 @@ fn options_are_checked() {
     let files = file_list(&[("x.vmdk", b"not a disk")]);
     let opts = Object::new();
     Reflect::set(&opts, &"colour".into(), &"blue".into()).unwrap();
-    let e = wasm::Converter::new(files, 0, 0, opts.into()).err().expect("unknown option refused");
+    let e = wasm::Converter::new(files, 0, 0, opts.into(), 8).err().expect("unknown option refused");
     // Either the unknown option or the unreadable disk is reported, as a located JS object.
     assert!(!get_str(&e, "kind").is_empty());
     assert!(!get_str(&e, "message").is_empty());
@@ -359,8 +323,8 @@ fn real_vmdks_inspect_and_convert_from_blobs() {
 
         let opts = Object::new();
         Reflect::set(&opts, &"format".into(), &format.into()).unwrap();
-        let conv = wasm::Converter::new(file_list(&files), 0, 0, opts.into()).unwrap();
-        let (got, report) = drive_with(conv, true);
+        let conv = wasm::Converter::new(file_list(&files), 0, 0, opts.into(), 16).unwrap();
+        let (got, report) = drive(conv, false);
         let options = Options {
             format: if format == "raw" { OutputFormat::Raw } else { OutputFormat::Qcow2 },
             ..Options::default()
@@ -381,14 +345,14 @@ fn missing_and_truncated_files_are_reported_by_name() {
     let missing = Array::from(&Reflect::get(&ins, &"missing".into()).unwrap());
     assert_eq!(missing.length(), 1);
     assert!(missing.get(0).as_string().unwrap().ends_with("twoGbMaxExtentSparse-s001.vmdk"));
-    let e = wasm::Converter::new(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)]), 0, 0, JsValue::UNDEFINED)
+    let e = wasm::Converter::new(file_list(&[("twoGbMaxExtentSparse.vmdk", SPLIT_DESC)]), 0, 0, JsValue::UNDEFINED, 8)
         .err()
         .expect("missing extent");
     assert_eq!(get_str(&e, "kind"), "missing_file");
     // A stream cut short: the error names the file.
     let cut = &STREAM_VMDK[..STREAM_VMDK.len() / 2];
     let files = file_list(&[("cut.vmdk", cut)]);
-    let err = match wasm::Converter::new(files, 0, 0, JsValue::UNDEFINED) {
+    let err = match wasm::Converter::new(files, 0, 0, JsValue::UNDEFINED, 8) {
         Err(e) => e,
         Ok(conv) => {
             let sink = Function::new_with_args("b, at", "");
@@ -400,21 +364,18 @@ fn missing_and_truncated_files_are_reported_by_name() {
                         err = Some(e);
                         break;
                     }
-                    Ok(b) if !b.is_undefined() => {
-                        let specs = Reflect::get(&b, &"specs".into()).unwrap().as_string().unwrap();
-                        let input: Uint8Array = Reflect::get(&b, &"input".into()).unwrap().dyn_into().unwrap();
-                        let lens: js_sys::Uint32Array = Reflect::get(&b, &"lens".into()).unwrap().dyn_into().unwrap();
-                        conv.push_batch(wasm::decode_batch(&specs, input, lens, None).unwrap()).unwrap();
+                    Ok(Some(b)) => {
+                        conv.push_batch(&wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
                     }
-                    Ok(_) => {}
+                    Ok(None) => {}
                 }
                 match conv.emit(&sink) {
                     Err(e) => {
                         err = Some(e);
                         break;
                     }
-                    Ok(true) => break,
-                    Ok(false) => {}
+                    Ok(next) if next == "done" => break,
+                    Ok(_) => {}
                 }
             }
             err.expect("a truncated stream must fail")

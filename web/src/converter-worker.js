@@ -62,8 +62,12 @@ serve({
 async function convert(m, progress) {
   const module = await wasmModule();
   progress({ type: 'phase', phase: 'plan' });
+  const workers = Math.max(1, m.workers || navigator.hardwareConcurrency || 2);
+  const maxBatches = workers * MAX_BATCHES_PER_WORKER;
   const planStart = performance.now();
-  const conv = new Converter(m.files, m.top, m.disk, m.options);
+  // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,
+  // since results that come back early wait in the assembler for the ones before them.
+  const conv = new Converter(m.files, m.top, m.disk, m.options, maxBatches * BATCH_JOBS);
   const planMs = performance.now() - planStart;
   const outLen = conv.output_len();
   progress({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
@@ -82,16 +86,11 @@ async function convert(m, progress) {
     sink.reserve(outLen);
     reserved = true;
   }
-  const pool = new Pool(m.workers || navigator.hardwareConcurrency || 2, module);
-  const maxBatches = pool.size * MAX_BATCHES_PER_WORKER;
-  // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,
-  // since results that come back early wait in the assembler for the ones before them.
-  const maxJobs = maxBatches * BATCH_JOBS;
+  const pool = new Pool(workers, module);
   let outstanding = 0;
   let failure = null;
   let wake = null;
   let signalled = false;
-  let idleRounds = 0;
   const started = performance.now();
   let lastProgress = 0;
   const write = (view, at) => sink.write(view, at);
@@ -101,15 +100,15 @@ async function convert(m, progress) {
   };
   try {
     for (;;) {
-      // Keep the pool fed, within the bound.
-      while (outstanding < maxBatches && conv.in_flight() < maxJobs && !failure) {
+      // Keep the pool fed; the converter says when its bound is reached.
+      while (outstanding < maxBatches && !failure) {
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;
         pool.run(batch).then(({ result, slot }) => {
           try {
             conv.push_batch(result);
-            pool.recycle(slot, result.data.buffer);
+            pool.recycle(slot, result.buffer);
           } catch (err) {
             failure = failure || asCoreError(err);
           }
@@ -126,28 +125,17 @@ async function convert(m, progress) {
         sink.reserve(conv.output_len());
         reserved = true;
       }
-      // Batches may finish while we wait for the sink below: only a round that started with
-      // nothing in flight and still has nothing may conclude that nothing will come.
-      const inFlight = outstanding;
-      const done = conv.emit(write);
+      // 'done', 'wait' (for a batch to come back) or 'feed' (hand out more); a conversion
+      // that can no longer finish throws.
+      const next = conv.emit(write);
       await sink.drain();
-      if (done) break;
+      if (next === 'done') break;
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_MS) {
         lastProgress = now;
         progress({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
       }
-      if (inFlight === 0 && outstanding === 0) {
-        // Nothing in flight and not done: a new pass (compressed QCOW2) must have started.
-        if (!conv.next_job_pending() || ++idleRounds > 3) {
-          const p = conv.progress();
-          throw coreError('invalid_argument',
-            `conversion stalled at guest byte ${p.guest_done} of ${p.guest_total} (${conv.in_flight()} jobs unfinished, more jobs: ${conv.next_job_pending()})`);
-        }
-        continue;
-      }
-      idleRounds = 0;
-      if (outstanding > 0 && !signalled) await new Promise((r) => { wake = r; });
+      if (next === 'wait' && outstanding > 0 && !signalled) await new Promise((r) => { wake = r; });
       signalled = false;
     }
     const report = conv.report();

@@ -6,7 +6,9 @@ pub mod types;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::openstack::suggest;
-use crate::source::{FileSet, SourceRef};
+use crate::source::{FileSet, SafeName, SourceRef};
+use serde::Serialize;
+use std::cell::RefCell;
 pub use types::{InputKind, Inspection, Opened};
 
 /// Recognise an input by its first bytes: tar `ustar` magic at 257 → OVA; XML with an
@@ -87,4 +89,106 @@ pub fn top_level(inputs: &[SourceRef], files: &dyn FileSet) -> Result<Vec<usize>
         return Err(Error::new(ErrorKind::InvalidArgument, "", None, "no top-level disk, OVF or OVA among the inputs"));
     }
     Ok(tops)
+}
+
+/// One top-level input among the given files, for [`inspect_all`].
+#[derive(Serialize)]
+pub struct InputFiles {
+    /// Index of the top-level file among the given ones.
+    pub top: usize,
+    pub name: String,
+    /// Indexes of the given files this input uses (itself first).
+    pub uses: Vec<usize>,
+    /// What the input is, or why it could not be read (one bad input does not fail the rest).
+    pub inspection: Option<Inspection>,
+    pub error: Option<Error>,
+}
+
+/// What a set of given files holds: [`inspect_all`].
+#[derive(Serialize)]
+pub struct Inspected {
+    pub inputs: Vec<InputFiles>,
+    /// Indexes of the given files no input uses.
+    pub unused: Vec<usize>,
+}
+
+/// Inspect every top-level input among `files` (the page's dropped files, resolved through
+/// `set`), saying which of the files each one uses and which files none does, so the page can
+/// show what belongs to what. A bad input gives an `error` entry, not a failure of the whole.
+pub fn inspect_all(files: &[SourceRef], set: &dyn FileSet) -> Result<Inspected> {
+    let mut used = vec![false; files.len()];
+    let mut inputs = Vec::new();
+    for top in top_level(files, set)? {
+        let src = files[top].clone();
+        let rec = Recording { set, files, used: RefCell::new(vec![top]) };
+        let (inspection, error) = match inspect(src.clone(), &rec) {
+            Ok(ins) => (Some(ins), None),
+            Err(e) => (None, Some(e)),
+        };
+        let uses = rec.used.into_inner();
+        for &i in &uses {
+            used[i] = true;
+        }
+        inputs.push(InputFiles { top, name: src.name().to_string(), uses, inspection, error });
+    }
+    let unused = (0..files.len()).filter(|&i| !used[i]).collect();
+    Ok(Inspected { inputs, unused })
+}
+
+/// A file set that notes which of the given files were looked up (extents, parents, OVF
+/// references, the manifest beside an OVF).
+struct Recording<'a> {
+    set: &'a dyn FileSet,
+    files: &'a [SourceRef],
+    used: RefCell<Vec<usize>>,
+}
+
+impl FileSet for Recording<'_> {
+    fn open(&self, referrer: &str, name: &SafeName) -> Result<Option<SourceRef>> {
+        let found = self.set.open(referrer, name)?;
+        if let Some(src) = &found {
+            let at = std::sync::Arc::as_ptr(src) as *const u8;
+            let i = self.files.iter().position(|f| std::sync::Arc::as_ptr(f) as *const u8 == at);
+            let mut used = self.used.borrow_mut();
+            if let Some(i) = i.filter(|i| !used.contains(i)) {
+                used.push(i);
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{MemSource, NamedFiles};
+
+    const DESC: &str =
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\
+                        RW 8 FLAT \"d-flat.vmdk\" 0\n";
+
+    #[test]
+    fn inspect_all_says_which_files_each_input_uses() {
+        let files: Vec<SourceRef> = vec![
+            MemSource::new("a/d.vmdk", DESC.as_bytes().to_vec()),
+            MemSource::new("notes.txt", b"not a disk at all".to_vec()),
+            MemSource::new("a/d-flat.vmdk", vec![0; 4096]),
+            MemSource::new("b/d.vmdk", DESC.as_bytes().to_vec()),
+            MemSource::new("b/d-flat.vmdk", vec![0; 4096]),
+        ];
+        let all = inspect_all(&files, &NamedFiles::new(files.clone())).unwrap();
+        let tops: Vec<_> = all.inputs.iter().map(|i| (i.top, i.uses.clone(), i.error.is_some())).collect();
+        // Each descriptor uses its own folder's extent; the text file is an input of its own
+        // that fails alone.
+        assert_eq!(tops, vec![(0, vec![0, 2], false), (1, vec![1], true), (3, vec![3, 4], false)]);
+        assert_eq!(all.inputs[1].error.as_ref().unwrap().file, "notes.txt");
+        assert!(all.unused.is_empty());
+        // A descriptor alone: its extent is missing (listed, not an error).
+        let all = inspect_all(&files[..1], &NamedFiles::new(files[..1].to_vec())).unwrap();
+        assert_eq!(all.inputs[0].inspection.as_ref().unwrap().missing, vec!["d-flat.vmdk"]);
+        // A file nothing refers to and that is no input: a manifest on its own.
+        let files = vec![files[0].clone(), files[2].clone(), MemSource::new("x.mf", b"SHA1(q)= 00".to_vec())];
+        let all = inspect_all(&files, &NamedFiles::new(files.clone())).unwrap();
+        assert_eq!((all.inputs.len(), all.unused.clone()), (1, vec![2]));
+    }
 }

@@ -378,8 +378,8 @@ impl Builder<'_> {
         let Some(fname) = e.file.as_deref() else {
             return Err(Error::corrupt(desc_name, e.at, "extent line has no file name"));
         };
-        check_reference(desc_name, at, fname)?;
-        let Some(f) = self.files.open(desc_name, fname)? else {
+        let safe = check_reference(desc_name, at, fname)?;
+        let Some(f) = self.files.open(desc_name, &safe)? else {
             self.lacking(desc_name, fname, "extent")?;
             return Ok(None);
         };
@@ -464,21 +464,19 @@ impl Builder<'_> {
         };
         let at = Some(d.parent_hint_at);
         let pname = match check_reference(name, at, hint) {
-            Ok(()) => hint.to_string(),
+            Ok(safe) => safe,
             Err(e) => {
                 // Absolute or `..` hints (linked clones, parents on other datastores): look for
                 // the parent by its base name beside this file instead.
                 let b = base_name(hint);
-                if check_reference(name, at, b).is_err() {
-                    return Err(e);
-                }
+                let Ok(safe) = check_reference(name, at, b) else { return Err(e) };
                 self.warnings.push(format!(
                     "{name}: parent hint '{hint}' is not a plain relative name; looking for '{b}' instead"
                 ));
-                b.to_string()
+                safe
             }
         };
-        self.parents.push(pname.clone());
+        self.parents.push(pname.to_string());
         let Some(psrc) = self.files.open(name, &pname)? else {
             self.lacking(name, &pname, "parent")?;
             return Ok(None);
