@@ -118,17 +118,20 @@ async function convert(m) {
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;
+        // The count drops in the same callback that pushes the result, so it always agrees
+        // with what the converter is still waiting for.
         pool.run(batch).then(({ result, slot }) => {
+          outstanding--;
           try {
             conv.push_batch(result);
             pool.recycle(slot, result.buffer);
           } catch (err) {
             failure = failure || asError(err);
           }
+          signal();
         }, (err) => {
-          failure = failure || asError(err);
-        }).finally(() => {
           outstanding--;
+          failure = failure || asError(err);
           signal();
         });
       }
