@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::manifest::DiskCheck;
-use crate::source::SourceRef;
+use crate::source::{each_part, SourceRef};
 use serde::Serialize;
 
 /// Where the bytes of one guest range come from.
@@ -113,25 +113,13 @@ impl Mapper for Concat {
         self.size
     }
     fn map(&self, offset: u64, len: u64, out: &mut Vec<Run>) -> Result<()> {
-        let end = offset + len;
-        let mut pos = offset;
-        // First extent whose range contains `pos`.
-        let mut i = self.extents.partition_point(|(start, _)| *start <= pos).saturating_sub(1);
-        while pos < end {
-            let Some((start, ext)) = self.extents.get(i) else {
-                return Err(Error::invalid(format!("guest offset {pos} is beyond the last extent")));
-            };
-            let ext_end = start + ext.size();
-            if pos >= ext_end {
-                i += 1;
-                continue;
-            }
-            let n = (end.min(ext_end)) - pos;
-            ext.map(pos - start, n, out)?;
-            pos += n;
-            i += 1;
-        }
-        Ok(())
+        each_part(
+            &self.extents,
+            |e| e.size(),
+            (offset, len),
+            |pos| Error::invalid(format!("guest offset {pos} is beyond the last extent")),
+            |ext, at, n| ext.map(at, n, out),
+        )
     }
 }
 

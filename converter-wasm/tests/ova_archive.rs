@@ -195,6 +195,58 @@ fn hostile_member_names_are_refused() {
     }
 }
 
+/// Names a command would take for options (`tar -xf vm.ova NAME`, `qemu-img convert NAME`) are
+/// refused wherever they would become files, naming the file and the offset of the reference:
+/// as an OVA member (its header) and as the OVF's disk reference (its File element), in the
+/// library and through the CLI.
+#[test]
+fn option_like_names_are_refused_with_their_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vmdk, _) = disk(dir.path());
+    let cli = |ova: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stackferry"))
+            .arg("convert")
+            .arg(ova)
+            .arg("-o")
+            .arg(dir.path().join("out.qcow2"))
+            .output()
+            .unwrap()
+    };
+    for (i, bad) in ["--to-command=sh${IFS}-c${IFS}x", "-rf", "sub/--checkpoint-action=exec=sh"].iter().enumerate() {
+        // As a member of the archive: refused at its header.
+        let ovf = ovf_text(&spec("disk.vmdk", vmdk.len() as u64));
+        let out = dir.path().join(format!("member{i}.ova"));
+        let w =
+            build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk", &vmdk), (bad, b"x")], "");
+        let e = stackferry::input::open(open_src(&out), &stackferry::source::NoFiles).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::UnsafeName, "{bad}: {e}");
+        assert_eq!((e.file.as_str(), e.offset), (out.to_str().unwrap(), Some(w[2].offset_data - 512)), "{bad}: {e}");
+        assert!(e.message.contains(bad) && e.message.contains("begins with '-'"), "{e}");
+        let o = cli(&out);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains(&format!("{}: offset {}", out.display(), w[2].offset_data - 512)) && said.contains(bad),
+            "{said}"
+        );
+
+        // As the OVF's reference to its disk: refused at the File element, before any lookup.
+        let ovf = ovf_text(&spec(bad, vmdk.len() as u64));
+        let at = ovf.find("<File ").unwrap() as u64;
+        let out = dir.path().join(format!("href{i}.ova"));
+        build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk", &vmdk)], "");
+        let e = stackferry::input::open(open_src(&out), &stackferry::source::NoFiles).err().unwrap();
+        assert_eq!((e.kind, e.file.as_str(), e.offset), (ErrorKind::UnsafeName, "vm.ovf", Some(at)), "{bad}: {e}");
+        let o = cli(&out);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{said}");
+        assert!(said.contains(&format!("vm.ovf: offset {at}")) && said.contains(bad), "{said}");
+        // Inspecting says so too, rather than listing the name as a missing file.
+        let e = stackferry::input::inspect(open_src(&out), &stackferry::source::NoFiles).err().unwrap();
+        assert_eq!((e.kind, e.offset), (ErrorKind::UnsafeName, Some(at)), "{e}");
+    }
+}
+
 #[test]
 fn duplicates_late_descriptor_and_limits() {
     let dir = tempfile::tempdir().unwrap();

@@ -105,17 +105,20 @@ async function convert(m, progress) {
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;
+        // The count drops in the same callback that pushes the result, so it always agrees
+        // with what the converter is still waiting for.
         pool.run(batch).then(({ result, slot }) => {
+          outstanding--;
           try {
             conv.push_batch(result);
             pool.recycle(slot, result.buffer);
           } catch (err) {
             failure = failure || asCoreError(err);
           }
+          signal();
         }, (err) => {
-          failure = failure || asCoreError(err);
-        }).finally(() => {
           outstanding--;
+          failure = failure || asCoreError(err);
           signal();
         });
       }

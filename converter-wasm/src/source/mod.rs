@@ -135,6 +135,89 @@ impl Source for SliceSource {
     }
 }
 
+/// For parts laid end to end from 0 (`(start, part)`, sorted, `part_len` long each): call
+/// `f(part, offset in the part, length)` for every part covering `[offset, offset + len)`, in
+/// order. A position no part covers is the error `beyond(position)`. The walk both
+/// concatenations share: a descriptor disk's extents (`image::Concat`) and a chunked file's
+/// chunks ([`ConcatSource`]).
+pub fn each_part<T>(
+    parts: &[(u64, T)],
+    part_len: impl Fn(&T) -> u64,
+    (offset, len): (u64, u64),
+    beyond: impl FnOnce(u64) -> Error,
+    mut f: impl FnMut(&T, u64, u64) -> Result<()>,
+) -> Result<()> {
+    let end = offset + len;
+    let mut pos = offset;
+    // First part whose range contains `pos`.
+    let mut i = parts.partition_point(|(start, _)| *start <= pos).saturating_sub(1);
+    while pos < end {
+        let Some((start, part)) = parts.get(i) else { return Err(beyond(pos)) };
+        let part_end = start + part_len(part);
+        if pos >= part_end {
+            i += 1;
+            continue;
+        }
+        let n = end.min(part_end) - pos;
+        f(part, pos - start, n)?;
+        pos += n;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Sources one after another under one name: the chunks of a chunked OVF file.
+pub struct ConcatSource {
+    name: String,
+    /// `(start offset, part)`, in order.
+    parts: Vec<(u64, SourceRef)>,
+    len: u64,
+}
+
+impl ConcatSource {
+    /// `parts` joined, read as `name`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(name: impl Into<String>, parts: Vec<SourceRef>) -> SourceRef {
+        let mut len = 0;
+        let parts = parts
+            .into_iter()
+            .map(|p| {
+                let start = len;
+                len += p.len();
+                (start, p)
+            })
+            .collect();
+        // Sources are single-threaded by design (see `Source`).
+        #[allow(clippy::arc_with_non_send_sync)]
+        Arc::new(ConcatSource { name: name.into(), parts, len })
+    }
+}
+
+impl Source for ConcatSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        check_range(self, offset, buf.len() as u64)?;
+        let mut done = 0usize;
+        each_part(
+            &self.parts,
+            |p| p.len(),
+            (offset, buf.len() as u64),
+            |pos| Error::truncated(&self.name, pos, "past the last part"),
+            |part, at, n| {
+                let n = n as usize;
+                part.read_exact_at(at, &mut buf[done..done + n])?;
+                done += n;
+                Ok(())
+            },
+        )
+    }
+}
+
 /// `Read + Seek` over a source, for crates that want a stream (tar headers).
 pub struct SourceReader {
     src: SourceRef,
@@ -183,5 +266,17 @@ mod tests {
         let e = s.read_exact_at(18, &mut b).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Truncated);
         assert_eq!(e.file, "disk.vmdk");
+    }
+
+    #[test]
+    fn concatenated_sources_read_across_parts() {
+        let parts = vec![MemSource::new("x.000", vec![1, 2, 3]), MemSource::new("x.001", vec![4, 5])];
+        let c = ConcatSource::new("x", parts);
+        assert_eq!((c.name(), c.len()), ("x", 5));
+        let mut b = [0u8; 4];
+        c.read_exact_at(1, &mut b).unwrap();
+        assert_eq!(b, [2, 3, 4, 5]);
+        let e = c.read_exact_at(2, &mut b).unwrap_err();
+        assert_eq!((e.kind, e.file.as_str()), (ErrorKind::Truncated, "x"));
     }
 }
