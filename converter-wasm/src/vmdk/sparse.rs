@@ -347,8 +347,8 @@ impl Mapper for SparseExtent {
             } else if gte == 1 && self.h.zeroed_grain_gte() {
                 RunKind::Zero
             } else if self.h.compressed() {
-                let next = if self.h.has_markers() { gt.next_after(gte, sector) } else { None };
-                stream::grain_run(&self.src, &self.h, g.0, gte, entry_at.0, in_grain, next)?
+                let next = if self.h.has_markers() { gt.next_after(gte, sector).map(Sectors) } else { None };
+                stream::grain_run(&self.src, &self.h, g, Sectors::from(gte), entry_at, in_grain, next)?
             } else {
                 self.check_gte(gte, g, entry_at)?;
                 RunKind::Data { src: self.src.clone(), offset: Sectors::from(gte).bytes() + in_grain }

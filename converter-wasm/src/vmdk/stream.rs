@@ -17,6 +17,7 @@ use super::marker::{Marker, GRAIN_MARKER_LEN, MARKER_EOS, MARKER_FOOTER};
 use crate::error::{Error, Result};
 use crate::image::RunKind;
 use crate::source::{check_range, Source, SourceRef};
+use crate::units::{GrainIndex, HostOffset, Sectors};
 
 /// Largest compressed grain we accept, as a multiple of the grain size: qemu reads a grain's
 /// marker and data from two grains' worth of bytes and refuses larger `size` fields; a zlib
@@ -103,15 +104,17 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
 pub fn grain_run(
     src: &SourceRef,
     h: &SparseExtentHeader,
-    grain: u64,
-    gte: u32,
-    entry_at: u64,
+    grain: GrainIndex,
+    gte: Sectors,
+    entry_at: HostOffset,
     skip: u64,
-    next: Option<u64>,
+    next: Option<Sectors>,
 ) -> Result<RunKind> {
     let name = src.name();
     let grain_bytes = h.grain_bytes();
-    let off = gte as u64 * SECTOR;
+    let (GrainIndex(grain), HostOffset(entry_at)) = (grain, entry_at);
+    let off = gte.bytes();
+    let gte = gte.0;
     let max_clen = grain_bytes * MAX_COMPRESSED_GRAINS;
     let len = src.len();
     if off >= len {
@@ -120,7 +123,7 @@ pub fn grain_run(
     }
     let grain_len = u32::try_from(grain_bytes).map_err(|_| Error::corrupt(name, off, "grain too large"))?;
     let skip = u32::try_from(skip).map_err(|_| Error::corrupt(name, off, "grain offset too large"))?;
-    let lazy_end = next.and_then(|s| s.checked_mul(SECTOR)).filter(|&e| e > off + GRAIN_MARKER_LEN);
+    let lazy_end = next.and_then(Sectors::checked_bytes).filter(|&e| e > off + GRAIN_MARKER_LEN);
     if let (true, Some(end)) = (h.has_markers(), lazy_end) {
         let room = end.min(len).min(off + GRAIN_MARKER_LEN + max_clen) - off;
         // At most 12 + two grains (2 MiB + 12 with the largest grains we accept).
