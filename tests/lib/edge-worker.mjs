@@ -32,8 +32,12 @@ async function freePort() {
 }
 
 export class Worker {
-  /** workerd (default) or `wrangler dev` when WORKER_RUNTIME=wrangler. */
-  async start() {
+  /**
+   * workerd (default) or `wrangler dev` when WORKER_RUNTIME=wrangler. `overrides`: settings
+   * that replace the defaults below (e.g. a suite that logs in more often than
+   * LOGIN_MAX_ATTEMPTS times in a window).
+   */
+  async start(overrides = {}) {
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.runtime = process.env.WORKER_RUNTIME || 'workerd';
@@ -45,6 +49,7 @@ export class Worker {
       LOGIN_WINDOW_SECONDS: '300',
       CLIENT_IP_HEADER: 'X-Forwarded-For',
       UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES),
+      ...overrides,
     };
     const quiet = { WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
     if (this.runtime === 'wrangler') {

@@ -292,7 +292,8 @@ async function setUp() {
   await makeFlavor({ name: `osweb-nodisk-${SUFFIX}`, ram: 32, vcpus: 1, disk: 0 });
   await makeFlavor({ name: `osweb-xl-${SUFFIX}`, ram: 4096, vcpus: 4, disk: 40 });
   bare = await makeNetwork(`osweb-bare-${SUFFIX}`);
-  worker = await startWorker();
+  // One login per test, more than the 5 attempts the edge suite's rate-limit test needs.
+  worker = await startWorker({ LOGIN_MAX_ATTEMPTS: '50' });
   return 'flavors, networks, workerd';
 }
 
