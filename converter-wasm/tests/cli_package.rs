@@ -45,6 +45,25 @@ fn sha256_hex(path: &Path) -> String {
 }
 
 /// Two stream-optimized disks, an OVF, a manifest and the OVA of all of them, in `dir`.
+/// Tar the package's four files in `dir` into `dir/name` (ustar, in the order ovftool writes).
+fn pack_ova(dir: &Path, name: &str) {
+    let o = run(
+        "tar",
+        &[
+            "-C",
+            p(dir),
+            "--format=ustar",
+            "-cf",
+            p(&dir.join(name)),
+            "vm.ovf",
+            "vm-disk1.vmdk",
+            "vm-disk2.vmdk",
+            "vm.mf",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
 fn package(dir: &Path) -> [std::path::PathBuf; 2] {
     let mut vmdks = Vec::new();
     for (i, size) in [(1, 3 * 1048576 + 512u64), (2, 2 * 1048576)] {
@@ -66,21 +85,7 @@ fn package(dir: &Path) -> [std::path::PathBuf; 2] {
         sha256_hex(&vmdks[1].0)
     );
     std::fs::write(dir.join("vm.mf"), mf).unwrap();
-    let o = run(
-        "tar",
-        &[
-            "-C",
-            p(dir),
-            "--format=ustar",
-            "-cf",
-            p(&dir.join("vm.ova")),
-            "vm.ovf",
-            "vm-disk1.vmdk",
-            "vm-disk2.vmdk",
-            "vm.mf",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    pack_ova(dir, "vm.ova");
     [vmdks[0].0.clone(), vmdks[1].0.clone()]
 }
 
@@ -134,21 +139,7 @@ fn ova_manifest_mismatch_fails_and_leaves_nothing() {
     let at = b.len() / 2;
     b[at] ^= 0xff;
     std::fs::write(&v, &b).unwrap();
-    let o = run(
-        "tar",
-        &[
-            "-C",
-            p(d),
-            "--format=ustar",
-            "-cf",
-            p(&d.join("bad.ova")),
-            "vm.ovf",
-            "vm-disk1.vmdk",
-            "vm-disk2.vmdk",
-            "vm.mf",
-        ],
-    );
-    assert!(o.status.success());
+    pack_ova(d, "bad.ova");
     let out = d.join("bad.qcow2");
     let o = stackferry(&["convert", p(&d.join("bad.ova")), "--disk", "1", "-o", p(&out)]);
     let msg = text(&o);
@@ -170,21 +161,7 @@ fn manifest_is_checked_per_disk() {
     assert_eq!(b[at], 0, "descriptor padding");
     b[at] = 0xff;
     std::fs::write(&vmdks[1], &b).unwrap();
-    let o = run(
-        "tar",
-        &[
-            "-C",
-            p(d),
-            "--format=ustar",
-            "-cf",
-            p(&d.join("bad2.ova")),
-            "vm.ovf",
-            "vm-disk1.vmdk",
-            "vm-disk2.vmdk",
-            "vm.mf",
-        ],
-    );
-    assert!(o.status.success());
+    pack_ova(d, "bad2.ova");
     let one = d.join("one.qcow2");
     let o = stackferry(&["convert", p(&d.join("bad2.ova")), "--disk", "1", "-o", p(&one)]);
     assert!(o.status.success(), "disk 1 is intact: {}", text(&o));
