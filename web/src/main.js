@@ -5,6 +5,7 @@
 // own panels. This thread only renders: no file is read here and no format logic lives in
 // JavaScript.
 import * as converter from './converter/client.js';
+import * as i18n from './i18n/index.js';
 import { opfsCleanup } from './save.js';
 import * as osweb from './openstack/index.js';
 import * as checklist from './ui/checklist.js';
@@ -49,6 +50,7 @@ async function inspect(list) {
 }
 
 function setup() {
+  i18n.init();
   files.setup({ onChange: inspect });
   inputs.setup({ onShown: () => checklist.refresh(), onChange: convert.update, onEdit: results.refreshCommands });
   checklist.setup();

@@ -1,0 +1,243 @@
+// Page tests: the built page (web/dist) on a local static server, driven with playwright-core
+// in Debian's Chromium. Every converted image is taken through the page's own download link
+// (or out of the file a stubbed picker handed out) and checked with qemu-img (compare against
+// the source, check); its SHA-512 is computed here, its content digest by the native CLI from
+// qemu-img's raw copy of the source.
+//
+// This module holds what the page tests share (page.test.mjs and the area files in
+// web/tests/page/, which page.test.mjs loads): a fresh profile with the page open, feeding
+// files, converting, downloads, qemu-img checks.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { browserProcesses } from './procs.mjs';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '../..');
+export const DIST = path.join(ROOT, 'web/dist');
+export const DATA = path.join(ROOT, 'converter-wasm/tests/data');
+export const VMDKRS = path.join(DATA, 'strozfriedberg+vmdk-rs/data');
+export const COT = path.join(DATA, 'glennmatthews+cot/COT/tests');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Renderer memory allowed above its idle level while converting the multi-GB disk. */
+export const MEMORY_LIMIT_MIB = Number(process.env.WEB_MEMORY_LIMIT_MIB || 256);
+export const BIG_VIRTUAL_MIB = Number(process.env.WEB_BIG_VIRTUAL_MIB || 3072);
+export const BIG_DATA_MIB = Number(process.env.WEB_BIG_DATA_MIB || 1024);
+
+export const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-web-'));
+/** Where the page is served (`base`, set by page.test.mjs before the tests run). */
+export const site = { base: '' };
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+
+export function sh(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+export function qemuCompare(a, b) {
+  const out = sh('qemu-img', ['compare', a, b]);
+  assert(/identical/.test(out), `qemu-img compare ${a} ${b}: ${out}`);
+}
+
+export function qemuCheck(file) {
+  const out = sh('qemu-img', ['check', file]);
+  assert(/No errors were found/.test(out), `qemu-img check ${file}: ${out}`);
+}
+
+export function sha512File(file) {
+  const h = crypto.createHash('sha512');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (!n) break;
+    h.update(buf.subarray(0, n));
+  }
+  fs.closeSync(fd);
+  return h.digest('hex');
+}
+
+/** The native CLI (web/test.sh builds it), for `stackferry digest`. */
+export const CLI = process.env.STACKFERRY_CLI || [path.join(ROOT, 'target/debug/stackferry'), path.join(ROOT, 'target/release/stackferry')].find((p) => fs.existsSync(p));
+
+/** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
+ * makes a raw copy, the stackferry CLI digests it. */
+export function contentDigest(image) {
+  assert(CLI, 'the stackferry CLI is built (cargo build --bin stackferry)');
+  const raw = path.join(TMP, `cd-${crypto.randomUUID()}.raw`);
+  sh('qemu-img', ['convert', '-O', 'raw', image, raw]);
+  const d = sh(CLI, ['digest', raw]).trim();
+  fs.rmSync(raw);
+  return d;
+}
+
+/** A fresh browser profile (own OPFS and localStorage) with the page loaded. */
+export async function open(t, { viewport, init } = {}) {
+  const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true,
+    downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 },
+  });
+  t.cleanup.push(() => ctx.close());
+  if (init) await ctx.addInitScript(init);
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const origin = new URL(site.base).origin;
+  const s = { ctx, page, udd, foreign: [], pageErrors: [] };
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
+  });
+  page.on('pageerror', (e) => s.pageErrors.push(e.message));
+  await page.goto(site.base);
+  await page.waitForSelector('body[data-ready=true]');
+  t.after.push(() => {
+    assert(!s.foreign.length, `requests outside our origin: ${s.foreign.join(', ')}`);
+    assert(!s.pageErrors.length, `uncaught page errors: ${s.pageErrors.join('; ')}`);
+  });
+  return s;
+}
+
+export const tid = (id) => `[data-testid="${id}"]`;
+
+export async function feed(page, files) {
+  const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
+  await page.locator(tid('file-input')).setInputFiles(files);
+  // Inspection of the new set done (the page counts them).
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
+}
+
+export async function clearFiles(page) {
+  await page.locator('#clear-files').click();
+}
+
+/** Convert with `format`; resolves to the final progress state. */
+export async function convert(page, format = 'qcow2', timeout = 240000) {
+  await page.locator(tid('format-select')).selectOption(format);
+  await page.locator(`${tid('convert-button')}:enabled`).click({ timeout: 15000 });
+  await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-testid=progress]').dataset.state), null, { timeout });
+  return page.locator(tid('progress')).getAttribute('data-state');
+}
+
+export async function download(page, dest, index = 0) {
+  const link = page.locator(tid('download-link')).nth(index);
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), link.click()]);
+  await dl.saveAs(dest);
+  return dest;
+}
+
+export async function errorText(page) {
+  const e = page.locator(tid('error'));
+  return (await e.isVisible()) ? e.innerText() : '';
+}
+
+/** Convert `files` (top first) and check the download against `source` with qemu-img. */
+export async function convertAndCheck(page, files, source, format, name) {
+  await feed(page, files);
+  const state = await convert(page, format);
+  assert(state === 'done', `${name}: conversion ended '${state}': ${await errorText(page)}`);
+  const out = await download(page, path.join(TMP, `${name}.${format === 'raw' ? 'raw' : 'qcow2'}`));
+  if (format !== 'raw') qemuCheck(out);
+  qemuCompare(source, out);
+  const result = page.locator(tid('result'));
+  assert(await result.isVisible(), 'result panel shown');
+  assert((await result.getAttribute('data-sha512')) === sha512File(out), `${name}: data-sha512 is the SHA-512 of the download`);
+  assert((await result.getAttribute('data-content-digest')) === contentDigest(source), `${name}: data-content-digest is the source's content digest`);
+  return out;
+}
+
+/** Resident memory (KiB) of the renderer processes of the browser using profile `udd`. */
+export function rendererRssKiB(udd) {
+  let total = 0;
+  for (const p of browserProcesses(udd)) {
+    if (p.type !== 'renderer') continue;
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+
+/** Stands in for the File System Access pickers (which automation cannot answer): they hand
+ * out files in an OPFS folder "picked", so the page's FileSystemWritableFileStream path runs
+ * for real. */
+export function stubPickers() {
+  const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+  window.showSaveFilePicker = async (opts) => (await dir()).getFileHandle(opts.suggestedName, { create: true });
+  window.showDirectoryPicker = async () => dir();
+}
+
+/** Copy a file the page saved through a stubbed picker out of the browser. */
+export async function pickedFile(page, name, dest) {
+  const b64 = await page.evaluate(async (n) => {
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked');
+    const bytes = new Uint8Array(await (await (await d.getFileHandle(n)).getFile()).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, name);
+  fs.writeFileSync(dest, Buffer.from(b64, 'base64'));
+  return dest;
+}
+
+/** A two-disk OVF of a Windows VM (from the ovftool fixture), its disks made by qemu-img. */
+export function twoDiskOvf() {
+  const dir = fs.mkdtempSync(path.join(TMP, 'winvm-'));
+  const vm = path.join(dir, 'winvm');
+  fs.mkdirSync(vm);
+  const disks = [];
+  for (const [k, mib] of [[1, 48], [2, 16]]) {
+    const raw = path.join(TMP, `win${k}.raw`);
+    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(mib), String(mib / 8), String(20 + k)]);
+    const vmdk = path.join(vm, `winvm-disk${k}.vmdk`);
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+    fs.rmSync(raw);
+    disks.push({ vmdk, mib });
+  }
+  let ovf = fs.readFileSync(path.join(DATA, 'tk4terui+mdx1/ovf/00_000_essential_none_00_00/vm.ovf'), 'utf8');
+  ovf = ovf.replace('<File ovf:href="64KiB.vmdk" ovf:id="file1"/>', '<File ovf:href="winvm-disk1.vmdk" ovf:id="file1"/>\n    <File ovf:href="winvm-disk2.vmdk" ovf:id="file2"/>')
+    .replace(/<Disk ovf:capacity="64" ovf:capacityAllocationUnits="byte \* 2\^10" ovf:diskId="vmdisk1" ovf:fileRef="file1"/,
+      '<Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n    <Disk ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk1" ovf:fileRef="file1"')
+    .replace('<Name>00_000_essential_none_00_00</Name>', '<Name>winvm</Name>')
+    .replace('ovf:id="1" vmw:osType="otherGuest"', 'ovf:id="113" vmw:osType="windows2019srv_64Guest"')
+    .replace('</Item>\n   </VirtualHardwareSection>', '</Item>\n      <Item>\n        <rasd:ElementName>Hard disk 2</rasd:ElementName>\n        <rasd:HostResource>ovf:/disk/vmdisk2</rasd:HostResource>\n        <rasd:InstanceID>9</rasd:InstanceID>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n   </VirtualHardwareSection>');
+  // Disk 2 is 16 MiB.
+  ovf = ovf.replace('ovf:capacity="48" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"', 'ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2"');
+  fs.writeFileSync(path.join(vm, 'winvm.ovf'), ovf);
+  return { dir: vm, disks };
+}
+
+let bigDisk = null;
+/** A generated multi-GB monolithicSparse VMDK (BIG_VIRTUAL_MIB virtual, BIG_DATA_MIB data). */
+export function big() {
+  if (!bigDisk) {
+    const raw = path.join(TMP, 'big.raw');
+    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(BIG_VIRTUAL_MIB), String(BIG_DATA_MIB), '7']);
+    bigDisk = path.join(TMP, 'big.vmdk');
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, bigDisk]);
+    fs.rmSync(raw);
+  }
+  return bigDisk;
+}
+
+export async function opfsEntries(page) {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const [n] of root.entries()) names.push(n);
+    return names;
+  });
+}
+
