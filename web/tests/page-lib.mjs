@@ -82,12 +82,13 @@ export function contentDigest(image) {
   return d;
 }
 
-/** A fresh browser profile (own OPFS and localStorage) with the page loaded. */
-export async function open(t, { viewport, init } = {}) {
+/** A fresh browser profile (own OPFS and localStorage) with the page loaded; `locale` sets
+ * the browser's language (navigator.languages, Accept-Language), e.g. 'ko-KR'. */
+export async function open(t, { viewport, init, locale = 'en-US' } = {}) {
   const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
   const ctx = await chromium.launchPersistentContext(udd, {
     executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true,
-    downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 },
+    downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 }, locale,
   });
   t.cleanup.push(() => ctx.close());
   if (init) await ctx.addInitScript(init);
