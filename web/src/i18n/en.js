@@ -13,6 +13,7 @@ export default {
 
 
   // ==== shell: index.html, the step indicator, the language switch, main.js ====
+  'shell.title': 'stackferry — VMware disks to OpenStack images, in your browser',
   // ==== end shell ====
 
 

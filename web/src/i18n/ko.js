@@ -13,6 +13,7 @@ export default {
 
 
   // ==== shell: index.html, the step indicator, the language switch, main.js ====
+  'shell.title': 'stackferry — 브라우저에서 VMware 디스크를 OpenStack 이미지로',
   // ==== end shell ====
 
 
