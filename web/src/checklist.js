@@ -1,18 +1,17 @@
 // The migration checklist from the field's practice, one per VM, kept in localStorage and
-// exportable as Markdown.
+// exportable as Markdown (in the page's language, stamped with the reader's local time).
+import { t, bytes, dateTime, number } from './i18n/index.js';
 
 const KEY = 'stackferry.checklist.v1';
 
-export const ITEMS = [
-  { id: 'inventory', text: 'Inventory the VMs and decommission what is not needed' },
-  { id: 'low-crit', text: 'Start with a low-criticality VM' },
-  { id: 'downtime', text: 'Estimate the downtime and announce it' },
-  { id: 'dns-ttl', text: 'Lower the DNS TTL (e.g. to 5 minutes) days before the cutover' },
-  { id: 'shutdown', text: 'Shut the guest down cleanly before exporting it' },
-  { id: 'convert', text: 'Convert the disks and upload them to Glance (digests recorded below)' },
-  { id: 'power-off', text: 'After cutover, power the VMware original off and disable its autostart, so both copies never run at once (split brain)' },
-  { id: 'verify', text: 'Verify on the new instance (e.g. a known test file such as message.txt is present and unchanged)' },
-];
+/**
+ * The items, in order. `text` is read at use time (the page's language, catalogue key
+ * `checklist.item.<id>`). `convert` is ticked by a conversion (ui/results.js), `upload` only by
+ * a send whose hash Glance confirmed (ui/checklist.js watches #upload-progress): converting
+ * locally does not put anything in Glance.
+ */
+export const ITEMS = ['inventory', 'low-crit', 'downtime', 'dns-ttl', 'shutdown', 'convert', 'upload', 'power-off', 'verify']
+  .map((id) => ({ id, get text() { return t(`checklist.item.${id}`); } }));
 
 function load() {
   try {
@@ -59,19 +58,40 @@ export function ensure(vm) {
   }
 }
 
+/** One recorded disk, as a line: "qcow2, 1.50 MiB (1,572,864 bytes), virtual size 64.0 MiB". */
+export function diskLine(d) {
+  return t('checklist.disk', {
+    format: d.format, size: bytes(d.output_len), exact: number(d.output_len), virtual: bytes(d.virtual_size),
+  });
+}
+
+/**
+ * A name for the exported file: Unicode letters and digits kept (웹서버 stays 웹서버); only what
+ * is unsafe in a file name or a shell (separators, control and quote characters, wildcards,
+ * a leading dot or dash) is dropped, spaces become `_`.
+ */
+export function fileName(vm) {
+  const safe = String(vm).normalize('NFC')
+    .replace(/[^\p{L}\p{M}\p{N} ._-]+/gu, '')
+    .trim().replace(/\s+/g, '_')
+    .replace(/^[.-]+/, '')
+    .slice(0, 100);
+  return `checklist-${safe || 'vm'}.md`;
+}
+
 export function markdown(vm) {
   const c = get(vm);
-  const lines = [`# Migration checklist: ${vm}`, ''];
+  const lines = [`# ${t('checklist.md.title', { vm })}`, ''];
   for (const it of ITEMS) lines.push(`- [${c.done[it.id] ? 'x' : ' '}] ${it.text}`);
   if (c.digests.length) {
-    lines.push('', '## Converted disks', '');
+    lines.push('', `## ${t('checklist.digests')}`, '');
     for (const d of c.digests) {
-      lines.push(`- \`${d.output}\` (${d.format}, ${d.output_len} bytes, virtual size ${d.virtual_size} bytes)`);
-      lines.push(`  - content digest: \`${d.content_digest}\``);
-      lines.push(`  - sha512 (Glance os_hash_value): \`${d.sha512}\``);
+      lines.push(`- \`${d.output}\` (${diskLine(d)})`);
+      lines.push(`  - ${t('checklist.digest.content')}: \`${d.content_digest}\``);
+      lines.push(`  - ${t('checklist.digest.sha512')}: \`${d.sha512}\``);
     }
   }
-  if (c.notes.trim()) lines.push('', '## Notes', '', c.notes.trim());
-  if (c.updated) lines.push('', `_Updated ${c.updated}_`);
+  if (c.notes.trim()) lines.push('', `## ${t('checklist.notes')}`, '', c.notes.trim());
+  if (c.updated) lines.push('', `_${t('checklist.md.updated', { date: dateTime(c.updated) })}_`);
   return lines.join('\n') + '\n';
 }

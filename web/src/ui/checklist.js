@@ -1,7 +1,8 @@
-// The migration checklist's panel: one list per VM (the VMs stored, those inspected now, or
-// "My VM"), ticks and notes saved as they change, exported or copied as Markdown. The lists
-// themselves live in ../checklist.js.
+// The migration checklist's panel (step 6, Verify): one list per VM (the VMs stored, those
+// inspected now, or "My VM"), ticks and notes saved as they change, the digests recorded for
+// the VM shown, exported or copied as Markdown. The lists themselves live in ../checklist.js.
 import { $, h, copyText, downloadText } from '../util.js';
+import { t, onLangChange } from '../i18n/index.js';
 import * as store from '../checklist.js';
 import { vmNames } from './inputs.js';
 
@@ -12,7 +13,7 @@ export function refresh(select) {
   const names = new Set(store.vms());
   const inspected = vmNames();
   for (const n of inspected) names.add(n);
-  if (!names.size) names.add('My VM');
+  if (!names.size) names.add(t('checklist.default_vm'));
   const wanted = current && names.has(current) ? current : (inspected.length ? inspected[0] : [...names][0]);
   sel.replaceChildren(...[...names].sort().map((n) => h('option', { value: n, selected: n === wanted }, n)));
   sel.value = wanted;
@@ -28,7 +29,36 @@ function render() {
     cb.addEventListener('change', () => store.update(vm, (x) => { x.done[it.id] = cb.checked; }));
     return h('li', {}, cb, h('label', { for: id }, it.text));
   }));
+  renderDigests(c.digests);
   $('checklist-notes').value = c.notes;
+}
+
+/** The digests recorded for the VM: what to compare Glance's os_hash_value against. */
+function renderDigests(digests) {
+  const box = $('checklist-digests');
+  box.hidden = !digests.length;
+  box.replaceChildren();
+  if (!digests.length) return;
+  box.append(h('h3', {}, t('checklist.digests')), h('ul', {}, ...digests.map((d) => h('li', { dataset: { output: d.output } },
+    h('span', { class: 'mono' }, d.output), ` (${store.diskLine(d)})`,
+    h('dl', { class: 'kv' },
+      h('dt', {}, t('checklist.digest.content')), h('dd', { class: 'mono', 'data-testid': 'checklist-content-digest' }, d.content_digest),
+      h('dt', {}, t('checklist.digest.sha512')), h('dd', { class: 'mono', 'data-testid': 'checklist-sha512' }, d.sha512))))));
+}
+
+/** A send ended with every image in Glance and its hash matching: tick "upload" for the VMs sent. */
+function watchSends() {
+  const box = $('upload-progress');
+  let last = box.dataset.state;
+  new MutationObserver(() => {
+    const s = box.dataset.state;
+    if (s === last) return;
+    last = s;
+    if (s !== 'done') return;
+    const sent = vmNames();
+    for (const vm of sent) store.update(vm, (x) => { x.done.upload = true; });
+    if (sent.length) refresh();
+  }).observe(box, { attributes: true, attributeFilter: ['data-state'] });
 }
 
 export function setup() {
@@ -40,12 +70,18 @@ export function setup() {
   });
   $('checklist-export').addEventListener('click', () => {
     const vm = $('checklist-vm').value;
-    downloadText(`checklist-${vm.replace(/[^A-Za-z0-9._-]+/g, '_')}.md`, store.markdown(vm));
+    downloadText(store.fileName(vm), store.markdown(vm));
   });
+  let copyTimer = null;
   $('checklist-copy').addEventListener('click', async (e) => {
+    const button = e.currentTarget;
     const ok = await copyText(store.markdown($('checklist-vm').value));
-    e.target.textContent = ok ? 'Copied' : 'Copy failed';
-    setTimeout(() => { e.target.textContent = 'Copy Markdown'; }, 2000);
+    button.textContent = t(ok ? 'checklist.copied' : 'checklist.copy_failed');
+    clearTimeout(copyTimer);
+    copyTimer = setTimeout(() => { button.textContent = t('checklist.copy'); }, 2000);
   });
+  watchSends();
+  // The item texts and the default VM's name are in the page's language.
+  onLangChange(() => refresh());
   refresh();
 }
