@@ -134,6 +134,8 @@ function renderSteps() {
     needs.textContent = t(key);
   }
   setIfChanged(needs, 'hidden', !$('os-panel').hidden);
+  // Without the edge worker there is nothing to log in to: only the reason (#os-unavailable) shows.
+  setIfChanged($('connect-why'), 'hidden', unavailable.has('connect'));
 }
 
 /** Follow the modules' state: the attributes and lists steps() reads. */
