@@ -38,7 +38,8 @@ for what in "$@"; do
         cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
       fi ;;
     chromium)
-      apt_install chromium chromium-driver ;;
+      # fonts-noto-cjk: Korean text (the page's 한국어) renders in headless screenshots.
+      apt_install chromium chromium-driver fonts-noto-cjk ;;
     node)
       if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
         log "npm install"; npm install --no-audit --no-fund --loglevel=error

@@ -17,6 +17,7 @@ import {
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const VIEWPORT = { width: 1366, height: 768 };
+const PNGQUANT = ['/usr/bin/pngquant', '/usr/local/bin/pngquant'].find((p) => fs.existsSync(p));
 const SHOTS = process.env.WEB_SCREENSHOTS ? path.join(ROOT, 'docs/screenshots/ko') : path.join(TMP, 'screenshots-ko');
 
 /** 웹서버.ova: the VirtualBox OVF of the 'OVA with OVF' test, renamed, with a 64 MiB disk of data. */
@@ -48,7 +49,10 @@ function englishLeaks() {
     // Products, formats and tools, kept as they are in Korean text.
     'stackferry', 'VMware', 'OpenStack', 'Glance', 'Nova', 'Keystone', 'Neutron', 'qemu-img', 'QCOW2', 'VMDK', 'OVA', 'OVF',
     'WebAssembly', 'Markdown', 'Chrome', 'Edge', 'Firefox', 'Chromium', 'VirtualBox', 'Linux', 'Windows', 'Ubuntu',
-    'Debian', 'CentOS', 'npm', 'qcow2', 'vmdk', 'raw', 'bare',
+    'Debian', 'CentOS', 'libosinfo', 'npm', 'qcow2', 'vmdk', 'raw', 'bare',
+    // VMDK subformats (the descriptor's createType), shown as they are named.
+    'streamOptimized', 'monolithicSparse', 'monolithicFlat', 'twoGbMaxExtentSparse', 'twoGbMaxExtentFlat', 'vmfs', 'vmfsThin',
+    'vmfsSparse', 'seSparse',
     // Property values the suggestions show beside their keys.
     'virtio', 'sata', 'scsi', 'ide', 'bios', 'uefi', 'ubuntu', 'windows', 'linux', 'vCPU', 'vCPUs',
     // Units, and the names printed on keys.
@@ -135,7 +139,10 @@ async function atStep(page, step, { leaks, axe, shot, section }) {
     if (section) await page.locator(section).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     else await page.evaluate(() => window.scrollTo(0, 0));
     fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${shot}.png`) });
+    const file = path.join(SHOTS, `${shot}.png`);
+    await page.screenshot({ path: file });
+    // The committed copies are kept small (a third of the size) where pngquant is installed.
+    if (process.env.WEB_SCREENSHOTS && PNGQUANT) sh(PNGQUANT, ['--force', '--skip-if-larger', '--quality', '70-95', '--output', file, file]);
   }
 }
 
