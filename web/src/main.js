@@ -127,13 +127,16 @@ function renderSteps() {
   for (const p of document.querySelectorAll('.step-empty[data-empty-until]')) {
     setIfChanged(p, 'hidden', !$(p.dataset.emptyUntil).hidden);
   }
+  // What the launch step waits for, until its form opens (openstack/launch.js shows #launch
+  // once an image is in Glance with its hash matching).
   const needs = $('launch-needs');
-  const key = unavailable.has('launch') ? 'shell.launch.unavailable' : 'shell.launch.needs';
+  const key = unavailable.has('launch') ? 'shell.launch.unavailable'
+    : $('session').hidden ? 'shell.launch.needs' : 'shell.launch.send_first';
   if (needs.dataset.i18n !== key) {
     needs.dataset.i18n = key;
     needs.textContent = t(key);
   }
-  setIfChanged(needs, 'hidden', !$('os-panel').hidden);
+  setIfChanged(needs, 'hidden', !$('os-panel').hidden && !$('launch').hidden);
   // Without the edge worker there is nothing to log in to: only the reason (#os-unavailable) shows.
   setIfChanged($('connect-why'), 'hidden', unavailable.has('connect'));
 }

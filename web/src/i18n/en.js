@@ -79,6 +79,7 @@ export default {
   'shell.save.opfs': 'Browser storage, then download',
   'shell.launch.needs': 'To launch a server here, log in (step 1) and send the image (step 4). Without logging in, use the commands shown with the result.',
   'shell.launch.unavailable': 'Launching from this page needs the stackferry edge worker (npm start). Use the commands shown with the result instead.',
+  'shell.launch.send_first': 'Send the image to OpenStack (step 4) first: the server is launched from it once Glance has it and its SHA-512 matches.',
   'shell.launch.name': 'Name',
   'shell.launch.image': 'Image',
   'shell.launch.flavor': 'Flavor',

@@ -79,6 +79,7 @@ export default {
   'shell.save.opfs': '브라우저 저장소에 저장한 뒤 다운로드',
   'shell.launch.needs': '여기서 서버를 생성하려면 로그인(1단계)한 뒤 이미지를 보내십시오(4단계). 로그인하지 않는 경우 결과와 함께 표시되는 명령을 사용하십시오.',
   'shell.launch.unavailable': '이 페이지에서 서버를 생성하려면 stackferry 에지 워커가 필요합니다(npm start). 대신 결과와 함께 표시되는 명령을 사용하십시오.',
+  'shell.launch.send_first': '먼저 이미지를 OpenStack으로 보내십시오(4단계). Glance에 이미지가 올라가고 SHA-512 해시가 일치하면 그 이미지로 서버를 생성합니다.',
   'shell.launch.name': '이름',
   'shell.launch.image': '이미지',
   'shell.launch.flavor': '플레이버',

@@ -124,6 +124,35 @@ export const tests = [
     },
   },
   {
+    name: 'shell: the step indicator with a session: Connect done, Launch current after a conversion, then Verify once launched',
+    async fn(t) {
+      const { page } = await open(t);
+      await page.waitForFunction(() => document.body.dataset.openstack);
+      // No OpenStack here: what openstack/login.js and launch.js show is set by hand.
+      await page.evaluate(() => {
+        document.body.dataset.openstack = 'available';
+        for (const id of ['session', 'os-panel']) document.getElementById(id).hidden = false;
+        document.getElementById('login-form').hidden = true;
+      });
+      await currentIs(page, 'files');
+      let s = await stepStates(page);
+      assert(s.states.connect.state === 'done' && s.states.launch.state === 'later', `connected: ${JSON.stringify(s.states)}`);
+      await feed(page, [path.join(VMDKRS, 'streamOptimized.vmdk')]);
+      assert(await convert(page, 'qcow2') === 'done', `converted: ${await errorText(page)}`);
+      await currentIs(page, 'launch');
+      const needs = await page.locator('#launch-needs').innerText();
+      assert(/Send the image to OpenStack/.test(needs), `the launch step says what it waits for: ${needs}`);
+      await page.evaluate(() => {
+        document.getElementById('launch').hidden = false;
+        document.getElementById('server-status').hidden = false;
+      });
+      await currentIs(page, 'verify');
+      assert(!(await page.locator('#launch-needs').isVisible()), 'the hint goes when the launch form is there');
+      s = await stepStates(page);
+      assert(s.states.launch.state === 'done', `launched: ${JSON.stringify(s.states.launch)}`);
+    },
+  },
+  {
     name: 'shell: checklist in Korean: export keeps the Hangul name, Korean local date, digests shown, no Glance tick after a local conversion',
     async fn(t) {
       const { page } = await open(t, { locale: 'ko-KR' });
@@ -159,6 +188,54 @@ export const tests = [
         return new Intl.DateTimeFormat('ko-KR', { dateStyle: 'long', timeStyle: 'short' }).format(new Date(c.updated));
       });
       assert(stamp[1] === local, `local time: ${stamp[1]} vs ${local}`);
+      // A send that ends with every hash matching (openstack/upload.js marks #upload-progress
+      // done; there is no OpenStack here, so the mark is set by hand) ticks the upload.
+      await page.evaluate(() => { document.querySelector('#upload-progress').dataset.state = 'done'; });
+      await page.waitForFunction(() => document.querySelector('#check-upload').checked, null, { timeout: 5000 });
+    },
+  },
+  {
+    name: 'shell: every static text and label of index.html comes from both catalogues',
+    async fn(t) {
+      const { page } = await open(t, { locale: 'ko-KR' });
+      const bad = await page.evaluate(async () => {
+        const i18n = await import('./i18n/index.js');
+        const html = await (await fetch(location.href)).text();
+        const doc = new DOMParser().parseFromString(html, 'text/html');
+        const out = [];
+        const keyOk = (k) => i18n.CATALOGUES.en[k] != null && i18n.CATALOGUES.ko[k] != null;
+        const walker = doc.createTreeWalker(doc.documentElement, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if (!/\p{L}/u.test(n.data)) continue;
+          const el = n.parentElement;
+          if (el.closest('script, style')) continue;
+          const marked = el.closest('[data-i18n]');
+          const tagged = el.closest('[lang]');
+          if (marked && keyOk(marked.dataset.i18n)) continue;
+          if (tagged && tagged !== doc.documentElement) continue; // the language switch's own words
+          if (el.tagName === 'H1') continue; // the product's name
+          out.push(`text "${n.data.trim().slice(0, 60)}" ${marked ? `(key ${marked.dataset.i18n} missing)` : ''}`);
+        }
+        for (const el of doc.querySelectorAll('[placeholder], [aria-label], [title], [alt]')) {
+          const attrs = new Map((el.dataset.i18nAttr || '').split(';').filter(Boolean).map((p) => p.split(':').map((x) => x.trim())));
+          for (const a of ['placeholder', 'aria-label', 'title', 'alt']) {
+            if (el.hasAttribute(a) && !(attrs.has(a) && keyOk(attrs.get(a)))) out.push(`${a} of ${el.id || el.tagName}`);
+          }
+        }
+        return out;
+      });
+      assert(!bad.length, `untranslated in index.html: ${bad.join('; ')}`);
+    },
+  },
+  {
+    name: 'shell: the Korean page on a phone (390 px): no horizontal scrolling, the steps fit',
+    async fn(t) {
+      const { page } = await open(t, { locale: 'ko-KR', viewport: { width: 390, height: 844 } });
+      await feed(page, [path.join(VMDKRS, 'streamOptimized.vmdk')]);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `page wider than the screen by ${overflow}px`);
+      const steps = await page.evaluate(() => [...document.querySelectorAll('nav.steps a')].map((a) => a.getBoundingClientRect()).every((r) => r.right <= window.innerWidth && r.width > 100));
+      assert(steps, 'every step box on screen');
     },
   },
 ];
