@@ -117,7 +117,7 @@ async function start(send) {
       // First thing in the click handler: the picker needs the click's user activation.
       const picked = await pickTargets(disks.map((d) => d.outName));
       targets = picked;
-      picked.forEach((t, k) => { disks[k].outName = t.name; });
+      picked.forEach((x, k) => { disks[k].outName = x.name; });
     } catch (e) {
       progress.setState(previous);
       if (e && e.name === 'AbortError') return;
@@ -130,6 +130,8 @@ async function start(send) {
   }
   errors.clear();
   results.reset();
+  // The previous results' outputs join the list of those kept in browser storage.
+  stored.refresh();
   const run = { cancelled: false, current: null, rows: [], results: [], format };
   running = run;
   const release = guard.hold(send ? 'send' : 'convert');

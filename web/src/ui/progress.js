@@ -20,6 +20,8 @@ const RATE_WINDOW_MS = 4000;
 /** No time-left estimate before this much work and time: early numbers swing wildly. */
 const ETA_MIN_FRACTION = 0.01;
 const ETA_MIN_MS = 1500;
+/** The time left follows the pace over this window (ms). */
+const ETA_WINDOW_MS = 8000;
 
 /** The rows of the run shown. */
 let rows = [];
@@ -94,7 +96,7 @@ export function reset(disks, format) {
       row, bar, fill, status, numbers, name: d.outName,
       twoPass: format === 'qcow2-compressed',
       weight: Math.max(1, d.info.allocated_bytes || d.info.virtual_size || 1),
-      state: 'waiting', note: { key: 'run.row.waiting' }, frac: 0, p: null, samples: [], t0: null, quarter: 0, done: null,
+      state: 'waiting', note: { key: 'run.row.waiting' }, frac: 0, p: null, samples: [], fracs: [], t0: null, quarter: 0, done: null,
     };
   });
   rows.forEach(draw);
@@ -128,6 +130,8 @@ export function planned(r, p) {
 
 /** The converter's progress `p` on row `r`. */
 export function show(r, p) {
+  // A report still on its way when the row stopped (Cancel) must not bring the numbers back.
+  if (r.state !== 'running') return;
   if (p.phase === 'measure') r.twoPass = true;
   const now = performance.now();
   if (r.t0 == null) r.t0 = now;
@@ -142,9 +146,13 @@ export function show(r, p) {
   const first = r.samples[0];
   const secs = (now - first.t) / 1000;
   r.rate = secs > 0.2 ? (value - first.value) / secs : null;
-  // Time left from the weighted fraction: covers every pass still to come.
-  const elapsed = now - r.t0;
-  r.left = r.frac >= ETA_MIN_FRACTION && elapsed >= ETA_MIN_MS ? (elapsed / 1000) * (1 - r.frac) / r.frac : null;
+  // Time left from the weighted fraction (it covers every pass still to come), at its pace
+  // over the last ETA_WINDOW_MS: the workers' start-up does not weigh on it for long.
+  r.fracs.push({ t: now, f: r.frac });
+  while (r.fracs.length > 2 && now - r.fracs[0].t > ETA_WINDOW_MS) r.fracs.shift();
+  const since = r.fracs[0];
+  const pace = now - since.t > 0 ? (r.frac - since.f) / ((now - since.t) / 1000) : 0;
+  r.left = r.frac >= ETA_MIN_FRACTION && now - r.t0 >= ETA_MIN_MS && pace > 0 ? (1 - r.frac) / pace : null;
   r.row.dataset.bytesOut = p.bytes_out;
   if (r.state === 'running') r.note = { key: 'run.row.converting' };
   draw(r);
