@@ -17,9 +17,9 @@ import { t, onLangChange, bytes, rate, duration, percent } from '../i18n/index.j
 export const PASS_WEIGHTS = { measure: 0.48, write: 0.52 };
 /** Rates are measured over this window (ms) of recent progress. */
 const RATE_WINDOW_MS = 4000;
-/** No time-left estimate before this much work and time: early numbers swing wildly. */
+/** No time-left estimate before this much work, and this long (ms) after it began to flow: early numbers swing. */
 const ETA_MIN_FRACTION = 0.01;
-const ETA_MIN_MS = 1500;
+const ETA_MIN_MS = 2000;
 /** The time left follows the pace over this window (ms). */
 const ETA_WINDOW_MS = 8000;
 
@@ -96,7 +96,7 @@ export function reset(disks, format) {
       row, bar, fill, status, numbers, name: d.outName,
       twoPass: format === 'qcow2-compressed',
       weight: Math.max(1, d.info.allocated_bytes || d.info.virtual_size || 1),
-      state: 'waiting', note: { key: 'run.row.waiting' }, frac: 0, p: null, samples: [], fracs: [], t0: null, quarter: 0, done: null,
+      state: 'waiting', note: { key: 'run.row.waiting' }, frac: 0, p: null, samples: [], fracs: [], flowing: null, t0: null, quarter: 0, done: null,
     };
   });
   rows.forEach(draw);
@@ -148,11 +148,15 @@ export function show(r, p) {
   r.rate = secs > 0.2 ? (value - first.value) / secs : null;
   // Time left from the weighted fraction (it covers every pass still to come), at its pace
   // over the last ETA_WINDOW_MS: the workers' start-up does not weigh on it for long.
-  r.fracs.push({ t: now, f: r.frac });
-  while (r.fracs.length > 2 && now - r.fracs[0].t > ETA_WINDOW_MS) r.fracs.shift();
+  // The pace is taken from the first progress on: before it, the decode workers start up.
+  if (r.frac > 0) {
+    if (r.flowing == null) r.flowing = now;
+    r.fracs.push({ t: now, f: r.frac });
+    while (r.fracs.length > 2 && now - r.fracs[0].t > ETA_WINDOW_MS) r.fracs.shift();
+  }
   const since = r.fracs[0];
-  const pace = now - since.t > 0 ? (r.frac - since.f) / ((now - since.t) / 1000) : 0;
-  r.left = r.frac >= ETA_MIN_FRACTION && now - r.t0 >= ETA_MIN_MS && pace > 0 ? (1 - r.frac) / pace : null;
+  const pace = since && now > since.t ? (r.frac - since.f) / ((now - since.t) / 1000) : 0;
+  r.left = r.frac >= ETA_MIN_FRACTION && now - r.flowing >= ETA_MIN_MS && pace > 0 ? (1 - r.frac) / pace : null;
   r.row.dataset.bytesOut = p.bytes_out;
   if (r.state === 'running') r.note = { key: 'run.row.converting' };
   draw(r);

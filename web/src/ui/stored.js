@@ -77,15 +77,15 @@ function draw() {
   usage.textContent = est ? t('run.stored.usage', { used: bytes(est.usage), available: bytes(Math.max(0, est.quota - est.usage)) }) : '';
   cleaned.textContent = state.cleaned ? t('run.stored.cleaned', { count: state.cleaned }) : '';
   cleaned.hidden = !state.cleaned;
-  list.replaceChildren(...state.items.map(row));
+  list.replaceChildren(...state.items.map((item, k) => row(item, k)));
   box.hidden = !state.items.length;
   box.dataset.count = String(state.items.length);
   results.showPanel();
 }
 
-function row(item) {
+function row(item, k) {
   const li = h('li', { 'data-testid': 'stored-item', dataset: { name: item.label, opfs: item.name, size: item.size } });
-  const nameId = `stored-${item.name}`;
+  const nameId = `stored-name-${k}`;
   li.append(h('div', {}, h('strong', { id: nameId }, item.label),
     h('span', { class: 'hint' }, ` · ${bytes(item.size)} · ${dateTime(item.date)}`),
     item.meta && item.meta.vm ? h('span', { class: 'hint' }, ` · ${t('run.stored.from', { name: item.meta.vm })}`) : null));

@@ -130,6 +130,13 @@ test('run: compressed QCOW2 progress goes only forward across both passes; the t
     const [, m, sec] = /(\d+):(\d\d) left/.exec(first.numbers);
     const start = during[0].at;
     const end = during[during.length - 1].at;
+    const at = (pct) => {
+      const x = during.find((y) => y.v >= pct && /(\d+):(\d\d) left/.test(y.numbers));
+      if (!x) return '';
+      const [, mm, ss] = /(\d+):(\d\d) left/.exec(x.numbers);
+      return ` at ${pct}%: ${Number(mm) * 60 + Number(ss)} s left, took ${((end - x.at) / 1000).toFixed(1)} s;`;
+    };
+    t.note(`${at(10)}${at(25)}${at(50)}${at(75)}`);
     t.note(`first estimate at ${((first.at - start) / 1000).toFixed(1)} s (${first.status}): ${Number(m) * 60 + Number(sec)} s left; took ${((end - first.at) / 1000).toFixed(1)} s more`);
   }
 });
