@@ -218,4 +218,19 @@ test('run: the Korean page shows progress, results and kept outputs in Korean', 
   assert(!/Download|Remove|Browser storage/.test(kept), `no English in the kept list: ${kept}`);
 });
 
+test('run: switching the language redraws the progress row, the result and the title', async (t) => {
+  const { page } = await open(t);
+  const src = path.join(VMDKRS, 'streamOptimized.vmdk');
+  await feed(page, [src]);
+  assert((await convert(page, 'qcow2')) === 'done', `converted: ${await errorText(page)}`);
+  assert((await page.locator('#result-disks').innerText()).includes(en['run.result.outputSize']), 'English first');
+  // The page's own i18n module (the same instance main.js uses), as the language switch calls it.
+  await page.evaluate(async () => (await import(new URL('i18n/index.js', document.baseURI).href)).setLang('ko'));
+  const row = await page.locator('[data-testid=progress] .disk').innerText();
+  const result = await page.locator('#result-disks').innerText();
+  assert(row.includes('완료') && !row.includes('Done in'), `row redrawn in Korean: ${row}`);
+  assert(result.includes(ko['run.result.outputSize']) && !result.includes('Output size'), `result redrawn in Korean: ${result}`);
+  assert((await page.title()) === ko['shell.title'], `title in Korean: ${await page.title()}`);
+});
+
 export { tests };
