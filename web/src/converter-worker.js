@@ -74,8 +74,11 @@ async function convert(m, progress) {
   if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
     const { quota, usage } = await navigator.storage.estimate();
     if (quota != null && quota - usage < outLen) {
+      // code `no_space`: the page says it plainly (remove outputs kept in browser storage,
+      // save to a file, free disk space); `message` stays the technical English.
       throw coreError('too_large',
-        `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`);
+        `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`,
+        { code: 'no_space', args: { needed: outLen, available: quota - usage } });
     }
   }
   // The writer worker hashes the output as it writes it, off this thread.

@@ -16,6 +16,7 @@
 // queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
 import { Bridge, emit, serve, transfer } from './converter/bridge.js';
 import { asCoreError, coreError } from './error.js';
+import { SIDECAR_SUFFIX } from './save.js';
 
 let sync = null; // FileSystemSyncAccessHandle
 let stream = null; // FileSystemWritableFileStream
@@ -23,6 +24,7 @@ let hasher = null; // the hash worker's bridge
 let pos = 0; // output bytes written so far
 let size = 0; // OPFS file size set so far
 let up = null; // the streamed upload (target kind 'upload')
+let opfs = null; // the OPFS target (`{name, meta}`), for the sidecar written at the end
 
 /** Bytes queued in the upload stream before a write waits for the network to take them. */
 const UPLOAD_HIGH_WATER = 8 << 20;
@@ -119,6 +121,7 @@ serve({
     if (target.kind === 'upload') {
       up = openUpload(target);
     } else if (target.kind === 'opfs') {
+      opfs = target;
       const root = await navigator.storage.getDirectory();
       const fh = await root.getFileHandle(target.name, { create: true });
       sync = await fh.createSyncAccessHandle();
@@ -188,6 +191,8 @@ serve({
       sync.flush();
       sync.close();
       sync = null;
+      await writeSidecar(opfs, { sha512, output_len: len });
+      opfs = null;
     } else {
       await stream.truncate(len);
       await stream.close();
@@ -205,8 +210,28 @@ serve({
       up = null;
     }
     sync = stream = null;
+    opfs = null;
   },
 }, { toError: (e, args) => asCoreError(e, { context: 'writing the output failed: ', offset: (args && args.at) ?? null }) });
+
+/**
+ * Beside a finished OPFS output, its sidecar (see save.js): the page's `meta` for it plus the
+ * SHA-512 and length. Written last, so that its presence says the output is complete.
+ */
+async function writeSidecar(target, extra) {
+  if (!target) return;
+  const root = await navigator.storage.getDirectory();
+  const fh = await root.getFileHandle(`${target.name}${SIDECAR_SUFFIX}`, { create: true });
+  const h = await fh.createSyncAccessHandle();
+  try {
+    const bytes = new TextEncoder().encode(JSON.stringify({ ...(target.meta || {}), ...extra, finished: Date.now() }));
+    h.truncate(0);
+    h.write(bytes, { at: 0 });
+    h.flush();
+  } finally {
+    h.close();
+  }
+}
 
 /** Start the hash worker (nested in this one), given the compiled wasm `module`. */
 async function openHasher(module) {

@@ -45,10 +45,30 @@ export async function pickTargets(names) {
   return out;
 }
 
+/**
+ * Beside each finished OPFS output, the writer (save-worker.js) writes a small JSON sidecar,
+ * `<output>` + SIDECAR_SUFFIX: what the page needs to offer the file again after a reload and
+ * to send it to OpenStack then (`{label, format, virtualSize, imageName, shape, props, sha512,
+ * output_len, finished}`, see ui/convert.js). Written last, it also marks the output complete:
+ * an output without one is what an interrupted conversion left.
+ */
+export const SIDECAR_SUFFIX = '.meta.json';
+
+/** The sidecar's file name for OPFS output `name`. */
+export function sidecarName(name) {
+  return name + SIDECAR_SUFFIX;
+}
+
 /** A unique OPFS file name for one output. */
 export function opfsName(name) {
   const stamp = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
   return `${OPFS_PREFIX}${stamp}-${Math.random().toString(36).slice(2, 8)}-${name}`;
+}
+
+/** The output's own name (as offered for download) in OPFS name `name` (see opfsName). */
+export function storedLabel(name) {
+  const m = /^stackferry-\d{14}-[a-z0-9]+-(.+)$/.exec(name);
+  return m ? m[1] : name.slice(OPFS_PREFIX.length);
 }
 
 /** Main thread: the finished OPFS file, as a disk-backed File for a download link. */
@@ -58,39 +78,108 @@ export async function opfsFile(name) {
   return fh.getFile();
 }
 
+/** The sidecar of OPFS output `name`, or null (none, unreadable). */
+export async function opfsSidecar(name) {
+  try {
+    return JSON.parse(await (await opfsFile(sidecarName(name))).text());
+  } catch {
+    return null;
+  }
+}
+
+/** Our files in OPFS: `[[name, FileSystemFileHandle]]` (none where there is no OPFS). */
+async function ours() {
+  if (!opfsAvailable()) return [];
+  const out = [];
+  try {
+    const root = await navigator.storage.getDirectory();
+    for await (const [name, h] of root.entries()) if (name.startsWith(OPFS_PREFIX) && h.kind === 'file') out.push([name, h]);
+  } catch {
+    // No OPFS here (private mode).
+  }
+  return out;
+}
+
 /**
- * Remove an OPFS output. A worker that was just terminated may still hold its lock for a
- * moment, so retry briefly.
+ * The finished outputs kept in browser storage, newest first: `[{name (in OPFS), label, size,
+ * date (ms), meta}]`. Outputs still being written (no sidecar yet) are left out.
+ */
+export async function opfsList() {
+  const entries = await ours();
+  const names = new Set(entries.map(([n]) => n));
+  const out = [];
+  for (const [name, h] of entries) {
+    if (name.endsWith(SIDECAR_SUFFIX) || !names.has(sidecarName(name))) continue;
+    try {
+      const f = await h.getFile();
+      const meta = await opfsSidecar(name);
+      out.push({ name, label: (meta && meta.label) || storedLabel(name), size: f.size, date: (meta && meta.finished) || f.lastModified, meta });
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return out.sort((a, b) => b.date - a.date);
+}
+
+/** How much storage the page uses and may use: `{usage, quota}` in bytes, or null. */
+export async function storageEstimate() {
+  try {
+    const e = await navigator.storage.estimate();
+    return e && e.quota != null ? { usage: e.usage || 0, quota: e.quota } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Remove an OPFS output and its sidecar. A worker that was just terminated may still hold its
+ * lock for a moment, so retry briefly.
  */
 export async function opfsRemove(name) {
   const root = await navigator.storage.getDirectory();
-  for (let i = 0; i < 20; i++) {
-    try {
-      await root.removeEntry(name);
-      return true;
-    } catch (e) {
-      if (e && e.name === 'NotFoundError') return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return false;
-}
-
-/** Remove our OPFS files older than `maxAgeMs` (left behind by closed tabs). */
-export async function opfsCleanup(maxAgeMs = 12 * 3600 * 1000) {
-  if (!opfsAvailable()) return;
-  try {
-    const root = await navigator.storage.getDirectory();
-    for await (const [name, h] of root.entries()) {
-      if (!name.startsWith(OPFS_PREFIX) || h.kind !== 'file') continue;
+  const one = async (n) => {
+    for (let i = 0; i < 20; i++) {
       try {
-        const f = await h.getFile();
-        if (Date.now() - f.lastModified > maxAgeMs) await root.removeEntry(name);
-      } catch {
-        // In use by another tab: leave it.
+        await root.removeEntry(n);
+        return true;
+      } catch (e) {
+        if (e && e.name === 'NotFoundError') return true;
+        await new Promise((r) => setTimeout(r, 100));
       }
     }
-  } catch {
-    // No OPFS here (private mode): nothing to clean.
+    return false;
+  };
+  const ok = await one(name);
+  return (await one(sidecarName(name))) && ok;
+}
+
+let cleanup = null;
+
+/**
+ * Once per page load: remove what interrupted conversions left in OPFS (outputs without a
+ * sidecar, sidecars without an output). Finished outputs stay until the user removes them
+ * (ui/stored.js lists them). A file another tab is still writing is locked: it is left alone.
+ * Resolves to the number of leftovers removed.
+ */
+export function opfsCleanup() {
+  if (!cleanup) {
+    cleanup = (async () => {
+      const entries = await ours();
+      const names = new Set(entries.map(([n]) => n));
+      const root = entries.length ? await navigator.storage.getDirectory() : null;
+      let removed = 0;
+      for (const [name] of entries) {
+        const partial = name.endsWith(SIDECAR_SUFFIX) ? !names.has(name.slice(0, -SIDECAR_SUFFIX.length)) : !names.has(sidecarName(name));
+        if (!partial) continue;
+        try {
+          await root.removeEntry(name);
+          if (!name.endsWith(SIDECAR_SUFFIX)) removed++;
+        } catch {
+          // In use by another tab (still converting): leave it.
+        }
+      }
+      return removed;
+    })();
   }
+  return cleanup;
 }

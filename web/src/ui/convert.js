@@ -1,16 +1,23 @@
-// Section 3, "Convert": the output format and where to save it, Convert, Send to OpenStack and
+// The "Convert" step: the output format and where to save it, Convert, Send to OpenStack and
 // Cancel, and the run they start: disk by disk, each in its own converter (through
-// converter/client.js), into the chosen files, browser storage or a new Glance image.
+// converter/client.js), into the chosen files, browser storage or a new Glance image. Also
+// sending an output kept in browser storage from an earlier visit (ui/stored.js asks).
+// While a run goes on, the beforeunload guard (guard.js) is held.
 import { $, baseName } from '../util.js';
 import { coreError } from '../error.js';
 import * as converter from '../converter/client.js';
+import { t, onLangChange } from '../i18n/index.js';
 import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove } from '../save.js';
 import * as osweb from '../openstack/index.js';
 import * as errors from './errors.js';
 import * as files from './files.js';
+import * as guard from './guard.js';
 import * as inputs from './inputs.js';
 import * as progress from './progress.js';
 import * as results from './results.js';
+import * as stored from './stored.js';
+
+const GIB = 1024 ** 3;
 
 const PARAMS = new URLSearchParams(location.search);
 
@@ -21,19 +28,70 @@ const PARAMS = new URLSearchParams(location.search);
  */
 let running = null;
 
-/** Enable what can be done now (after an inspection, a tick, a login, a run's start or end). */
+/** Whether the inputs' edited values are valid (inputs.valid() where inputs.js has it). */
+function inputsValid() {
+  return typeof inputs.valid === 'function' ? inputs.valid() !== false : true;
+}
+
+/** Whether a run (conversion or send) is going on. */
+export function busy() {
+  return !!running;
+}
+
+/** Enable what can be done now (after an inspection, a tick, an edit, a login, a run's start or end). */
 export function update() {
   const planned = inputs.planned($('format-select').value).length;
-  $('convert-button').disabled = !!running || planned === 0;
+  const valid = inputsValid();
+  $('convert-button').disabled = !!running || planned === 0 || !valid;
   const loggedIn = !!osweb.session();
-  $('send-button').disabled = !!running || planned === 0 || !loggedIn;
-  $('send-status').textContent = loggedIn || document.body.dataset.openstack !== 'available' ? ''
-    : 'Log in to OpenStack (section 5) to send the image straight into Glance.';
+  $('send-button').disabled = !!running || planned === 0 || !loggedIn || !valid;
+  let why = '';
+  if (planned && !valid) why = t('run.blocked.invalid');
+  else if (!loggedIn && document.body.dataset.openstack === 'available') why = t('run.blocked.login');
+  $('send-status').textContent = why;
+  $('send-status').dataset.reason = planned && !valid ? 'invalid' : (why ? 'login' : '');
   $('send-button').hidden = document.body.dataset.openstack === 'unavailable';
   $('cancel-button').disabled = !running;
   $('format-select').disabled = !!running;
   $('save-mode').disabled = !!running;
   files.setBusy(!!running);
+  stored.update({ busy: !!running, loggedIn });
+}
+
+/** What the sidecar of disk `d`'s output records (see save.js): enough to send it after a reload. */
+function metaFor(d, format) {
+  const choice = inputs.choiceFor(d.inputIndex, d.input);
+  return {
+    v: 1, label: d.outName, source: baseName(d.info.name), vm: inputs.inputLabel(d.input), format,
+    virtualSize: d.info.virtual_size, imageName: inputs.imageName(d),
+    shape: choice.shape ? JSON.parse(JSON.stringify(choice.shape)) : null,
+    props: choice.props.map(({ key, value }) => ({ key, value })),
+  };
+}
+
+/** The review card's item for an image (see openstack/index.js reviewSend). */
+function reviewItem(m) {
+  const shape = m.shape || {};
+  return {
+    name: m.imageName, format: m.format, virtualSize: m.virtualSize,
+    min_disk: shape.min_disk ?? Math.ceil(m.virtualSize / GIB), min_ram: shape.min_ram ?? null,
+    props: (m.props || []).filter((p) => p.key && p.value !== '' && p.value != null).map(({ key, value }) => ({ key, value })),
+  };
+}
+
+/** Ask the user to confirm what a Send will create, where the cloud module offers it. */
+async function review(metas) {
+  if (typeof osweb.reviewSend !== 'function') return true;
+  return !!await osweb.reviewSend(metas.map(reviewItem));
+}
+
+/** Show an upload's progress in the tab title too (the handle calls its own `progress`). */
+function titleFollows(sent) {
+  const own = sent.progress;
+  sent.progress = (done, total) => {
+    own.call(sent, done, total);
+    if (total) progress.setTitle(done / total);
+  };
 }
 
 /** Convert, or with `send` convert and upload each disk into a new Glance image. */
@@ -42,6 +100,12 @@ async function start(send) {
   const disks = inputs.planned(format);
   if (!disks.length || running) return;
   if (send && !osweb.session()) return;
+  if (!inputsValid()) return;
+  const metas = disks.map((d) => metaFor(d, format));
+  // Before anything is created: the user confirms what will be sent (no picker on this path,
+  // so waiting for the answer loses no user activation).
+  if (send && !await review(metas)) return;
+  if (running) return;
   // Sending goes through browser storage when it cannot stream (see openstack/upload.js).
   const mode = send ? 'opfs' : $('save-mode').value;
   // Synchronously, so nothing sees the previous run's state after the click.
@@ -53,24 +117,28 @@ async function start(send) {
       // First thing in the click handler: the picker needs the click's user activation.
       const picked = await pickTargets(disks.map((d) => d.outName));
       targets = picked;
-      picked.forEach((t, k) => { disks[k].outName = t.name; });
+      picked.forEach((x, k) => { disks[k].outName = x.name; });
     } catch (e) {
       progress.setState(previous);
       if (e && e.name === 'AbortError') return;
-      errors.show([{ context: 'Choosing where to save', error: coreError('io', String((e && e.message) || e)) }]);
+      errors.show([{ context: t('run.context.choosing'), error: coreError('io', String((e && e.message) || e), { code: 'pick_failed' }) }]);
       return;
     }
   } else {
-    await results.removeStored();
-    targets = disks.map((d) => ({ kind: 'opfs', name: opfsName(d.outName) }));
+    // Earlier outputs stay in browser storage (listed under "kept in this browser").
+    targets = disks.map((d, k) => ({ kind: 'opfs', name: opfsName(d.outName), meta: metas[k] }));
   }
   errors.clear();
   results.reset();
+  // The previous results' outputs join the list of those kept in browser storage.
+  stored.refresh();
   const run = { cancelled: false, current: null, rows: [], results: [], format };
   running = run;
+  const release = guard.hold(send ? 'send' : 'convert');
   update();
-  run.rows = progress.reset(disks);
+  run.rows = progress.reset(disks, format);
   progress.setState('running');
+  progress.setTitle(0);
   let failed = false;
   if (send) osweb.resetSend();
   for (let k = 0; k < disks.length && !run.cancelled; k++) {
@@ -86,13 +154,17 @@ async function start(send) {
   }
   if (send) osweb.sendFinished(!failed && !run.cancelled);
   if (run.cancelled) {
-    for (const r of run.rows) if (r.row.dataset.state === 'waiting' || r.row.dataset.state === 'running') progress.mark(r, 'cancelled', 'cancelled');
+    for (const r of run.rows) if (r.state === 'waiting' || r.state === 'running') progress.mark(r, 'cancelled', 'run.row.cancelled');
     progress.setState('cancelled');
   } else {
     progress.setState(failed ? 'error' : 'done');
   }
   running = null;
+  release();
   update();
+  await stored.refresh();
+  // The result and its Download were below the fold: bring them into view.
+  if (!run.cancelled && run.results.length) results.reveal();
 }
 
 /**
@@ -106,7 +178,7 @@ async function sendOne(run, d, opfsTarget, r) {
     flavor: choice.shape && choice.shape.flavor, label: d.outName,
   });
   if (!sent) {
-    progress.mark(r, 'error', 'not sent');
+    progress.mark(r, 'error', 'run.row.notSent');
     return false;
   }
   run.send = sent;
@@ -121,18 +193,21 @@ async function sendOne(run, d, opfsTarget, r) {
   }
   if (!ok) {
     if (opfsTarget.kind === 'opfs') opfsRemove(opfsTarget.name);
-    if (!run.cancelled && run.lastError) sent.fail(run.lastError, `Sending ${d.outName}`);
+    if (!run.cancelled && run.lastError) sent.fail(run.lastError, t('run.context.sending', { name: d.outName }));
     await sent.discard();
     return false;
   }
   try {
     const { report } = run.lastDone;
     let answer = run.lastDone.upload;
-    if (target.kind === 'opfs') answer = await sent.uploadFile(await opfsFile(target.name));
+    if (target.kind === 'opfs') {
+      titleFollows(sent);
+      answer = await sent.uploadFile(await opfsFile(target.name));
+    }
     return await sent.finish(report.sha512, answer);
   } catch (e) {
     if (run.cancelled) await sent.discard();
-    else sent.fail(e, `Sending ${d.outName}`);
+    else sent.fail(e, t('run.context.sending', { name: d.outName }));
     return false;
   }
 }
@@ -144,17 +219,14 @@ async function convertOne(run, d, target, r) {
   run.lastError = null;
   run.lastDone = null;
   const started = performance.now();
-  let writeStart = null;
-  progress.mark(r, 'running', 'starting…');
+  progress.mark(r, 'running', 'run.row.starting');
   const onProgress = (m) => {
     if (m.type === 'phase' && m.phase === 'plan') {
-      progress.mark(r, 'running', 'planning (reading metadata)…');
+      progress.mark(r, 'running', 'run.row.planning');
     } else if (m.type === 'planned') {
-      progress.mark(r, 'running', 'converting…');
-      progress.show(r, m.progress, started, writeStart);
+      progress.planned(r, m.progress);
     } else if (m.type === 'progress') {
-      if (m.progress.phase === 'write' && writeStart == null) writeStart = { t: performance.now(), bytes: m.progress.bytes_out };
-      progress.show(r, m.progress, started, writeStart);
+      progress.show(r, m.progress);
       if (target.kind === 'upload' && run.send && m.uploaded != null) run.send.progress(m.uploaded, m.progress.output_len);
     }
   };
@@ -173,10 +245,10 @@ async function convertOne(run, d, target, r) {
     // Cancelled: cancel() has said so.
     if (abort.signal.aborted) return false;
     run.lastError = error;
-    progress.mark(r, 'error', 'failed');
+    progress.mark(r, 'error', 'run.row.failed');
     // Upload errors are shown in the OpenStack section (or lead to the file path).
     if (!(target.kind === 'upload' && error && ['upload', 'stream_failed'].includes(error.kind))) {
-      errors.add(`Converting ${baseName(d.info.name)}`, error);
+      errors.add(t('run.context.converting', { file: baseName(d.info.name) }), error);
     }
     return false;
   } finally {
@@ -184,7 +256,8 @@ async function convertOne(run, d, target, r) {
   }
 }
 
-function cancel() {
+/** Stop the run: the conversion at once (its partial file removed), an upload too. */
+export function cancel() {
   const run = running;
   if (!run) return;
   run.cancelled = true;
@@ -192,7 +265,7 @@ function cancel() {
     const { abort, target, row } = run.current;
     // Terminates the converter and, with it, its decode and writer workers, at once.
     abort.abort();
-    progress.mark(row, 'cancelled', 'cancelled');
+    progress.mark(row, 'cancelled', 'run.row.cancelled');
     if (target.kind === 'opfs') opfsRemove(target.name);
   }
   // An upload of a finished file stops too (its image is deleted).
@@ -214,5 +287,60 @@ export function setup() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && running) cancel();
   });
-  $('caps').textContent = `${navigator.hardwareConcurrency || 1} decode workers · saving: ${picker ? 'File System Access' : ''}${picker && opfsAvailable() ? ' or ' : ''}${opfsAvailable() ? 'browser storage + download' : ''}`;
+  const caps = () => {
+    const el = $('caps');
+    const key = picker && opfsAvailable() ? 'run.caps.both' : picker ? 'run.caps.picker' : opfsAvailable() ? 'run.caps.storage' : 'run.caps.none';
+    el.textContent = t(key);
+    // The technical details, for whoever asks (hover, or a screen reader's description).
+    el.title = t('run.caps.details', { count: navigator.hardwareConcurrency || 1 });
+  };
+  caps();
+  onLangChange(() => {
+    caps();
+    update();
+  });
+  stored.setup({ send: sendStored, cancel });
+}
+
+/**
+ * Send an output kept in browser storage (`item` from save.js opfsList(), with its sidecar in
+ * `item.meta`) into a new Glance image, as a Send of a fresh conversion would: review, create
+ * the image, upload the file, check the hash. Resolves to whether it arrived intact.
+ */
+export async function sendStored(item) {
+  const m = item.meta;
+  if (running || !m || !osweb.session()) return false;
+  if (!await review([m])) return false;
+  if (running) return false;
+  const run = { cancelled: false, current: null, rows: [], results: [], format: m.format, send: null };
+  running = run;
+  const release = guard.hold('send');
+  update();
+  osweb.resetSend();
+  const context = t('run.context.sending', { name: m.label || item.label });
+  let ok = false;
+  try {
+    const sent = await osweb.beginSend({
+      name: m.imageName, format: m.format, shape: m.shape, props: m.props, virtualSize: m.virtualSize,
+      flavor: m.shape && m.shape.flavor, label: m.label || item.label,
+    });
+    if (sent) {
+      run.send = sent;
+      titleFollows(sent);
+      try {
+        const answer = await sent.uploadFile(await opfsFile(item.name));
+        ok = await sent.finish(m.sha512, answer);
+      } catch (e) {
+        if (run.cancelled) await sent.discard();
+        else sent.fail(e, context);
+      }
+    }
+  } finally {
+    osweb.sendFinished(ok);
+    running = null;
+    release();
+    progress.setTitle(null);
+    update();
+  }
+  return ok;
 }

@@ -1,21 +1,27 @@
-// Section 4, "Result": per converted disk where it went (a download link to the file in
+// The "Result" panel: per converted disk where it went (a download link to the file in
 // browser storage, the chosen file, or OpenStack), its sizes, time, digests, and the commands
 // that would do the same by hand. `#result` carries every disk's SHA-512 and content digest in
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
-// checklist.
-import { $, h, kv, bytes, duration, copyText } from '../util.js';
+// checklist. Each entry keeps what it shows as data and is redrawn on a language switch.
+// Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
+import { $, h, kv, copyText } from '../util.js';
+import { t, onLangChange, bytes, number, rate, duration } from '../i18n/index.js';
 import { commands } from '../commands.js';
 import { opfsFile, opfsRemove } from '../save.js';
 import * as store from '../checklist.js';
 import * as checklist from './checklist.js';
 import { choiceFor, imageName, inputLabel } from './inputs.js';
 
-/** The run whose results are shown (`{results: [{d, report, pre}], format}`). */
+/** The run whose results are shown (`{results: [{d, report, pre, entry, ...}], format}`). */
 let shown = null;
-/** OPFS files this tab made (removed when a new conversion starts or by the user). */
-const stored = new Set();
 /** Object URLs of the download links. */
 let objectUrls = [];
+/** Called when an output kept in browser storage is removed here (stored.js refreshes). */
+let onRemoved = () => {};
+
+export function setup({ removed }) {
+  onRemoved = removed || onRemoved;
+}
 
 function commandText(d, format) {
   const choice = choiceFor(d.inputIndex, d.input);
@@ -32,21 +38,27 @@ export function refreshCommands() {
   for (const res of shown.results) res.pre.textContent = commandText(res.d, shown.format);
 }
 
-/** Remove the outputs this tab left in browser storage (before a new conversion into it). */
-export async function removeStored() {
-  for (const n of stored) await opfsRemove(n);
-  stored.clear();
+/** The OPFS names of the outputs shown here (stored.js lists the others). */
+export function shownStored() {
+  return new Set(shown ? shown.results.filter((r) => r.target.kind === 'opfs' && !r.removed).map((r) => r.target.name) : []);
 }
 
-/** Hide the previous results. */
+/** Hide the previous results (their outputs stay in browser storage). */
 export function reset() {
   for (const u of objectUrls) URL.revokeObjectURL(u);
   objectUrls = [];
+  shown = null;
   const panel = $('result');
-  panel.hidden = true;
   $('result-disks').replaceChildren();
   delete panel.dataset.sha512;
   delete panel.dataset.contentDigest;
+  showPanel();
+}
+
+/** The panel is shown while it has results or outputs kept in browser storage. */
+export function showPanel() {
+  const stored = document.querySelector('[data-testid=stored]');
+  $('result').hidden = !$('result-disks').children.length && !(stored && !stored.hidden);
 }
 
 /**
@@ -56,52 +68,16 @@ export function reset() {
 export async function show(run, d, target, report, secs) {
   shown = run;
   const panel = $('result');
-  const pre = h('pre', { class: 'cmd', 'aria-label': 'Equivalent commands' });
-  run.results.push({ d, report, pre });
-  pre.textContent = commandText(d, run.format);
-  const copyBtn = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-commands' }, 'Copy commands');
-  copyBtn.addEventListener('click', async () => {
-    const ok = await copyText(pre.textContent);
-    copyBtn.textContent = ok ? 'Copied' : 'Copy failed: select the text';
-    setTimeout(() => { copyBtn.textContent = 'Copy commands'; }, 2000);
-  });
-  const entry = h('div', { class: 'result-disk', dataset: { sha512: report.sha512, contentDigest: report.content_digest, output: d.outName } });
-  entry.append(h('h3', {}, d.outName));
-  let save;
+  const res = { d, report, target, secs, removed: false, url: null, pre: h('pre', { class: 'cmd' }), entry: null };
+  run.results.push(res);
+  res.pre.textContent = commandText(d, run.format);
   if (target.kind === 'opfs') {
-    stored.add(target.name);
-    const file = await opfsFile(target.name);
-    const url = URL.createObjectURL(file);
-    objectUrls.push(url);
-    const remove = h('button', { type: 'button', class: 'secondary small' }, 'Remove from browser storage');
-    remove.addEventListener('click', async () => {
-      URL.revokeObjectURL(url);
-      await opfsRemove(target.name);
-      stored.delete(target.name);
-      link.removeAttribute('href');
-      link.textContent = `${d.outName} (removed from browser storage)`;
-      remove.disabled = true;
-    });
-    const link = h('a', { href: url, download: d.outName, 'data-testid': 'download-link', class: 'button' }, `Download ${d.outName}`);
-    save = h('div', { class: 'row wrap' }, link, remove, h('span', { class: 'hint' }, 'Kept in this browser’s storage until removed or the page is reloaded after 12 hours.'));
-  } else if (target.kind === 'upload') {
-    save = h('p', { class: 'ok' }, 'Streamed into OpenStack while converting (see section 5).');
-  } else {
-    save = h('p', { class: 'ok' }, `Saved as ${target.name}.`);
+    res.url = URL.createObjectURL(await opfsFile(target.name));
+    objectUrls.push(res.url);
   }
-  entry.append(save, kv([
-    ['Format', report.format],
-    ['Output size', `${bytes(report.output_len)} (${report.output_len} bytes)`],
-    ['Virtual size', `${bytes(report.virtual_size)} (${report.virtual_size} bytes)`],
-    ['Guest data', bytes(report.data_bytes)],
-    ['Time', `${duration(secs)} (${bytes(report.data_bytes / Math.max(secs, 0.001))}/s of data)`],
-  ]));
-  entry.append(kv([
-    ['Content digest', h('span', { class: 'mono', 'data-testid': 'content-digest' }, report.content_digest)],
-    ['SHA-512 (Glance os_hash_value)', h('span', { class: 'mono', 'data-testid': 'sha512' }, report.sha512)],
-  ]));
-  entry.append(h('div', { class: 'row' }, h('strong', {}, 'The same by hand'), copyBtn), pre);
-  $('result-disks').append(entry);
+  res.entry = h('div', { class: 'result-disk', dataset: { sha512: report.sha512, contentDigest: report.content_digest, output: d.outName } });
+  draw(res);
+  $('result-disks').append(res.entry);
   const all = run.results.map((x) => x.report);
   panel.dataset.sha512 = all.map((x) => x.sha512).join(' ');
   panel.dataset.contentDigest = all.map((x) => x.content_digest).join(' ');
@@ -114,3 +90,83 @@ export async function show(run, d, target, report, secs) {
   });
   checklist.refresh(vmKey);
 }
+
+/** A size in words and exact bytes: "8.00 GiB (8,589,934,592 bytes)". */
+function sizeText(n) {
+  return t('run.result.sizeExact', { size: bytes(n), bytes: number(n) });
+}
+
+/** (Re)draw a result entry from its data, in the page's language. */
+function draw(res) {
+  const { d, report, target, secs } = res;
+  const name = d.outName;
+  let save;
+  if (target.kind === 'opfs') {
+    const link = h('a', { download: name, 'data-testid': 'download-link', class: 'button' });
+    if (res.removed) link.textContent = t('run.result.removed', { name });
+    else {
+      link.href = res.url;
+      link.textContent = t('run.result.download', { name });
+    }
+    const remove = h('button', { type: 'button', class: 'secondary small', disabled: res.removed }, t('run.result.remove'));
+    remove.addEventListener('click', async () => {
+      remove.disabled = true;
+      URL.revokeObjectURL(res.url);
+      await opfsRemove(target.name);
+      res.removed = true;
+      draw(res);
+      onRemoved();
+    });
+    save = h('div', { class: 'row wrap' }, link, remove, h('span', { class: 'hint' }, t('run.result.kept')));
+  } else if (target.kind === 'upload') {
+    save = h('p', { class: 'ok' }, t('run.result.streamed'));
+  } else {
+    save = h('p', { class: 'ok' }, t('run.result.savedAs', { name: target.name }));
+  }
+  const copyBtn = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-commands' }, t('run.result.copy'));
+  copyBtn.addEventListener('click', async () => {
+    const ok = await copyText(res.pre.textContent);
+    copyBtn.textContent = t(ok ? 'run.result.copied' : 'run.result.copyFailed');
+    setTimeout(() => { copyBtn.textContent = t('run.result.copy'); }, 2000);
+  });
+  res.pre.setAttribute('aria-label', t('run.result.commandsLabel'));
+  const dataRate = report.data_bytes / Math.max(secs, 0.001);
+  res.entry.replaceChildren(
+    h('h3', {}, name),
+    save,
+    kv([
+      [t('run.result.format'), report.format],
+      [t('run.result.outputSize'), sizeText(report.output_len)],
+      [t('run.result.virtualSize'), sizeText(report.virtual_size)],
+      [t('run.result.guestData'), bytes(report.data_bytes)],
+      [t('run.result.time'), t('run.result.timeValue', { time: duration(secs), rate: rate(dataRate) })],
+    ]),
+    kv([
+      [h('span', { title: t('run.result.contentDigestHelp') }, t('run.result.contentDigest')), h('span', { class: 'mono', 'data-testid': 'content-digest' }, report.content_digest)],
+      [t('run.result.sha512'), h('span', { class: 'mono', 'data-testid': 'sha512' }, report.sha512)],
+    ]),
+    h('div', { class: 'row' }, h('strong', {}, t('run.result.byHand')), copyBtn),
+    res.pre,
+  );
+}
+
+/**
+ * Bring the result and its Download into view once a run is over (smoothly unless the user
+ * asked for reduced motion), and move the focus to its heading so keyboard and screen-reader
+ * users land there too.
+ */
+export function reveal() {
+  const panel = $('result');
+  if (panel.hidden) return;
+  const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  panel.scrollIntoView({ behavior: still ? 'auto' : 'smooth', block: 'start' });
+  const heading = $('h-result') || panel.querySelector('h2');
+  if (heading) {
+    if (!heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+onLangChange(() => {
+  if (shown) shown.results.forEach(draw);
+});
