@@ -42,6 +42,11 @@ async function start(send) {
   const disks = inputs.planned(format);
   if (!disks.length || running) return;
   if (send && !osweb.session()) return;
+  // Nothing is created in OpenStack before the review card is confirmed (Back: nothing happens).
+  if (send && !await osweb.reviewSend(disks.map((d) => {
+    const { shape, props } = inputs.choiceFor(d.inputIndex, d.input);
+    return { name: inputs.imageName(d), format, virtualSize: d.info.virtual_size, min_disk: shape && shape.min_disk, min_ram: shape && shape.min_ram, props };
+  }), { opener: $('send-button') })) return;
   // Sending goes through browser storage when it cannot stream (see openstack/upload.js).
   const mode = send ? 'opfs' : $('save-mode').value;
   // Synchronously, so nothing sees the previous run's state after the click.
