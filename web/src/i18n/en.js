@@ -133,7 +133,7 @@ export default {
   'cloud.review.none': 'none',
   'cloud.review.defaultGroup': 'the project’s default',
   // api.<code>: the edge worker's error codes (edge-worker/src: ApiError; web/tests/unit/api.test.mjs checks every one has an entry) and the client's own (network, aborted, http_<status> → api.http).
-  'api.bad_request': 'OpenStack could not accept the request as it was sent. Check the values entered (name, properties, sizes) and try again.',
+  'api.bad_request': 'OpenStack refused the request as it was made. The details name the reason: change what they name (for example a property, the flavor or the network) and try again.',
   'api.unauthorized': 'The user name, password or project was not accepted. Check them (and the domains) and log in again.',
   'api.no_session': 'You are not logged in to OpenStack. Log in first.',
   'api.session_expired': 'Your OpenStack session has expired. Log in again, then repeat the last step.',

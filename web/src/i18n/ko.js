@@ -133,7 +133,7 @@ export default {
   'cloud.review.none': '없음',
   'cloud.review.defaultGroup': '프로젝트 기본값',
   // api.<code>: the edge worker's error codes (see en.js).
-  'api.bad_request': 'OpenStack이 보낸 요청을 받아들이지 않았습니다. 입력한 값(이름, 속성, 크기)을 확인하고 다시 시도하십시오.',
+  'api.bad_request': 'OpenStack이 요청을 그대로 받아들이지 않았습니다. 자세히에 이유가 있습니다. 거기서 말하는 값(예: 속성, 플레이버, 네트워크)을 바꾼 뒤 다시 시도하십시오.',
   'api.unauthorized': '사용자 이름, 비밀번호 또는 프로젝트가 맞지 않습니다. 도메인까지 확인한 뒤 다시 로그인하십시오.',
   'api.no_session': 'OpenStack에 로그인되어 있지 않습니다. 먼저 로그인하십시오.',
   'api.session_expired': 'OpenStack 세션이 만료되었습니다. 다시 로그인한 뒤 마지막 단계를 다시 하십시오.',

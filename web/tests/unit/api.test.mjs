@@ -233,3 +233,12 @@ test('apiMessage: the plain sentence in the page\'s language, the worker\'s word
     setLang('en');
   }
 });
+
+test('a console URL becomes a link only if it is http: or https:', async () => {
+  const { safeConsoleUrl } = await import('../../src/openstack/launch.js');
+  assert.equal(safeConsoleUrl('https://nova.example:6080/vnc_auto.html?token=x'), 'https://nova.example:6080/vnc_auto.html?token=x');
+  assert.equal(safeConsoleUrl('http://127.0.0.1:6080/'), 'http://127.0.0.1:6080/');
+  for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<script>x</script>', 'vbscript:x', 'ws://h/', '/relative', '', null]) {
+    assert.equal(safeConsoleUrl(bad), null, String(bad));
+  }
+});
