@@ -231,6 +231,17 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   assert(/at least 1 vCPU, any RAM, 1 GiB disk/.test(why), `the suggestion counts the image's min_disk: ${why}`);
   t.note(`flavor preselected: ${pre.name} (of ${flavors.length}): ${why}`);
   await page.locator('#launch-flavor').selectOption('stack-tiny');
+  // At 1100 px the flavor's field takes the form's width: its text is not cut off.
+  const flavorFit = await page.evaluate(() => {
+    const sel = document.querySelector('#launch-flavor');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cs = getComputedStyle(sel);
+    ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const text = sel.selectedOptions[0].textContent;
+    return { text, needed: Math.ceil(ctx.measureText(text).width) + 32, has: sel.clientWidth, labelled: sel.labels.length > 0 };
+  });
+  assert(flavorFit.needed <= flavorFit.has && flavorFit.labelled, `the flavor select shows its text in full: ${JSON.stringify(flavorFit)}`);
+  assert((await page.locator('#launch-flavor-hint').innerText()).includes(`Chosen: ${flavorFit.text}.`), 'the hint names the chosen flavor');
   // Nova's refusal is shown as it came: a network without a subnet.
   await page.waitForFunction((id) => [...document.querySelector('#launch-network').options].some((o) => o.value === id), bare.id, { timeout: 10000 });
   await page.locator('#launch-network').selectOption(bare.id);
@@ -374,14 +385,21 @@ function englishLeft(texts, names) {
   return [...new Set(left)];
 }
 
-test('osweb: Korean (ko-KR): login, the reviews, send and launch read in Korean', async (t) => {
-  const s = await open(t, `${worker.base}/`, { locale: 'ko-KR' });
+test('osweb: Korean (ko-KR) on a phone (390×844): login, the reviews, send and launch read in Korean and fit', async (t) => {
+  const s = await open(t, `${worker.base}/`, { locale: 'ko-KR', viewport: { width: 390, height: 844 } });
   const { page } = s;
   const record = (p) => p.evaluate(() => {
     // Every review card's text as it opens (loginConvertSend and launchServer confirm them).
     window.__reviews = [];
+    window.__reviewRects = [];
     new MutationObserver((list) => {
-      for (const m of list) for (const n of m.addedNodes) if (n.dataset && n.dataset.testid === 'review') window.__reviews.push(n.innerText || n.textContent);
+      for (const m of list) {
+        for (const n of m.addedNodes) {
+          if (!n.dataset || n.dataset.testid !== 'review') continue;
+          window.__reviews.push(n.innerText || n.textContent);
+          requestAnimationFrame(() => window.__reviewRects.push(n.getBoundingClientRect().toJSON()));
+        }
+      }
     }).observe(document.body, { childList: true });
   });
   const r = await loginConvertSend(t, page, FIXTURE, { steps: { loggedIn: record } });
@@ -424,6 +442,31 @@ test('osweb: Korean (ko-KR): login, the reviews, send and launch read in Korean'
     assert(v.length && v[some ? 'some' : 'every']((x) => /\p{Script=Hangul}/u.test(x)), `${k} in Korean: ${JSON.stringify(v)}`);
   }
   assert(/\d{4}년/.test(shown.session[0]), `the expiry as a Korean date: ${shown.session[0]}`);
+  if (process.env.OSWEB_SCREENSHOT_KO) await page.locator('#launch').screenshot({ path: process.env.OSWEB_SCREENSHOT_KO });
+  // Nothing cut off on the phone: the reviews within the screen, the launch pickers within their card.
+  const fit = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const card = document.querySelector('#launch').closest('.card').getBoundingClientRect();
+    const pickers = [...document.querySelectorAll('#launch select, #launch input[type=text]')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { id: el.id, left: r.left, right: r.right, labelled: el.labels.length > 0 && !!el.labels[0].textContent.trim() };
+    });
+    // The chosen flavor's text is not cut off: it fits the select (less its padding and arrow).
+    const sel = document.querySelector('#launch-flavor');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cs = getComputedStyle(sel);
+    ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const flavor = { text: sel.selectedOptions[0].textContent, needed: Math.ceil(ctx.measureText(sel.selectedOptions[0].textContent).width) + 32, has: sel.clientWidth };
+    return { width, card: { left: card.left, right: card.right }, pickers, reviews: window.__reviewRects, flavor };
+  });
+  for (const p of fit.pickers) {
+    assert(p.left >= fit.card.left && p.right <= fit.card.right + 0.5 && p.right <= fit.width, `#${p.id} within its card and the screen: ${JSON.stringify(fit)}`);
+    assert(p.labelled, `#${p.id} has a label`);
+  }
+  // A phone's select shows the start of the text: the hint under it names the chosen flavor in full.
+  assert(shown.hint[0].includes(fit.flavor.text), `the chosen flavor is read in full: ${JSON.stringify(fit.flavor)} / ${shown.hint[0]}`);
+  t.note(`flavor select: ${JSON.stringify(fit.flavor)}`);
+  assert(fit.reviews.length === 2 && fit.reviews.every((r) => r.left >= 0 && r.right <= fit.width && r.width > 0), `the review cards fit the screen: ${JSON.stringify(fit.reviews)}`);
   t.note(`Korean: ${shown.status[0].replace(/\s+/g, ' ')} | ${shown.rows[0].replace(/\s+/g, ' ')}`);
 });
 

@@ -34,6 +34,7 @@ export function setup(client) {
   api = client;
   $('launch-button').addEventListener('click', launch);
   $('launch-image').addEventListener('change', preselectFlavor);
+  $('launch-flavor').addEventListener('change', renderFlavorHint);
   renderAfterSteps();
   onLangChange(() => {
     renderAfterSteps();
@@ -133,7 +134,12 @@ function renderFlavorHint() {
   const wantText = t('cloud.launch.want', {
     vcpus: want.vcpus, ram: want.ram ? t('cloud.launch.wantRam', { ram: bytes(want.ram * 1048576) }) : t('cloud.launch.anyRam'), disk: want.disk,
   });
-  hint.textContent = best ? t('cloud.launch.suggested', { name: best.name, want: wantText }) : t('cloud.launch.noFit', { want: wantText });
+  // The chosen flavor in full: a narrow select (a phone) shows only the start of its text.
+  const chosen = lists.flavors.find((f) => f.id === $('launch-flavor').value);
+  hint.textContent = [
+    chosen ? t('cloud.launch.chosen', { flavor: flavorText(chosen) }) : null,
+    best ? t('cloud.launch.suggested', { name: best.name, want: wantText }) : t('cloud.launch.noFit', { want: wantText }),
+  ].filter(Boolean).join(' ');
 }
 
 /** Stop polling the server (logging out). */
