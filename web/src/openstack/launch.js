@@ -316,7 +316,7 @@ function renderConsole() {
   if (c.url) {
     const href = safeConsoleUrl(c.url);
     box.replaceChildren(href
-      ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'console-link' }, t('cloud.console.open', { kind }))
+      ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'console-link', dataset: { kind } }, t('cloud.console.open'))
       : h('span', { 'data-testid': 'console-reason' }, t('cloud.console.unsafe'), ' ', detailsOf(c.url)));
   } else if (c.error) {
     box.replaceChildren(h('span', { 'data-testid': 'console-reason' }, t('cloud.console.none'), ' ', ...errorNodes(c.error)));
