@@ -102,14 +102,14 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
     view.params = params;
     render();
   };
-  const explain = (mode, reason, params = {}) => {
+  const explain = (mode, reason) => {
     row.dataset.path = mode;
     setUploadState('running', mode);
-    view.how = { key: `cloud.upload.how.${mode}`, params: { why: t(`cloud.upload.why.${reason}`, params) } };
+    view.how = { key: `cloud.upload.how.${mode}`, params: { why: t(`cloud.upload.why.${reason}`) } };
     render();
   };
   const unlisten = onLangChange(() => (row.isConnected ? render() : unlisten()));
-  explain(choice.mode, choice.reason, { protocol: choice.protocol || 'HTTP/1.1' });
+  explain(choice.mode, choice.reason);
   let id;
   try {
     id = (await api.createImage(body)).id;
