@@ -44,6 +44,18 @@ export async function login(page, password, { user = 'admin', project = 'admin',
   await form.locator('button[type=submit]').click();
 }
 
+/**
+ * The review card shown before the page creates anything in OpenStack (Send, Launch): it opens
+ * with Confirm focused; confirm it and wait until it is gone.
+ */
+export async function confirmReview(page) {
+  const card = page.locator(tid('review'));
+  await card.waitFor({ state: 'visible', timeout: 15000 });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.testid === 'review-confirm', null, { timeout: 5000 });
+  await card.locator(tid('review-confirm')).click();
+  await card.waitFor({ state: 'detached', timeout: 5000 });
+}
+
 /** Give the page files through its file input and wait until it has inspected them. */
 export async function feed(page, files) {
   const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));
@@ -58,11 +70,11 @@ export async function feed(page, files) {
  */
 export function osFlow({ tmp, made, admin }) {
   /** A fresh browser profile with the page loaded from `base`. */
-  async function open(t, base, { https = false, viewport = { width: 1100, height: 1000 } } = {}) {
+  async function open(t, base, { https = false, viewport = { width: 1100, height: 1000 }, locale } = {}) {
     const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
     const ctx = await chromium.launchPersistentContext(udd, {
       executablePath: CHROMIUM, headless: true, args: https ? [...ARGS, '--ignore-certificate-errors'] : ARGS,
-      ignoreHTTPSErrors: https, viewport,
+      ignoreHTTPSErrors: https, viewport, locale,
       // The suite's own SIGINT/SIGTERM handling cleans up (runSuite); Playwright's would exit first.
       handleSIGINT: false, handleSIGTERM: false,
     });
@@ -99,7 +111,8 @@ export function osFlow({ tmp, made, admin }) {
     const loginErr = await page.locator(tid('login-error')).isVisible() ? await page.locator(tid('login-error')).innerText() : '';
     assert(!loginErr, `logged in: ${loginErr}`);
     const sessionText = await page.locator(tid('session')).innerText();
-    assert(/admin/.test(sessionText) && /project admin/.test(sessionText), `user and project shown: ${sessionText}`);
+    const [user, project] = [await page.locator('#session-user').innerText(), await page.locator('#session-project').innerText()];
+    assert(/admin/.test(user) && project === 'admin' && sessionText.includes(project), `user and project shown: ${sessionText}`);
     assert(/\d{4}|\d:\d\d/.test(await page.locator('#session-expiry').innerText()), 'expiry shown');
     assert(await page.locator('input[name=password]').inputValue() === '', 'the password is not kept in the form');
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
@@ -124,6 +137,7 @@ export function osFlow({ tmp, made, admin }) {
     });
     const t0 = Date.now();
     await page.locator(`${tid('send-button')}:enabled`).click({ timeout: 15000 });
+    await confirmReview(page);
     const done = `${tid('image-status')}[data-hash-match], ${tid('os-error')}:visible, ${tid('progress')}[data-state=error]`;
     if (steps.converting) {
       // The conversion running (or already over: a small disk can finish between two polls).
@@ -193,6 +207,7 @@ export function osFlow({ tmp, made, admin }) {
     await page.locator('#launch-name').fill(name);
     const t0 = Date.now();
     await page.locator(`${tid('launch-button')}:enabled`).click();
+    await confirmReview(page);
     await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.serverId, null, { timeout: 30000 });
     const serverId = await page.locator(tid('server-status')).getAttribute('data-server-id');
     made.servers.push(serverId);

@@ -15,7 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../../tests/lib/runner.mjs';
 import { ApiError, apiErrorText, createApi, imageBody } from '../src/openstack/api.js';
-import { assert, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
+import { assert, confirmReview, feed, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
+import en from '../src/i18n/en.js';
+import ko from '../src/i18n/ko.js';
 import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -90,19 +92,40 @@ async function h2Proxy(target) {
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
-test('osweb: bad password shows Keystone\'s reason and no session', async (t) => {
-  const { page } = await open(t, `${worker.base}/`);
+/**
+ * A wrong password, in `locale`'s language: the plain sentence of `api.unauthorized` shows,
+ * Keystone's own words and status only once the details disclosure is opened.
+ */
+async function badPassword(t, locale, cat) {
+  const { page } = await open(t, `${worker.base}/`, { locale });
   await login(page, 'not-the-password');
   const err = page.locator(tid('login-error'));
   await err.waitFor({ state: 'visible', timeout: 30000 });
   const text = await err.innerText();
-  assert(/unauthorized/.test(text), `the API's error code shown: ${text}`);
-  assert(/requires authentication|could not find|invalid/i.test(text), `Keystone's reason shown: ${text}`);
-  assert(/HTTP 401/.test(text), `Keystone's status shown: ${text}`);
+  assert(await err.getAttribute('data-error') === 'unauthorized', `the API's error code kept: ${await err.getAttribute('data-error')}`);
+  assert(text.includes(cat['cloud.login.failed']) && text.includes(cat['api.unauthorized']), `the plain sentence shown: ${text}`);
+  assert(!/HTTP 401|requires authentication/i.test(text), `the technical words stay in the details until opened: ${text}`);
+  await err.locator('summary').click();
+  const opened = await err.innerText();
+  assert(/requires authentication|could not find|invalid/i.test(opened), `Keystone's reason in the details: ${opened}`);
+  assert(/HTTP 401/.test(opened), `Keystone's status in the details: ${opened}`);
   assert(!await page.locator(tid('session')).isVisible(), 'no session shown');
   assert(await page.locator(tid('send-button')).isDisabled(), 'Send stays disabled');
   assert(await page.locator('input[name=password]').inputValue() === '', 'the password is cleared');
   t.note(`shown: ${text.replace(/\s+/g, ' ')}`);
+  return page;
+}
+
+test('osweb: bad password shows a plain sentence, Keystone\'s reason in the details, and no session', async (t) => {
+  await badPassword(t, 'en-US', en);
+});
+
+test('osweb: bad password in Korean (ko-KR): the Korean sentence; switching language re-renders it', async (t) => {
+  const page = await badPassword(t, 'ko-KR', ko);
+  assert(await page.evaluate(() => document.documentElement.lang) === 'ko', 'the page is Korean');
+  await page.evaluate(async () => (await import('./i18n/index.js')).setLang('en'));
+  const text = await page.locator(tid('login-error')).innerText();
+  assert(text.includes(en['api.unauthorized']), `re-rendered in English: ${text}`);
 });
 
 test('osweb: application credential login shows the session; logout', async (t) => {
@@ -208,14 +231,34 @@ test('osweb: login, convert a VMDK and send it (HTTP/1.1: OPFS file path), hash 
   assert(/at least 1 vCPU, any RAM, 1 GiB disk/.test(why), `the suggestion counts the image's min_disk: ${why}`);
   t.note(`flavor preselected: ${pre.name} (of ${flavors.length}): ${why}`);
   await page.locator('#launch-flavor').selectOption('stack-tiny');
+  // At 1100 px the flavor's field takes the form's width: its text is not cut off.
+  const flavorFit = await page.evaluate(() => {
+    const sel = document.querySelector('#launch-flavor');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cs = getComputedStyle(sel);
+    ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const text = sel.selectedOptions[0].textContent;
+    return { text, needed: Math.ceil(ctx.measureText(text).width) + 32, has: sel.clientWidth, labelled: sel.labels.length > 0 };
+  });
+  assert(flavorFit.needed <= flavorFit.has && flavorFit.labelled, `the flavor select shows its text in full: ${JSON.stringify(flavorFit)}`);
+  assert((await page.locator('#launch-flavor-hint').innerText()).includes(`Chosen: ${flavorFit.text}.`), 'the hint names the chosen flavor');
   // Nova's refusal is shown as it came: a network without a subnet.
   await page.waitForFunction((id) => [...document.querySelector('#launch-network').options].some((o) => o.value === id), bare.id, { timeout: 10000 });
   await page.locator('#launch-network').selectOption(bare.id);
   await page.locator(`${tid('launch-button')}:enabled`).click();
+  const card = page.locator(tid('review'));
+  await card.waitFor({ state: 'visible', timeout: 15000 });
+  const reviewText = await card.innerText();
+  assert(reviewText.includes(`server ${await page.locator('#launch-name').inputValue()}`) && /flavor stack\.tiny/.test(reviewText) && reviewText.includes(`network ${bare.name}`) && /security groups default/.test(reviewText),
+    `the launch review names server, flavor, network and groups: ${reviewText}`);
+  await confirmReview(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=server-status]').dataset.status === 'ERROR', null, { timeout: 60000 });
   const refused = await page.locator(tid('server-status')).innerText();
   const osErr = await page.locator(tid('os-error')).innerText();
-  assert(/requires a subnet/.test(refused) && /HTTP 400/.test(osErr) && /requires a subnet/.test(osErr), `Nova's error shown: ${refused} / ${osErr}`);
+  const osErrAll = await page.locator(tid('os-error')).textContent();
+  const statusAll = await page.locator(tid('server-status')).textContent();
+  assert(refused.includes(en['cloud.server.refused']) && osErr.includes(en['api.bad_request']), `the plain sentences shown: ${refused} / ${osErr}`);
+  assert(/requires a subnet/.test(statusAll) && /HTTP 400/.test(osErrAll) && /requires a subnet/.test(osErrAll), `Nova's error in the details: ${statusAll} / ${osErrAll}`);
   t.note(`Nova's refusal shown: ${osErr.replace(/\s+/g, ' ')}`);
   const l = await launchServer(page, { networkId: net.id, name: `osweb-${SUFFIX}` });
   const serverId = l.serverId;
@@ -268,12 +311,163 @@ test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) fa
   const s = await open(t, `${worker.base}/?upload=stream`);
   const r = await loginConvertSend(t, s.page, FIXTURE);
   const hint = await r.row.locator('.hint').innerText();
-  assert(r.pathTaken === 'file' && /streaming failed/.test(hint), `fell back to the file path: ${r.pathTaken}: ${hint}`);
+  const fallback = await r.row.getAttribute('data-fallback');
+  assert(r.pathTaken === 'file' && hint.includes(en['cloud.upload.why.stream_refused']) && fallback, `fell back to the file path: ${r.pathTaken}: ${hint} (${fallback})`);
   assert(r.match === 'true', `data-hash-match=${r.match}`);
   const creates = s.apiCalls.filter((c) => c === 'POST /api/images').length;
   assert(creates === 1, `the queued image was reused, not a second one made: ${creates} creations`);
   t.note(`send ${r.sendSecs.toFixed(1)} s: ${hint}`);
   await checkImage(t, r);
+});
+
+test('osweb: the review before Send names what will be created; Escape and Back create nothing', async (t) => {
+  const s = await open(t, `${worker.base}/`);
+  const { page } = s;
+  await login(page, ADMIN_PASSWORD);
+  await page.waitForSelector(`${tid('session')}:visible`, { timeout: 30000 });
+  await feed(page, [FIXTURE]);
+  const glanceIds = async () => new Set((await osCall(admin, 'GET', `${admin.glance}/images?limit=1000`)).json.images.map((i) => i.id));
+  const before = await glanceIds();
+  const send = page.locator(`${tid('send-button')}:enabled`);
+  const card = page.locator(tid('review'));
+  await send.click();
+  await card.waitFor({ state: 'visible', timeout: 15000 });
+  const dialog = await page.evaluate(() => {
+    const d = document.querySelector('[data-testid=review]');
+    const label = document.getElementById(d.getAttribute('aria-labelledby') || '');
+    return { tag: d.tagName, modal: d.matches(':modal'), label: label && label.textContent, focused: document.activeElement && document.activeElement.dataset.testid };
+  });
+  assert(dialog.tag === 'DIALOG' && dialog.modal, `a modal dialog: ${JSON.stringify(dialog)}`);
+  assert(dialog.label === en['cloud.review.send.title'], `labelled by its heading: ${JSON.stringify(dialog)}`);
+  assert(dialog.focused === 'review-confirm', `Confirm has the focus: ${JSON.stringify(dialog)}`);
+  const text = await card.innerText();
+  assert(/image \S+ \(QCOW2, virtual size [\d.,]+ \w+, min_disk 1\b/.test(text), `the image, its format and min_disk: ${text}`);
+  assert(/→ project admin \(region [^)]+\)/.test(text), `where it goes: ${text}`);
+  t.note(`review: ${text.replace(/\s+/g, ' ')}`);
+  // Escape is Back: the card goes, the focus returns to Send.
+  await page.keyboard.press('Escape');
+  await card.waitFor({ state: 'detached', timeout: 5000 });
+  assert(await page.evaluate(() => document.activeElement && document.activeElement.dataset.testid) === 'send-button', 'the focus is back on Send');
+  // Back, by its button.
+  await send.click();
+  await card.waitFor({ state: 'visible', timeout: 15000 });
+  await card.locator(tid('review-back')).click();
+  await card.waitFor({ state: 'detached', timeout: 5000 });
+  await page.waitForTimeout(1500);
+  const created = s.apiCalls.filter((c) => /^(POST|PUT) \/api\/images/.test(c));
+  assert(!created.length, `nothing sent to the API: ${created.join(', ')}`);
+  const after = await glanceIds();
+  const fresh = [...after].filter((id) => !before.has(id));
+  made.images.push(...fresh);
+  assert(!fresh.length, `no image created in Glance: ${fresh.join(', ')}`);
+  assert(await page.locator('#upload-progress .upload').count() === 0, 'no upload row');
+  assert(await page.locator(tid('progress')).getAttribute('data-state') !== 'running', 'no conversion running');
+  assert(await send.isEnabled(), 'Send can be pressed again');
+});
+
+/**
+ * Texts the cloud area renders that are still in English on a Korean page: Latin words left once
+ * identifiers (anything with a digit, dot, dash or underscore: ids, sizes, file and property
+ * names), the names in `names` and the product words the page keeps are taken out.
+ */
+function englishLeft(texts, names) {
+  const keep = new Set(['QCOW2', 'Glance', 'Nova', 'Keystone', 'OpenStack', 'VMware', 'vCPU', 'RAM', 'GiB', 'MiB', 'KiB', 'B', 'HTTP', ...names]);
+  const left = [];
+  for (const text of texts) {
+    let rest = text;
+    for (const n of [...names].sort((a, b) => b.length - a.length)) rest = rest.split(n).join(' ');
+    for (const w of rest.split(/[\s(),:;·→…/]+/)) {
+      if (!w || /[\d._-]/.test(w)) continue;
+      // Korean particles attach to names ("Glance에"): the Latin runs are what count.
+      for (const latin of w.match(/[A-Za-z]+/g) || []) if (!keep.has(latin)) left.push(latin);
+    }
+  }
+  return [...new Set(left)];
+}
+
+test('osweb: Korean (ko-KR) on a phone (390×844): login, the reviews, send and launch read in Korean and fit', async (t) => {
+  const s = await open(t, `${worker.base}/`, { locale: 'ko-KR', viewport: { width: 390, height: 844 } });
+  const { page } = s;
+  const record = (p) => p.evaluate(() => {
+    // Every review card's text as it opens (loginConvertSend and launchServer confirm them).
+    window.__reviews = [];
+    window.__reviewRects = [];
+    new MutationObserver((list) => {
+      for (const m of list) {
+        for (const n of m.addedNodes) {
+          if (!n.dataset || n.dataset.testid !== 'review') continue;
+          window.__reviews.push(n.innerText || n.textContent);
+          requestAnimationFrame(() => window.__reviewRects.push(n.getBoundingClientRect().toJSON()));
+        }
+      }
+    }).observe(document.body, { childList: true });
+  });
+  const r = await loginConvertSend(t, page, FIXTURE, { steps: { loggedIn: record } });
+  assert(r.match === 'true', `data-hash-match=${r.match}`);
+  await page.waitForSelector('#launch:visible', { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#launch-flavor').options.length > 0, null, { timeout: 30000 });
+  const serverName = `osweb-ko-${SUFFIX}`;
+  const l = await launchServer(page, { networkId: net.id, name: serverName, flavorId: 'stack-tiny' });
+  assert(l.status === 'ACTIVE' && l.text.includes(ko['cloud.server.state.ACTIVE']), `server ACTIVE, said in Korean: ${l.text}`);
+  await page.waitForSelector('[data-testid=console-link], [data-testid=console-reason]', { timeout: 30000 });
+  await page.waitForSelector('#after-launch:visible', { timeout: 30000 });
+  const shown = await page.evaluate(() => {
+    const text = (sel) => [...document.querySelectorAll(sel)].map((el) => el.innerText).filter((x) => x && x.trim());
+    const options = (id) => [...document.getElementById(id).options].map((o) => o.textContent);
+    return {
+      session: text('#session p'), rows: text('#upload-progress .upload'), images: text('#images .image-status'),
+      hint: text('#launch-flavor-hint'), flavors: options('launch-flavor'), networks: options('launch-network'),
+      keypairs: options('launch-keypair'), groups: text('#launch-groups'), status: text('#server-status'), console: text('#console'),
+      after: text('#after-launch-steps li'), reviews: window.__reviews,
+    };
+  });
+  assert(shown.reviews.length === 2, `two reviews (send, launch) seen: ${shown.reviews.length}`);
+  assert(shown.reviews[0].includes(ko['cloud.review.send.title']) && shown.reviews[0].includes('→ 프로젝트 admin'), `the send review in Korean: ${shown.reviews[0]}`);
+  assert(shown.reviews[1].includes(`서버 ${serverName}`) && shown.reviews[1].includes('플레이버 stack.tiny'), `the launch review in Korean: ${shown.reviews[1]}`);
+  const glanceName = (await osCall(admin, 'GET', `${admin.glance}/images/${r.imageId}`)).json.name;
+  const region = await page.locator('#session-region').innerText();
+  const names = new Set(['admin', 'Default', glanceName, serverName, region]);
+  const listed = async (url, key) => ((await osCall(admin, 'GET', url)).json || {})[key] || [];
+  for (const f of await listed(`${admin.nova}/flavors`, 'flavors')) names.add(f.name);
+  for (const k of await listed(`${admin.nova}/os-keypairs`, 'keypairs')) names.add(k.keypair.name);
+  for (const x of await listed(`${admin.neutron}/networks`, 'networks')) names.add(x.name);
+  for (const g of await listed(`${admin.neutron}/security-groups`, 'security_groups')) names.add(g.name);
+  const texts = Object.values(shown).flat();
+  const left = englishLeft(texts, names);
+  assert(!left.length, `English left on the Korean page: ${left.join(', ')}\n${texts.join('\n')}`);
+  for (const [k, v] of Object.entries(shown)) {
+    if (k === 'groups') continue; // names only
+    // A picker's options may be bare names; its own words (the "none" choice, notes) are Korean.
+    const some = ['flavors', 'networks', 'keypairs'].includes(k);
+    assert(v.length && v[some ? 'some' : 'every']((x) => /\p{Script=Hangul}/u.test(x)), `${k} in Korean: ${JSON.stringify(v)}`);
+  }
+  assert(/\d{4}년/.test(shown.session[0]), `the expiry as a Korean date: ${shown.session[0]}`);
+  if (process.env.OSWEB_SCREENSHOT_KO) await page.locator('#launch').screenshot({ path: process.env.OSWEB_SCREENSHOT_KO });
+  // Nothing cut off on the phone: the reviews within the screen, the launch pickers within their card.
+  const fit = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const card = document.querySelector('#launch').closest('.card').getBoundingClientRect();
+    const pickers = [...document.querySelectorAll('#launch select, #launch input[type=text]')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { id: el.id, left: r.left, right: r.right, labelled: el.labels.length > 0 && !!el.labels[0].textContent.trim() };
+    });
+    // The chosen flavor's text is not cut off: it fits the select (less its padding and arrow).
+    const sel = document.querySelector('#launch-flavor');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cs = getComputedStyle(sel);
+    ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const flavor = { text: sel.selectedOptions[0].textContent, needed: Math.ceil(ctx.measureText(sel.selectedOptions[0].textContent).width) + 32, has: sel.clientWidth };
+    return { width, card: { left: card.left, right: card.right }, pickers, reviews: window.__reviewRects, flavor };
+  });
+  for (const p of fit.pickers) {
+    assert(p.left >= fit.card.left && p.right <= fit.card.right + 0.5 && p.right <= fit.width, `#${p.id} within its card and the screen: ${JSON.stringify(fit)}`);
+    assert(p.labelled, `#${p.id} has a label`);
+  }
+  // A phone's select shows the start of the text: the hint under it names the chosen flavor in full.
+  assert(shown.hint[0].includes(fit.flavor.text), `the chosen flavor is read in full: ${JSON.stringify(fit.flavor)} / ${shown.hint[0]}`);
+  t.note(`flavor select: ${JSON.stringify(fit.flavor)}`);
+  assert(fit.reviews.length === 2 && fit.reviews.every((r) => r.left >= 0 && r.right <= fit.width && r.width > 0), `the review cards fit the screen: ${JSON.stringify(fit.reviews)}`);
+  t.note(`Korean: ${shown.status[0].replace(/\s+/g, ' ')} | ${shown.rows[0].replace(/\s+/g, ' ')}`);
 });
 
 // -------------------------------------------------------------------------------------------

@@ -1,16 +1,35 @@
-// The OpenStack section's alert (`#os-error`): the API's error and detail, its code in
-// `data-error`.
+// The OpenStack section's alert (`#os-error`): what was being done, the error as a plain
+// sentence in the page's language (`api.<code>`), the worker's own words in a details
+// disclosure, its code in `data-error`. Re-rendered when the language changes.
 import { $, h } from '../util.js';
-import { apiErrorText } from './api.js';
+import { onLangChange, t } from '../i18n/index.js';
+import { errorNodes } from './text.js';
 
-/** Show `e` (an ApiError or a converter error) under `context` ("Creating the image x"). */
-export function show(context, e) {
+/** What is shown: `{key, params, e}`, or null. */
+let shown = null;
+
+function render() {
   const box = $('os-error');
-  box.replaceChildren(h('strong', {}, `${context}: `), h('span', {}, apiErrorText(e)));
-  box.dataset.error = (e && (e.error || e.kind)) || '';
+  if (!shown) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const { key, params, e } = shown;
+  box.replaceChildren(h('strong', {}, t('cloud.alert.context', { what: t(key, params) })), ' ', ...errorNodes(e));
+  box.dataset.error = (e && (e.error || e.code || e.kind)) || '';
   box.hidden = false;
 }
 
-export function hide() {
-  $('os-error').hidden = true;
+/** Show `e` (an ApiError or a converter error) under what was being done (`t(key, params)`). */
+export function show(key, params, e) {
+  shown = { key, params, e };
+  render();
 }
+
+export function hide() {
+  shown = null;
+  render();
+}
+
+onLangChange(() => shown && render());

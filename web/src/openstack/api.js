@@ -3,6 +3,7 @@
 // upload path, the flavor to preselect, the server to launch. No DOM here: node runs its tests
 // (web/tests/unit/api.test.mjs); the panels (login.js, upload.js, launch.js) render.
 import { errorText } from '../error.js';
+import { has, msg, t } from '../i18n/index.js';
 
 const GIB = 1024 ** 3;
 /** What an API error keeps of a body that is not JSON (an HTML error page, a proxy's text). */
@@ -21,13 +22,40 @@ export class ApiError extends Error {
   }
 }
 
-/** `error: detail (OpenStack answered HTTP n)`; a converter error keeps its file and offset. */
+/**
+ * The technical line of an error, in English as the worker and the CLI word it: `error: detail
+ * (OpenStack answered HTTP n)`; a converter error keeps its file and offset. The page shows it
+ * only inside a details disclosure, under the plain sentence of `apiMessage`.
+ */
 export function apiErrorText(e) {
   if (e instanceof ApiError) {
     return `${e.error}: ${e.detail || '(no detail)'}${e.upstream_status ? ` (OpenStack answered HTTP ${e.upstream_status})` : ''}${e.image_deleted ? ' — the image was deleted' : ''}`;
   }
   if (e && typeof e === 'object' && 'kind' in e) return `${e.kind}: ${errorText(e)}`;
   return String((e && e.message) || e);
+}
+
+/**
+ * An error as a person reads it, in the page's language: `{code, text, details}`. `text` is
+ * the plain sentence (what happened, what to do) from `api.<code>` (the worker's codes and the
+ * client's own `network`, `aborted`, `http_<status>`), or from the core's `error.<code>` for a
+ * converter error; `details` the technical line (`apiErrorText`) for a disclosure.
+ */
+export function apiMessage(e) {
+  const details = apiErrorText(e);
+  if (e instanceof ApiError) {
+    const code = e.error;
+    let text;
+    if (has(`api.${code}`)) text = t(`api.${code}`);
+    else if (/^http_\d+$/.test(code)) text = t('api.http', { status: String(e.status) });
+    else text = t('api.unknown');
+    if (e.image_deleted) text += ` ${t('api.image_deleted')}`;
+    return { code, text, details };
+  }
+  if (e && typeof e === 'object' && 'kind' in e) {
+    return { code: e.code || e.kind, text: msg({ ...e, code: e.code || e.kind }, 'error.'), details };
+  }
+  return { code: '', text: t('api.unknown'), details };
 }
 
 function parse(text) {
@@ -132,17 +160,19 @@ export function createApi({
 }
 
 /**
- * Which upload path to take, and why (`{mode: 'stream'|'file', why}`), from `forced`
- * (`?upload=`), whether the browser can stream a request body (`streams`) and the protocol
- * the page came over (`protocol`: the navigation's nextHopProtocol). Browsers stream a request
- * body only over HTTP/2 or HTTP/3.
+ * Which upload path to take, and why: `{mode: 'stream'|'file', reason, protocol}`, from
+ * `forced` (`?upload=`), whether the browser can stream a request body (`streams`) and the
+ * protocol the page came over (`protocol`: the navigation's nextHopProtocol). Browsers stream
+ * a request body only over HTTP/2 or HTTP/3. `reason` (forced, no_streams, fast_connection,
+ * slow_connection) names the catalogue's `cloud.upload.why.<reason>`.
  */
 export function uploadMode({ forced, streams, protocol }) {
-  if (forced === 'file') return { mode: 'file', why: 'chosen with ?upload=file' };
-  if (!streams) return { mode: 'file', why: 'this browser cannot stream a request body' };
-  if (forced === 'stream') return { mode: 'stream', why: 'chosen with ?upload=stream' };
-  if (/^(h2|h3|hq)/.test(protocol || '')) return { mode: 'stream', why: `the page came over ${protocol}` };
-  return { mode: 'file', why: `the page came over ${protocol || 'HTTP/1.1'}: browsers stream a request body only over HTTP/2 or HTTP/3` };
+  const p = protocol || '';
+  if (forced === 'file') return { mode: 'file', reason: 'forced', protocol: p };
+  if (!streams) return { mode: 'file', reason: 'no_streams', protocol: p };
+  if (forced === 'stream') return { mode: 'stream', reason: 'forced', protocol: p };
+  if (/^(h2|h3|hq)/.test(p)) return { mode: 'stream', reason: 'fast_connection', protocol: p };
+  return { mode: 'file', reason: 'slow_connection', protocol: p };
 }
 
 /**

@@ -1,30 +1,51 @@
 // The OpenStack section's launch: once an image is active and its hash matches, flavor,
 // network, key pair and security group pickers filled from the API (the preselected flavor the
-// closest one that fits the suggested shape), then the server's status polled until ACTIVE or
-// ERROR, its console and the checklist's last steps.
-import { $, h, bytes, duration } from '../util.js';
-import * as store from '../checklist.js';
-import { apiErrorText, closestFlavor, flavorWant, serverBody } from './api.js';
+// closest one that fits the suggested shape), a review card before Nova is asked, then the
+// server's status polled until ACTIVE or ERROR, its console and the checklist's last steps.
+// Everything shown is built from the catalogue (cloud.launch.*, cloud.server.*) and built again
+// when the language changes.
+import { $, h } from '../util.js';
+import { bytes, duration, has, onLangChange, t } from '../i18n/index.js';
+import { review } from '../ui/review.js';
+import { closestFlavor, flavorWant, serverBody } from './api.js';
 import * as alert from './alert.js';
+import { session } from './login.js';
+import { detailsOf, errorNodes } from './text.js';
 
 const POLL_MS = 2000;
 /** Give up polling a server after this long (Nova's own boot timeouts are shorter). */
 const POLL_LIMIT_MS = 15 * 60 * 1000;
+/** The checklist's steps shown after a launch (checklist.js ITEMS ids → cloud.after.* keys). */
+const AFTER_STEPS = { 'power-off': 'cloud.after.powerOff', verify: 'cloud.after.verify' };
 
 let api = null;
 /** Images sent in this tab: [{id, name, status, match, flavor, minDisk, minRam}]. */
 const images = [];
-let flavors = null;
+/** What the API listed: `{flavors, networks, keypairs, groups}` (null until listed). */
+let lists = null;
 let pollTimer = null;
 let seq = 0;
+/** The server status shown: `{status, key, params, error, fault}`, or null. */
+let serverView = null;
+/** The console answer shown: `{url, protocol, type}`, `{reason}` or `{error}`; null for none. */
+let consoleView = null;
 
 export function setup(client) {
   api = client;
   $('launch-button').addEventListener('click', launch);
   $('launch-image').addEventListener('change', preselectFlavor);
-  // The checklist's last steps, as the checklist words them.
-  const steps = store.ITEMS.filter((it) => it.id === 'power-off' || it.id === 'verify');
-  $('after-launch-steps').replaceChildren(...steps.map((it) => h('li', { dataset: { item: it.id } }, it.text)));
+  $('launch-flavor').addEventListener('change', renderFlavorHint);
+  renderAfterSteps();
+  onLangChange(() => {
+    renderAfterSteps();
+    if (lists) renderPickers();
+    renderServerStatus();
+    renderConsole();
+  });
+}
+
+function renderAfterSteps() {
+  $('after-launch-steps').replaceChildren(...Object.entries(AFTER_STEPS).map(([id, key]) => h('li', { dataset: { item: id } }, t(key))));
 }
 
 /** An image was sent: offered for launching once active with its hash matching. */
@@ -33,50 +54,92 @@ export function addImage(img) {
   if (img.match && img.status === 'active') show();
 }
 
+const launchable = () => images.filter((i) => i.match && i.status === 'active');
+
 async function show() {
   $('launch').hidden = false;
-  const sel = $('launch-image');
-  const current = sel.value;
-  sel.replaceChildren(...images.filter((i) => i.match && i.status === 'active').map((i) => h('option', { value: i.id }, `${i.name} (${i.id.slice(0, 8)})`)));
-  if (current && [...sel.options].some((o) => o.value === current)) sel.value = current;
   if (!$('launch-name').value) $('launch-name').value = images[0] ? images[0].name : 'stackferry';
   const mine = ++seq;
-  const [flavorList, networks, keypairs, groups] = await Promise.all(['flavors', 'networks', 'keypairs', 'security-groups'].map((p) => api.list(p).catch((e) => {
-    alert.show(`Listing ${p}`, e);
+  const what = { flavors: 'flavors', networks: 'networks', keypairs: 'keypairs', groups: 'security-groups' };
+  const got = await Promise.all(Object.entries(what).map(([k, path]) => api.list(path).catch((e) => {
+    alert.show('cloud.do.list', { what: t(`cloud.list.${k}`) }, e);
     return [];
   })));
   if (mine !== seq) return;
-  flavors = flavorList;
-  $('launch-flavor').replaceChildren(...flavors.slice().sort((a, b) => a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk)
-    .map((f) => h('option', { value: f.id }, `${f.name} · ${f.vcpus} vCPU · ${bytes(f.ram * 1048576)} RAM · ${f.disk} GiB disk`)));
-  const nets = networks.slice().sort((a, b) => Number(a.external) - Number(b.external) || a.name.localeCompare(b.name));
-  $('launch-network').replaceChildren(
-    ...nets.map((n) => h('option', { value: n.id }, `${n.name || n.id}${n.external ? ' (external)' : ''}${n.shared ? ' (shared)' : ''}${n.subnets && n.subnets.length ? '' : ' — no subnet'}`)),
-    h('option', { value: '' }, 'None chosen: let Nova pick (auto)'));
-  $('launch-keypair').replaceChildren(h('option', { value: '' }, 'No key pair'), ...keypairs.map((k) => h('option', { value: k.name }, k.name)));
-  const box = $('launch-groups');
-  box.replaceChildren(...groups.map((g, i) => {
-    const id = `sg-${i}`;
-    return h('span', { class: 'field' }, h('input', { type: 'checkbox', id, value: g.name, checked: g.name === 'default' }), h('label', { for: id }, ` ${g.name}`));
-  }));
-  if (!groups.length) box.append(h('span', { class: 'hint' }, 'none listed (Nova uses the project’s default group)'));
+  lists = Object.fromEntries(Object.keys(what).map((k, i) => [k, got[i]]));
+  renderPickers();
   preselectFlavor();
-  $('launch-button').disabled = !flavors.length || !sel.value;
+  $('launch-button').disabled = !lists.flavors.length || !$('launch-image').value;
+}
+
+/** Fill `sel` with `options` ([value, text]), keeping the choice made if it is still there. */
+function fill(sel, options) {
+  const current = sel.value;
+  sel.replaceChildren(...options.map(([value, text]) => h('option', { value }, text)));
+  if (current && options.some(([v]) => v === current)) sel.value = current;
+}
+
+function flavorText(f) {
+  return t('cloud.launch.flavorOption', { name: f.name, vcpus: f.vcpus, ram: bytes(f.ram * 1048576), disk: f.disk });
+}
+
+function networkText(n) {
+  const notes = [n.external && t('cloud.launch.net.external'), n.shared && t('cloud.launch.net.shared'),
+    !(n.subnets && n.subnets.length) && t('cloud.launch.net.noSubnet')].filter(Boolean);
+  return notes.length ? t('cloud.launch.net.withNotes', { name: n.name || n.id, notes: notes.join(', ') }) : (n.name || n.id);
+}
+
+/** The pickers from `lists`, in the page's language. */
+function renderPickers() {
+  fill($('launch-image'), launchable().map((i) => [i.id, `${i.name} (${i.id.slice(0, 8)})`]));
+  fill($('launch-flavor'), lists.flavors.slice().sort((a, b) => a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk)
+    .map((f) => [f.id, flavorText(f)]));
+  const nets = lists.networks.slice().sort((a, b) => Number(a.external) - Number(b.external) || a.name.localeCompare(b.name));
+  fill($('launch-network'), [...nets.map((n) => [n.id, networkText(n)]), ['', t('cloud.launch.net.auto')]]);
+  fill($('launch-keypair'), [['', t('cloud.launch.noKeypair')], ...lists.keypairs.map((k) => [k.name, k.name])]);
+  const box = $('launch-groups');
+  const checked = new Set([...box.querySelectorAll('input:checked')].map((c) => c.value));
+  const first = !box.querySelector('input');
+  box.replaceChildren(...lists.groups.map((g, i) => {
+    const id = `sg-${i}`;
+    const on = first ? g.name === 'default' : checked.has(g.name);
+    return h('span', { class: 'field' }, h('input', { type: 'checkbox', id, value: g.name, checked: on }), h('label', { for: id }, ` ${g.name}`));
+  }));
+  if (!lists.groups.length) box.append(h('span', { class: 'hint' }, t('cloud.launch.noGroups')));
+  renderFlavorHint();
+}
+
+/** The wanted shape of the image chosen, and the flavor closest to it (or null). */
+function suggestion() {
+  const img = images.find((i) => i.id === $('launch-image').value) || images[0];
+  if (!img || !lists) return null;
+  const want = flavorWant(img);
+  return { want, best: closestFlavor(lists.flavors, want) };
 }
 
 function preselectFlavor() {
-  const img = images.find((i) => i.id === $('launch-image').value) || images[0];
+  const s = suggestion();
+  if (s && s.best) $('launch-flavor').value = s.best.id;
+  renderFlavorHint();
+}
+
+function renderFlavorHint() {
+  const s = suggestion();
   const hint = $('launch-flavor-hint');
-  if (!img || !flavors) return;
-  const want = flavorWant(img);
-  const best = closestFlavor(flavors, want);
-  const wantText = `${want.vcpus} vCPU, ${want.ram ? `${bytes(want.ram * 1048576)} RAM` : 'any RAM'}, ${want.disk} GiB disk`;
-  if (best) {
-    $('launch-flavor').value = best.id;
-    hint.textContent = `Suggested: ${best.name}, the closest flavor with at least ${wantText}.`;
-  } else {
-    hint.textContent = `No flavor has at least ${wantText}; pick one (Nova refuses a flavor smaller than the image’s min_disk / min_ram).`;
+  if (!s) {
+    hint.textContent = '';
+    return;
   }
+  const { want, best } = s;
+  const wantText = t('cloud.launch.want', {
+    vcpus: want.vcpus, ram: want.ram ? t('cloud.launch.wantRam', { ram: bytes(want.ram * 1048576) }) : t('cloud.launch.anyRam'), disk: want.disk,
+  });
+  // The chosen flavor in full: a narrow select (a phone) shows only the start of its text.
+  const chosen = lists.flavors.find((f) => f.id === $('launch-flavor').value);
+  hint.textContent = [
+    chosen ? t('cloud.launch.chosen', { flavor: flavorText(chosen) }) : null,
+    best ? t('cloud.launch.suggested', { name: best.name, want: wantText }) : t('cloud.launch.noFit', { want: wantText }),
+  ].filter(Boolean).join(' ');
 }
 
 /** Stop polling the server (logging out). */
@@ -85,35 +148,101 @@ export function stop() {
   pollTimer = null;
 }
 
-function setServerStatus(status, text, extra) {
-  const el = $('server-status');
-  el.hidden = false;
-  el.dataset.status = status;
-  el.replaceChildren(h('strong', {}, status), text ? ` — ${text}` : '', ...(extra || []));
+/** Nova's status in words: `cloud.server.state.<STATUS>`, else Nova's own word. */
+function statusWord(status) {
+  const key = `cloud.server.state.${status}`;
+  return has(key) ? t(key) : status;
 }
 
-async function launch() {
+/**
+ * Show the server's status: `status` (Nova's, also `data-status`), the sentence
+ * `t(key, params)`, an API error or Nova's fault message in a details disclosure.
+ */
+function setServerStatus(status, key, params = {}, more = {}) {
+  serverView = { status, key, params, ...more };
+  renderServerStatus();
+}
+
+function renderServerStatus() {
+  const el = $('server-status');
+  if (!serverView) {
+    el.hidden = true;
+    return;
+  }
+  const { status, key, params, error, fault } = serverView;
+  el.hidden = false;
+  el.dataset.status = status;
+  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`,
+    ...(error ? [' ', ...errorNodes(error)] : []), ...(fault ? [' ', detailsOf(fault)] : []));
+}
+
+/** The launch form as chosen: the server's body and the names the review shows. */
+function chosen() {
+  const text = (id) => {
+    const sel = $(id);
+    return sel.selectedOptions[0] ? sel.selectedOptions[0].textContent : '';
+  };
+  const groups = [...$('launch-groups').querySelectorAll('input:checked')].map((c) => c.value);
   const body = serverBody({
     name: $('launch-name').value.trim(),
     imageId: $('launch-image').value,
     flavorId: $('launch-flavor').value,
     networkId: $('launch-network').value,
     keyName: $('launch-keypair').value,
-    groups: [...$('launch-groups').querySelectorAll('input:checked')].map((c) => c.value),
+    groups,
   });
+  const img = images.find((i) => i.id === body.image_id);
+  const flavor = lists && lists.flavors.find((f) => f.id === body.flavor_id);
+  const net = lists && lists.networks.find((n) => n.id === body.network_id);
+  return {
+    body,
+    names: () => ({
+      server: body.name,
+      image: img ? img.name : text('launch-image'),
+      flavor: flavor ? flavor.name : text('launch-flavor'),
+      network: body.network_id ? (net ? net.name || net.id : body.network_id) : t('cloud.review.auto'),
+      keypair: body.key_name || t('cloud.review.none'),
+      groups: groups.length ? groups.join(', ') : t('cloud.review.defaultGroup'),
+    }),
+  };
+}
+
+/** The review card of a launch: resolves to whether the user confirmed. */
+function reviewLaunch(c, opener) {
+  return review({
+    name: 'launch',
+    opener,
+    confirmKey: 'cloud.review.launch.confirm',
+    content: () => {
+      const n = c.names();
+      const s = session();
+      return {
+        title: t('cloud.review.launch.title'),
+        intro: t('cloud.review.launch.intro', { project: (s && s.project && s.project.name) || '?', region: (s && s.region) || '–' }),
+        items: [[h('strong', {}, t('cloud.review.server', { name: n.server })), ` ${t('cloud.review.serverFacts', n)}`]],
+      };
+    },
+  });
+}
+
+async function launch() {
+  const btn = $('launch-button');
+  const c = chosen();
+  if (!await reviewLaunch(c, btn)) return;
+  const { body } = c;
   stop();
   alert.hide();
-  $('console').replaceChildren();
+  consoleView = null;
+  renderConsole();
   $('after-launch').hidden = true;
-  const btn = $('launch-button');
   btn.disabled = true;
-  setServerStatus('REQUESTED', 'asking Nova…');
+  setServerStatus('REQUESTED', 'cloud.server.asking');
   let id;
   try {
     id = (await api.createServer(body)).id;
   } catch (e) {
-    setServerStatus('ERROR', apiErrorText(e));
-    alert.show('Launching the server', e);
+    setServerStatus('ERROR', 'cloud.server.refused', {}, { error: e });
+    alert.show('cloud.do.launch', { name: body.name }, e);
     btn.disabled = false;
     return;
   }
@@ -124,29 +253,30 @@ async function launch() {
     try {
       s = await api.server(id);
     } catch (e) {
-      setServerStatus('UNKNOWN', `could not read the server: ${apiErrorText(e)}`);
+      setServerStatus('UNKNOWN', 'cloud.server.unreadable', {}, { error: e });
       btn.disabled = false;
       return;
     }
-    const task = s.task_state ? ` (${s.task_state})` : '';
+    $('server-status').dataset.task = s.task_state || '';
     if (s.status === 'ACTIVE') {
       const addrs = Object.entries(s.addresses || {}).map(([n, list]) => `${n}: ${list.map((a) => a.addr).join(', ')}`).join('; ');
-      setServerStatus('ACTIVE', `server ${s.name} (${id}) is running${addrs ? `; addresses ${addrs}` : ''}.`);
+      setServerStatus('ACTIVE', addrs ? 'cloud.server.runningAt' : 'cloud.server.running', { name: s.name, id, addresses: addrs });
       btn.disabled = false;
       await showConsole(id);
       $('after-launch').hidden = false;
       return;
     }
     if (s.status === 'ERROR') {
-      const fault = s.fault ? `${s.fault.message}${s.fault.code ? ` (code ${s.fault.code})` : ''}` : 'Nova gave no reason';
-      setServerStatus('ERROR', `Nova could not start server ${s.name} (${id}): ${fault}`);
+      const fault = s.fault ? `${s.fault.message}${s.fault.code ? ` (code ${s.fault.code})` : ''}` : null;
+      setServerStatus('ERROR', fault ? 'cloud.server.failed' : 'cloud.server.failedNoReason', { name: s.name, id }, { fault });
       $('server-status').dataset.fault = s.fault ? s.fault.message : '';
       btn.disabled = false;
       return;
     }
-    setServerStatus(s.status || 'UNKNOWN', `waiting for ACTIVE${task}… ${duration((Date.now() - t0) / 1000)}`);
+    const waited = (Date.now() - t0) / 1000;
+    setServerStatus(s.status || 'UNKNOWN', 'cloud.server.waiting', { time: duration(waited) });
     if (Date.now() - t0 > POLL_LIMIT_MS) {
-      setServerStatus(s.status || 'UNKNOWN', `still not ACTIVE after ${duration(POLL_LIMIT_MS / 1000)}; check the server in OpenStack`);
+      setServerStatus(s.status || 'UNKNOWN', 'cloud.server.timeout', { time: duration(POLL_LIMIT_MS / 1000) });
       btn.disabled = false;
       return;
     }
@@ -155,16 +285,42 @@ async function launch() {
   poll();
 }
 
+/** Whether a console URL may become a link: only http: and https: (never javascript: or data:). */
+export function safeConsoleUrl(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 async function showConsole(id) {
-  const box = $('console');
   try {
     const c = await api.console(id);
-    if (c && c.url) {
-      box.replaceChildren('Console: ', h('a', { href: c.url, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'console-link' }, `open the ${c.protocol || ''} ${c.type || ''} console`.replace(/\s+/g, ' ')));
-    } else {
-      box.replaceChildren(h('span', { 'data-testid': 'console-reason' }, `No console: ${(c && c.reason) || 'the cloud offers none'}`));
-    }
+    consoleView = c && c.url ? { url: c.url, protocol: c.protocol || '', type: c.type || '' } : { reason: (c && c.reason) || '' };
   } catch (e) {
-    box.replaceChildren(h('span', { 'data-testid': 'console-reason' }, `No console: ${apiErrorText(e)}`));
+    consoleView = { error: e };
+  }
+  renderConsole();
+}
+
+function renderConsole() {
+  const box = $('console');
+  const c = consoleView;
+  if (!c) {
+    box.replaceChildren();
+    return;
+  }
+  const kind = [c.protocol, c.type].filter(Boolean).join(' ');
+  if (c.url) {
+    const href = safeConsoleUrl(c.url);
+    box.replaceChildren(href
+      ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'console-link', dataset: { kind } }, t('cloud.console.open'))
+      : h('span', { 'data-testid': 'console-reason' }, t('cloud.console.unsafe'), ' ', detailsOf(c.url)));
+  } else if (c.error) {
+    box.replaceChildren(h('span', { 'data-testid': 'console-reason' }, t('cloud.console.none'), ' ', ...errorNodes(c.error)));
+  } else {
+    box.replaceChildren(h('span', { 'data-testid': 'console-reason' }, t('cloud.console.none'), ...(c.reason ? [' ', detailsOf(c.reason)] : [])));
   }
 }

@@ -1,16 +1,19 @@
 // The OpenStack section's login: the form (password or application credential; no password
 // or secret is kept anywhere after the request: the session is an HttpOnly cookie the page
 // never sees), the session shown (user, project, region, expiry) and Log out.
-import { $, duration } from '../util.js';
-import { apiErrorText } from './api.js';
+import { $, h } from '../util.js';
+import { dateTime, duration, onLangChange, t } from '../i18n/index.js';
 import * as alert from './alert.js';
 import * as launch from './launch.js';
+import { errorNodes, tNodes } from './text.js';
 
 let api = null;
 let current = null;
 /** Whether the page is served with the API (null until asked). */
 let available = null;
 let changed = () => {};
+/** The login's error shown, or null (kept to re-render it in another language). */
+let loginFailure = null;
 
 /** The session (`{user, project, region, regions, expires_at}`), or null. */
 export function session() {
@@ -28,32 +31,57 @@ export function ended() {
   setSession(null);
 }
 
+/**
+ * The session line, rebuilt from `cloud.session.line` with the elements index.html gives it
+ * (#session-user, #session-project, #session-region, #session-expiry keep their ids).
+ */
+function renderSessionLine(s) {
+  const el = (id) => $(id) || h('span', { id });
+  const user = el('session-user');
+  const project = el('session-project');
+  const region = el('session-region');
+  const expiry = el('session-expiry');
+  const exp = s.expires_at ? new Date(s.expires_at) : null;
+  user.textContent = s.user ? `${s.user.name}${s.user.domain && s.user.domain.name ? ` (${s.user.domain.name})` : ''}` : '?';
+  project.textContent = s.project ? s.project.name : '?';
+  region.textContent = s.region || (s.regions || []).join(', ') || '–';
+  expiry.textContent = exp && !Number.isNaN(exp.getTime())
+    ? t('cloud.session.expiry', { when: dateTime(exp), left: duration((exp - Date.now()) / 1000) })
+    : t('cloud.session.expiryUnknown');
+  expiry.dataset.expiresAt = s.expires_at || '';
+  const line = user.closest('p') || h('p');
+  line.replaceChildren(...tNodes('cloud.session.line', {}, { user, project, region, expiry }));
+  if (!line.isConnected) $('session').prepend(line);
+}
+
 function render() {
   const s = current;
   $('login-form').hidden = !!s || available === false;
   $('session').hidden = !s;
   $('os-panel').hidden = !s;
-  if (s) {
-    const exp = s.expires_at ? new Date(s.expires_at) : null;
-    $('session-user').textContent = s.user ? `${s.user.name}${s.user.domain && s.user.domain.name ? ` (${s.user.domain.name})` : ''}` : '?';
-    $('session-project').textContent = s.project ? s.project.name : '?';
-    $('session-expiry').textContent = exp && !Number.isNaN(exp.getTime()) ? `${exp.toLocaleString()} (in ${duration((exp - Date.now()) / 1000)})` : 'unknown';
-    $('session-expiry').dataset.expiresAt = s.expires_at || '';
-    $('session-region').textContent = s.region || (s.regions || []).join(', ') || '–';
-  }
+  $('os-unavailable').hidden = available !== false;
+  if (available === false) $('os-unavailable').replaceChildren(t('cloud.unavailable'));
+  if (s) renderSessionLine(s);
+  renderLoginError();
 }
 
-function loginError(e) {
+function renderLoginError() {
   const p = $('login-error');
+  const e = loginFailure;
   if (!e) {
     p.hidden = true;
-    p.textContent = '';
+    p.replaceChildren();
     delete p.dataset.error;
     return;
   }
-  p.textContent = `Login failed — ${apiErrorText(e)}`;
+  p.replaceChildren(h('strong', {}, t('cloud.login.failed')), ' ', ...errorNodes(e));
   p.dataset.error = e.error || '';
   p.hidden = false;
+}
+
+function loginError(e) {
+  loginFailure = e || null;
+  renderLoginError();
 }
 
 async function login(ev) {
@@ -98,7 +126,7 @@ async function logout() {
   try {
     await api.logout();
   } catch (e) {
-    alert.show('Logging out', e);
+    alert.show('cloud.do.logout', {}, e);
   }
   launch.stop();
   setSession(null);
@@ -128,8 +156,9 @@ export async function setup(client, { onChange }) {
   const probed = await api.probe();
   available = probed.available;
   current = probed.session;
-  $('os-unavailable').hidden = available;
   document.body.dataset.openstack = available ? 'available' : 'unavailable';
   render();
   changed(current);
+  // The session line, the expiry's format and a shown error follow the language.
+  onLangChange(render);
 }

@@ -10,7 +10,8 @@
 //   bounded memory) is sent with XMLHttpRequest (its length as Content-Length, progress from
 //   upload events).
 // `?upload=stream|file` forces one.
-import { $, h, bytes, duration } from '../util.js';
+import { $, h } from '../util.js';
+import { bytes, duration, has, onLangChange, percent, rate, t } from '../i18n/index.js';
 import { imageBody, uploadMode } from './api.js';
 import * as alert from './alert.js';
 import * as launch from './launch.js';
@@ -35,7 +36,7 @@ function requestStreams() {
   }
 }
 
-/** Which upload path this page takes, and why: `{mode: 'stream'|'file', why}`. */
+/** Which upload path this page takes, and why: `{mode: 'stream'|'file', reason, protocol}`. */
 function chooseMode() {
   const nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0];
   return uploadMode({
@@ -61,39 +62,65 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
   alert.hide();
   const choice = chooseMode();
   const body = imageBody({ name, format, shape, props, virtualSize });
-  const bar = h('progress', { max: 1, value: 0, 'aria-label': `Upload of ${name}` });
-  const status = h('span', { class: 'status-text' }, 'creating the image…');
+  const bar = h('progress', { max: 1, value: 0 });
+  const status = h('span', { class: 'status-text' });
   const numbers = h('span', { class: 'numbers' });
   const how = h('p', { class: 'hint' });
+  const title = h('strong');
   const row = h('div', { class: 'upload', dataset: { state: 'creating', path: choice.mode } },
-    h('div', { class: 'line' }, h('strong', {}, `${label} → image ${name}`), status), bar, h('div', { class: 'line' }, numbers), how);
+    h('div', { class: 'line' }, title, status), bar, h('div', { class: 'line' }, numbers), how);
   $('upload-progress').append(row);
   setUploadState('running', choice.mode);
   const started = { t: performance.now() };
-  const mark = (s, text) => {
-    row.dataset.state = s;
-    status.textContent = text;
-    status.className = `status-text state-${s}`;
+  /**
+   * What the row says, kept as keys and numbers so that a language switch re-renders it:
+   * status (`cloud.upload.state.<key>`), the path's note, the bytes sent and the rate. A
+   * finished, failed or cancelled row has no rate and no time left.
+   */
+  const view = { state: 'creating', params: {}, how: null, sent: null, total: null, rate: 0 };
+  const render = () => {
+    title.textContent = t('cloud.upload.title', { file: label, name });
+    bar.setAttribute('aria-label', t('cloud.upload.bar', { name }));
+    status.textContent = t(`cloud.upload.state.${view.state}`, view.params);
+    status.className = `status-text state-${row.dataset.state}`;
+    how.textContent = view.how ? t(view.how.key, view.how.params) : '';
+    if (view.total == null) {
+      numbers.textContent = '';
+      return;
+    }
+    const live = row.dataset.state === 'running' && view.rate > 0;
+    const left = live ? (view.total - view.sent) / view.rate : null;
+    numbers.textContent = [
+      t('cloud.upload.sent', { sent: bytes(view.sent), total: bytes(view.total) }),
+      live ? rate(view.rate) : null,
+      live && view.sent < view.total ? t('cloud.upload.left', { time: duration(left) }) : null,
+    ].filter(Boolean).join(' · ');
   };
-  const explain = (mode, why) => {
+  const mark = (s, key, params = {}) => {
+    row.dataset.state = s;
+    view.state = key;
+    view.params = params;
+    render();
+  };
+  const explain = (mode, reason) => {
     row.dataset.path = mode;
     setUploadState('running', mode);
-    how.textContent = mode === 'stream'
-      ? `Streamed into Glance while converting (${why}).`
-      : `Converted into browser storage first, then sent from there (${why}).`;
+    view.how = { key: `cloud.upload.how.${mode}`, params: { why: t(`cloud.upload.why.${reason}`) } };
+    render();
   };
-  explain(choice.mode, choice.why);
+  const unlisten = onLangChange(() => (row.isConnected ? render() : unlisten()));
+  explain(choice.mode, choice.reason);
   let id;
   try {
     id = (await api.createImage(body)).id;
   } catch (e) {
     mark('error', 'failed');
-    alert.show(`Creating the image ${name}`, e);
+    alert.show('cloud.do.createImage', { name }, e);
     setUploadState('error');
     return null;
   }
   row.dataset.imageId = id;
-  mark('running', choice.mode === 'stream' ? 'converting and uploading…' : 'converting…');
+  mark('running', choice.mode === 'stream' ? 'streaming' : 'converting');
   const handle = {
     imageId: id,
     mode: choice.mode,
@@ -103,16 +130,15 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
       if (handle.sendStart == null && sent > 0) handle.sendStart = performance.now();
       bar.value = Math.min(1, sent / total);
       const secs = handle.sendStart != null ? (performance.now() - handle.sendStart) / 1000 : 0;
-      const rate = secs > 0.2 ? sent / secs : 0;
       row.dataset.sent = sent;
       row.dataset.total = total;
-      numbers.textContent = `${bytes(sent)} of ${bytes(total)} sent${rate ? ` · ${bytes(rate)}/s` : ''}`;
-      mark('running', `uploading · ${Math.floor(Math.min(1, sent / total) * 100)}%`);
+      Object.assign(view, { sent, total, rate: secs > 0.2 ? sent / secs : 0 });
+      mark('running', 'uploading', { percent: percent(Math.floor(Math.min(1, sent / total) * 100) / 100) });
     },
     /** The "file" path: send the finished OPFS file. */
     async uploadFile(file) {
       handle.sendStart = null;
-      mark('running', 'uploading…');
+      mark('running', 'uploadStart');
       const x = api.uploadFile(id, file, (sent, total) => handle.progress(sent, total));
       handle.xhr = x.xhr;
       try {
@@ -136,20 +162,24 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
       }
       const match = !!img && img.os_hash_algo === 'sha512' && img.os_hash_value === sha512;
       bar.value = 1;
-      mark(match ? 'done' : 'error', match ? `sent in ${duration((performance.now() - started.t) / 1000)}` : 'hash mismatch');
+      if (match) mark('done', 'done', { time: duration((performance.now() - started.t) / 1000) });
+      else mark('error', 'mismatch');
       showImageStatus({ id, name, img, sha512, match, flavor, minDisk: (img && img.min_disk) ?? body.min_disk, minRam: (img && img.min_ram) ?? body.min_ram ?? 0 });
       return match;
     },
     fail(e, context) {
       mark('error', 'failed');
-      alert.show(context || `Sending ${name}`, e);
+      // `context`: what was being done, as {key, params}; anything else reads as "Sending <label>".
+      const c = context && typeof context === 'object' ? context : { key: 'cloud.do.send', params: { name: label } };
+      alert.show(c.key, c.params, e);
       setUploadState('error');
     },
     /** The streamed upload was refused by the browser: convert into OPFS and send the file. */
     async fallBack(reason) {
-      explain('file', `streaming failed: ${reason}`);
+      row.dataset.fallback = reason;
+      explain('file', 'stream_refused');
       handle.mode = 'file';
-      mark('running', 'converting…');
+      mark('running', 'converting');
       // The refused request never reached the worker: the image is still queued and takes data.
       try {
         const img = await api.image(id);
@@ -162,7 +192,7 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
         row.dataset.imageId = id;
         return true;
       } catch (e) {
-        handle.fail(e, `Creating the image ${name}`);
+        handle.fail(e, { key: 'cloud.do.createImage', params: { name } });
         return false;
       }
     },
@@ -186,16 +216,25 @@ export function resetSend() {
   alert.hide();
 }
 
+/** Glance's status of an image in words (`cloud.image.status.<status>`, else as Glance says it). */
+function glanceStatus(st) {
+  const key = `cloud.image.status.${st || 'unknown'}`;
+  return has(key) ? t(key) : st;
+}
+
 function showImageStatus({ id, name, img, sha512, match, flavor, minDisk, minRam }) {
   const el = h('div', {
     class: `image-status ${match ? 'ok' : 'bad'}`, 'data-testid': 'image-status', role: 'status',
     dataset: { imageId: id, hashMatch: String(match), status: (img && img.status) || '' },
   });
-  el.append(h('p', {}, h('strong', {}, `Image ${name}`), ` (${id}): ${(img && img.status) || 'unknown'}, ${bytes(img && img.size)}.`));
-  el.append(h('p', {}, match
-    ? 'Glance’s os_hash_value equals the SHA-512 computed in this browser: the image holds exactly the converted bytes.'
-    : `Glance’s hash (${(img && img.os_hash_algo) || '?'}) ${(img && img.os_hash_value) || 'is missing'} differs from the SHA-512 computed here (${sha512}). Do not launch it: send it again.`));
-  el.append(h('p', { class: 'mono hint' }, `sha512 ${sha512}`));
+  const render = () => el.replaceChildren(
+    h('p', {}, h('strong', {}, t('cloud.image.title', { name })), ' ',
+      t('cloud.image.summary', { id, status: glanceStatus(img && img.status), size: bytes(img && img.size) })),
+    h('p', {}, match ? t('cloud.image.hashOk')
+      : t('cloud.image.hashBad', { algo: (img && img.os_hash_algo) || '?', glance: (img && img.os_hash_value) || t('cloud.image.hashMissing') })),
+    h('p', { class: 'mono hint' }, `sha512 ${sha512}`));
+  render();
+  const unlisten = onLangChange(() => (el.isConnected ? render() : unlisten()));
   $('images').append(el);
   launch.addImage({ id, name, status: img && img.status, match, flavor, minDisk, minRam });
 }

@@ -79,10 +79,9 @@ function reviewItem(m) {
   };
 }
 
-/** Ask the user to confirm what a Send will create, where the cloud module offers it. */
+/** Ask the user to confirm what a Send will create (the review card; Back resolves false). */
 async function review(metas) {
-  if (typeof osweb.reviewSend !== 'function') return true;
-  return !!await osweb.reviewSend(metas.map(reviewItem));
+  return !!await osweb.reviewSend(metas.map(reviewItem), { opener: $('send-button') });
 }
 
 /** Show an upload's progress in the tab title too (the handle calls its own `progress`). */

@@ -8,9 +8,15 @@
 // usage: node --test web/tests/unit/
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
-  ApiError, apiErrorText, closestFlavor, createApi, flavorWant, imageBody, serverBody, uploadMode,
+  ApiError, apiErrorText, apiMessage, closestFlavor, createApi, flavorWant, imageBody, serverBody, uploadMode,
 } from '../../src/openstack/api.js';
+import { CATALOGUES, setLang } from '../../src/i18n/index.js';
+
+const WORKER_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../edge-worker/src');
 
 const BASE = 'http://127.0.0.1:8787/api/';
 
@@ -125,7 +131,13 @@ test('uploadMode: stream only over HTTP/2 or HTTP/3 with request streams, unless
   assert.equal(mode({ forced: 'stream' }), 'stream');
   assert.equal(mode({ forced: 'stream', streams: false }), 'file', 'a browser without request streams cannot be forced');
   assert.equal(mode({ forced: 'file', protocol: 'h2' }), 'file');
-  assert.match(uploadMode({ streams: true, protocol: '' }).why, /came over HTTP\/1\.1/);
+  assert.equal(uploadMode({ streams: true, protocol: '' }).reason, 'slow_connection');
+  assert.equal(uploadMode({ streams: true, protocol: 'h2' }).reason, 'fast_connection');
+  assert.equal(uploadMode({ streams: false, protocol: 'h2' }).reason, 'no_streams');
+  assert.equal(uploadMode({ forced: 'file', streams: true, protocol: 'h2' }).reason, 'forced');
+  for (const r of ['forced', 'no_streams', 'fast_connection', 'slow_connection', 'stream_refused']) {
+    assert.ok(CATALOGUES.en[`cloud.upload.why.${r}`] && CATALOGUES.ko[`cloud.upload.why.${r}`], `cloud.upload.why.${r}`);
+  }
 });
 
 test('imageBody: min_disk from the virtual size unless suggested, non-empty properties', () => {
@@ -162,4 +174,71 @@ test('serverBody: empty choices are left to Nova', () => {
     { name: 'stackferry', image_id: 'i', flavor_id: 'f' });
   assert.deepEqual(serverBody({ name: 'vm', imageId: 'i', flavorId: 'f', networkId: 'n', keyName: 'k', groups: ['default'] }),
     { name: 'vm', image_id: 'i', flavor_id: 'f', network_id: 'n', key_name: 'k', security_groups: ['default'] });
+});
+
+/**
+ * The error codes the edge worker can answer with (`{error: <code>}`), read from its source
+ * (tests left out): `ApiError::new(status, "code", …)`, `Self::new(status, "code", …)` in its
+ * constructors, `forbidden("code", …)` and the upstream status mapping `=> (status, "code")`.
+ */
+function workerErrorCodes() {
+  const codes = new Set();
+  const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith('.rs') ? [path.join(dir, d.name)] : []));
+  for (const file of walk(WORKER_SRC)) {
+    const src = fs.readFileSync(file, 'utf8').split('#[cfg(test)]')[0];
+    const patterns = [
+      /(?:ApiError|Self)::new\(\s*\w+,\s*"([a-z_]+)"/g,
+      /forbidden\(\s*"([a-z_]+)"/g,
+      /=>\s*\(\s*\w+,\s*"([a-z_]+)"\s*\)/g,
+    ];
+    for (const re of patterns) for (const m of src.matchAll(re)) codes.add(m[1]);
+  }
+  return codes;
+}
+
+test('every error code the edge worker sends has a plain sentence in both catalogues', () => {
+  const codes = workerErrorCodes();
+  // The extraction finds the codes the page's flows meet (a wrong password, an expired session,
+  // quota, Glance refusing the image, a lost connection to OpenStack, the login limit).
+  for (const c of ['unauthorized', 'session_expired', 'no_session', 'forbidden', 'too_large', 'unsupported_media_type', 'upstream_unreachable', 'too_many_attempts', 'csrf', 'no_endpoint', 'upload_aborted']) {
+    assert.ok(codes.has(c), `${c} found in edge-worker/src (found: ${[...codes].join(', ')})`);
+  }
+  assert.ok(codes.size >= 20, `codes found: ${[...codes].join(', ')}`);
+  // And the client's own: no network, an aborted upload, an answer that is not the API's.
+  for (const c of [...codes, 'network', 'aborted', 'http', 'unknown']) {
+    for (const l of ['en', 'ko']) assert.ok(typeof CATALOGUES[l][`api.${c}`] === 'string', `${l}: api.${c}`);
+  }
+});
+
+test('apiMessage: the plain sentence in the page\'s language, the worker\'s words as details', () => {
+  try {
+    const e = new ApiError(401, { error: 'unauthorized', detail: 'The request you have made requires authentication.', upstream_status: 401 });
+    setLang('en');
+    const en = apiMessage(e);
+    assert.equal(en.code, 'unauthorized');
+    assert.equal(en.text, CATALOGUES.en['api.unauthorized']);
+    assert.match(en.text, /password/);
+    assert.equal(en.details, 'unauthorized: The request you have made requires authentication. (OpenStack answered HTTP 401)');
+    setLang('ko');
+    const ko = apiMessage(e);
+    assert.equal(ko.text, CATALOGUES.ko['api.unauthorized']);
+    assert.match(ko.text, /비밀번호/);
+    assert.equal(ko.details, en.details, 'the details stay the worker\'s words');
+    assert.match(apiMessage(new ApiError(500, '<html>')).text, /HTTP 500/, 'a page that is not the API\'s: its status');
+    assert.equal(apiMessage(new ApiError(400, { error: 'surely_new_code', detail: 'x' })).text, CATALOGUES.ko['api.unknown']);
+    assert.ok(apiMessage(new ApiError(409, { error: 'conflict', detail: 'x', image_deleted: true })).text.endsWith(CATALOGUES.ko['api.image_deleted']));
+    const core = apiMessage({ kind: 'upload', file: 'd.qcow2', offset: 4096, message: 'stopped' });
+    assert.equal(core.details, 'upload: d.qcow2: offset 4096 (0x1000): stopped');
+  } finally {
+    setLang('en');
+  }
+});
+
+test('a console URL becomes a link only if it is http: or https:', async () => {
+  const { safeConsoleUrl } = await import('../../src/openstack/launch.js');
+  assert.equal(safeConsoleUrl('https://nova.example:6080/vnc_auto.html?token=x'), 'https://nova.example:6080/vnc_auto.html?token=x');
+  assert.equal(safeConsoleUrl('http://127.0.0.1:6080/'), 'http://127.0.0.1:6080/');
+  for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<script>x</script>', 'vbscript:x', 'ws://h/', '/relative', '', null]) {
+    assert.equal(safeConsoleUrl(bad), null, String(bad));
+  }
 });
