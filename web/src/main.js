@@ -32,7 +32,7 @@ async function inspect(list) {
   const seq = ++inspections;
   const abort = new AbortController();
   inspection = abort;
-  files.setStatus('Reading the files’ metadata…');
+  files.setStatus('files.status.reading');
   let result = null;
   let error = null;
   try {
