@@ -189,7 +189,9 @@ export function setup({ onChange }) {
 /** While converting, the files stay as they are. */
 export function setBusy(b) {
   busy = b;
-  render();
+  // Not re-rendered: a focused remove button keeps its focus.
+  for (const btn of $('file-list').querySelectorAll('button')) btn.disabled = busy;
+  $('clear-files').disabled = !list.length || busy;
   $('file-input').disabled = busy;
   $('folder-input').disabled = busy;
 }
