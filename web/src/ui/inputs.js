@@ -300,9 +300,9 @@ function osQuestion(i, x, choice) {
 
 /** The OS's proper name ("Windows Server 2019, 64-bit"); the raw ids only as a hint beside it. */
 function osText(os) {
-  const ids = [...new Set([os.vmw_os_type, os.vbox_os_type].filter(Boolean))];
   let name = os.product ? (os.bits ? t('inputs.vm.os_bits', { name: os.product, bits: String(os.bits) }) : os.product) : os.description;
   if (!name) name = os.id != null ? t('inputs.vm.os_cim', { id: String(os.id) }) : t('inputs.vm.os_unknown');
+  const ids = [...new Set([os.vmw_os_type, os.vbox_os_type].filter((id) => id && id !== name))];
   return [name, ids.length ? h('span', { class: 'hint ids' }, ` (${ids.join(' · ')})`) : null];
 }
 

@@ -122,7 +122,7 @@ test('a .txt file: one plain sentence naming it (English and Korean), beside it,
     // The details hold what a developer needs: kind, file, offset in decimal and hex, the core's message.
     await page.locator('.err details > summary').first().click();
     const details = await page.locator('.err details').first().innerText();
-    assert(/unsupported/.test(details) && /notes\.txt/.test(details) && /0x0/.test(details), `${locale}: details: ${details}`);
+    assert(/unsupported/.test(details) && /notes\.txt/.test(details), `${locale}: details: ${details}`);
     assert(await page.locator(tid('convert-button')).isDisabled(), `${locale}: nothing to convert`);
   }
 });
@@ -142,6 +142,12 @@ test('a truncated VMDK: says it is incomplete and to copy it again, once', async
   assert(/truncated\.vmdk/.test(errs[0].text) && /incomplete/i.test(errs[0].text) && /copy it again/i.test(errs[0].text), `plain sentence: ${errs[0].text}`);
   assert(/KiB|MiB/.test(errs[0].text), `sizes as sizes: ${errs[0].text}`);
   assert(errs[0].kind === 'truncated', `data-kind kept: ${errs[0].kind}`);
+  // The details: the offset grouped and in hex (the same number), the core's message.
+  await page.locator('.err details > summary').first().click();
+  const details = await page.locator('.err details').first().innerText();
+  const m = /([\d,]+) \(0x([0-9a-f]+)\)/.exec(details);
+  assert(m && Number(m[1].replace(/,/g, '')) === parseInt(m[2], 16), `offset in decimal and hex: ${details}`);
+  assert(/truncated\.vmdk/.test(details) && /truncated/.test(details), `details: ${details}`);
 });
 
 test('a typo\'d property and min_ram -5 are marked and explained; Convert and Send wait until they are fixed', async (t) => {
@@ -236,6 +242,34 @@ test('a bare VMDK: min_disk from its size; the OS question applies the core\'s s
   await page.getByRole('radio', { name: 'Linux' }).check();
   assert((await row('os_type').inputValue()) === 'linux', 'os_type=linux applied');
   assert((await row('hw_disk_bus').inputValue()) === 'virtio', 'Linux gets virtio');
+});
+
+test('a language switch re-renders files, inputs and errors, keeping what was typed', async (t) => {
+  const { page } = await open(t);
+  const { ova: file } = ova('web02.ova', 'web02', 'web02-disk1.vmdk');
+  await feed(page, [file, path.join(VMDKRS, 'twoGbMaxExtentSparse.vmdk')]);
+  await page.locator('select[id^=prop-0-]').first().selectOption('__other');
+  await page.locator('input.other').first().fill('virtoi');
+  await page.locator('#min-ram-0').fill('-5');
+  await page.evaluate(async () => (await import('./i18n/index.js')).setLang('ko'));
+  const inputs = await page.locator('#inputs').innerText();
+  for (const want of ['디스크 1: web02-disk1.vmdk', 'VM: web02', 'OpenStack 권장 설정', '삭제']) assert(inputs.includes(want), `${want} in: ${inputs}`);
+  assert(/twoGbMaxExtentSparse-s001\.vmdk/.test(inputs) && /추가하십시오/.test(inputs), `the missing file, in Korean: ${inputs}`);
+  assert((await page.locator('input.other').first().inputValue()) === 'virtoi', 'the typed value kept');
+  assert((await page.locator('#min-ram-0').inputValue()) === '-5', 'the typed number kept');
+  const marks = await page.locator('#inputs .field-error:visible').allInnerTexts();
+  assert(marks.length === 2 && marks.every((m) => /\p{Script=Hangul}/u.test(m)), `both still marked, in Korean: ${marks}`);
+  assert(/\p{Script=Hangul}/u.test(await page.locator('#drop').innerText()), 'the drop zone in Korean');
+  assert((await page.getByRole('button', { name: 'web02.ova 삭제' }).count()) === 2, 'remove buttons labelled in Korean (file and input)');
+});
+
+test('a manifest that will be checked is a note, not a warning', async (t) => {
+  const { page } = await open(t);
+  await feed(page, ['ubuntu.2.0.ovf', 'ubuntu.2.0-disk1.vmdk', 'ubuntu.2.0.mf'].map((f) => path.join(COT, f)));
+  const notes = await page.locator('#inputs .note').allInnerTexts();
+  const warns = await page.locator('#inputs .warn').allInnerTexts();
+  assert(notes.some((n) => /manifest/i.test(n)), `the manifest check is a note: ${notes}`);
+  assert(!warns.some((w) => /manifest/i.test(w)), `not a warning: ${warns}`);
 });
 
 test('the whole window takes a drop of files, with a visible drop state; the drop hint has no keyboard words on touch', async (t) => {
