@@ -20,7 +20,6 @@ export default {
   // ==== files: ui/files.js: the drop zone, the file list ====
   'files.list': 'Files given',
   'files.remove': 'Remove {name}',
-  'files.drop.label': 'Choose the VM’s files',
   'files.drop.title': 'Drop the files of a VM anywhere on this page',
   'files.drop.title_touch': 'Choose the files of a VM',
   'files.drop.what': '— an .ova; an .ovf with its .vmdk and .mf files; a descriptor .vmdk with its extents; single .vmdk disks; or a whole folder.',

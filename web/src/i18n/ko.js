@@ -20,7 +20,6 @@ export default {
   // ==== files: ui/files.js: the drop zone, the file list ====
   'files.list': '추가한 파일',
   'files.remove': '{name} 삭제',
-  'files.drop.label': 'VM 파일 선택',
   'files.drop.title': 'VM 파일을 이 페이지 아무 곳에나 끌어다 놓으십시오',
   'files.drop.title_touch': 'VM 파일을 선택하십시오',
   'files.drop.what': '— .ova 파일, .vmdk·.mf 파일과 함께 있는 .ovf 파일, 익스텐트와 함께 있는 디스크립터 .vmdk 파일, 단일 .vmdk 디스크 또는 폴더 전체를 사용할 수 있습니다.',

@@ -59,7 +59,9 @@ function details(e) {
 export function errorBox(error, { context = '', tag = 'div' } = {}) {
   const e = withCode(error);
   const text = sentence(e);
-  const ctx = context && !(e && e.file && (text.includes(context) || baseName(e.file) === context)) ? context : '';
+  // "Converting a.vmdk: a.vmdk is incomplete…" would name the file twice: the context goes.
+  const named = e && e.file && text.includes(baseName(e.file));
+  const ctx = context && !(named && (context.includes(baseName(e.file)) || baseName(e.file) === context)) ? context : '';
   const el = h(tag, { class: 'err', dataset: { kind: (e && e.kind) || '', code: (e && e.code) || '' } },
     h('p', { class: 'err-text' }, ctx ? h('strong', {}, `${ctx}: `) : null, text));
   if (e && typeof e === 'object') el.append(details(e));

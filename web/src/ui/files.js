@@ -66,9 +66,11 @@ function touch() {
 /** The drop zone's words, in the page's language (built here so touch gets its own). */
 function renderDrop() {
   $('drop').replaceChildren(
-    h('p', {}, h('strong', {}, t(touch() ? 'files.drop.title_touch' : 'files.drop.title')), ' ', t('files.drop.what')),
+    h('p', {}, h('strong', { id: 'drop-title' }, t(touch() ? 'files.drop.title_touch' : 'files.drop.title')), ' ', t('files.drop.what')),
     h('p', { id: 'drop-help', class: 'hint' }, t(touch() ? 'files.drop.help_touch' : 'files.drop.help')));
-  $('drop').setAttribute('aria-label', t('files.drop.label'));
+  // Named by its visible title (label in name), the rest describes it.
+  $('drop').setAttribute('aria-labelledby', 'drop-title');
+  $('drop').setAttribute('aria-describedby', 'drop-help');
 }
 
 function renderStatus() {

@@ -341,17 +341,14 @@ function reasonText(p) {
   return p.why && p.why.length ? p.why.map((w) => msg(w, 'why.')).join('; ') : p.reason || '';
 }
 
-/** Shows or clears the problem of a field: aria-invalid and a visible message under it. */
+/**
+ * Shows or clears the problem of a field: aria-invalid and a visible message under it (a
+ * polite live region, kept in place while empty so that screen readers announce it).
+ */
 function mark(el, msgEl, problem) {
-  if (problem) {
-    el.setAttribute('aria-invalid', 'true');
-    msgEl.textContent = t(problem.key, problem.params);
-    msgEl.hidden = false;
-  } else {
-    el.removeAttribute('aria-invalid');
-    msgEl.textContent = '';
-    msgEl.hidden = true;
-  }
+  if (problem) el.setAttribute('aria-invalid', 'true');
+  else el.removeAttribute('aria-invalid');
+  msgEl.textContent = problem ? t(problem.key, problem.params) : '';
 }
 
 const OTHER = '__other';
@@ -360,7 +357,7 @@ const OTHER = '__other';
 function propertyRow(i, k, p) {
   const id = `prop-${i}-${k}`;
   const spec = PROPERTY_VALUES[p.key];
-  const msgEl = h('p', { class: 'field-error', id: `${id}-msg`, hidden: true });
+  const msgEl = h('p', { class: 'field-error', id: `${id}-msg`, 'aria-live': 'polite' });
   const described = `${id}-why ${id}-msg`;
   const other = h('input', { type: 'text', id: `${id}-other`, class: 'other', value: p.value, 'aria-describedby': described,
     'aria-label': t('inputs.prop.other_label', { key: p.key }), autocomplete: 'off', spellcheck: 'false' });
@@ -400,7 +397,7 @@ function propertyRow(i, k, p) {
 function countField(choice, id, field, label, value, unit, min, set) {
   const typed = choice.typed[field];
   const el = h('input', { type: 'number', min, step: 1, id, value: typed ? typed.raw : value ?? '', class: 'num', inputmode: 'numeric', 'aria-describedby': `${id}-msg` });
-  const msgEl = h('p', { class: 'field-error', id: `${id}-msg`, hidden: true });
+  const msgEl = h('p', { class: 'field-error', id: `${id}-msg`, 'aria-live': 'polite' });
   const check = () => {
     const r = checkCount(el.value, { min, badInput: el.validity && el.validity.badInput });
     if (r.problem) choice.typed[field] = { ...r.problem, raw: el.value };
