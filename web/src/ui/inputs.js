@@ -28,8 +28,8 @@ export const PROPERTY_VALUES = {
   os_type: { values: ['linux', 'windows'], closed: true },
   os_secure_boot: { values: ['required', 'optional', 'disabled'], closed: true },
   os_distro: {
-    values: ['ubuntu', 'debian', 'rhel', 'centos', 'rocky', 'almalinux', 'fedora', 'sles', 'opensuse',
-      'oraclelinux', 'arch', 'gentoo', 'freebsd', 'openbsd', 'netbsd', 'solaris', 'windows'],
+    values: ['ubuntu', 'debian', 'rhel', 'centos', 'rocky', 'almalinux', 'fedora', 'sles', 'sled', 'opensuse',
+      'oraclelinux', 'mandriva', 'mandrake', 'arch', 'gentoo', 'freebsd', 'openbsd', 'netbsd', 'solaris', 'opensolaris', 'windows'],
   },
 };
 
