@@ -32,7 +32,7 @@ async function inspect(list) {
   const seq = ++inspections;
   const abort = new AbortController();
   inspection = abort;
-  files.setStatus('files.status.reading');
+  files.setStatus('Reading the files’ metadata…');
   let result = null;
   let error = null;
   try {

@@ -26,7 +26,6 @@ export default {
   'files.drop.help': 'Or press Enter to choose files.',
   'files.drop.help_touch': 'Tap here to choose files.',
   'files.drop.failed': 'Reading the dropped files',
-  'files.status.reading': 'Reading the files…',
   // ==== end files ====
 
 

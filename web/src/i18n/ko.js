@@ -26,7 +26,6 @@ export default {
   'files.drop.help': '또는 Enter 키를 눌러 파일을 선택하십시오.',
   'files.drop.help_touch': '여기를 눌러 파일을 선택하십시오.',
   'files.drop.failed': '끌어다 놓은 파일 읽기',
-  'files.status.reading': '파일을 읽는 중입니다…',
   // ==== end files ====
 
 

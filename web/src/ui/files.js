@@ -199,8 +199,8 @@ export function setBusy(b) {
 }
 
 /**
- * The line under the list (what is being read): a catalogue key (e.g. `files.status.reading`),
- * re-rendered on a language switch, or '' to clear it.
+ * The line under the list (what is being read): text, or a catalogue key (re-rendered on a
+ * language switch); '' clears it.
  */
 export function setStatus(key) {
   status = key;
