@@ -195,8 +195,8 @@ function render() {
   $('vm-summary').replaceChildren();
   $('vm-summary').hidden = true;
   const ins = state.inspected;
-  state.wasValid = valid();
   if (!ins) {
+    state.wasValid = true;
     sec.hidden = true;
     $('convert-section').hidden = !state.files.length;
     state.onChange();
@@ -205,6 +205,7 @@ function render() {
   sec.hidden = false;
   $('convert-section').hidden = false;
   ins.inputs.forEach((inp, i) => box.append(inputCard(inp, i)));
+  state.wasValid = valid();
   if (ins.unused.length) {
     box.append(h('p', { class: 'hint' }, t('inputs.unused', { names: ins.unused.map((k) => state.files[k].name).join(', ') })));
   }
