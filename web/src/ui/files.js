@@ -14,6 +14,11 @@ let changed = () => {};
 /** The status line's catalogue key (or text), kept to re-render in another language. */
 let status = '';
 
+/** Whether a run is going on (the files cannot change meanwhile). */
+export function isBusy() {
+  return busy;
+}
+
 /** The files given, `[{name, blob}]`. */
 export function files() {
   return list;
@@ -50,7 +55,7 @@ export function remove(names) {
 
 function render() {
   $('file-list').replaceChildren(...list.map((f) => {
-    const rm = h('button', { type: 'button', class: 'secondary small', 'aria-label': t('files.remove', { name: f.name }), disabled: busy }, t('common.remove'));
+    const rm = h('button', { type: 'button', class: 'secondary small', 'aria-label': t('files.remove', { name: f.name }), disabled: busy, dataset: { remove: '' } }, t('common.remove'));
     rm.addEventListener('click', () => remove([f.name]));
     return h('li', { dataset: { file: f.name } }, h('span', { class: 'name' }, f.name), h('span', { class: 'size' }, bytes(f.blob.size)), rm);
   }));
@@ -191,8 +196,8 @@ export function setup({ onChange }) {
 /** While converting, the files stay as they are. */
 export function setBusy(b) {
   busy = b;
-  // Not re-rendered: a focused remove button keeps its focus.
-  for (const btn of $('file-list').querySelectorAll('button')) btn.disabled = busy;
+  // Not re-rendered: a focused remove button keeps its focus. The inputs' remove buttons too.
+  for (const btn of document.querySelectorAll('button[data-remove]')) btn.disabled = busy;
   $('clear-files').disabled = !list.length || busy;
   $('file-input').disabled = busy;
   $('folder-input').disabled = busy;

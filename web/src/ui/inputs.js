@@ -229,7 +229,7 @@ function cardError(error) {
 function inputCard(inp, i) {
   const name = baseName(inp.name);
   const card = h('div', { class: 'input', dataset: { input: i } });
-  const remove = h('button', { type: 'button', class: 'secondary small', 'aria-label': t('inputs.remove', { name }) }, t('common.remove'));
+  const remove = h('button', { type: 'button', class: 'secondary small', 'aria-label': t('inputs.remove', { name }), disabled: files.isBusy(), dataset: { remove: '' } }, t('common.remove'));
   remove.addEventListener('click', () => files.remove(fileNames(inp)));
   card.append(h('div', { class: 'input-head' },
     h('h3', {}, name, inp.inspection ? h('span', { class: 'hint' }, ` · ${inp.inspection.kind.toUpperCase()}`) : null), remove));
