@@ -8,7 +8,7 @@ import { t, msg, has, bytes, number, onLangChange } from '../i18n/index.js';
 import { withCode } from '../error.js';
 
 /** Args that are byte counts: shown as sizes ("4.9 KiB"), not raw numbers. */
-const SIZE_ARGS = ['size', 'needed', 'limit', 'sent'];
+const SIZE_ARGS = ['size', 'needed', 'limit'];
 
 /**
  * The plain sentence for a core or page error: `error.<code>` (the core's catalogue section),

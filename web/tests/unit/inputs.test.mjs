@@ -95,6 +95,15 @@ test('error sentences: by code, then kind; sizes as sizes; the page\'s own codes
   assert.match(sentence(coreError('too_large', 'x', { code: 'no_space' })), /storage is full/);
   const missing = coreError('missing_file', 'x', { file: 'vm.vmdk', code: 'missing_files', args: { names: 'vm-s001.vmdk', count: 1 } });
   assert.equal(sentence(missing), 'vm.vmdk needs vm-s001.vmdk, which was not given: add it (drop it here too) to convert vm.vmdk.');
+  // Byte counts in args are shown as sizes, other numbers grouped (a page code stands in for a core one).
+  const C = CATALOGUES;
+  C.en['errors.test_sizes'] = '{file}: {size} of {needed}, limit {limit}, {count} parts';
+  try {
+    assert.equal(sentence(coreError('truncated', 'x', { file: 't.vmdk', code: 'test_sizes', args: { size: 5017, needed: 1073741824, limit: 2048, count: 12345 } })),
+      't.vmdk: 4.90 KiB of 1.00 GiB, limit 2.00 KiB, 12,345 parts');
+  } finally {
+    delete C.en['errors.test_sizes'];
+  }
   // An error no catalogue words (an older core's, an unknown code) still names its file.
   assert.match(sentence({ kind: 'nonesuch', file: 'dir/x.vmdk', offset: 0, message: 'technical' }), /^x\.vmdk /);
   setLang('ko');
