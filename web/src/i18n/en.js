@@ -97,8 +97,8 @@ export default {
   'errors.details.offset': 'Offset',
   'errors.details.message': 'Technical message',
   'errors.missing_files': {
-    one: '{file} needs {names}, which was not given: add it (drop it here too) to convert {file}.',
-    other: '{file} needs {names}, which were not given: add them (drop them here too) to convert {file}.',
+    one: '{file} needs {names}, which was not given: add it too, to convert {file}.',
+    other: '{file} needs {names}, which were not given: add them too, to convert {file}.',
   },
   'errors.no_space': 'The browser’s storage is full: remove earlier outputs, or save to “A file I choose”, and try again.',
   'errors.worker_stopped': 'The converter stopped unexpectedly (the browser may be short of memory): reload the page and try again.',

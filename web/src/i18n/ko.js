@@ -96,7 +96,7 @@ export default {
   'errors.details.file': '파일',
   'errors.details.offset': '오프셋',
   'errors.details.message': '기술 메시지',
-  'errors.missing_files': '{file}에 필요한 {names} 파일이 없습니다. {file}을(를) 변환하려면 이 파일도 추가하십시오(여기에 끌어다 놓아도 됩니다).',
+  'errors.missing_files': '{file}에 필요한 {names} 파일이 없습니다. {file}을(를) 변환하려면 이 파일도 추가하십시오.',
   'errors.no_space': '브라우저 저장 공간이 가득 찼습니다. 이전 결과를 삭제하거나 “직접 고른 파일”에 저장한 뒤 다시 시도하십시오.',
   'errors.worker_stopped': '변환기가 예기치 않게 멈췄습니다(브라우저 메모리가 부족할 수 있습니다). 페이지를 새로 고친 뒤 다시 시도하십시오.',
   'errors.upload': 'OpenStack으로 업로드하던 중 멈췄습니다. 연결을 확인한 뒤 다시 보내십시오.',

@@ -94,7 +94,7 @@ test('error sentences: by code, then kind; sizes as sizes; the page\'s own codes
   assert.equal(asCoreError({ kind: 'corrupt', file: 'a', offset: 1, message: 'm' }).code, 'corrupt');
   assert.match(sentence(coreError('too_large', 'x', { code: 'no_space' })), /storage is full/);
   const missing = coreError('missing_file', 'x', { file: 'vm.vmdk', code: 'missing_files', args: { names: 'vm-s001.vmdk', count: 1 } });
-  assert.equal(sentence(missing), 'vm.vmdk needs vm-s001.vmdk, which was not given: add it (drop it here too) to convert vm.vmdk.');
+  assert.equal(sentence(missing), 'vm.vmdk needs vm-s001.vmdk, which was not given: add it too, to convert vm.vmdk.');
   // Byte counts in args are shown as sizes, other numbers grouped (a page code stands in for a core one).
   const C = CATALOGUES;
   C.en['errors.test_sizes'] = '{file}: {size} of {needed}, limit {limit}, {count} parts';
