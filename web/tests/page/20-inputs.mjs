@@ -263,6 +263,68 @@ test('a language switch re-renders files, inputs and errors, keeping what was ty
   assert((await page.getByRole('button', { name: 'web02.ova 삭제' }).count()) === 2, 'remove buttons labelled in Korean (file and input)');
 });
 
+test('the new core shapes (contract): os_choices asked and applied, OS product names, coded errors, warnings and notes', async (t) => {
+  const { page } = await open(t);
+  // An inspection as the issue-15 core gives it, shown through the page's own module.
+  await page.evaluate(async () => {
+    const GIB = 1 << 30;
+    const why = (code) => [{ code, args: {} }];
+    const sug = (bus, os, minDisk) => ({
+      properties: [{ key: 'hw_disk_bus', value: bus, reason: `bus ${bus}`, why: why('bus') }, { key: 'os_type', value: os, reason: os, why: why('os') }].filter((p) => p.value),
+      min_ram: null, min_disk: minDisk, flavor: { vcpus: null, ram_mib: null, disk_gib: minDisk, reason: 'x', why: why('flavor') },
+    });
+    const disk = (name, size, warnings = []) => ({ name, format: 'vmdk', subformat: 'monolithicSparse', virtual_size: size, allocated_bytes: 1 << 20, parents: [], warnings });
+    const inspected = {
+      inputs: [
+        {
+          name: 'bare.vmdk', uses: [0], top: 0,
+          inspection: {
+            kind: 'vmdk', disks: [disk('bare.vmdk', 40 * GIB + 1, [{ code: 'unclean_shutdown', file: 'bare.vmdk', offset: null, message: 'the VMDK was not closed cleanly', args: {} }])],
+            missing: [], warnings: [], vm: null, suggestion: null,
+            os_choices: { linux: sug('virtio', 'linux', 41), windows: sug('sata', 'windows', 41), other: sug('ide', '', 41) },
+          },
+        },
+        {
+          name: 'web01.ova', uses: [1], top: 1,
+          inspection: {
+            kind: 'ova', disks: [disk('web01-disk1.vmdk', 8 * GIB)], missing: [],
+            warnings: [{ code: 'manifest_checked', file: 'web01.ovf', offset: null, message: 'web01.ovf: manifest digests of the disks are checked during conversion', args: {} }],
+            vm: { name: 'web01', os: { product: 'Windows Server 2019', bits: 64, vmw_os_type: 'windows2019srv_64Guest', id: 113 }, vcpus: 2, memory_mib: 4096, networks: [], disks: [], nics: [] },
+            suggestion: sug('sata', 'windows', 8),
+          },
+        },
+        { name: 'notes.txt', uses: [2], top: 2, error: { kind: 'unsupported', code: 'not_a_disk', file: 'notes.txt', offset: 0, message: "offset 0 (0x0): not a VMDK: no 'KDMV' or 'COWD' sparse magic", args: {} } },
+      ],
+      unused: [],
+    };
+    const files = ['bare.vmdk', 'web01.ova', 'notes.txt'].map((name) => ({ name, blob: new Blob([]) }));
+    (await import('./ui/inputs.js')).show(inspected, files);
+  });
+  // The bare VMDK: min_disk from its size, the question asked once, each answer applied.
+  const bare = page.locator('#inputs .input[data-input="0"]');
+  assert((await bare.locator('#min-disk-0').inputValue()) === '41', 'min_disk from the virtual size (40 GiB + 1 byte → 41)');
+  assert((await bare.locator('fieldset.os-question').count()) === 1, 'the OS question, once');
+  assert((await bare.locator('fieldset.os-question legend').innerText()).length > 0, 'a labelled group');
+  await bare.getByRole('radio', { name: 'Windows' }).check();
+  const sel = (key) => page.locator('#inputs .input[data-input="0"] tr', { has: page.locator('label', { hasText: new RegExp(`^${key}$`) }) }).locator('select');
+  assert((await sel('hw_disk_bus').inputValue()) === 'sata' && (await sel('os_type').inputValue()) === 'windows', 'Windows applied');
+  assert(await page.locator('#os-0-windows').isChecked(), 'the answer stays ticked after the re-render');
+  await page.getByRole('radio', { name: 'Linux' }).check();
+  assert((await sel('hw_disk_bus').inputValue()) === 'virtio' && (await sel('os_type').inputValue()) === 'linux', 'Linux applied');
+  assert((await page.locator('#min-disk-0').inputValue()) === '41', 'min_disk stays');
+  assert(/not closed cleanly/.test(await bare.locator('.warn').innerText()), 'a disk warning, as a warning');
+  // The VM: its OS by product name; the raw id only beside it.
+  const vm = page.locator(`#inputs .input[data-input="1"] ${tid('vm-summary')}`);
+  const os = await vm.locator('dd').first().innerText();
+  assert(os.startsWith('Windows Server 2019, 64-bit'), `OS name: ${os}`);
+  assert(await vm.locator('dd .ids').innerText().then((x) => x.includes('windows2019srv_64Guest')), 'the raw id as a hint');
+  assert((await page.locator('#inputs .input[data-input="1"] .note').count()) === 1 && !(await page.locator('#inputs .input[data-input="1"] .warn').count()), 'manifest_checked is a note');
+  // The error: in its card, once, by its code, the technical words in the details.
+  const errs = await shownErrors(page);
+  assert(errs.length === 1 && errs[0].inCard && errs[0].code === 'not_a_disk' && errs[0].kind === 'unsupported', `one coded error: ${JSON.stringify(errs)}`);
+  assert(/notes\.txt/.test(errs[0].text) && !/KDMV/.test(errs[0].text) && /KDMV/.test(errs[0].details), `sentence up front, message in the details: ${JSON.stringify(errs[0])}`);
+});
+
 test('a manifest that will be checked is a note, not a warning', async (t) => {
   const { page } = await open(t);
   await feed(page, ['ubuntu.2.0.ovf', 'ubuntu.2.0-disk1.vmdk', 'ubuntu.2.0.mf'].map((f) => path.join(COT, f)));
