@@ -28,43 +28,43 @@ export function kv(pairs) {
   return dl;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** 1536 → "1.5 KiB". */
-export function bytes(n) {
-  if (n == null || !Number.isFinite(n)) return '–';
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${UNITS[i]}`;
-}
-
-/** Seconds → "1:05" / "1:02:03". */
-export function duration(s) {
-  if (!Number.isFinite(s) || s < 0) return '–';
-  s = Math.round(s);
-  const hh = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
-}
+// Sizes and durations in the page's language (grouped numbers, the locale's decimal sign).
+export { bytes, duration } from './i18n/index.js';
 
 /** The last path component. */
 export function baseName(p) {
   return String(p).split(/[\\/]/).pop();
 }
 
-/** Output file name for a disk: its base name without the VMware extension. */
+/**
+ * A file or image name made safe for paths and shells while keeping what the person wrote:
+ * Unicode letters, digits and marks stay (웹서버-disk1 stays 웹서버-disk1); path separators,
+ * control characters, whitespace and shell syntax (quotes, `$`, backtick, `;`, `|`, `&`, `*`,
+ * `?`, brackets…) become `_` (runs of them one `_`); a leading `-` or `.` (an option, a hidden
+ * or relative name) is dropped. NFC, so the same name typed on macOS and on Windows is one
+ * name. Empty → `fallback`.
+ */
+export function safeName(s, fallback = 'disk') {
+  const out = String(s).normalize('NFC')
+    .replace(/[^\p{L}\p{N}\p{M}._+,=@-]+/gu, '_')
+    .replace(/_{2,}/g, '_')
+    .replace(/^[-._]+/, '')
+    .replace(/_+$/, '')
+    .slice(0, 120);
+  return out || fallback;
+}
+
+/**
+ * Output file name for a disk: its base name without the VMware extension, made safe
+ * (safeName). `taken` (a Set, shared by the disks of one run) makes every name unique:
+ * `name-2.qcow2`, compared without case (Windows and macOS file systems ignore it).
+ */
 export function outputName(diskName, format, taken) {
-  let stem = baseName(diskName).replace(/\.(vmdk|ova|ovf)$/i, '') || 'disk';
-  stem = stem.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const stem = safeName(baseName(diskName).replace(/\.(vmdk|ova|ovf)$/i, ''));
   const ext = format === 'raw' ? 'raw' : 'qcow2';
   let name = `${stem}.${ext}`;
-  for (let i = 2; taken && taken.has(name); i++) name = `${stem}-${i}.${ext}`;
-  if (taken) taken.add(name);
+  for (let i = 2; taken && taken.has(name.toLowerCase()); i++) name = `${stem}-${i}.${ext}`;
+  if (taken) taken.add(name.toLowerCase());
   return name;
 }
 

@@ -137,9 +137,12 @@ export async function download(page, dest, index = 0) {
   return dest;
 }
 
+/** The text of every error shown (`#error` and the errors inside the input cards), each with
+ * its details (kind, file, offset, the technical message) though they are folded away. */
 export async function errorText(page) {
-  const e = page.locator(tid('error'));
-  return (await e.isVisible()) ? e.innerText() : '';
+  return page.evaluate(() => [...document.querySelectorAll('[data-testid=error]')]
+    .filter((e) => e.checkVisibility())
+    .map((e) => e.textContent.trim()).filter(Boolean).join('\n'));
 }
 
 /** Convert `files` (top first) and check the download against `source` with qemu-img. */

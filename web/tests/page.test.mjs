@@ -8,6 +8,7 @@
 // usage: node web/tests/page.test.mjs [name-filter]
 // Prints one line per test and ends with `page: N passed, M failed`.
 import { serve } from '../serve.mjs';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -133,14 +134,16 @@ test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) =>
   await feed(page, [ova]);
   const err = await errorText(page);
   assert(!err, `OVA inspects without error: ${err}`);
-  const summary = page.locator(tid('vm-summary'));
+  const summary = page.locator(`#inputs ${tid('vm-summary')}`);
   assert(await summary.isVisible(), 'vm summary shown');
   const text = await summary.innerText();
   for (const want of [/ubuntu/i, /Ubuntu_64/, /vCPUs\s*1/, /512\.0 MiB|512 MiB/, /hw_disk_bus/, /virtio/, /os_distro/, /sata|ide|virtio/i]) {
     assert(want.test(text), `summary shows ${want}: ${text}`);
   }
   // Suggestions are editable and flow into the upload and flavor commands.
-  const bus = page.locator('input[id^=prop-]').first();
+  // A value outside the list: "other…", then typed.
+  await page.locator('select[id^=prop-]').first().selectOption('__other');
+  const bus = page.locator('input[id^=prop-][id$=-other]').first();
   await bus.fill('edited-value');
   await page.locator('input[id^=min-ram-]').fill('1024');
   await page.locator('input[id^=flavor-vcpus-]').fill('3');
@@ -203,7 +206,7 @@ test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {
   const ovf = path.join(COT, 'ubuntu.2.0.ovf');
   const disk = path.join(COT, 'ubuntu.2.0-disk1.vmdk');
   await convertAndCheck(page, [ovf, disk, path.join(COT, 'ubuntu.2.0.mf')], disk, 'qcow2', 'ovf');
-  assert(await page.locator(tid('vm-summary')).isVisible(), 'vm summary shown');
+  assert(await page.locator(`#inputs ${tid('vm-summary')}`).isVisible(), 'vm summary shown');
 });
 
 test('a folder holding a two-disk Windows OVF: both disks convert, saved through the File System Access API', async (t) => {
@@ -214,7 +217,7 @@ test('a folder holding a two-disk Windows OVF: both disks convert, saved through
   await page.waitForFunction((n) => Number(document.body.dataset.inspected || 0) > n, before, { timeout: 60000 });
   const err = await errorText(page);
   assert(!err, `inspects without error: ${err}`);
-  const summary = await page.locator(tid('vm-summary')).innerText();
+  const summary = await page.locator(`#inputs ${tid('vm-summary')}`).innerText();
   assert(/winvm/.test(summary) && /windows2019srv_64Guest/.test(summary), `summary: ${summary}`);
   assert(/sata/i.test(summary) && /Windows/.test(summary), `Windows gets SATA, with the reason: ${summary}`);
   assert((await page.locator('#inputs input[type=checkbox]').count()) === 2, 'two disks offered');

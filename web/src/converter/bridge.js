@@ -63,7 +63,7 @@ export class Bridge {
     this.worker.onmessage = (e) => this.receive(e.data);
     this.worker.onerror = (e) => {
       e.preventDefault();
-      this.stop(coreError('io', `${what} failed: ${e.message || 'unknown error'}`), true);
+      this.stop(coreError('io', `${what} failed: ${e.message || 'unknown error'}`, { code: 'worker_stopped' }), true);
     };
   }
 

@@ -1,41 +1,103 @@
-// The page's error list (`#error`, an alert): one item per error, with the error's kind in
-// `data-kind`, the context in bold unless the error already names that file first.
+// How an error is shown: a plain sentence that says what happened and what to do (from the
+// catalogue, by the error's `code`), then a "Details" disclosure with the kind, file, offset
+// and the core's English technical message (what a developer or the CLI would read). Each error
+// is shown once: an input's error inside its card (inputs.js calls `errorBox`), the others here
+// in `#error` (an alert). Items keep `data-kind` (and `data-code`) for tests and styles.
 import { $, h, baseName } from '../util.js';
-import { errorText } from '../error.js';
+import { t, msg, has, bytes, number, onLangChange } from '../i18n/index.js';
+import { withCode } from '../error.js';
 
-/** The context of an error, unless the error already names that file first. */
-function contextFor(context, error) {
-  if (!context || !error || !error.file) return context;
-  return error.file === context || baseName(error.file) === context ? null : context;
+/** Args that are byte counts: shown as sizes ("4.9 KiB"), not raw numbers. */
+const SIZE_ARGS = ['size', 'needed', 'limit'];
+
+/**
+ * The plain sentence for a core or page error: `error.<code>` (the core's catalogue section),
+ * else the page's own `errors.<code>`, else the same for its `kind`, else a generic sentence
+ * naming the file (the technical message is in the details either way).
+ */
+export function sentence(error) {
+  if (!error || typeof error !== 'object') return String(error ?? '');
+  const e = withCode(error);
+  const args = { ...e.args };
+  for (const k of SIZE_ARGS) if (typeof args[k] === 'number') args[k] = bytes(args[k]);
+  const file = e.file ? baseName(e.file) : '';
+  const m = { ...e, args: { ...args, file: file || t('errors.this_file') } };
+  for (const code of [e.code, e.kind]) {
+    if (!code) continue;
+    if (has(`error.${code}`)) return msg({ ...m, code }, 'error.');
+    if (has(`errors.${code}`)) return msg({ ...m, code }, 'errors.');
+  }
+  return t(file ? 'errors.generic' : 'errors.generic_nofile', { file });
 }
 
-function item({ context, error }) {
-  return h('li', { dataset: { kind: (error && error.kind) || '' } },
-    contextFor(context, error) ? h('strong', {}, `${context}: `) : null,
-    h('span', {}, errorText(error)),
-    error && error.kind ? h('span', { class: 'where' }, ` [${error.kind}]`) : null);
+/** "12,345 (0x3039)". */
+function offsetText(offset) {
+  return `${number(Number(offset))} (0x${Number(offset).toString(16)})`;
+}
+
+/** The details disclosure: kind, file, offset and the technical (English) message. */
+function details(e) {
+  const rows = [
+    ['kind', e.kind],
+    ['file', e.file || null],
+    ['offset', e.offset != null ? offsetText(e.offset) : null],
+    ['message', e.message],
+  ].filter(([, v]) => v != null && v !== '');
+  return h('details', { class: 'err-details' },
+    h('summary', {}, t('common.details')),
+    h('dl', { class: 'kv' }, rows.flatMap(([k, v]) => [
+      h('dt', {}, t(`errors.details.${k}`)),
+      // The technical message is the core's English, whatever the page's language.
+      h('dd', { lang: k === 'message' ? 'en' : null }, String(v)),
+    ])));
+}
+
+/**
+ * One error as an element: `context` (e.g. what was being done) in bold unless the sentence
+ * already names that file, the sentence, the details. `tag`: `li` in the list, `div` in a card.
+ */
+export function errorBox(error, { context = '', tag = 'div' } = {}) {
+  const e = withCode(error);
+  const text = sentence(e);
+  // "Converting a.vmdk: a.vmdk is incomplete…" would name the file twice: the context goes.
+  const named = e && e.file && text.includes(baseName(e.file));
+  const ctx = context && !(named && (context.includes(baseName(e.file)) || baseName(e.file) === context)) ? context : '';
+  const el = h(tag, { class: 'err', dataset: { kind: (e && e.kind) || '', code: (e && e.code) || '' } },
+    h('p', { class: 'err-text' }, ctx ? h('strong', {}, `${ctx}: `) : null, text));
+  if (e && typeof e === 'object') el.append(details(e));
+  return el;
+}
+
+/** The errors shown in `#error` (`[{context, error}]`), kept to re-render in another language. */
+let shown = [];
+
+function render() {
+  const box = $('error');
+  box.replaceChildren();
+  if (!shown.length) {
+    box.hidden = true;
+    return;
+  }
+  box.append(h('ul', {}, shown.map(({ context, error }) => errorBox(error, { context, tag: 'li' }))));
+  box.hidden = false;
 }
 
 /** Show these errors (`[{context, error}]`) in place of any shown; none hides the list. */
 export function show(list) {
-  const box = $('error');
-  box.replaceChildren();
-  if (!list.length) {
-    box.hidden = true;
-    return;
-  }
-  box.append(h('ul', {}, list.map(item)));
-  box.hidden = false;
+  shown = [...list];
+  render();
 }
 
 /** Add one error to those shown. */
 export function add(context, error) {
-  const box = $('error');
-  const ul = box.querySelector('ul') || box.appendChild(h('ul'));
-  ul.append(item({ context, error }));
-  box.hidden = false;
+  shown.push({ context, error });
+  render();
 }
 
 export function clear() {
   show([]);
 }
+
+onLangChange(() => {
+  if (shown.length) render();
+});

@@ -117,8 +117,11 @@ test('what a handler throws comes back in the core\'s error shape', async () => 
   await assert.rejects(b.call('plain', { at: 7 }), { kind: 'io', file: '', offset: 7, message: 'writing failed: disk full' });
   await assert.rejects(b.call('core', {}), { kind: 'corrupt', file: 'a.vmdk', offset: 512, message: 'bad grain' });
   const d = start({ quota() { throw Object.assign(new Error('over quota'), { name: 'QuotaExceededError' }); } });
-  await assert.rejects(d.call('quota', {}), { kind: 'too_large', file: '', offset: null, message: 'not enough storage for the output: over quota' });
-  await assert.rejects(d.call('nothing', {}), { kind: 'invalid_argument', message: 'no such worker method: nothing' });
+  await assert.rejects(d.call('quota', {}), { kind: 'too_large', code: 'no_space', args: {}, file: '', offset: null, message: 'not enough storage for the output: over quota' });
+  await assert.rejects(d.call('nothing', {}), { kind: 'invalid_argument', code: 'invalid_argument', message: 'no such worker method: nothing' });
+  // An older core's error (no code, no args) gets its kind as code.
+  const e = start({ old() { throw { kind: 'truncated', file: 'a.vmdk', offset: 9, message: 'short' }; } });
+  await assert.rejects(e.call('old', {}), { kind: 'truncated', code: 'truncated', args: {}, file: 'a.vmdk', offset: 9, message: 'short' });
 });
 
 test('notify: no answer; a failure is the event `failed`; events reach their listener', async () => {
@@ -153,14 +156,14 @@ test('terminate and a crash reject the calls in flight; a crash is also the even
   const b = start({ forever() { return new Promise(() => {}); } });
   const call = b.call('forever');
   b.terminate();
-  await assert.rejects(call, { kind: 'cancelled', message: 'the test worker was stopped' });
+  await assert.rejects(call, { kind: 'cancelled', code: 'cancelled', message: 'the test worker was stopped' });
   const c = start({ forever() { return new Promise(() => {}); } });
   const failed = [];
   c.on('failed', (e) => failed.push(e));
   const pending = c.call('forever');
   await tick();
   c.worker.crash('out of memory');
-  const crash = { kind: 'io', file: '', offset: null, message: 'the test worker failed: out of memory' };
+  const crash = { kind: 'io', code: 'worker_stopped', args: {}, file: '', offset: null, message: 'the test worker failed: out of memory' };
   await assert.rejects(pending, crash);
   assert.deepEqual(failed, [crash]);
   assert.ok(c.worker.terminated);

@@ -138,3 +138,31 @@ test('with real tar, qemu-img and sha512sum: an OVA member named as a tar option
   assert.match(execFileSync('qemu-img', ['check', `./${out}`], { cwd: dir, encoding: 'utf8' }), /No errors were found/);
   assert.deepEqual(fs.readdirSync(dir).sort(), [inputName, member, out].sort());
 });
+
+test('Korean names: kept in the output name, quoted so bash reads them back exactly', (t) => {
+  const dir = scratch(t);
+  const cases = [
+    // [OVA, member, VM name]
+    ['웹서버.ova', '웹서버-disk1.vmdk', '웹서버'],
+    ['디비 서버 (운영).ova', '디비 서버-disk1.vmdk', '디비 서버 (운영)'],
+    ['--to-command=sh 웹서버.ova', "$(touch pwned) '웹'\".vmdk", '-rf 웹서버'],
+    ['한글`touch pwned`.ova', '-디스크;touch pwned.vmdk', '`touch pwned` 서버'],
+  ];
+  for (const [inputName, member, vm] of cases) {
+    const out = outputName(member, 'qcow2');
+    assert.match(out, /\p{Script=Hangul}/u, `${member} → ${out} keeps its Hangul`);
+    assert.match(out, /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._+,=@-]*\.qcow2$/u, `${out}: no shell syntax, no leading - or .`);
+    const text = print({ inputName, diskName: member, imageName: vm, property: 'virtio' });
+    const calls = runCommands(text, dir);
+    assertSafe(calls, [inputName, member, vm]);
+    assert.deepEqual(calls.map((c) => c.cmd), ['tar', 'qemu-img', 'qemu-img', 'sha512sum', 'openstack', 'openstack']);
+    assert.deepEqual(calls[0].args, ['-xf', `./${inputName}`, '--', member], text);
+    assert.deepEqual(calls[1].args.slice(-2), [`./${member}`, `./${out}`], text);
+    assert.deepEqual(calls[4].args.slice(-2), ['--', vm], text);
+    assert.deepEqual(calls[5].args.slice(-2), ['--', `${vm}-flavor`], text);
+    assert.deepEqual(fs.readdirSync(dir), [], `nothing ran: ${fs.readdirSync(dir)}`);
+  }
+  assert.equal(outputName('웹서버-disk1.vmdk', 'qcow2'), '웹서버-disk1.qcow2');
+  assert.match(print({ inputName: '웹서버.ova', diskName: '웹서버-disk1.vmdk', imageName: '웹서버' }),
+    /^tar -xf '\.\/웹서버\.ova' -- '웹서버-disk1\.vmdk'\nqemu-img convert -p -f vmdk -O qcow2 '\.\/웹서버-disk1\.vmdk' '\.\/웹서버-disk1\.qcow2'$/m);
+});
