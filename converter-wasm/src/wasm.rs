@@ -114,6 +114,8 @@ impl Source for BlobSource {
             return Err(Error::truncated(
                 &self.name,
                 offset,
+                end,
+                offset + got as u64,
                 format!("read {got} bytes where {} were expected (was the file changed or moved?)", buf.len()),
             ));
         }

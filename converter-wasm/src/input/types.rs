@@ -2,6 +2,7 @@
 //! (`ova`, `ovf`, `vmdk`) build these, and `input` dispatches to them.
 
 use crate::image::{Disk, DiskInfo};
+use crate::notice::Notice;
 use crate::openstack::Suggestion;
 use crate::vm::VmSummary;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct Opened {
     /// Disks in the order the OVF lists them (one for a lone VMDK), each with the manifest
     /// check of the files it reads when the package has a manifest.
     pub disks: Vec<Disk>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// What `inspect` shows: never fails on missing files, lists them instead.
@@ -38,5 +39,5 @@ pub struct Inspection {
     pub disks: Vec<DiskInfo>,
     /// Files referenced but not provided, by name.
     pub missing: Vec<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
