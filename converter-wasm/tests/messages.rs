@@ -140,3 +140,50 @@ fn every_code_has_a_sentence_in_both_languages() {
         }
     }
 }
+
+#[test]
+fn a_lone_vmdk_offers_suggestions_for_each_os() {
+    // 8 sectors of a flat extent: a 4 KiB disk rounds up to a 1 GiB min_disk.
+    let desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\nRW 8 FLAT \"d-flat.vmdk\" 0\n";
+    let files: Vec<SourceRef> =
+        vec![MemSource::new("d.vmdk", desc.as_bytes().to_vec()), MemSource::new("d-flat.vmdk", vec![0; 4096])];
+    let ins = input::inspect(files[0].clone(), &NamedFiles::new(files.clone())).unwrap();
+    assert!(ins.suggestion.is_none() && ins.vm.is_none());
+    let c = ins.os_choices.as_ref().expect("os_choices for a lone disk");
+    let get = |s: &stackferry::openstack::Suggestion, k: &str| s.get(k).map(str::to_string);
+    for (s, bus, vif, os_type) in [
+        (&c.linux, "virtio", "virtio", Some("linux")),
+        (&c.windows, "sata", "e1000e", Some("windows")),
+        (&c.other, "ide", "e1000", None),
+    ] {
+        assert_eq!(get(s, "hw_disk_bus").as_deref(), Some(bus));
+        assert_eq!(get(s, "hw_vif_model").as_deref(), Some(vif));
+        assert_eq!(get(s, "os_type").as_deref(), os_type);
+        // Firmware is unknown for a lone disk: no property, Nova's default stays.
+        assert_eq!(get(s, "hw_firmware_type"), None);
+        assert_eq!((s.min_disk, s.min_ram, s.flavor.disk_gib), (Some(1), None, Some(1)));
+        for p in &s.properties {
+            assert!(!p.why.is_empty(), "{}", p.key);
+        }
+        let bus_why: Vec<WhyCode> = s.properties[0].why.iter().map(|w| w.code).collect();
+        assert!(bus_why.contains(&WhyCode::LoneDiskController), "{bus_why:?}");
+        let flavor: Vec<WhyCode> = s.flavor.why.iter().map(|w| w.code).collect();
+        assert_eq!(flavor, [WhyCode::LoneDiskVcpus, WhyCode::LoneDiskMemory, WhyCode::RootDisk]);
+    }
+    assert_eq!(c.linux.properties[0].why[0].args.os.as_deref(), Some("Linux"));
+    assert_eq!(c.other.properties[0].why[0].code, WhyCode::ChosenOther);
+    assert_eq!(get(&c.windows, "os_distro").as_deref(), Some("windows"));
+    let v = serde_json::to_value(&ins).unwrap();
+    assert_eq!(v["os_choices"]["windows"]["min_disk"], 1);
+    assert_eq!(
+        v["os_choices"]["linux"]["properties"][0]["why"][0],
+        serde_json::json!({"code": "basis_chosen", "args": {"os": "Linux"}})
+    );
+    // An OVF describes its VM: no question to ask.
+    let ovf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/glennmatthews+cot/COT/tests/ubuntu.2.0.ovf");
+    let src: SourceRef = stackferry::native::FileSource::open(&ovf).unwrap();
+    let ins = input::inspect(src, &stackferry::native::DirFiles::default()).unwrap();
+    assert!(ins.os_choices.is_none());
+    let os = &ins.vm.as_ref().unwrap().os;
+    assert_eq!((os.product.as_deref(), os.bits), (Some("Ubuntu Linux"), Some(64)), "{os:?}");
+}

@@ -40,4 +40,28 @@ pub struct Inspection {
     /// Files referenced but not provided, by name.
     pub missing: Vec<String>,
     pub warnings: Vec<Notice>,
+    /// A lone disk says nothing about its OS: the suggestions for each answer to "which OS
+    /// does it hold?", for the page to ask and apply. None for an OVF or OVA.
+    pub os_choices: Option<OsChoices>,
+}
+
+/// The suggestions for a lone disk holding Linux, Windows or another OS
+/// ([`crate::openstack::suggest_for_disk`]).
+#[derive(Serialize)]
+pub struct OsChoices {
+    pub linux: Suggestion,
+    pub windows: Suggestion,
+    pub other: Suggestion,
+}
+
+impl OsChoices {
+    /// The three for a disk of `virtual_size` bytes.
+    pub fn for_disk(virtual_size: u64) -> OsChoices {
+        use crate::openstack::{suggest_for_disk, OsChoice};
+        OsChoices {
+            linux: suggest_for_disk(OsChoice::Linux, virtual_size),
+            windows: suggest_for_disk(OsChoice::Windows, virtual_size),
+            other: suggest_for_disk(OsChoice::Other, virtual_size),
+        }
+    }
 }

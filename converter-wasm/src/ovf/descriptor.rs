@@ -397,6 +397,7 @@ fn virtual_system(vs: &Node) -> VmSummary {
         vm.os.vmw_os_type = attr(&os, "osType").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         vm.os.vbox_os_type =
             child_text(&os, "OSType").or_else(|| vbox.and_then(|m| attr(&m, "OSType").map(str::to_string)));
+        vm.os.identify();
     }
     vm
 }

@@ -453,6 +453,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         disks,
         missing,
         warnings: p.warnings,
+        os_choices: None,
     })
 }
 
