@@ -215,8 +215,9 @@ pub struct Error {
     pub offset: Option<u64>,
     /// English technical text (what the CLI prints).
     pub message: String,
+    /// Boxed: most errors have none, and `Result<T, Error>` stays small.
     #[serde(default)]
-    pub args: Args,
+    pub args: Box<Args>,
 }
 
 impl fmt::Display for Error {
@@ -241,7 +242,7 @@ impl Error {
             file: file.to_string(),
             offset,
             message: message.into(),
-            args: Args::default(),
+            args: Box::default(),
         }
     }
     /// The same error with a refined code.
@@ -251,7 +252,7 @@ impl Error {
     }
     /// The same error with these parameters.
     pub fn with_args(mut self, args: Args) -> Self {
-        self.args = args;
+        self.args = Box::new(args);
         self
     }
     pub fn corrupt(file: &str, offset: u64, message: impl Into<String>) -> Self {

@@ -144,7 +144,7 @@ impl Notice {
 /// An error that only stops part of an inspection, kept as a notice with its code and args.
 impl From<Error> for Notice {
     fn from(e: Error) -> Self {
-        Notice { code: NoticeCode::Error(e.code), file: e.file, offset: e.offset, message: e.message, args: e.args }
+        Notice { code: NoticeCode::Error(e.code), file: e.file, offset: e.offset, message: e.message, args: *e.args }
     }
 }
 

@@ -75,7 +75,8 @@ fn version_after<'t>(t: &'t str, prefix: &str) -> Option<&'t str> {
     let rest = t.strip_prefix(prefix)?;
     let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
     let v = &rest[..end];
-    (!v.is_empty() && !(v == "64" && rest[end..].starts_with("guest"))).then_some(v)
+    let bare_64 = v == "64" && rest[end..].starts_with("guest");
+    (!v.is_empty() && !bare_64).then_some(v)
 }
 
 /// VMware guest ids (`vmw:osType`, as in vSphere's GuestOsDescriptor list).
@@ -226,7 +227,7 @@ fn described_product(d: &str) -> Option<Product> {
         None
     };
     let name = d
-        .trim_end_matches(|c: char| c == ')' || c == ' ')
+        .trim_end_matches([')', ' '])
         .rsplit_once(" (")
         .filter(|(_, tail)| tail.to_ascii_lowercase().contains("bit"))
         .map(|(head, _)| head)
