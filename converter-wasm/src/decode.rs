@@ -484,4 +484,16 @@ mod tests {
         longer.push(0);
         assert!(BatchOut::decode(&longer).unwrap_err().message.contains("left over"));
     }
+
+    #[test]
+    fn errors_keep_their_code_and_args_between_workers() {
+        let e = Error::truncated("d.vmdk", 512, 4096, 1000, "cut off").with_code(crate::error::ErrorCode::Truncated);
+        let missing = Error::missing("d.vmdk", "d-flat.vmdk", crate::error::Referent::Extent);
+        let out = BatchOut { results: vec![(1, Err(e.clone())), (2, Err(missing.clone()))] };
+        let back = BatchOut::decode(&out.encode()).unwrap();
+        assert_eq!(back.results[0].1.as_ref().unwrap_err(), &e);
+        assert_eq!(back.results[1].1.as_ref().unwrap_err(), &missing);
+        let e = back.results[0].1.as_ref().unwrap_err();
+        assert_eq!((e.code.as_str(), e.args.needed, e.args.size), ("truncated", Some(4096), Some(1000)));
+    }
 }

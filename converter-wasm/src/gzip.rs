@@ -162,7 +162,13 @@ impl GzipSource {
         let mut chunk = vec![0u8; IN_BUF];
         let mut c = Cursor::new();
         if self.inner.len() < HEADER_LEN + TRAILER_LEN {
-            return Err(Error::truncated(self.inner.name(), 0, "too short for a gzip file"));
+            return Err(Error::truncated(
+                self.inner.name(),
+                0,
+                HEADER_LEN + TRAILER_LEN,
+                self.inner.len(),
+                "too short for a gzip file",
+            ));
         }
         loop {
             let n = self.inflate_some(&mut c, &mut chunk, true)?;
@@ -170,9 +176,11 @@ impl GzipSource {
                 break;
             }
             if c.out_pos > limit {
-                return Err(Error::too_large(
+                return Err(Error::over_limit(
                     self.inner.name(),
                     Some(c.in_pos),
+                    c.out_pos,
+                    limit,
                     format!("gzip data inflates past the limit of {limit} bytes (a deflate bomb or not a disk); stopped there"),
                 ));
             }
@@ -194,8 +202,9 @@ impl GzipSource {
     fn parse_header(&self, off: u64) -> Result<u64> {
         let f = self.inner.name();
         let mut h = [0u8; HEADER_LEN as usize];
-        check_range(self.inner.as_ref(), off, HEADER_LEN)
-            .map_err(|_| Error::truncated(f, off, "gzip member header is cut off"))?;
+        check_range(self.inner.as_ref(), off, HEADER_LEN).map_err(|_| {
+            Error::truncated(f, off, off + HEADER_LEN, self.inner.len(), "gzip member header is cut off")
+        })?;
         self.inner.read_exact_at(off, &mut h)?;
         if h[0..2] != GZIP_MAGIC {
             return Err(Error::corrupt(
@@ -233,7 +242,13 @@ impl GzipSource {
             pos += 2;
         }
         if pos > self.inner.len() {
-            return Err(Error::truncated(f, off, "gzip member header runs past the end of the file"));
+            return Err(Error::truncated(
+                f,
+                off,
+                pos,
+                self.inner.len(),
+                "gzip member header runs past the end of the file",
+            ));
         }
         Ok(pos - off)
     }
@@ -249,7 +264,13 @@ impl GzipSource {
             None if avail > MAX_HEADER_FIELD => {
                 Err(Error::corrupt(f, pos, format!("gzip header {what} is longer than {MAX_HEADER_FIELD} bytes")))
             }
-            None => Err(Error::truncated(f, pos, format!("gzip header {what} is not terminated"))),
+            None => Err(Error::truncated(
+                f,
+                pos,
+                self.inner.len() + 1,
+                self.inner.len(),
+                format!("gzip header {what} is not terminated"),
+            )),
         }
     }
 
@@ -286,7 +307,13 @@ impl GzipSource {
             if c.in_start == c.in_end {
                 let n = (total - c.in_pos).min(IN_BUF as u64) as usize;
                 if n == 0 {
-                    return Err(Error::truncated(f, c.in_pos, "gzip data ends before its end-of-stream marker"));
+                    return Err(Error::truncated(
+                        f,
+                        c.in_pos,
+                        total + 1,
+                        total,
+                        "gzip data ends before its end-of-stream marker",
+                    ));
                 }
                 self.inner.read_exact_at(c.in_pos, &mut c.inbuf[..n])?;
                 c.in_start = 0;
@@ -307,8 +334,15 @@ impl GzipSource {
             }
             if status == Status::StreamEnd {
                 let mut t = [0u8; TRAILER_LEN as usize];
-                check_range(self.inner.as_ref(), c.in_pos, TRAILER_LEN)
-                    .map_err(|_| Error::truncated(f, c.in_pos, "gzip member trailer (CRC-32, ISIZE) is cut off"))?;
+                check_range(self.inner.as_ref(), c.in_pos, TRAILER_LEN).map_err(|_| {
+                    Error::truncated(
+                        f,
+                        c.in_pos,
+                        c.in_pos + TRAILER_LEN,
+                        total,
+                        "gzip member trailer (CRC-32, ISIZE) is cut off",
+                    )
+                })?;
                 self.inner.read_exact_at(c.in_pos, &mut t)?;
                 if check {
                     let crc = le32(&t, 0);
@@ -380,6 +414,8 @@ impl Source for GzipSource {
                     return Err(Error::truncated(
                         &self.name,
                         c.out_pos,
+                        self.len,
+                        c.out_pos,
                         "gzip data ended early (it changed since it was measured?)",
                     ));
                 }
@@ -390,6 +426,8 @@ impl Source for GzipSource {
                 if n == 0 {
                     return Err(Error::truncated(
                         &self.name,
+                        c.out_pos,
+                        self.len,
                         c.out_pos,
                         "gzip data ended early (it changed since it was measured?)",
                     ));

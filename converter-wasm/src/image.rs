@@ -192,7 +192,7 @@ pub struct DiskInfo {
     /// Parent chain, nearest first (snapshot deltas).
     pub parents: Vec<String>,
     /// Non-fatal oddities worth telling the user (e.g. "redundant grain directory differs").
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::notice::Notice>,
 }
 
 /// An opened disk: what it is, how to read it, and what must hold before its conversion ends.

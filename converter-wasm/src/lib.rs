@@ -32,6 +32,7 @@ pub mod input;
 pub mod manifest;
 #[cfg(feature = "native")]
 pub mod native;
+pub mod notice;
 pub mod openstack;
 pub mod output;
 pub mod ova;
@@ -46,6 +47,7 @@ pub mod vmdk;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Args, Error, ErrorCode, ErrorKind, Referent, Result};
 pub use image::{Disk, DiskInfo, Mapper, Run, RunKind};
+pub use notice::{Notice, NoticeCode, WarnCode};
 pub use source::{FileSet, Source, SourceRef};

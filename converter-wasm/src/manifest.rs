@@ -13,7 +13,8 @@
 //! and compares every digest. So a stream-optimized VMDK read footer-first then front to back
 //! is hashed in that front-to-back pass, with no second read.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Args, Error, ErrorKind, Result};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{base_name, read_vec, Source, SourceRef};
 use serde::Serialize;
 use sha1::Digest;
@@ -126,16 +127,18 @@ pub struct Manifest {
     pub name: String,
     pub entries: Vec<Entry>,
     /// Lines skipped (unknown algorithm).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 impl Manifest {
     /// Read and parse the manifest `src`.
     pub fn read(src: &dyn Source) -> Result<Manifest> {
         if src.len() > MAX_MANIFEST_SIZE {
-            return Err(Error::too_large(
+            return Err(Error::over_limit(
                 src.name(),
                 None,
+                src.len(),
+                MAX_MANIFEST_SIZE,
                 format!("manifest is {} bytes; the limit is {MAX_MANIFEST_SIZE}", src.len()),
             ));
         }
@@ -174,11 +177,23 @@ impl Manifest {
                 return Err(bad("empty file name"));
             }
             let Some(algorithm) = Algorithm::from_name(alg_name) else {
-                m.warnings.push(format!(
-                    "{name}: line {}: digest algorithm '{}' is not supported; '{file}' is not checked",
-                    i + 1,
-                    alg_name.escape_debug()
-                ));
+                m.warnings.push(
+                    Notice::new(
+                        WarnCode::AlgorithmNotSupported,
+                        name,
+                        format!(
+                            "line {}: digest algorithm '{}' is not supported; '{file}' is not checked",
+                            i + 1,
+                            alg_name.escape_debug()
+                        ),
+                    )
+                    .with_args(Args {
+                        algorithm: Some(alg_name.escape_debug().to_string()),
+                        line: Some(i as u64 + 1),
+                        name: Some(file.to_string()),
+                        ..Args::default()
+                    }),
+                );
                 continue;
             };
             let digest = hex::decode(hexd).map_err(|_| bad("digest is not hexadecimal"))?;
@@ -227,7 +242,8 @@ fn compare(file: &str, manifest: &str, entry: &Entry, got: &[u8]) -> Result<()> 
             entry.name,
             entry.line
         ),
-    ))
+    )
+    .with_args(Args { name: Some(manifest.to_string()), ..Args::default() }))
 }
 
 /// Hash progress of one wrapped file.

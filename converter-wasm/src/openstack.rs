@@ -16,15 +16,102 @@
 //! The guest OS is recognised from, in order, VMware's `vmw:osType`, VirtualBox's OS type,
 //! the CIM OsType number (`ovf:id`) and the OS description.
 
-use crate::vm::{ControllerSummary, VmSummary};
-use serde::Serialize;
+use crate::error::Args;
+use crate::vm::{ControllerSummary, DiskSummary, VmSummary};
+use serde::{Deserialize, Serialize};
+
+crate::message_codes! {
+    /// One part of a suggestion's reason (`why.<code>` in the page's catalogues); a reason is
+    /// its parts in order. Controller and NIC names are proper names passed as args.
+    pub enum WhyCode {
+        /// What the OS guess rests on.
+        BasisVmware = "basis_vmware" [os_type],
+        BasisVirtualbox = "basis_virtualbox" [os_type],
+        BasisCim = "basis_cim" [id],
+        BasisCimDescribed = "basis_cim_described" [id, description],
+        BasisDescription = "basis_description" [description],
+        /// The user said which OS a lone disk holds (Linux or Windows).
+        BasisChosen = "basis_chosen" [os],
+        /// The OS was not recognised from this id or description.
+        Unrecognised = "unrecognised" [os_type],
+        UnrecognisedCim = "unrecognised_cim" [id],
+        NoOsInfo = "no_os_info" [],
+        /// The user said a lone disk holds neither Linux nor Windows.
+        ChosenOther = "chosen_other" [],
+        // Disk bus.
+        LinuxVirtioDisk = "linux_virtio_disk" [],
+        FreebsdVirtioDisk = "freebsd_virtio_disk" [],
+        VirtioDiskNames = "virtio_disk_names" [],
+        WindowsSataDisk = "windows_sata_disk" [],
+        WindowsVirtioLater = "windows_virtio_later" [],
+        WindowsLegacyIde = "windows_legacy_ide" [],
+        UnknownOsIde = "unknown_os_ide" [],
+        UnknownOsSata = "unknown_os_sata" [],
+        VirtioIfDrivers = "virtio_if_drivers" [],
+        VirtioScsi = "virtio_scsi" [],
+        // Where the source disk was.
+        SourceDiskOn = "source_disk_on" [controller],
+        NoDiskListed = "no_disk_listed" [],
+        ControllerUnknown = "controller_unknown" [],
+        LoneDiskController = "lone_disk_controller" [],
+        // NIC model.
+        LinuxVirtioNet = "linux_virtio_net" [],
+        FreebsdVirtioNet = "freebsd_virtio_net" [],
+        WindowsE1000e = "windows_e1000e" [],
+        WindowsVistaE1000 = "windows_vista_e1000" [],
+        VirtioNetLater = "virtio_net_later" [],
+        WindowsLegacyE1000 = "windows_legacy_e1000" [],
+        UnknownOsE1000 = "unknown_os_e1000" [],
+        SourceNic = "source_nic" [nic],
+        SourceNicUnknownModel = "source_nic_unknown_model" [],
+        NoNic = "no_nic" [],
+        LoneDiskNic = "lone_disk_nic" [],
+        // Firmware and OS properties.
+        Uefi = "uefi" [],
+        Q35ForUefi = "q35_for_uefi" [],
+        SecureBoot = "secure_boot" [],
+        Bios = "bios" [],
+        WindowsOsType = "windows_os_type" [],
+        Libosinfo = "libosinfo" [],
+        // Flavor.
+        Vcpus = "vcpus" [count],
+        NoVcpus = "no_vcpus" [],
+        LoneDiskVcpus = "lone_disk_vcpus" [],
+        Memory = "memory" [ram_mib],
+        NoMemory = "no_memory" [],
+        LoneDiskMemory = "lone_disk_memory" [],
+        RootDisk = "root_disk" [disk_gib],
+        OtherDisks = "other_disks" [count],
+        NoDisk = "no_disk" [],
+        CapacityUnknown = "capacity_unknown" [],
+    }
+}
+
+/// One part of a reason: `{code, args}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Why {
+    pub code: WhyCode,
+    pub args: Args,
+}
+
+impl Why {
+    fn new(code: WhyCode) -> Why {
+        Why { code, args: Args::default() }
+    }
+    fn with(code: WhyCode, args: Args) -> Why {
+        Why { code, args }
+    }
+}
 
 /// One suggested Glance image property.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Property {
     pub key: String,
     pub value: String,
+    /// English (the CLI, commands).
     pub reason: String,
+    /// The same reason as codes, for the page's languages.
+    pub why: Vec<Why>,
 }
 
 /// The flavor shape matching the source VM.
@@ -35,6 +122,7 @@ pub struct Flavor {
     /// Root disk: the first disk's capacity, rounded up to GiB.
     pub disk_gib: Option<u64>,
     pub reason: String,
+    pub why: Vec<Why>,
 }
 
 /// Suggested Glance properties and flavor for a VM.
@@ -74,6 +162,17 @@ struct Guess {
     distro: Option<&'static str>,
     /// What the guess is based on, for reasons.
     basis: String,
+    /// The same as a reason part.
+    basis_why: Why,
+}
+
+/// The OS of a lone disk, as the user says it is ([`suggest_for_disk`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsChoice {
+    Linux,
+    Windows,
+    Other,
 }
 
 /// Distribution by prefix of a lower-cased VMware or VirtualBox OS type.
@@ -178,44 +277,69 @@ fn from_type_string(t: &str) -> Option<(Family, Option<&'static str>)> {
     None
 }
 
+fn os_type(t: &str) -> Args {
+    Args { os_type: Some(t.to_string()), ..Args::default() }
+}
+
 fn guess_os(vm: &VmSummary) -> Guess {
     let os = &vm.os;
     if let Some(t) = &os.vmw_os_type {
         if let Some((family, distro)) = from_type_string(t) {
-            return Guess { family, distro, basis: format!("VMware guest OS type {t}") };
+            let basis_why = Why::with(WhyCode::BasisVmware, os_type(t));
+            return Guess { family, distro, basis: format!("VMware guest OS type {t}"), basis_why };
         }
     }
     if let Some(t) = &os.vbox_os_type {
         if let Some((family, distro)) = from_type_string(t) {
-            return Guess { family, distro, basis: format!("VirtualBox OS type {t}") };
+            let basis_why = Why::with(WhyCode::BasisVirtualbox, os_type(t));
+            return Guess { family, distro, basis: format!("VirtualBox OS type {t}"), basis_why };
         }
     }
-    if let Some((family, distro)) = os.id.and_then(from_cim) {
+    if let (Some(id), Some((family, distro))) = (os.id, os.id.and_then(from_cim)) {
         let d = os.description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-        return Guess { family, distro, basis: format!("CIM OS type {}{d}", os.id.unwrap_or(0)) };
+        let basis_why = match &os.description {
+            Some(d) => Why::with(
+                WhyCode::BasisCimDescribed,
+                Args { id: Some(id.into()), description: Some(d.clone()), ..Args::default() },
+            ),
+            None => Why::with(WhyCode::BasisCim, Args { id: Some(id.into()), ..Args::default() }),
+        };
+        return Guess { family, distro, basis: format!("CIM OS type {id}{d}"), basis_why };
     }
     if let Some(d) = &os.description {
         let l = d.to_ascii_lowercase();
+        let described =
+            || Why::with(WhyCode::BasisDescription, Args { description: Some(d.clone()), ..Args::default() });
         if l.contains("windows") {
-            return Guess { family: Family::Windows, distro: Some("windows"), basis: format!("OS description '{d}'") };
+            return Guess {
+                family: Family::Windows,
+                distro: Some("windows"),
+                basis: format!("OS description '{d}'"),
+                basis_why: described(),
+            };
         }
         if let Some((family, distro)) = from_type_string(&l.replace(' ', "")) {
-            return Guess { family, distro, basis: format!("OS description '{d}'") };
+            return Guess { family, distro, basis: format!("OS description '{d}'"), basis_why: described() };
         }
     }
-    let what = os
-        .vmw_os_type
-        .clone()
-        .or(os.vbox_os_type.clone())
-        .or(os.description.clone())
-        .or(os.id.map(|i| format!("CIM OS type {i}")))
-        .unwrap_or_else(|| "no OS information".into());
-    Guess { family: Family::Other, distro: None, basis: what }
+    let (basis, basis_why) =
+        if let Some(t) = os.vmw_os_type.clone().or(os.vbox_os_type.clone()).or(os.description.clone()) {
+            let why = Why::with(WhyCode::Unrecognised, os_type(&t));
+            (t, why)
+        } else if let Some(i) = os.id {
+            (
+                format!("CIM OS type {i}"),
+                Why::with(WhyCode::UnrecognisedCim, Args { id: Some(i.into()), ..Args::default() }),
+            )
+        } else {
+            ("no OS information".into(), Why::new(WhyCode::NoOsInfo))
+        };
+    Guess { family: Family::Other, distro: None, basis, basis_why }
 }
 
-/// "LSI Logic SCSI", "IDE", ... for reasons.
-fn describe_controller(c: &ControllerSummary) -> String {
-    let model = match c.model.as_deref() {
+/// "LSI Logic SCSI", "IDE", ... for reasons; `None` for a controller of no known kind.
+fn describe_controller(c: &ControllerSummary) -> Option<&'static str> {
+    Some(match c.model.as_deref() {
         Some("lsilogic") => "LSI Logic parallel SCSI",
         Some("lsilogicsas") => "LSI Logic SAS",
         Some("pvscsi") => "VMware Paravirtual SCSI",
@@ -228,152 +352,286 @@ fn describe_controller(c: &ControllerSummary) -> String {
             "scsi" => "SCSI",
             "sata" => "SATA",
             "nvme" => "NVMe",
-            _ => "a storage controller",
+            _ => return None,
         },
-    };
-    model.to_string()
+    })
 }
 
-fn source_disk(vm: &VmSummary) -> String {
+/// Where the VM's description comes from: an OVF, or a lone disk with no VM around it (whose
+/// controller, NIC, CPUs and memory are unknown).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Ovf,
+    LoneDisk,
+}
+
+fn source_disk(vm: &VmSummary, from: Source) -> (String, Why) {
     match vm.disks.first().and_then(|d| d.controller.as_ref()) {
-        Some(c) => format!("source disk on {}", describe_controller(c)),
-        None if vm.disks.is_empty() => "the OVF lists no disk".into(),
-        None => "the OVF does not say which controller the disk is on".into(),
+        Some(c) => match describe_controller(c) {
+            Some(d) => (
+                format!("source disk on {d}"),
+                Why::with(WhyCode::SourceDiskOn, Args { controller: Some(d.into()), ..Args::default() }),
+            ),
+            None => ("source disk on a storage controller".into(), Why::new(WhyCode::ControllerUnknown)),
+        },
+        None if from == Source::LoneDisk => {
+            ("a lone disk does not say which controller it was on".into(), Why::new(WhyCode::LoneDiskController))
+        }
+        None if vm.disks.is_empty() => ("the OVF lists no disk".into(), Why::new(WhyCode::NoDiskListed)),
+        None => ("the OVF does not say which controller the disk is on".into(), Why::new(WhyCode::ControllerUnknown)),
     }
 }
 
-fn source_nic(vm: &VmSummary) -> String {
+fn source_nic(vm: &VmSummary, from: Source) -> (String, Why) {
     match vm.nics.first() {
-        Some(n) => format!("source NIC {}", n.model.as_deref().unwrap_or("of unknown model")),
-        None => "the source VM has no NIC".into(),
+        Some(n) => match n.model.as_deref() {
+            Some(m) => (
+                format!("source NIC {m}"),
+                Why::with(WhyCode::SourceNic, Args { nic: Some(m.into()), ..Args::default() }),
+            ),
+            None => ("source NIC of unknown model".into(), Why::new(WhyCode::SourceNicUnknownModel)),
+        },
+        None if from == Source::LoneDisk => {
+            ("a lone disk does not say which NIC its VM had".into(), Why::new(WhyCode::LoneDiskNic))
+        }
+        None => ("the source VM has no NIC".into(), Why::new(WhyCode::NoNic)),
     }
 }
 
 /// Suggest Glance properties and a flavor for `vm`.
 pub fn suggest(vm: &VmSummary) -> Suggestion {
-    let g = guess_os(vm);
+    suggest_from(vm, guess_os(vm), Source::Ovf)
+}
+
+/// Suggestions for a lone disk of `virtual_size` bytes holding the OS the user chose: the
+/// same rules as for an OVF's VM, with the controller, NIC, CPUs, memory and firmware unknown
+/// (no firmware property: Nova's default, BIOS, stays).
+pub fn suggest_for_disk(choice: OsChoice, virtual_size: u64) -> Suggestion {
+    let vm = VmSummary {
+        disks: vec![DiskSummary { capacity_bytes: Some(virtual_size), ..Default::default() }],
+        ..Default::default()
+    };
+    let chosen = |os: &str| Why::with(WhyCode::BasisChosen, Args { os: Some(os.into()), ..Args::default() });
+    let g = match choice {
+        OsChoice::Linux => {
+            Guess { family: Family::Linux, distro: None, basis: "you chose Linux".into(), basis_why: chosen("Linux") }
+        }
+        OsChoice::Windows => Guess {
+            family: Family::Windows,
+            distro: Some("windows"),
+            basis: "you chose Windows".into(),
+            basis_why: chosen("Windows"),
+        },
+        OsChoice::Other => Guess {
+            family: Family::Other,
+            distro: None,
+            basis: "you chose another OS".into(),
+            basis_why: Why::new(WhyCode::ChosenOther),
+        },
+    };
+    suggest_from(&vm, g, Source::LoneDisk)
+}
+
+/// A reason as English text and as parts.
+type Reason = (String, Vec<Why>);
+
+fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
     let mut props: Vec<Property> = Vec::new();
-    let mut add = |k: &str, v: &str, r: String| props.push(Property { key: k.into(), value: v.into(), reason: r });
+    let mut add =
+        |k: &str, v: &str, (reason, why): Reason| props.push(Property { key: k.into(), value: v.into(), reason, why });
     let efi = vm.firmware == "efi";
-    let disk = source_disk(vm);
-    let nic = source_nic(vm);
+    let (disk, disk_why) = source_disk(vm, from);
+    let (nic, nic_why) = source_nic(vm, from);
+    let basis = || g.basis_why.clone();
+    let w = Why::new;
 
     // Disk bus and NIC model.
-    let (bus, vif, why_bus, why_vif) = match g.family {
+    let (bus, vif, why_bus, why_vif): (&str, &str, Reason, Reason) = match g.family {
         Family::Linux | Family::FreeBsd => {
-            let who = if g.family == Family::Linux { "all current Linux kernels" } else { "FreeBSD 10 and later" };
+            let linux = g.family == Family::Linux;
+            let who = if linux { "all current Linux kernels" } else { "FreeBSD 10 and later" };
+            let (disk_code, net_code) = if linux {
+                (WhyCode::LinuxVirtioDisk, WhyCode::LinuxVirtioNet)
+            } else {
+                (WhyCode::FreebsdVirtioDisk, WhyCode::FreebsdVirtioNet)
+            };
             (
                 "virtio",
                 "virtio",
-                format!(
+                (format!(
                     "{}: {who} carry virtio drivers; {disk}. Disks appear as /dev/vdX instead of /dev/sdX: if /etc/fstab or the boot loader name devices rather than UUIDs or labels, use hw_disk_bus=scsi with hw_scsi_model=virtio-scsi instead",
                     g.basis
-                ),
-                format!("{}: {who} carry the virtio-net driver; {nic}", g.basis),
+                ), vec![basis(), w(disk_code), disk_why.clone(), w(WhyCode::VirtioDiskNames)]),
+                (format!("{}: {who} carry the virtio-net driver; {nic}", g.basis), vec![basis(), w(net_code), nic_why.clone()]),
             )
         }
         Family::Windows | Family::WindowsVista => {
-            let (vif, vif_why) = if g.family == Family::Windows {
-                ("e1000e", "Windows 8 / Server 2012 and later include an e1000e driver")
+            let (vif, vif_why, vif_code) = if g.family == Family::Windows {
+                ("e1000e", "Windows 8 / Server 2012 and later include an e1000e driver", WhyCode::WindowsE1000e)
             } else {
-                ("e1000", "Vista / 7 / Server 2008 include an e1000 driver but no e1000e driver")
+                ("e1000", "Vista / 7 / Server 2008 include an e1000 driver but no e1000e driver", WhyCode::WindowsVistaE1000)
             };
             (
                 "sata",
                 vif,
-                format!(
+                (format!(
                     "{}: Windows has no virtio drivers until virtio-win is installed, and boots from SATA (AHCI, inbox since Vista); {disk}. After installing virtio-win in the guest, switch to hw_disk_bus=virtio",
                     g.basis
-                ),
-                format!("{}: {vif_why}, and no virtio-net driver until virtio-win is installed; {nic}. Switch to virtio after installing virtio-win", g.basis),
+                ), vec![basis(), w(WhyCode::WindowsSataDisk), disk_why.clone(), w(WhyCode::WindowsVirtioLater)]),
+                (format!("{}: {vif_why}, and no virtio-net driver until virtio-win is installed; {nic}. Switch to virtio after installing virtio-win", g.basis),
+                    vec![basis(), w(vif_code), nic_why.clone(), w(WhyCode::VirtioNetLater)]),
             )
         }
         Family::WindowsLegacy => (
             if efi { "sata" } else { "ide" },
             "e1000",
-            format!("{}: Windows XP / Server 2003 and older have no AHCI or virtio driver inbox and boot only from IDE; {disk}", g.basis),
-            format!("{}: e1000 is the NIC these Windows versions carry a driver for; {nic}", g.basis),
+            (format!("{}: Windows XP / Server 2003 and older have no AHCI or virtio driver inbox and boot only from IDE; {disk}", g.basis),
+                vec![basis(), w(WhyCode::WindowsLegacyIde), disk_why.clone()]),
+            (format!("{}: e1000 is the NIC these Windows versions carry a driver for; {nic}", g.basis),
+                vec![basis(), w(WhyCode::WindowsLegacyE1000), nic_why.clone()]),
         ),
-        Family::Other => (
-            if efi { "sata" } else { "ide" },
-            "e1000",
-            format!(
-                "guest OS not recognised ({}): {} works without paravirtual drivers; {disk}. Switch to virtio if the guest has virtio drivers",
-                g.basis,
-                if efi { "SATA (q35 has no IDE)" } else { "IDE" }
-            ),
-            format!("guest OS not recognised ({}): e1000 has drivers in nearly every x86 OS; {nic}", g.basis),
-        ),
+        Family::Other => {
+            // "guest OS not recognised (…)" is the basis part's own wording; a chosen "other"
+            // says so instead.
+            let not_recognised = if from == Source::LoneDisk {
+                g.basis.clone()
+            } else {
+                format!("guest OS not recognised ({})", g.basis)
+            };
+            (
+                if efi { "sata" } else { "ide" },
+                "e1000",
+                (format!(
+                    "{not_recognised}: {} works without paravirtual drivers; {disk}. Switch to virtio if the guest has virtio drivers",
+                    if efi { "SATA (q35 has no IDE)" } else { "IDE" }
+                ), vec![
+                    basis(),
+                    w(if efi { WhyCode::UnknownOsSata } else { WhyCode::UnknownOsIde }),
+                    disk_why.clone(),
+                    w(WhyCode::VirtioIfDrivers),
+                ]),
+                (format!("{not_recognised}: e1000 has drivers in nearly every x86 OS; {nic}"),
+                    vec![basis(), w(WhyCode::UnknownOsE1000), nic_why.clone()]),
+            )
+        }
     };
     add("hw_disk_bus", bus, why_bus);
     if bus == "scsi" {
         add(
             "hw_scsi_model",
             "virtio-scsi",
-            format!("the disk bus is SCSI; virtio-scsi is the paravirtual SCSI controller ({disk})"),
+            (
+                format!("the disk bus is SCSI; virtio-scsi is the paravirtual SCSI controller ({disk})"),
+                vec![w(WhyCode::VirtioScsi), disk_why.clone()],
+            ),
         );
     }
     add("hw_vif_model", vif, why_vif);
 
-    // Firmware.
+    // Firmware (unknown for a lone disk: no property).
     if efi {
         add(
             "hw_firmware_type",
             "uefi",
-            "the source VM boots with EFI firmware; a BIOS boot would find no boot loader".into(),
+            (
+                "the source VM boots with EFI firmware; a BIOS boot would find no boot loader".into(),
+                vec![w(WhyCode::Uefi)],
+            ),
         );
         add(
             "hw_machine_type",
             "q35",
-            "UEFI guests need the q35 machine type (OVMF with secure boot requires it)".into(),
+            (
+                "UEFI guests need the q35 machine type (OVMF with secure boot requires it)".into(),
+                vec![w(WhyCode::Q35ForUefi)],
+            ),
         );
         if vm.secure_boot {
-            add("os_secure_boot", "required", "secure boot was enabled in the source VM".into());
+            add(
+                "os_secure_boot",
+                "required",
+                ("secure boot was enabled in the source VM".into(), vec![w(WhyCode::SecureBoot)]),
+            );
         }
-    } else {
-        add("hw_firmware_type", "bios", "the source VM boots with BIOS firmware".into());
+    } else if from == Source::Ovf {
+        add("hw_firmware_type", "bios", ("the source VM boots with BIOS firmware".into(), vec![w(WhyCode::Bios)]));
     }
 
     // OS.
     match g.family {
-        Family::Linux => add("os_type", "linux", g.basis.clone()),
+        Family::Linux => add("os_type", "linux", (g.basis.clone(), vec![basis()])),
         Family::Windows | Family::WindowsVista | Family::WindowsLegacy => add(
             "os_type",
             "windows",
-            format!("{}: Nova keeps the guest clock in local time and formats ephemeral disks for Windows", g.basis),
+            (
+                format!(
+                    "{}: Nova keeps the guest clock in local time and formats ephemeral disks for Windows",
+                    g.basis
+                ),
+                vec![basis(), w(WhyCode::WindowsOsType)],
+            ),
         ),
         _ => {}
     }
     if let Some(d) = g.distro {
-        add("os_distro", d, format!("{} (libosinfo distro name)", g.basis));
+        add("os_distro", d, (format!("{} (libosinfo distro name)", g.basis), vec![basis(), w(WhyCode::Libosinfo)]));
     }
 
     // Sizes.
     let min_disk = vm.disks.first().and_then(|d| d.capacity_bytes).map(|c| c.div_ceil(1 << 30));
     let mut reason = Vec::new();
+    let mut why = Vec::new();
     match vm.vcpus {
-        Some(v) => reason.push(format!("{v} vCPU{} as in the source VM", if v == 1 { "" } else { "s" })),
-        None => reason.push("the OVF states no CPU count".into()),
+        Some(v) => {
+            reason.push(format!("{v} vCPU{} as in the source VM", if v == 1 { "" } else { "s" }));
+            why.push(Why::with(WhyCode::Vcpus, Args { count: Some(v.into()), ..Args::default() }));
+        }
+        None if from == Source::LoneDisk => {
+            reason.push("a lone disk states no CPU count".into());
+            why.push(w(WhyCode::LoneDiskVcpus));
+        }
+        None => {
+            reason.push("the OVF states no CPU count".into());
+            why.push(w(WhyCode::NoVcpus));
+        }
     }
     match vm.memory_mib {
-        Some(m) => reason.push(format!("{m} MiB of memory as in the source VM")),
-        None => reason.push("the OVF states no memory size".into()),
+        Some(m) => {
+            reason.push(format!("{m} MiB of memory as in the source VM"));
+            why.push(Why::with(WhyCode::Memory, Args { ram_mib: Some(m), ..Args::default() }));
+        }
+        None if from == Source::LoneDisk => {
+            reason.push("a lone disk states no memory size".into());
+            why.push(w(WhyCode::LoneDiskMemory));
+        }
+        None => {
+            reason.push("the OVF states no memory size".into());
+            why.push(w(WhyCode::NoMemory));
+        }
     }
     match (min_disk, vm.disks.len()) {
         (Some(g), n) => {
             reason.push(format!("a {g} GiB root disk for the first disk's capacity"));
+            why.push(Why::with(WhyCode::RootDisk, Args { disk_gib: Some(g), ..Args::default() }));
             if n > 1 {
                 reason.push(format!("the other {} disk{} become volumes", n - 1, if n == 2 { "" } else { "s" }));
+                why.push(Why::with(WhyCode::OtherDisks, Args { count: Some(n as u64 - 1), ..Args::default() }));
             }
         }
-        (None, 0) => reason.push("no disk".into()),
-        (None, _) => reason.push("the first disk's capacity is unknown".into()),
+        (None, 0) => {
+            reason.push("no disk".into());
+            why.push(w(WhyCode::NoDisk));
+        }
+        (None, _) => {
+            reason.push("the first disk's capacity is unknown".into());
+            why.push(w(WhyCode::CapacityUnknown));
+        }
     }
     Suggestion {
         properties: props,
         min_ram: vm.memory_mib,
         min_disk,
-        flavor: Flavor { vcpus: vm.vcpus, ram_mib: vm.memory_mib, disk_gib: min_disk, reason: reason.join("; ") },
+        flavor: Flavor { vcpus: vm.vcpus, ram_mib: vm.memory_mib, disk_gib: min_disk, reason: reason.join("; "), why },
     }
 }
 
@@ -407,6 +665,23 @@ mod tests {
         OsSummary { vmw_os_type: Some(t.into()), ..Default::default() }
     }
 
+    /// Every property and the flavor have reason parts, each carrying only its code's params.
+    fn check_why(s: &Suggestion) {
+        let parts = s.properties.iter().map(|p| (p.key.as_str(), &p.why)).chain([("flavor", &s.flavor.why)]);
+        for (key, why) in parts {
+            assert!(!why.is_empty(), "{key}: no why");
+            for w in why {
+                for a in w.args.names() {
+                    assert!(w.code.params().contains(&a.as_str()), "{key}: {:?} carries {a}", w.code);
+                }
+            }
+        }
+    }
+
+    fn why(s: &Suggestion, key: &str) -> Vec<WhyCode> {
+        s.properties.iter().find(|p| p.key == key).unwrap().why.iter().map(|w| w.code).collect()
+    }
+
     #[test]
     fn windows_gets_boot_safe_buses() {
         let s = suggest(&vm(vmw("windows2019srv_64Guest"), "efi", ("scsi", "lsilogicsas")));
@@ -422,6 +697,26 @@ mod tests {
         assert_eq!(s.min_disk, Some(41));
         assert_eq!(s.min_ram, Some(4096));
         assert_eq!(s.flavor.disk_gib, Some(41));
+        check_why(&s);
+        let bus = &s.properties.iter().find(|p| p.key == "hw_disk_bus").unwrap().why;
+        assert_eq!(
+            bus.iter().map(|w| w.code).collect::<Vec<_>>(),
+            [WhyCode::BasisVmware, WhyCode::WindowsSataDisk, WhyCode::SourceDiskOn, WhyCode::WindowsVirtioLater]
+        );
+        assert_eq!(bus[0].args.os_type.as_deref(), Some("windows2019srv_64Guest"));
+        assert_eq!(bus[2].args.controller.as_deref(), Some("LSI Logic SAS"));
+        assert_eq!(
+            why(&s, "hw_vif_model"),
+            [WhyCode::BasisVmware, WhyCode::WindowsE1000e, WhyCode::SourceNic, WhyCode::VirtioNetLater]
+        );
+        assert_eq!(
+            s.flavor.why.iter().map(|w| (w.code, w.args.names())).collect::<Vec<_>>(),
+            [
+                (WhyCode::Vcpus, vec!["count".to_string()]),
+                (WhyCode::Memory, vec!["ram_mib".to_string()]),
+                (WhyCode::RootDisk, vec!["disk_gib".to_string()])
+            ]
+        );
         // Windows 7: e1000; XP: IDE.
         assert_eq!(suggest(&vm(vmw("windows7_64Guest"), "bios", ("sata", "ahci"))).get("hw_vif_model"), Some("e1000"));
         let xp = suggest(&vm(vmw("winXPProGuest"), "bios", ("ide", "piix4")));
@@ -429,6 +724,10 @@ mod tests {
         // CIM id only: 116 = Windows Server 2016.
         let cim = suggest(&vm(OsSummary { id: Some(116), ..Default::default() }, "bios", ("sata", "ahci")));
         assert_eq!(cim.get("os_type"), Some("windows"));
+        assert_eq!(why(&cim, "os_type"), [WhyCode::BasisCim, WhyCode::WindowsOsType]);
+        assert_eq!(why(&cim, "hw_firmware_type"), [WhyCode::Bios]);
+        check_why(&cim);
+        check_why(&xp);
     }
 
     #[test]
@@ -442,6 +741,14 @@ mod tests {
         assert_eq!(s.get("os_type"), Some("linux"));
         assert_eq!(s.get("os_secure_boot"), Some("required"));
         assert!(s.properties[0].reason.contains("LSI Logic parallel SCSI"));
+        check_why(&s);
+        assert_eq!(why(&s, "os_secure_boot"), [WhyCode::SecureBoot]);
+        assert_eq!(why(&s, "hw_machine_type"), [WhyCode::Q35ForUefi]);
+        assert_eq!(why(&s, "os_distro"), [WhyCode::BasisVmware, WhyCode::Libosinfo]);
+        assert_eq!(
+            why(&s, "hw_disk_bus"),
+            [WhyCode::BasisVmware, WhyCode::LinuxVirtioDisk, WhyCode::SourceDiskOn, WhyCode::VirtioDiskNames]
+        );
         let s = suggest(&vm(vmw("otherLinux64Guest"), "bios", ("ide", "")));
         assert_eq!(s.get("os_distro"), None);
         assert_eq!(s.get("hw_disk_bus"), Some("virtio"));
@@ -456,5 +763,16 @@ mod tests {
         // Unknown OS with EFI: SATA, since q35 has no IDE.
         let s = suggest(&vm(vmw("otherGuest64"), "efi", ("scsi", "lsilogic")));
         assert_eq!((s.get("hw_disk_bus"), s.get("os_type")), (Some("sata"), None));
+        check_why(&s);
+        assert_eq!(
+            why(&s, "hw_disk_bus"),
+            [WhyCode::Unrecognised, WhyCode::UnknownOsSata, WhyCode::SourceDiskOn, WhyCode::VirtioIfDrivers]
+        );
+        // No OS information, no NIC, a disk of unknown controller: codes for each.
+        let mut v = vm(OsSummary::default(), "bios", ("other", ""));
+        v.nics.clear();
+        let s = suggest(&v);
+        check_why(&s);
+        assert_eq!(why(&s, "hw_vif_model"), [WhyCode::NoOsInfo, WhyCode::UnknownOsE1000, WhyCode::NoNic]);
     }
 }

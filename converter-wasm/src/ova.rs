@@ -13,8 +13,9 @@
 //! memory) are capped at [`MAX_HEADER_BLOCKS`] blocks, which bounds both memory and the
 //! number of headers. Sparse, link and device members are ignored (with a note).
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorCode, ErrorKind, Referent, Result};
 use crate::input::types::{InputKind, Inspection, Opened};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{check_reference, FileSet, SafeName, SliceSource, SourceReader, SourceRef};
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -45,7 +46,7 @@ pub struct Member {
 pub struct Archive {
     pub src: SourceRef,
     pub members: Vec<Member>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// `Read + Seek` that counts the bytes actually *read* (headers and extension bodies; data is
@@ -146,7 +147,14 @@ impl Archive {
             }
             check_reference(&name, Some(hdr), &mname)?;
             if !(et.is_file() || et.is_contiguous()) {
-                warnings.push(format!("{name}: member '{mname}' is not a regular file ({:?}); ignored", et));
+                warnings.push(
+                    Notice::new(
+                        WarnCode::NotRegularFile,
+                        &name,
+                        format!("member '{mname}' is not a regular file ({:?}); ignored", et),
+                    )
+                    .named(&mname),
+                );
                 continue;
             }
             if !names.insert(mname.clone()) {
@@ -156,6 +164,8 @@ impl Archive {
                 return Err(Error::truncated(
                     &name,
                     hdr,
+                    data.saturating_add(size),
+                    src.len(),
                     format!(
                         "member '{mname}' of {size} bytes at offset {data} runs past the end of the archive ({} bytes)",
                         src.len()
@@ -184,17 +194,22 @@ impl Archive {
                 self.src.name(),
                 None,
                 "the archive holds no .ovf descriptor",
-            ));
+            )
+            .with_code(ErrorCode::NoDescriptor));
         };
         if i != 0 {
-            self.warnings.push(format!(
-                "{}: the OVF descriptor '{}' is not the first member (DSP0243 requires it first)",
-                self.src.name(),
-                self.members[i].name
-            ));
+            let d = &self.members[i].name;
+            self.warnings.push(
+                Notice::new(
+                    WarnCode::DescriptorNotFirst,
+                    self.src.name(),
+                    format!("the OVF descriptor '{d}' is not the first member (DSP0243 requires it first)"),
+                )
+                .named(d),
+            );
         }
         let name = self.members[i].name.clone();
-        self.member(&name)?.ok_or_else(|| Error::missing(self.src.name(), &name, "OVF descriptor"))
+        self.member(&name)?.ok_or_else(|| Error::missing(self.src.name(), &name, Referent::Descriptor))
     }
 }
 

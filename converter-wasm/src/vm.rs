@@ -40,6 +40,199 @@ pub struct OsSummary {
     pub vmw_os_type: Option<String>,
     /// VirtualBox OS type, e.g. "Ubuntu_64".
     pub vbox_os_type: Option<String>,
+    /// The OS by its product name ("Windows Server 2019", "Ubuntu Linux", "Red Hat
+    /// Enterprise Linux 8"), from the ids above ([`OsSummary::identify`]); none when they
+    /// name no particular OS.
+    pub product: Option<String>,
+    /// 64 or 32 when the ids say.
+    pub bits: Option<u8>,
+}
+
+impl OsSummary {
+    /// Fill `product` and `bits` from, in order, the VMware guest id, the VirtualBox type,
+    /// the CIM OsType number and the description: the first that names an OS.
+    pub fn identify(&mut self) {
+        let found = self
+            .vmw_os_type
+            .as_deref()
+            .and_then(vmware_product)
+            .or_else(|| self.vbox_os_type.as_deref().and_then(vbox_product))
+            .or_else(|| self.id.and_then(cim_product))
+            .or_else(|| self.description.as_deref().and_then(described_product));
+        (self.product, self.bits) = match found {
+            Some((p, b)) => (p, b),
+            None => (None, None),
+        };
+    }
+}
+
+/// A product name and its bitness, either possibly unknown.
+type Product = (Option<String>, Option<u8>);
+
+/// The number right after `prefix` in `t` ("rhel8_64guest" → "8"), unless it is the "64" of
+/// a version-less 64-bit id ("centos64guest").
+fn version_after<'t>(t: &'t str, prefix: &str) -> Option<&'t str> {
+    let rest = t.strip_prefix(prefix)?;
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let v = &rest[..end];
+    let bare_64 = v == "64" && rest[end..].starts_with("guest");
+    (!v.is_empty() && !bare_64).then_some(v)
+}
+
+/// VMware guest ids (`vmw:osType`, as in vSphere's GuestOsDescriptor list).
+fn vmware_product(id: &str) -> Option<Product> {
+    let t = id.trim().to_ascii_lowercase();
+    let bits = Some(if t.contains("64") { 64 } else { 32 });
+    const FIXED: &[(&str, &str)] = &[
+        ("windows2022srvnext", "Windows Server 2025"),
+        ("windows2019srvnext", "Windows Server 2022"),
+        ("windows2019srv", "Windows Server 2019"),
+        ("windows9server", "Windows Server 2016"),
+        ("windows8server", "Windows Server 2012"),
+        ("windows7server", "Windows Server 2008 R2"),
+        ("windows12", "Windows 12"),
+        ("windows11", "Windows 11"),
+        ("windows9", "Windows 10"),
+        ("windows8", "Windows 8"),
+        ("windows7", "Windows 7"),
+        ("windowshyperv", "Hyper-V Server"),
+        ("winlonghorn", "Windows Server 2008"),
+        ("winvista", "Windows Vista"),
+        ("winxp", "Windows XP"),
+        ("winnet", "Windows Server 2003"),
+        ("win2000", "Windows 2000"),
+        ("winnt", "Windows NT"),
+        ("winme", "Windows Me"),
+        ("win98", "Windows 98"),
+        ("win95", "Windows 95"),
+        ("win31", "Windows 3.1"),
+        ("ubuntu", "Ubuntu Linux"),
+        ("rockylinux", "Rocky Linux"),
+        ("almalinux", "AlmaLinux"),
+        ("vmwarephoton", "VMware Photon OS"),
+        ("fedora", "Fedora Linux"),
+        ("opensuse", "openSUSE"),
+        ("coreos", "CoreOS"),
+        ("mandriva", "Mandriva Linux"),
+        ("mandrake", "Mandrake Linux"),
+        ("turbolinux", "Turbolinux"),
+        ("nld", "Novell Linux Desktop"),
+        ("darwin", "macOS"),
+        ("other24xlinux", "Linux 2.4"),
+        ("other26xlinux", "Linux 2.6"),
+        ("other3xlinux", "Linux 3.x"),
+        ("other4xlinux", "Linux 4.x"),
+        ("other5xlinux", "Linux 5.x"),
+        ("other6xlinux", "Linux 6.x"),
+        ("otherlinux", "Linux"),
+    ];
+    // Families whose ids carry a version: "rhel8_64Guest" → "Red Hat Enterprise Linux 8".
+    const VERSIONED: &[(&str, &str)] = &[
+        ("debian", "Debian GNU/Linux"),
+        ("centos", "CentOS"),
+        ("rhel", "Red Hat Enterprise Linux"),
+        ("sles", "SUSE Linux Enterprise Server"),
+        ("oraclelinux", "Oracle Linux"),
+        ("amazonlinux", "Amazon Linux"),
+        ("asianux", "Asianux"),
+        ("freebsd", "FreeBSD"),
+        ("solaris", "Solaris"),
+        ("suse", "SUSE Linux"),
+    ];
+    if let Some((_, p)) = FIXED.iter().find(|(pre, _)| t.starts_with(pre)) {
+        return Some((Some((*p).to_string()), bits));
+    }
+    if let Some((pre, p)) = VERSIONED.iter().find(|(pre, _)| t.starts_with(pre)) {
+        let name = match version_after(&t, pre) {
+            Some(v) => format!("{p} {v}"),
+            None => (*p).to_string(),
+        };
+        return Some((Some(name), bits));
+    }
+    // "otherGuest", "otherGuest64": no particular OS, but the bitness is known.
+    t.starts_with("other").then_some((None, bits))
+}
+
+/// VirtualBox OS types ("Ubuntu_64", "Windows2019_64", "RedHat_64", "Linux26").
+fn vbox_product(id: &str) -> Option<Product> {
+    let t = id.trim().to_ascii_lowercase();
+    let bits = Some(if t.ends_with("_64") { 64 } else { 32 });
+    let base = t.trim_end_matches("_64");
+    const NAMES: &[(&str, &str)] = &[
+        ("windows2025", "Windows Server 2025"),
+        ("windows2022", "Windows Server 2022"),
+        ("windows2019", "Windows Server 2019"),
+        ("windows2016", "Windows Server 2016"),
+        ("windows2012", "Windows Server 2012"),
+        ("windows2008", "Windows Server 2008"),
+        ("windows2003", "Windows Server 2003"),
+        ("windows2000", "Windows 2000"),
+        ("windows11", "Windows 11"),
+        ("windows10", "Windows 10"),
+        ("windows81", "Windows 8.1"),
+        ("windows8", "Windows 8"),
+        ("windows7", "Windows 7"),
+        ("windowsvista", "Windows Vista"),
+        ("windowsxp", "Windows XP"),
+        ("windowsnt", "Windows NT"),
+        ("ubuntu", "Ubuntu Linux"),
+        ("debian", "Debian GNU/Linux"),
+        ("redhat", "Red Hat Enterprise Linux"),
+        ("oracle", "Oracle Linux"),
+        ("opensuse", "openSUSE"),
+        ("suse", "SUSE Linux Enterprise"),
+        ("fedora", "Fedora Linux"),
+        ("archlinux", "Arch Linux"),
+        ("gentoo", "Gentoo Linux"),
+        ("mandriva", "Mandriva Linux"),
+        ("freebsd", "FreeBSD"),
+        ("linux", "Linux"),
+    ];
+    if let Some((_, p)) = NAMES.iter().find(|(pre, _)| base.starts_with(pre)) {
+        return Some((Some((*p).to_string()), bits));
+    }
+    base.starts_with("other").then_some((None, bits))
+}
+
+/// CIM OsType numbers the suggestions recognise (see `openstack::from_cim`), as products;
+/// the 64-bit variant is the second of each pair.
+fn cim_product(id: u32) -> Option<Product> {
+    let (name, bits64) = match id {
+        79 | 80 => ("Red Hat Enterprise Linux", id == 80),
+        82 | 83 => ("openSUSE", id == 83),
+        84 | 85 => ("SUSE Linux Enterprise Server", id == 85),
+        89 | 90 => ("Mandriva Linux", id == 90),
+        93 | 94 => ("Ubuntu Linux", id == 94),
+        95 | 96 => ("Debian GNU/Linux", id == 96),
+        106 | 107 => ("CentOS", id == 107),
+        42 | 78 => ("FreeBSD", id == 78),
+        _ => return None,
+    };
+    Some((Some(name.to_string()), Some(if bits64 { 64 } else { 32 })))
+}
+
+/// An exporter's description ("Microsoft Windows Server 2019 (64-bit)") is itself a product
+/// name; the bitness is read from it when it says.
+fn described_product(d: &str) -> Option<Product> {
+    let d = d.trim();
+    if d.is_empty() {
+        return None;
+    }
+    let l = d.to_ascii_lowercase();
+    let bits = if l.contains("64-bit") || l.contains("64 bit") {
+        Some(64)
+    } else if l.contains("32-bit") || l.contains("32 bit") {
+        Some(32)
+    } else {
+        None
+    };
+    let name = d
+        .trim_end_matches([')', ' '])
+        .rsplit_once(" (")
+        .filter(|(_, tail)| tail.to_ascii_lowercase().contains("bit"))
+        .map(|(head, _)| head)
+        .unwrap_or(d);
+    Some((Some(name.trim_start_matches("Microsoft ").to_string()), bits))
 }
 
 /// One virtual disk (DiskSection/Disk) with its file and where it is attached.
@@ -94,4 +287,85 @@ pub struct NicSummary {
     pub network: Option<String>,
     /// `Address`: the MAC address when the exporter kept it.
     pub mac: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(os: OsSummary) -> (Option<String>, Option<u8>) {
+        let mut os = os;
+        os.identify();
+        (os.product, os.bits)
+    }
+
+    fn vmw(t: &str) -> (Option<String>, Option<u8>) {
+        product(OsSummary { vmw_os_type: Some(t.into()), ..Default::default() })
+    }
+
+    fn named(p: &str, bits: u8) -> (Option<String>, Option<u8>) {
+        (Some(p.into()), Some(bits))
+    }
+
+    #[test]
+    fn vmware_guest_ids_name_their_product() {
+        for (id, p, bits) in [
+            ("windows7Guest", "Windows 7", 32),
+            ("windows7_64Guest", "Windows 7", 64),
+            ("windows7Server64Guest", "Windows Server 2008 R2", 64),
+            ("windows8_64Guest", "Windows 8", 64),
+            ("windows8Server64Guest", "Windows Server 2012", 64),
+            ("windows9_64Guest", "Windows 10", 64),
+            ("windows9Server64Guest", "Windows Server 2016", 64),
+            ("windows11_64Guest", "Windows 11", 64),
+            ("windows2019srv_64Guest", "Windows Server 2019", 64),
+            ("windows2019srvNext_64Guest", "Windows Server 2022", 64),
+            ("windows2022srvNext_64Guest", "Windows Server 2025", 64),
+            ("winLonghorn64Guest", "Windows Server 2008", 64),
+            ("winXPProGuest", "Windows XP", 32),
+            ("winNetEnterpriseGuest", "Windows Server 2003", 32),
+            ("ubuntu64Guest", "Ubuntu Linux", 64),
+            ("ubuntuGuest", "Ubuntu Linux", 32),
+            ("debian11_64Guest", "Debian GNU/Linux 11", 64),
+            ("centos7_64Guest", "CentOS 7", 64),
+            ("centos64Guest", "CentOS", 64),
+            ("rhel8_64Guest", "Red Hat Enterprise Linux 8", 64),
+            ("rhel6Guest", "Red Hat Enterprise Linux 6", 32),
+            ("sles15_64Guest", "SUSE Linux Enterprise Server 15", 64),
+            ("oracleLinux9_64Guest", "Oracle Linux 9", 64),
+            ("oracleLinux64Guest", "Oracle Linux", 64),
+            ("rockylinux_64Guest", "Rocky Linux", 64),
+            ("almalinux_64Guest", "AlmaLinux", 64),
+            ("vmwarePhoton64Guest", "VMware Photon OS", 64),
+            ("other5xLinux64Guest", "Linux 5.x", 64),
+            ("otherLinux64Guest", "Linux", 64),
+            ("freebsd13_64Guest", "FreeBSD 13", 64),
+            ("freebsd64Guest", "FreeBSD", 64),
+        ] {
+            assert_eq!(vmw(id), named(p, bits), "{id}");
+        }
+        // No particular OS: no product, the bitness still known.
+        assert_eq!(vmw("otherGuest64"), (None, Some(64)));
+        assert_eq!(vmw("otherGuest"), (None, Some(32)));
+        assert_eq!(product(OsSummary::default()), (None, None));
+    }
+
+    #[test]
+    fn other_sources_name_the_product_when_vmware_does_not() {
+        let vbox = |t: &str| product(OsSummary { vbox_os_type: Some(t.into()), ..Default::default() });
+        assert_eq!(vbox("Ubuntu_64"), named("Ubuntu Linux", 64));
+        assert_eq!(vbox("Windows2019_64"), named("Windows Server 2019", 64));
+        assert_eq!(vbox("RedHat"), named("Red Hat Enterprise Linux", 32));
+        assert_eq!(product(OsSummary { id: Some(94), ..Default::default() }), named("Ubuntu Linux", 64));
+        let desc = |d: &str| product(OsSummary { id: Some(1), description: Some(d.into()), ..Default::default() });
+        assert_eq!(desc("Microsoft Windows Server 2019 (64-bit)"), named("Windows Server 2019", 64));
+        assert_eq!(desc("Linux (Fedora)"), (Some("Linux (Fedora)".into()), None));
+        // The VMware id wins over the rest.
+        let both = OsSummary {
+            vmw_os_type: Some("rhel9_64Guest".into()),
+            description: Some("Something else".into()),
+            ..Default::default()
+        };
+        assert_eq!(product(both), named("Red Hat Enterprise Linux 9", 64));
+    }
 }

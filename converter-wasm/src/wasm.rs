@@ -18,7 +18,7 @@
 //! freed as soon as it is copied (see `BlobSource::release`), so long synchronous reads leave
 //! no garbage behind.
 //!
-//! Errors cross to JavaScript as plain objects `{kind, file, offset, message}` (the core's
+//! Errors cross to JavaScript as plain objects `{kind, code, file, offset, message, args}` (the core's
 //! [`Error`]), never as exceptions with only a string.
 
 use crate::convert;
@@ -114,6 +114,8 @@ impl Source for BlobSource {
             return Err(Error::truncated(
                 &self.name,
                 offset,
+                end,
+                offset + got as u64,
                 format!("read {got} bytes where {} were expected (was the file changed or moved?)", buf.len()),
             ));
         }
@@ -149,7 +151,7 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> std::result::Result<JsValue, JsValue> 
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| js_err(Error::invalid(e.to_string())))
 }
 
-/// A core error as a JS object `{kind, file, offset, message}`.
+/// A core error as a JS object `{kind, code, file, offset, message, args}`.
 pub fn js_err(e: Error) -> JsValue {
     to_js(&e).unwrap_or_else(|_| JsValue::from_str(&e.to_string()))
 }

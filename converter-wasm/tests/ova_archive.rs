@@ -108,8 +108,16 @@ fn inspect_reads_vm_and_manifest() {
     );
     assert!(ins.missing.is_empty(), "{:?}", ins.missing);
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 4 << 20));
-    assert!(ins.warnings.iter().any(|w| w.contains("vm.cert") && w.contains("not verified")), "{:?}", ins.warnings);
-    assert!(!ins.warnings.iter().any(|w| w.contains("no manifest") || w.contains("not listed")), "{:?}", ins.warnings);
+    assert!(
+        ins.warnings.iter().any(|w| w.to_string().contains("vm.cert") && w.to_string().contains("not verified")),
+        "{:?}",
+        ins.warnings
+    );
+    assert!(
+        !ins.warnings.iter().any(|w| w.to_string().contains("no manifest") || w.to_string().contains("not listed")),
+        "{:?}",
+        ins.warnings
+    );
     // The archive reader alone: the same input, the suggestion left to `input`.
     let ins = ova::inspect(open_src(&out)).unwrap();
     assert_eq!(ins.kind, stackferry::input::InputKind::Ova);
@@ -124,7 +132,7 @@ fn missing_manifest_is_a_warning_and_missing_disk_is_listed() {
     let out = dir.path().join("nomf.ova");
     build_tar(dir.path(), &out, "pax", &[("vm.ovf", ovf.as_bytes()), ("disk.vmdk", &vmdk)], "");
     let ins = ova::inspect(open_src(&out)).unwrap();
-    assert!(ins.warnings.iter().any(|w| w.contains("no manifest (vm.mf)")), "{:?}", ins.warnings);
+    assert!(ins.warnings.iter().any(|w| w.to_string().contains("no manifest (vm.mf)")), "{:?}", ins.warnings);
 
     let out = dir.path().join("nodisk.ova");
     build_tar(dir.path(), &out, "ustar", &[("vm.ovf", ovf.as_bytes())], "");
@@ -149,7 +157,7 @@ fn wrong_descriptor_digest_is_a_checksum_error() {
     assert!(e.message.contains("vm.mf"), "{e}");
     // inspect reports it without failing.
     let ins = ova::inspect(open_src(&out)).unwrap();
-    assert!(ins.warnings.iter().any(|w| w.contains("does not match")), "{:?}", ins.warnings);
+    assert!(ins.warnings.iter().any(|w| w.to_string().contains("does not match")), "{:?}", ins.warnings);
 }
 
 #[test]
@@ -260,7 +268,7 @@ fn duplicates_late_descriptor_and_limits() {
     build_tar(dir.path(), &out, "ustar", &[("readme.txt", b"hi"), ("vm.ovf", b"<Envelope/>")], "");
     let mut ar = Archive::read(open_src(&out)).unwrap();
     assert_eq!(ar.descriptor().unwrap().name(), "vm.ovf");
-    assert!(ar.warnings.iter().any(|w| w.contains("not the first member")), "{:?}", ar.warnings);
+    assert!(ar.warnings.iter().any(|w| w.to_string().contains("not the first member")), "{:?}", ar.warnings);
 
     let out = dir.path().join("noovf.ova");
     build_tar(dir.path(), &out, "ustar", &[("readme.txt", b"hi")], "");

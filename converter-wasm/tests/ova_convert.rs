@@ -70,7 +70,11 @@ fn ova_disk_reads_like_qemu_in_every_tar_flavour() {
         assert!(read_all(&o) == c.raw, "{fmt}: guest bytes differ from qemu-img");
         let verified = o.disks[0].check.as_ref().unwrap().finish().unwrap();
         assert_eq!(verified, vec!["vm.ovf", "disk.vmdk"], "{fmt}");
-        assert!(!o.warnings.iter().any(|w| w.contains("not listed") || w.contains("no manifest")), "{:?}", o.warnings);
+        assert!(
+            !o.warnings.iter().any(|w| w.to_string().contains("not listed") || w.to_string().contains("no manifest")),
+            "{:?}",
+            o.warnings
+        );
     }
 }
 
@@ -205,7 +209,7 @@ fn descriptor_disk_extents_are_checked_against_the_manifest() {
         );
         let o = stackferry::ova::open(src(&out)).unwrap();
         assert!(read_all(&o) == want);
-        assert!(!o.warnings.iter().any(|w| w.contains("not needed")), "{:?}", o.warnings);
+        assert!(!o.warnings.iter().any(|w| w.to_string().contains("not needed")), "{:?}", o.warnings);
         let r = o.disks[0].check.as_ref().unwrap().finish();
         if corrupt {
             let e = r.unwrap_err();

@@ -272,11 +272,14 @@ fn inspect_checks_the_descriptor_against_its_manifest() {
     // Read from the VMDK itself (streamOptimized, 8 GiB), not from the descriptor.
     assert_eq!((ins.disks[0].subformat.as_str(), ins.disks[0].virtual_size), ("streamOptimized", 8 << 30));
     assert_eq!(
-        ins.warnings,
+        ins.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         vec![format!("{}: manifest digests of the disks are checked during conversion", p.display())]
     );
+    // Information, not a warning: the page shows it as such.
+    assert_eq!(ins.warnings[0].code, stackferry::NoticeCode::Warn(stackferry::WarnCode::ManifestChecked));
+    assert!(ins.warnings[0].is_info());
     assert!(
-        !ins.warnings.iter().any(|w| w.contains("does not match") || w.contains("no manifest")),
+        !ins.warnings.iter().any(|w| w.to_string().contains("does not match") || w.to_string().contains("no manifest")),
         "{:?}",
         ins.warnings
     );
@@ -284,7 +287,10 @@ fn inspect_checks_the_descriptor_against_its_manifest() {
     // vmware.ovf has no manifest; blank.vmdk is not referenced; input.vmdk is present.
     let p = data("glennmatthews+cot/COT/tests/vmware.ovf");
     let ins = ovf::inspect(stackferry::native::FileSource::open(&p).unwrap(), &files).unwrap();
-    assert!(ins.warnings.iter().any(|w| w.contains("no manifest")), "{:?}", ins.warnings);
+    assert!(ins.warnings.iter().any(|w| w.to_string().contains("no manifest")), "{:?}", ins.warnings);
+    let no_mf = ins.warnings.iter().find(|w| w.code == stackferry::NoticeCode::Warn(stackferry::WarnCode::NoManifest));
+    assert_eq!(no_mf.and_then(|w| w.args.name.as_deref()), Some("vmware.mf"), "{:?}", ins.warnings);
+    assert!(!no_mf.unwrap().is_info());
     assert!(ins.missing.is_empty());
 
     // govmomi fixtures ship without their disks: listed as missing, not an error.

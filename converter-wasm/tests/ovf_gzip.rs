@@ -156,7 +156,7 @@ fn chunked_disk_missing_chunk_is_listed() {
     let ins = stackferry::ova::inspect(FileSource::open(&out).unwrap()).unwrap();
     assert!(ins.missing.is_empty(), "{:?}", ins.missing);
     assert!(
-        ins.warnings.iter().any(|w| w.contains("disk.vmdk")),
+        ins.warnings.iter().any(|w| w.to_string().contains("disk.vmdk")),
         "the chunks are handed to the VMDK reader: {:?}",
         ins.warnings
     );

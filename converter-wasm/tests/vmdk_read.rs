@@ -377,7 +377,7 @@ fn snapshot_chain_reads_like_qemu() {
     // Changing the parent after the snapshot changes its CID: warn.
     qemu_io(&base, &["write -P 0x77 0 4k"]);
     let disk = open_path(&child).unwrap();
-    assert!(disk.info.warnings.iter().any(|w| w.contains("parentCID")), "{:?}", disk.info.warnings);
+    assert!(disk.info.warnings.iter().any(|w| w.to_string().contains("parentCID")), "{:?}", disk.info.warnings);
 
     // Without the parent: open fails naming both files, inspect lists it.
     fs::rename(&base, dir.path().join("moved.vmdk")).unwrap();
@@ -630,7 +630,7 @@ fn sparse_extent_size_must_cover_the_descriptor() {
     fs::write(&d, desc(1024)).unwrap();
     let disk = open_path(&d).unwrap();
     assert_eq!(disk.info.virtual_size, 512 * 1024);
-    assert!(disk.info.warnings.iter().any(|w| w.contains("2048 sectors")), "{:?}", disk.info.warnings);
+    assert!(disk.info.warnings.iter().any(|w| w.to_string().contains("2048 sectors")), "{:?}", disk.info.warnings);
     let mut b = vec![0u8; 512 * 1024];
     read_guest(disk.map.as_ref(), 0, &mut b).unwrap();
     assert!(b.iter().all(|&x| x == 0x31));
@@ -867,7 +867,7 @@ fn redundant_grain_directory_difference_is_a_warning() {
     patch(&s.path, rgt_at + j, &0u32.to_le_bytes());
     let after = open_path(&s.path).unwrap();
     assert_eq!(after.info.warnings.len(), 1, "{:?}", after.info.warnings);
-    assert!(after.info.warnings[0].contains("redundant grain directory"), "{:?}", after.info.warnings);
+    assert!(after.info.warnings[0].to_string().contains("redundant grain directory"), "{:?}", after.info.warnings);
     let raw = s.path.with_extension("raw");
     qemu_img(&["convert", "-f", "vmdk", "-O", "raw", p(&s.path), p(&raw)]);
     assert_reads_like(&after, &raw, "damaged redundant GT");
@@ -885,7 +885,7 @@ fn embedded_descriptor_size_mismatch_is_a_warning() {
     fs::write(&path, bytes).unwrap();
     let disk = open_path(&path).unwrap();
     assert_eq!(disk.info.virtual_size, 512 * 512, "the header's capacity wins, as in qemu");
-    assert!(disk.info.warnings.iter().any(|w| w.contains("999")), "{:?}", disk.info.warnings);
+    assert!(disk.info.warnings.iter().any(|w| w.to_string().contains("999")), "{:?}", disk.info.warnings);
 }
 
 #[test]

@@ -238,6 +238,9 @@ fn decode_errors_come_back_as_located_js_objects() {
     }
     let e = err.expect("the corrupt grain must fail the conversion");
     assert_eq!(get_str(&e, "kind"), "corrupt");
+    // Its code crossed the decode worker's packed batch and the binding.
+    assert_eq!(get_str(&e, "code"), "corrupt");
+    assert!(Reflect::get(&e, &"args".into()).unwrap().is_object());
     assert_eq!(get_str(&e, "file"), "bad.bin");
     assert_eq!(Reflect::get(&e, &"offset".into()).unwrap().as_f64(), Some(bad_off as f64));
     assert!(!get_str(&e, "message").is_empty());
@@ -277,6 +280,7 @@ fn inspect_reports_bad_files_per_input() {
     let err = Reflect::get(&inp, &"error".into()).unwrap();
     assert!(err.is_object(), "junk must give an error entry");
     assert_eq!(get_str(&err, "file"), "junk.vmdk");
+    assert_eq!((get_str(&err, "kind"), get_str(&err, "code")), ("unsupported".into(), "not_a_disk".into()));
 }
 
 const STREAM_VMDK: &[u8] = include_bytes!("data/strozfriedberg+vmdk-rs/data/streamOptimized.vmdk");
@@ -349,6 +353,19 @@ fn missing_and_truncated_files_are_reported_by_name() {
         .err()
         .expect("missing extent");
     assert_eq!(get_str(&e, "kind"), "missing_file");
+    assert_eq!(get_str(&e, "code"), "missing_file");
+    let args = Reflect::get(&e, &"args".into()).unwrap();
+    assert!(get_str(&args, "name").ends_with("twoGbMaxExtentSparse-s001.vmdk"));
+    assert_eq!(get_str(&args, "what"), "extent");
+    // A lone disk: the page is offered a suggestion per OS, each reason part a code.
+    let choices = Reflect::get(&ins, &"os_choices".into()).unwrap();
+    let linux = Reflect::get(&choices, &"linux".into()).unwrap();
+    let prop = Array::from(&Reflect::get(&linux, &"properties".into()).unwrap()).get(0);
+    assert_eq!(get_str(&prop, "key"), "hw_disk_bus");
+    let why = Array::from(&Reflect::get(&prop, &"why".into()).unwrap()).get(0);
+    assert_eq!(get_str(&why, "code"), "basis_chosen");
+    assert_eq!(get_str(&Reflect::get(&why, &"args".into()).unwrap(), "os"), "Linux");
+    assert!(Reflect::get(&linux, &"min_disk".into()).unwrap().as_f64().is_some_and(|g| g >= 1.0));
     // A stream cut short: the error names the file.
     let cut = &STREAM_VMDK[..STREAM_VMDK.len() / 2];
     let files = file_list(&[("cut.vmdk", cut)]);
@@ -382,4 +399,9 @@ fn missing_and_truncated_files_are_reported_by_name() {
         }
     };
     assert_eq!(get_str(&err, "file"), "cut.vmdk", "{err:?}");
+    if get_str(&err, "kind") == "truncated" {
+        let args = Reflect::get(&err, &"args".into()).unwrap();
+        let num = |k: &str| Reflect::get(&args, &k.into()).unwrap().as_f64().unwrap_or(0.0);
+        assert!(num("needed") > num("size") && num("size") > 0.0, "{err:?}");
+    }
 }

@@ -9,7 +9,7 @@ use crate::openstack::suggest;
 use crate::source::{FileSet, SafeName, SourceRef};
 use serde::Serialize;
 use std::cell::RefCell;
-pub use types::{InputKind, Inspection, Opened};
+pub use types::{InputKind, Inspection, Opened, OsChoices};
 
 /// Recognise an input by its first bytes: tar `ustar` magic at 257 → OVA; XML with an
 /// `Envelope` → OVF; anything else is tried as VMDK (whose module knows its own magics).
@@ -56,6 +56,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
                 vm: None,
                 suggestion: None,
                 warnings: info.warnings.clone(),
+                os_choices: Some(OsChoices::for_disk(info.virtual_size)),
                 disks: vec![info],
                 missing,
             }

@@ -2,6 +2,7 @@
 //! (`ova`, `ovf`, `vmdk`) build these, and `input` dispatches to them.
 
 use crate::image::{Disk, DiskInfo};
+use crate::notice::Notice;
 use crate::openstack::Suggestion;
 use crate::vm::VmSummary;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct Opened {
     /// Disks in the order the OVF lists them (one for a lone VMDK), each with the manifest
     /// check of the files it reads when the package has a manifest.
     pub disks: Vec<Disk>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// What `inspect` shows: never fails on missing files, lists them instead.
@@ -38,5 +39,29 @@ pub struct Inspection {
     pub disks: Vec<DiskInfo>,
     /// Files referenced but not provided, by name.
     pub missing: Vec<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
+    /// A lone disk says nothing about its OS: the suggestions for each answer to "which OS
+    /// does it hold?", for the page to ask and apply. None for an OVF or OVA.
+    pub os_choices: Option<OsChoices>,
+}
+
+/// The suggestions for a lone disk holding Linux, Windows or another OS
+/// ([`crate::openstack::suggest_for_disk`]).
+#[derive(Serialize)]
+pub struct OsChoices {
+    pub linux: Suggestion,
+    pub windows: Suggestion,
+    pub other: Suggestion,
+}
+
+impl OsChoices {
+    /// The three for a disk of `virtual_size` bytes.
+    pub fn for_disk(virtual_size: u64) -> OsChoices {
+        use crate::openstack::{suggest_for_disk, OsChoice};
+        OsChoices {
+            linux: suggest_for_disk(OsChoice::Linux, virtual_size),
+            windows: suggest_for_disk(OsChoice::Windows, virtual_size),
+            other: suggest_for_disk(OsChoice::Other, virtual_size),
+        }
+    }
 }

@@ -20,7 +20,8 @@
 //! 4 memory, 5 IDE controller, 6 parallel SCSI HBA, 10 Ethernet adapter, 14 floppy,
 //! 15/16 CD/DVD, 17 disk drive, 20 other storage device (SATA, NVMe by ResourceSubType).
 
-use crate::error::{Error, Result};
+use crate::error::{Args, Error, ErrorCode, Result};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{read_vec, Source};
 use crate::vm::{ControllerSummary, DiskSummary, NicSummary, VmSummary};
 use roxmltree::Node;
@@ -57,7 +58,7 @@ pub struct Descriptor {
     pub vm: VmSummary,
     pub files: Vec<FileRef>,
     /// Things worth telling the user (several VMs, unparsable units, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,7 +262,8 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
             name,
             root.range().start as u64,
             format!("not an OVF descriptor: root element is <{}>, expected <Envelope>", root.tag_name().name()),
-        ));
+        )
+        .with_code(ErrorCode::NotADisk));
     }
     let mut warnings = Vec::new();
     let section = |sname: &str| child(&root, sname).or_else(|| root.descendants().find(|d| is(d, sname)));
@@ -273,11 +275,18 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
     };
     let mut vm = virtual_system(&vs);
     if systems.len() > 1 {
-        warnings.push(format!(
-            "{name}: describes {} virtual systems; the summary shows the first ('{}'); all disks are listed",
-            systems.len(),
-            vm.name
-        ));
+        warnings.push(
+            Notice::new(
+                WarnCode::SeveralSystems,
+                name,
+                format!(
+                    "describes {} virtual systems; the summary shows the first ('{}'); all disks are listed",
+                    systems.len(),
+                    vm.name
+                ),
+            )
+            .count(systems.len()),
+        );
     }
     let items = hardware(name, &vs, config.as_deref(), &mut vm, &mut warnings)?;
     apply_items(name, &items, &mut vm, &mut warnings);
@@ -293,9 +302,11 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
 /// The descriptor as text: within [`MAX_OVF_SIZE`], UTF-8 (DSP0243 requires it), BOM removed.
 fn descriptor_text<'d>(name: &str, data: &'d [u8]) -> Result<&'d str> {
     if data.len() as u64 > MAX_OVF_SIZE {
-        return Err(Error::too_large(
+        return Err(Error::over_limit(
             name,
             None,
+            data.len() as u64,
+            MAX_OVF_SIZE,
             format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", data.len()),
         ));
     }
@@ -386,6 +397,7 @@ fn virtual_system(vs: &Node) -> VmSummary {
         vm.os.vmw_os_type = attr(&os, "osType").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         vm.os.vbox_os_type =
             child_text(&os, "OSType").or_else(|| vbox.and_then(|m| attr(&m, "OSType").map(str::to_string)));
+        vm.os.identify();
     }
     vm
 }
@@ -397,11 +409,18 @@ fn hardware(
     vs: &Node,
     config: Option<&str>,
     vm: &mut VmSummary,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Notice>,
 ) -> Result<Vec<RawItem>> {
     let hws: Vec<Node> = children(vs, "VirtualHardwareSection").collect();
     if hws.len() > 1 {
-        warnings.push(format!("{name}: {} VirtualHardwareSections; using the first", hws.len()));
+        warnings.push(
+            Notice::new(
+                WarnCode::SeveralHardwareSections,
+                name,
+                format!("{} VirtualHardwareSections; using the first", hws.len()),
+            )
+            .count(hws.len()),
+        );
     }
     let mut items = Vec::new();
     if let Some(hw) = hws.first() {
@@ -448,7 +467,7 @@ fn hardware(
 }
 
 /// Processors, memory and Ethernet adapters from the hardware items.
-fn apply_items(name: &str, items: &[RawItem], vm: &mut VmSummary, warnings: &mut Vec<String>) {
+fn apply_items(name: &str, items: &[RawItem], vm: &mut VmSummary, warnings: &mut Vec<Notice>) {
     for it in items {
         match it.rtype {
             Some(3) => {
@@ -459,13 +478,22 @@ fn apply_items(name: &str, items: &[RawItem], vm: &mut VmSummary, warnings: &mut
                 let units = it.units.as_deref().unwrap_or("byte * 2^20");
                 match (it.quantity, unit_bytes(units)) {
                     (Some(q), Some(u)) => vm.memory_mib = q.checked_mul(u).map(|b| b >> 20),
-                    (Some(_), None) => {
-                        warnings.push(format!("{name}: memory AllocationUnits '{units}' not understood"))
-                    }
+                    (Some(_), None) => warnings.push(
+                        Notice::new(
+                            WarnCode::UnitsNotUnderstood,
+                            name,
+                            format!("memory AllocationUnits '{units}' not understood"),
+                        )
+                        .with_args(Args { units: Some(units.to_string()), ..Args::default() }),
+                    ),
                     _ => {}
                 }
                 if it.units.is_none() {
-                    warnings.push(format!("{name}: memory item has no AllocationUnits; assumed MiB"));
+                    warnings.push(Notice::new(
+                        WarnCode::UnitsMissing,
+                        name,
+                        "memory item has no AllocationUnits; assumed MiB",
+                    ));
                 }
             }
             Some(10) => {
@@ -489,7 +517,7 @@ fn disks(
     ds: &Node,
     files: &[FileRef],
     items: &[RawItem],
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Notice>,
 ) -> Result<Vec<DiskSummary>> {
     let mut file_by_id: HashMap<&str, &FileRef> = HashMap::new();
     for f in files {
@@ -529,7 +557,14 @@ fn disks(
             let units = attr(&d, "capacityAllocationUnits").unwrap_or("byte");
             s.capacity_bytes = num::<u64>(cap).zip(unit_bytes(units)).and_then(|(c, u)| c.checked_mul(u));
             if s.capacity_bytes.is_none() {
-                warnings.push(format!("{name}: disk '{disk_id}': capacity '{cap}' × '{units}' not understood"));
+                warnings.push(
+                    Notice::new(
+                        WarnCode::CapacityNotUnderstood,
+                        name,
+                        format!("disk '{disk_id}': capacity '{cap}' × '{units}' not understood"),
+                    )
+                    .disk(&disk_id),
+                );
             }
         }
         if let Some(fref) = &s.file_ref {
@@ -562,9 +597,16 @@ fn disks(
                 }
                 None => {
                     if let Some(p) = &it.parent {
-                        warnings.push(format!(
-                            "{name}: disk '{disk_id}' is attached to item {p}, which is not in the hardware section"
-                        ));
+                        warnings.push(
+                            Notice::new(
+                                WarnCode::ControllerNotFound,
+                                name,
+                                format!(
+                                    "disk '{disk_id}' is attached to item {p}, which is not in the hardware section"
+                                ),
+                            )
+                            .disk(&disk_id),
+                        );
                     }
                 }
             }
@@ -588,9 +630,11 @@ fn normalize_firmware(v: &str) -> String {
 /// Read and parse the descriptor `src`; returns it with its bytes (for the manifest check).
 pub fn read(src: &dyn Source) -> Result<(Descriptor, Vec<u8>)> {
     if src.len() > MAX_OVF_SIZE {
-        return Err(Error::too_large(
+        return Err(Error::over_limit(
             src.name(),
             None,
+            src.len(),
+            MAX_OVF_SIZE,
             format!("OVF descriptor is {} bytes; the limit is {MAX_OVF_SIZE}", src.len()),
         ));
     }
@@ -678,8 +722,8 @@ mod tests {
         );
         assert_eq!((vm.disks[2].capacity_bytes, vm.disks[2].file_name.as_deref()), (None, None));
         assert_eq!(vm.nics[0].mac.as_deref(), Some("00:50:56:01:02:03"));
-        assert!(d.warnings.iter().any(|w| w.contains("2 virtual systems")), "{:?}", d.warnings);
-        assert!(d.warnings.iter().any(|w| w.contains("${size}")), "{:?}", d.warnings);
+        assert!(d.warnings.iter().any(|w| w.to_string().contains("2 virtual systems")), "{:?}", d.warnings);
+        assert!(d.warnings.iter().any(|w| w.to_string().contains("${size}")), "{:?}", d.warnings);
         let s = crate::openstack::suggest(vm);
         assert_eq!(s.get("os_secure_boot"), Some("required"));
         assert_eq!(s.min_disk, Some(2048));

@@ -4,11 +4,12 @@
 //! (`ovf:chunkSize`), inflated when `ovf:compression="gzip"`, and opened by the VMDK reader.
 
 use super::descriptor::{read, Descriptor};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Args, Error, ErrorKind, Referent, Result};
 use crate::gzip::GzipSource;
 use crate::image::{DiskInfo, FileUse};
 use crate::input::types::{InputKind, Inspection, Opened};
 use crate::manifest::{Manifest, Verifier};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{base_name, check_reference, ConcatSource, FileSet, SafeName, SourceRef};
 use crate::vm::DiskSummary;
 use std::cell::RefCell;
@@ -44,7 +45,7 @@ struct Checked<'f> {
     /// Manifest entries used (file names as listed).
     used: RefCell<Vec<String>>,
     /// Warnings about files opened that the manifest does not list.
-    unlisted: RefCell<Vec<String>>,
+    unlisted: RefCell<Vec<Notice>>,
     /// Wrapped sources by underlying source name.
     opened: RefCell<Vec<(String, SourceRef)>>,
     /// The disk (index into `Opened::disks`) whose files are being looked up.
@@ -77,9 +78,14 @@ impl FileSet for Checked<'_> {
                 }
             }
             None => {
-                self.unlisted
-                    .borrow_mut()
-                    .push(format!("{name}: not listed in manifest {}; its digest is not checked", m.name));
+                self.unlisted.borrow_mut().push(
+                    Notice::new(
+                        WarnCode::NotListed,
+                        name,
+                        format!("not listed in manifest {}; its digest is not checked", m.name),
+                    )
+                    .named(&m.name),
+                );
                 src.clone()
             }
         };
@@ -96,7 +102,7 @@ struct Package<'f> {
     /// Offset of each File element by href, for messages.
     file_offsets: HashMap<String, u64>,
     files: Checked<'f>,
-    warnings: Vec<String>,
+    warnings: Vec<Notice>,
 }
 
 /// The manifest's name for descriptor `ovf`: same base name, `.mf` (DSP0243 §5.1).
@@ -137,24 +143,38 @@ impl<'f> Package<'f> {
                         p.files.used.borrow_mut().push(e.name.clone());
                         match m.check_bytes(&name, e, &bytes) {
                             Ok(()) => v.add_checked(&name),
-                            Err(e) if !strict => p.warnings.push(e.to_string()),
+                            Err(e) if !strict => p.warnings.push(e.into()),
                             Err(e) => return Err(e),
                         }
                     }
-                    None => p
-                        .warnings
-                        .push(format!("{name}: not listed in manifest {mf_name}; the descriptor is not checked")),
+                    None => p.warnings.push(
+                        Notice::new(
+                            WarnCode::DescriptorNotListed,
+                            &name,
+                            format!("not listed in manifest {mf_name}; the descriptor is not checked"),
+                        )
+                        .named(&mf_name),
+                    ),
                 }
                 p.files.manifest = Some(m);
                 p.files.verifier = RefCell::new(Some(v));
             }
-            None => {
-                p.warnings.push(format!("{name}: no manifest ({mf_name}) was provided; file digests are not checked"))
-            }
+            None => p.warnings.push(
+                Notice::new(
+                    WarnCode::NoManifest,
+                    &name,
+                    format!("no manifest ({mf_name}) was provided; file digests are not checked"),
+                )
+                .named(&mf_name),
+            ),
         }
         let cert = sibling(&name, "cert");
         if files.open(&name, &check_reference(&name, None, &cert)?)?.is_some() {
-            p.warnings.push(format!("{cert}: certificate present but signatures are not verified"));
+            p.warnings.push(Notice::new(
+                WarnCode::CertificateNotVerified,
+                &cert,
+                "certificate present but signatures are not verified",
+            ));
         }
         Ok(p)
     }
@@ -176,7 +196,8 @@ impl<'f> Package<'f> {
                 &self.name,
                 off,
                 format!("file reference '{href}' is a URL; only files of the package are read"),
-            ));
+            )
+            .with_args(Args { name: Some(href.clone()), ..Args::default() }));
         }
         let stored: SourceRef = match d.chunk_size {
             None => match self.open_file(&safe)? {
@@ -228,7 +249,18 @@ impl<'f> Package<'f> {
         };
         if let Some(sz) = d.file_size {
             if sz != stored.len() {
-                self.warnings.push(format!("{href}: the OVF says {sz} bytes, the file has {}", stored.len()));
+                self.warnings.push(
+                    Notice::new(
+                        WarnCode::SizeMismatch,
+                        &href,
+                        format!("the OVF says {sz} bytes, the file has {}", stored.len()),
+                    )
+                    .with_args(Args {
+                        declared: Some(sz),
+                        size: Some(stored.len()),
+                        ..Args::default()
+                    }),
+                );
             }
         }
         let stored_len = stored.len();
@@ -260,10 +292,14 @@ impl<'f> Package<'f> {
             let used = self.files.used.borrow();
             for e in &m.entries {
                 if !used.contains(&e.name) {
-                    self.warnings.push(format!(
-                        "{}: also lists '{}', which is not needed for conversion; not checked",
-                        m.name, e.name
-                    ));
+                    self.warnings.push(
+                        Notice::new(
+                            WarnCode::ManifestExtra,
+                            &m.name,
+                            format!("also lists '{}', which is not needed for conversion; not checked", e.name),
+                        )
+                        .named(&e.name),
+                    );
                 }
             }
         }
@@ -299,12 +335,21 @@ fn add_href(info: &mut DiskInfo, d: &DiskSummary, size: u64) {
     }
 }
 
-fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<String> {
+fn capacity_warning(name: &str, d: &DiskSummary, virtual_size: u64) -> Option<Notice> {
     match d.capacity_bytes {
-        Some(c) if c != virtual_size => Some(format!(
-            "{name}: disk '{}' has capacity {c} bytes in the OVF but {virtual_size} bytes in its VMDK",
-            d.disk_id
-        )),
+        Some(c) if c != virtual_size => Some(
+            Notice::new(
+                WarnCode::CapacityMismatch,
+                name,
+                format!("disk '{}' has capacity {c} bytes in the OVF but {virtual_size} bytes in its VMDK", d.disk_id),
+            )
+            .with_args(Args {
+                disk: Some(d.disk_id.clone()),
+                declared: Some(c),
+                size: Some(virtual_size),
+                ..Args::default()
+            }),
+        ),
         _ => None,
     }
 }
@@ -334,12 +379,19 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
                 disks.push(disk);
             }
             DiskFile::Missing(names) => {
-                return Err(Error::missing(&p.name, &names.join(", "), "disk file"));
+                return Err(Error::missing(&p.name, &names.join(", "), Referent::DiskFile));
             }
-            DiskFile::None => p.warnings.push(format!(
-                "{}: disk '{}' has no file (a blank disk created at deployment); nothing to convert",
-                p.name, d.disk_id
-            )),
+            DiskFile::None => p.warnings.push(
+                Notice::new(
+                    WarnCode::BlankDisk,
+                    &p.name,
+                    format!(
+                        "disk '{}' has no file (a blank disk created at deployment); nothing to convert",
+                        d.disk_id
+                    ),
+                )
+                .disk(&d.disk_id),
+            ),
         }
     }
     p.files.disk.set(None);
@@ -369,7 +421,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
                     disks.push(info);
                 }
                 Err(e) => {
-                    p.warnings.push(e.to_string());
+                    p.warnings.push(e.into());
                     disks.push(info_from_ovf(&d, true));
                 }
             },
@@ -380,13 +432,17 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
             Ok(DiskFile::None) => {}
             Err(e) if e.kind == ErrorKind::UnsafeName => return Err(e),
             Err(e) => {
-                p.warnings.push(e.to_string());
+                p.warnings.push(e.into());
                 disks.push(info_from_ovf(&d, true));
             }
         }
     }
     if p.files.manifest.is_some() {
-        p.warnings.push(format!("{}: manifest digests of the disks are checked during conversion", p.name));
+        p.warnings.push(Notice::new(
+            WarnCode::ManifestChecked,
+            &p.name,
+            "manifest digests of the disks are checked during conversion",
+        ));
     }
     p.finish();
     Ok(Inspection {
@@ -397,6 +453,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         disks,
         missing,
         warnings: p.warnings,
+        os_choices: None,
     })
 }
 

@@ -117,6 +117,8 @@ fn check_qcow2(name: &str, head: &[u8], total_len: u64) -> Result<()> {
         return Err(Error::truncated(
             name,
             total_len,
+            PROBE_LEN as u64,
+            total_len,
             format!("{total_len} bytes is too short for a QCOW2 image (its header alone takes {PROBE_LEN})"),
         ));
     }

@@ -43,9 +43,11 @@ pub const MAX_METADATA_READ: u64 = 64 << 20;
 /// Read `len` bytes at `offset` into a new buffer, refusing absurd lengths before allocating.
 pub fn read_vec(src: &dyn Source, offset: u64, len: u64) -> Result<Vec<u8>> {
     if len > MAX_METADATA_READ {
-        return Err(Error::too_large(
+        return Err(Error::over_limit(
             src.name(),
             Some(offset),
+            len,
+            MAX_METADATA_READ,
             format!("refusing to read {len} bytes of metadata (limit {MAX_METADATA_READ})"),
         ));
     }
@@ -62,6 +64,8 @@ pub fn check_range(src: &dyn Source, offset: u64, len: u64) -> Result<()> {
         _ => Err(Error::truncated(
             src.name(),
             offset,
+            offset.saturating_add(len),
+            src.len(),
             format!("needs {len} bytes but the file is only {} bytes long", src.len()),
         )),
     }
@@ -207,7 +211,7 @@ impl Source for ConcatSource {
             &self.parts,
             |p| p.len(),
             (offset, buf.len() as u64),
-            |pos| Error::truncated(&self.name, pos, "past the last part"),
+            |pos| Error::truncated(&self.name, pos, pos + 1, self.len, "past the last part"),
             |part, at, n| {
                 let n = n as usize;
                 part.read_exact_at(at, &mut buf[done..done + n])?;

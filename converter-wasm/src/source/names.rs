@@ -2,7 +2,7 @@
 //! first ([`check_reference`], the only maker of a [`SafeName`]).
 
 use super::SourceRef;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Args, Error, ErrorKind, Result};
 use std::fmt;
 use std::ops::Deref;
 
@@ -52,7 +52,8 @@ pub fn check_reference(referrer: &str, offset: Option<u64>, name: &str) -> Resul
             referrer,
             offset,
             format!("refusing file name '{}': {why}", name.escape_debug()),
-        ))
+        )
+        .with_args(Args { name: Some(name.escape_debug().to_string()), ..Args::default() }))
     };
     if name.is_empty() {
         return bad("empty");

@@ -130,6 +130,8 @@ impl Header {
             return Err(Error::truncated(
                 name,
                 0,
+                HEADER_SIZE,
+                src.len(),
                 format!("COWD header needs {HEADER_SIZE} bytes but the file is only {} bytes long", src.len()),
             ));
         }

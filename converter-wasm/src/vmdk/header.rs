@@ -294,6 +294,8 @@ impl SparseExtentHeader {
             Err(Error::truncated(
                 file,
                 at(fld),
+                start.0.saturating_add(len),
+                file_len,
                 format!(
                     "{what} at sector {sector} (byte {}, {len} bytes) lies past the end of the file ({file_len} bytes)",
                     start.0

@@ -77,7 +77,13 @@ impl Marker {
 /// end where the next grain or grain table starts, or at the end of the file).
 pub fn grain_stream<'a>(bytes: &'a [u8], lba: u64, file: &str, at: u64) -> Result<&'a [u8]> {
     let Some((head, rest)) = bytes.split_first_chunk::<12>() else {
-        return Err(Error::truncated(file, at, "grain marker cut off by the end of the file"));
+        return Err(Error::truncated(
+            file,
+            at,
+            at + 12,
+            at + bytes.len() as u64,
+            "grain marker cut off by the end of the file",
+        ));
     };
     let size = Marker::parse_grain(head).check_grain(lba, file, at)? as usize;
     rest.get(..size).ok_or_else(|| Error::corrupt(file, at, format!(

@@ -23,8 +23,9 @@ pub mod sparse;
 pub mod stream;
 mod tables;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorCode, ErrorKind, Referent, Result};
 use crate::image::{Concat, Disk, DiskInfo, ExtentInfo, FileUse, Mapper, Overlay, Run, RunKind};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{base_name, check_reference, read_vec, FileSet, Source, SourceRef};
 use crate::units::Sectors;
 use descriptor::{Descriptor, ExtentLine, ExtentType, MAX_DESCRIPTOR_BYTES};
@@ -77,7 +78,7 @@ struct Builder<'a> {
     files: &'a dyn FileSet,
     mode: Mode,
     used: Vec<FileUse>,
-    warnings: Vec<String>,
+    warnings: Vec<Notice>,
     parents: Vec<String>,
     allocated: u64,
     /// Files of the layers being opened, top first: loop detection.
@@ -170,8 +171,8 @@ impl Builder<'_> {
 
     /// A referenced file was not provided: an error when opening, a listed file when
     /// inspecting.
-    fn lacking(&mut self, referrer: &str, name: &str, what: &str) -> Result<()> {
-        self.add_file(name, what, None, false);
+    fn lacking(&mut self, referrer: &str, name: &str, what: Referent) -> Result<()> {
+        self.add_file(name, what.label(), None, false);
         match self.mode {
             Mode::Open => Err(Error::missing(referrer, name, what)),
             Mode::Inspect => Ok(()),
@@ -183,7 +184,7 @@ impl Builder<'_> {
         match self.mode {
             Mode::Open => Err(e),
             Mode::Inspect => {
-                self.warnings.push(e.to_string());
+                self.warnings.push(e.into());
                 Ok(())
             }
         }
@@ -208,7 +209,8 @@ impl Builder<'_> {
     fn layer_inner(&mut self, src: SourceRef, depth: usize) -> Result<Layer> {
         let name = src.name().to_string();
         if src.len() < 4 {
-            return Err(Error::corrupt(&name, 0, format!("{} bytes is too small to be a VMDK", src.len())));
+            return Err(Error::corrupt(&name, 0, format!("{} bytes is too small to be a VMDK", src.len()))
+                .with_code(ErrorCode::NotADisk));
         }
         match sniff(src.as_ref())? {
             Kind::Sparse => self.sparse_layer(src, depth),
@@ -216,9 +218,11 @@ impl Builder<'_> {
             Kind::SeSparse => self.delta_layer(src, sesparse::open_extent, "seSparse", ExtentType::SeSparse),
             Kind::Descriptor => {
                 if src.len() > MAX_DESCRIPTOR_BYTES {
-                    return Err(Error::too_large(
+                    return Err(Error::over_limit(
                         &name,
                         Some(0),
+                        src.len(),
+                        MAX_DESCRIPTOR_BYTES,
                         format!(
                             "looks like a text descriptor but is {} bytes long (limit {MAX_DESCRIPTOR_BYTES})",
                             src.len()
@@ -229,7 +233,7 @@ impl Builder<'_> {
                 let desc = descriptor::parse(&text, &name, 0)?;
                 self.descriptor_layer(&name, desc, depth)
             }
-            Kind::Unknown => Err(Error::unsupported(
+            Kind::Unknown => Err(Error::not_a_disk(
                 &name,
                 Some(0),
                 "not a VMDK: no 'KDMV' or 'COWD' sparse magic and no text descriptor",
@@ -280,16 +284,27 @@ impl Builder<'_> {
             if let Some(e) = d.extents.first() {
                 access = e.access.as_str().into();
                 if d.extents.len() == 1 && e.sectors != Sectors(h.capacity) {
-                    self.warnings.push(format!(
-                        "{name}: the embedded descriptor declares {} sectors but the header's capacity is {}; using the header",
-                        e.sectors.0, h.capacity));
+                    self.warnings.push(Notice::new(
+                        WarnCode::EmbeddedSizeMismatch,
+                        &name,
+                        format!(
+                        "the embedded descriptor declares {} sectors but the header's capacity is {}; using the header",
+                        e.sectors.0, h.capacity),
+                    ));
                 }
             }
             if d.extents.len() > 1 {
-                self.warnings.push(format!(
-                    "{name}: the embedded descriptor lists {} extents; only this file's own grains are read",
-                    d.extents.len()
-                ));
+                self.warnings.push(
+                    Notice::new(
+                        WarnCode::EmbeddedExtents,
+                        &name,
+                        format!(
+                            "the embedded descriptor lists {} extents; only this file's own grains are read",
+                            d.extents.len()
+                        ),
+                    )
+                    .count(d.extents.len()),
+                );
             }
         }
         let derived = if h.compressed() { "streamOptimized" } else { "monolithicSparse" };
@@ -328,7 +343,11 @@ impl Builder<'_> {
                 offset: e.offset.bytes(),
             });
             if size == 0 {
-                self.warnings.push(format!("{name}: ignoring a 0-sector extent line at byte {}", e.at));
+                self.warnings.push(Notice::new(
+                    WarnCode::EmptyExtent,
+                    name,
+                    format!("ignoring a 0-sector extent line at byte {}", e.at),
+                ));
                 continue;
             }
             match self.extent(name, e, size)? {
@@ -380,7 +399,7 @@ impl Builder<'_> {
         };
         let safe = check_reference(desc_name, at, fname)?;
         let Some(f) = self.files.open(desc_name, &safe)? else {
-            self.lacking(desc_name, fname, "extent")?;
+            self.lacking(desc_name, fname, Referent::Extent)?;
             return Ok(None);
         };
         self.add_file(fname, "extent", Some(f.len()), true);
@@ -388,7 +407,7 @@ impl Builder<'_> {
             ExtentType::Flat | ExtentType::Vmfs => {
                 let end = e.offset.checked_bytes().and_then(|o| o.checked_add(size));
                 let Some(end) = end.filter(|&end| end <= f.len()) else {
-                    return Err(Error::truncated(f.name(), f.len(), format!(
+                    return Err(Error::truncated(f.name(), f.len(), e.offset.bytes().saturating_add(size), f.len(), format!(
                         "{desc_name} (extent line at byte {}) declares {size} bytes at offset {} of this file, but it is only {} bytes long",
                         e.at, e.offset.bytes(), f.len())));
                 };
@@ -433,9 +452,16 @@ impl Builder<'_> {
                     ));
                 }
                 if have > size {
-                    self.warnings.push(format!(
-                        "{desc_name}: extent '{fname}' holds {} sectors but the descriptor uses only {}; reading the first {}",
-                        Sectors::floor(have).0, e.sectors.0, e.sectors.0));
+                    self.warnings.push(
+                        Notice::new(
+                            WarnCode::ExtentLarger,
+                            desc_name,
+                            format!(
+                        "extent '{fname}' holds {} sectors but the descriptor uses only {}; reading the first {}",
+                        Sectors::floor(have).0, e.sectors.0, e.sectors.0),
+                        )
+                        .named(fname),
+                    );
                     return Ok(Some(Box::new(Limit { inner: m, size })));
                 }
                 Ok(Some(m))
@@ -470,15 +496,20 @@ impl Builder<'_> {
                 // the parent by its base name beside this file instead.
                 let b = base_name(hint);
                 let Ok(safe) = check_reference(name, at, b) else { return Err(e) };
-                self.warnings.push(format!(
-                    "{name}: parent hint '{hint}' is not a plain relative name; looking for '{b}' instead"
-                ));
+                self.warnings.push(
+                    Notice::new(
+                        WarnCode::ParentHintNotRelative,
+                        name,
+                        format!("parent hint '{hint}' is not a plain relative name; looking for '{b}' instead"),
+                    )
+                    .named(b),
+                );
                 safe
             }
         };
         self.parents.push(pname.to_string());
         let Some(psrc) = self.files.open(name, &pname)? else {
-            self.lacking(name, &pname, "parent")?;
+            self.lacking(name, &pname, Referent::Parent)?;
             return Ok(None);
         };
         if self.chain.iter().any(|c| c == psrc.name()) {
@@ -491,8 +522,8 @@ impl Builder<'_> {
         let parent = self.layer(psrc, depth + 1)?;
         if parent.cid != Some(pcid) {
             let got = parent.cid.map(|c| format!("{c:08x}")).unwrap_or_else(|| "none".into());
-            self.warnings.push(format!(
-                "{name}: parentCID is {pcid:08x} but parent '{pname}' has CID {got}: the parent changed after this snapshot was taken, the disk may be inconsistent"));
+            self.warnings.push(Notice::new(WarnCode::ParentChanged, name, format!(
+                "parentCID is {pcid:08x} but parent '{pname}' has CID {got}: the parent changed after this snapshot was taken, the disk may be inconsistent")).named(&pname));
         }
         Ok(match (map, parent.map) {
             (Some(top), Some(parent)) => Some(Box::new(Overlay { top, parent })),
@@ -510,9 +541,11 @@ fn embedded_descriptor(src: &dyn Source, h: &header::SparseExtentHeader) -> Resu
     let at = Sectors(h.descriptor_offset).try_bytes(name, header::field::DESCRIPTOR_OFFSET, "descriptorOffset")?;
     let len = Sectors(h.descriptor_size).try_bytes(name, header::field::DESCRIPTOR_SIZE, "descriptorSize")?;
     if len > MAX_DESCRIPTOR_BYTES {
-        return Err(Error::too_large(
+        return Err(Error::over_limit(
             name,
             Some(header::field::DESCRIPTOR_SIZE),
+            len,
+            MAX_DESCRIPTOR_BYTES,
             format!("embedded descriptor of {len} bytes exceeds the {MAX_DESCRIPTOR_BYTES}-byte limit"),
         ));
     }
@@ -520,6 +553,8 @@ fn embedded_descriptor(src: &dyn Source, h: &header::SparseExtentHeader) -> Resu
         Error::truncated(
             name,
             header::field::DESCRIPTOR_OFFSET,
+            at.saturating_add(len),
+            src.len(),
             format!("embedded descriptor ({len} bytes at byte {at}) is not inside the file: {}", e.message),
         )
     })?;

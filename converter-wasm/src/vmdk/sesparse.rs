@@ -168,6 +168,8 @@ impl ConstHeader {
             return Err(Error::truncated(
                 name,
                 0,
+                HEADER_SIZE,
+                src.len(),
                 format!("seSparse header needs {HEADER_SIZE} bytes but the file is only {} bytes long", src.len()),
             ));
         }

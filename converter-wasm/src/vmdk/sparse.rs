@@ -23,6 +23,7 @@ use super::tables::Lru;
 use crate::bytes::le_entries;
 use crate::error::{Error, Result};
 use crate::image::{push_run, Mapper, Run, RunKind};
+use crate::notice::{Notice, WarnCode};
 use crate::source::{read_vec, Source, SourceRef};
 use crate::units::{GrainIndex, GuestOffset, HostOffset, Sectors};
 use std::cell::RefCell;
@@ -45,7 +46,7 @@ pub struct Opened {
     /// Bytes of allocated grains (grain count × grain size).
     pub allocated: u64,
     /// Oddities worth telling the user.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// Read a header sector at offset 0 (no validation).
@@ -54,6 +55,8 @@ pub fn read_header(src: &dyn Source) -> Result<SparseExtentHeader> {
         return Err(Error::truncated(
             src.name(),
             0,
+            HEADER_LEN as u64,
+            src.len(),
             format!("sparse extent header needs 512 bytes, the file has {}", src.len()),
         ));
     }
@@ -87,8 +90,10 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
     let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Lru::new(GT_CACHE_ENTRIES)) };
     let mut warnings = Vec::new();
     if h0.unclean_shutdown != 0 && !extent.h.compressed() {
-        warnings.push(format!(
-            "{name}: the disk was not closed cleanly (uncleanShutdown is set); its contents may be inconsistent"
+        warnings.push(Notice::new(
+            WarnCode::UncleanShutdown,
+            &name,
+            "the disk was not closed cleanly (uncleanShutdown is set); its contents may be inconsistent",
         ));
     }
     let allocated = extent.scan(&mut warnings)?;
@@ -187,7 +192,7 @@ impl SparseExtent {
         let n = self.entries_in(k) * 4;
         let len = self.src.len();
         if !off.fits(n, len) {
-            return Err(Error::truncated(self.src.name(), (gd_at + 4 * k).0, format!(
+            return Err(Error::truncated(self.src.name(), (gd_at + 4 * k).0, off.0.saturating_add(n), len, format!(
                 "grain directory entry {k} points at sector {sector} (byte {}), but its {n}-byte grain table lies past the end of the file ({len} bytes)", off.0)));
         }
         Ok((off, n))
@@ -224,7 +229,7 @@ impl SparseExtent {
         // Compressed grains: the marker and data are checked when mapped; here only the start.
         let need = if self.h.compressed() { 1 } else { self.grain_bytes_at(grain) };
         if !off.fits(need, len) {
-            return Err(Error::truncated(self.src.name(), entry_at.0, format!(
+            return Err(Error::truncated(self.src.name(), entry_at.0, off.0.saturating_add(need), len, format!(
                 "grain table entry for grain {} points at sector {gte} (byte {}), but the grain's {need} bytes lie past the end of the file ({len} bytes)", grain.0, off.0)));
         }
         Ok(true)
@@ -238,7 +243,7 @@ impl SparseExtent {
 
     /// Walk every grain table: count allocated grains, check all entries point inside the
     /// file, and compare with the redundant copy when there is one.
-    fn scan(&self, warnings: &mut Vec<String>) -> Result<u64> {
+    fn scan(&self, warnings: &mut Vec<Notice>) -> Result<u64> {
         let src = self.src.as_ref();
         let per = self.h.num_gtes_per_gt as u64;
         let mut win = Window::new(src);
@@ -249,8 +254,11 @@ impl SparseExtent {
             let at = self.h.rgd_at();
             match read_table(src, at, self.gd.len() as u64) {
                 Ok(t) => rgd = Some((t, at, Window::new(src))),
-                Err(e) => warnings
-                    .push(format!("{}: redundant grain directory unreadable ({e}); using the primary", src.name())),
+                Err(e) => warnings.push(Notice::new(
+                    WarnCode::RedundantUnreadable,
+                    src.name(),
+                    format!("redundant grain directory unreadable ({e}); using the primary"),
+                )),
             }
         }
         let mut differs = false;
@@ -285,9 +293,9 @@ impl SparseExtent {
                 };
                 if !same {
                     differs = true;
-                    warnings.push(format!(
-                        "{}: the redundant grain directory (sector {}) differs from the primary one at grain table {k}; using the primary",
-                        src.name(), self.h.rgd_offset));
+                    warnings.push(Notice::new(WarnCode::RedundantDiffers, src.name(), format!(
+                        "the redundant grain directory (sector {}) differs from the primary one at grain table {k}; using the primary",
+                        self.h.rgd_offset)));
                 }
             }
         }

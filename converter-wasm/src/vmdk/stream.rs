@@ -49,6 +49,8 @@ pub fn effective_header(src: &dyn Source, h: SparseExtentHeader) -> Result<(Spar
         return Err(Error::truncated(
             name,
             0,
+            4 * SECTOR,
+            len,
             format!(
             "gdOffset is GD_AT_END but the file ({len} bytes) is too short to hold a footer: the stream is truncated"),
         ));
@@ -118,7 +120,7 @@ pub fn grain_run(
     let max_clen = grain_bytes * MAX_COMPRESSED_GRAINS;
     let len = src.len();
     if off >= len {
-        return Err(Error::truncated(name, entry_at, format!(
+        return Err(Error::truncated(name, entry_at, off.saturating_add(GRAIN_MARKER_LEN), len, format!(
             "grain table entry for grain {grain} points at sector {gte} (byte {off}), past the end of the file ({len} bytes)")));
     }
     let grain_len = u32::try_from(grain_bytes).map_err(|_| Error::corrupt(name, off, "grain too large"))?;
@@ -138,7 +140,7 @@ pub fn grain_run(
         });
     }
     let (data_at, clen) = if h.has_markers() {
-        check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, format!(
+        check_range(src.as_ref(), off, GRAIN_MARKER_LEN).map_err(|_| Error::truncated(name, entry_at, off.saturating_add(GRAIN_MARKER_LEN), len, format!(
             "grain table entry for grain {grain} points at sector {gte}: its grain marker is cut off by the end of the file ({len} bytes)")))?;
         let mut b = [0u8; GRAIN_MARKER_LEN as usize];
         src.read_exact_at(off, &mut b)?;
@@ -159,6 +161,8 @@ pub fn grain_run(
             Error::truncated(
                 name,
                 off,
+                data_at.saturating_add(size),
+                len,
                 format!("compressed grain for lba {lba} ({size} bytes) runs past the end of the file ({len} bytes)"),
             )
         })?;
