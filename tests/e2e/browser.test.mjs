@@ -110,12 +110,17 @@ async function consoleShot(ctx, name, log, caption) {
 
 /** The VM summary and suggested properties as the page shows them. */
 async function readSummary(page) {
-  const box = page.locator(tid('vm-summary'));
+  // The summary sits in its input's card; a value is a select of known values or, for
+  // "other…", a text field.
+  const box = page.locator(`#inputs ${tid('vm-summary')}`);
   assert(await box.isVisible(), 'VM summary shown');
   const text = await box.innerText();
   const props = {};
   for (const row of await box.locator('.props tbody tr').all()) {
-    props[(await row.locator('label').innerText()).trim()] = await row.locator('input').inputValue();
+    const sel = row.locator('select');
+    let value = (await sel.count()) ? await sel.inputValue() : '__other';
+    if (value === '__other') value = await row.locator('input.other').inputValue();
+    props[(await row.locator('label').first().innerText()).trim()] = value;
   }
   return { text, props };
 }
@@ -224,11 +229,12 @@ test('e2e: negative control: a corrupted grain (manifest regenerated) does not p
   if (r.error) {
     // Caught while converting: the page says so, naming the file and offset, and leaves no
     // image behind.
-    const shown = await page.locator(tid('error')).innerText();
-    assert(/e2e-bios-disk1\.vmdk/.test(shown) && /offset \d+/.test(shown), `the page names the file and offset of the damage: ${shown}`);
+    // Every visible error, with its folded details (where the file and offset are).
+    const shown = (await page.locator(`${tid('error')}:visible`).allTextContents()).join('\n');
+    assert(/e2e-bios-disk1\.vmdk/.test(shown) && /offset\W{0,3}\d/.test(shown), `the page names the file and offset of the damage: ${shown}`);
     // The OpenStack panel's own error box says the same, not only "corrupt".
-    const osShown = await page.locator('#os-error').innerText();
-    assert(/e2e-bios-disk1\.vmdk/.test(osShown) && /offset \d+/.test(osShown), `the OpenStack panel names the file and offset too: ${osShown}`);
+    const osShown = await page.locator('#os-error').textContent();
+    assert(/e2e-bios-disk1\.vmdk/.test(osShown) && /offset\W{0,3}\d/.test(osShown), `the OpenStack panel names the file and offset too: ${osShown}`);
     if (r.imageId) {
       const gi = await osCall(admin, 'GET', `${admin.glance}/images/${r.imageId}`);
       assert(gi.status === 404 || gi.json.status === 'deleted', `the failed image ${r.imageId} was deleted: ${gi.text.slice(0, 200)}`);

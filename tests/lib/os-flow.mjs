@@ -145,7 +145,9 @@ export function osFlow({ tmp, made, admin }) {
       await steps.converting(page);
     }
     await page.waitForSelector(done, { timeout: 180000 });
-    const shown = async (id) => (await page.locator(tid(id)).isVisible() ? page.locator(tid(id)).innerText() : '');
+    // Errors may be shown in several places (beside their input, or the page's list): all of
+    // the visible ones, with their folded details (file, offset).
+    const shown = async (id) => (await page.locator(`${tid(id)}:visible`).allTextContents()).join('\n');
     const osError = await shown('os-error') || (await page.locator(tid('image-status')).count() ? '' : await shown('error') || 'the Send failed');
     const imageIdOf = async (sel) => page.locator(sel).first().getAttribute('data-image-id', { timeout: 1000 }).catch(() => null);
     if (osError) {

@@ -11,7 +11,6 @@
 import * as converter from './converter/client.js';
 import * as i18n from './i18n/index.js';
 import { t } from './i18n/index.js';
-import { opfsCleanup, pickerAvailable, opfsAvailable } from './save.js';
 import * as osweb from './openstack/index.js';
 import * as checklist from './ui/checklist.js';
 import * as convert from './ui/convert.js';
@@ -154,20 +153,12 @@ function watchSteps() {
 // ---------------------------------------------------------------------------------------------
 // Language and the footer.
 
-/** The footer's line on how this browser saves the images. */
-function renderCaps() {
-  const picker = pickerAvailable();
-  const opfs = opfsAvailable();
-  $('caps').textContent = t(picker && opfs ? 'shell.caps.both' : picker ? 'shell.caps.picker' : opfs ? 'shell.caps.opfs' : 'shell.caps.none');
-}
-
 function setupLanguage() {
   const sel = $('lang-select');
   sel.value = i18n.lang();
   sel.addEventListener('change', () => i18n.setLang(sel.value));
   i18n.onLangChange((l) => {
     sel.value = l;
-    renderCaps();
     renderSteps();
     if (reading) files.setStatus(t('shell.reading'));
   });
@@ -181,9 +172,7 @@ function setup() {
   checklist.setup();
   convert.setup();
   osweb.setup({ onChange: convert.update });
-  opfsCleanup();
   inputs.show(null, []);
-  renderCaps();
   watchSteps();
   document.body.dataset.ready = 'true';
 }

@@ -59,9 +59,6 @@ export default {
   'shell.session.region': 'Region',
   'shell.session.expiry': 'Session ends',
   'shell.session.logout': 'Log out',
-  'shell.drop.title': 'Drop the files of a VM here',
-  'shell.drop.what': 'An .ova; an .ovf with its .vmdk and .mf files; a descriptor .vmdk with its extents; single .vmdk disks; or a whole folder.',
-  'shell.drop.help': 'Or press Enter to choose files.',
   'shell.files.choose': 'Choose files…',
   'shell.files.folder': 'Choose a folder…',
   'shell.files.clear': 'Clear',
@@ -89,10 +86,6 @@ export default {
   'shell.launch.launch': 'Launch',
   'shell.launch.after': 'Before you call it done (from the migration checklist below):',
   'shell.footer': 'stackferry · the converter runs in WebAssembly in this browser',
-  'shell.caps.both': 'Images are saved to a file you choose or to browser storage.',
-  'shell.caps.picker': 'Images are saved to a file you choose.',
-  'shell.caps.opfs': 'Images are saved to browser storage, then downloaded.',
-  'shell.caps.none': 'This browser cannot save the images: use a current Chrome, Edge or Firefox.',
   'shell.reading': 'Reading the files’ metadata…',
   'shell.unreadable': 'These files could not be read',
   // ==== end shell ====
@@ -268,8 +261,6 @@ export default {
   'why.other_disks': { one: 'The other disk becomes a volume.', other: 'The other {count} disks become volumes.' },
   'why.no_disk': 'The VM has no disk.',
   'why.capacity_unknown': 'The first disk\'s capacity is unknown.',
-  'os.bits': '{bits}-bit',
-  'os.unknown': 'Unknown OS',
   // ==== end core ====
 
 

@@ -59,9 +59,6 @@ export default {
   'shell.session.region': '리전',
   'shell.session.expiry': '세션 만료',
   'shell.session.logout': '로그아웃',
-  'shell.drop.title': 'VM 파일을 여기에 끌어다 놓으십시오',
-  'shell.drop.what': '.ova 파일, .vmdk 및 .mf 파일이 있는 .ovf 파일, 익스텐트가 있는 디스크립터 .vmdk 파일, 단일 .vmdk 디스크 또는 폴더 전체를 사용할 수 있습니다.',
-  'shell.drop.help': 'Enter 키를 눌러 파일을 선택할 수도 있습니다.',
   'shell.files.choose': '파일 선택…',
   'shell.files.folder': '폴더 선택…',
   'shell.files.clear': '모두 지우기',
@@ -89,10 +86,6 @@ export default {
   'shell.launch.launch': '서버 생성',
   'shell.launch.after': '완료하기 전에 확인하십시오(아래 마이그레이션 체크리스트 참고):',
   'shell.footer': 'stackferry · 변환기는 이 브라우저의 WebAssembly에서 실행됩니다',
-  'shell.caps.both': '이미지는 직접 선택한 파일이나 브라우저 저장소에 저장됩니다.',
-  'shell.caps.picker': '이미지는 직접 선택한 파일에 저장됩니다.',
-  'shell.caps.opfs': '이미지는 브라우저 저장소에 저장한 뒤 다운로드됩니다.',
-  'shell.caps.none': '이 브라우저에서는 이미지를 저장할 수 없습니다. 최신 Chrome, Edge 또는 Firefox를 사용하십시오.',
   'shell.reading': '파일의 메타데이터를 읽는 중입니다…',
   'shell.unreadable': '이 파일을 읽을 수 없습니다',
   // ==== end shell ====
@@ -268,8 +261,6 @@ export default {
   'why.other_disks': '나머지 디스크 {count}개는 볼륨이 됩니다.',
   'why.no_disk': 'VM에 디스크가 없습니다.',
   'why.capacity_unknown': '첫 번째 디스크의 용량을 알 수 없습니다.',
-  'os.bits': '{bits}비트',
-  'os.unknown': '알 수 없는 OS',
   // ==== end core ====
 
 

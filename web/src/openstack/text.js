@@ -3,7 +3,8 @@
 // sentence with the technical line in a details disclosure.
 import { h } from '../util.js';
 import { t } from '../i18n/index.js';
-import { apiMessage } from './api.js';
+import { ApiError, apiMessage } from './api.js';
+import { errorBox } from '../ui/errors.js';
 
 /**
  * `t(key, params)` as nodes, each `{name}` left unfilled by `params` replaced by `nodes[name]`
@@ -27,8 +28,12 @@ export function detailsOf(text) {
   return h('details', { class: 'tech' }, h('summary', {}, t('common.details')), h('code', { class: 'mono' }, text));
 }
 
-/** An error's nodes: its plain sentence, then its technical line in a disclosure. */
+/**
+ * An error's nodes: its plain sentence, then its technical line in a disclosure. A converter
+ * error (a disk that failed while being sent) reads as it does everywhere else on the page.
+ */
 export function errorNodes(e) {
+  if (!(e instanceof ApiError) && e && typeof e === 'object' && 'kind' in e) return [errorBox(e)];
   const m = apiMessage(e);
   return [h('span', { class: 'plain' }, m.text), detailsOf(m.details)];
 }
