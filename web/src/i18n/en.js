@@ -155,6 +155,7 @@ export default {
   'inputs.invalid.one_of': '“{value}” is not allowed here: choose one of {values}.',
   'inputs.invalid.typo': '“{value}” is not a value OpenStack knows: did you mean “{known}”?',
   'inputs.invalid.number': 'Enter a whole number, {min} or more.',
+  'inputs.prop.caption': 'Suggested Glance properties',
   // ==== end inputs ====
 
 

@@ -147,7 +147,7 @@ export default {
   'inputs.prop.unset': '(설정 안 함)',
   'inputs.prop.other': '기타…',
   'inputs.prop.other_label': '{key}의 다른 값',
-  'inputs.flavor.title': 'Flavor',
+  'inputs.flavor.title': '플레이버',
   'inputs.flavor.vcpus': 'vCPU 수',
   'inputs.flavor.ram': 'RAM',
   'inputs.flavor.disk': '디스크',
@@ -155,6 +155,7 @@ export default {
   'inputs.invalid.one_of': '“{value}”은(는) 여기에 쓸 수 없습니다. {values} 중에서 고르십시오.',
   'inputs.invalid.typo': '“{value}”은(는) OpenStack이 모르는 값입니다. “{known}”을(를) 뜻하셨습니까?',
   'inputs.invalid.number': '{min} 이상의 정수를 입력하십시오.',
+  'inputs.prop.caption': '추천 Glance 속성',
   // ==== end inputs ====
 
 

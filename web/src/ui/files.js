@@ -73,8 +73,9 @@ function renderDrop() {
   $('drop').replaceChildren(
     h('p', {}, h('strong', { id: 'drop-title' }, t(touch() ? 'files.drop.title_touch' : 'files.drop.title')), ' ', t('files.drop.what')),
     h('p', { id: 'drop-help', class: 'hint' }, t(touch() ? 'files.drop.help_touch' : 'files.drop.help')));
-  // Named by its visible title (label in name), the rest describes it.
-  $('drop').setAttribute('aria-labelledby', 'drop-title');
+  // Named by its whole visible text (axe: label-content-name-mismatch when only the title
+  // names it); the hint below describes it.
+  $('drop').removeAttribute('aria-labelledby');
   $('drop').setAttribute('aria-describedby', 'drop-help');
 }
 

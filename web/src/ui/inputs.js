@@ -320,7 +320,9 @@ function vmSummary(i, inp, x, choice) {
     [t('inputs.vm.hardware'), vm.hardware_version],
     [t('inputs.vm.networks'), (vm.networks || []).join(', ')],
   ]));
-  const table = (caption, heads, rows) => h('div', { class: 'table-wrap' }, h('table', {},
+  // A table that may scroll sideways on a phone is a focusable, named region (keyboard users
+  // can scroll it: axe scrollable-region-focusable).
+  const table = (caption, heads, rows) => h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', {},
     h('caption', { class: 'visually-hidden' }, caption),
     h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col' }, k)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c ?? dash)))))));
@@ -337,9 +339,9 @@ function vmSummary(i, inp, x, choice) {
   return card;
 }
 
-/** A suggestion's reasons: each part of `why` in the page's language, else the English `reason`. */
+/** A suggestion's reasons: each part of `why` (a whole sentence) in the page's language, else the English `reason`. */
 function reasonText(p) {
-  return p.why && p.why.length ? p.why.map((w) => msg(w, 'why.')).join('; ') : p.reason || '';
+  return p.why && p.why.length ? p.why.map((w) => msg(w, 'why.')).join(' ') : p.reason || '';
 }
 
 /**
@@ -425,7 +427,7 @@ function suggestionBlock(i, choice, withProps) {
   box.append(h('h3', {}, t('inputs.suggested.title')), h('p', { class: 'hint' }, t('inputs.suggested.hint')));
   if (withProps && choice.props.length) {
     const tbody = h('tbody', {}, choice.props.map((p, k) => propertyRow(i, k, p)));
-    box.append(h('div', { class: 'table-wrap props' }, h('table', {},
+    box.append(h('div', { class: 'table-wrap props', tabindex: 0, role: 'region', 'aria-label': t('inputs.prop.caption') }, h('table', {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('inputs.prop.key')), h('th', { scope: 'col' }, t('inputs.prop.value')), h('th', { scope: 'col' }, t('inputs.prop.why')))), tbody)));
   }
   const shape = choice.shape;

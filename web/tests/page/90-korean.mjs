@@ -55,6 +55,8 @@ function englishLeaks() {
     'vmfsSparse', 'seSparse',
     // Property values the suggestions show beside their keys.
     'virtio', 'sata', 'scsi', 'ide', 'bios', 'uefi', 'ubuntu', 'windows', 'linux', 'vCPU', 'vCPUs',
+    // Device models named in the reasons (proper names, as Korean documentation writes them).
+    'virtio-scsi', 'virtio-net',
     // Units, and the names printed on keys.
     'B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'Enter', 'Space', 'Tab', 'Esc',
   ]);
@@ -71,7 +73,10 @@ function englishLeaks() {
     const tagged = el.closest('[lang]');
     return tagged && tagged !== document.documentElement && !tagged.lang.startsWith(document.documentElement.lang);
   };
-  const skip = (el) => !el || el.closest('script, style, noscript, pre, code, textarea, .mono, [translate=no]') || foreign(el)
+  // Not words of the page: the values offered for a Glance property (identifiers such as
+  // `usb`, `debian`) and what the VM's own files call their devices (the NIC table's names).
+  const data = (el) => el.closest('.props select, .props option, .vm td');
+  const skip = (el) => !el || el.closest('script, style, noscript, pre, code, textarea, .mono, [translate=no]') || foreign(el) || data(el)
     || (el.closest('option') ? !el.closest('select').checkVisibility() : !el.checkVisibility());
   const where = (el) => {
     const id = el.closest('[id]');
