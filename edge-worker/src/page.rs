@@ -2,10 +2,25 @@
 //! what a missing file is answered with, content types for file services that set none, and
 //! the headers every page response carries. `glue::page` fetches the files.
 
-/// Headers on everything the page gets: no MIME sniffing, no referrer to the cloud's console
-/// links, no framing.
-pub const PAGE_HEADERS: &[(&str, &str)] =
-    &[("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")];
+/// The page's Content-Security-Policy, as a header: unlike the `<meta>` copy in index.html it
+/// also covers the Web Workers (their scripts are separate responses; `'wasm-unsafe-eval'`
+/// lets them compile the converter, nothing else may be evaluated) and can forbid framing
+/// (`frame-ancestors`). The page's own dev server (web/serve.mjs) sends the same string, so
+/// the page tests run under it (a test here checks the two agree).
+pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Headers on everything the page gets: its CSP; no MIME sniffing; no referrer to the cloud's
+/// console links; no framing (old browsers); HTTPS only once seen over HTTPS (browsers ignore
+/// HSTS over plain HTTP, so a local `npm start` is unaffected); a browsing context group of its
+/// own (COOP: no other window keeps a handle on the page that holds the session).
+pub const PAGE_HEADERS: &[(&str, &str)] = &[
+    ("Content-Security-Policy", PAGE_CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Strict-Transport-Security", "max-age=31536000"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+];
 
 /// Methods the page answers.
 pub const PAGE_METHODS: &str = "GET, HEAD";
@@ -98,6 +113,18 @@ mod tests {
             assert_eq!(file_for(hidden), None, "{hidden}");
         }
         assert!(method_allowed("GET") && method_allowed("HEAD") && !method_allowed("POST"));
+    }
+
+    #[test]
+    fn csp_is_the_dev_servers() {
+        // web/serve.mjs serves the page in the page tests: the policy they pass under must be
+        // the one the worker sends.
+        let serve = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/serve.mjs")).unwrap();
+        assert!(serve.contains(&format!("\"{PAGE_CSP}\"")), "web/serve.mjs sends PAGE_CSP");
+        let names: Vec<&str> = PAGE_HEADERS.iter().map(|(k, _)| *k).collect();
+        for h in ["Content-Security-Policy", "Strict-Transport-Security", "Cross-Origin-Opener-Policy", "X-Frame-Options"] {
+            assert!(names.contains(&h), "{h}");
+        }
     }
 
     #[test]

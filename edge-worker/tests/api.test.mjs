@@ -220,6 +220,11 @@ describe('request policy', () => {
     assert.ok([200, 404].includes(r.status));
     assert.match(r.headers.get('content-type'), /^text\/html/);
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    // The policy as a header (covers the workers, forbids framing), HSTS and COOP.
+    assert.match(r.headers.get('content-security-policy') || '', /frame-ancestors 'none'/);
+    assert.match(r.headers.get('content-security-policy') || '', /script-src 'self' 'wasm-unsafe-eval';/);
+    assert.match(r.headers.get('strict-transport-security') || '', /^max-age=\d+/);
+    assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
     if (!fs.existsSync(path.join(ROOT, 'web/dist/index.html'))) assert.match(r.text, /not built/);
   });
 });
