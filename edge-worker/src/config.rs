@@ -8,8 +8,9 @@ pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 1 << 40;
 pub const DEFAULT_LOGIN_MAX_ATTEMPTS: u32 = 10;
 /// Default login rate-limit window, seconds.
 pub const DEFAULT_LOGIN_WINDOW_SECONDS: u64 = 300;
-/// Shortest accepted session secret: 32 characters (e.g. `openssl rand -base64 32` gives 44).
-pub const MIN_SESSION_KEY_LEN: usize = 32;
+/// Least entropy of a session secret: 32 random bytes, given in base64 (`openssl rand -base64
+/// 32`). Length in characters proves nothing (32 letters of a pass phrase are far weaker).
+pub const MIN_SESSION_KEY_BYTES: usize = 32;
 
 /// Which catalog endpoint interface the worker talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

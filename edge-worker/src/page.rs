@@ -122,7 +122,9 @@ mod tests {
         let serve = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/serve.mjs")).unwrap();
         assert!(serve.contains(&format!("\"{PAGE_CSP}\"")), "web/serve.mjs sends PAGE_CSP");
         let names: Vec<&str> = PAGE_HEADERS.iter().map(|(k, _)| *k).collect();
-        for h in ["Content-Security-Policy", "Strict-Transport-Security", "Cross-Origin-Opener-Policy", "X-Frame-Options"] {
+        for h in
+            ["Content-Security-Policy", "Strict-Transport-Security", "Cross-Origin-Opener-Policy", "X-Frame-Options"]
+        {
             assert!(names.contains(&h), "{h}");
         }
     }

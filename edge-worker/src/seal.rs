@@ -8,7 +8,7 @@
 //! the length and separates uses). A random nonce per seal: 96-bit random nonces are safe for
 //! far more seals than a deployment makes (NIST SP 800-38D's 2^32 bound per key).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -41,20 +41,21 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// `secret`: the current `SESSION_KEY`; `previous`: an older key still accepted for
     /// unsealing (key rotation), never used to seal.
+    /// Both must be base64 of at least [`MIN_SESSION_KEY_BYTES`] bytes; a `previous` that is set
+    /// but not such a key is an error too (a rotation typo would otherwise log everyone out
+    /// without a word).
     pub fn new(secret: &str, previous: Option<&str>) -> Result<Sealer, String> {
-        if secret.trim().len() < crate::config::MIN_SESSION_KEY_LEN {
-            return Err(format!(
-                "SESSION_KEY is missing or shorter than {} characters (set it as a secret: openssl rand -base64 32)",
-                crate::config::MIN_SESSION_KEY_LEN
-            ));
-        }
+        check_key("SESSION_KEY", secret)?;
         let mut keys = vec![Self::cipher(secret)];
-        if let Some(p) = previous.filter(|p| p.trim().len() >= crate::config::MIN_SESSION_KEY_LEN) {
+        if let Some(p) = previous.filter(|p| !p.trim().is_empty()) {
+            check_key("SESSION_KEY_PREVIOUS", p)?;
             keys.push(Self::cipher(p));
         }
         Ok(Sealer { keys })
     }
 
+    /// The key from the secret as given (its text, not its decoded bytes: keys set before the
+    /// base64 check keep opening their cookies).
     fn cipher(secret: &str) -> ChaCha20Poly1305 {
         let mut h = Sha256::new();
         h.update(KEY_CONTEXT);
@@ -95,11 +96,32 @@ impl Sealer {
     }
 }
 
+/// Ok if `value` is base64 (standard or URL-safe, padded or not) of at least
+/// [`MIN_SESSION_KEY_BYTES`] bytes; else an error naming the setting and how to make one.
+fn check_key(name: &str, value: &str) -> Result<(), String> {
+    let v = value.trim();
+    let bytes = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(v).ok());
+    match bytes {
+        Some(b) if b.len() >= crate::config::MIN_SESSION_KEY_BYTES => Ok(()),
+        _ => Err(format!(
+            "{name} must be at least {} random bytes in base64; it is {} (make one: openssl rand -base64 32)",
+            crate::config::MIN_SESSION_KEY_BYTES,
+            match bytes {
+                _ if v.is_empty() => "missing".to_string(),
+                Some(b) => format!("{} bytes", b.len()),
+                None => "not base64".to_string(),
+            }
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const K: &str = "0123456789abcdef0123456789abcdef-test";
+    const K: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    const K2: &str = "YW5vdGhlciBrZXkgb2YgYXQgbGVhc3QgdGhpcnR5LXR3byBieXRlcw";
+    const OLD: &str = "b2xkIGtleSBvbGQga2V5IG9sZCBrZXkgb2xkIGtleSBvbGQ-a2V5Xw==";
 
     #[test]
     fn round_trip_and_fresh_nonces() {
@@ -123,7 +145,7 @@ mod tests {
             assert_eq!(s.unseal(&format!("v1.{}", URL_SAFE_NO_PAD.encode(&raw))), None, "flipped byte {i}");
             raw[i] ^= 1;
         }
-        let other = Sealer::new("another key of at least thirty-two chars", None).unwrap();
+        let other = Sealer::new(K2, None).unwrap();
         assert_eq!(other.unseal(&a), None);
         for bad in ["", "v1.", "v2.AAAA", "v1.!!!!", "v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &"v1.A".repeat(2000)] {
             assert_eq!(s.unseal(bad), None, "{bad}");
@@ -132,9 +154,9 @@ mod tests {
 
     #[test]
     fn previous_key_still_opens_old_cookies() {
-        let old = Sealer::new("old key old key old key old key old key", None).unwrap();
+        let old = Sealer::new(OLD, None).unwrap();
         let sealed = old.seal(b"x").unwrap();
-        let rotated = Sealer::new(K, Some("old key old key old key old key old key")).unwrap();
+        let rotated = Sealer::new(K, Some(OLD)).unwrap();
         assert_eq!(rotated.unseal(&sealed).unwrap(), b"x");
         // new seals use the new key only
         let fresh = rotated.seal(b"y").unwrap();
@@ -142,9 +164,21 @@ mod tests {
     }
 
     #[test]
-    fn short_or_missing_key_is_refused() {
-        assert!(Sealer::new("", None).is_err());
+    fn weak_or_missing_keys_are_refused() {
+        assert!(Sealer::new("", None).unwrap_err().contains("missing"));
         assert!(Sealer::new("short", None).unwrap_err().contains("SESSION_KEY"));
+        // 32 characters of text (not base64: spaces) and 24 bytes of base64 are not 32 random bytes.
+        let e = Sealer::new("a very secret key of more than 32 chars", None).unwrap_err();
+        assert!(e.contains("not base64"), "{e}");
+        let e = Sealer::new("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", None).unwrap_err();
+        assert!(e.contains("24 bytes"), "{e}");
+        // A previous key that is set but weak is an error naming it, not dropped silently.
+        let e = Sealer::new(K, Some("short")).unwrap_err();
+        assert!(e.contains("SESSION_KEY_PREVIOUS"), "{e}");
+        assert!(Sealer::new(K, Some("  ")).is_ok(), "blank previous = none");
+        // openssl rand -base64 32 and its URL-safe unpadded form are accepted.
+        assert!(Sealer::new("q1Y2P0k1oN8m1D0b8mJzL6j6xkqE3Qm8b0uV5rS2H3c=", None).is_ok());
+        assert!(Sealer::new("q1Y2P0k1oN8m1D0b8mJzL6j6xkqE3Qm8b0uV5rS2H3c", None).is_ok());
     }
 
     /// The format the node tests decrypt with (crypto 'chacha20-poly1305'): fixed vector.
