@@ -119,6 +119,13 @@ pub fn live_session(session: Option<Session>, now: i64) -> Result<Session, ApiEr
     Ok(s)
 }
 
+/// Whether Keystone has the token revoked after `DELETE /v3/auth/tokens` answered `status`
+/// (`None`: no answer at all): 204, or 404 (already revoked or expired). Anything else means
+/// the token may still be valid until it expires, which the user must be told at logout.
+pub fn token_revoked(status: Option<u16>) -> bool {
+    matches!(status, Some(s) if success(s) || s == 404)
+}
+
 /// Whether a failed upload's image is gone after a `DELETE` answered `status` (404: already).
 pub fn image_gone(status: u16) -> bool {
     success(status) || status == 404
@@ -174,6 +181,14 @@ mod tests {
             compute: Some("http://127.0.0.1:8774/v2.1".into()),
             image: Some("http://127.0.0.1:9292".into()),
             network: Some("http://127.0.0.1:9696/v2.0".into()),
+        }
+    }
+
+    #[test]
+    fn revocation_told_as_it_is() {
+        assert!(token_revoked(Some(204)) && token_revoked(Some(404)));
+        for failed in [Some(401), Some(403), Some(500), Some(503), None] {
+            assert!(!token_revoked(failed), "{failed:?}");
         }
     }
 

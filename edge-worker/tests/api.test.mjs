@@ -414,6 +414,7 @@ describe('the token stays sealed', () => {
   test('logout revokes the token and clears the cookie', async () => {
     const r = await api(worker, 'POST', '/api/logout', { cookie });
     assert.equal(r.status, 200);
+    assert.equal(r.json.revoked, true, 'Keystone confirmed the revocation');
     assert.match(r.headers.get('set-cookie'), /sf_session=;.*Max-Age=0/);
     const v = await fetch(`${KEYSTONE_URL()}/auth/tokens`, { headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': token } });
     assert.equal(v.status, 404, 'Keystone no longer knows the token');

@@ -94,12 +94,15 @@ fn on_cloudflare(req: &worker::Request) -> bool {
         .is_some_and(|c| c.as_string().is_some_and(|c| !c.is_empty()))
 }
 
-/// Revokes the token (when the cookie holds a session) and clears the cookie.
+/// Revokes the token (when the cookie holds a session) and clears the cookie; `revoked` says
+/// whether Keystone confirmed (when not, the token stays valid until it expires: the page says
+/// so rather than pretend).
 pub async fn logout(session: Option<&Session>) -> ApiResult<web_sys::Response> {
-    if let Some(s) = session {
-        OpenStack::of(s).revoke().await;
-    }
-    Ok(json_response(200, &json!({"logged_out": true}), &[("Set-Cookie", session::clear_cookie())]))
+    let revoked = match session {
+        Some(s) => OpenStack::of(s).revoke().await,
+        None => true,
+    };
+    Ok(json_response(200, &json!({"logged_out": true, "revoked": revoked}), &[("Set-Cookie", session::clear_cookie())]))
 }
 
 /// The login answer again, once Keystone confirms the token is still valid.

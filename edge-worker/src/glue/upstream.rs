@@ -151,8 +151,9 @@ impl OpenStack {
         self.send(Service::Identity, method, path, None, &[("X-Subject-Token", &self.token)]).await
     }
 
-    /// Gives the token back to Keystone (logout; a login whose token is unusable). Best effort.
-    pub async fn revoke(&self) {
-        let _ = self.token_call("DELETE", "/auth/tokens").await;
+    /// Gives the token back to Keystone (logout; a login whose token is unusable): whether
+    /// Keystone confirmed ([`crate::upstream::token_revoked`]).
+    pub async fn revoke(&self) -> bool {
+        crate::upstream::token_revoked(self.token_call("DELETE", "/auth/tokens").await.ok().map(|a| a.status))
     }
 }

@@ -472,6 +472,7 @@ export default {
   'api.http': 'The server answered with an error (HTTP {status}). Try again; if it happens again, report it with the details.',
   'api.unknown': 'Something went wrong; the details say what.',
   'api.image_deleted': 'The unfinished image was deleted.',
+  'api.not_revoked': 'You are logged out of this page, but Keystone did not confirm that the token was revoked: it stays valid until it expires. Ask your cloud administrator to revoke it if that matters.',
   // ==== end cloud ====
 
 

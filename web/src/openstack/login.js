@@ -4,6 +4,7 @@
 import { $, h } from '../util.js';
 import { dateTime, duration, onLangChange, t } from '../i18n/index.js';
 import * as alert from './alert.js';
+import { ApiError } from './api.js';
 import * as launch from './launch.js';
 import { errorNodes, tNodes } from './text.js';
 
@@ -124,7 +125,12 @@ async function login(ev) {
 
 async function logout() {
   try {
-    await api.logout();
+    const r = await api.logout();
+    // Logged out here, but Keystone did not confirm the revocation: the token stays valid until
+    // it expires, and the user should know.
+    if (r && r.revoked === false) {
+      alert.show('cloud.do.logout', {}, new ApiError(200, { error: 'not_revoked', detail: 'Keystone did not confirm DELETE /v3/auth/tokens' }));
+    }
   } catch (e) {
     alert.show('cloud.do.logout', {}, e);
   }
