@@ -231,10 +231,10 @@ test('e2e: negative control: a corrupted grain (manifest regenerated) does not p
     // image behind.
     // Every visible error, with its folded details (where the file and offset are).
     const shown = (await page.locator(`${tid('error')}:visible`).allTextContents()).join('\n');
-    assert(/e2e-bios-disk1\.vmdk/.test(shown) && /offset\W{0,3}\d/.test(shown), `the page names the file and offset of the damage: ${shown}`);
+    assert(/e2e-bios-disk1\.vmdk/.test(shown) && /offset\W{0,3}\d/i.test(shown), `the page names the file and offset of the damage: ${shown}`);
     // The OpenStack panel's own error box says the same, not only "corrupt".
     const osShown = await page.locator('#os-error').textContent();
-    assert(/e2e-bios-disk1\.vmdk/.test(osShown) && /offset\W{0,3}\d/.test(osShown), `the OpenStack panel names the file and offset too: ${osShown}`);
+    assert(/e2e-bios-disk1\.vmdk/.test(osShown) && /offset\W{0,3}\d/i.test(osShown), `the OpenStack panel names the file and offset too: ${osShown}`);
     if (r.imageId) {
       const gi = await osCall(admin, 'GET', `${admin.glance}/images/${r.imageId}`);
       assert(gi.status === 404 || gi.json.status === 'deleted', `the failed image ${r.imageId} was deleted: ${gi.text.slice(0, 200)}`);

@@ -124,7 +124,7 @@ const tests = [{
     // The page, and a login with the printed credentials.
     const page = await fetch(url);
     const html = await page.text();
-    assert(page.status === 200 && /<title>stackferry/.test(html) && /main\.js/.test(html), `the page loads: ${page.status}`);
+    assert(page.status === 200 && /<title[^>]*>stackferry/.test(html) && /main\.js/.test(html), `the page loads: ${page.status}`);
     const w = { base: url.replace(/\/$/, '') };
     const li = await api(w, 'POST', '/api/login', { body: { username: cred[1], password: cred[2], project: cred[3] } });
     assert(li.status === 200, `login with the printed credentials: ${li.status} ${li.text}`);
