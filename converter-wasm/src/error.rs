@@ -222,14 +222,19 @@ pub struct Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.file.is_empty() {
-            write!(f, "{}: ", self.file)?;
-        }
-        if let Some(off) = self.offset {
-            write!(f, "offset {off} (0x{off:x}): ")?;
-        }
-        f.write_str(&self.message)
+        write_located(f, &self.file, self.offset, &self.message)
     }
+}
+
+/// `file: offset N (0xN): message`, the one line the CLI prints for an error or a notice.
+pub(crate) fn write_located(f: &mut fmt::Formatter<'_>, file: &str, offset: Option<u64>, message: &str) -> fmt::Result {
+    if !file.is_empty() {
+        write!(f, "{file}: ")?;
+    }
+    if let Some(off) = offset {
+        write!(f, "offset {off} (0x{off:x}): ")?;
+    }
+    f.write_str(message)
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -150,13 +150,7 @@ impl From<Error> for Notice {
 
 impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.file.is_empty() {
-            write!(f, "{}: ", self.file)?;
-        }
-        if let Some(off) = self.offset {
-            write!(f, "offset {off} (0x{off:x}): ")?;
-        }
-        f.write_str(&self.message)
+        crate::error::write_located(f, &self.file, self.offset, &self.message)
     }
 }
 
