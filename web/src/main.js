@@ -18,8 +18,8 @@ import * as errors from './ui/errors.js';
 import * as files from './ui/files.js';
 import * as inputs from './ui/inputs.js';
 import * as results from './ui/results.js';
+import { $ } from './util.js';
 
-const $ = (id) => document.getElementById(id);
 
 /** The inspection under way: a newer one aborts it (its worker ends). */
 let inspection = null;

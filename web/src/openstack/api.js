@@ -3,7 +3,8 @@
 // upload path, the flavor to preselect, the server to launch. No DOM here: node runs its tests
 // (web/tests/unit/api.test.mjs); the panels (login.js, upload.js, launch.js) render.
 import { errorText } from '../error.js';
-import { has, msg, t } from '../i18n/index.js';
+import { has, t } from '../i18n/index.js';
+import { sentence } from '../i18n/sentence.js';
 
 const GIB = 1024 ** 3;
 /** What an API error keeps of a body that is not JSON (an HTML error page, a proxy's text). */
@@ -52,9 +53,7 @@ export function apiMessage(e) {
     if (e.image_deleted) text += ` ${t('api.image_deleted')}`;
     return { code, text, details };
   }
-  if (e && typeof e === 'object' && 'kind' in e) {
-    return { code: e.code || e.kind, text: msg({ ...e, code: e.code || e.kind }, 'error.'), details };
-  }
+  if (e && typeof e === 'object' && 'kind' in e) return { code: e.code || e.kind, text: sentence(e), details };
   return { code: '', text: t('api.unknown'), details };
 }
 
