@@ -26,6 +26,7 @@ pub mod decode;
 pub mod digest;
 pub mod driver;
 pub mod error;
+pub mod guest;
 pub mod gzip;
 pub mod image;
 pub mod input;
