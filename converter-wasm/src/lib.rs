@@ -21,6 +21,7 @@
 //! ones). See README.md for the stated bound.
 
 pub mod bytes;
+pub mod cache;
 pub mod convert;
 pub mod decode;
 pub mod digest;

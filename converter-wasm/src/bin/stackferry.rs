@@ -75,6 +75,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// List a directory of the guest's file tree (read-only; the input's disks are mounted as
+    /// the guest's /etc/fstab says).
+    Ls {
+        input: PathBuf,
+        path: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a file of the guest's file tree to stdout (read-only; at most 256 MiB).
+    Cat { input: PathBuf, path: String },
     /// Print the content digest of a raw image (see the library's `digest` module).
     Digest { raw: PathBuf },
 }
@@ -99,6 +109,8 @@ fn main() -> ExitCode {
             })
         }
         Cmd::Inspect { inputs, json } => inspect(&inputs, json),
+        Cmd::Ls { input, path, json } => guest_ls(&input, &path, json),
+        Cmd::Cat { input, path } => guest_cat(&input, &path),
         Cmd::Digest { raw } => File::open(&raw)
             .map_err(|e| Error::io(&raw.display().to_string(), None, e))
             .and_then(|f| {
@@ -132,6 +144,54 @@ fn exit_code(kind: ErrorKind) -> u8 {
 fn open_inputs(paths: &[PathBuf]) -> Result<(Vec<SourceRef>, DirFiles), Error> {
     let sources = paths.iter().map(|p| FileSource::open(p)).collect::<Result<Vec<_>, _>>()?;
     Ok((sources.clone(), DirFiles { given: sources }))
+}
+
+/// The guest tree on `input`'s disks, or an error saying what was found instead.
+fn guest_tree(input: &Path) -> Result<stackferry::guest::mounts::Tree, Error> {
+    let (sources, files) = open_inputs(&[input.to_path_buf()])?;
+    let opened = input::open(sources[0].clone(), &files)?;
+    let guest = stackferry::guest::open(opened.disks);
+    let name = input.display().to_string();
+    guest.tree.ok_or_else(|| {
+        let vols: Vec<String> = guest.volumes.iter().map(|v| format!("{} ({})", v.name, v.content)).collect();
+        let mut why = format!("no Linux root file system found; volumes: {}", vols.join(", "));
+        for p in &guest.problems {
+            why.push_str(&format!("; {p}"));
+        }
+        Error::unsupported(&name, None, why)
+    })
+}
+
+fn not_found(input: &Path, path: &str, what: &str) -> Error {
+    Error::new(ErrorKind::MissingFile, &input.display().to_string(), None, format!("no {what} {path} in the guest"))
+}
+
+fn guest_ls(input: &Path, path: &str, json: bool) -> Result<(), Error> {
+    use stackferry::guest::Files;
+    let tree = guest_tree(input)?;
+    let mut entries = tree.list(path)?.ok_or_else(|| not_found(input, path, "directory"))?;
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries).map_err(|e| Error::invalid(e.to_string()))?);
+        return Ok(());
+    }
+    for e in entries {
+        let kind = match e.kind {
+            stackferry::guest::EntryKind::Dir => "d",
+            stackferry::guest::EntryKind::Symlink => "l",
+            stackferry::guest::EntryKind::File => "-",
+            stackferry::guest::EntryKind::Other => "?",
+        };
+        println!("{kind} {:>12} {}", e.size, e.name);
+    }
+    Ok(())
+}
+
+fn guest_cat(input: &Path, path: &str) -> Result<(), Error> {
+    use stackferry::guest::Files;
+    use std::io::Write;
+    let data = guest_tree(input)?.read(path, 256 << 20)?.ok_or_else(|| not_found(input, path, "file"))?;
+    std::io::stdout().write_all(&data).map_err(|e| Error::io("stdout", None, e))
 }
 
 fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {

@@ -90,5 +90,41 @@ impl Files for MemFiles {
     }
 }
 
+pub mod disk;
+pub mod fs;
+pub mod gpt;
+pub mod lvm2;
+pub mod mbr;
+pub mod mounts;
+pub mod path;
 pub mod report;
+pub mod volumes;
 pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};
+
+/// A VM's guest opened for reading: every volume found and, when one holds a Linux root, the
+/// file tree as the guest mounts it.
+pub struct Opened {
+    pub volumes: Vec<Volume>,
+    pub problems: Vec<String>,
+    pub tree: Option<mounts::Tree>,
+}
+
+/// Open the guest on `disks` (the VM's disks in order), read-only. Never fails: what cannot
+/// be read is listed in `problems`.
+pub fn open(disks: Vec<crate::Disk>) -> Opened {
+    // Sources are single-threaded by design (see `Source`).
+    #[allow(clippy::arc_with_non_send_sync)]
+    let sources: Vec<crate::SourceRef> = disks
+        .into_iter()
+        .map(|d| std::sync::Arc::new(disk::GuestDisk::new(d.info.name.clone(), d.map)) as crate::SourceRef)
+        .collect();
+    open_sources(&sources)
+}
+
+/// [`open`] over guest bytes already at hand (raw images in tests).
+pub fn open_sources(disks: &[crate::SourceRef]) -> Opened {
+    let mut problems = Vec::new();
+    let mut found = volumes::scan(disks, &mut problems);
+    let tree = mounts::assemble(&mut found, &mut problems);
+    Opened { volumes: found.into_iter().map(|f| f.info).collect(), problems, tree }
+}

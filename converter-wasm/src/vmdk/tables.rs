@@ -9,45 +9,13 @@
 //! are written once.
 
 use crate::bytes::{le_entries, LeEntry};
+pub(super) use crate::cache::Lru;
 use crate::error::{Error, Result};
 use crate::image::{push_run, Mapper, Run, RunKind};
 use crate::source::{read_vec, Source, SourceRef};
 use crate::units::{mem_len, GuestOffset, HostOffset};
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// A bounded least-recently-used cache of grain tables keyed by grain-directory index: mapping
-/// walks the disk in order, so a few recent tables give every hit, and the bound keeps memory
-/// independent of the disk size.
-pub(super) struct Lru<K, V> {
-    cap: usize,
-    /// Most recently used last.
-    items: Vec<(K, V)>,
-}
-
-impl<K: Copy + PartialEq, V: Clone> Lru<K, V> {
-    /// A cache of at most `cap` tables (at least one).
-    pub(super) fn new(cap: usize) -> Self {
-        Lru { cap: cap.max(1), items: Vec::new() }
-    }
-
-    /// The table for directory entry `key`, loading it with `load` on a miss (a failed load
-    /// is not cached).
-    pub(super) fn get(&mut self, key: K, load: impl FnOnce() -> Result<V>) -> Result<V> {
-        if let Some(i) = self.items.iter().position(|(k, _)| *k == key) {
-            let hit = self.items.remove(i);
-            let v = hit.1.clone();
-            self.items.push(hit);
-            return Ok(v);
-        }
-        let v = load()?;
-        if self.items.len() >= self.cap {
-            self.items.remove(0);
-        }
-        self.items.push((key, v.clone()));
-        Ok(v)
-    }
-}
 
 /// What a delta format's grain-table entry says about its grain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,39 +188,6 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::source::MemSource;
-    use std::cell::Cell;
-
-    #[test]
-    fn lru_keeps_the_most_recent_and_evicts_the_least() {
-        let loads = Cell::new(0);
-        let mut c: Lru<u64, u64> = Lru::new(2);
-        let get = |c: &mut Lru<u64, u64>, k: u64| {
-            c.get(k, || {
-                loads.set(loads.get() + 1);
-                Ok(k * 10)
-            })
-            .unwrap()
-        };
-        assert_eq!(get(&mut c, 1), 10);
-        assert_eq!(get(&mut c, 2), 20);
-        assert_eq!(get(&mut c, 1), 10); // hit: 1 becomes the most recent
-        assert_eq!(loads.get(), 2);
-        get(&mut c, 3); // evicts 2, the least recently used
-        get(&mut c, 1);
-        assert_eq!(loads.get(), 3);
-        get(&mut c, 2);
-        assert_eq!(loads.get(), 4);
-        assert!(c.items.len() <= 2);
-    }
-
-    #[test]
-    fn lru_does_not_cache_a_failed_load_and_has_room_for_one() {
-        let mut c: Lru<u64, u8> = Lru::new(0);
-        assert!(c.get(1, || Err(Error::invalid("no"))).is_err());
-        assert!(c.items.is_empty());
-        assert_eq!(c.get(1, || Ok(5)).unwrap(), 5);
-        assert_eq!(c.get(1, || Err(Error::invalid("cached, not loaded"))).unwrap(), 5);
-    }
 
     /// A toy delta format: u32 entries, 0 unallocated, 1 zero, 2 invalid, else the sector of a
     /// 512-byte grain; the kept directory entry is the table's sector (0: none). Tables of 4.
