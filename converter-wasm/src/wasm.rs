@@ -189,6 +189,41 @@ pub fn inspect(files: Array) -> std::result::Result<JsValue, JsValue> {
     to_js(&input::inspect_all(&srcs, &NamedFiles::new(srcs.clone())).map_err(js_err)?)
 }
 
+/// The guest tree of input `top` of `files` (as [`inspect`] numbered them).
+fn guest_tree(files: &Array, top: usize) -> std::result::Result<crate::guest::mounts::Tree, JsValue> {
+    let srcs = sources(files)?;
+    let src = srcs.get(top).cloned().ok_or_else(|| js_err(Error::invalid(format!("no file number {top}"))))?;
+    input::guest_tree(src, &NamedFiles::new(srcs)).map_err(js_err)
+}
+
+fn no_such(path: &str, what: &str) -> JsValue {
+    js_err(Error::new(crate::error::ErrorKind::MissingFile, path, None, format!("no {what} {path} in the guest")))
+}
+
+/// The entries of directory `path` in the guest on input `top`'s disks: `{entries: [{name,
+/// kind, size}]}` ([`crate::guest::Entry`]).
+#[wasm_bindgen(js_name = guestList)]
+pub fn guest_list(files: Array, top: usize, path: &str) -> std::result::Result<JsValue, JsValue> {
+    use crate::guest::Files;
+    let mut entries = guest_tree(&files, top)?.list(path).map_err(js_err)?.ok_or_else(|| no_such(path, "directory"))?;
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    #[derive(Serialize)]
+    struct Listing {
+        entries: Vec<crate::guest::Entry>,
+    }
+    to_js(&Listing { entries })
+}
+
+/// File `path` of the guest on input `top`'s disks; a file longer than `cap` bytes is an
+/// error with code `too_large`.
+#[wasm_bindgen(js_name = guestRead)]
+pub fn guest_read(files: Array, top: usize, path: &str, cap: f64) -> std::result::Result<Uint8Array, JsValue> {
+    use crate::guest::Files;
+    let cap = if cap.is_finite() && cap >= 0.0 { cap as u64 } else { 0 };
+    let data = guest_tree(&files, top)?.read(path, cap).map_err(js_err)?.ok_or_else(|| no_such(path, "file"))?;
+    Ok(Uint8Array::from(data.as_slice()))
+}
+
 /// One disk's conversion, driven from JavaScript.
 #[wasm_bindgen]
 pub struct Converter {

@@ -146,20 +146,10 @@ fn open_inputs(paths: &[PathBuf]) -> Result<(Vec<SourceRef>, DirFiles), Error> {
     Ok((sources.clone(), DirFiles { given: sources }))
 }
 
-/// The guest tree on `input`'s disks, or an error saying what was found instead.
+/// The guest tree on `input`'s disks.
 fn guest_tree(input: &Path) -> Result<stackferry::guest::mounts::Tree, Error> {
     let (sources, files) = open_inputs(&[input.to_path_buf()])?;
-    let opened = input::open(sources[0].clone(), &files)?;
-    let guest = stackferry::guest::open(opened.disks);
-    let name = input.display().to_string();
-    guest.tree.ok_or_else(|| {
-        let vols: Vec<String> = guest.volumes.iter().map(|v| format!("{} ({})", v.name, v.content)).collect();
-        let mut why = format!("no Linux root file system found; volumes: {}", vols.join(", "));
-        for p in &guest.problems {
-            why.push_str(&format!("; {p}"));
-        }
-        Error::unsupported(&name, None, why)
-    })
+    input::guest_tree(sources[0].clone(), &files)
 }
 
 fn not_found(input: &Path, path: &str, what: &str) -> Error {

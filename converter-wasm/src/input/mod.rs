@@ -45,8 +45,8 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
 /// Describe one top-level input without converting it.
 pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     let mut inspection = match detect(src.as_ref())? {
-        InputKind::Ova => crate::ova::inspect(src)?,
-        InputKind::Ovf => crate::ovf::inspect(src, files)?,
+        InputKind::Ova => crate::ova::inspect(src.clone())?,
+        InputKind::Ovf => crate::ovf::inspect(src.clone(), files)?,
         InputKind::Vmdk => {
             let info = crate::vmdk::inspect(src.clone(), files)?;
             let missing = info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()).collect();
@@ -59,11 +59,34 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
                 os_choices: Some(OsChoices::for_disk(info.virtual_size)),
                 disks: vec![info],
                 missing,
+                guest: None,
             }
         }
     };
     inspection.suggestion = inspection.vm.as_ref().map(suggest);
+    if inspection.missing.is_empty() {
+        // What is inside the guest: read-only, never a reason to fail the inspection.
+        inspection.guest = match open(src, files) {
+            Ok(opened) => Some(crate::guest::inspect(opened.disks)),
+            Err(e) => Some(crate::guest::Guest { problems: vec![e.to_string()], ..Default::default() }),
+        };
+    }
     Ok(inspection)
+}
+
+/// The guest's file tree on the disks of input `src`, mounted as its `/etc/fstab` says
+/// (`stackferry ls`/`cat`, the page's file browser); an error says what was found instead.
+pub fn guest_tree(src: SourceRef, files: &dyn FileSet) -> Result<crate::guest::mounts::Tree> {
+    let name = src.name().to_string();
+    let guest = crate::guest::open(open(src, files)?.disks);
+    guest.tree.ok_or_else(|| {
+        let vols: Vec<String> = guest.volumes.iter().map(|v| format!("{} ({})", v.name, v.content)).collect();
+        let mut why = format!("no Linux root file system found; volumes: {}", vols.join(", "));
+        for p in &guest.problems {
+            why.push_str(&format!("; {p}"));
+        }
+        Error::unsupported(&name, None, why)
+    })
 }
 
 /// Pick inputs apart when the user gives several files at once (an .ovf with its .vmdk and

@@ -43,6 +43,9 @@ pub struct Inspection {
     /// A lone disk says nothing about its OS: the suggestions for each answer to "which OS
     /// does it hold?", for the page to ask and apply. None for an OVF or OVA.
     pub os_choices: Option<OsChoices>,
+    /// What the guest's own disks say (OS, kernels, boot drivers, risks); None when files
+    /// are missing.
+    pub guest: Option<crate::guest::Guest>,
 }
 
 /// The suggestions for a lone disk holding Linux, Windows or another OS

@@ -454,6 +454,7 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         missing,
         warnings: p.warnings,
         os_choices: None,
+        guest: None,
     })
 }
 
