@@ -1,7 +1,8 @@
 //! What a volume holds, and the file systems we read as [`Files`]: ext2/3/4 through
-//! `ext4-view`, XFS (v4 and v5, log replayed in memory) through `lamxfs`; both are read-only,
-//! `no_std`, forbid `unsafe` and are fuzzed upstream. Other contents (swap, LUKS, an LVM PV,
-//! NTFS, FAT, btrfs) are recognised by their magic so the report can name them.
+//! `ext4-view`, XFS (v4 and v5, log replayed in memory) through `lamxfs` (both read-only,
+//! `no_std`, forbid `unsafe`, fuzzed upstream), NTFS through `ntfs` (read-only, case-insensitive
+//! names through the volume's own upcase table). Other contents (swap, LUKS, an LVM PV, FAT,
+//! btrfs) are recognised by their magic so the report can name them.
 
 use super::{Entry, EntryKind, Files};
 use crate::error::{Error, Result};
@@ -118,6 +119,7 @@ pub fn open(src: SourceRef, content: Content) -> Result<Option<Box<dyn Files>>> 
     Ok(match content {
         Content::Ext => Some(Box::new(ExtFiles::open(src)?)),
         Content::Xfs => Some(Box::new(XfsFiles::open(src)?)),
+        Content::Ntfs => Some(Box::new(NtfsFiles::open(src)?)),
         _ => None,
     })
 }
@@ -301,6 +303,98 @@ impl Files for XfsFiles {
                 0
             };
             out.push(Entry { name, kind, size });
+        }
+        Ok(Some(out))
+    }
+}
+
+/// NTFS: each call walks from the root directory (the crate's file handles borrow the volume,
+/// so none is kept between calls); names compare case-insensitively as Windows does.
+struct NtfsFiles {
+    src: SourceRef,
+    ntfs: ntfs::Ntfs,
+    io: RefCell<crate::source::SourceReader>,
+}
+
+impl NtfsFiles {
+    fn open(src: SourceRef) -> Result<NtfsFiles> {
+        let mut io = crate::source::SourceReader::new(src.clone());
+        let mut ntfs = ntfs::Ntfs::new(&mut io).map_err(|e| fs_error(src.as_ref(), "/", e))?;
+        ntfs.read_upcase_table(&mut io).map_err(|e| fs_error(src.as_ref(), "/", e))?;
+        Ok(NtfsFiles { src, ntfs, io: RefCell::new(io) })
+    }
+
+    /// The file at `path`, None when some component is missing.
+    fn walk(&self, path: &str) -> Result<Option<ntfs::NtfsFile<'_>>> {
+        use ntfs::indexes::NtfsFileNameIndex;
+        let io = &mut *self.io.borrow_mut();
+        let err = |e: ntfs::NtfsError| fs_error(self.src.as_ref(), path, e);
+        let mut file = self.ntfs.root_directory(io).map_err(err)?;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            if !file.is_directory() {
+                return Ok(None);
+            }
+            let index = file.directory_index(io).map_err(err)?;
+            let mut finder = index.finder();
+            let Some(entry) = NtfsFileNameIndex::find(&mut finder, &self.ntfs, io, part) else { return Ok(None) };
+            file = entry.map_err(err)?.to_file(&self.ntfs, io).map_err(err)?;
+        }
+        Ok(Some(file))
+    }
+}
+
+impl Files for NtfsFiles {
+    fn read(&self, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
+        let Some(file) = self.walk(path)? else { return Ok(None) };
+        if file.is_directory() {
+            return Ok(None);
+        }
+        let io = &mut *self.io.borrow_mut();
+        let err = |e: ntfs::NtfsError| fs_error(self.src.as_ref(), path, e);
+        let Some(item) = file.data(io, "") else { return Ok(None) };
+        let item = item.map_err(err)?;
+        let attr = item.to_attribute().map_err(err)?;
+        let mut value = attr.value(io).map_err(err)?;
+        let len = value.len();
+        if len > cap {
+            return Err(too_large(path, len, cap));
+        }
+        let mut out = vec![0u8; len as usize];
+        let mut at = 0;
+        while at < out.len() {
+            let n = ntfs::NtfsReadSeek::read(&mut value, io, &mut out[at..]).map_err(err)?;
+            if n == 0 {
+                return Err(fs_error(self.src.as_ref(), path, format!("ends at {at} of {len} bytes")));
+            }
+            at += n;
+        }
+        Ok(Some(out))
+    }
+
+    fn list(&self, path: &str) -> Result<Option<Vec<Entry>>> {
+        let Some(dir) = self.walk(path)? else { return Ok(None) };
+        if !dir.is_directory() {
+            return Ok(None);
+        }
+        let io = &mut *self.io.borrow_mut();
+        let err = |e: ntfs::NtfsError| fs_error(self.src.as_ref(), path, e);
+        let index = dir.directory_index(io).map_err(err)?;
+        let mut entries = index.entries();
+        let mut out: Vec<Entry> = Vec::new();
+        while let Some(e) = entries.next(io) {
+            let e = e.map_err(err)?;
+            let Some(key) = e.key() else { continue };
+            let name = key.map_err(err)?;
+            // Every long name also has an 8.3 DOS alias: list each file once.
+            if name.namespace() == ntfs::structured_values::NtfsFileNamespace::Dos {
+                continue;
+            }
+            let text = name.name().to_string_lossy();
+            if out.iter().any(|o| o.name == text) {
+                continue;
+            }
+            let (kind, size) = if name.is_directory() { (EntryKind::Dir, 0) } else { (EntryKind::File, name.data_size()) };
+            out.push(Entry { name: text, kind, size });
         }
         Ok(Some(out))
     }
