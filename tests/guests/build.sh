@@ -5,7 +5,7 @@
 #
 # Usage: tests/guests/build.sh OUTDIR [NAME...]     (root; Debian 12)
 # Without NAME, builds every guest. A guest whose image and JSON exist and whose recipe hash
-# (this script, guests.sh, manifest.py and the guest's name) matches is skipped.
+# (this script, guests.sh, manifest.py, lvm_thin.py and the guest's name) matches is skipped.
 #
 # No file system is mounted except NTFS (ntfs-3g, FUSE: no Debian tool creates NTFS
 # directories offline). LVM needs a loop device for pvcreate/vgcreate/lvcreate; it runs with
@@ -18,6 +18,8 @@ export LC_ALL=C
 die() { echo "guests/build.sh: $*" >&2; exit 1; }
 log() { echo "[guests] $*" >&2; }
 MiB=$((1024 * 1024))
+# The system's python3 (a version manager's shim on PATH can cost half a second a call).
+PYTHON=/usr/bin/python3; [ -x "$PYTHON" ] || PYTHON=python3
 
 # shellcheck source=guests.sh
 . "$here/guests.sh"
@@ -30,6 +32,7 @@ declare -A PACKAGE_OF=(
   [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [ntfsls]=ntfs-3g [ntfslabel]=ntfs-3g
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mdir]=mtools
   [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [python3]=python3-minimal
+  [cryptsetup]=cryptsetup-bin
 )
 need_tools() {
   local cmd missing=()
@@ -84,7 +87,7 @@ fact() { local IFS=$'\t'; printf '%s\n' "$*" >> "$FACTS"; }
 
 # A deterministic UUID (and MBR id, FAT serial) per guest and purpose, so a rebuild writes the
 # same identifiers and fstab lines.
-uuid_for() { python3 -c 'import sys,uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "stackferry-guest:" + sys.argv[1]))' "$GUEST:$1"; }
+uuid_for() { "$PYTHON" -c 'import sys,uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "stackferry-guest:" + sys.argv[1]))' "$GUEST:$1"; }
 hex_for() { uuid_for "$1" | tr -d - | cut -c "1-$2"; }
 
 # --- disk and partitions ---------------------------------------------------------------------
@@ -131,7 +134,7 @@ place() { dd if="$1" of="$2" bs=1M seek="$3" oflag=seek_bytes conv=sparse,notrun
 mkxfs() {
   local out=$1 size=$2 tree=$3 uuid=$4 version=$5 label=$6 meta="uuid=$4"
   [ "$version" = 4 ] && meta+=",crc=0"
-  python3 "$here/manifest.py" proto "$tree" > "$WORK/proto"
+  "$PYTHON" "$here/manifest.py" proto "$tree" > "$WORK/proto"
   rm -f "$out"; truncate -s "$size" "$out"
   TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 quiet mkfs.xfs -q -f -m "$meta" -L "$label" -p "$WORK/proto" "$out"
 }
@@ -159,6 +162,14 @@ mkntfs_part() {
   MOUNTS+=("$mnt")
   cp -R "$3"/. "$mnt"/
   umount "$mnt"; MOUNTS=()
+}
+
+# mkluks OUT SIZE UUID LABEL: a LUKS2 header and key slot (passphrase "stackferry", cheap
+# PBKDF2 so it takes no time); the data area stays unwritten (opening it needs device-mapper).
+mkluks() {
+  rm -f "$1"; truncate -s "$2" "$1"
+  printf stackferry | quiet cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+    --uuid "$3" --label "$4" --key-file - "$1"
 }
 
 # mkswap_file OUT SIZE UUID LABEL
@@ -196,8 +207,27 @@ lvm_new() {
   done < <(lvm_on "$dev" lvs --noheadings --units b --nosuffix -o lv_name,seg_pe_ranges,lv_size,lv_uuid "$vg")
   detach "$dev"
 }
-# lv_fact NAME ARG...: the LV as the JSON lists it.
-lv_fact() { local lv=$1; shift; fact add lvm.lvs name="$lv" lv_uuid="${LV_UUID[$lv]}" offset:="${LV_OFF[$lv]}" size:="${LV_SIZE[$lv]}" "$@"; }
+# lv_fact NAME ARG...: a linear LV as the JSON lists it.
+lv_fact() { local lv=$1; shift; fact add lvm.lvs name="$lv" segtype=linear lv_uuid="${LV_UUID[$lv]}" offset:="${LV_OFF[$lv]}" size:="${LV_SIZE[$lv]}" "$@"; }
+
+# lvm_thin RAW PART VG DATA_LV META_LV POOL THIN THIN_MIB: make linear DATA_LV and META_LV a thin
+# pool POOL holding a thin LV THIN, in the VG metadata only (lvm_thin.py says why and how).
+lvm_thin() {
+  local raw=$1 part=$2 vg=$3 data=$4 meta=$5 pool=$6 thin=$7 thin_mib=$8
+  attach "$raw" "${P_OFF[part]}" "${P_SIZE[part]}"; local dev=$REPLY
+  lvm_on "$dev" vgcfgbackup -q -f "$WORK/vg.txt" "$vg" >/dev/null
+  "$PYTHON" "$here/lvm_thin.py" "$WORK/vg.txt" "$data" "$meta" "$pool" "$thin" $((thin_mib * MiB / $(lvm_on "$dev" vgs --noheadings --units b --nosuffix -o vg_extent_size "$vg")))
+  lvm_on "$dev" vgcfgrestore -q --force -f "$WORK/vg.txt" "$vg" >/dev/null
+  local name uuid size
+  while read -r name uuid size; do
+    case "$name" in
+      "$pool") fact add lvm.lvs name="$pool" segtype=thin-pool lv_uuid="$uuid" size:="$size" \
+                 data="${pool}_tdata" metadata="${pool}_tmeta" offset:="${LV_OFF[$data]}" ;;
+      "$thin") fact add lvm.lvs name="$thin" segtype=thin lv_uuid="$uuid" size:="$size" pool="$pool" offset:=null ;;
+    esac
+  done < <(lvm_on "$dev" lvs --noheadings --units b --nosuffix -o lv_name,lv_uuid,lv_size "$vg")
+  detach "$dev"
+}
 
 # --- kernels and initramfs -------------------------------------------------------------------
 # Where each module lives under lib/modules/<v>/kernel/ (as in the distributions' kernels).
@@ -294,7 +324,9 @@ initramfs() {
   fi
   newc "$d" | compress "$comp" >> "$out"
   local mods; mods=$(IFS=,; echo "$*")
-  REPLY="layout=$layout compression=$comp layers@=$layers modules@=$mods builtin@=$builtin"
+  local moddir=lib/modules/$kver ext=.ko
+  [ "$layout" = dracut ] && moddir=usr/lib/modules/$kver ext=.ko.xz
+  REPLY="layout=$layout compression=$comp layers@=$layers module_dir=$moddir module_ext=$ext modules@=$mods builtin@=$builtin"
 }
 
 # seconds_since NANOSECONDS: elapsed seconds with one decimal.
@@ -302,14 +334,14 @@ seconds_since() { local ds=$((($(date +%s%N) - $1) / 100000000)); echo "$((ds / 
 
 # --- the build of one guest ------------------------------------------------------------------
 recipe_hash() {
-  cat "$here/build.sh" "$here/guests.sh" "$here/manifest.py" | { cat; echo "$1"; } | sha256sum | cut -c1-64
+  cat "$here/build.sh" "$here/guests.sh" "$here/manifest.py" "$here/lvm_thin.py" | { cat; echo "$1"; } | sha256sum | cut -c1-64
 }
 
 build_one() {
   GUEST=$1
   local raw="$OUTDIR/$GUEST.raw" json="$OUTDIR/$GUEST.json" hash t0
   hash=$(recipe_hash "$GUEST")
-  if [ -f "$raw" ] && [ "$(python3 "$here/manifest.py" get "$json" recipe 2>/dev/null)" = "$hash" ]; then
+  if [ -f "$raw" ] && [ "$("$PYTHON" "$here/manifest.py" get "$json" recipe 2>/dev/null)" = "$hash" ]; then
     printf '%-18s cached\n' "$GUEST"; return
   fi
   t0=$(date +%s%N)
@@ -320,7 +352,7 @@ build_one() {
   fact set . recipe="$hash"
   sfdisk -J "$raw" > "$WORK/sfdisk.json"
   fact sfdisk "$WORK/sfdisk.json"
-  python3 "$here/manifest.py" json "$FACTS" "$json"
+  "$PYTHON" "$here/manifest.py" json "$FACTS" "$json"
   rm -rf "$WORK"
   printf '%-18s %s s  %s (%s MiB allocated)\n' "$GUEST" "$(seconds_since "$t0")" \
     "$raw" "$(( $(stat -c %b "$raw") * 512 / MiB ))"

@@ -219,7 +219,7 @@ def rows(path, list_path, fields):
             v = item.get(k)
             vals.append("-" if v is None or v == "" else ",".join(v) if isinstance(v, list)
                         else json.dumps(v) if isinstance(v, bool) else str(v))
-        print("\t".join(vals))
+        print("\t".join(v.replace("\t", " ") for v in vals))
 
 
 def dump_files(path, out_dir):
