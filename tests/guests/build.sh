@@ -31,7 +31,7 @@ declare -A PACKAGE_OF=(
   [pvcreate]=lvm2 [mkfs.xfs]=xfsprogs [xfs_db]=xfsprogs [mke2fs]=e2fsprogs [debugfs]=e2fsprogs
   [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [ntfsls]=ntfs-3g [ntfslabel]=ntfs-3g
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mdir]=mtools
-  [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [python3]=python3-minimal
+  [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [python3]=python3
   [cryptsetup]=cryptsetup-bin
 )
 need_tools() {
@@ -114,7 +114,7 @@ disk_new() {
   done
   [ "$start" -lt "$size_mib" ] || die "$GUEST: partitions do not fit in $size_mib MiB"
   sfdisk -q --no-reread --no-tell-kernel "$raw" <<< "$script" >/dev/null
-  fact set . name="$GUEST" raw="$raw" virtual_size:=$((size_mib * MiB)) label="$label"
+  fact set . virtual_size:=$((size_mib * MiB)) label="$label"
 }
 
 # part_fact INDEX ARG...: the partition as the JSON lists it (fs, mount, uuid, label...).
@@ -124,7 +124,7 @@ part_fact() { local i=$1; shift; fact add partitions index:="$i" offset:="${P_OF
 # is intended here: XFS v4, a FAT size smaller than the file).
 quiet() { local out; out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; die "$GUEST: $1 failed"; }; }
 
-# place FILE RAW OFFSET: copy a file-system image into the disk, keeping holes.
+# place FILE RAW OFFSET: copy a file-system image into the disk, keeping holes; FILE is removed.
 place() { dd if="$1" of="$2" bs=1M seek="$3" oflag=seek_bytes conv=sparse,notrunc status=none; rm -f "$1"; }
 
 # --- file systems ----------------------------------------------------------------------------
@@ -151,7 +151,7 @@ mkfat() {
 }
 
 # mkntfs_part OUT SIZE TREE SERIAL LABEL START_SECTOR: NTFS holding TREE (mounted with ntfs-3g
-# to create directories; ntfscp writes files only).
+# to create directories; ntfscp writes files only). The only mount build.sh makes.
 mkntfs_part() {
   local out=$1 mnt="$WORK/ntfs-mnt"
   rm -f "$out"; truncate -s "$2" "$out"
@@ -186,6 +186,7 @@ lvm_on() { local dev=$1 cmd=$2; shift 2; LVM_SUPPRESS_FD_WARNINGS=1 "$cmd" --dri
 declare -A LV_OFF=() LV_SIZE=() LV_UUID=()
 lvm_new() {
   local raw=$1 part=$2 vg=$3 ext=$4; shift 4
+  LV_OFF=(); LV_SIZE=(); LV_UUID=()
   attach "$raw" "${P_OFF[part]}" "${P_SIZE[part]}"; local dev=$REPLY
   lvm_on "$dev" pvcreate -q "$dev" >/dev/null
   lvm_on "$dev" vgcreate -q -s "${ext}M" "$vg" "$dev" >/dev/null
@@ -197,6 +198,7 @@ lvm_new() {
   done
   local pe_start pv_uuid vg_uuid
   read -r pe_start pv_uuid vg_uuid < <(lvm_on "$dev" pvs --noheadings --units b --nosuffix -o pe_start,pv_uuid,vg_uuid "$dev")
+  [ -n "$vg_uuid" ] || die "$GUEST: pvs does not see the new PV (see above)"
   fact set lvm vg="$vg" vg_uuid="$vg_uuid" pv_uuid="$pv_uuid" pv_partition:="$part" \
     extent_size:=$((ext * MiB)) pe_start:="$pe_start"
   local lv start_pe seg_size uuid
@@ -205,6 +207,7 @@ lvm_new() {
     start_pe=${start_pe##*:}; start_pe=${start_pe%-*}
     LV_OFF[$lv]=$((P_OFF[part] + pe_start + start_pe * ext * MiB)); LV_SIZE[$lv]=$seg_size; LV_UUID[$lv]=$uuid
   done < <(lvm_on "$dev" lvs --noheadings --units b --nosuffix -o lv_name,seg_pe_ranges,lv_size,lv_uuid "$vg")
+  [ ${#LV_OFF[@]} = $# ] || die "$GUEST: lvs lists ${#LV_OFF[@]} LVs in $vg, $# were created"
   detach "$dev"
 }
 # lv_fact NAME ARG...: a linear LV as the JSON lists it.
@@ -216,7 +219,8 @@ lvm_thin() {
   local raw=$1 part=$2 vg=$3 data=$4 meta=$5 pool=$6 thin=$7 thin_mib=$8
   attach "$raw" "${P_OFF[part]}" "${P_SIZE[part]}"; local dev=$REPLY
   lvm_on "$dev" vgcfgbackup -q -f "$WORK/vg.txt" "$vg" >/dev/null
-  "$PYTHON" "$here/lvm_thin.py" "$WORK/vg.txt" "$data" "$meta" "$pool" "$thin" $((thin_mib * MiB / $(lvm_on "$dev" vgs --noheadings --units b --nosuffix -o vg_extent_size "$vg")))
+  local ext; ext=$(lvm_on "$dev" vgs --noheadings --units b --nosuffix -o vg_extent_size "$vg")
+  "$PYTHON" "$here/lvm_thin.py" "$WORK/vg.txt" "$data" "$meta" "$pool" "$thin" $((thin_mib * MiB / ext))
   lvm_on "$dev" vgcfgrestore -q --force -f "$WORK/vg.txt" "$vg" >/dev/null
   local name uuid size
   while read -r name uuid size; do
@@ -348,6 +352,7 @@ build_one() {
   WORK=$(mktemp -d); TEMPS+=("$WORK")
   FACTS="$WORK/facts"; : > "$FACTS"
   rm -f "$json"
+  fact set . name="$GUEST" raw="$raw"
   "guest_${GUEST//-/_}" "$raw"
   fact set . recipe="$hash"
   sfdisk -J "$raw" > "$WORK/sfdisk.json"
@@ -365,7 +370,6 @@ for n in "${names[@]}"; do
   declare -F "guest_${n//-/_}" >/dev/null || die "unknown guest $n (guests: ${ALL_GUESTS[*]})"
 done
 mkdir -p "$OUTDIR"; OUTDIR=$(cd "$OUTDIR" && pwd)
-case "$OUTDIR" in *[[:space:]]*) die "OUTDIR must not contain white space (mkfs.xfs protofiles)";; esac
 need_tools "${!PACKAGE_OF[@]}"
 check_loop
 check_fuse

@@ -254,6 +254,9 @@ windows() {
 [ $# -ge 1 ] || die "usage: check.sh OUTDIR [NAME...]"
 OUTDIR=$(cd "$1" && pwd) || die "no directory $1"; shift
 [ "$(id -u)" = 0 ] || die "run as root (read-only loop devices)"
+for tool in sfdisk sgdisk blkid losetup xfs_db xfs_repair e2fsck pvs lvs ntfscat ntfsls ntfsinfo mdir mtype cpio zstd xz gzip; do
+  command -v "$tool" >/dev/null || die "no $tool here: run build.sh first (it installs the tools it and check.sh use)"
+done
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   for j in "$OUTDIR"/*.json; do [ -e "$j" ] && names+=("$(basename "$j" .json)"); done
