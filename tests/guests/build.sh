@@ -5,7 +5,8 @@
 #
 # Usage: tests/guests/build.sh OUTDIR [NAME...]     (root; Debian 12)
 # Without NAME, builds every guest. A guest whose image and JSON exist and whose recipe hash
-# (this script, guests.sh, manifest.py, lvm_thin.py and the guest's name) matches is skipped.
+# (this script, guests.sh, manifest.py, lvm_thin.py, hive.py and the guest's name) matches is
+# skipped.
 #
 # No file system is mounted except NTFS (ntfs-3g, FUSE: no Debian tool creates NTFS
 # directories offline). LVM needs a loop device for pvcreate/vgcreate/lvcreate; it runs with
@@ -32,7 +33,7 @@ declare -A PACKAGE_OF=(
   [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [ntfsls]=ntfs-3g [ntfslabel]=ntfs-3g
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mdir]=mtools
   [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [python3]=python3
-  [cryptsetup]=cryptsetup-bin
+  [cryptsetup]=cryptsetup-bin [hivexregedit]=libwin-hivex-perl [hivexget]=libhivex-bin [iconv]=libc-bin
 )
 need_tools() {
   local cmd missing=()
@@ -171,6 +172,10 @@ mkluks() {
   printf stackferry | quiet cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
     --uuid "$3" --label "$4" --key-file - "$1"
 }
+
+# mkhive OUT REGFILE: a registry hive holding what REGFILE (.reg syntax) says: an empty hive
+# from hive.py, filled by hivex's hivexregedit.
+mkhive() { "$PYTHON" "$here/hive.py" "$1" ROOT; quiet hivexregedit --merge "$1" "$2"; }
 
 # mkswap_file OUT SIZE UUID LABEL
 mkswap_file() { rm -f "$1"; truncate -s "$2" "$1"; quiet mkswap -q -U "$3" -L "$4" "$1"; }
@@ -338,7 +343,7 @@ seconds_since() { local ds=$((($(date +%s%N) - $1) / 100000000)); echo "$((ds / 
 
 # --- the build of one guest ------------------------------------------------------------------
 recipe_hash() {
-  cat "$here/build.sh" "$here/guests.sh" "$here/manifest.py" "$here/lvm_thin.py" | { cat; echo "$1"; } | sha256sum | cut -c1-64
+  cat "$here/build.sh" "$here/guests.sh" "$here/manifest.py" "$here/lvm_thin.py" "$here/hive.py" | { cat; echo "$1"; } | sha256sum | cut -c1-64
 }
 
 build_one() {
@@ -346,7 +351,7 @@ build_one() {
   local raw="$OUTDIR/$GUEST.raw" json="$OUTDIR/$GUEST.json" hash t0
   hash=$(recipe_hash "$GUEST")
   if [ -f "$raw" ] && [ "$("$PYTHON" "$here/manifest.py" get "$json" recipe 2>/dev/null)" = "$hash" ]; then
-    printf '%-18s cached\n' "$GUEST"; return
+    printf '%-22s cached\n' "$GUEST"; return
   fi
   t0=$(date +%s%N)
   WORK=$(mktemp -d); TEMPS+=("$WORK")
@@ -359,7 +364,7 @@ build_one() {
   fact sfdisk "$WORK/sfdisk.json"
   "$PYTHON" "$here/manifest.py" json "$FACTS" "$json"
   rm -rf "$WORK"
-  printf '%-18s %s s  %s (%s MiB allocated)\n' "$GUEST" "$(seconds_since "$t0")" \
+  printf '%-22s %s s  %s (%s MiB allocated)\n' "$GUEST" "$(seconds_since "$t0")" \
     "$raw" "$(( $(stat -c %b "$raw") * 512 / MiB ))"
 }
 

@@ -7,8 +7,9 @@
 # probing the byte range), XFS superblocks (xfs_db), ext4 (dumpe2fs), LVM (pvs/lvs on a
 # read-only loop, LV offsets recomputed), every recorded file's text (read through the kernel's
 # XFS/ext4 on read-only mounts, mtools for FAT, ntfscat for NTFS), each initramfs (cpio and the
-# decompressors: layers, module set, modules.builtin), the risk evidence lines, and that no
-# loop device is left attached. Prints "ok"/"FAIL" lines; exits 1 on any FAIL.
+# decompressors: layers, module set, modules.builtin), the risk evidence lines, Windows driver
+# files (ntfsls) and registry values (hivexget), and that no loop device is left attached.
+# Prints "ok"/"FAIL" lines; exits 1 on any FAIL.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export PATH="$PATH:/usr/sbin:/sbin" LC_ALL=C
@@ -242,19 +243,36 @@ risks() {
   done < <(mf rows "$JSON" expect.risk_evidence code file line text name)
 }
 
+# windows: the driver files (ntfsls) and the hives (ntfscat, then hivex's hivexget): version in
+# SOFTWARE, each service's Start in SYSTEM's ControlSet001.
 windows() {
   local drivers; drivers=$(mf get "$JSON" windows.drivers); [ -n "$drivers" ] || return 0
   local c; read -r c < <(mf rows "$JSON" partitions offset size mount | awk -F'\t' '$3 == "C:" {print $1 "\t" $2}')
-  roloop "$RAW" "$(cut -f1 <<< "$c")" "$(cut -f2 <<< "$c")"
-  local got; got=$(ntfsls "$REPLY" -p /Windows/System32/drivers 2>/dev/null | grep -v '^\.\.*$' | sed 's/\.sys$//' | sort | paste -sd,)
+  roloop "$RAW" "$(cut -f1 <<< "$c")" "$(cut -f2 <<< "$c")"; local dev=$REPLY
+  local got; got=$(ntfsls "$dev" -p /Windows/System32/drivers 2>/dev/null | grep -v '^\.\.*$' | sed 's/\.sys$//' | sort | paste -sd,)
   local want; want=$("$PYTHON" -c 'import json,sys; print(",".join(sorted(json.loads(sys.argv[1]))))' "$drivers")
   [ "$got" = "$want" ] && ok "Windows drivers: $got" || fail "Windows drivers: ntfsls lists $got, JSON says $want"
+  local d; d=$(mktemp -d); TEMPS+=("$d")
+  ntfscat "$dev" "$(mf get "$JSON" windows.software)" > "$d/SOFTWARE" 2>/dev/null &&
+    ntfscat "$dev" "$(mf get "$JSON" windows.system)" > "$d/SYSTEM" 2>/dev/null || { fail "cannot read the hives"; return; }
+  local cv='\Microsoft\Windows NT\CurrentVersion' product version
+  product=$(hivexget "$d/SOFTWARE" "$cv" ProductName 2>/dev/null)
+  version="$(hivexget "$d/SOFTWARE" "$cv" CurrentMajorVersionNumber 2>/dev/null).$(hivexget "$d/SOFTWARE" "$cv" CurrentMinorVersionNumber 2>/dev/null)"
+  if [ "$product" = "$(mf get "$JSON" windows.product_name)" ] && [ "$version" = "$(mf get "$JSON" windows.version)" ]; then
+    ok "SOFTWARE: $product $version"
+  else fail "SOFTWARE says '$product' $version, the JSON differs"; fi
+  local name start
+  while IFS=$'\t' read -r name start; do
+    got=$(hivexget "$d/SYSTEM" "\\ControlSet001\\Services\\$name" Start 2>/dev/null)
+    [ "$got" = "$start" ] && ok "SYSTEM: service $name Start=$got" || fail "SYSTEM: service $name Start=$got, JSON says $start"
+  done < <(mf rows "$JSON" windows.services name start)
 }
 
 [ $# -ge 1 ] || die "usage: check.sh OUTDIR [NAME...]"
 OUTDIR=$(cd "$1" && pwd) || die "no directory $1"; shift
 [ "$(id -u)" = 0 ] || die "run as root (read-only loop devices)"
-for tool in sfdisk sgdisk blkid losetup xfs_db xfs_repair e2fsck pvs lvs ntfscat ntfsls ntfsinfo mdir mtype cpio zstd xz gzip; do
+for tool in sfdisk sgdisk blkid losetup xfs_db xfs_repair e2fsck pvs lvs ntfscat ntfsls ntfsinfo mdir mtype cpio zstd xz gzip \
+  hivexget; do
   command -v "$tool" >/dev/null || die "no $tool here: run build.sh first (it installs the tools it and check.sh use)"
 done
 names=("$@")

@@ -3,7 +3,8 @@
 # stages the file trees, writes them and states with `fact` what it put where (README.md).
 # Sourced by build.sh, which provides disk_new, mkxfs, mkext4, ..., fact.
 
-ALL_GUESTS=(rhel9-novirtio rhel9-virtio debian12 ubuntu-uefi windows-ntfs windows-novirtio luks-and-thin)
+ALL_GUESTS=(rhel9-novirtio rhel9-virtio debian12 ubuntu-uefi windows-ntfs windows-novirtio
+            windows-viostor-demand luks-and-thin)
 
 # put FILE [MODE]: write stdin to FILE, creating its directory.
 put() { mkdir -p "$(dirname "$1")"; cat > "$1"; [ -z "${2:-}" ] || chmod "$2" "$1"; }
@@ -417,24 +418,84 @@ EOF
   fact risk nic_mac /etc/netplan/50-cloud-init.yaml macaddress: 00:50:56:8a:9a:bc
 }
 
-# --- Windows: MBR, NTFS "System Reserved" + NTFS C:, with or without the virtio drivers -------
+# --- Windows: MBR, NTFS "System Reserved" + NTFS C:, registry hives made with hivex ------------
 guest_windows_ntfs() { windows "$1" virtio; }
 guest_windows_novirtio() { windows "$1" novirtio; }
+guest_windows_viostor_demand() { windows "$1" demand; }
 
-# windows RAW VARIANT: no registry is built (SOFTWARE and SYSTEM are empty placeholders), so only
-# the driver files say whether virtio-win is installed.
+# reg_expand STRING: a REG_EXPAND_SZ value in .reg syntax (UTF-16LE with its NUL, as hex(2)).
+reg_expand() { printf 'hex(2):%s' "$(printf '%s\0' "$1" | iconv -f UTF-8 -t UTF-16LE | od -An -v -tx1 | tr -s ' \n' ',' | sed 's/^,//; s/,$//')"; }
+# reg_key PATH: the .reg section header for PATH, preceded by any ancestor not yet written
+# (hivexregedit creates a key only under an existing parent). REG_SEEN remembers them.
+declare -A REG_SEEN=()
+reg_key() {
+  local path=$1 prefix= part
+  local IFS='\'
+  for part in ${path#\\}; do
+    prefix+="\\$part"
+    [ -n "${REG_SEEN[$prefix]:-}" ] || { REG_SEEN[$prefix]=1; printf '\n[%s]\n' "$prefix"; }
+  done
+}
+
+# windows RAW VARIANT: Windows Server 2019 with VMware's drivers; SOFTWARE (version) and SYSTEM
+# (services, Select) hives hold what Windows reads at boot.
+#   virtio: viostor.sys (Start 0, boot) and netkvm.sys (Start 3) installed → virtio/virtio
+#   novirtio: neither → sata/e1000
+#   demand: both files and services, but viostor Start 3 (not loaded at boot: the disk would be
+#     INACCESSIBLE_BOOT_DEVICE) → sata, netkvm is fine → virtio NIC
 windows() {
-  local raw=$1 variant=$2 sysres="$WORK/sysres" c="$WORK/c" d
-  local drivers=(disk.sys storahci.sys pvscsi.sys vmxnet3.sys)
-  [ "$variant" = virtio ] && drivers+=(viostor.sys netkvm.sys)
+  local raw=$1 variant=$2 sysres="$WORK/sysres" c="$WORK/c" svc
+  # service name, Start (0 boot, 3 demand), Group
+  local services=("disk 0 SCSI_Class" "storahci 0 SCSI_miniport" "pvscsi 0 SCSI_miniport" "vmxnet3 3 NDIS")
+  case "$variant" in
+    virtio) services+=("viostor 0 SCSI_miniport" "netkvm 3 NDIS") ;;
+    demand) services+=("viostor 3 SCSI_miniport" "netkvm 3 NDIS") ;;
+  esac
   placeholder "$sysres/bootmgr" "Windows Boot Manager"
   placeholder "$sysres/Boot/BCD" "boot configuration data (not a real hive)"
   placeholder "$c/Windows/System32/ntoskrnl.exe" "Windows kernel (no version resource)"
-  for d in "${drivers[@]}"; do placeholder "$c/Windows/System32/drivers/$d" "driver $d"; done
-  : | put "$c/Windows/System32/config/SOFTWARE"
-  : | put "$c/Windows/System32/config/SYSTEM"
   placeholder "$c/Program Files/VMware/VMware Tools/vmtoolsd.exe" "VMware Tools service"
   printf 'Hello World\n' | put "$c/Users/user/message.txt"
+  mkdir -p "$c/Windows/System32/config" "$c/Windows/System32/drivers"
+
+  REG_SEEN=()
+  {
+    echo 'Windows Registry Editor Version 5.00'
+    reg_key '\Microsoft\Windows NT\CurrentVersion'
+    cat <<'REG'
+"ProductName"="Windows Server 2019 Standard"
+"EditionID"="ServerStandard"
+"InstallationType"="Server"
+"CurrentVersion"="6.3"
+"CurrentMajorVersionNumber"=dword:0000000a
+"CurrentMinorVersionNumber"=dword:00000000
+"CurrentBuild"="17763"
+"CurrentBuildNumber"="17763"
+"ReleaseId"="1809"
+"UBR"=dword:00000d3b
+"SystemRoot"="C:\\Windows"
+REG
+  } > "$WORK/software.reg"
+  REG_SEEN=()
+  {
+    echo 'Windows Registry Editor Version 5.00'
+    reg_key '\Select'
+    printf '"Current"=dword:00000001\n"Default"=dword:00000001\n"LastKnownGood"=dword:00000001\n'
+    reg_key '\ControlSet001\Control\ComputerName\ComputerName'
+    printf '"ComputerName"="WIN-STACKFERRY"\n'
+    local name start group
+    for svc in "${services[@]}"; do
+      read -r name start group <<< "$svc"
+      placeholder "$c/Windows/System32/drivers/$name.sys" "driver $name"
+      reg_key "\\ControlSet001\\Services\\$name"
+      printf '"Type"=dword:00000001\n"Start"=dword:%08x\n"ErrorControl"=dword:00000001\n"Group"="%s"\n"ImagePath"=%s\n' \
+        "$start" "${group//_/ }" "$(reg_expand "System32\\drivers\\$name.sys")"
+      fact add windows.services name="$name" start:="$start" "group=${group//_/ }" \
+        "image_path=System32\\drivers\\$name.sys" file="/Windows/System32/drivers/$name.sys"
+    done
+  } > "$WORK/system.reg"
+  mkhive "$c/Windows/System32/config/SOFTWARE" "$WORK/software.reg"
+  mkhive "$c/Windows/System32/config/SYSTEM" "$WORK/system.reg"
   local sysres_serial c_serial; sysres_serial=$(hex_for sysres 16 | tr a-f A-F); c_serial=$(hex_for c 16 | tr a-f A-F)
 
   disk_new "$raw" dos 96 16:7:boot rest:7
@@ -445,16 +506,23 @@ windows() {
   part_fact 1 fs=ntfs mount:=null uuid="$sysres_serial" "label=System Reserved"
   part_fact 2 fs=ntfs mount=C: uuid="$c_serial" label=Windows
   fact mount / "$c"
-  fact set windows registry:=false drivers@="$(join_csv "${drivers[@]%.sys}")" \
-    "note=no registry hives: SOFTWARE and SYSTEM are empty files; ntoskrnl.exe has no version resource"
+  fact set windows registry:=true software=/Windows/System32/config/SOFTWARE \
+    system=/Windows/System32/config/SYSTEM current_control_set:=1 \
+    "product_name=Windows Server 2019 Standard" version=10.0 build=17763 \
+    drivers@="$(cd "$c/Windows/System32/drivers" && ls | sed 's/\.sys$//' | paste -sd,)" \
+    "note=ntoskrnl.exe has no version resource: the version is in the SOFTWARE hive only"
   fact file /Users/user/message.txt
-  if [ "$variant" = virtio ]; then
-    fact set expect os_family=windows disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
-  else
-    fact set expect os_family=windows disk_bus=sata scsi_model:=null vif_model=e1000 boots:=true
-    fact risk no_virtio_storage /Windows/System32/drivers/viostor.sys '' viostor
-    fact risk no_virtio_net /Windows/System32/drivers/netkvm.sys '' netkvm
-  fi
+  fact set expect os_family=windows os_version=10.0 "product_name=Windows Server 2019 Standard" scsi_model:=null boots:=true
+  case "$variant" in
+    virtio) fact set expect disk_bus=virtio vif_model=virtio ;;
+    novirtio)
+      fact set expect disk_bus=sata vif_model=e1000
+      fact risk no_virtio_storage /Windows/System32/drivers/viostor.sys '' viostor
+      fact risk no_virtio_net /Windows/System32/drivers/netkvm.sys '' netkvm ;;
+    demand)
+      fact set expect disk_bus=sata vif_model=virtio
+      fact risk no_virtio_storage /Windows/System32/config/SYSTEM '' viostor ;;
+  esac
 }
 
 # --- What inspection cannot read: a LUKS2 partition and an LVM thin pool ---------------------
