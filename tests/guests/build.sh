@@ -32,7 +32,7 @@ declare -A PACKAGE_OF=(
   [pvcreate]=lvm2 [mkfs.xfs]=xfsprogs [xfs_db]=xfsprogs [mke2fs]=e2fsprogs [debugfs]=e2fsprogs
   [mkntfs]=ntfs-3g [ntfs-3g]=ntfs-3g [ntfsls]=ntfs-3g [ntfslabel]=ntfs-3g
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mdir]=mtools
-  [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [python3]=python3
+  [cpio]=cpio [zstd]=zstd [xz]=xz-utils [gzip]=gzip [lz4]=lz4 [python3]=python3
   [cryptsetup]=cryptsetup-bin [hivexregedit]=libwin-hivex-perl [hivexget]=libhivex-bin [iconv]=libc-bin
 )
 need_tools() {
@@ -94,9 +94,10 @@ hex_for() { uuid_for "$1" | tr -d - | cut -c "1-$2"; }
 # --- disk and partitions ---------------------------------------------------------------------
 # disk_new RAW LABEL SIZE_MIB SPEC...   SPEC = SIZE_MIB|rest : sfdisk type [: boot] [: GPT name]
 # 1 MiB aligned from 1 MiB; the last MiB stays free (GPT backup header). Sets P_OFF[i],
-# P_SIZE[i] in bytes (i from 1).
+# P_SIZE[i] in bytes (i from 1). MBR type 5 is an extended partition: the SPECs after it are
+# logical partitions inside it (numbered from 5), each after a 1 MiB gap for its EBR.
 disk_new() {
-  local raw=$1 label=$2 size_mib=$3 start=1 i=0 sz type flag name; shift 3
+  local raw=$1 label=$2 size_mib=$3 start=1 i=0 sz type flag name extended=; shift 3
   rm -f "$raw"; truncate -s "${size_mib}M" "$raw"
   local script="label: $label"$'\n'
   if [ "$label" = dos ]; then script+="label-id: 0x$(hex_for disk 8)"$'\n'
@@ -110,10 +111,12 @@ disk_new() {
     [ "$flag" = boot ] && script+=", bootable"
     [ -n "$name" ] && script+=", name=\"$name\""
     script+=$'\n'
+    [ $((start + sz)) -lt "$size_mib" ] || die "$GUEST: partition $i does not fit in $size_mib MiB"
     P_OFF[i]=$((start * MiB)); P_SIZE[i]=$((sz * MiB))
-    start=$((start + sz))
+    if [ "$type" = 5 ]; then extended=1 start=$((start + 1)) i=4
+    elif [ -n "$extended" ]; then start=$((start + sz + 1))
+    else start=$((start + sz)); fi
   done
-  [ "$start" -lt "$size_mib" ] || die "$GUEST: partitions do not fit in $size_mib MiB"
   sfdisk -q --no-reread --no-tell-kernel "$raw" <<< "$script" >/dev/null
   fact set . virtual_size:=$((size_mib * MiB)) label="$label"
 }
@@ -285,16 +288,18 @@ compress() {
     gzip) gzip -n -6 ;;
     zstd) zstd -q -3 -c ;;
     xz) xz --check=crc32 --lzma2=dict=1MiB -c ;;
+    lz4) lz4 -q -9 -l -c ;;   # the legacy frame format, the one the kernel unpacks
     *) die "unknown compression $1" ;;
   esac
 }
 
-# initramfs OUT LAYOUT EARLY COMPRESSION KVER BUILTIN_CSV MODULE...
-#   LAYOUT dracut: usr/lib/modules/<v>/....ko.xz, usr/lib/dracut/, init → systemd, lib → usr/lib
-#   LAYOUT initramfs-tools: lib/modules/<v>/....ko, conf/, scripts/, init (a shell script)
+# initramfs OUT LAYOUT MODULE_EXT EARLY COMPRESSION KVER BUILTIN_CSV MODULE...
+#   LAYOUT dracut: usr/lib/modules/<v>/..., usr/lib/dracut/, init → systemd, lib → usr/lib
+#   LAYOUT initramfs-tools: lib/modules/<v>/..., conf/, scripts/, init (a shell script)
+#   MODULE_EXT: .ko, .ko.xz or .ko.zst, as the distribution's kernel package has them.
 #   EARLY yes: an uncompressed cpio with kernel/x86/microcode/*.bin first (early microcode).
 initramfs() {
-  local out=$1 layout=$2 early=$3 comp=$4 kver=$5 builtin=$6; shift 6
+  local out=$1 layout=$2 ext=$3 early=$4 comp=$5 kver=$6 builtin=$7; shift 7
   local d="$WORK/initramfs" e="$WORK/early"
   rm -rf "$d" "$e"; mkdir -p "$d"
   case "$layout" in
@@ -307,7 +312,7 @@ initramfs() {
         dracut-systemd usrmount base fs-lib shutdown > "$d/usr/lib/dracut/modules.txt"
       echo " --kver '$kver' -f" > "$d/usr/lib/dracut/build-parameter.txt"
       echo 'NAME="stackferry initrd"' > "$d/etc/initrd-release"
-      modules_tree "$d/usr/lib/modules" "$kver" .ko.xz "$builtin" "$@"
+      modules_tree "$d/usr/lib/modules" "$kver" "$ext" "$builtin" "$@"
       ;;
     initramfs-tools)
       mkdir -p "$d"/{bin,conf,etc,scripts/local-top,scripts/init-top,lib/modules,run}
@@ -316,7 +321,7 @@ initramfs() {
       printf 'MODULES=most\nBUSYBOX=auto\nCOMPRESS=%s\n' "$comp" > "$d/conf/initramfs.conf"
       echo 'ARCH="amd64"' > "$d/conf/arch.conf"
       echo '# placeholder: local' > "$d/scripts/local"
-      modules_tree "$d/lib/modules" "$kver" .ko "$builtin" "$@"
+      modules_tree "$d/lib/modules" "$kver" "$ext" "$builtin" "$@"
       ;;
     *) die "unknown initramfs layout $layout" ;;
   esac
@@ -333,8 +338,8 @@ initramfs() {
   fi
   newc "$d" | compress "$comp" >> "$out"
   local mods; mods=$(IFS=,; echo "$*")
-  local moddir=lib/modules/$kver ext=.ko
-  [ "$layout" = dracut ] && moddir=usr/lib/modules/$kver ext=.ko.xz
+  local moddir=lib/modules/$kver
+  [ "$layout" = dracut ] && moddir=usr/lib/modules/$kver
   REPLY="layout=$layout compression=$comp layers@=$layers module_dir=$moddir module_ext=$ext modules@=$mods builtin@=$builtin"
 }
 

@@ -97,6 +97,7 @@ EOF
   ok "$label partition table: $(mf rows "$JSON" partitions index | wc -l) partitions"
   local idx off size fs uuid label_ xver
   while IFS=$'\t' read -r idx off size fs uuid label_ xver; do
+    [ "$fs" = extended ] && continue   # a container of logical partitions: nothing to probe
     volume partition "$idx" "$off" "$size" "$fs" "$uuid" "$label_" "$xver"
   done < <(mf rows "$JSON" partitions index offset size fs uuid label xfs_version)
 }
@@ -216,6 +217,7 @@ initramfs() {
       1f8b*) got_layers+=(gzip); gzip -dc "$rest" > "$d/main" ;;
       28b52ffd*) got_layers+=(zstd); zstd -qdc "$rest" > "$d/main" ;;
       fd377a585a00) got_layers+=(xz); xz -dc "$rest" > "$d/main" ;;
+      02214c18*) got_layers+=(lz4); lz4 -qdc "$rest" > "$d/main" ;;
       303730373031) got_layers+=(none); cp "$rest" "$d/main" ;;
       *) fail "kernel $ver: $initrd: unknown compression (magic $magic)"; continue ;;
     esac
@@ -272,7 +274,7 @@ windows() {
 OUTDIR=$(cd "$1" && pwd) || die "no directory $1"; shift
 [ "$(id -u)" = 0 ] || die "run as root (read-only loop devices)"
 for tool in sfdisk sgdisk blkid losetup xfs_db xfs_repair e2fsck pvs lvs ntfscat ntfsls ntfsinfo mdir mtype cpio zstd xz gzip \
-  hivexget; do
+  lz4 hivexget; do
   command -v "$tool" >/dev/null || die "no $tool here: run build.sh first (it installs the tools it and check.sh use)"
 done
 names=("$@")

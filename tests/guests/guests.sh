@@ -3,8 +3,8 @@
 # stages the file trees, writes them and states with `fact` what it put where (README.md).
 # Sourced by build.sh, which provides disk_new, mkxfs, mkext4, ..., fact.
 
-ALL_GUESTS=(rhel9-novirtio rhel9-virtio debian12 ubuntu-uefi windows-ntfs windows-novirtio
-            windows-viostor-demand luks-and-thin)
+ALL_GUESTS=(rhel9-novirtio rhel9-virtio debian12 ubuntu-uefi ubuntu24-logical windows-ntfs
+            windows-novirtio windows-viostor-demand luks-and-thin)
 
 # put FILE [MODE]: write stdin to FILE, creating its directory.
 put() { mkdir -p "$(dirname "$1")"; cat > "$1"; [ -z "${2:-}" ] || chmod "$2" "$1"; }
@@ -53,8 +53,8 @@ rhel9() {
   local v comp default
   for v in "$new" "$old"; do
     placeholder "$boot/vmlinuz-$v" "kernel image $v"
-    if [ "$v" = "$new" ]; then comp=$new_comp default=true; initramfs "$boot/initramfs-$v.img" dracut yes "$comp" "$v" "$builtin" "${new_mods[@]}"
-    else comp=$old_comp default=false; initramfs "$boot/initramfs-$v.img" dracut yes "$comp" "$v" "$builtin" "${old_mods[@]}"; fi
+    if [ "$v" = "$new" ]; then comp=$new_comp default=true; initramfs "$boot/initramfs-$v.img" dracut .ko.xz yes "$comp" "$v" "$builtin" "${new_mods[@]}"
+    else comp=$old_comp default=false; initramfs "$boot/initramfs-$v.img" dracut .ko.xz yes "$comp" "$v" "$builtin" "${old_mods[@]}"; fi
     # shellcheck disable=SC2086  # REPLY holds key=value words
     fact add kernels version="$v" image="/boot/vmlinuz-$v" initramfs="/boot/initramfs-$v.img" \
       default:="$default" boot_entry="/boot/loader/entries/$mid-$v.conf" \
@@ -227,7 +227,7 @@ EOF
   mkdir -p "$root/etc"; ln -s ../usr/lib/os-release "$root/etc/os-release"
   echo 12.2 | put "$root/etc/debian_version"
   placeholder "$root/boot/vmlinuz-$v" "kernel image $v"
-  initramfs "$root/boot/initrd.img-$v" initramfs-tools no gzip "$v" "$builtin" "${initrd_mods[@]}"
+  initramfs "$root/boot/initrd.img-$v" initramfs-tools .ko no gzip "$v" "$builtin" "${initrd_mods[@]}"
   # shellcheck disable=SC2086
   fact add kernels version="$v" image="/boot/vmlinuz-$v" initramfs="/boot/initrd.img-$v" default:=true \
     boot_entry=/boot/grub/grub.cfg rootfs_modules@="$(join_csv "${VIRTIO_BOOT[@]}" "${VMWARE_BOOT[@]}" "${OTHER_MODULES[@]}")" $REPLY
@@ -350,7 +350,7 @@ UBUNTU_CODENAME=jammy
 EOF
   mkdir -p "$root/etc"; ln -s ../usr/lib/os-release "$root/etc/os-release"
   placeholder "$root/boot/vmlinuz-$v" "kernel image $v"
-  initramfs "$root/boot/initrd.img-$v" initramfs-tools yes zstd "$v" "$builtin" "${initrd_mods[@]}"
+  initramfs "$root/boot/initrd.img-$v" initramfs-tools .ko yes zstd "$v" "$builtin" "${initrd_mods[@]}"
   # shellcheck disable=SC2086
   fact add kernels version="$v" image="/boot/vmlinuz-$v" initramfs="/boot/initrd.img-$v" default:=true \
     boot_entry=/boot/grub/grub.cfg rootfs_modules@="$(join_csv "${VMWARE_BOOT[@]}" "${OTHER_MODULES[@]}")" $REPLY
@@ -416,6 +416,96 @@ EOF
   fact set expect os_family=linux os_id=ubuntu os_version_id=22.04 default_kernel="$v" \
     disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
   fact risk nic_mac /etc/netplan/50-cloud-init.yaml macaddress: 00:50:56:8a:9a:bc
+}
+
+# --- Ubuntu 24.04 on MBR logical partitions: ext4 /boot, an extended partition with swap and root
+# initramfs-tools with COMPRESS=lz4 and .ko.zst modules (as 24.04's kernel ships them):
+# virtio_blk, virtio_pci and virtio_net are built in, virtio_scsi is a module in the initramfs.
+guest_ubuntu24_logical() {
+  local raw=$1 v=6.8.0-31-generic root="$WORK/root" boot="$WORK/boot" root_uuid boot_uuid swap_uuid
+  root_uuid=$(uuid_for root); boot_uuid=$(uuid_for boot); swap_uuid=$(uuid_for swap)
+  local builtin; builtin=$(join_csv "${FILLER_BUILTIN[@]}" virtio_blk virtio_pci virtio_net virtio virtio_ring)
+  local initrd_mods=(virtio_scsi "${VMWARE_BOOT[@]}" ata_piix e1000)
+  local rootfs_mods=(virtio_scsi "${VMWARE_BOOT[@]}" "${OTHER_MODULES[@]}")
+  # /boot is its own file system: GRUB's paths are relative to it.
+  placeholder "$boot/vmlinuz-$v" "kernel image $v"
+  initramfs "$boot/initrd.img-$v" initramfs-tools .ko.zst yes lz4 "$v" "$builtin" "${initrd_mods[@]}"
+  # shellcheck disable=SC2086
+  fact add kernels version="$v" image="/boot/vmlinuz-$v" initramfs="/boot/initrd.img-$v" default:=true \
+    boot_entry=/boot/grub/grub.cfg rootfs_modules@="$(join_csv "${rootfs_mods[@]}")" $REPLY
+  ln -s "vmlinuz-$v" "$boot/vmlinuz"; ln -s "initrd.img-$v" "$boot/initrd.img"
+  put "$boot/grub/grub.cfg" <<EOF
+set default="0"
+insmod part_msdos
+insmod ext2
+search --no-floppy --fs-uuid --set=root $boot_uuid
+set timeout=0
+menuentry 'Ubuntu' --class ubuntu --class gnu-linux --class gnu --class os \$menuentry_id_option 'gnulinux-simple-$root_uuid' {
+	recordfail
+	load_video
+	insmod gzio
+	insmod part_msdos
+	insmod ext2
+	search --no-floppy --fs-uuid --set=root $boot_uuid
+	linux	/vmlinuz-$v root=UUID=$root_uuid ro
+	initrd	/initrd.img-$v
+}
+EOF
+  usrmerge "$root"
+  mkdir -p "$root"/{boot,dev,proc,sys,run,tmp,var/log,root}
+  put "$root/usr/lib/os-release" <<'EOF'
+PRETTY_NAME="Ubuntu 24.04 LTS"
+NAME="Ubuntu"
+VERSION_ID="24.04"
+VERSION="24.04 LTS (Noble Numbat)"
+VERSION_CODENAME=noble
+ID=ubuntu
+ID_LIKE=debian
+HOME_URL="https://www.ubuntu.com/"
+SUPPORT_URL="https://help.ubuntu.com/"
+BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
+PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
+UBUNTU_CODENAME=noble
+LOGO=ubuntu-logo
+EOF
+  mkdir -p "$root/etc"; ln -s ../usr/lib/os-release "$root/etc/os-release"
+  modules_tree "$root/usr/lib/modules" "$v" .ko.zst "$builtin" "${rootfs_mods[@]}"
+  put "$root/etc/fstab" <<EOF
+# /etc/fstab: static file system information.
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+UUID=$root_uuid /               ext4    errors=remount-ro 0       1
+UUID=$boot_uuid /boot           ext4    defaults        0       2
+UUID=$swap_uuid none            swap    sw              0       0
+EOF
+  put "$root/etc/netplan/00-installer-config.yaml" 600 <<'EOF'
+# This is the network config written by 'subiquity'
+network:
+  ethernets:
+    ens160:
+      dhcp4: true
+  version: 2
+EOF
+  message "$root"
+
+  disk_new "$raw" dos 160 32:83:boot rest:5 16:82 rest:83
+  mkext4 "$raw" "${P_OFF[1]}" "${P_SIZE[1]}" "$boot" "$boot_uuid" boot
+  mkswap_file "$WORK/swap.img" "${P_SIZE[5]}" "$swap_uuid" swap
+  place "$WORK/swap.img" "$raw" "${P_OFF[5]}"
+  mkext4 "$raw" "${P_OFF[6]}" "${P_SIZE[6]}" "$root" "$root_uuid" root
+  part_fact 1 fs=ext4 mount=/boot uuid="$boot_uuid" label=boot
+  part_fact 2 fs=extended mount:=null uuid:=null label:=null
+  part_fact 5 fs=swap mount:=null uuid="$swap_uuid" label=swap
+  part_fact 6 fs=ext4 mount=/ uuid="$root_uuid" label=root
+  fact mount / "$root"; fact mount /boot "$boot"
+  fact set os_release ID=ubuntu VERSION_ID=24.04 "PRETTY_NAME=Ubuntu 24.04 LTS"
+  fact set boot_loader kind=grub2 config=/boot/grub/grub.cfg default=0
+  local f
+  for f in /etc/os-release /etc/fstab /boot/grub/grub.cfg /etc/netplan/00-installer-config.yaml \
+    /home/user/message.txt; do fact file "$f"; done
+  fact set expect os_family=linux os_id=ubuntu os_version_id=24.04 default_kernel="$v" \
+    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
+  fact risk nic_name /etc/netplan/00-installer-config.yaml 'ens160:' ens160
+  fact risk no_cloud_init /etc/cloud ''
 }
 
 # --- Windows: MBR, NTFS "System Reserved" + NTFS C:, registry hives made with hivex ------------
