@@ -50,11 +50,12 @@ rhel9() {
 
   # /boot
   mkdir -p "$boot/loader/entries" "$boot/grub2" "$boot/efi"
-  local v comp default
+  local v comp default mods
   for v in "$new" "$old"; do
     placeholder "$boot/vmlinuz-$v" "kernel image $v"
-    if [ "$v" = "$new" ]; then comp=$new_comp default=true; initramfs "$boot/initramfs-$v.img" dracut .ko.xz yes "$comp" "$v" "$builtin" "${new_mods[@]}"
-    else comp=$old_comp default=false; initramfs "$boot/initramfs-$v.img" dracut .ko.xz yes "$comp" "$v" "$builtin" "${old_mods[@]}"; fi
+    if [ "$v" = "$new" ]; then comp=$new_comp default=true mods=("${new_mods[@]}")
+    else comp=$old_comp default=false mods=("${old_mods[@]}"); fi
+    initramfs "$boot/initramfs-$v.img" dracut .ko.xz yes "$comp" "$v" "$builtin" "${mods[@]}"
     # shellcheck disable=SC2086  # REPLY holds key=value words
     fact add kernels version="$v" image="/boot/vmlinuz-$v" initramfs="/boot/initramfs-$v.img" \
       default:="$default" boot_entry="/boot/loader/entries/$mid-$v.conf" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Small helpers for build.sh (stdlib only).
+"""Small helpers for build.sh and check.sh (stdlib only).
 
   manifest.py proto DIR              print an mkfs.xfs protofile (-p) that copies the tree DIR
   manifest.py json FACTS OUT         turn the facts file build.sh wrote into OUT (a guest's JSON)
@@ -11,7 +11,6 @@ The facts file has one fact a line, fields separated by tabs (build.sh's `fact`)
   set PATH ARG...       merge key=value / key:=json / key@=a,b arguments into the object at
                         dotted PATH
   add PATH ARG...       append an object built from the arguments to the list at PATH
-  list PATH VALUE...    set PATH to the list of strings VALUE...
   mount GUEST HOSTDIR   the staging directory whose tree is mounted at GUEST in the guest
   file GUEST            record the text of guest file GUEST (read from its staging tree)
   risk CODE GUEST NEEDLE [NAME]
@@ -141,9 +140,6 @@ def build(facts_path, out_path):
             at(doc, args[0], dict).update(parse_args(args[1:], where))
         elif op == "add":
             at(doc, args[0], list).append(parse_args(args[1:], where))
-        elif op == "list":
-            keys = args[0].split(".")
-            at(doc, ".".join(keys[:-1]), dict)[keys[-1]] = list(args[1:])
         elif op == "file":
             hp = resolve(args[0])
             with open(hp, "rb") as fh:
