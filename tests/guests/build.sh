@@ -355,7 +355,7 @@ build_one() {
   GUEST=$1
   local raw="$OUTDIR/$GUEST.raw" json="$OUTDIR/$GUEST.json" hash t0
   hash=$(recipe_hash "$GUEST")
-  if [ -f "$raw" ] && [ "$("$PYTHON" "$here/manifest.py" get "$json" recipe 2>/dev/null)" = "$hash" ]; then
+  if [ -f "$raw" ] && [ "$("$PYTHON" "$here/manifest.py" get "$json" recipe raw 2>/dev/null)" = "$hash"$'\n'"$raw" ]; then
     printf '%-22s cached\n' "$GUEST"; return
   fi
   t0=$(date +%s%N)
