@@ -187,13 +187,15 @@ function table(caption, heads, rows) {
 }
 
 function driverList(drivers) {
-  return h('ul', { class: 'guest-drivers' }, drivers.map((d) => h('li', { dataset: { found: d.found }, title: d.evidence },
-    h('code', {}, d.name), ': ', d.foundText)));
+  // Where each was found (the core's English) is the name's tooltip.
+  return h('ul', { class: 'guest-drivers' }, drivers.map((d) => h('li', { dataset: { found: d.found } },
+    h('code', { title: d.evidence }, d.name), ': ', d.foundText)));
 }
 
 function parts(v, place) {
   const out = [h('h3', {}, v.title)];
-  out.push(kv([[t('guest.os'), v.os], [t('guest.evidence'), v.evidence ? h('code', {}, v.evidence) : null]]));
+  // The OS's own name (os-release, the registry) is a name, not words of the page.
+  out.push(kv([[t('guest.os'), h('span', { translate: 'no' }, v.os)], [t('guest.evidence'), v.evidence ? h('code', {}, v.evidence) : null]]));
   const b = v.boot;
   out.push(h('div', { class: 'guest-boot', 'data-testid': 'guest-boot', dataset: { state: b.state } },
     h('p', {}, h('strong', {}, `${t('guest.boot')}: `), h('span', { class: 'verdict' }, b.text)),
@@ -205,7 +207,7 @@ function parts(v, place) {
     out.push(h('h4', {}, t('guest.kernels')), table(t('guest.kernels'), [t('guest.kernel'), t('guest.kernel.initramfs'), t('guest.kernel.drivers')],
       v.kernels.map((k) => h('tr', { 'data-testid': 'guest-kernel', dataset: { default: String(k.isDefault) } },
         h('td', {}, h('code', {}, k.version), k.isDefault ? [' ', h('strong', { class: 'default' }, `(${k.defaultText})`)] : null),
-        h('td', {}, k.initramfs ? [h('code', {}, k.initramfs), k.layers ? h('span', { class: 'hint' }, ` (${k.layers})`) : null] : t('guest.kernel.none'),
+        h('td', {}, k.initramfs ? [h('code', {}, k.initramfs), k.layers ? h('span', { class: 'hint' }, ' (', h('code', {}, k.layers), ')') : null] : t('guest.kernel.none'),
           k.problem ? h('p', { class: 'warn', lang: 'en' }, k.problem) : null),
         h('td', {}, driverList(k.drivers))))));
   }
