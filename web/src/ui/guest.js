@@ -12,6 +12,7 @@
 import { h, kv, copyButton } from '../util.js';
 import { t, has, bytes, onLangChange } from '../i18n/index.js';
 import * as converter from '../converter/client.js';
+import { coreError } from '../error.js';
 import { errorBox } from './errors.js';
 
 /** How much of a file the browser shows: 1 MiB, a page's worth of any config file. */
@@ -167,6 +168,7 @@ export function guestCard(guest, { files, top }) {
     card.replaceChildren(...(v.none ? [h('h3', {}, v.title), h('p', { class: 'hint' }, v.none)] : parts(v, placeOf(guest, files, top))));
   };
   draw();
+  for (const c of live) if (!c.card.isConnected) live.delete(c);
   live.add({ card, draw });
   return card;
 }
@@ -274,6 +276,8 @@ async function go(place, step) {
 
 async function listDir(place, path) {
   const r = await converter.guestList(place.files, place.top, path);
+  // A core that answers "no folder" with nothing: a file, read instead by `openPath`.
+  if (!r || !Array.isArray(r.entries)) throw coreError('invalid_argument', `${path} is not a folder of the guest`, { file: path });
   place.path = path;
   place.file = null;
   // Folders first, then by name, as file managers list them.
@@ -282,7 +286,7 @@ async function listDir(place, path) {
 
 async function readFile(place, path, size = null) {
   const data = await converter.guestRead(place.files, place.top, path, READ_CAP + 1);
-  place.file = { path, size, data };
+  place.file = { path, size, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
   place.focus = 'file';
 }
 
