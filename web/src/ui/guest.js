@@ -91,7 +91,8 @@ export function riskView(r) {
 /**
  * The card's contents in the page's language, from the core's `guest` (report.rs `Guest`):
  * null for `undefined` (a core that does not inspect guests: no card); `{title, none}` for null
- * (nothing could be read); else every part, each list possibly empty.
+ * (nothing could be read); else every part, each list possibly empty, `risksTitle` null when
+ * there are no risks and no OS was recognised, `browse` whether there is a volume to browse.
  */
 export function guestView(guest) {
   if (guest === undefined) return null;
@@ -112,9 +113,12 @@ export function guestView(guest) {
     volumes: (guest.volumes || []).map((v) => ({
       name: v.label ? `${v.name} (${v.label})` : v.name, content: contentText(v.content), size: bytes(v.size), mount: v.mount || null,
     })),
-    risksTitle: risks.length ? t('guest.risks', { count: risks.length }) : t('guest.risks.none'),
+    // "Nothing found" only where something was read (an OS recognised).
+    risksTitle: risks.length ? t('guest.risks', { count: risks.length }) : guest.os ? t('guest.risks.none') : null,
     risks,
     problems: guest.problems || [],
+    // The browser, where there is a volume to browse.
+    browse: (guest.volumes || []).length > 0,
   };
 }
 
@@ -218,7 +222,7 @@ function parts(v, place) {
     out.push(h('h4', {}, t('guest.volumes')), table(t('guest.volumes'), [t('guest.volume'), t('guest.volume.content'), t('guest.volume.size'), t('guest.volume.mount')],
       v.volumes.map((x) => h('tr', {}, h('td', { lang: 'en' }, x.name), h('td', {}, x.content), h('td', {}, x.size), h('td', {}, x.mount ? h('code', {}, x.mount) : '–')))));
   }
-  out.push(h('h4', {}, v.risksTitle));
+  if (v.risksTitle) out.push(h('h4', {}, v.risksTitle));
   if (v.risks.length) {
     out.push(h('ul', { class: 'guest-risks' }, v.risks.map((r) => h('li', { 'data-testid': 'guest-risk', dataset: { code: r.code } },
       h('p', {}, r.sentence),
@@ -229,7 +233,7 @@ function parts(v, place) {
     out.push(h('h4', {}, t('guest.problems')), h('p', { class: 'hint' }, t('guest.problems.hint')),
       h('ul', { class: 'guest-problems' }, v.problems.map((p) => h('li', { lang: 'en' }, p))));
   }
-  out.push(browser(place));
+  if (v.browse) out.push(browser(place));
   return out;
 }
 

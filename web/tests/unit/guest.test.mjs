@@ -67,6 +67,7 @@ test('guest: a RHEL guest that boots only from SATA says so, with the dracut fix
     assert.equal(v.risks.length, 0);
     assert.equal(v.risksTitle, l === 'en' ? 'Nothing found that would break after the move.' : '옮긴 뒤에 문제가 될 만한 항목을 찾지 못했습니다.');
     assert.deepEqual(strings(v).filter((s) => /\{\w+\}/.test(s)), []);
+    assert.equal(v.browse, true);
   });
 });
 
@@ -79,6 +80,7 @@ test('guest: a guest that will not boot says it plainly, that one may go on, and
     assert.match(v.boot.goOn, l === 'en' ? /convert it anyway/ : /변환할 수는 있지만/);
     assert.equal(v.boot.fix.command, g.boot.fix);
     assert.equal(v.boot.fix.lead, l === 'en' ? 'Run this on the source VM, then export it again:' : '원본 VM에서 다음 명령을 실행한 뒤 다시 내보내십시오:');
+    assert.equal(v.browse, false, 'no volume: nothing to browse');
   });
 });
 
@@ -140,6 +142,9 @@ test('guest: a guest with only problems: OS not recognised, no boot decision, th
     assert.deepEqual(v.problems, g.problems);
     assert.equal(v.volumes[0].content, l === 'en' ? 'encrypted (LUKS)' : '암호화됨(LUKS)');
     assert.deepEqual([v.kernels, v.risks, v.windowsDrivers], [[], [], []]);
+    // Nothing was read: no "nothing found that would break"; the volume can still be browsed.
+    assert.equal(v.risksTitle, null);
+    assert.equal(v.browse, true);
   });
 });
 
