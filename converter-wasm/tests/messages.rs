@@ -3,6 +3,7 @@
 //! whose placeholders are args that code can carry.
 
 use stackferry::error::{ErrorCode, Referent};
+use stackferry::guest::RiskCode;
 use stackferry::input;
 use stackferry::notice::{NoticeCode, WarnCode};
 use stackferry::openstack::WhyCode;
@@ -127,13 +128,18 @@ fn every_code_has_a_sentence_in_both_languages() {
     for c in WhyCode::ALL {
         want.push((format!("why.{}", c.as_str()), c.params()));
     }
+    for c in RiskCode::ALL {
+        want.push((format!("guest.risk.{}", c.as_str()), c.params()));
+    }
     for lang in ["en.js", "ko.js"] {
         let cat = catalogue(lang);
         for (key, params) in &want {
             let value = cat.get(key).unwrap_or_else(|| panic!("{lang}: no entry {key}"));
             for p in placeholders(value) {
+                // A risk also carries the line that shows it and that line's text.
+                let risk_field = key.starts_with("guest.risk.") && (p == "line" || p == "text");
                 assert!(
-                    p == "file" || p == "offset" || params.contains(&p.as_str()),
+                    p == "file" || p == "offset" || risk_field || params.contains(&p.as_str()),
                     "{lang}: {key} uses {{{p}}}, which its code does not carry ({params:?})"
                 );
             }

@@ -16,7 +16,9 @@
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, Converter } from './pkg/stackferry.js';
-import { serve } from './converter/bridge.js';
+// The guest file functions are looked up by name: a package built before them lacks them.
+import * as core from './pkg/stackferry.js';
+import { serve, transfer } from './converter/bridge.js';
 import { Pool } from './converter/pool.js';
 import { openSink } from './converter/sink.js';
 import { asCoreError, coreError } from './error.js';
@@ -55,8 +57,28 @@ serve({
     await wasmModule();
     return inspect(files);
   },
+  async guestList({ files, top, path }) {
+    await wasmModule();
+    return guestFunction('guestList')(files, top, path);
+  },
+  async guestRead({ files, top, path, cap }) {
+    await wasmModule();
+    return transfer(guestFunction('guestRead')(files, top, path, cap));
+  },
   convert: (job, { progress }) => convert(job, progress),
 });
+
+/**
+ * The core's guest file function `name`: a core error with code `no_guest_files` (the page says
+ * this converter cannot read guest files yet) when the wasm package has none.
+ */
+function guestFunction(name) {
+  const f = core[name];
+  if (typeof f !== 'function') {
+    throw coreError('unsupported', `this build of the converter has no ${name}: it cannot read files from the guest`, { code: 'no_guest_files' });
+  }
+  return f;
+}
 
 /** Convert `m` (see converter/client.js), reporting through `progress`; resolves to the report. */
 async function convert(m, progress) {

@@ -1,4 +1,5 @@
 // Small helpers for the page: DOM building, number formatting, names.
+import { t } from './i18n/index.js';
 
 /** The element with this id. */
 export const $ = (id) => document.getElementById(id);
@@ -83,6 +84,20 @@ export async function copyText(text) {
     ta.remove();
     return ok;
   }
+}
+
+/**
+ * A button that copies `text()` to the clipboard and says for two seconds whether it did.
+ * `label`, `done`, `failed`: catalogue keys, looked up when shown; `attrs` as for `h`.
+ */
+export function copyButton(text, { label, done, failed, ...attrs }) {
+  const button = h('button', { type: 'button', class: 'secondary small', ...attrs }, t(label));
+  button.addEventListener('click', async () => {
+    const ok = await copyText(text());
+    button.textContent = t(ok ? done : failed);
+    setTimeout(() => { button.textContent = t(label); }, 2000);
+  });
+  return button;
 }
 
 /** Offer `text` as a file download. */

@@ -24,6 +24,23 @@ export function inspect(files, { signal } = {}) {
 }
 
 /**
+ * The directory `path` (absolute, `/`-separated) of the guest on input `top` of `files` (as
+ * for `inspect`): `{entries: [{name, kind: 'file'|'dir'|'symlink'|'other', size}]}`. Rejects
+ * with a core error (code `no_guest_files` when this converter cannot read guest files).
+ */
+export function guestList(files, top, path, { signal } = {}) {
+  return once('guestList', { files, top, path }, { signal });
+}
+
+/**
+ * The file `path` of the guest on input `top` of `files`: a Uint8Array of at most `cap` bytes
+ * (its start, for a longer file). Rejects with a core error, as `guestList`.
+ */
+export function guestRead(files, top, path, cap, { signal } = {}) {
+  return once('guestRead', { files, top, path, cap }, { signal });
+}
+
+/**
  * Convert one disk: `job` is `{files, top, disk, options: {format}, target, workers}` (target:
  * see save.js). `onProgress` gets `{type: 'phase'|'planned'|'progress', …}` as the worker goes;
  * resolves to `{report, elapsed_ms, plan_ms, upload, wasm_bytes}`, rejects with a core error

@@ -10,6 +10,7 @@ import { t, msg, bytes, onLangChange } from '../i18n/index.js';
 import { coreError } from '../error.js';
 import { errorBox } from './errors.js';
 import * as files from './files.js';
+import { guestCard } from './guest.js';
 
 const GIB = 1 << 30;
 
@@ -261,6 +262,8 @@ function inputCard(inp, i) {
   });
   card.append(list);
   for (const w of x.warnings || []) card.append(warning(w));
+  const guest = guestCard(x.guest, { files: state.files, top: inp.top });
+  if (guest) card.append(guest);
   if (x.vm) card.append(vmSummary(i, inp, x, choice));
   else card.append(suggestionBlock(i, choice, !!(x.suggestion || choice.os)));
   return card;

@@ -4,7 +4,7 @@
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
 // checklist. Each entry keeps what it shows as data and is redrawn on a language switch.
 // Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
-import { $, h, kv, copyText } from '../util.js';
+import { $, h, kv, copyButton } from '../util.js';
 import { t, onLangChange, bytes, number, rate, duration } from '../i18n/index.js';
 import { commands } from '../commands.js';
 import { opfsFile, opfsRemove } from '../save.js';
@@ -123,12 +123,8 @@ function draw(res) {
   } else {
     save = h('p', { class: 'ok' }, t('run.result.savedAs', { name: target.name }));
   }
-  const copyBtn = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-commands' }, t('run.result.copy'));
-  copyBtn.addEventListener('click', async () => {
-    const ok = await copyText(res.pre.textContent);
-    copyBtn.textContent = t(ok ? 'run.result.copied' : 'run.result.copyFailed');
-    setTimeout(() => { copyBtn.textContent = t('run.result.copy'); }, 2000);
-  });
+  const copyBtn = copyButton(() => res.pre.textContent,
+    { label: 'run.result.copy', done: 'run.result.copied', failed: 'run.result.copyFailed', 'data-testid': 'copy-commands' });
   res.pre.setAttribute('aria-label', t('run.result.commandsLabel'));
   const dataRate = report.data_bytes / Math.max(secs, 0.001);
   res.entry.replaceChildren(
