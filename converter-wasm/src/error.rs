@@ -160,6 +160,10 @@ pub struct Args {
     /// GiB of disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_gib: Option<u64>,
+    /// What guest inspection found, as one English sentence naming files and drivers
+    /// ("initramfs-… has no virtio_blk; it has ahci").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl Args {

@@ -84,6 +84,11 @@ crate::message_codes! {
         OtherDisks = "other_disks" [count],
         NoDisk = "no_disk" [],
         CapacityUnknown = "capacity_unknown" [],
+        // From the guest's own disks (guest inspection), which outrank the OVF.
+        GuestDisk = "guest_disk" [evidence],
+        GuestNoBus = "guest_no_bus" [evidence],
+        GuestNic = "guest_nic" [evidence],
+        GuestOs = "guest_os" [evidence],
     }
 }
 
@@ -774,5 +779,48 @@ mod tests {
         let s = suggest(&v);
         check_why(&s);
         assert_eq!(why(&s, "hw_vif_model"), [WhyCode::NoOsInfo, WhyCode::UnknownOsE1000, WhyCode::NoNic]);
+    }
+}
+
+/// Replace what the OVF (or the OS the user chose for a lone disk) suggests by what the guest's
+/// own disks say: the buses its default kernel (or Windows' boot-start drivers) can boot from,
+/// the NIC model it has a driver for, and its OS by libosinfo name. Properties the guest says
+/// nothing about stay as they were.
+pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
+    let mut put = |key: &str, value: &str, reason: String, code: WhyCode, evidence: &str| {
+        let why = vec![Why::with(code, Args { evidence: Some(evidence.to_string()), ..Args::default() })];
+        let p = Property { key: key.into(), value: value.into(), reason, why };
+        match s.properties.iter_mut().find(|p| p.key == key) {
+            Some(old) => *old = p,
+            None => s.properties.push(p),
+        }
+    };
+    if let Some(b) = &g.boot {
+        let (code, lead) = if b.boots {
+            (WhyCode::GuestDisk, "the guest's own boot drivers")
+        } else {
+            (WhyCode::GuestNoBus, "no bus OpenStack offers has a driver in the guest: it will not boot as is")
+        };
+        put("hw_disk_bus", &b.disk_bus, format!("{lead}: {}", b.reason), code, &b.reason);
+        if let Some(m) = &b.scsi_model {
+            put("hw_scsi_model", m, format!("{lead}: {}", b.reason), code, &b.reason);
+        }
+        let nic = format!("{} has a driver in the guest", b.vif_model);
+        put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), WhyCode::GuestNic, &nic);
+    }
+    if let Some(os) = &g.os {
+        let reason = format!("read from the guest: {}", os.evidence);
+        if os.family == "linux" || os.family == "windows" {
+            put("os_type", &os.family, reason.clone(), WhyCode::GuestOs, &os.evidence);
+        }
+        if let Some(d) = &os.distro {
+            put("os_distro", d, reason.clone(), WhyCode::GuestOs, &os.evidence);
+        }
+        if let Some(v) = &os.version {
+            put("os_version", v, reason, WhyCode::GuestOs, &os.evidence);
+        }
+    }
+    if g.boot.as_ref().is_some_and(|b| b.scsi_model.is_none()) {
+        s.properties.retain(|p| p.key != "hw_scsi_model");
     }
 }

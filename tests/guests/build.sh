@@ -380,6 +380,9 @@ for n in "${names[@]}"; do
   declare -F "guest_${n//-/_}" >/dev/null || die "unknown guest $n (guests: ${ALL_GUESTS[*]})"
 done
 mkdir -p "$OUTDIR"; OUTDIR=$(cd "$OUTDIR" && pwd)
+# One build at a time per OUTDIR (test binaries run in parallel; they share the images).
+exec 9>"$OUTDIR/.build.lock"
+flock 9
 need_tools "${!PACKAGE_OF[@]}"
 check_loop
 check_fuse

@@ -40,7 +40,8 @@ rhel9() {
   mid=$(hex_for machine-id 32)
   boot_uuid=$(uuid_for boot); root_uuid=$(uuid_for root); swap_uuid=$(uuid_for swap)
   local new_comp=zstd old_comp=xz new_mods=("${VMWARE_BOOT[@]}") old_mods=("${VMWARE_BOOT[@]}" "${VIRTIO_BOOT[@]}")
-  local disk_bus=sata vif=e1000
+  # The NIC driver loads after switch_root, from the root's modules (virtio_net.ko.xz is there).
+  local disk_bus=sata vif=virtio
   if [ "$variant" = virtio ]; then
     new_comp=xz old_comp=zstd new_mods=("${VMWARE_BOOT[@]}" "${VIRTIO_BOOT[@]}") old_mods=("${VMWARE_BOOT[@]}")
     disk_bus=virtio vif=virtio boot_xfs=4
@@ -607,7 +608,7 @@ REG
   case "$variant" in
     virtio) fact set expect disk_bus=virtio vif_model=virtio ;;
     novirtio)
-      fact set expect disk_bus=sata vif_model=e1000
+      fact set expect disk_bus=sata vif_model=e1000e
       fact risk no_virtio_storage /Windows/System32/drivers/viostor.sys '' viostor
       fact risk no_virtio_net /Windows/System32/drivers/netkvm.sys '' netkvm ;;
     demand)

@@ -184,6 +184,38 @@ fn guest_cat(input: &Path, path: &str) -> Result<(), Error> {
     std::io::stdout().write_all(&data).map_err(|e| Error::io("stdout", None, e))
 }
 
+/// The guest in a few lines: OS, volumes, kernels with their boot drivers, the decision, risks.
+fn print_guest(g: &stackferry::guest::Guest) {
+    println!("  guest:");
+    if let Some(os) = &g.os {
+        let name = os.pretty_name.as_deref().or(os.id.as_deref()).unwrap_or(&os.family);
+        println!("    os: {name} ({})", os.evidence);
+    }
+    for v in &g.volumes {
+        let mount = v.mount.as_deref().map(|m| format!(" on {m}")).unwrap_or_default();
+        println!("    volume {}: {} {}{mount}", v.name, v.content, human(v.size));
+    }
+    for k in &g.kernels {
+        let drivers: Vec<String> =
+            k.drivers.iter().map(|d| format!("{}={:?}", d.name, d.found).to_lowercase()).collect();
+        println!("    kernel {}{}: {}", k.version, if k.default { " (default)" } else { "" }, drivers.join(" "));
+    }
+    if let Some(b) = &g.boot {
+        let verdict = if b.boots { "boots" } else { "WILL NOT BOOT as is" };
+        println!("    {verdict} from {} (NIC {}): {}", b.disk_bus, b.vif_model, b.reason);
+        if let Some(f) = &b.fix {
+            println!("    fix on the source VM: {f}");
+        }
+    }
+    for r in &g.risks {
+        let at = r.line.map(|l| format!(":{l}")).unwrap_or_default();
+        println!("    risk {}: {}{at} {}", r.code.as_str(), r.file, r.text);
+    }
+    for p in &g.problems {
+        println!("    not read: {p}");
+    }
+}
+
 fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
     let (sources, files) = open_inputs(paths)?;
     let tops = input::top_level(&sources, &files)?;
@@ -224,6 +256,9 @@ fn inspect(paths: &[PathBuf], json: bool) -> Result<(), Error> {
             for w in &d.warnings {
                 println!("    warning: {w}");
             }
+        }
+        if let Some(g) = &ins.guest {
+            print_guest(g);
         }
         if let Some(s) = &ins.suggestion {
             println!("  suggested for OpenStack:");

@@ -393,7 +393,8 @@ impl Files for NtfsFiles {
             if out.iter().any(|o| o.name == text) {
                 continue;
             }
-            let (kind, size) = if name.is_directory() { (EntryKind::Dir, 0) } else { (EntryKind::File, name.data_size()) };
+            let (kind, size) =
+                if name.is_directory() { (EntryKind::Dir, 0) } else { (EntryKind::File, name.data_size()) };
             out.push(Entry { name: text, kind, size });
         }
         Ok(Some(out))

@@ -99,6 +99,7 @@ pub mod mounts;
 pub mod path;
 pub mod report;
 pub mod volumes;
+pub mod windows;
 pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};
 
 /// A VM's guest opened for reading: every volume found and, when one holds a Linux root, the
@@ -132,5 +133,11 @@ pub fn open_sources(disks: &[crate::SourceRef]) -> Opened {
 /// Inspect the guest on a VM's `disks`: its volumes, and what its root file system says.
 pub fn inspect(disks: Vec<crate::Disk>) -> Guest {
     let opened = open(disks);
-    Guest { volumes: opened.volumes, problems: opened.problems, ..Default::default() }
+    let mut g = match &opened.tree {
+        Some(t) if windows::is_windows(t).unwrap_or(false) => windows::inspect_windows(t),
+        _ => Guest::default(),
+    };
+    g.volumes = opened.volumes;
+    g.problems.splice(0..0, opened.problems);
+    g
 }

@@ -114,14 +114,15 @@ impl Files for Tree {
     }
 }
 
-/// Whether a file system looks like a Linux root.
+/// Whether a file system looks like a Linux root or a Windows system volume.
 fn is_root(f: &dyn Files) -> Result<bool> {
-    Ok(f.list("/etc")?.is_some_and(|e| e.iter().any(|e| e.name == "fstab" || e.name == "os-release")))
+    Ok(f.list("/etc")?.is_some_and(|e| e.iter().any(|e| e.name == "fstab" || e.name == "os-release"))
+        || super::windows::is_windows(f)?)
 }
 
-/// Mount the guest: pick the root among `vols` and mount what its fstab names, setting each
-/// mounted volume's `mount`. None when no volume holds a Linux root; what could not be opened
-/// goes to `problems`.
+/// Mount the guest: pick the root among `vols` (Linux, or Windows' system volume) and mount
+/// what its fstab names, setting each mounted volume's `mount`. None when no volume holds a
+/// root; what could not be opened goes to `problems`.
 pub fn assemble(vols: &mut [Found], problems: &mut Vec<String>) -> Option<Tree> {
     let mut opened: Vec<Option<Box<dyn Files>>> = Vec::new();
     for v in vols.iter() {
@@ -151,6 +152,22 @@ pub fn assemble(vols: &mut [Found], problems: &mut Vec<String>) -> Option<Tree> 
         problems.push(e.to_string());
         None
     });
+    let crypttab: Vec<(String, String)> = opened[root]
+        .as_ref()?
+        .read("/etc/crypttab", FSTAB_CAP)
+        .ok()
+        .flatten()
+        .map(|t| {
+            String::from_utf8_lossy(&t)
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| {
+                    let mut f = l.split_whitespace();
+                    Some((f.next()?.to_string(), f.next()?.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut mounts: Vec<(String, usize)> = vec![("/".into(), root)];
     vols[root].info.mount = Some("/".into());
     for e in fstab(&String::from_utf8_lossy(fstab_text.as_deref().unwrap_or_default())) {
@@ -162,15 +179,27 @@ pub fn assemble(vols: &mut [Found], problems: &mut Vec<String>) -> Option<Tree> 
             }
             continue;
         }
+        // An encrypted volume (`/dev/mapper/NAME` opened by /etc/crypttab): it cannot be
+        // read, but the report says where it is mounted.
+        let crypt = e.spec.strip_prefix("/dev/mapper/").and_then(|n| crypttab.iter().find(|(m, _)| m == n));
+        if let Some(i) = crypt.and_then(|(_, dev)| resolve(dev, vols)) {
+            vols[i].info.mount = Some(normalise(&e.mount));
+            problems.push(format!(
+                "{} is encrypted ({}): its files cannot be read",
+                vols[i].info.name, vols[i].info.content
+            ));
+            continue;
+        }
         match resolve(&e.spec, vols) {
             Some(i) if opened[i].is_some() && !mounts.iter().any(|(_, j)| *j == i) => {
                 vols[i].info.mount = Some(normalise(&e.mount));
                 mounts.push((normalise(&e.mount), i));
             }
             Some(_) => {}
-            None if matches!(e.fstype.as_str(), "xfs" | "ext4" | "ext3" | "ext2" | "vfat") => {
-                problems.push(format!("/etc/fstab line {}: {} ({}) is not on the disks given", e.line, e.spec, e.mount))
-            }
+            None if matches!(e.fstype.as_str(), "xfs" | "ext4" | "ext3" | "ext2" | "vfat") => problems.push(format!(
+                "/etc/fstab line {}: {} ({}) names no volume that could be read",
+                e.line, e.spec, e.mount
+            )),
             None => {}
         }
     }

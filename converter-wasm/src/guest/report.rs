@@ -116,6 +116,11 @@ pub struct Driver {
 pub enum Found {
     Builtin,
     Initramfs,
+    /// Windows: the driver is installed and starts at boot (service `Start` = 0).
+    BootStart,
+    /// Windows: installed, but not started at boot (`Start` 1–4): fine for a NIC, not for the
+    /// boot disk's controller.
+    Installed,
     Missing,
 }
 

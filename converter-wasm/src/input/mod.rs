@@ -5,7 +5,7 @@
 pub mod types;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::openstack::suggest;
+use crate::openstack::{suggest, OsChoice};
 use crate::source::{FileSet, SafeName, SourceRef};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -66,10 +66,21 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     inspection.suggestion = inspection.vm.as_ref().map(suggest);
     if inspection.missing.is_empty() {
         // What is inside the guest: read-only, never a reason to fail the inspection.
-        inspection.guest = match open(src, files) {
-            Ok(opened) => Some(crate::guest::inspect(opened.disks)),
-            Err(e) => Some(crate::guest::Guest { problems: vec![e.to_string()], ..Default::default() }),
+        let guest = match open(src, files) {
+            Ok(opened) => crate::guest::inspect(opened.disks),
+            Err(e) => crate::guest::Guest { problems: vec![e.to_string()], ..Default::default() },
         };
+        // A lone disk whose OS the guest tells: suggest for it as if the user had chosen it.
+        let family = guest.os.as_ref().map(|o| o.family.as_str());
+        if let (None, Some(fam @ ("linux" | "windows"))) = (&inspection.suggestion, family) {
+            let choice = if fam == "linux" { OsChoice::Linux } else { OsChoice::Windows };
+            let size = inspection.disks.first().map_or(0, |d| d.virtual_size);
+            inspection.suggestion = Some(crate::openstack::suggest_for_disk(choice, size));
+        }
+        if let Some(s) = inspection.suggestion.as_mut() {
+            crate::openstack::apply_guest(s, &guest);
+        }
+        inspection.guest = Some(guest);
     }
     Ok(inspection)
 }

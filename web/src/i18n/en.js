@@ -336,6 +336,10 @@ export default {
   'why.other_disks': { one: 'The other disk becomes a volume.', other: 'The other {count} disks become volumes.' },
   'why.no_disk': 'The VM has no disk.',
   'why.capacity_unknown': 'The first disk\'s capacity is unknown.',
+  'why.guest_disk': 'Read from the guest\'s own disk: {evidence}.',
+  'why.guest_no_bus': 'Read from the guest\'s own disk: {evidence}. No bus OpenStack offers has a driver in the guest, so it will not boot as it is; see the fix in the Guest card.',
+  'why.guest_nic': 'Read from the guest\'s own disk: {evidence}.',
+  'why.guest_os': 'Read from the guest: {evidence}.',
   // ==== end core ====
 
 

@@ -336,6 +336,10 @@ export default {
   'why.other_disks': '나머지 디스크 {count}개는 볼륨이 됩니다.',
   'why.no_disk': 'VM에 디스크가 없습니다.',
   'why.capacity_unknown': '첫 번째 디스크의 용량을 알 수 없습니다.',
+  'why.guest_disk': '게스트 디스크에서 직접 확인했습니다: {evidence}.',
+  'why.guest_no_bus': '게스트 디스크에서 직접 확인했습니다: {evidence}. OpenStack이 제공하는 어떤 버스의 드라이버도 게스트에 없으므로 지금 그대로는 부팅되지 않습니다. 게스트 카드의 해결 방법을 확인하십시오.',
+  'why.guest_nic': '게스트 디스크에서 직접 확인했습니다: {evidence}.',
+  'why.guest_os': '게스트에서 읽었습니다: {evidence}.',
   // ==== end core ====
 
 
