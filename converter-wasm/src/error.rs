@@ -362,6 +362,7 @@ mod tests {
             os: Some("o".into()),
             ram_mib: Some(1),
             disk_gib: Some(1),
+            evidence: Some("e".into()),
         }
         .names();
         let mut seen = std::collections::HashSet::new();

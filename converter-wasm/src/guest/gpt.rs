@@ -126,3 +126,54 @@ pub fn read(src: &dyn Source, problems: &mut Vec<String>) -> Result<Vec<Entry>> 
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    /// A disk of `sectors` with a GPT holding one partition; `count` entries declared.
+    fn disk(sectors: u64, count: u32) -> Vec<u8> {
+        let mut d = vec![0u8; sectors as usize * 512];
+        let mut array = vec![0u8; 128 * 128];
+        array[..16].copy_from_slice(&[
+            0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47, 0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4,
+        ]);
+        array[16] = 7;
+        array[32..40].copy_from_slice(&34u64.to_le_bytes());
+        array[40..48].copy_from_slice(&(sectors - 34).to_le_bytes());
+        d[1024..1024 + array.len()].copy_from_slice(&array);
+        let h = &mut d[512..1024];
+        h[..8].copy_from_slice(b"EFI PART");
+        h[12..16].copy_from_slice(&92u32.to_le_bytes());
+        h[72..80].copy_from_slice(&2u64.to_le_bytes());
+        h[80..84].copy_from_slice(&count.to_le_bytes());
+        h[84..88].copy_from_slice(&128u32.to_le_bytes());
+        let ac = crc32(&array[..(count.min(128) * 128) as usize]);
+        h[88..92].copy_from_slice(&ac.to_le_bytes());
+        let hc = crc32(&h[..92]);
+        h[16..20].copy_from_slice(&hc.to_le_bytes());
+        d
+    }
+
+    #[test]
+    fn reads_a_valid_table_and_falls_back_to_the_backup() {
+        let d = disk(200, 128);
+        let mut problems = Vec::new();
+        let e = read(MemSource::new("g", d.clone()).as_ref(), &mut problems).unwrap();
+        assert_eq!((e.len(), e[0].number, e[0].offset), (1, 1, 34 * 512));
+        assert_eq!(e[0].type_guid, "0fc63daf-8483-4772-8e79-3d69d8477de4");
+        // Primary damaged, no backup: a clear error naming the file.
+        let mut bad = d;
+        bad[600] ^= 1;
+        let err = read(MemSource::new("g.img", bad).as_ref(), &mut problems).unwrap_err();
+        assert!(err.to_string().contains("g.img") && err.to_string().contains("CRC32"), "{err}");
+    }
+
+    #[test]
+    fn a_hostile_entry_count_is_refused_before_reading() {
+        let d = disk(200, u32::MAX);
+        let err = read(MemSource::new("g", d).as_ref(), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("entry array"), "{err}");
+    }
+}

@@ -124,3 +124,51 @@ pub fn read(src: &dyn Source) -> Result<Option<Table>> {
     table.problems.push(format!("{}: more than {MAX_LOGICAL} logical partitions; the rest were not read", src.name()));
     Ok(Some(table))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    fn entry(s: &mut [u8], at: usize, slot: usize, kind: u8, start: u32, sectors: u32) {
+        let e = &mut s[at + 446 + 16 * slot..at + 462 + 16 * slot];
+        e[4] = kind;
+        e[8..12].copy_from_slice(&start.to_le_bytes());
+        e[12..16].copy_from_slice(&sectors.to_le_bytes());
+        s[at + 510] = 0x55;
+        s[at + 511] = 0xaa;
+    }
+
+    #[test]
+    fn primaries_and_a_logical_chain_numbered_as_linux_does() {
+        let mut d = vec![0u8; 4096 * 512];
+        entry(&mut d, 0, 0, 0x83, 2048, 100);
+        entry(&mut d, 0, 1, 0x05, 3000, 1000);
+        // EBR 1 at 3000: logical at +10; next EBR at extended+100.
+        entry(&mut d, 3000 * 512, 0, 0x83, 10, 50);
+        entry(&mut d, 3000 * 512, 1, 0x05, 100, 60);
+        entry(&mut d, 3100 * 512, 0, 0x82, 10, 40);
+        let t = read(MemSource::new("d", d).as_ref()).unwrap().unwrap();
+        let got: Vec<(u32, u64)> = t.entries.iter().map(|e| (e.number, e.offset / 512)).collect();
+        assert_eq!(got, [(1, 2048), (5, 3010), (6, 3110)]);
+    }
+
+    #[test]
+    fn hostile_tables_are_reported_not_followed() {
+        // A partition past the end is skipped with a problem.
+        let mut d = vec![0u8; 64 * 512];
+        entry(&mut d, 0, 0, 0x83, 10, 1_000_000);
+        let t = read(MemSource::new("d", d).as_ref()).unwrap().unwrap();
+        assert!(t.entries.is_empty() && t.problems[0].contains("does not fit"), "{t:?}");
+        // An EBR that links back to itself is an error naming the file and the offset.
+        let mut d = vec![0u8; 64 * 512];
+        entry(&mut d, 0, 0, 0x05, 8, 50);
+        entry(&mut d, 8 * 512, 0, 0x83, 1, 2);
+        entry(&mut d, 8 * 512, 1, 0x05, 4, 2);
+        entry(&mut d, 12 * 512, 1, 0x05, 4, 2);
+        let e = read(MemSource::new("loop.img", d).as_ref()).unwrap_err();
+        assert!(e.to_string().contains("loop.img") && e.to_string().contains("goes back"), "{e}");
+        // No signature: no table.
+        assert!(read(MemSource::new("z", vec![0u8; 1024]).as_ref()).unwrap().is_none());
+    }
+}
