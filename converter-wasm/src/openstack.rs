@@ -640,6 +640,49 @@ fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
     }
 }
 
+/// Replace what the OVF (or the OS the user chose for a lone disk) suggests by what the guest's
+/// own disks say: the buses its default kernel (or Windows' boot-start drivers) can boot from,
+/// the NIC model it has a driver for, and its OS by libosinfo name. Properties the guest says
+/// nothing about stay as they were.
+pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
+    let mut put = |key: &str, value: &str, reason: String, code: WhyCode, evidence: &str| {
+        let why = vec![Why::with(code, Args { evidence: Some(evidence.to_string()), ..Args::default() })];
+        let p = Property { key: key.into(), value: value.into(), reason, why };
+        match s.properties.iter_mut().find(|p| p.key == key) {
+            Some(old) => *old = p,
+            None => s.properties.push(p),
+        }
+    };
+    if let Some(b) = &g.boot {
+        let (code, lead) = if b.boots {
+            (WhyCode::GuestDisk, "the guest's own boot drivers")
+        } else {
+            (WhyCode::GuestNoBus, "no bus OpenStack offers has a driver in the guest: it will not boot as is")
+        };
+        put("hw_disk_bus", &b.disk_bus, format!("{lead}: {}", b.reason), code, &b.reason);
+        if let Some(m) = &b.scsi_model {
+            put("hw_scsi_model", m, format!("{lead}: {}", b.reason), code, &b.reason);
+        }
+        let nic = format!("{} has a driver in the guest", b.vif_model);
+        put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), WhyCode::GuestNic, &nic);
+    }
+    if let Some(os) = &g.os {
+        let reason = format!("read from the guest: {}", os.evidence);
+        if os.family == "linux" || os.family == "windows" {
+            put("os_type", &os.family, reason.clone(), WhyCode::GuestOs, &os.evidence);
+        }
+        if let Some(d) = &os.distro {
+            put("os_distro", d, reason.clone(), WhyCode::GuestOs, &os.evidence);
+        }
+        if let Some(v) = &os.version {
+            put("os_version", v, reason, WhyCode::GuestOs, &os.evidence);
+        }
+    }
+    if g.boot.as_ref().is_some_and(|b| b.scsi_model.is_none()) {
+        s.properties.retain(|p| p.key != "hw_scsi_model");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,47 +823,37 @@ mod tests {
         check_why(&s);
         assert_eq!(why(&s, "hw_vif_model"), [WhyCode::NoOsInfo, WhyCode::UnknownOsE1000, WhyCode::NoNic]);
     }
-}
 
-/// Replace what the OVF (or the OS the user chose for a lone disk) suggests by what the guest's
-/// own disks say: the buses its default kernel (or Windows' boot-start drivers) can boot from,
-/// the NIC model it has a driver for, and its OS by libosinfo name. Properties the guest says
-/// nothing about stay as they were.
-pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
-    let mut put = |key: &str, value: &str, reason: String, code: WhyCode, evidence: &str| {
-        let why = vec![Why::with(code, Args { evidence: Some(evidence.to_string()), ..Args::default() })];
-        let p = Property { key: key.into(), value: value.into(), reason, why };
-        match s.properties.iter_mut().find(|p| p.key == key) {
-            Some(old) => *old = p,
-            None => s.properties.push(p),
-        }
-    };
-    if let Some(b) = &g.boot {
-        let (code, lead) = if b.boots {
-            (WhyCode::GuestDisk, "the guest's own boot drivers")
-        } else {
-            (WhyCode::GuestNoBus, "no bus OpenStack offers has a driver in the guest: it will not boot as is")
+    #[test]
+    fn the_guest_outranks_the_ovf() {
+        use crate::guest::{Boot, Guest, Os};
+        let mut s = suggest_for_disk(OsChoice::Linux, 1 << 30);
+        assert_eq!(s.get("hw_disk_bus"), Some("virtio"));
+        let g = Guest {
+            os: Some(Os {
+                family: "linux".into(),
+                distro: Some("rocky".into()),
+                version: Some("9.3".into()),
+                evidence: "/etc/os-release".into(),
+                ..Default::default()
+            }),
+            boot: Some(Boot {
+                disk_bus: "sata".into(),
+                vif_model: "virtio".into(),
+                boots: true,
+                reason: "initramfs-x.img has no virtio_blk; it has ahci".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
         };
-        put("hw_disk_bus", &b.disk_bus, format!("{lead}: {}", b.reason), code, &b.reason);
-        if let Some(m) = &b.scsi_model {
-            put("hw_scsi_model", m, format!("{lead}: {}", b.reason), code, &b.reason);
-        }
-        let nic = format!("{} has a driver in the guest", b.vif_model);
-        put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), WhyCode::GuestNic, &nic);
-    }
-    if let Some(os) = &g.os {
-        let reason = format!("read from the guest: {}", os.evidence);
-        if os.family == "linux" || os.family == "windows" {
-            put("os_type", &os.family, reason.clone(), WhyCode::GuestOs, &os.evidence);
-        }
-        if let Some(d) = &os.distro {
-            put("os_distro", d, reason.clone(), WhyCode::GuestOs, &os.evidence);
-        }
-        if let Some(v) = &os.version {
-            put("os_version", v, reason, WhyCode::GuestOs, &os.evidence);
-        }
-    }
-    if g.boot.as_ref().is_some_and(|b| b.scsi_model.is_none()) {
-        s.properties.retain(|p| p.key != "hw_scsi_model");
+        apply_guest(&mut s, &g);
+        assert_eq!(
+            (s.get("hw_disk_bus"), s.get("os_distro"), s.get("os_version")),
+            (Some("sata"), Some("rocky"), Some("9.3"))
+        );
+        let bus = s.properties.iter().find(|p| p.key == "hw_disk_bus").unwrap();
+        assert_eq!(bus.why[0].code, WhyCode::GuestDisk);
+        assert!(bus.reason.contains("no virtio_blk"), "{}", bus.reason);
+        assert_eq!(s.properties.iter().filter(|p| p.key == "hw_disk_bus").count(), 1);
     }
 }
