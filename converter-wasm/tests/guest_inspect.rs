@@ -293,6 +293,7 @@ fn damaged_guests_are_reported_never_a_crash() {
                     (start + rng.next() % (2 << 20), (rng.next() % 255 + 1) as u8)
                 })
                 .collect();
+            #[allow(clippy::arc_with_non_send_sync)] // sources are single-threaded by design
             let src: stackferry::SourceRef = std::sync::Arc::new(Flipped { inner: base.clone(), flips });
             let t = std::time::Instant::now();
             let opened = guest::open_sources(&[src]);
