@@ -1,6 +1,6 @@
 //! What the user handed us, recognised by content (not by file extension) and opened into
 //! disks: a lone VMDK (sparse, stream-optimized, COWD, seSparse or a text descriptor), an OVF
-//! descriptor with its files, or an OVA archive.
+//! descriptor with its files, an OVA archive, or a QCOW2 image (to read back what was made).
 
 pub mod types;
 
@@ -17,6 +17,9 @@ pub fn detect(src: &dyn crate::Source) -> Result<InputKind> {
     let n = src.len().min(4096) as usize;
     let mut head = vec![0u8; n];
     src.read_exact_at(0, &mut head)?;
+    if crate::qcow2::reader::is_qcow2(&head) {
+        return Ok(InputKind::Qcow2);
+    }
     if n >= 262 && &head[257..262] == b"ustar" {
         return Ok(InputKind::Ova);
     }
@@ -37,6 +40,10 @@ pub fn open(src: SourceRef, files: &dyn FileSet) -> Result<Opened> {
             let disk = crate::vmdk::open(src, files)?;
             Opened { kind: InputKind::Vmdk, vm: None, suggestion: None, disks: vec![disk], warnings: vec![] }
         }
+        InputKind::Qcow2 => {
+            let disk = crate::qcow2::reader::open(src)?;
+            Opened { kind: InputKind::Qcow2, vm: None, suggestion: None, disks: vec![disk], warnings: vec![] }
+        }
     };
     opened.suggestion = opened.vm.as_ref().map(suggest);
     Ok(opened)
@@ -47,11 +54,15 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
     let mut inspection = match detect(src.as_ref())? {
         InputKind::Ova => crate::ova::inspect(src.clone())?,
         InputKind::Ovf => crate::ovf::inspect(src.clone(), files)?,
-        InputKind::Vmdk => {
-            let info = crate::vmdk::inspect(src.clone(), files)?;
+        kind @ (InputKind::Vmdk | InputKind::Qcow2) => {
+            let info = if kind == InputKind::Vmdk {
+                crate::vmdk::inspect(src.clone(), files)?
+            } else {
+                crate::qcow2::reader::open(src.clone())?.info
+            };
             let missing = info.files.iter().filter(|f| !f.present).map(|f| f.name.clone()).collect();
             Inspection {
-                kind: InputKind::Vmdk,
+                kind,
                 name: src.name().to_string(),
                 vm: None,
                 suggestion: None,

@@ -14,6 +14,8 @@ pub enum InputKind {
     Ova,
     Ovf,
     Vmdk,
+    /// A QCOW2 image (ours, or one downloaded from Glance): read back to check it.
+    Qcow2,
 }
 
 /// Opened input: the disks to convert, and for OVF/OVA the VM it describes.

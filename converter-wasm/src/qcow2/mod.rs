@@ -21,6 +21,7 @@ pub mod compress;
 pub mod header;
 pub mod layout;
 pub mod probe;
+pub mod reader;
 pub mod writer;
 
 pub use layout::{Compressed, Layout};
