@@ -90,5 +90,7 @@ impl Files for MemFiles {
     }
 }
 
+pub mod cpio;
+pub mod initramfs;
 pub mod report;
 pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};
