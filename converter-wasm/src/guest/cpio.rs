@@ -3,10 +3,11 @@
 //!
 //! Read from a [`BufRead`] so a decompressed initramfs is walked as it inflates, without holding
 //! it: an entry's data is read only when the caller asks for it ([`Archive::data`], capped),
-//! otherwise skipped. Written by hand: the `cpio_reader` crate reports a truncated or damaged
-//! entry as the end of the archive (its iterator yields `None`, with no offset) and panics on a
-//! name size of 0 on 16-bit targets' casts; the `cpio` crate reads one archive from a `Read`
-//! with no offsets in its errors and no way to find the next of dracut's concatenated archives.
+//! otherwise skipped. Written by hand: the `cpio_reader` crate needs the whole archive in one
+//! slice (a decompressed initramfs would have to be held), and its iterator ends silently on a
+//! truncated or damaged entry or a name that is not UTF-8, so damage looks like the end of the
+//! archive; the `cpio` crate reads from a `Read` but its errors carry no offset, it requires
+//! UTF-8 names, and it does not skip the zero padding between dracut's concatenated archives.
 //! The format is 110 bytes of ASCII hex fields, a name, and data, each padded to 4 bytes.
 
 use crate::error::{Error, Result};
@@ -72,14 +73,14 @@ impl<'a, R: BufRead> Archive<'a, R> {
         Archive { r, file, pos: offset, current: None, done: false }
     }
 
-    /// Offset in the stream of the next unread byte: after the trailer once [`Archive::next`]
+    /// Offset in the stream of the next unread byte: after the trailer once [`Archive::next_entry`]
     /// returned `None`.
     pub fn position(&self) -> u64 {
         self.pos
     }
 
     /// The next entry's header, skipping the data of the current one; `None` after the trailer.
-    pub fn next(&mut self) -> Result<Option<Header>> {
+    pub fn next_entry(&mut self) -> Result<Option<Header>> {
         if self.done {
             return Ok(None);
         }
@@ -144,7 +145,7 @@ impl<'a, R: BufRead> Archive<'a, R> {
             let (size, limit) = (h.size as u64, cap as u64);
             let msg = format!("'{}' is {size} bytes, more than the {limit} read for it", h.name);
             let e = Error::over_limit(self.file, Some(h.offset), size, limit, msg);
-            // Left to be skipped by `next`, so the archive can go on.
+            // Left to be skipped by `next_entry`, so the archive can go on.
             self.current = Some((h, crc));
             return Err(e);
         }
@@ -276,7 +277,7 @@ pub(crate) mod tests {
         let mut r = data;
         let mut a = Archive::new(&mut r, "t.img", 0);
         let mut out = Vec::new();
-        while let Some(h) = a.next()? {
+        while let Some(h) = a.next_entry()? {
             let d = a.data(1 << 20)?;
             out.push((h.name.clone(), h.kind(), d));
         }
@@ -302,7 +303,7 @@ pub(crate) mod tests {
         );
         let mut r = &data[..];
         let mut a = Archive::new(&mut r, "t.img", 0);
-        while a.next().unwrap().is_some() {}
+        while a.next_entry().unwrap().is_some() {}
         assert_eq!(a.position(), end);
         assert_eq!(r, b"after");
     }
@@ -322,8 +323,8 @@ pub(crate) mod tests {
         // Skipped data is checked too.
         let mut r = &e[..];
         let mut a = Archive::new(&mut r, "t.img", 0);
-        a.next().unwrap();
-        assert_eq!(a.next().unwrap_err().kind, ErrorKind::Corrupt);
+        a.next_entry().unwrap();
+        assert_eq!(a.next_entry().unwrap_err().kind, ErrorKind::Corrupt);
     }
 
     #[test]
@@ -339,7 +340,7 @@ pub(crate) mod tests {
         big[54..62].copy_from_slice(b"ffffffff");
         let mut r = &big[..];
         let mut a = Archive::new(&mut r, "t.img", 0);
-        a.next().unwrap();
+        a.next_entry().unwrap();
         assert_eq!(a.data(usize::MAX).unwrap_err().kind, ErrorKind::Truncated);
         assert_eq!(names(&big).unwrap_err().kind, ErrorKind::TooLarge);
         // Name size 0, too long, not hex; no magic; odc.

@@ -157,7 +157,7 @@ fn segment(
         Segment::Cpio => {
             // The file itself: offsets in errors are the file's.
             let mut a = Archive::new(&mut input, file, offset);
-            while let Some(h) = a.next()? {
+            while let Some(h) = a.next_entry()? {
                 out.visit(&h, &mut a)?;
             }
         }
@@ -204,7 +204,7 @@ fn walk(label: &str, decoder: impl Read, budget: &mut Budget, out: &mut Initramf
             return Ok(());
         }
         let mut a = Archive::new(&mut r, label, pos);
-        while let Some(h) = a.next()? {
+        while let Some(h) = a.next_entry()? {
             out.visit(&h, &mut a)?;
         }
         pos = a.position();
@@ -357,7 +357,7 @@ impl Read for Lz4Legacy<'_, '_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::guest::cpio::tests::{archive, entry};
@@ -381,14 +381,17 @@ mod tests {
         Some(out.stdout)
     }
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
+    pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         e.write_all(data).unwrap();
         e.finish().unwrap()
     }
 
     /// The compressions under test: the layer name and the compressor, as dracut runs them.
-    fn compressors() -> Vec<(&'static str, Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>)> {
+    /// A compressor under test; None when its command is missing.
+    type Compress = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
+
+    fn compressors() -> Vec<(&'static str, Compress)> {
         vec![
             ("gzip", Box::new(|d| Some(gzip(d)))),
             ("zstd", Box::new(|d| tool(&["zstd", "-q", "-c", "-3"], d))),

@@ -90,7 +90,12 @@ impl Files for MemFiles {
     }
 }
 
+pub mod boot;
 pub mod cpio;
+pub mod grub;
 pub mod initramfs;
+pub mod linux;
 pub mod report;
+pub mod risks;
+pub mod root;
 pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};

@@ -116,6 +116,9 @@ pub struct Driver {
 pub enum Found {
     Builtin,
     Initramfs,
+    /// On the root file system only (`/lib/modules/<v>/kernel/…`): loadable once the root is
+    /// mounted (enough for a NIC), not at boot (not enough for the root disk).
+    Installed,
     Missing,
 }
 
