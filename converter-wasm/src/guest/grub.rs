@@ -15,6 +15,9 @@ pub const GRUBENVS: [&str; 2] = ["/boot/grub2/grubenv", "/boot/grub/grubenv"];
 /// The EFI system partition's vendor directories, where GRUB keeps its configuration on some
 /// UEFI installs (RHEL 7 and 8, `/boot/efi/EFI/<vendor>/grub.cfg` and `grubenv`).
 pub const ESP_DIR: &str = "/boot/efi/EFI";
+/// Deepest block nesting followed in grub.cfg; generated files nest 3 deep (`submenu`,
+/// `menuentry`, `if`).
+const MAX_NESTING: usize = 16;
 /// Where the GRUB command line for future configurations is set.
 pub const DEFAULT_GRUB: &str = "/etc/default/grub";
 
@@ -217,7 +220,9 @@ fn parse_grub_cfg(file: &str, text: &str, cmdlines: &mut Vec<Line>) -> Menu {
                 add(&mut stack, &mut menu.items, Item::Entry(menu.entries.len() - 1));
                 stack.push(Open::Entry);
             }
-            "submenu" => stack.push(Open::Submenu(quoted(l), Items::default())),
+            // Deeper submenus are taken as plain blocks: the tree (and the recursion that
+            // resolves a default in it) stays shallow whatever the file says.
+            "submenu" if stack.len() < MAX_NESTING => stack.push(Open::Submenu(quoted(l), Items::default())),
             "linux" | "linux16" | "linuxefi" if matches!(stack.last(), Some(Open::Entry)) => {
                 if let Some(e) = menu.entries.last_mut() {
                     e.version = l.split_whitespace().nth(1).and_then(kernel_version);
@@ -354,6 +359,21 @@ mod tests {
             l.cmdlines.iter().map(|c| (c.file.as_str(), c.line)).collect::<Vec<_>>(),
             [("/boot/efi/EFI/centos/grub.cfg", 3), ("/boot/efi/EFI/centos/grub.cfg", 6)]
         );
+    }
+
+    #[test]
+    fn deep_nesting_stays_shallow() {
+        let mut cfg = "submenu 's' {\n".repeat(50_000);
+        cfg += "menuentry 'e' {\n linux /vmlinuz-1.0 ro\n}\n";
+        cfg += &"}\n".repeat(50_000);
+        // Without a default: the first entry, through the submenus followed.
+        let l = loader(&[("/boot/grub/grub.cfg", cfg.as_str())]);
+        assert_eq!((l.cmdlines.len(), l.default.as_deref()), (1, Some("1.0")));
+        // A saved default deeper than what is followed names nothing.
+        let cfg = format!("set default=\"${{saved_entry}}\"\n{cfg}");
+        let env = format!("saved_entry={}", ["0"; 5000].join(">"));
+        let l = loader(&[("/boot/grub/grub.cfg", cfg.as_str()), ("/boot/grub/grubenv", env.as_str())]);
+        assert_eq!((l.cmdlines.len(), l.default), (1, None));
     }
 
     #[test]
