@@ -25,11 +25,6 @@ impl<'a> Root<'a> {
         self.problems.into_inner()
     }
 
-    /// A problem found while reading (e.g. an initramfs that is damaged).
-    pub fn problem(&self, p: String) {
-        self.problems.borrow_mut().push(p);
-    }
-
     /// The file at `path` of at most `cap` bytes; `None` when absent or unreadable (then a
     /// problem says why).
     pub fn bytes(&self, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
@@ -71,7 +66,7 @@ impl<'a> Root<'a> {
             Ok(v) => Ok(Some(v)),
             Err(e) if fatal(&e) => Err(e),
             Err(e) => {
-                self.problem(e.to_string());
+                self.problems.borrow_mut().push(e.to_string());
                 Ok(None)
             }
         }
