@@ -204,7 +204,7 @@ EOF
   fact risk static_address "$ifcfg" IPADDR= 192.168.10.21
   fact risk static_address "$nm" address1= 192.168.10.21/24
   fact risk open_vm_tools /usr/bin/vmtoolsd ''
-  fact risk no_cloud_init /etc/cloud ''
+  fact risk no_cloud_init /etc/cloud/cloud.cfg ''
 }
 
 # --- Debian 12: MBR, one ext4 partition, initramfs-tools (gzip) with virtio modules ----------
@@ -507,7 +507,7 @@ EOF
   fact set expect os_family=linux os_id=ubuntu os_version_id=24.04 default_kernel="$v" \
     disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
   fact risk nic_name /etc/netplan/00-installer-config.yaml 'ens160:' ens160
-  fact risk no_cloud_init /etc/cloud ''
+  fact risk no_cloud_init /etc/cloud/cloud.cfg ''
 }
 
 # --- Windows: MBR, NTFS "System Reserved" + NTFS C:, registry hives made with hivex ------------

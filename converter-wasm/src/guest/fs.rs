@@ -1,8 +1,9 @@
 //! What a volume holds, and the file systems we read as [`Files`]: ext2/3/4 through
 //! `ext4-view`, XFS (v4 and v5, log replayed in memory) through `lamxfs` (both read-only,
 //! `no_std`, forbid `unsafe`, fuzzed upstream), NTFS through `ntfs` (read-only, case-insensitive
-//! names through the volume's own upcase table). Other contents (swap, LUKS, an LVM PV, FAT,
-//! btrfs) are recognised by their magic so the report can name them.
+//! names through the volume's own upcase table), FAT (the EFI system partition) through
+//! `fatfs`, given a device that refuses writes. Other contents (swap, LUKS, an LVM PV, btrfs)
+//! are recognised by their magic so the report can name them.
 
 use super::{Entry, EntryKind, Files};
 use crate::error::{Error, Result};
@@ -120,6 +121,7 @@ pub fn open(src: SourceRef, content: Content) -> Result<Option<Box<dyn Files>>> 
         Content::Ext => Some(Box::new(ExtFiles::open(src)?)),
         Content::Xfs => Some(Box::new(XfsFiles::open(src)?)),
         Content::Ntfs => Some(Box::new(NtfsFiles::open(src)?)),
+        Content::Fat => Some(Box::new(FatFiles::open(src)?)),
         _ => None,
     })
 }
@@ -396,6 +398,85 @@ impl Files for NtfsFiles {
             let (kind, size) =
                 if name.is_directory() { (EntryKind::Dir, 0) } else { (EntryKind::File, name.data_size()) };
             out.push(Entry { name: text, kind, size });
+        }
+        Ok(Some(out))
+    }
+}
+
+/// `fatfs` wants a read-write device; this one refuses every write, so mounting and reading
+/// can never change the guest (fatfs writes only when allocating or on a dirty unmount).
+struct NoWrite(crate::source::SourceReader);
+
+impl std::io::Read for NoWrite {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+impl std::io::Seek for NoWrite {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+impl std::io::Write for NoWrite {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("guest volumes are read-only"))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct FatFiles {
+    src: SourceRef,
+    fs: fatfs::FileSystem<NoWrite>,
+}
+
+impl FatFiles {
+    fn open(src: SourceRef) -> Result<FatFiles> {
+        let dev = NoWrite(crate::source::SourceReader::new(src.clone()));
+        let fs = fatfs::FileSystem::new(dev, fatfs::FsOptions::new()).map_err(|e| fs_error(src.as_ref(), "/", e))?;
+        Ok(FatFiles { src, fs })
+    }
+
+    fn dir(&self, path: &str) -> Option<fatfs::Dir<'_, NoWrite>> {
+        let p = path.trim_matches('/');
+        if p.is_empty() {
+            Some(self.fs.root_dir())
+        } else {
+            self.fs.root_dir().open_dir(p).ok()
+        }
+    }
+}
+
+impl Files for FatFiles {
+    fn read(&self, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let Some(d) = self.dir(dir) else { return Ok(None) };
+        let Some(entry) =
+            d.iter().filter_map(|e| e.ok()).find(|e| e.is_file() && e.file_name().eq_ignore_ascii_case(name))
+        else {
+            return Ok(None);
+        };
+        if entry.len() > cap {
+            return Err(too_large(path, entry.len(), cap));
+        }
+        let mut out = Vec::new();
+        entry.to_file().take(cap).read_to_end(&mut out).map_err(|e| fs_error(self.src.as_ref(), path, e))?;
+        Ok(Some(out))
+    }
+
+    fn list(&self, path: &str) -> Result<Option<Vec<Entry>>> {
+        let Some(d) = self.dir(path) else { return Ok(None) };
+        let mut out = Vec::new();
+        for e in d.iter() {
+            let e = e.map_err(|e| fs_error(self.src.as_ref(), path, e))?;
+            let name = e.file_name();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let (kind, size) = if e.is_dir() { (EntryKind::Dir, 0) } else { (EntryKind::File, e.len()) };
+            out.push(Entry { name, kind, size });
         }
         Ok(Some(out))
     }

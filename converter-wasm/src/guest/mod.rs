@@ -6,8 +6,10 @@
 //!   linear LVs) — byte ranges of the guest disk, as [`crate::Source`]s;
 //! - file systems: `fs` opens a volume (ext2/3/4, XFS, NTFS, FAT) as [`Files`];
 //! - `mounts`: the root file system plus what its `/etc/fstab` mounts, as one [`Files`];
-//! - what the files say: `linux` (os-release, kernels, GRUB/BLS default, risks), `initramfs`
-//!   (cpio archives, their compressions, the modules inside), `windows`;
+//! - what the files say: `root` (bounded reads, a damaged file becomes a problem), `linux`
+//!   (os-release, kernels and their drivers), `grub` (GRUB/BLS default and command lines),
+//!   `risks` (fstab, network configuration, tools, cloud-init), `initramfs` over `cpio` (the
+//!   archives, their compressions, the modules inside), `windows` (hives and drivers);
 //! - `boot`: the bus the default kernel can boot from, with its evidence and the fix.
 //!
 //! Everything reads through [`Files`], so the readers of what files say are tested with
@@ -90,14 +92,21 @@ impl Files for MemFiles {
     }
 }
 
+pub mod boot;
+pub mod cpio;
 pub mod disk;
 pub mod fs;
 pub mod gpt;
+pub mod grub;
+pub mod initramfs;
+pub mod linux;
 pub mod lvm2;
 pub mod mbr;
 pub mod mounts;
 pub mod path;
 pub mod report;
+pub mod risks;
+pub mod root;
 pub mod volumes;
 pub mod windows;
 pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};
@@ -113,13 +122,17 @@ pub struct Opened {
 /// Open the guest on `disks` (the VM's disks in order), read-only. Never fails: what cannot
 /// be read is listed in `problems`.
 pub fn open(disks: Vec<crate::Disk>) -> Opened {
+    open_sources(&guest_disks(disks))
+}
+
+/// The guest bytes of each disk.
+fn guest_disks(disks: Vec<crate::Disk>) -> Vec<crate::SourceRef> {
     // Sources are single-threaded by design (see `Source`).
     #[allow(clippy::arc_with_non_send_sync)]
-    let sources: Vec<crate::SourceRef> = disks
+    disks
         .into_iter()
         .map(|d| std::sync::Arc::new(disk::GuestDisk::new(d.info.name.clone(), d.map)) as crate::SourceRef)
-        .collect();
-    open_sources(&sources)
+        .collect()
 }
 
 /// [`open`] over guest bytes already at hand (raw images in tests).
@@ -132,10 +145,19 @@ pub fn open_sources(disks: &[crate::SourceRef]) -> Opened {
 
 /// Inspect the guest on a VM's `disks`: its volumes, and what its root file system says.
 pub fn inspect(disks: Vec<crate::Disk>) -> Guest {
-    let opened = open(disks);
+    inspect_sources(&guest_disks(disks))
+}
+
+/// [`inspect`] over guest bytes already at hand (raw images in tests).
+pub fn inspect_sources(disks: &[crate::SourceRef]) -> Guest {
+    let opened = open_sources(disks);
     let mut g = match &opened.tree {
         Some(t) if windows::is_windows(t).unwrap_or(false) => windows::inspect_windows(t),
-        _ => Guest::default(),
+        Some(t) => match boot::inspect_linux(t) {
+            Ok(g) => g.unwrap_or_default(),
+            Err(e) => Guest { problems: vec![e.to_string()], ..Default::default() },
+        },
+        None => Guest::default(),
     };
     g.volumes = opened.volumes;
     g.problems.splice(0..0, opened.problems);

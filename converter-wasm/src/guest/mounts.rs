@@ -169,7 +169,9 @@ pub fn assemble(vols: &mut [Found], problems: &mut Vec<String>) -> Option<Tree> 
         })
         .unwrap_or_default();
     let mut mounts: Vec<(String, usize)> = vec![("/".into(), root)];
-    vols[root].info.mount = Some("/".into());
+    // Windows' system volume is its C: (the tree still serves it at /).
+    let windows = opened[root].as_deref().is_some_and(|f| super::windows::is_windows(f).unwrap_or(false));
+    vols[root].info.mount = Some(if windows { "C:" } else { "/" }.into());
     for e in fstab(&String::from_utf8_lossy(fstab_text.as_deref().unwrap_or_default())) {
         if e.mount == "/" || !e.mount.starts_with('/') {
             if e.fstype == "swap" {

@@ -116,10 +116,11 @@ pub struct Driver {
 pub enum Found {
     Builtin,
     Initramfs,
-    /// Windows: the driver is installed and starts at boot (service `Start` = 0).
+    /// Windows: installed and starts at boot (service `Start` = 0).
     BootStart,
-    /// Windows: installed, but not started at boot (`Start` 1–4): fine for a NIC, not for the
-    /// boot disk's controller.
+    /// Installed but not there at boot: for Linux on the root file system only
+    /// (`/lib/modules/<v>/kernel/…`: loadable once the root is mounted, enough for a NIC, not
+    /// for the root disk); for Windows a service with `Start` 1–4.
     Installed,
     Missing,
 }

@@ -50,7 +50,10 @@ pub fn open(src: SourceRef) -> Result<Disk> {
         return bad(4, format!("QCOW2 version {version} (2 and 3 are read)"));
     }
     if be64(&h, 8) != 0 {
-        return bad(8, "the QCOW2 image has a backing file: convert it with qemu-img to a standalone image first".into());
+        return bad(
+            8,
+            "the QCOW2 image has a backing file: convert it with qemu-img to a standalone image first".into(),
+        );
     }
     let cluster_bits = be32(&h, 20);
     if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cluster_bits) {
@@ -67,7 +70,10 @@ pub fn open(src: SourceRef) -> Result<Disk> {
         let incompat = be64(&h, 72);
         // Bit 0 (dirty) only means refcounts may be stale, which reading does not use.
         if incompat & !1 != 0 {
-            return bad(72, format!("QCOW2 incompatible features {incompat:#x} (external data file, compression type, ...)"));
+            return bad(
+                72,
+                format!("QCOW2 incompatible features {incompat:#x} (external data file, compression type, ...)"),
+            );
         }
     }
     let l1_size = u64::from(be32(&h, 36));

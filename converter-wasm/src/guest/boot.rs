@@ -1,0 +1,301 @@
+//! The decision for a Linux guest: which disk bus and NIC model its default kernel can use on
+//! OpenStack, from where its drivers are, with the evidence and the command that makes virtio
+//! work; and [`inspect_linux`], the whole inspection of a Linux root.
+//!
+//! A root disk needs its driver at boot (built in or in the initramfs: the initramfs mounts the
+//! root); a NIC only once the root is mounted (a module on the root will do).
+
+use super::report::{Boot, Found, Guest, Kernel, Os, Risk, RiskCode};
+use super::root::Root;
+use super::{grub, linux, risks, Files};
+use crate::error::Result;
+
+/// The drivers the fix adds to the initramfs.
+const VIRTIO: &str = "virtio_blk virtio_scsi virtio_net virtio_pci";
+
+/// The bus and NIC model kernel `k` can use, and why.
+pub fn decide(k: &Kernel) -> Boot {
+    let found = |n: &str| k.drivers.iter().find(|d| d.name == n).map_or(Found::Missing, |d| d.found);
+    let at_boot = |n: &str| matches!(found(n), Found::Builtin | Found::Initramfs);
+    let img = match &k.initramfs {
+        Some(p) => p.rsplit('/').next().unwrap_or(p).to_string(),
+        None => format!("kernel {} (no initramfs)", k.version),
+    };
+    let vif_model = if at_boot("virtio_net") || found("virtio_net") == Found::Installed { "virtio" } else { "e1000" };
+    let pci = at_boot("virtio_pci");
+    let (disk_bus, scsi_model, boots, mut reason) = if at_boot("virtio_blk") && pci {
+        let place = |n: &str| match found(n) {
+            Found::Builtin => format!("{n} is built in"),
+            _ => format!("{n} is in {img}"),
+        };
+        ("virtio", None, true, format!("{} and {}", place("virtio_blk"), place("virtio_pci")))
+    } else {
+        let lacks = match (at_boot("virtio_blk"), pci) {
+            (true, false) => format!("{img} has virtio_blk but no virtio_pci"),
+            _ => format!("{img} has no virtio_blk"),
+        };
+        if pci && at_boot("virtio_scsi") {
+            ("scsi", Some("virtio-scsi"), true, format!("{lacks}; it has virtio_scsi"))
+        } else if at_boot("ahci") {
+            ("sata", None, true, format!("{lacks}; it has ahci"))
+        } else if at_boot("ata_piix") {
+            ("ide", None, true, format!("{lacks}; it has ata_piix"))
+        } else {
+            let vmware: Vec<&str> = ["vmw_pvscsi", "mptspi", "vmxnet3"].into_iter().filter(|n| at_boot(n)).collect();
+            let mut r = format!("{img} has none of virtio_blk, virtio_scsi, ahci, ata_piix");
+            if !vmware.is_empty() {
+                r += &format!(" (only VMware's: {})", vmware.join(", "));
+            }
+            ("virtio", None, false, r)
+        }
+    };
+    if let Some(p) = &k.problem {
+        reason += &format!("; {p}");
+    }
+    let needs_fix = disk_bus != "virtio" || !boots || vif_model != "virtio";
+    Boot {
+        disk_bus: disk_bus.into(),
+        scsi_model: scsi_model.map(str::to_string),
+        vif_model: vif_model.into(),
+        boots,
+        reason,
+        fix: needs_fix.then(|| fix(k)),
+    }
+}
+
+/// The command that puts the virtio drivers into kernel `k`'s initramfs: initramfs-tools for
+/// an `initrd.img-<v>`, dracut otherwise (RHEL and its rebuilds, Fedora, SUSE).
+pub fn fix(k: &Kernel) -> String {
+    let v = &k.version;
+    if k.initramfs.as_deref().is_some_and(|p| p.contains("/initrd.img-")) {
+        format!("printf '%s\\n' {VIRTIO} >> /etc/initramfs-tools/modules && update-initramfs -u -k {v}")
+    } else {
+        format!("dracut -f --add-drivers \"{VIRTIO}\" --kver {v}")
+    }
+}
+
+/// Inspects a Linux root file system (with `/boot` mounted on it when separate): OS, kernels,
+/// risks and the boot decision for the default kernel. `None` when the tree holds neither an
+/// os-release nor a kernel. Errors only when the tree cannot be read at all; a damaged file is
+/// a problem in the report.
+pub fn inspect_linux(files: &dyn Files) -> Result<Option<Guest>> {
+    let root = Root::new(files);
+    let os = linux::os(&root)?;
+    let loader = grub::read(&root)?;
+    let kernels = linux::kernels(&root, &loader)?;
+    if os.is_none() && kernels.is_empty() {
+        return Ok(None);
+    }
+    let mut risks = risks::risks(&root, &loader.cmdlines)?;
+    let default = kernels.iter().find(|k| k.default);
+    match default {
+        None => risks.push(Risk {
+            code: RiskCode::NoKernel,
+            file: "/boot".into(),
+            line: None,
+            text: String::new(),
+            name: None,
+            fix: None,
+        }),
+        Some(k) if k.initramfs_layers.is_empty() => risks.push(Risk {
+            code: RiskCode::NoKernel,
+            file: k.initramfs.clone().unwrap_or_else(|| k.image.clone()),
+            line: None,
+            text: k.problem.clone().unwrap_or_default().chars().take(risks::MAX_TEXT).collect(),
+            name: Some(k.version.clone()),
+            fix: None,
+        }),
+        Some(_) => {}
+    }
+    let boot = default.map(decide);
+    let os = os.or_else(|| {
+        Some(Os { family: "linux".into(), evidence: "kernels in /boot (no os-release)".into(), ..Os::default() })
+    });
+    Ok(Some(Guest { os, kernels, boot, risks, problems: root.into_problems(), ..Guest::default() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guest::cpio::tests::archive;
+    use crate::guest::initramfs::tests::{gzip, tool};
+    use crate::guest::MemFiles;
+
+    const RHEL: &str = "5.14.0-362.8.1.el9_3.x86_64";
+    const RHEL_OLD: &str = "5.14.0-284.11.1.el9_2.x86_64";
+
+    /// A module path in an initramfs for kernel `v`.
+    fn ko(v: &str, dir: &str, name: &str) -> String {
+        format!("usr/lib/modules/{v}/kernel/drivers/{dir}/{name}.ko.xz")
+    }
+
+    /// An initramfs as dracut builds it: early microcode cpio, then the modules, compressed by
+    /// `compress` (the real `zstd`/`xz` when installed, else gzip).
+    fn dracut_img(v: &str, mods: &[(&str, &str)], compress: &[&str]) -> Vec<u8> {
+        let mut img = archive(&[("kernel/x86/microcode/GenuineIntel.bin", b"u")]);
+        img.resize(512, 0);
+        let names: Vec<String> = mods.iter().map(|(d, n)| ko(v, d, n)).collect();
+        let main = archive(&names.iter().map(|n| (n.as_str(), &b"m"[..])).collect::<Vec<_>>());
+        img.extend(tool(compress, &main).unwrap_or_else(|| gzip(&main)));
+        img
+    }
+
+    fn rhel(mods: &[(&str, &str)]) -> MemFiles {
+        let bls = |v: &str| {
+            format!("title Rocky Linux ({v})\nversion {v}\nlinux /vmlinuz-{v}\ninitrd /initramfs-{v}.img\noptions root=/dev/mapper/rl-root ro resume=/dev/sda2\n")
+        };
+        let os = "NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\nPRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"\n";
+        MemFiles::new([
+            ("/etc/os-release".to_string(), os.as_bytes().to_vec()),
+            (
+                "/etc/fstab".into(),
+                b"/dev/mapper/rl-root / xfs defaults 0 0\n/dev/sda1 /boot xfs defaults 0 0\n".to_vec(),
+            ),
+            (format!("/boot/vmlinuz-{RHEL}"), b"k".to_vec()),
+            (format!("/boot/vmlinuz-{RHEL_OLD}"), b"k".to_vec()),
+            (format!("/boot/loader/entries/0c1d-{RHEL}.conf"), bls(RHEL).into_bytes()),
+            (format!("/boot/loader/entries/0c1d-{RHEL_OLD}.conf"), bls(RHEL_OLD).into_bytes()),
+            (
+                "/boot/grub2/grubenv".into(),
+                format!("# GRUB Environment Block\nsaved_entry=0c1d-{RHEL}\n####\n").into_bytes(),
+            ),
+            (format!("/boot/initramfs-{RHEL}.img"), dracut_img(RHEL, mods, &["zstd", "-q", "-c"])),
+            (format!("/boot/initramfs-{RHEL_OLD}.img"), dracut_img(RHEL_OLD, mods, &["xz", "--check=crc32", "-c"])),
+            (format!("/lib/modules/{RHEL}/kernel/drivers/net/virtio_net.ko.xz"), b"m".to_vec()),
+            ("/etc/sysconfig/network-scripts/ifcfg-ens192".into(), b"DEVICE=ens192\nBOOTPROTO=dhcp\n".to_vec()),
+            ("/usr/bin/vmtoolsd".into(), b"x".to_vec()),
+        ])
+    }
+
+    #[test]
+    fn rhel_hostonly_without_virtio_will_not_boot() {
+        let g = inspect_linux(&rhel(&[("scsi", "vmw_pvscsi"), ("net/vmxnet3", "vmxnet3")])).unwrap().unwrap();
+        let os = g.os.unwrap();
+        assert_eq!((os.distro.as_deref(), os.version.as_deref()), (Some("rocky"), Some("9.3")));
+        assert_eq!(
+            g.kernels.iter().map(|k| (k.version.as_str(), k.default)).collect::<Vec<_>>(),
+            [(RHEL, true), (RHEL_OLD, false)]
+        );
+        assert_eq!(g.kernels[0].initramfs_layers[0], "none");
+        assert_eq!(g.kernels[0].initramfs_layers.len(), 2);
+        let b = g.boot.unwrap();
+        assert!(!b.boots);
+        assert_eq!(b.reason, format!("initramfs-{RHEL}.img has none of virtio_blk, virtio_scsi, ahci, ata_piix (only VMware's: vmw_pvscsi, vmxnet3)"));
+        assert_eq!(
+            b.fix.unwrap(),
+            format!("dracut -f --add-drivers \"virtio_blk virtio_scsi virtio_net virtio_pci\" --kver {RHEL}")
+        );
+        // virtio_net is on the root: enough for the NIC.
+        assert_eq!(b.vif_model, "virtio");
+        let codes: Vec<RiskCode> = g.risks.iter().map(|r| r.code).collect();
+        use RiskCode::*;
+        assert_eq!(codes, [FstabDevice, CmdlineDevice, CmdlineDevice, NicName, OpenVmTools, NoCloudInit]);
+        assert!(g.problems.is_empty(), "{:?}", g.problems);
+    }
+
+    #[test]
+    fn rhel_with_ahci_boots_on_sata_and_saved_entry_picks_the_kernel() {
+        let mut m = rhel(&[("ata", "ahci"), ("scsi", "vmw_pvscsi")]);
+        m.files.insert("/boot/grub2/grubenv".into(), format!("saved_entry=0c1d-{RHEL_OLD}\n").into_bytes());
+        let g = inspect_linux(&m).unwrap().unwrap();
+        assert!(g.kernels[1].default && !g.kernels[0].default);
+        let b = g.boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.boots), ("sata", true));
+        assert_eq!(b.reason, format!("initramfs-{RHEL_OLD}.img has no virtio_blk; it has ahci"));
+        // Not installed on the root for this kernel: e1000, and the fix still offered.
+        assert_eq!(b.vif_model, "e1000");
+        assert!(b.fix.unwrap().ends_with(&format!("--kver {RHEL_OLD}")));
+    }
+
+    #[test]
+    fn rhel_with_virtio_in_initramfs_boots_on_virtio() {
+        let mods = [("block", "virtio_blk"), ("virtio", "virtio_pci"), ("scsi", "virtio_scsi"), ("net", "virtio_net")];
+        let b = inspect_linux(&rhel(&mods)).unwrap().unwrap().boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str(), b.boots), ("virtio", "virtio", true));
+        assert_eq!(
+            b.reason,
+            format!("virtio_blk is in initramfs-{RHEL}.img and virtio_pci is in initramfs-{RHEL}.img")
+        );
+        assert_eq!(b.fix, None);
+        // virtio_scsi without virtio_blk: the SCSI bus with the virtio-scsi model.
+        let b = inspect_linux(&rhel(&mods[1..])).unwrap().unwrap().boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.scsi_model.as_deref()), ("scsi", Some("virtio-scsi")));
+    }
+
+    /// Debian: initramfs-tools (gzip), grub.cfg, `/dev/sdX` in fstab, static interfaces.
+    fn debian(v: &str, os: &str, initrd_mods: &[(&str, &str)], builtin: &str) -> MemFiles {
+        let names: Vec<String> = initrd_mods.iter().map(|(d, n)| ko(v, d, n)).collect();
+        let initrd = gzip(&archive(&names.iter().map(|n| (n.as_str(), &b"m"[..])).collect::<Vec<_>>()));
+        let cfg = format!(
+            "set default=\"0\"\nmenuentry 'Debian GNU/Linux' $menuentry_id_option 'gnulinux-simple-x' {{\n\tlinux\t/boot/vmlinuz-{v} root=UUID=x ro quiet\n\tinitrd\t/boot/initrd.img-{v}\n}}\n"
+        );
+        MemFiles::new([
+            ("/etc/os-release".to_string(), os.as_bytes().to_vec()),
+            ("/etc/fstab".into(), b"UUID=x / ext4 errors=remount-ro 0 1\n/dev/sdb1 /srv ext4 defaults 0 2\n".to_vec()),
+            (format!("/boot/vmlinuz-{v}"), b"k".to_vec()),
+            (format!("/boot/initrd.img-{v}"), initrd),
+            ("/boot/grub/grub.cfg".into(), cfg.into_bytes()),
+            (format!("/lib/modules/{v}/modules.builtin"), builtin.as_bytes().to_vec()),
+            (
+                "/etc/network/interfaces".into(),
+                b"auto ens192\niface ens192 inet static\n  address 10.0.0.2/24\n".to_vec(),
+            ),
+            ("/etc/cloud/cloud.cfg".into(), b"users: [default]\n".to_vec()),
+        ])
+    }
+
+    #[test]
+    fn debian_with_virtio_modules_in_initramfs_tools() {
+        let v = "6.1.0-13-amd64";
+        let os = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n";
+        let mods = [("block", "virtio_blk"), ("virtio", "virtio_pci"), ("net", "virtio_net"), ("ata", "ahci")];
+        let g = inspect_linux(&debian(v, os, &mods, "kernel/fs/ext4/ext4.ko\n")).unwrap().unwrap();
+        assert_eq!(g.os.unwrap().distro.as_deref(), Some("debian"));
+        let b = g.boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.boots, b.fix), ("virtio", true, None));
+        let r: Vec<(RiskCode, Option<u32>)> = g.risks.iter().map(|r| (r.code, r.line)).collect();
+        use RiskCode::*;
+        assert_eq!(r, [(FstabDevice, Some(2)), (NicName, Some(1)), (NicName, Some(2)), (StaticAddress, Some(2))]);
+        // Without virtio and ahci, with ata_piix: IDE, and the initramfs-tools fix.
+        let g = inspect_linux(&debian(v, os, &[("ata", "ata_piix")], "")).unwrap().unwrap();
+        let b = g.boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str()), ("ide", "e1000"));
+        assert_eq!(
+            b.fix.unwrap(),
+            format!("printf '%s\\n' virtio_blk virtio_scsi virtio_net virtio_pci >> /etc/initramfs-tools/modules && update-initramfs -u -k {v}")
+        );
+    }
+
+    #[test]
+    fn ubuntu_with_virtio_built_in() {
+        let v = "5.15.0-91-generic";
+        let os = "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n";
+        let builtin = "kernel/drivers/block/virtio_blk.ko\nkernel/drivers/virtio/virtio_pci.ko\nkernel/drivers/net/virtio_net.ko\n";
+        let g = inspect_linux(&debian(v, os, &[], builtin)).unwrap().unwrap();
+        let os = g.os.unwrap();
+        assert_eq!((os.distro.as_deref(), os.version.as_deref()), (Some("ubuntu"), Some("22.04")));
+        let b = g.boot.unwrap();
+        assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str(), b.boots), ("virtio", "virtio", true));
+        assert_eq!(b.reason, "virtio_blk is built in and virtio_pci is built in");
+        let d = g.kernels[0].drivers.iter().find(|d| d.name == "virtio_net").unwrap();
+        assert_eq!(d.evidence.as_deref(), Some(format!("/lib/modules/{v}/modules.builtin line 3").as_str()));
+    }
+
+    #[test]
+    fn not_linux_and_unreadable_initramfs() {
+        assert!(inspect_linux(&MemFiles::new([("/Windows/System32/config/SOFTWARE", "x")])).unwrap().is_none());
+        // A damaged initramfs: reported on the kernel, as a risk, and in the reason.
+        let mut m = rhel(&[]);
+        m.files.insert(format!("/boot/initramfs-{RHEL}.img"), b"not an initramfs".to_vec());
+        let g = inspect_linux(&m).unwrap().unwrap();
+        let k = &g.kernels[0];
+        assert!(k.problem.as_deref().unwrap().contains("neither a cpio archive"), "{:?}", k.problem);
+        assert!(g.risks.iter().any(|r| r.code == RiskCode::NoKernel && r.name.as_deref() == Some(RHEL)));
+        let b = g.boot.unwrap();
+        assert!(!b.boots && b.reason.contains("neither a cpio archive"), "{}", b.reason);
+        // No kernel at all: a risk, no decision.
+        let g = inspect_linux(&MemFiles::new([("/etc/os-release", "ID=fedora\nVERSION_ID=39\n")])).unwrap().unwrap();
+        assert!(g.boot.is_none());
+        assert_eq!(g.risks.iter().filter(|r| r.code == RiskCode::NoKernel).count(), 1);
+    }
+}
