@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::api::ApiError;
+use crate::egress::short_reason;
 use crate::keystone::keystone_url;
 use crate::openstack::{upstream_message, versioned, NOVA_MICROVERSION};
 use crate::session::{Endpoints, Session};
@@ -132,8 +133,9 @@ pub fn image_gone(status: u16) -> bool {
 }
 
 /// `GET /api/servers/{id}/console`: Nova is asked for each of [`crate::openstack::CONSOLES`] in turn, and the
-/// first it hands out is the answer. A refusal of one type moves on to the next; 401 and 404
-/// (the session or the server is gone) end the search with Nova's error.
+/// first it hands out is the answer. A refusal of one type moves on to the next (its reason
+/// kept short: the answer lists them all); 401 and 404 (the session or the server is gone) end
+/// the search with Nova's error.
 #[derive(Debug, Default)]
 pub struct ConsoleSearch {
     reasons: Vec<String>,
@@ -158,7 +160,7 @@ impl ConsoleSearch {
             return Some(Err(ApiError::upstream(Service::Compute.name(), status, body, false)));
         }
         self.last_status = status;
-        let why = upstream_message(body).unwrap_or_else(|| format!("HTTP {status}"));
+        let why = upstream_message(body).map_or_else(|| format!("HTTP {status}"), |m| short_reason(&m));
         self.reasons.push(format!("{kind}: {why}"));
         None
     }
