@@ -6,14 +6,11 @@
 # Settings come from the process environment: the same names as the [vars] in wrangler.toml,
 # plus the SESSION_KEY secret. An unset variable is an unset setting. See edge-worker/README.md.
 #
-# Two configurations, alike but for the networks the worker may reach:
-# - `config` (the default): public addresses only. workerd applies the list to the addresses a
-#   name resolves to as well, so a name that resolves into a private network is not reached
-#   either. A cloud on a private network: add its blocks to `allow` (e.g. "10.20.0.0/16"), or
-#   "private" for all of them.
-# - `dev` (`workerd serve edge-worker/workerd.capnp dev`): also this host's loopback, where the
-#   test cloud of tests/openstack and `npm start`'s demo cloud listen. edge-worker/serve.sh and
-#   the tests use it.
+# The worker reaches public addresses only. workerd applies the list to the addresses a name
+# resolves to as well, so a name that resolves into a private network is not reached either. A
+# cloud on a private network: add its blocks to `allow` (e.g. "10.20.0.0/16"), or "private" for
+# all of them. workerd.dev.capnp is this configuration plus this host's loopback, where the test
+# cloud of tests/openstack and `npm start`'s demo cloud listen (serve.sh and the tests use it).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -21,15 +18,6 @@ const config :Workerd.Config = (
     .main,
     .assets,
     (name = "openstack", network = (allow = ["public"], tlsOptions = (trustBrowserCas = true))),
-  ],
-  sockets = [.http],
-);
-
-const dev :Workerd.Config = (
-  services = [
-    .main,
-    .assets,
-    (name = "openstack", network = (allow = ["public", "127.0.0.1/32", "::1/128"], tlsOptions = (trustBrowserCas = true))),
   ],
   sockets = [.http],
 );
@@ -62,7 +50,7 @@ const stackferry :Workerd.Worker = (
     (name = "CLIENT_IP_HEADER", fromEnvironment = "CLIENT_IP_HEADER"),
   ],
   durableObjectNamespaces = [
-    (className = "LoginLimiter", uniqueKey = "stackferry-login-limiter", enableSql = true),
+    (className = "LoginLimiter", uniqueKey = "stackferry-login-limiter"),
   ],
   # counts live as long as the process: a restart forgets them, as a window's end would
   durableObjectStorage = (inMemory = void),

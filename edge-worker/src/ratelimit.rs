@@ -1,9 +1,9 @@
 //! Login attempt limiting: a fixed window per key, with one authority for the counts — the
 //! `LoginLimiter` Durable Object (`glue::limiter`), one object for the whole deployment, on
 //! Cloudflare and on self-hosted workerd alike. This module holds everything it decides: the
-//! keys, the rule (every key is checked, then every key counted, in one step the object runs
-//! without yielding, so parallel attempts cannot all pass), and the messages between the
-//! worker and the object.
+//! keys, the rule (every key is checked, then every key counted, in one step that no other
+//! request to the object interleaves with, so parallel attempts cannot all pass), and the
+//! messages between the worker and the object.
 //!
 //! Keys: the client's address (an IPv6 address by its /64, the block one subscriber gets) and
 //! the principal (user, domain and Keystone URL; or the application credential). Both are
@@ -12,6 +12,7 @@
 //! shared address key would let ten wrong passwords lock every user out. Keys are stored as
 //! hashes, so the table holds neither addresses nor user names.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
@@ -35,14 +36,25 @@ pub struct Policy {
     pub window: i64,
 }
 
-/// Where windows are kept: the Durable Object's SQLite table. Errors are the store's text.
-pub trait Store {
-    fn get(&mut self, key: &str) -> Result<Option<Window>, String>;
-    fn put(&mut self, key: &str, w: Window) -> Result<(), String>;
-    fn remove(&mut self, key: &str) -> Result<(), String>;
-    /// Drops every window that began at or before `start` (expired ones), so the table holds
-    /// only the attempts of one window.
-    fn forget_started_by(&mut self, start: i64) -> Result<(), String>;
+/// The windows one request to the limiter touches: loaded from its storage before the rule
+/// runs, the changes written back after (the object's storage calls are asynchronous; the rule
+/// between them is not, so nothing else runs in the object meanwhile).
+#[derive(Debug, Default)]
+pub struct Batch {
+    windows: HashMap<String, Window>,
+    /// What to write back: a key's new window, or `None` to delete it.
+    pub changes: Vec<(String, Option<Window>)>,
+}
+
+impl Batch {
+    pub fn loaded(windows: impl IntoIterator<Item = (String, Window)>) -> Batch {
+        Batch { windows: windows.into_iter().collect(), changes: Vec::new() }
+    }
+
+    fn put(&mut self, key: &str, w: Window) {
+        self.windows.insert(key.to_string(), w);
+        self.changes.push((key.to_string(), Some(w)));
+    }
 }
 
 /// The answer to an attempt.
@@ -71,14 +83,17 @@ impl Policy {
         Policy { max: max.max(1), window: i64::try_from(window_seconds.max(1)).unwrap_or(i64::MAX / 4) }
     }
 
+    fn live(&self, w: &Window, now: i64) -> bool {
+        now < w.start.saturating_add(self.window)
+    }
+
     /// Counts one attempt under every key of `keys` at `now`, all or none: when any key has
     /// used up its attempts, nothing is counted and the longest wait is the answer.
-    pub fn attempt(&self, store: &mut dyn Store, keys: &[String], now: i64) -> Result<Verdict, String> {
-        store.forget_started_by(now.saturating_sub(self.window))?;
+    pub fn attempt(&self, batch: &mut Batch, keys: &[String], now: i64) -> Verdict {
         let mut windows = Vec::with_capacity(keys.len());
         let mut wait = 0u64;
         for key in keys {
-            let w = store.get(key)?.filter(|w| now < w.start.saturating_add(self.window));
+            let w = batch.windows.get(key).copied().filter(|w| self.live(w, now));
             if let Some(w) = w.filter(|w| w.count >= self.max) {
                 let left = w.start.saturating_add(self.window).saturating_sub(now);
                 wait = wait.max(u64::try_from(left).unwrap_or(1).max(1));
@@ -86,24 +101,42 @@ impl Policy {
             windows.push(w);
         }
         if wait > 0 {
-            return Ok(Verdict::Limited { retry_after: wait });
+            return Verdict::Limited { retry_after: wait };
         }
         for (key, w) in keys.iter().zip(windows) {
             let next = match w {
                 Some(w) => Window { start: w.start, count: w.count.saturating_add(1) },
                 None => Window { start: now, count: 1 },
             };
-            store.put(key, next)?;
+            batch.put(key, next);
         }
-        Ok(Verdict::Allowed)
+        Verdict::Allowed
+    }
+
+    /// The keys among `stored` whose windows have ended: the object deletes them as it goes
+    /// (a slice of its storage per attempt), so it keeps about one window of keys.
+    pub fn expired<'a>(&self, stored: impl IntoIterator<Item = (&'a str, Window)>, now: i64) -> Vec<String> {
+        stored.into_iter().filter(|(_, w)| !self.live(w, now)).map(|(k, _)| k.to_string()).collect()
     }
 }
 
-/// Runs one message against the store (what the Durable Object does with each request).
-pub fn run(store: &mut dyn Store, op: &Op, now: i64) -> Result<Verdict, String> {
+/// Runs one message on the windows it touches (what the Durable Object does with each request).
+pub fn run(batch: &mut Batch, op: &Op, now: i64) -> Verdict {
     match op {
-        Op::Attempt { keys, policy } => policy.attempt(store, keys, now),
-        Op::Reset { key } => store.remove(key).map(|_| Verdict::Allowed),
+        Op::Attempt { keys, policy } => policy.attempt(batch, keys, now),
+        Op::Reset { key } => {
+            batch.windows.remove(key);
+            batch.changes.push((key.clone(), None));
+            Verdict::Allowed
+        }
+    }
+}
+
+/// The keys a message needs loaded.
+pub fn keys_of(op: &Op) -> Vec<String> {
+    match op {
+        Op::Attempt { keys, .. } => keys.clone(),
+        Op::Reset { .. } => Vec::new(),
     }
 }
 
@@ -159,36 +192,6 @@ pub fn login_keys(address: Option<&str>, principal: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    /// The table as a map, with a failure switch.
-    #[derive(Default)]
-    struct Map {
-        rows: HashMap<String, Window>,
-        broken: bool,
-    }
-
-    impl Store for Map {
-        fn get(&mut self, key: &str) -> Result<Option<Window>, String> {
-            if self.broken {
-                return Err("storage failed".into());
-            }
-            Ok(self.rows.get(key).copied())
-        }
-        fn put(&mut self, key: &str, w: Window) -> Result<(), String> {
-            self.rows.insert(key.to_string(), w);
-            Ok(())
-        }
-        fn remove(&mut self, key: &str) -> Result<(), String> {
-            self.rows.remove(key);
-            Ok(())
-        }
-        fn forget_started_by(&mut self, start: i64) -> Result<(), String> {
-            self.rows.retain(|_, w| w.start > start);
-            Ok(())
-        }
-    }
-
     fn keys(k: &[&str]) -> Vec<String> {
         k.iter().map(|s| s.to_string()).collect()
     }
@@ -224,62 +227,85 @@ mod tests {
         assert_eq!(login_keys(Some("203.0.113.9"), "p"), vec![principal_key("p"), address_key("203.0.113.9")]);
     }
 
+    /// One request after the other against one table, as the object runs them.
+    struct Table(HashMap<String, Window>);
+
+    impl Table {
+        fn run(&mut self, op: &Op, now: i64) -> Verdict {
+            let wanted = keys_of(op);
+            let mut batch =
+                Batch::loaded(self.0.iter().filter(|(k, _)| wanted.contains(k)).map(|(k, w)| (k.clone(), *w)));
+            let v = run(&mut batch, op, now);
+            for (k, w) in batch.changes {
+                match w {
+                    Some(w) => self.0.insert(k, w),
+                    None => self.0.remove(&k),
+                };
+            }
+            if let Op::Attempt { policy, .. } = op {
+                for k in policy.expired(self.0.iter().map(|(k, w)| (k.as_str(), *w)), now) {
+                    self.0.remove(&k);
+                }
+            }
+            v
+        }
+        fn attempt(&mut self, p: Policy, k: &[&str], now: i64) -> Verdict {
+            self.run(&Op::Attempt { keys: keys(k), policy: p }, now)
+        }
+    }
+
+    fn table() -> Table {
+        Table(HashMap::new())
+    }
+
     #[test]
     fn limits_within_a_window_then_resets() {
-        let (mut m, p) = (Map::default(), Policy::new(3, 60));
+        let (mut t, p) = (table(), Policy::new(3, 60));
         for _ in 0..3 {
-            assert_eq!(p.attempt(&mut m, &keys(&["a"]), 1000), Ok(Verdict::Allowed));
+            assert_eq!(t.attempt(p, &["a"], 1000), Verdict::Allowed);
         }
-        assert_eq!(p.attempt(&mut m, &keys(&["a"]), 1010), Ok(Verdict::Limited { retry_after: 50 }));
-        assert_eq!(p.attempt(&mut m, &keys(&["b"]), 1010), Ok(Verdict::Allowed), "other keys are independent");
-        assert_eq!(p.attempt(&mut m, &keys(&["a"]), 1060), Ok(Verdict::Allowed), "a new window starts");
-        assert_eq!(m.rows["a"], Window { start: 1060, count: 1 });
+        assert_eq!(t.attempt(p, &["a"], 1010), Verdict::Limited { retry_after: 50 });
+        assert_eq!(t.attempt(p, &["b"], 1010), Verdict::Allowed, "other keys are independent");
+        assert_eq!(t.attempt(p, &["a"], 1060), Verdict::Allowed, "a new window starts");
+        assert_eq!(t.0["a"], Window { start: 1060, count: 1 });
     }
 
     #[test]
     fn all_keys_or_none() {
-        let (mut m, p) = (Map::default(), Policy::new(2, 300));
-        let both = keys(&["user", "ip"]);
-        assert_eq!(p.attempt(&mut m, &both, 0), Ok(Verdict::Allowed));
-        assert_eq!(p.attempt(&mut m, &keys(&["ip"]), 100), Ok(Verdict::Allowed));
+        let (mut t, p) = (table(), Policy::new(2, 300));
+        assert_eq!(t.attempt(p, &["user", "ip"], 0), Verdict::Allowed);
+        assert_eq!(t.attempt(p, &["ip"], 100), Verdict::Allowed);
         // the address is used up: nothing is counted, not even under the user
-        assert_eq!(p.attempt(&mut m, &both, 200), Ok(Verdict::Limited { retry_after: 100 }));
-        assert_eq!(m.rows["user"].count, 1);
+        assert_eq!(t.attempt(p, &["user", "ip"], 200), Verdict::Limited { retry_after: 100 });
+        assert_eq!(t.0["user"].count, 1);
         // the longest wait of the used-up keys
-        assert_eq!(p.attempt(&mut m, &keys(&["user"]), 250), Ok(Verdict::Allowed));
-        assert_eq!(p.attempt(&mut m, &both, 260), Ok(Verdict::Limited { retry_after: 40 }));
+        assert_eq!(t.attempt(p, &["user"], 250), Verdict::Allowed);
+        assert_eq!(t.attempt(p, &["user", "ip"], 260), Verdict::Limited { retry_after: 40 });
     }
 
     #[test]
     fn many_attempts_at_once_pass_only_up_to_the_limit() {
-        // what the object does with N requests that arrive together: one after the other
-        let (mut m, p) = (Map::default(), Policy::new(5, 300));
-        let verdicts: Vec<Verdict> =
-            (0..50).map(|i| p.attempt(&mut m, &keys(&["user", &format!("ip{i}")]), 7).unwrap()).collect();
+        // N requests that arrive together: the object takes them one after the other
+        let (mut t, p) = (table(), Policy::new(5, 300));
+        let verdicts: Vec<Verdict> = (0..50).map(|i| t.attempt(p, &["user", &format!("ip{i}")], 7)).collect();
         assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Allowed).count(), 5);
         assert!(verdicts[5..].iter().all(|v| *v == Verdict::Limited { retry_after: 300 }));
     }
 
     #[test]
     fn reset_and_expiry_keep_the_table_small() {
-        let (mut m, p) = (Map::default(), Policy::new(1, 60));
-        assert_eq!(run(&mut m, &Op::Attempt { keys: keys(&["user"]), policy: p }, 0), Ok(Verdict::Allowed));
-        assert!(matches!(
-            run(&mut m, &Op::Attempt { keys: keys(&["user"]), policy: p }, 1),
-            Ok(Verdict::Limited { .. })
-        ));
-        assert_eq!(run(&mut m, &Op::Reset { key: "user".into() }, 2), Ok(Verdict::Allowed));
-        assert_eq!(run(&mut m, &Op::Attempt { keys: keys(&["user"]), policy: p }, 3), Ok(Verdict::Allowed));
+        let (mut t, p) = (table(), Policy::new(1, 60));
+        assert_eq!(t.attempt(p, &["user"], 0), Verdict::Allowed);
+        assert!(matches!(t.attempt(p, &["user"], 1), Verdict::Limited { .. }));
+        assert_eq!(t.run(&Op::Reset { key: "user".into() }, 2), Verdict::Allowed);
+        assert!(!t.0.contains_key("user"));
+        assert_eq!(t.attempt(p, &["user"], 3), Verdict::Allowed);
         for i in 0..1000 {
-            p.attempt(&mut m, &keys(&[&format!("k{i}")]), 10 + i).unwrap();
+            t.attempt(p, &[&format!("k{i}")], 10 + i);
         }
-        assert!(m.rows.len() <= 61, "only one window of keys is kept: {}", m.rows.len());
-    }
-
-    #[test]
-    fn a_failing_store_is_an_error_not_a_pass() {
-        let mut m = Map { broken: true, ..Default::default() };
-        assert!(Policy::new(5, 60).attempt(&mut m, &keys(&["a"]), 0).is_err());
+        assert!(t.0.len() <= 60, "only one window of keys is kept: {}", t.0.len());
+        let stored = [("old", Window { start: 0, count: 9 }), ("new", Window { start: 50, count: 1 })];
+        assert_eq!(p.expired(stored, 60), vec!["old".to_string()]);
     }
 
     #[test]

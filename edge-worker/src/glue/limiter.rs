@@ -7,86 +7,101 @@
 //! (a limit that lets attempts through whenever it is unavailable is a limit an attacker can
 //! switch off by overloading it).
 
-use worker::{durable_object, DurableObject, Env, SqlStorage, SqlStorageValue, State};
+use std::cell::RefCell;
+
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+use worker::{durable_object, DurableObject, Env, ListOptions, State, Storage};
 
 use super::now_secs;
 use crate::api::ApiError;
 use crate::config::Config;
-use crate::ratelimit::{self, Op, Policy, Store, Verdict, Window};
+use crate::ratelimit::{self, Batch, Op, Policy, Verdict, Window};
 
 /// The binding of the `LoginLimiter` namespace (wrangler.toml, workerd.capnp).
 pub const BINDING: &str = "LOGIN_LIMITER";
 /// The one object every login is counted by.
 const OBJECT_NAME: &str = "login";
+/// Stored windows each attempt looks through for expired ones (more than the two keys an
+/// attempt adds, so the sweep keeps up).
+const SWEEP_SLICE: usize = 64;
 
-/// The Durable Object: a table of windows, one row per key.
+/// The Durable Object: one stored window per key, and where its sweep goes on.
 #[durable_object(fetch)]
 pub struct LoginLimiter {
-    sql: SqlStorage,
+    state: State,
+    /// The key the next sweep starts after (memory only: a fresh object starts over).
+    sweep_from: RefCell<String>,
 }
 
 impl DurableObject for LoginLimiter {
     fn new(state: State, _env: Env) -> Self {
-        let sql = state.storage().sql();
-        for ddl in [
-            "CREATE TABLE IF NOT EXISTS login_windows (key TEXT PRIMARY KEY, start INTEGER NOT NULL, count INTEGER NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS login_windows_start ON login_windows (start)",
-        ] {
-            // a failure here shows again, as an error, on the first request
-            let _ = sql.exec(ddl, None);
-        }
-        LoginLimiter { sql }
+        LoginLimiter { state, sweep_from: RefCell::new(String::new()) }
     }
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
         let op: Op = req.json().await?;
-        match ratelimit::run(&mut Table(&self.sql), &op, now_secs()) {
+        match self.run(&op).await {
             Ok(v) => worker::Response::from_json(&v),
-            Err(e) => worker::Response::error(e, 500),
+            Err(e) => worker::Response::error(e.to_string(), 500),
         }
     }
 }
 
-/// The object's SQLite table as the limiter's [`Store`].
-struct Table<'a>(&'a SqlStorage);
+impl LoginLimiter {
+    /// Loads the windows `op` touches, runs the rule, writes the changes back, then sweeps a
+    /// slice of the storage. Only storage calls are awaited, and the runtime delivers no other
+    /// request to the object while one is in flight, so requests run one after the other.
+    async fn run(&self, op: &Op) -> worker::Result<Verdict> {
+        let storage = self.state.storage();
+        let now = now_secs();
+        let mut loaded = Vec::new();
+        for key in ratelimit::keys_of(op) {
+            if let Some(w) = storage.get::<Window>(&key).await? {
+                loaded.push((key, w));
+            }
+        }
+        let mut batch = Batch::loaded(loaded);
+        let verdict = ratelimit::run(&mut batch, op, now);
+        for (key, w) in batch.changes {
+            match w {
+                Some(w) => storage.put(&key, w).await?,
+                None => storage.delete(&key).await.map(drop)?,
+            }
+        }
+        if let Op::Attempt { policy, .. } = op {
+            self.sweep(&storage, policy, now).await?;
+        }
+        Ok(verdict)
+    }
 
-#[derive(serde::Deserialize)]
-struct Row {
-    start: i64,
-    count: u32,
-}
-
-impl Table<'_> {
-    fn exec(&self, query: &str, args: Vec<SqlStorageValue>) -> Result<worker::SqlCursor, String> {
-        self.0.exec(query, args).map_err(|e| e.to_string())
+    /// Deletes the expired windows among the next [`SWEEP_SLICE`] stored keys.
+    async fn sweep(&self, storage: &Storage, policy: &Policy, now: i64) -> worker::Result<()> {
+        let from = self.sweep_from.borrow().clone();
+        let slice = storage.list_with_options(ListOptions::new().start(&from).limit(SWEEP_SLICE)).await?;
+        let mut stored = Vec::new();
+        slice.for_each(&mut |value, key| {
+            if let (Some(k), Some(w)) = (key.as_string(), window_of(&value)) {
+                stored.push((k, w));
+            }
+        });
+        // the next slice starts after this one's last key; a short slice was the end
+        *self.sweep_from.borrow_mut() = match stored.last() {
+            Some((k, _)) if stored.len() == SWEEP_SLICE => format!("{k}\0"),
+            _ => String::new(),
+        };
+        let expired = policy.expired(stored.iter().map(|(k, w)| (k.as_str(), *w)), now);
+        if !expired.is_empty() {
+            storage.delete_multiple(expired).await?;
+        }
+        Ok(())
     }
 }
 
-impl Store for Table<'_> {
-    fn get(&mut self, key: &str) -> Result<Option<Window>, String> {
-        let rows: Vec<Row> = self
-            .exec("SELECT start, count FROM login_windows WHERE key = ?", vec![key.into()])?
-            .to_array()
-            .map_err(|e| e.to_string())?;
-        Ok(rows.first().map(|r| Window { start: r.start, count: r.count }))
-    }
-
-    fn put(&mut self, key: &str, w: Window) -> Result<(), String> {
-        self.exec(
-            "INSERT INTO login_windows (key, start, count) VALUES (?, ?, ?) \
-             ON CONFLICT (key) DO UPDATE SET start = excluded.start, count = excluded.count",
-            vec![key.into(), w.start.into(), i64::from(w.count).into()],
-        )
-        .map(drop)
-    }
-
-    fn remove(&mut self, key: &str) -> Result<(), String> {
-        self.exec("DELETE FROM login_windows WHERE key = ?", vec![key.into()]).map(drop)
-    }
-
-    fn forget_started_by(&mut self, start: i64) -> Result<(), String> {
-        self.exec("DELETE FROM login_windows WHERE start <= ?", vec![start.into()]).map(drop)
-    }
+/// A stored window as the storage lists it (`{start, count}`).
+fn window_of(v: &JsValue) -> Option<Window> {
+    let num = |name: &str| Reflect::get(v, &JsValue::from_str(name)).ok().and_then(|n| n.as_f64());
+    Some(Window { start: num("start")? as i64, count: num("count")? as u32 })
 }
 
 /// Sends `op` to the object: its verdict, or 503 `rate_limit_unavailable` (500 `misconfigured`
