@@ -18,23 +18,23 @@ use crate::seal::Sealer;
 use crate::session::{self, Session};
 use crate::upstream::{self, Service};
 
-/// Checks the Keystone URL, counts the attempt (client address and principal, before
-/// Keystone is asked), asks Keystone for a token, and seals it with the endpoints of the
-/// chosen region into the session cookie. A Keystone the operator did not name (`*`) must be a
-/// public host, and so must the endpoints of its catalog; its refusals are passed on short.
+/// Checks the request and the Keystone URL, counts the attempt (client address and principal,
+/// before Keystone is asked; a request refused earlier counts nothing), asks Keystone for a
+/// token, and seals it with the endpoints of the chosen region into the session cookie. A
+/// Keystone the operator did not name (`*`) must be a public host, and so must the endpoints of
+/// its catalog; its refusals are passed on short.
 pub async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Sealer) -> ApiResult<web_sys::Response> {
     let body = api::parse_login(&read_body(req).await?)?;
     let target = egress::login_target(cfg, body.auth_url.as_deref())?;
     let auth_url = target.url.as_str();
+    let auth = body.auth_body().map_err(ApiError::bad_request)?;
     let who = body.principal(auth_url);
     let address = api::client_address(cfg, on_cloudflare(req), &|n| header(req, n));
     limiter::attempt(env, cfg, ratelimit::login_keys(address.as_deref(), &who)).await?;
-    let auth = body.auth_body().map_err(ApiError::bad_request)?;
-    let keystone = OpenStack::keystone(auth_url, "");
-    let r = keystone.send(Service::Identity, "POST", "/auth/tokens", Some(&auth), &[]).await?;
-    let passed_on = |e: ApiError| if target.named { e } else { egress::from_unnamed_host(e) };
+    let r = OpenStack::keystone(auth_url, "").send(Service::Identity, "POST", "/auth/tokens", Some(&auth), &[]).await?;
     if r.status != 201 {
-        return Err(passed_on(ApiError::upstream(Service::Identity.name(), r.status, &r.body, true)));
+        let e = ApiError::upstream(Service::Identity.name(), r.status, &r.body, true);
+        return Err(if target.named { e } else { egress::from_unnamed_host(e) });
     }
     limiter::reset(env, ratelimit::principal_key(&who)).await;
     let token = r
