@@ -293,6 +293,11 @@ mod tests {
         let mut c = ConsoleSearch::default();
         assert!(c.answer("novnc", 400, br#"{"badRequest": {"message": "VNC is disabled"}}"#).is_none());
         assert!(c.answer("serial", 409, b"").is_none());
+        let mut long = ConsoleSearch::default();
+        let body = format!(r#"{{"badRequest": {{"message": "{}"}}}}"#, "x".repeat(5000));
+        assert!(long.answer("novnc", 400, body.as_bytes()).is_none());
+        let reason = long.none_offered()["reason"].as_str().unwrap().len();
+        assert!(reason < 300, "each type's refusal is cut short: {reason}");
         assert_eq!(
             c.none_offered(),
             json!({"url": null, "upstream_status": 409,
