@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves the page (web/dist) and the API at http://$HOST:$PORT (default 127.0.0.1:8787) with the
-# built worker: self-hosted workerd (edge-worker/workerd.capnp) by default, `wrangler dev` with
+# built worker: self-hosted workerd (edge-worker/workerd.dev.capnp) by default, `wrangler dev` with
 # STACKFERRY_RUNTIME=wrangler. Settings come from the environment (see edge-worker/README.md);
 # OS_AUTH_URL defaults to the test cloud of tests/openstack. Runs in the foreground.
 set -euo pipefail
@@ -22,7 +22,8 @@ case "${STACKFERRY_RUNTIME:-workerd}" in
     fi
     export SESSION_KEY
     echo "stackferry: http://$HOST:$PORT  (workerd; OpenStack at $OS_AUTH_URL)" >&2
-    exec "$ROOT/node_modules/.bin/workerd" serve "$ROOT/edge-worker/workerd.capnp" \
+    # the shipped configuration plus this host's loopback, where the test cloud listens
+    exec "$ROOT/node_modules/.bin/workerd" serve "$ROOT/edge-worker/workerd.dev.capnp" \
       --socket-addr "http=$HOST:$PORT" --directory-path "assets=$ROOT/web/dist" ;;
   wrangler)
     cd edge-worker

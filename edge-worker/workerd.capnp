@@ -3,24 +3,29 @@
 #   workerd serve edge-worker/workerd.capnp \
 #     --socket-addr http=127.0.0.1:8787 --directory-path assets=$PWD/web/dist
 #
-# (edge-worker/serve.sh does exactly this.) Settings come from the process environment: the
-# same names as the [vars] in wrangler.toml, plus the SESSION_KEY secret. An unset variable is
-# an unset setting. See edge-worker/README.md.
+# Settings come from the process environment: the same names as the [vars] in wrangler.toml,
+# plus the SESSION_KEY secret. An unset variable is an unset setting. See edge-worker/README.md.
+#
+# The worker reaches public addresses only. workerd applies the list to the addresses a name
+# resolves to as well, so a name that resolves into a private network is not reached either. A
+# cloud on a private network: add its blocks to `allow` (e.g. "10.20.0.0/16"), or "private" for
+# all of them. workerd.dev.capnp is this configuration plus this host's loopback, where the test
+# cloud of tests/openstack and `npm start`'s demo cloud listen (serve.sh and the tests use it).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
-    (name = "main", worker = .stackferry),
-    # the page (web/dist); the path is given with --directory-path assets=...
-    (name = "assets", disk = (writable = false)),
-    # outbound fetch: the OpenStack APIs. "private" and "local" let the worker reach a cloud on
-    # a private network or on this host; drop what your deployment does not need.
-    (name = "openstack", network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true))),
+    .main,
+    .assets,
+    (name = "openstack", network = (allow = ["public"], tlsOptions = (trustBrowserCas = true))),
   ],
-  sockets = [
-    (name = "http", address = "127.0.0.1:8787", http = (), service = "main"),
-  ],
+  sockets = [.http],
 );
+
+const main :Workerd.Service = (name = "main", worker = .stackferry);
+# the page (web/dist); the path is given with --directory-path assets=...
+const assets :Workerd.Service = (name = "assets", disk = (writable = false));
+const http :Workerd.Socket = (name = "http", address = "127.0.0.1:8787", http = (), service = "main");
 
 const stackferry :Workerd.Worker = (
   modules = [
@@ -30,6 +35,8 @@ const stackferry :Workerd.Worker = (
   compatibilityDate = "2026-04-01",
   bindings = [
     (name = "ASSETS", service = "assets"),
+    # the login limiter: one object counts every login of this process (edge-worker/README.md)
+    (name = "LOGIN_LIMITER", durableObjectNamespace = "LoginLimiter"),
     (name = "SESSION_KEY", fromEnvironment = "SESSION_KEY"),
     (name = "SESSION_KEY_PREVIOUS", fromEnvironment = "SESSION_KEY_PREVIOUS"),
     (name = "OS_AUTH_URL", fromEnvironment = "OS_AUTH_URL"),
@@ -42,5 +49,10 @@ const stackferry :Workerd.Worker = (
     (name = "LOGIN_WINDOW_SECONDS", fromEnvironment = "LOGIN_WINDOW_SECONDS"),
     (name = "CLIENT_IP_HEADER", fromEnvironment = "CLIENT_IP_HEADER"),
   ],
+  durableObjectNamespaces = [
+    (className = "LoginLimiter", uniqueKey = "stackferry-login-limiter"),
+  ],
+  # counts live as long as the process: a restart forgets them, as a window's end would
+  durableObjectStorage = (inMemory = void),
   globalOutbound = "openstack",
 );

@@ -392,11 +392,12 @@ pub fn check_request(cfg: &Config, r: &Incoming<'_>, route: &Route) -> Result<()
     Ok(())
 }
 
-/// The key the per-client login limit counts under. On Cloudflare (`on_cloudflare`),
-/// `CF-Connecting-IP`, which the edge sets and a client cannot forge; elsewhere the header
-/// named by `CLIENT_IP_HEADER` (last entry of a list: the one the trusted proxy appended);
-/// without either, one shared key (all clients share the limit).
-pub fn client_key(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Option<String>) -> String {
+/// The client address the login limit counts ([`crate::ratelimit::client_address`]: IPv6 by
+/// its /64). On Cloudflare (`on_cloudflare`), `CF-Connecting-IP`, which the edge sets and a
+/// client cannot forge; elsewhere the header named by `CLIENT_IP_HEADER` (last entry of a
+/// list: the one the trusted proxy appended). `None` without either, or when the value is not
+/// an address: the client is unknown, and only the principal is counted.
+pub fn client_address(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let v = if on_cloudflare {
         header("CF-Connecting-IP")
     } else {
@@ -405,10 +406,7 @@ pub fn client_key(cfg: &Config, on_cloudflare: bool, header: &dyn Fn(&str) -> Op
             .and_then(header)
             .and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_string()))
     };
-    match v.filter(|s| !s.is_empty() && s.len() <= 64) {
-        Some(ip) => format!("ip:{ip}"),
-        None => "ip:shared".into(),
-    }
+    v.as_deref().and_then(crate::ratelimit::client_address)
 }
 
 #[cfg(test)]
@@ -510,15 +508,19 @@ mod tests {
     }
 
     #[test]
-    fn client_keys() {
+    fn client_addresses() {
         let h = |name: &str| match name {
-            "CF-Connecting-IP" => Some("203.0.113.9".to_string()),
+            "CF-Connecting-IP" => Some("2001:db8:aa:bb:1:2:3:4".to_string()),
             "X-Forwarded-For" => Some("10.0.0.1, 198.51.100.7".to_string()),
+            "X-Real-IP" => Some("unknown".to_string()),
             _ => None,
         };
-        assert_eq!(client_key(&cfg(&[]), true, &h), "ip:203.0.113.9");
-        assert_eq!(client_key(&cfg(&[]), false, &h), "ip:shared", "CF-Connecting-IP is forgeable off Cloudflare");
-        assert_eq!(client_key(&cfg(&[("CLIENT_IP_HEADER", "X-Forwarded-For")]), false, &h), "ip:198.51.100.7");
+        let via = |header: &str| cfg(&[("CLIENT_IP_HEADER", header)]);
+        assert_eq!(client_address(&cfg(&[]), true, &h).as_deref(), Some("2001:db8:aa:bb::/64"));
+        assert_eq!(client_address(&cfg(&[]), false, &h), None, "CF-Connecting-IP is forgeable off Cloudflare");
+        assert_eq!(client_address(&via("X-Forwarded-For"), false, &h).as_deref(), Some("198.51.100.7"));
+        assert_eq!(client_address(&via("X-Real-IP"), false, &h), None, "not an address: unknown");
+        assert_eq!(client_address(&via("X-Client"), false, &h), None, "header missing: unknown");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 /// Default cap on an image upload: 1 TiB, Glance's own default `image_size_cap`.
 pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 1 << 40;
-/// Default number of login attempts per client (and failed attempts per user) in a window.
+/// Default number of login attempts per client address and per principal in a window.
 pub const DEFAULT_LOGIN_MAX_ATTEMPTS: u32 = 10;
 /// Default login rate-limit window, seconds.
 pub const DEFAULT_LOGIN_WINDOW_SECONDS: u64 = 300;
@@ -32,19 +32,30 @@ impl Interface {
 
 /// Which Keystone URLs a login may name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuthUrls {
-    /// `ALLOWED_AUTH_URLS="*"`: any http(s) URL (only sensible where the worker cannot reach
-    /// anything private, e.g. on Cloudflare).
-    Any,
-    /// Only these (normalised: no trailing slash).
-    Only(Vec<String>),
+pub struct AuthUrls {
+    /// `*` among `ALLOWED_AUTH_URLS`: any http(s) URL whose host is public
+    /// ([`crate::egress`]), and the public endpoints of its catalog.
+    pub any: bool,
+    /// The URLs the operator named (normalised: no trailing slash): `ALLOWED_AUTH_URLS`
+    /// besides `*`, and `OS_AUTH_URL`. Reached whatever their host, and so is their catalog.
+    pub named: Vec<String>,
+}
+
+/// The Keystone a login goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthTarget {
+    pub url: String,
+    /// Whether the operator named it (else it came in through `*`: only public hosts, and only
+    /// a short reason from its answers, see [`crate::egress`]).
+    pub named: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `OS_AUTH_URL`: the Keystone v3 URL used when a login names none.
     pub auth_url: Option<String>,
-    /// `ALLOWED_AUTH_URLS`: comma-separated, or `*`. Unset: only `OS_AUTH_URL`.
+    /// `ALLOWED_AUTH_URLS`: comma-separated URLs, and `*` for any public one. Unset: only
+    /// `OS_AUTH_URL`.
     pub allowed_auth_urls: AuthUrls,
     /// `OS_REGION_NAME`: region whose endpoints are used (unset: the catalog's only region, or
     /// the first in name order; a login may choose another from the catalog).
@@ -114,21 +125,16 @@ impl Config {
                 Some(normalize_url(&u).ok_or_else(|| ConfigError(format!("OS_AUTH_URL={u:?} is not an http(s) URL")))?)
             }
         };
-        let allowed = list(get("ALLOWED_AUTH_URLS"));
-        let allowed_auth_urls = if allowed.iter().any(|u| u == "*") {
-            AuthUrls::Any
-        } else if allowed.is_empty() {
-            AuthUrls::Only(auth_url.iter().cloned().collect())
-        } else {
-            let mut v = Vec::new();
-            for u in &allowed {
-                v.push(
-                    normalize_url(u)
-                        .ok_or_else(|| ConfigError(format!("ALLOWED_AUTH_URLS: {u:?} is not an http(s) URL")))?,
-                );
+        let mut allowed_auth_urls = AuthUrls { any: false, named: auth_url.iter().cloned().collect() };
+        for u in list(get("ALLOWED_AUTH_URLS")) {
+            if u == "*" {
+                allowed_auth_urls.any = true;
+                continue;
             }
-            AuthUrls::Only(v)
-        };
+            let n = normalize_url(&u)
+                .ok_or_else(|| ConfigError(format!("ALLOWED_AUTH_URLS: {u:?} is not an http(s) URL (or *)")))?;
+            allowed_auth_urls.named.push(n);
+        }
         let interface =
             match non_empty(get("OS_INTERFACE")).as_deref().map(|s| s.trim_end_matches("URL").to_ascii_lowercase()) {
                 None => Interface::Public,
@@ -163,24 +169,41 @@ impl Config {
         })
     }
 
-    /// The Keystone URL a login goes to: the one it names (if allowed) or `OS_AUTH_URL`.
-    /// The error text is what the client sees (400).
-    pub fn resolve_auth_url(&self, requested: Option<&str>) -> Result<String, String> {
+    /// The warning to log when the worker cannot tell clients apart (self-hosted without
+    /// `CLIENT_IP_HEADER`): the login limit then counts per principal only, since one shared
+    /// address key would let ten wrong passwords lock every user out.
+    pub fn client_address_warning(&self, on_cloudflare: bool) -> Option<&'static str> {
+        (!on_cloudflare && self.client_ip_header.is_none()).then_some(
+            "CLIENT_IP_HEADER is not set: the worker cannot tell clients apart, so the login limit counts \
+             attempts per user only (not per address); behind a reverse proxy, set CLIENT_IP_HEADER",
+        )
+    }
+
+    /// Whether the operator named `auth_url` (`OS_AUTH_URL` or listed in `ALLOWED_AUTH_URLS`).
+    pub fn names(&self, auth_url: &str) -> bool {
+        self.allowed_auth_urls.named.iter().any(|u| u == auth_url)
+    }
+
+    /// The Keystone a login goes to: the one it names (if allowed) or `OS_AUTH_URL`. The error
+    /// text is what the client sees (400). One that came in through `*` still has to pass
+    /// [`crate::egress::login_target`]'s public-host check.
+    pub fn resolve_auth_url(&self, requested: Option<&str>) -> Result<AuthTarget, String> {
         let requested = requested.map(str::trim).filter(|s| !s.is_empty());
         let url = match requested {
             None => {
                 return self
                     .auth_url
                     .clone()
+                    .map(|url| AuthTarget { url, named: true })
                     .ok_or_else(|| "no auth_url given and OS_AUTH_URL is not configured".to_string())
             }
             Some(r) => normalize_url(r).ok_or_else(|| format!("auth_url {r:?} is not an http(s) URL"))?,
         };
-        match &self.allowed_auth_urls {
-            AuthUrls::Any => Ok(url),
-            AuthUrls::Only(list) if list.iter().any(|u| u == &url) => Ok(url),
-            AuthUrls::Only(_) => Err(format!("auth_url {url} is not allowed by this deployment (ALLOWED_AUTH_URLS)")),
+        let named = self.names(&url);
+        if !named && !self.allowed_auth_urls.any {
+            return Err(format!("auth_url {url} is not allowed by this deployment (ALLOWED_AUTH_URLS)"));
         }
+        Ok(AuthTarget { url, named })
     }
 }
 
@@ -206,12 +229,17 @@ mod tests {
         assert!(c.resolve_auth_url(Some("https://evil.example")).is_err());
     }
 
+    fn url(c: &Config, requested: Option<&str>) -> Result<(String, bool), String> {
+        c.resolve_auth_url(requested).map(|t| (t.url, t.named))
+    }
+
     #[test]
     fn auth_url_pinned_to_os_auth_url_unless_listed() {
         let c = cfg(&[("OS_AUTH_URL", "http://127.0.0.1:5000/v3/")]).unwrap();
-        assert_eq!(c.resolve_auth_url(None).unwrap(), "http://127.0.0.1:5000/v3");
-        assert_eq!(c.resolve_auth_url(Some("http://127.0.0.1:5000/v3")).unwrap(), "http://127.0.0.1:5000/v3");
-        let e = c.resolve_auth_url(Some("http://169.254.169.254/v3")).unwrap_err();
+        let pinned = ("http://127.0.0.1:5000/v3".to_string(), true);
+        assert_eq!(url(&c, None).unwrap(), pinned);
+        assert_eq!(url(&c, Some("http://127.0.0.1:5000/v3")).unwrap(), pinned);
+        let e = url(&c, Some("http://169.254.169.254/v3")).unwrap_err();
         assert!(e.contains("not allowed"), "{e}");
         let c = cfg(&[
             ("OS_AUTH_URL", "https://a.example/v3"),
@@ -219,14 +247,36 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.resolve_auth_url(Some("https://b.example/identity/v3/")).unwrap(),
-            "https://b.example/identity/v3"
+            url(&c, Some("https://b.example/identity/v3/")).unwrap(),
+            ("https://b.example/identity/v3".into(), true)
         );
-        assert!(c.resolve_auth_url(Some("https://c.example/v3")).is_err());
+        assert!(url(&c, Some("https://c.example/v3")).is_err());
         let c = cfg(&[("ALLOWED_AUTH_URLS", "*")]).unwrap();
-        assert_eq!(c.resolve_auth_url(Some("https://c.example/v3")).unwrap(), "https://c.example/v3");
-        assert!(c.resolve_auth_url(Some("file:///etc/passwd")).is_err());
-        assert!(c.resolve_auth_url(Some("https://user:pw@c.example/v3")).is_err());
+        assert_eq!(url(&c, Some("https://c.example/v3")).unwrap(), ("https://c.example/v3".into(), false));
+        assert!(url(&c, Some("file:///etc/passwd")).is_err());
+        assert!(url(&c, Some("https://user:pw@c.example/v3")).is_err());
+    }
+
+    #[test]
+    fn star_and_named_urls() {
+        let c =
+            cfg(&[("OS_AUTH_URL", "http://10.1.0.5:5000/v3"), ("ALLOWED_AUTH_URLS", "*, http://127.0.0.1:5000/v3/")])
+                .unwrap();
+        assert_eq!(url(&c, Some("http://127.0.0.1:5000/v3")).unwrap(), ("http://127.0.0.1:5000/v3".into(), true));
+        assert_eq!(url(&c, None).unwrap(), ("http://10.1.0.5:5000/v3".into(), true), "OS_AUTH_URL is named");
+        assert!(url(&c, Some("http://10.1.0.5:5000/v3")).unwrap().1);
+        assert!(!url(&c, Some("http://127.0.0.1:5001/v3")).unwrap().1, "another port is not named");
+        assert_eq!(url(&c, Some("https://public.example/v3")).unwrap(), ("https://public.example/v3".into(), false));
+        assert!(cfg(&[("ALLOWED_AUTH_URLS", "*, 127.0.0.1")]).unwrap_err().0.contains("ALLOWED_AUTH_URLS"));
+    }
+
+    #[test]
+    fn shared_client_address_is_warned_about() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.client_address_warning(false).unwrap().contains("CLIENT_IP_HEADER"));
+        assert_eq!(c.client_address_warning(true), None, "Cloudflare names the client");
+        let c = cfg(&[("CLIENT_IP_HEADER", "X-Forwarded-For")]).unwrap();
+        assert_eq!(c.client_address_warning(false), None);
     }
 
     #[test]

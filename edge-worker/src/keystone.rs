@@ -8,11 +8,6 @@ use serde_json::{json, Value};
 use crate::config::Interface;
 use crate::session::{Endpoints, Named, Session};
 
-/// Keystone's answer to a wrong password, unknown user or unknown credential: the one refusal
-/// the per-user failed-login limit counts (a malformed request or a Keystone outage is not a
-/// guess).
-pub const WRONG_CREDENTIALS: u16 = 401;
-
 /// Longest user name, password, project, domain or credential field accepted (Keystone's own
 /// limits are 255 for names and 4096 for passwords with `max_password_length`).
 pub const MAX_FIELD_LEN: usize = 4096;
@@ -109,7 +104,8 @@ impl LoginRequest {
         self.region.as_deref().filter(|r| !r.is_empty()).or(configured)
     }
 
-    /// Key for the per-user failed-login limit: who is being logged in as, at which Keystone.
+    /// Who is being logged in as, at which Keystone: what the login limit counts per user
+    /// (`crate::ratelimit::principal_key`).
     pub fn principal(&self, auth_url: &str) -> String {
         match (&self.application_credential_id, &self.username) {
             (Some(id), _) if !id.is_empty() => format!("{auth_url}|appcred|{id}"),

@@ -16,13 +16,15 @@
 //! - [`upload`]: the upload's rules (queued image, declared length, the outcome of the stream);
 //!   the check itself is the converter core's `stackferry::qcow2::probe`;
 //! - [`page`]: the page's static files;
-//! - [`ratelimit`]: the login attempt limiter.
+//! - [`ratelimit`]: the login attempt limiter: its keys and its rules;
+//! - [`egress`]: which hosts a login through `ALLOWED_AUTH_URLS="*"` may reach.
 //!
 //! Only `glue` (compiled for wasm32 only) touches the Workers runtime: HTTP in and out,
 //! streams, secrets. It stays a thin shell over the modules above: one `async fn` per route.
 
 pub mod api;
 pub mod config;
+pub mod egress;
 pub mod keystone;
 pub mod openstack;
 pub mod page;

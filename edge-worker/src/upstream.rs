@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::api::ApiError;
+use crate::egress::short_reason;
 use crate::keystone::keystone_url;
 use crate::openstack::{upstream_message, versioned, NOVA_MICROVERSION};
 use crate::session::{Endpoints, Session};
@@ -132,8 +133,9 @@ pub fn image_gone(status: u16) -> bool {
 }
 
 /// `GET /api/servers/{id}/console`: Nova is asked for each of [`crate::openstack::CONSOLES`] in turn, and the
-/// first it hands out is the answer. A refusal of one type moves on to the next; 401 and 404
-/// (the session or the server is gone) end the search with Nova's error.
+/// first it hands out is the answer. A refusal of one type moves on to the next (its reason
+/// kept short: the answer lists them all); 401 and 404 (the session or the server is gone) end
+/// the search with Nova's error.
 #[derive(Debug, Default)]
 pub struct ConsoleSearch {
     reasons: Vec<String>,
@@ -158,7 +160,7 @@ impl ConsoleSearch {
             return Some(Err(ApiError::upstream(Service::Compute.name(), status, body, false)));
         }
         self.last_status = status;
-        let why = upstream_message(body).unwrap_or_else(|| format!("HTTP {status}"));
+        let why = upstream_message(body).map_or_else(|| format!("HTTP {status}"), |m| short_reason(&m));
         self.reasons.push(format!("{kind}: {why}"));
         None
     }
@@ -291,6 +293,11 @@ mod tests {
         let mut c = ConsoleSearch::default();
         assert!(c.answer("novnc", 400, br#"{"badRequest": {"message": "VNC is disabled"}}"#).is_none());
         assert!(c.answer("serial", 409, b"").is_none());
+        let mut long = ConsoleSearch::default();
+        let body = format!(r#"{{"badRequest": {{"message": "{}"}}}}"#, "x".repeat(5000));
+        assert!(long.answer("novnc", 400, body.as_bytes()).is_none());
+        let reason = long.none_offered()["reason"].as_str().unwrap().len();
+        assert!(reason < 300, "each type's refusal is cut short: {reason}");
         assert_eq!(
             c.none_offered(),
             json!({"url": null, "upstream_status": 409,

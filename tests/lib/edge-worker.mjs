@@ -1,4 +1,4 @@
-// Test harness for the edge worker: starts workerd with edge-worker/workerd.capnp on a free
+// Test harness for the edge worker: starts workerd with edge-worker/workerd.dev.capnp on a free
 // 127.0.0.1 port against the OpenStack of tests/openstack (started by edge-worker/test.sh),
 // records every response and log line (for the token-leak check), and talks to OpenStack
 // directly as admin to set up and verify what the worker did. Shared by edge-worker/tests, the
@@ -35,9 +35,11 @@ export class Worker {
   /**
    * workerd (default) or `wrangler dev` when WORKER_RUNTIME=wrangler. `overrides`: settings
    * that replace the defaults below (e.g. a suite that logs in more often than
-   * LOGIN_MAX_ATTEMPTS times in a window).
+   * LOGIN_MAX_ATTEMPTS times in a window). `config`: edge-worker/workerd.dev.capnp (reaches
+   * this host's loopback, where the test cloud is) unless a test needs the shipped
+   * edge-worker/workerd.capnp (public networks only).
    */
-  async start(overrides = {}) {
+  async start(overrides = {}, { config = 'workerd.dev.capnp' } = {}) {
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.runtime = process.env.WORKER_RUNTIME || 'workerd';
@@ -60,7 +62,7 @@ export class Worker {
     } else {
       const dist = path.join(ROOT, 'web/dist');
       this.proc = spawn(path.join(ROOT, 'node_modules/.bin/workerd'),
-        ['serve', path.join(ROOT, 'edge-worker/workerd.capnp'), '--socket-addr', `http=127.0.0.1:${this.port}`,
+        ['serve', path.join(ROOT, 'edge-worker', config), '--socket-addr', `http=127.0.0.1:${this.port}`,
           '--directory-path', `assets=${dist}`],
         { cwd: ROOT, env: { PATH: process.env.PATH, ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
     }

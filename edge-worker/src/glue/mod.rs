@@ -3,18 +3,22 @@
 //! made by the plain-Rust modules; each file here is the runtime half of one of them:
 //! - [`http`]: responses, capped body reads;
 //! - [`upstream`]: the OpenStack client (`crate::upstream` decides what its answers mean);
-//! - [`login`]: login, logout, the session check; [`routes`]: one `async fn` per other route;
+//! - [`login`]: login, logout, the session check; [`limiter`]: the login limiter's Durable
+//!   Object; [`routes`]: one `async fn` per other route;
 //! - [`upload`]: the streamed upload (`crate::upload`); [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
 
 mod http;
+mod limiter;
 mod login;
 mod page;
 mod routes;
 mod upload;
 mod upstream;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
@@ -24,6 +28,7 @@ use self::http::{error_response, header, response, set_headers, ApiResult};
 use self::upstream::OpenStack;
 use crate::api::{self, ApiError, Incoming, NoRoute, Route};
 use crate::config::{Config, ConfigError};
+use crate::egress;
 use crate::seal::Sealer;
 use crate::session::{self, Session};
 
@@ -35,12 +40,20 @@ fn env_str(env: &Env, name: &str) -> Option<String> {
     Reflect::get(env, &JsValue::from_str(name)).ok().and_then(|v| v.as_string())
 }
 
+/// Whether this isolate has logged the settings' warning (once, at its first request).
+static WARNED: AtomicBool = AtomicBool::new(false);
+
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let t0 = js_sys::Date::now();
     let method = req.method().to_string();
     let path = req.path();
     let cfg = Config::from_lookup(&|k| env_str(&env, k));
+    if let Some(w) = cfg.as_ref().ok().and_then(|c| c.client_address_warning(login::on_cloudflare(&req))) {
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            console_log!("warning: {}", w);
+        }
+    }
     let resp = handle(&req, &env, &ctx, &cfg, &method, &path).await.unwrap_or_else(|e| error_response(&e));
     let origin = header(&req, "Origin");
     set_headers(&resp, &api::response_headers(cfg.as_ref().ok(), &path, &method, origin.as_deref()));
@@ -95,7 +108,7 @@ async fn handle(
     }
     let s = crate::upstream::live_session(session, now_secs())?;
     let os = OpenStack::of(&s);
-    match route {
+    let answer = match route {
         Route::Session => login::session(&os, &s).await,
         Route::Flavors => routes::flavors(&os).await,
         Route::Keypairs => routes::keypairs(&os).await,
@@ -110,5 +123,11 @@ async fn handle(
         Route::Server(id) => routes::server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,
         Route::Login | Route::Logout | Route::Preflight => Err(ApiError::internal("unreachable route")),
+    };
+    // a cloud the operator did not name (ALLOWED_AUTH_URLS="*") gets its status and a short reason through
+    if cfg.names(&s.auth_url) {
+        answer
+    } else {
+        answer.map_err(egress::from_unnamed_host)
     }
 }

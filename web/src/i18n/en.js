@@ -536,6 +536,8 @@ export default {
   'api.unsupported_media_type': 'Glance refused the image: it did not pass Glance’s checks of its format. Convert it again (QCOW2) and send it again; if it is refused again, ask your administrator.',
   'api.length_required': 'The upload was sent without its size, which the server needs. Try again, or use another browser.',
   'api.too_many_attempts': 'Too many login attempts. Wait a minute, then try again.',
+  'api.rate_limit_unavailable': 'The server could not check the login limit just now, so the login was not tried. Try again in a moment.',
+  'api.destination_not_allowed': 'This server may not connect to that address (a local or private network). Use a public Keystone URL, or ask the person who runs the server to allow this one.',
   'api.upload_aborted': 'The upload stopped before the whole image was sent (the connection broke). Send it again.',
   'api.internal_error': 'The stackferry server ran into an internal error. Try again; if it happens again, report it with the details.',
   'api.misconfigured': 'The stackferry server is not set up correctly. Ask the person who runs it to check its settings.',

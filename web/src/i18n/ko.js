@@ -533,6 +533,8 @@ export default {
   'api.unsupported_media_type': 'Glance가 이미지를 거부했습니다. 이미지 형식 검사를 통과하지 못했습니다. QCOW2로 다시 변환해서 다시 보내십시오. 또 거부되면 관리자에게 문의하십시오.',
   'api.length_required': '업로드에 서버가 필요로 하는 크기 정보가 없었습니다. 다시 시도하거나 다른 브라우저를 사용하십시오.',
   'api.too_many_attempts': '로그인 시도가 너무 많습니다. 1분 정도 기다린 뒤 다시 시도하십시오.',
+  'api.rate_limit_unavailable': '지금은 서버가 로그인 제한을 확인할 수 없어 로그인을 시도하지 않았습니다. 잠시 뒤 다시 시도하십시오.',
+  'api.destination_not_allowed': '이 서버는 해당 주소(로컬 또는 사설 네트워크)에 연결할 수 없습니다. 공개 Keystone URL을 사용하거나, 서버 운영자에게 이 주소를 허용해 달라고 요청하십시오.',
   'api.upload_aborted': '이미지를 모두 보내기 전에 업로드가 중단되었습니다(연결이 끊김). 다시 보내십시오.',
   'api.internal_error': 'stackferry 서버에 내부 오류가 발생했습니다. 다시 시도하십시오. 다시 일어나면 자세한 내용과 함께 알려 주십시오.',
   'api.misconfigured': 'stackferry 서버가 올바르게 설정되어 있지 않습니다. 서버 운영자에게 설정 확인을 요청하십시오.',
