@@ -4,7 +4,8 @@
 # "Hello World", and the one-command demo.
 #   1. installs what it needs (scripts/ensure.sh, tests/e2e/install.sh) and builds the CLI, the
 #      page and the edge worker (scripts/build.sh, as `npm start` does);
-#   2. builds the BIOS and EFI guests and their OVAs (tests/e2e/build-guest.sh, package-ova.sh)
+#   2. builds the BIOS and EFI guests, a BIOS guest without virtio drivers, and their OVAs
+#      (tests/e2e/build-guest.sh, package-ova.sh)
 #      and a copy of the BIOS OVA whose grain holding message.txt is corrupted, manifest
 #      regenerated (tests/e2e/ova.py corrupt + pack);
 #   3. `npm start` with OS_AUTH_URL unset (tests/e2e/start.test.mjs): URL and credentials
@@ -50,17 +51,20 @@ suite_time "build CLI + page + worker" $((SECONDS - t))
 # 2. guests and OVAs ------------------------------------------------------------------------
 jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 guests_ok=1
-for fw in bios efi; do
+# bios, efi: every bus's drivers in the initramfs; novirtio: a BIOS guest without virtio drivers.
+for kind in bios efi novirtio; do
   t=$SECONDS
-  d="$WORK/$fw"
-  if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw") \
-     && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$fw" --firmware "$fw"); then
-    suite_pass "guest + OVA ($fw): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
-    declare "G_$fw=$g" "P_$fw=$p"
+  d="$WORK/$kind"
+  fw=${kind/novirtio/bios}
+  drivers=all; [ "$kind" = novirtio ] && drivers=novirtio
+  if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw" --drivers "$drivers") \
+     && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$kind" --firmware "$fw"); then
+    suite_pass "guest + OVA ($kind): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
+    declare "G_$kind=$g" "P_$kind=$p"
   else
-    suite_fail "guest + OVA ($fw)"; guests_ok=0
+    suite_fail "guest + OVA ($kind)"; guests_ok=0
   fi
-  suite_time "guest build + OVA ($fw)" $((SECONDS - t))
+  suite_time "guest build + OVA ($kind)" $((SECONDS - t))
 done
 if [ "$guests_ok" = 1 ]; then
   # The BIOS OVA with the grain holding message.txt corrupted, the manifest made to match.
@@ -73,11 +77,16 @@ if [ "$guests_ok" = 1 ]; then
   else
     suite_fail "corrupted OVA"; guests_ok=0
   fi
-  python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$neg/e2e-corrupt.ova" <<'PY'
+  python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$G_novirtio" "$P_novirtio" "$neg/e2e-corrupt.ova" <<'PY'
 import json, sys
-out, gb, pb, ge, pe, bad = sys.argv[1], *map(json.loads, sys.argv[2:6]), sys.argv[6]
-g = lambda G, P: {"ova": P["ova"], "raw": G["raw"], "name": P["name"], "cpus": 1, "memory_mib": 256}
-json.dump({"bios": g(gb, pb), "efi": g(ge, pe), "corrupt": dict(g(gb, pb), ova=bad, name="e2e-bios")}, open(out, "w"), indent=1)
+out, gb, pb, ge, pe, gn, pn, bad = sys.argv[1], *map(json.loads, sys.argv[2:8]), sys.argv[8]
+# "buses": what guest inspection must suggest from each guest's own initramfs.
+virtio = {"hw_disk_bus": "virtio", "hw_vif_model": "virtio"}
+g = lambda G, P, buses: {"ova": P["ova"], "raw": G["raw"], "name": P["name"], "cpus": 1, "memory_mib": 256,
+                         "firmware": G["firmware"], "buses": buses}
+json.dump({"bios": g(gb, pb, virtio), "efi": g(ge, pe, virtio),
+           "novirtio": g(gn, pn, {"hw_disk_bus": "sata", "hw_vif_model": "e1000"}),
+           "corrupt": dict(g(gb, pb, virtio), ova=bad, name="e2e-bios")}, open(out, "w"), indent=1)
 PY
 fi
 

@@ -4,7 +4,9 @@
 // the suggested flavor on a real Neutron network until ACTIVE; then download the image from
 // Glance (admin token, OpenStack API), map its properties to tests/e2e/boot-check.sh options and
 // boot it under qemu (TCG) until "Hello World" shows on the serial console. Same for the EFI
-// guest; and a negative control: the OVA with the grain holding message.txt corrupted (manifest
+// guest, and for a BIOS guest whose initramfs has no virtio driver (guest inspection must
+// suggest SATA, and the image must boot from it; `stackferry cat` reads message.txt from each
+// image Glance holds); and a negative control: the OVA with the grain holding message.txt corrupted (manifest
 // regenerated) must not end with both a hash match and "Hello World".
 //
 // tests/e2e.sh builds the guests and OVAs (E2E_GUESTS names its JSON: {bios, efi, corrupt},
@@ -75,9 +77,9 @@ export function bootOptions(img) {
 
 /** Boot `file` with `opts` until "Hello World" (or the guest's end-of-file line, or timeout). */
 const boots = new Set(); // running boot-check.sh processes, stopped by tearDown
-async function bootCheck(file, opts, log) {
+async function bootCheck(file, opts, log, failOn = 'e2e-guest: end of message.txt') {
   const args = [path.join(HERE, 'boot-check.sh'), file, 'qcow2', ...opts, '--timeout', String(BOOT_TIMEOUT),
-    '--fail-on', 'e2e-guest: end of message.txt', '--log', log];
+    '--fail-on', failOn, '--log', log];
   const p = run('bash', args, { maxBuffer: 16 << 20 });
   boots.add(p.child);
   try {
@@ -125,7 +127,8 @@ async function readSummary(page) {
   return { text, props };
 }
 
-function checkSummary(t, { text, props }, g, fw) {
+function checkSummary(t, { text, props }, g) {
+  const fw = g.firmware;
   const want = [
     [new RegExp(`VM: ${g.name}\\b`), 'VM name'],
     [/other4xLinux64Guest/, 'guest OS (vmw:osType)'],
@@ -137,15 +140,17 @@ function checkSummary(t, { text, props }, g, fw) {
     [/vmx-13/, 'hardware version'],
   ];
   for (const [re, what] of want) assert(re.test(text), `VM summary shows the ${what} (${re}): ${text}`);
-  const expect = { hw_disk_bus: 'virtio', hw_vif_model: 'virtio', hw_firmware_type: fw === 'efi' ? 'uefi' : 'bios', os_type: 'linux' };
+  // Buses from the guest's own initramfs (guest inspection), the OS from its os-release.
+  const expect = { ...g.buses, hw_firmware_type: fw === 'efi' ? 'uefi' : 'bios', os_type: 'linux', os_distro: 'debian', os_version: '12' };
   if (fw === 'efi') expect.hw_machine_type = 'q35';
   for (const [k, v] of Object.entries(expect)) assert(props[k] === v, `suggested ${k}=${v}: ${JSON.stringify(props)}`);
   t.note(`suggested: ${Object.entries(props).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 
 /** Steps 3-4 of the issue for one guest. */
-async function migrate(t, fw, { screenshots }) {
-  const g = GUESTS[fw];
+async function migrate(t, kind, { screenshots }) {
+  const g = GUESTS[kind];
+  const fw = g.firmware;
   const f = flowFor(t);
   const s = await f.open(t, `${worker.base}/`, { viewport: VIEWPORT });
   const { page } = s;
@@ -162,7 +167,12 @@ async function migrate(t, fw, { screenshots }) {
       converting: (p) => shoot(p, '3-converting-sending', '#h-convert', 0),
     },
   });
-  checkSummary(t, summary, g, fw);
+  checkSummary(t, summary, g);
+  // The Guest card says the same in words, from the guest's own files.
+  const card = await page.locator(`#inputs ${tid('guest-boot')}`).first().innerText();
+  const bus = g.buses.hw_disk_bus;
+  assert(bus === 'virtio' ? /Boots from virtio/.test(card) : new RegExp(`Boots from ${bus}, not virtio`, 'i').test(card), `Guest card: ${card}`);
+  if (bus !== 'virtio') assert(/initrd\.img-[^ ]+ has no virtio_blk/.test(card), `the card names the initramfs without virtio_blk: ${card}`);
   assert(r.match === 'true', `the page shows the hash match (data-hash-match=${r.match})`);
   assert(/equals the SHA-512/.test(await page.locator(tid('image-status')).innerText()), 'the match is said in words');
   times.send = r.sendSecs;
@@ -170,6 +180,9 @@ async function migrate(t, fw, { screenshots }) {
   // Glance's copy: same hash and bytes as the guest disk, and the properties the page suggested.
   const { file, image } = await f.checkImage(t, r, { reference: g.raw, keep: true });
   for (const [k, v] of Object.entries(summary.props)) assert(image[k] === v, `Glance property ${k}=${v}: ${image[k]}`);
+  // The guest's file read back from Glance's copy, without booting it.
+  const cat = await run(path.join(ROOT, 'target/release/stackferry'), ['cat', file, '/home/user/message.txt']);
+  assert(cat.stdout === 'Hello World\n', `stackferry cat on Glance's image: ${JSON.stringify(cat.stdout)}`);
 
   // Launch with the preselected (suggested) flavor on a real Neutron network.
   await page.waitForSelector('#launch:visible', { timeout: 30000 });
@@ -186,7 +199,7 @@ async function migrate(t, fw, { screenshots }) {
   }
   const why = await page.locator('#launch-flavor-hint').innerText();
   assert(new RegExp(`at least ${g.cpus} vCPU, ${g.memory_mib}\\.0 MiB RAM, 1 GiB disk`).test(why), `the suggestion is the source VM's shape: ${why}`);
-  const l = await f.launchServer(page, { networkId: net.id, name: `e2e-${fw}-${SUFFIX}` });
+  const l = await f.launchServer(page, { networkId: net.id, name: `e2e-${kind}-${SUFFIX}` });
   assert(l.status === 'ACTIVE' && /ACTIVE/.test(l.text), `server ACTIVE: ${l.text}`);
   times.launch = l.secs;
   const nova = await osCall(admin, 'GET', `${admin.nova}/servers/${l.serverId}`);
@@ -195,17 +208,26 @@ async function migrate(t, fw, { screenshots }) {
   const addrs = nova.json.server.addresses[net.name] || [];
   assert(addrs.length && addrs[0].addr.startsWith('10.254.'), `the server has an address on ${net.name}: ${JSON.stringify(nova.json.server.addresses)}`);
   await shoot(page, '5-launch-active', tid('server-status'));
-  t.note(`${fw}: flavor ${pre.name} preselected (${why}); server ACTIVE after ${l.secs.toFixed(1)} s on ${net.name} ${addrs[0].addr}`);
+  t.note(`${kind}: flavor ${pre.name} preselected (${why}); server ACTIVE after ${l.secs.toFixed(1)} s on ${net.name} ${addrs[0].addr}`);
 
   // Step 4: boot Glance's copy with the bus and NIC its properties name.
   const opts = bootOptions(image);
-  const log = path.join(TMP, `boot-${fw}.log`);
+  const log = path.join(TMP, `boot-${kind}.log`);
   const b = await bootCheck(file, opts, log);
   times.boot = b.seconds;
   assert(b.ok, `"Hello World" on the serial console of Glance's image (boot-check.sh ${opts.join(' ')}):\n${b.stderr}`);
+  if (g.buses.hw_disk_bus !== 'virtio') {
+    // The control: the same image on virtio, as a guess without inspection would have it,
+    // does not find its root disk.
+    const vlog = path.join(TMP, `boot-${kind}-virtio.log`);
+    const v = await bootCheck(file, bootOptions({ ...image, hw_disk_bus: 'virtio' }), vlog, 'e2e-initramfs: FAILED');
+    assert(!v.ok && /e2e-initramfs: FAILED: root \S+ not found/.test(fs.readFileSync(vlog, 'latin1')),
+      `on virtio the same image must not find its root: ${v.stderr}`);
+    t.note(`${kind}: on virtio the initramfs finds no root disk (after ${v.seconds} s), as inspection said`);
+  }
   if (screenshots) await consoleShot(s.ctx, '6-boot-console', log, `Glance image ${r.imageId} booted under qemu (TCG) with boot-check.sh ${opts.join(' ')}: serial console`);
-  t.note(`${fw}: boot-check.sh ${opts.join(' ')} → "Hello World" after ${b.seconds} s`);
-  t.note(`${fw} timings: convert+send+hash ${times.send.toFixed(1)} s, launch to ACTIVE ${times.launch.toFixed(1)} s, boot to Hello World ${times.boot} s`);
+  t.note(`${kind}: boot-check.sh ${opts.join(' ')} → "Hello World" after ${b.seconds} s`);
+  t.note(`${kind} timings: convert+send+hash ${times.send.toFixed(1)} s, launch to ACTIVE ${times.launch.toFixed(1)} s, boot to Hello World ${times.boot} s`);
 }
 
 // -------------------------------------------------------------------------------------------
@@ -219,6 +241,10 @@ test('e2e: BIOS guest OVA → page → Glance (hash match) → Nova ACTIVE → G
 
 test('e2e: EFI guest OVA → page → Glance (hash match) → Nova ACTIVE → Glance image boots to Hello World (OVMF)', async (t) => {
   await migrate(t, 'efi', { screenshots: false });
+});
+
+test('e2e: a guest whose initramfs has no virtio driver → the page suggests SATA from its own files → Glance → boots from SATA to Hello World', async (t) => {
+  await migrate(t, 'novirtio', { screenshots: false });
 });
 
 test('e2e: negative control: a corrupted grain (manifest regenerated) does not pass as hash match + Hello World', async (t) => {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds a small bootable x86-64 Linux guest disk (raw) for the end-to-end test.
 #
-# Usage: tests/e2e/build-guest.sh OUTDIR [--firmware bios|efi] [--size-mib N]
-# Writes OUTDIR/guest-<firmware>.raw and prints one JSON object on stdout:
-#   {"raw": PATH, "firmware": "bios"|"efi", "virtual_size": BYTES, "kernel": VERSION,
-#    "root_uuid": UUID, "message_offset": BYTES, "seconds": N}
+# Usage: tests/e2e/build-guest.sh OUTDIR [--firmware bios|efi] [--drivers all|novirtio] [--size-mib N]
+# Writes OUTDIR/guest-<firmware>[-novirtio].raw and prints one JSON object on stdout:
+#   {"raw": PATH, "firmware": "bios"|"efi", "drivers": "all"|"novirtio", "virtual_size": BYTES,
+#    "kernel": VERSION, "root_uuid": UUID, "message_offset": BYTES, "seconds": N}
 # message_offset is the guest byte offset of /home/user/message.txt's data (the negative
 # control corrupts the grain holding it).
 #
@@ -15,7 +15,9 @@
 #         x86_64-efi, the removable-media path OVMF boots without NVRAM entries), partition 2 = ext4.
 # The ext4 root holds /boot/{vmlinuz,initrd.img,grub/grub.cfg}, a static busybox,
 # /sbin/init and /home/user/message.txt ("Hello World"). The initramfs loads the disk drivers of
-# every bus an image property may name (IDE/SATA/virtio-blk/virtio-scsi/LSI/PVSCSI), mounts the
+# every bus an image property may name (IDE/SATA/virtio-blk/virtio-scsi/LSI/PVSCSI; with
+# --drivers novirtio none of the virtio ones, as a guest installed on VMware with a host-only
+# dracut would have: guest inspection must then suggest SATA, and it must boot from it), mounts the
 # ext4 root by UUID and switches to it; /sbin/init there prints message.txt to the serial
 # console. Nothing else on the boot path contains the text "Hello World", so seeing it on the
 # console proves the file's blocks came through intact.
@@ -24,11 +26,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "build-guest: $*" >&2; exit 1; }
 log() { echo "[build-guest] $*" >&2; }
 
-outdir=; firmware=bios; size_mib=64
+outdir=; firmware=bios; size_mib=64; drivers=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --firmware) firmware=${2:?}; shift 2 ;;
     --firmware=*) firmware=${1#*=}; shift ;;
+    --drivers) drivers=${2:?}; shift 2 ;;
     --size-mib) size_mib=${2:?}; shift 2 ;;
     -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$outdir" ] || die "usage: build-guest.sh OUTDIR [--firmware bios|efi] [--size-mib N]"
 case "$firmware" in bios|efi) ;; *) die "--firmware must be bios or efi" ;; esac
+case "$drivers" in all|novirtio) ;; *) die "--drivers must be all or novirtio" ;; esac
 [ "$size_mib" -ge 32 ] || die "--size-mib must be at least 32"
 
 t_start=$(date +%s.%N)
@@ -77,8 +81,8 @@ trap 'rm -rf "$work"' EXIT
 
 # --- initramfs: busybox + disk drivers ---------------------------------------------------------
 # Disk buses an image's hw_disk_bus / hw_scsi_model can name, plus ext4 and its checksum provider.
-MODULES=(ata_piix ata_generic ahci sd_mod virtio_pci virtio_blk virtio_scsi mptspi mptsas
-         sym53c8xx vmw_pvscsi crc32c_generic ext4)
+MODULES=(ata_piix ata_generic ahci sd_mod mptspi mptsas sym53c8xx vmw_pvscsi crc32c_generic ext4)
+[ "$drivers" = all ] && MODULES+=(virtio_pci virtio_blk virtio_scsi virtio_net)
 ird="$work/initramfs"
 mkdir -p "$ird"/{bin,dev,proc,sys,newroot,etc,lib/modules}
 cp /bin/busybox "$ird/bin/busybox"
@@ -151,20 +155,26 @@ chmod 755 "$rootdir/sbin/init"
 echo stackferry-e2e > "$rootdir/etc/hostname"
 printf 'Hello World\n' > "$rootdir/home/user/message.txt"
 chown -R 1000:1000 "$rootdir/home/user"
-cp "$vmlinuz" "$rootdir/boot/vmlinuz"
-cp "$work/initrd.img" "$rootdir/boot/initrd.img"
+# Named as Debian names them, with what guest inspection reads: the OS, the root by UUID, the
+# kernel's built-in modules.
+cp "$vmlinuz" "$rootdir/boot/vmlinuz-$kver"
+cp "$work/initrd.img" "$rootdir/boot/initrd.img-$kver"
+mkdir -p "$rootdir/lib/modules/$kver"
+cp "$kroot/lib/modules/$kver/modules.builtin" "$rootdir/lib/modules/$kver/"
+printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' > "$rootdir/etc/os-release"
 uuid=$(cat /proc/sys/kernel/random/uuid)
+printf 'UUID=%s / ext4 ro 0 1\n' "$uuid" > "$rootdir/etc/fstab"
 cat > "$rootdir/boot/grub/grub.cfg" <<EOF
 set timeout=0
 set default=0
 menuentry "stackferry e2e guest" {
-  linux /boot/vmlinuz root=UUID=$uuid rootfstype=ext4 ro console=tty0 console=ttyS0,115200 panic=5
-  initrd /boot/initrd.img
+  linux /boot/vmlinuz-$kver root=UUID=$uuid rootfstype=ext4 ro console=tty0 console=ttyS0,115200 panic=5
+  initrd /boot/initrd.img-$kver
 }
 EOF
 
 # --- disk: partition table, file systems, boot loader ------------------------------------------
-raw="$outdir/guest-$firmware.raw"
+raw="$outdir/guest-$firmware$([ "$drivers" = all ] || echo "-$drivers").raw"
 rm -f "$raw"
 truncate -s "${size_mib}M" "$raw"
 total_sectors=$((size_mib * 2048))
@@ -226,9 +236,9 @@ got=$(dd if="$raw" bs=1 skip="$msg_off" count=11 status=none)
 
 secs=$(python3 -c "import sys; print(round(float(sys.argv[1])-float(sys.argv[2]),1))" "$(date +%s.%N)" "$t_start")
 log "built $raw ($firmware, kernel $kver) in ${secs} s"
-python3 - "$raw" "$firmware" "$kver" "$uuid" "$msg_off" "$secs" <<'EOF'
+python3 - "$raw" "$firmware" "$drivers" "$kver" "$uuid" "$msg_off" "$secs" <<'EOF'
 import json, os, sys
-raw, fw, kver, uuid, off, secs = sys.argv[1:]
-print(json.dumps({"raw": raw, "firmware": fw, "virtual_size": os.path.getsize(raw), "kernel": kver,
+raw, fw, drivers, kver, uuid, off, secs = sys.argv[1:]
+print(json.dumps({"raw": raw, "firmware": fw, "drivers": drivers, "virtual_size": os.path.getsize(raw), "kernel": kver,
                   "root_uuid": uuid, "message_offset": int(off), "seconds": round(float(secs), 1)}))
 EOF
