@@ -663,7 +663,11 @@ pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
         if let Some(m) = &b.scsi_model {
             put("hw_scsi_model", m, format!("{lead}: {}", b.reason), code, &b.reason);
         }
-        let nic = format!("{} has a driver in the guest", b.vif_model);
+        let nic = if b.vif_model == "virtio" {
+            "virtio_net is in the guest".to_string()
+        } else {
+            format!("the guest has no virtio_net; {} is emulated and needs none", b.vif_model)
+        };
         put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), WhyCode::GuestNic, &nic);
     }
     if let Some(os) = &g.os {
