@@ -83,10 +83,13 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
         };
         // A lone disk whose OS the guest tells: suggest for it as if the user had chosen it.
         let family = guest.os.as_ref().map(|o| o.family.as_str());
+        // A lone disk whose OS the guest tells: suggest for it as if the user had chosen it, and
+        // no longer ask.
         if let (None, Some(fam @ ("linux" | "windows"))) = (&inspection.suggestion, family) {
             let choice = if fam == "linux" { OsChoice::Linux } else { OsChoice::Windows };
             let size = inspection.disks.first().map_or(0, |d| d.virtual_size);
             inspection.suggestion = Some(crate::openstack::suggest_for_disk(choice, size));
+            inspection.os_choices = None;
         }
         if let Some(s) = inspection.suggestion.as_mut() {
             crate::openstack::apply_guest(s, &guest);
