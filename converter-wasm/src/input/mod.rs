@@ -81,7 +81,6 @@ pub fn inspect(src: SourceRef, files: &dyn FileSet) -> Result<Inspection> {
             Ok(opened) => crate::guest::inspect(opened.disks),
             Err(e) => crate::guest::Guest { problems: vec![e.to_string()], ..Default::default() },
         };
-        // A lone disk whose OS the guest tells: suggest for it as if the user had chosen it.
         let family = guest.os.as_ref().map(|o| o.family.as_str());
         // A lone disk whose OS the guest tells: suggest for it as if the user had chosen it, and
         // no longer ask.
