@@ -255,7 +255,8 @@ mod tests {
         assert_eq!((b.disk_bus.as_str(), b.boots, b.fix), ("virtio", true, None));
         let r: Vec<(RiskCode, Option<u32>)> = g.risks.iter().map(|r| (r.code, r.line)).collect();
         use RiskCode::*;
-        assert_eq!(r, [(FstabDevice, Some(2)), (NicName, Some(1)), (NicName, Some(2)), (StaticAddress, Some(2))]);
+        // The static stanza is shown at its `address` line (3), where the address to change is.
+        assert_eq!(r, [(FstabDevice, Some(2)), (NicName, Some(1)), (NicName, Some(2)), (StaticAddress, Some(3))]);
         // Without virtio and ahci, with ata_piix: IDE, and the initramfs-tools fix.
         let g = inspect_linux(&debian(v, os, &[("ata", "ata_piix")], "")).unwrap().unwrap();
         let b = g.boot.unwrap();
