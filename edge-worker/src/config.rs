@@ -34,7 +34,7 @@ impl Interface {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthUrls {
     /// `*` among `ALLOWED_AUTH_URLS`: any http(s) URL whose host is public
-    /// ([`crate::egress`]), and the public endpoints of its catalog.
+    /// (`egress.rs`), and the public endpoints of its catalog.
     pub any: bool,
     /// The URLs the operator named (normalised: no trailing slash): `ALLOWED_AUTH_URLS`
     /// besides `*`, and `OS_AUTH_URL`. Reached whatever their host, and so is their catalog.
@@ -46,7 +46,7 @@ pub struct AuthUrls {
 pub struct AuthTarget {
     pub url: String,
     /// Whether the operator named it (else it came in through `*`: only public hosts, and only
-    /// a short reason from its answers, see [`crate::egress`]).
+    /// a short reason from its answers, see `egress.rs`).
     pub named: bool,
 }
 
@@ -186,7 +186,7 @@ impl Config {
 
     /// The Keystone a login goes to: the one it names (if allowed) or `OS_AUTH_URL`. The error
     /// text is what the client sees (400). One that came in through `*` still has to pass
-    /// [`crate::egress::login_target`]'s public-host check.
+    /// `egress::login_target`'s public-host check.
     pub fn resolve_auth_url(&self, requested: Option<&str>) -> Result<AuthTarget, String> {
         let requested = requested.map(str::trim).filter(|s| !s.is_empty());
         let url = match requested {
