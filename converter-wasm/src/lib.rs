@@ -27,6 +27,8 @@ pub mod decode;
 pub mod digest;
 pub mod driver;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guest;
 pub mod gzip;
 pub mod image;

@@ -42,7 +42,7 @@ pub fn decide(k: &Kernel) -> Boot {
             ("ide", None, true, format!("{lacks}; it has ata_piix"))
         } else {
             let vmware: Vec<&str> = ["vmw_pvscsi", "mptspi", "vmxnet3"].into_iter().filter(|n| at_boot(n)).collect();
-            let mut r = format!("{img} has none of virtio_blk, virtio_scsi, ahci, ata_piix");
+            let mut r = format!("{lacks}, and none of virtio_scsi, ahci, ata_piix");
             if !vmware.is_empty() {
                 r += &format!(" (only VMware's: {})", vmware.join(", "));
             }
@@ -180,7 +180,7 @@ mod tests {
         assert_eq!(g.kernels[0].initramfs_layers.len(), 2);
         let b = g.boot.unwrap();
         assert!(!b.boots);
-        assert_eq!(b.reason, format!("initramfs-{RHEL}.img has none of virtio_blk, virtio_scsi, ahci, ata_piix (only VMware's: vmw_pvscsi, vmxnet3)"));
+        assert_eq!(b.reason, format!("initramfs-{RHEL}.img has no virtio_blk, and none of virtio_scsi, ahci, ata_piix (only VMware's: vmw_pvscsi, vmxnet3)"));
         assert_eq!(
             b.fix.unwrap(),
             format!("dracut -f --add-drivers \"virtio_blk virtio_scsi virtio_net virtio_pci\" --kver {RHEL}")
