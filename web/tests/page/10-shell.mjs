@@ -134,6 +134,10 @@ export const tests = [
         for (const id of ['session', 'os-panel']) document.getElementById(id).hidden = false;
         document.getElementById('login-form').hidden = true;
       });
+      // The indicator is re-marked on the next frame: wait for that frame (current was "files"
+      // before the change too, so waiting for it alone read the old marks under load).
+      await page.waitForFunction(() => document.querySelector('nav.steps li[data-step=connect]').dataset.state !== 'unavailable', null, { timeout: 5000 })
+        .catch(() => {});
       await currentIs(page, 'files');
       let s = await stepStates(page);
       assert(s.states.connect.state === 'done' && s.states.launch.state === 'later', `connected: ${JSON.stringify(s.states)}`);
