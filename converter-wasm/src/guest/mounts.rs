@@ -5,6 +5,7 @@
 use super::fs::open;
 use super::lvm2::mapper_name;
 use super::path::normalise;
+use super::root::config_lines;
 use super::volumes::Found;
 use super::{Entry, Files};
 use crate::error::Result;
@@ -25,16 +26,11 @@ pub struct FstabEntry {
 
 /// The entries of an fstab (comments and blank lines skipped; fields split on whitespace).
 pub fn fstab(text: &str) -> Vec<FstabEntry> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let t = l.trim();
-            if t.is_empty() || t.starts_with('#') {
-                return None;
-            }
+    config_lines(text)
+        .filter_map(|(line, t)| {
             let f: Vec<&str> = t.split_whitespace().collect();
             (f.len() >= 3).then(|| FstabEntry {
-                line: i as u32 + 1,
+                line,
                 text: t.to_string(),
                 spec: f[0].to_string(),
                 mount: f[1].to_string(),
@@ -158,10 +154,8 @@ pub fn assemble(vols: &mut [Found], problems: &mut Vec<String>) -> Option<Tree> 
         .ok()
         .flatten()
         .map(|t| {
-            String::from_utf8_lossy(&t)
-                .lines()
-                .filter(|l| !l.trim_start().starts_with('#'))
-                .filter_map(|l| {
+            config_lines(&String::from_utf8_lossy(&t))
+                .filter_map(|(_, l)| {
                     let mut f = l.split_whitespace();
                     Some((f.next()?.to_string(), f.next()?.to_string()))
                 })

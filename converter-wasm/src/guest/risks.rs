@@ -43,7 +43,14 @@ pub fn risks(root: &Root, cmdlines: &[Line]) -> Result<Vec<Risk>> {
     Ok(out)
 }
 
-fn risk(code: RiskCode, file: &str, line: Option<u32>, text: &str, name: Option<&str>, fix: Option<&str>) -> Risk {
+pub(super) fn risk(
+    code: RiskCode,
+    file: &str,
+    line: Option<u32>,
+    text: &str,
+    name: Option<&str>,
+    fix: Option<&str>,
+) -> Risk {
     Risk {
         code,
         file: file.into(),

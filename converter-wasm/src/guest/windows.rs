@@ -5,7 +5,8 @@
 //! often `storahci` set to start on demand, and stops with INACCESSIBLE_BOOT_DEVICE on the new
 //! bus. Hives are read whole (a SOFTWARE hive is tens of MiB) through `nt-hive`.
 
-use super::report::{Boot, Driver, Found, Guest, Os, Risk, RiskCode, Windows};
+use super::report::{Boot, Driver, Found, Guest, Os, RiskCode, Windows};
+use super::risks::risk;
 use super::Files;
 use crate::error::Result;
 
@@ -132,24 +133,11 @@ pub fn inspect_windows(root: &dyn Files) -> Guest {
     // The evidence: the missing driver file, or the hive that says it does not start at boot.
     let evidence = |n: &str| if has(n) { SYSTEM.to_string() } else { format!("/Windows/System32/drivers/{n}.sys") };
     if !boot_start("viostor") && !boot_start("vioscsi") {
-        g.risks.push(Risk {
-            code: RiskCode::NoVirtioStorage,
-            file: evidence("viostor"),
-            line: None,
-            text: String::new(),
-            name: Some("viostor".into()),
-            fix: Some(install.into()),
-        });
+        g.risks.push(risk(RiskCode::NoVirtioStorage, &evidence("viostor"), None, "", Some("viostor"), Some(install)));
     }
     if !has("netkvm") {
-        g.risks.push(Risk {
-            code: RiskCode::NoVirtioNet,
-            file: evidence("netkvm"),
-            line: None,
-            text: String::new(),
-            name: Some("netkvm".into()),
-            fix: Some("install virtio-win's netkvm driver on the source VM".into()),
-        });
+        let fix = "install virtio-win's netkvm driver on the source VM";
+        g.risks.push(risk(RiskCode::NoVirtioNet, &evidence("netkvm"), None, "", Some("netkvm"), Some(fix)));
     }
     if disk_bus == "sata" && state("storahci").is_some_and(|s| s.start.is_some_and(|n| n != 0)) {
         g.problems.push(format!("{SYSTEM}: storahci does not start at boot; SATA may not boot either"));
