@@ -8,14 +8,27 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.lock
 WORKER_BUILD_VERSION=0.8.7
 log() { printf '[ensure] %s\n' "$*" >&2; }
+# cargo_install CRATE VERSION: the build tools are compiled once per machine. One target dir for
+# both (they share clap, serde, anyhow...), and a release profile that compiles faster: they
+# process one small wasm file per build, so opt-level 1 costs nothing measurable at run time.
+cargo_install() {
+  CARGO_TARGET_DIR="${CARGO_HOME:-$HOME/.cargo}/stackferry-tools-target" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install -q "$1" --version "$2"
+}
 apt_install() {
   local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  # Fully installed only: another job (scripts/test.sh prepares OpenStack in the background) may
+  # be half-way through installing it.
+  for p in "$@"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
-    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+  local o=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=900)
+  apt-get install "${o[@]}" "${missing[@]}" >/dev/null \
+    || { apt-get update -q -o DPkg::Lock::Timeout=900 >/dev/null && apt-get install "${o[@]}" "${missing[@]}" >/dev/null; }
 }
 wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown && return 0
@@ -34,8 +47,8 @@ for what in "$@"; do
     wasm)
       wasm_target
       if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-        log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 6 minutes)"
-        cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+        log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+        cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
       fi ;;
     chromium)
       # fonts-noto-cjk: Korean text (the page's 한국어) renders in headless screenshots.
@@ -46,8 +59,8 @@ for what in "$@"; do
       fi ;;
     worker)
       if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
-        log "cargo install worker-build $WORKER_BUILD_VERSION (about 5 minutes)"
-        cargo install -q worker-build --version "$WORKER_BUILD_VERSION"
+        log "cargo install worker-build $WORKER_BUILD_VERSION (a few minutes)"
+        cargo_install worker-build "$WORKER_BUILD_VERSION"
       fi ;;
     openstack)
       bash tests/openstack/install.sh ;;

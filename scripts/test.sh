@@ -3,12 +3,27 @@
 # and clippy, native and wasm32: scripts/lint.sh) runs first, as it is the fastest to fail.
 # With arguments, only those suites: lint rust web worker e2e. Ends with
 # `suites: N passed, M failed` (each suite's own closing line comes before it).
+#
+# One OpenStack for all suites: when a suite that needs it is asked for and none runs, the
+# packages and the kit are installed and the stack started in the background while lint and the
+# Rust tests compile (scripts/openstack-stack.sh stack_prepare); web, worker and e2e find it up
+# and leave it up; it is stopped here at the end. Then the one test that needs no OpenStack
+# running (`npm start` starting its own: tests/e2e/start.test.mjs) runs last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
+. scripts/openstack-stack.sh
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(lint rust web worker e2e)
 suite_begin suites
+prep_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-stack-prep.XXXXXX.log")
+needs_stack=0
+for s in "${suites[@]}"; do case "$s" in web | worker | e2e) needs_stack=1 ;; esac; done
+if [ "$needs_stack" = 1 ] && [ "${STACK_SHARED:-1}" != 0 ]; then
+  stack_prepare "$prep_log"
+  export STACK_SHARED=$STACK_STARTED
+  trap 'stack_stop; exit 130' INT TERM
+fi
 for s in "${suites[@]}"; do
   case "$s" in
     lint)   suite_run lint bash scripts/lint.sh ;;
@@ -21,4 +36,15 @@ for s in "${suites[@]}"; do
     *) echo "unknown suite $s"; exit 2 ;;
   esac
 done
+if [ "$STACK_STARTED" = 1 ]; then
+  echo "--- OpenStack (background preparation, then shared by the suites): $prep_log"
+  tail -n 5 "$prep_log"
+  suite_run openstack-stop stack_stop
+  trap - INT TERM
+  # e2e skipped its cold `npm start` test while the shared stack ran: it runs now.
+  if [[ " ${suites[*]} " == *" e2e "* ]] && [ "${E2E_START_TEST:-1}" != 0 ]; then
+    suite_run npm-start-cold node tests/e2e/start.test.mjs
+  fi
+fi
+rm -f "$prep_log" "${STACK_PREP_LOCK:-}"
 suite_end

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { runSuite } from '../lib/runner.mjs';
 import { assert, osFlow, startWorker, tid } from '../lib/os-flow.mjs';
 import { adminToken, os as osCall } from '../lib/edge-worker.mjs';
+import { CLI } from '../lib/cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -181,7 +182,7 @@ async function migrate(t, kind, { screenshots }) {
   const { file, image } = await f.checkImage(t, r, { reference: g.raw, keep: true });
   for (const [k, v] of Object.entries(summary.props)) assert(image[k] === v, `Glance property ${k}=${v}: ${image[k]}`);
   // The guest's file read back from Glance's copy, without booting it.
-  const cat = await run(path.join(ROOT, 'target/release/stackferry'), ['cat', file, '/home/user/message.txt']);
+  const cat = await run(CLI, ['cat', file, '/home/user/message.txt']);
   assert(cat.stdout === 'Hello World\n', `stackferry cat on Glance's image: ${JSON.stringify(cat.stdout)}`);
 
   // Launch with the preselected (suggested) flavor on a real Neutron network.

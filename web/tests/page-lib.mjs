@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserProcesses } from './procs.mjs';
+import { CLI } from '../../tests/lib/cli.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
@@ -69,7 +70,7 @@ export function sha512File(file) {
 }
 
 /** The native CLI (web/test.sh builds it), for `stackferry digest`. */
-export const CLI = process.env.STACKFERRY_CLI || [path.join(ROOT, 'target/debug/stackferry'), path.join(ROOT, 'target/release/stackferry')].find((p) => fs.existsSync(p));
+export { CLI };
 
 /** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
  * makes a raw copy, the stackferry CLI digests it. */
