@@ -64,6 +64,16 @@ for what in "$@"; do
       fi ;;
     openstack)
       bash tests/openstack/install.sh ;;
+    format-inspector)
+      # OpenStack's own image check (tests/format-inspector/check.py) at the kit's pinned version;
+      # its LUKS inspector imports cryptography, which oslo.utils does not declare.
+      venv=target/format-inspector
+      if ! "$venv/bin/python" -c 'import oslo_utils.imageutils.format_inspector' 2>/dev/null; then
+        log "python venv with oslo.utils (format_inspector) in $venv"
+        apt_install python3-venv
+        rm -rf "$venv" && python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -c tests/openstack/constraints.txt oslo.utils cryptography
+      fi ;;
     *) echo "ensure.sh: unknown component '$what'" >&2; exit 2 ;;
   esac
 done

@@ -28,7 +28,7 @@ for s in "${suites[@]}"; do
   case "$s" in
     lint)   suite_run lint bash scripts/lint.sh ;;
     rust)
-      suite_run ensure-rust bash scripts/ensure.sh rust
+      suite_run ensure-rust bash scripts/ensure.sh rust format-inspector
       suite_run cargo-test cargo test --workspace --locked ;;
     web)    [ -f web/test.sh ] && suite_run web bash web/test.sh ;;
     worker) [ -f edge-worker/test.sh ] && suite_run worker bash edge-worker/test.sh ;;

@@ -37,7 +37,7 @@ trap 'suite_fail interrupted; finish; exit 130' INT TERM
 
 # 1. installs and builds --------------------------------------------------------------------
 t=$SECONDS
-if bash scripts/ensure.sh rust wasm chromium node worker && stack_install >/dev/null && bash tests/e2e/install.sh; then
+if bash scripts/ensure.sh rust wasm chromium node worker format-inspector && stack_install >/dev/null && bash tests/e2e/install.sh; then
   suite_pass "install (scripts/ensure.sh, tests/e2e/install.sh)"
 else
   suite_fail install; finish; exit 1

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 suite_begin web
-bash scripts/ensure.sh wasm chromium node rust || { suite_fail "install (scripts/ensure.sh)"; suite_end; exit 1; }
+bash scripts/ensure.sh wasm chromium node rust format-inspector || { suite_fail "install (scripts/ensure.sh)"; suite_end; exit 1; }
 if bash web/build.sh; then suite_pass "build web/dist"; else suite_fail "build web/dist"; suite_end; exit 1; fi
 
 # The page's modules that need no browser (the worker bridge, the printed commands, the

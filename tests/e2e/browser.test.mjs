@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { runSuite } from '../lib/runner.mjs';
 import { assert, osFlow, startWorker, tid } from '../lib/os-flow.mjs';
 import { adminToken, os as osCall } from '../lib/edge-worker.mjs';
-import { CLI } from '../lib/cli.mjs';
+import { CLI, formatInspector } from '../lib/cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -184,6 +184,10 @@ async function migrate(t, kind, { screenshots }) {
   // The guest's file read back from Glance's copy, without booting it.
   const cat = await run(CLI, ['cat', file, '/home/user/message.txt']);
   assert(cat.stdout === 'Hello World\n', `stackferry cat on Glance's image: ${JSON.stringify(cat.stdout)}`);
+  // OpenStack's own image check (oslo.utils format_inspector) passes on Glance's copy.
+  const fi = formatInspector(file);
+  assert(fi.safe && fi.format === image.disk_format && fi.virtual_size === image.virtual_size,
+    `format_inspector on Glance's copy: ${JSON.stringify(fi)} (Glance: ${image.disk_format}, ${image.virtual_size})`);
 
   // Launch with the preselected (suggested) flavor on a real Neutron network.
   await page.waitForSelector('#launch:visible', { timeout: 30000 });

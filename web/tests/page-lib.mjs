@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserProcesses } from './procs.mjs';
-import { CLI } from '../../tests/lib/cli.mjs';
+import { CLI, formatInspector } from '../../tests/lib/cli.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
@@ -46,9 +46,16 @@ export function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+/** `a` and the page's output `b` hold the same disk (qemu-img compare), and OpenStack's own image
+ * check (oslo.utils format_inspector) accepts `b` as the format and size qemu-img reads. */
 export function qemuCompare(a, b) {
   const out = sh('qemu-img', ['compare', a, b]);
   assert(/identical/.test(out), `qemu-img compare ${a} ${b}: ${out}`);
+  const info = JSON.parse(sh('qemu-img', ['info', '--output=json', b]));
+  const fi = formatInspector(b);
+  const format = fi.format === 'gpt' ? 'raw' : fi.format; // Glance takes a GPT disk as raw
+  assert(fi.safe && format === info.format && fi.virtual_size === info['virtual-size'],
+    `format_inspector on ${b}: ${JSON.stringify(fi)} (qemu-img: ${info.format}, ${info['virtual-size']})`);
 }
 
 export function qemuCheck(file) {

@@ -95,8 +95,9 @@ pub fn stackferry(args: &[&str]) -> Output {
 }
 
 /// Assert `out` (format `fmt`) holds exactly what qemu-img reads from `src` (format `src_fmt`),
-/// and for QCOW2 that `qemu-img check` is clean.
+/// for QCOW2 that `qemu-img check` is clean, and that OpenStack accepts it.
 pub fn assert_identical(src: &Path, src_fmt: &str, out: &Path, fmt: &str, what: &str) {
+    assert_openstack_accepts(out, fmt, what);
     if fmt == "qcow2" {
         let o = qemu_img(&["check", "-f", "qcow2", p(out)]);
         assert!(
@@ -118,4 +119,48 @@ pub fn oracle_digest(src: &Path, src_fmt: &str, dir: &Path) -> String {
     let d = stackferry::digest::digest_raw(std::io::BufReader::new(f)).unwrap();
     std::fs::remove_file(&raw).unwrap();
     d
+}
+
+/// OpenStack's own check of an image (oslo.utils' format_inspector, as Glance runs it on an
+/// import: tests/format-inspector/check.py): it detects `fmt` (a raw disk with a GPT is "gpt",
+/// which Glance takes as raw), reads the virtual size qemu-img reads, and its safety checks pass.
+/// The Python comes from `scripts/ensure.sh format-inspector`.
+pub fn assert_openstack_accepts(out: &Path, fmt: &str, what: &str) {
+    let r = format_inspector(out, what);
+    assert_eq!(r["safe"], true, "{what}: format_inspector refuses {}: {}", p(out), r["error"]);
+    let detected = r["format"].as_str().unwrap_or_default();
+    assert!(
+        detected == fmt || (fmt == "raw" && detected == "gpt"),
+        "{what}: format_inspector sees {detected}, not {fmt}"
+    );
+    let info = qemu_img(&["info", "--output=json", "-f", fmt, p(out)]);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(r["virtual_size"], info["virtual-size"], "{what}: virtual size format_inspector reads");
+}
+
+/// One check.py process per test binary (its imports take a third of a second), fed one path
+/// per line.
+fn format_inspector(out: &Path, what: &str) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, ChildStdout, Stdio};
+    static CHECKER: std::sync::Mutex<Option<(Child, BufReader<ChildStdout>)>> = std::sync::Mutex::new(None);
+    let mut guard = CHECKER.lock().unwrap_or_else(|e| e.into_inner());
+    let (child, reader) = guard.get_or_insert_with(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let python = root.join("target/format-inspector/bin/python");
+        assert!(python.exists(), "no {} (run `bash scripts/ensure.sh format-inspector`)", python.display());
+        let mut child = Command::new(python)
+            .arg(root.join("tests/format-inspector/check.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("format_inspector starts");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        (child, stdout)
+    });
+    writeln!(child.stdin.as_mut().unwrap(), "{}", p(out)).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{what}: format_inspector answered {line:?}: {e}"))
 }
