@@ -1,10 +1,21 @@
 //! gzip (RFC 1952) members as random-access [`Source`]s: OVF `ovf:compression="gzip"` file
 //! references, where a whole VMDK was gzip-compressed.
 //!
-//! gzip has no index, so random access is emulated with a single forward cursor (a flate2
-//! `Decompress` behind a `RefCell`): a read at or after the cursor inflates forward, discarding
-//! the bytes it skips; a read before the cursor restarts from the first member. A VMDK reader
-//! goes mostly front to back, so this costs about one inflate pass per pass of the reader.
+//! gzip has no index, so random access is emulated with a forward cursor (behind a `RefCell`)
+//! and **checkpoints**: a read at or a little after the cursor inflates forward, discarding the
+//! bytes it skips; any other read resumes from the last checkpoint at or before it. The
+//! measuring pass (below) saves the inflater's whole state (its 32 KiB window and the decoder)
+//! every [`MIN_CHECKPOINT_SPACING`] inflated bytes or more — at most [`MAX_CHECKPOINTS`], the
+//! spacing doubling as the file grows — so a read out of order costs at most one spacing of
+//! inflating, not a pass from the start. Without them a VMDK whose grains are stored backwards
+//! (or guest inspection, which reads file-system metadata all over the disk) re-inflated from
+//! the first byte for every read: quadratic. Even so, reading far out of order repeats work, so
+//! the bytes inflated again are bounded ([`reinflate_budget`]): past it, a clear error says to
+//! gunzip the file first.
+//!
+//! The inflater is miniz_oxide's core decoder, not flate2's `Decompress` (zlib-rs): only its
+//! state can be copied (it is `Clone`), which a checkpoint needs; zlib-rs offers that through
+//! an `unsafe` C-style API only.
 //!
 //! **Length.** The OVF `ovf:size` is the *compressed* size, and nothing in the package states
 //! the inflated size reliably: the gzip ISIZE trailer holds it only modulo 2^32 (wrong for any
@@ -20,15 +31,17 @@
 //! **Limits.** Inflating stops with a `TooLarge` error once more than the limit
 //! ([`MAX_INFLATED_SIZE`] unless the caller gives a smaller one) would come out: a deflate
 //! bomb is reported, not inflated forever. Memory: the tail (≤ 1 MiB), one input buffer and
-//! one skip buffer (64 KiB each), and the inflate state (32 KiB window) per source.
+//! one skip buffer (64 KiB each), the inflate state (32 KiB window and about 11 KiB of decoder)
+//! and up to [`MAX_CHECKPOINTS`] copies of it (≤ 5.5 MiB) per source.
 //!
-//! The gzip header is parsed by hand (it is 10 bytes plus optional fields, RFC 1952 §2.3);
-//! the deflate data is inflated by flate2.
+//! The gzip header is parsed by hand (it is 10 bytes plus optional fields, RFC 1952 §2.3).
 
 use crate::bytes::{le16, le32};
 use crate::error::{Error, Result};
 use crate::source::{check_range, Source, SourceRef};
-use flate2::{Crc, Decompress, FlushDecompress, Status};
+use flate2::Crc;
+use miniz_oxide::inflate::core::{decompress_with_limit, inflate_flags, DecompressorOxide, TINFL_LZ_DICT_SIZE};
+use miniz_oxide::inflate::TINFLStatus;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -40,6 +53,18 @@ pub const MAX_INFLATED_SIZE: u64 = 64 << 40;
 /// Inflated bytes kept from the end of the measuring pass (stream-optimized VMDK footer, grain
 /// directory and grain tables are at the end of the file).
 pub const TAIL_KEEP: usize = 1 << 20;
+
+/// Checkpoints are at least this many inflated bytes apart (then 2×, 4×... as the file grows).
+pub const MIN_CHECKPOINT_SPACING: u64 = 4 << 20;
+
+/// Most checkpoints kept per source (each about 43 KiB).
+pub const MAX_CHECKPOINTS: usize = 128;
+
+/// How many bytes reads may inflate again in all (skipping forward to what they want) before
+/// the source refuses: 16 passes over the file, and at least 1 GiB.
+pub fn reinflate_budget(len: u64) -> u64 {
+    len.saturating_mul(16).max(1 << 30)
+}
 
 /// Bytes of compressed input read at a time.
 const IN_BUF: usize = 64 << 10;
@@ -78,13 +103,65 @@ pub struct GzipSource {
     /// Inflated offset where `tail` starts.
     tail_start: u64,
     tail: Vec<u8>,
+    /// Saved cursor positions, by increasing `out_pos`, the first at 0.
+    checkpoints: Vec<Checkpoint>,
+    spacing: u64,
+    /// [`reinflate_budget`] of `len`.
+    budget: u64,
     cur: RefCell<Cursor>,
+}
+
+/// Raw deflate (RFC 1951) with a state that can be copied: miniz_oxide's decoder writing into a
+/// 32 KiB ring (the window back-references read from).
+#[derive(Clone)]
+struct Inflater {
+    d: Box<DecompressorOxide>,
+    window: Vec<u8>,
+    /// Where the next inflated byte goes in `window`.
+    at: usize,
+}
+
+impl Inflater {
+    fn new() -> Self {
+        Inflater { d: Box::default(), window: vec![0; TINFL_LZ_DICT_SIZE], at: 0 }
+    }
+
+    /// Start a new deflate stream (a new gzip member).
+    fn reset(&mut self) {
+        self.d.init();
+        self.at = 0;
+    }
+
+    /// Inflate from `input` into `out`: (input bytes used, bytes made, the stream ended).
+    fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> std::result::Result<(usize, usize, bool), TINFLStatus> {
+        // Up to the end of the ring only, so what was made is one slice of it.
+        let room = out.len().min(self.window.len() - self.at);
+        let flags = inflate_flags::TINFL_FLAG_HAS_MORE_INPUT;
+        let (status, used, made) = decompress_with_limit(&mut self.d, input, &mut self.window, self.at, room, flags);
+        out[..made].copy_from_slice(&self.window[self.at..self.at + made]);
+        self.at = (self.at + made) % self.window.len();
+        match status {
+            TINFLStatus::Done => Ok((used, made, true)),
+            TINFLStatus::NeedsMoreInput | TINFLStatus::HasMoreOutput => Ok((used, made, false)),
+            failed => Err(failed),
+        }
+    }
+}
+
+/// A cursor position to resume from: the inflater's state and where it stood.
+#[derive(Clone)]
+struct Checkpoint {
+    inf: Inflater,
+    in_pos: u64,
+    out_pos: u64,
+    in_member: bool,
+    member_out: u64,
 }
 
 /// The forward inflate position.
 struct Cursor {
-    z: Decompress,
-    /// Next compressed byte not yet given to `z` (absolute offset in `inner`).
+    inf: Inflater,
+    /// Next compressed byte not yet given to `inf` (absolute offset in `inner`).
     in_pos: u64,
     /// Inflated bytes produced so far (across members).
     out_pos: u64,
@@ -98,12 +175,14 @@ struct Cursor {
     crc: Crc,
     /// Buffer for bytes skipped over.
     skip: Vec<u8>,
+    /// Bytes inflated again by reads so far (see [`reinflate_budget`]).
+    reinflated: u64,
 }
 
 impl Cursor {
     fn new() -> Self {
         Cursor {
-            z: Decompress::new(false),
+            inf: Inflater::new(),
             in_pos: 0,
             out_pos: 0,
             inbuf: vec![0; IN_BUF],
@@ -113,18 +192,29 @@ impl Cursor {
             member_out: 0,
             crc: Crc::new(),
             skip: Vec::new(),
+            reinflated: 0,
         }
     }
 
-    fn restart(&mut self) {
-        self.z.reset(false);
-        self.in_pos = 0;
-        self.out_pos = 0;
+    /// Continue from `cp` (CRCs are checked only in the measuring pass, so none is kept).
+    fn resume(&mut self, cp: &Checkpoint) {
+        self.inf.clone_from(&cp.inf);
+        self.in_pos = cp.in_pos;
+        self.out_pos = cp.out_pos;
         self.in_start = 0;
         self.in_end = 0;
-        self.in_member = false;
-        self.member_out = 0;
-        self.crc.reset();
+        self.in_member = cp.in_member;
+        self.member_out = cp.member_out;
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            inf: self.inf.clone(),
+            in_pos: self.in_pos,
+            out_pos: self.out_pos,
+            in_member: self.in_member,
+            member_out: self.member_out,
+        }
     }
 }
 
@@ -137,18 +227,28 @@ impl GzipSource {
 
     /// As [`open`](Self::open), refusing more than `limit` inflated bytes.
     pub fn open_with_limit(inner: SourceRef, name: impl Into<String>, limit: u64) -> Result<SourceRef> {
+        let g = Self::measured(inner, name.into(), limit, MIN_CHECKPOINT_SPACING)?;
+        // Sources are single-threaded by design (see `Source`): the cursor is a RefCell.
+        #[allow(clippy::arc_with_non_send_sync)]
+        Ok(Arc::new(g))
+    }
+
+    /// The source after its measuring pass, checkpoints `spacing` or more apart.
+    fn measured(inner: SourceRef, name: String, limit: u64, spacing: u64) -> Result<Self> {
         let mut g = GzipSource {
-            name: name.into(),
+            name,
             inner,
             len: 0,
             tail_start: 0,
             tail: Vec::new(),
+            checkpoints: Vec::new(),
+            spacing,
+            budget: 0,
             cur: RefCell::new(Cursor::new()),
         };
         g.measure(limit)?;
-        // Sources are single-threaded by design (see `Source`): the cursor is a RefCell.
-        #[allow(clippy::arc_with_non_send_sync)]
-        Ok(Arc::new(g))
+        g.budget = reinflate_budget(g.len);
+        Ok(g)
     }
 
     /// The compressed file this reads.
@@ -156,11 +256,13 @@ impl GzipSource {
         &self.inner
     }
 
-    /// The measuring pass: inflate everything, checking sizes and CRCs, keeping the tail.
+    /// The measuring pass: inflate everything, checking sizes and CRCs, keeping the tail and
+    /// saving checkpoints.
     fn measure(&mut self, limit: u64) -> Result<()> {
         let mut ring = vec![0u8; TAIL_KEEP];
         let mut chunk = vec![0u8; IN_BUF];
         let mut c = Cursor::new();
+        self.checkpoints.push(c.checkpoint());
         if self.inner.len() < HEADER_LEN + TRAILER_LEN {
             return Err(Error::truncated(
                 self.inner.name(),
@@ -190,6 +292,15 @@ impl GzipSource {
             let first = n.min(TAIL_KEEP - at);
             ring[at..at + first].copy_from_slice(&chunk[..first]);
             ring[..n - first].copy_from_slice(&chunk[first..n]);
+            if c.out_pos >= self.checkpoints.last().map_or(0, |p| p.out_pos) + self.spacing {
+                if self.checkpoints.len() == MAX_CHECKPOINTS {
+                    // Keep every other one (the first, at 0, stays): twice the spacing.
+                    let mut i = 0;
+                    self.checkpoints.retain(|_| (i % 2 == 0, i += 1).0);
+                    self.spacing *= 2;
+                }
+                self.checkpoints.push(c.checkpoint());
+            }
         }
         self.len = c.out_pos;
         let tail_len = self.len.min(TAIL_KEEP as u64);
@@ -299,7 +410,7 @@ impl GzipSource {
                 c.in_pos += hl;
                 c.in_start = 0;
                 c.in_end = 0;
-                c.z.reset(false);
+                c.inf.reset();
                 c.in_member = true;
                 c.member_out = 0;
                 c.crc.reset();
@@ -319,12 +430,10 @@ impl GzipSource {
                 c.in_start = 0;
                 c.in_end = n;
             }
-            let (bi, bo) = (c.z.total_in(), c.z.total_out());
-            let status =
-                c.z.decompress(&c.inbuf[c.in_start..c.in_end], out, FlushDecompress::None)
-                    .map_err(|e| Error::corrupt(f, c.in_pos, format!("deflate data is corrupt: {e}")))?;
-            let used = (c.z.total_in() - bi) as usize;
-            let made = (c.z.total_out() - bo) as usize;
+            let (used, made, ended) = c
+                .inf
+                .inflate(&c.inbuf[c.in_start..c.in_end], out)
+                .map_err(|e| Error::corrupt(f, c.in_pos, format!("deflate data is corrupt ({e:?})")))?;
             c.in_start += used;
             c.in_pos += used as u64;
             c.out_pos += made as u64;
@@ -332,7 +441,7 @@ impl GzipSource {
             if check {
                 c.crc.update(&out[..made]);
             }
-            if status == Status::StreamEnd {
+            if ended {
                 let mut t = [0u8; TRAILER_LEN as usize];
                 check_range(self.inner.as_ref(), c.in_pos, TRAILER_LEN).map_err(|_| {
                     Error::truncated(
@@ -401,12 +510,30 @@ impl Source for GzipSource {
         }
         let mut c = self.cur.borrow_mut();
         let c = &mut *c;
-        if offset < c.out_pos {
-            c.restart();
+        // Resume from the checkpoint before `offset` unless the cursor is nearer (a forward read).
+        let i = self.checkpoints.partition_point(|p| p.out_pos <= offset);
+        let cp = &self.checkpoints[i.saturating_sub(1)];
+        if offset < c.out_pos || cp.out_pos > c.out_pos {
+            c.resume(cp);
         }
         let mut skip = std::mem::take(&mut c.skip);
         skip.resize(IN_BUF, 0);
         let result = (|| {
+            let budget = self.budget;
+            c.reinflated += offset - c.out_pos;
+            if c.reinflated > budget {
+                return Err(Error::over_limit(
+                    &self.name,
+                    Some(offset),
+                    c.reinflated,
+                    budget,
+                    format!(
+                        "reads jump around this gzip-compressed file so much that it would be inflated more than {} times over \
+                         (its grains are stored out of order?); gunzip it and open the uncompressed file instead",
+                        budget / self.len.max(1)
+                    ),
+                ));
+            }
             while c.out_pos < offset {
                 // Bound in u64 first: the distance may pass 4 GiB, which wasm32's usize cannot hold.
                 let want = (offset - c.out_pos).min(skip.len() as u64) as usize;
@@ -439,7 +566,7 @@ impl Source for GzipSource {
         c.skip = skip;
         if result.is_err() {
             // Leave a clean cursor behind for the next read.
-            c.restart();
+            c.resume(&self.checkpoints[0]);
         }
         result
     }
@@ -495,6 +622,59 @@ mod tests {
         assert_eq!(src.read_exact_at(data.len() as u64 - 1, &mut b).unwrap_err().kind, crate::ErrorKind::Truncated);
     }
 
+    /// Grains stored backwards: every read is before the last. Checkpoints bound what each read
+    /// inflates again (here 64 KiB apart at first, thinned to at most MAX_CHECKPOINTS).
+    #[test]
+    fn backward_reads_resume_from_checkpoints() {
+        let data = pattern(24 << 20);
+        let file = MemSource::new("back.vmdk.gz", gz(&data));
+        let g = GzipSource::measured(file, "back.vmdk".into(), MAX_INFLATED_SIZE, 64 << 10).unwrap();
+        // 384 checkpoints wanted: thinned (every other one dropped, spacing doubled) until the
+        // file fits in MAX_CHECKPOINTS of them; the first stays at 0, the last near the end.
+        let mut spacing = 64 << 10;
+        while (data.len() as u64) / spacing >= MAX_CHECKPOINTS as u64 {
+            spacing *= 2;
+        }
+        assert_eq!(g.spacing, spacing);
+        assert!(g.checkpoints.len() <= MAX_CHECKPOINTS);
+        assert_eq!(g.checkpoints[0].out_pos, 0);
+        assert!(g.checkpoints.windows(2).all(|w| w[1].out_pos - w[0].out_pos >= g.spacing / 2));
+        assert!(g.checkpoints.last().unwrap().out_pos + 2 * g.spacing >= data.len() as u64);
+        let block = 64 << 10;
+        let mut b = vec![0u8; block];
+        for off in (0..data.len() - (1 << 20)).step_by(block).rev() {
+            g.read_exact_at(off as u64, &mut b).unwrap();
+            assert_eq!(b, &data[off..off + block], "at {off}");
+        }
+        // Each read inflates again at most one spacing: 367 reads × 256 KiB, not 367 × 12 MiB.
+        let reads = (data.len() - (1 << 20)) / block;
+        let again = g.cur.borrow().reinflated;
+        assert!(again <= (reads as u64) * g.spacing, "{again} bytes inflated again for {reads} reads");
+    }
+
+    /// Past the budget of bytes inflated again, a read fails clearly, naming the file and offset.
+    #[test]
+    fn reading_far_out_of_order_is_bounded() {
+        let data = pattern(8 << 20);
+        let mut g =
+            GzipSource::measured(MemSource::new("b.gz", gz(&data)), "b.vmdk".into(), MAX_INFLATED_SIZE, 64 << 20)
+                .unwrap();
+        assert_eq!(g.checkpoints.len(), 1);
+        g.budget = 20 << 20;
+        let mut b = [0u8; 512];
+        let e = (0..8)
+            .rev()
+            .map(|i| g.read_exact_at((i << 20) + 4096, &mut b))
+            .find_map(|r| r.err())
+            .expect("the budget ends the reads");
+        assert_eq!(e.kind, crate::ErrorKind::TooLarge);
+        assert!(e.to_string().starts_with("b.vmdk: ") && e.message.contains("gunzip"), "{e}");
+        // The cursor is usable again: a forward read from the start still works.
+        g.budget = u64::MAX;
+        g.read_exact_at(0, &mut b).unwrap();
+        assert_eq!(b, &data[..512]);
+    }
+
     #[test]
     fn multi_member_and_header_fields() {
         let a = pattern(100_000);
@@ -507,7 +687,9 @@ mod tests {
         let src = GzipSource::open(MemSource::new("x.gz", file), "x").unwrap();
         assert_eq!(src.len(), 150_000);
         let mut got = vec![0u8; 150_000];
-        src.read_exact_at(0, &mut got).unwrap();
+        // The second member first, then back into the first.
+        src.read_exact_at(120_000, &mut got[120_000..]).unwrap();
+        src.read_exact_at(0, &mut got[..120_000]).unwrap();
         assert_eq!(&got[..100_000], &a[..]);
         assert_eq!(&got[100_000..], &b[..]);
     }
