@@ -14,7 +14,7 @@ if bash scripts/ensure.sh lint; then
   suite_run fmt cargo fmt --all --check
   suite_run clippy cargo clippy --locked --workspace --all-targets -- -D warnings
   suite_run clippy-wasm32-converter cargo clippy --locked -p stackferry --no-default-features \
-    --target wasm32-unknown-unknown --lib --test wasm_bindings -- -D warnings
+    --target wasm32-unknown-unknown --lib --test wasm_bindings --test limits --test malformed -- -D warnings
   suite_run clippy-wasm32-worker cargo clippy --locked -p stackferry-edge --target wasm32-unknown-unknown -- -D warnings
 else
   suite_fail "install rustfmt, clippy, wasm32 (scripts/ensure.sh lint)"

@@ -26,13 +26,15 @@ grep -E '^(not )?ok ' "$log" | sed 's/^/unit: /'
 suite_add_tap "$log" $rc
 rm -f "$log"
 
-# wasm-bindgen tests: each test is counted. In release, as web/build.sh builds the core: most
-# of the wasm32 build is then shared (a debug build would compile every dependency again).
-# (No -q: cargo would pass --quiet on to
+# wasm-bindgen tests: the bindings, and the size limits and the malformed corpus in wasm32
+# (where integer widths and allocation failures differ); each test is counted. In release, as
+# web/build.sh builds the core: most of the wasm32 build is then shared (a debug build would
+# compile every dependency again). (No -q: cargo would pass --quiet on to
 # wasm-bindgen-test-runner, which refuses it.)
 log=$(mktemp)
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --locked --release -p stackferry --no-default-features --target wasm32-unknown-unknown --test wasm_bindings >"$log" 2>&1
+  cargo test --locked --release -p stackferry --no-default-features --target wasm32-unknown-unknown \
+    --test wasm_bindings --test limits --test malformed >"$log" 2>&1
 suite_add_cargo wasm "$log" $?
 rm -f "$log"
 

@@ -6,7 +6,7 @@
 //! compressed clusters — a `qemu-img convert -c` or `stackferry convert -c` output — named
 //! with the guest offset that needs one.
 
-use super::{FLAG_COMPRESSED, MAX_CLUSTER_BITS, MAX_HOST_OFFSET, MAX_L1_BYTES, MIN_CLUSTER_BITS};
+use super::{FLAG_COMPRESSED, MAX_CLUSTER_BITS, MAX_HOST_OFFSET, MAX_L1_BYTES, MAX_REFTABLE_BYTES, MIN_CLUSTER_BITS};
 use crate::bytes::{be32, be64};
 use crate::cache::Lru;
 use crate::error::{Error, Result};
@@ -66,6 +66,33 @@ pub fn open(src: SourceRef) -> Result<Disk> {
     if be32(&h, 32) != 0 {
         return bad(32, "the QCOW2 image is encrypted".into());
     }
+    // Fields reading does not use, checked as qemu checks them: an image qemu refuses to open
+    // is refused here too, never converted into something qemu would not have made.
+    let cluster = 1u64 << cluster_bits;
+    let corrupt = |at: u64, what: String| Err(Error::corrupt(&name, at, what));
+    let (reftable_at, reftable_clusters) = (be64(&h, 48), u64::from(be32(&h, 56)));
+    if reftable_at % cluster != 0 {
+        return corrupt(48, format!("QCOW2 refcount table offset {reftable_at:#x} is not cluster-aligned"));
+    }
+    if reftable_clusters * cluster > MAX_REFTABLE_BYTES {
+        return corrupt(
+            56,
+            format!("QCOW2 refcount table of {reftable_clusters} clusters (at most {MAX_REFTABLE_BYTES} bytes)"),
+        );
+    }
+    if version == 3 && h.len() >= 104 {
+        let refcount_order = be32(&h, 96);
+        if refcount_order > 6 {
+            return corrupt(96, format!("QCOW2 refcount_order {refcount_order} (at most 6: 64-bit refcounts)"));
+        }
+        let header_length = u64::from(be32(&h, 100));
+        if !(104..=cluster).contains(&header_length) {
+            return corrupt(
+                100,
+                format!("QCOW2 header_length {header_length} (104 up to the cluster size, {cluster})"),
+            );
+        }
+    }
     if version == 3 && h.len() >= 104 {
         let incompat = be64(&h, 72);
         // Bit 0 (dirty) only means refcounts may be stale, which reading does not use.
@@ -82,6 +109,9 @@ pub fn open(src: SourceRef) -> Result<Disk> {
     let covered = 1u64 << (cluster_bits + l2_entries_bits);
     if l1_size < size.div_ceil(covered) || l1_size * 8 > MAX_L1_BYTES {
         return Err(Error::corrupt(&name, 36, format!("QCOW2 L1 table of {l1_size} entries for a {size}-byte disk")));
+    }
+    if l1_at % cluster != 0 {
+        return Err(Error::corrupt(&name, 40, format!("QCOW2 L1 table offset {l1_at:#x} is not cluster-aligned")));
     }
     let l1: Vec<u64> = read_vec(src.as_ref(), l1_at, l1_size * 8)?.chunks_exact(8).map(|c| be64(c, 0)).collect();
     let info = DiskInfo {

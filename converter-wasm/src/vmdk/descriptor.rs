@@ -277,6 +277,11 @@ fn parse_extent(line: &str, access: Access, file: &str, at: u64) -> Result<Exten
     };
     let mut offset = Sectors(0);
     if !rest.is_empty() {
+        // Only raw extents start at an offset in their file; a sparse one has its own header
+        // at 0 (qemu's `vmdk_parse_extents` refuses an offset there too).
+        if matches!(kind, ExtentType::Sparse | ExtentType::VmfsSparse | ExtentType::SeSparse) {
+            return Err(bad("an offset is allowed on flat extents only"));
+        }
         let tok = rest.split_whitespace().next().unwrap_or("");
         offset = Sectors(tok.parse().map_err(|_| bad("offset is not a number of sectors"))?);
     }

@@ -317,7 +317,9 @@ impl SparseExtentHeader {
             }
             in_file(self.gd_offset, gd_bytes, field::GD_OFFSET, "grain directory")?;
         }
-        if self.has_redundant_gd() && self.rgd_offset != GD_AT_END {
+        // "At the end" only in the first header of a stream-optimized extent, whose footer has
+        // both directories; anywhere else the offset must be in the file (qemu reads it).
+        if self.has_redundant_gd() && !(self.rgd_offset == GD_AT_END && self.gd_offset == GD_AT_END) {
             in_file(self.rgd_offset, gd_bytes, field::RGD_OFFSET, "redundant grain directory")?;
         }
         Ok(())
