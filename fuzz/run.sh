@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(input guest initramfs lvm2_text)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(input guest initramfs lvm2_text convert descriptor ovf manifest ova gzip qcow2)
 command -v cargo-fuzz >/dev/null || { echo "fuzz/run.sh: cargo-fuzz is not installed (cargo install cargo-fuzz)" >&2; exit 2; }
 export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do

@@ -39,3 +39,38 @@ fn initramfs_corpus() {
 fn lvm2_text_corpus() {
     replay("lvm2_text", stackferry::fuzzing::lvm2_text);
 }
+
+#[test]
+fn convert_corpus() {
+    replay("convert", stackferry::fuzzing::convert);
+}
+
+#[test]
+fn descriptor_corpus() {
+    replay("descriptor", stackferry::fuzzing::descriptor);
+}
+
+#[test]
+fn ovf_corpus() {
+    replay("ovf", stackferry::fuzzing::ovf);
+}
+
+#[test]
+fn manifest_corpus() {
+    replay("manifest", stackferry::fuzzing::manifest);
+}
+
+#[test]
+fn ova_corpus() {
+    replay("ova", stackferry::fuzzing::ova);
+}
+
+#[test]
+fn gzip_corpus() {
+    replay("gzip", stackferry::fuzzing::gzip);
+}
+
+#[test]
+fn qcow2_corpus() {
+    replay("qcow2", stackferry::fuzzing::qcow2);
+}
