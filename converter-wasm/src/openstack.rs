@@ -659,7 +659,7 @@ pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
     };
     // A guest reason as a part: its code as `reason`, beside its own args.
     let coded =
-        |code: WhyCode, r: &Reason| Why::with(code, Args { reason: Some(r.code.as_str().into()), ..r.args.clone() });
+        |code: WhyCode, r: &Reason| Why::with(code, Args { reason: Some(r.code.as_str().into()), ..(*r.args).clone() });
     if let Some(b) = &g.boot {
         let (code, lead) = if b.boots {
             (WhyCode::GuestDisk, "the guest's own boot drivers")

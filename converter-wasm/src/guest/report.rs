@@ -80,12 +80,13 @@ crate::message_codes! {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Reason {
     pub code: ReasonCode,
-    pub args: Args,
+    /// Boxed: a few names in a large struct.
+    pub args: Box<Args>,
 }
 
 impl Reason {
     pub fn new(code: ReasonCode, args: Args) -> Reason {
-        Reason { code, args }
+        Reason { code, args: Box::new(args) }
     }
 }
 
@@ -95,7 +96,7 @@ impl fmt::Display for Reason {
         let a = |v: &Option<String>| v.clone().unwrap_or_default();
         let (kernel, img) = (a(&self.args.kernel), a(&self.args.initramfs));
         let (missing, driver, vmware) = (a(&self.args.missing), a(&self.args.driver), a(&self.args.drivers));
-        let none = "none of virtio_scsi, ahci, ata_piix";
+        let none = "no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE)";
         use ReasonCode::*;
         match self.code {
             VirtioBuiltIn => write!(f, "virtio_blk and virtio_pci are built into kernel {kernel}"),
@@ -107,11 +108,11 @@ impl fmt::Display for Reason {
                 write!(f, "kernel {kernel} has no initramfs and no {missing} built in; it has {driver}")
             }
             NoBus => write!(f, "{img} has no {missing}, and {none}"),
-            NoBusVmware => write!(f, "{img} has no {missing}, and {none} (only VMware's: {vmware})"),
-            NoBusNoInitramfs => write!(f, "kernel {kernel} has no initramfs, no {missing} and {none} built in"),
+            NoBusVmware => write!(f, "{img} has no {missing}, and {none}; only VMware's: {vmware}"),
+            NoBusNoInitramfs => write!(f, "kernel {kernel} has no initramfs, and no {missing} and {none} built in"),
             NoBusVmwareNoInitramfs => write!(
                 f,
-                "kernel {kernel} has no initramfs, no {missing} and {none} built in (only VMware's: {vmware})"
+                "kernel {kernel} has no initramfs, and no {missing} and {none} built in; only VMware's: {vmware}"
             ),
             WindowsBootStart => write!(f, "{driver} is installed and starts at boot"),
             WindowsScsiBootStart => write!(f, "{driver} is installed and starts at boot; {missing} does not"),

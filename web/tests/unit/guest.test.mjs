@@ -85,8 +85,8 @@ test('guest: a guest that will not boot says it plainly, that one may go on, and
     assert.equal(v.boot.fix.command, g.boot.fix);
     assert.equal(v.boot.fix.lead, l === 'en' ? 'Run this on the source VM, then export it again:' : '원본 VM에서 다음 명령을 실행한 뒤 다시 내보내십시오:');
     assert.equal(v.boot.reason, l === 'en'
-      ? 'Evidence: initramfs-4.18.0-513.5.1.el8_9.x86_64.img has no virtio_blk, and none of virtio_scsi, ahci, ata_piix (only VMware\'s: vmw_pvscsi, vmxnet3).'
-      : '근거: initramfs-4.18.0-513.5.1.el8_9.x86_64.img에 virtio_blk이(가) 없고 virtio_scsi, ahci, ata_piix도 없습니다(VMware용 드라이버 vmw_pvscsi, vmxnet3만 있습니다).');
+      ? 'Evidence: initramfs-4.18.0-513.5.1.el8_9.x86_64.img has no virtio_blk, and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE); only VMware\'s: vmw_pvscsi, vmxnet3.'
+      : '근거: initramfs-4.18.0-513.5.1.el8_9.x86_64.img에 virtio_blk이(가) 없고 OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 없습니다. VMware용 드라이버(vmw_pvscsi, vmxnet3)만 있습니다.');
     assert.equal(v.browse, false, 'no volume: nothing to browse');
   });
 });
