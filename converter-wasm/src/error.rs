@@ -160,10 +160,24 @@ pub struct Args {
     /// GiB of disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_gib: Option<u64>,
-    /// What guest inspection found, as one English sentence naming files and drivers
-    /// ("initramfs-… has no virtio_blk; it has ahci").
+    /// Why guest inspection decided what it did: a `guest::ReasonCode` (the page puts it in
+    /// words from `guest.reason.<code>` with these same args, which are names and paths only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
+    pub reason: Option<String>,
+    /// A Linux kernel version ("5.14.0-362.el9_3.x86_64").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// An initramfs by its file name ("initramfs-5.14.0-362.el9_3.x86_64.img").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initramfs: Option<String>,
+    /// A driver that is missing, and one that is there ("virtio_blk", "ahci").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// Driver names, comma-separated ("vmw_pvscsi, vmxnet3").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<String>,
 }
 
 impl Args {
@@ -362,7 +376,12 @@ mod tests {
             os: Some("o".into()),
             ram_mib: Some(1),
             disk_gib: Some(1),
-            evidence: Some("e".into()),
+            reason: Some("r".into()),
+            kernel: Some("k".into()),
+            initramfs: Some("i".into()),
+            missing: Some("m".into()),
+            driver: Some("d".into()),
+            drivers: Some("d".into()),
         }
         .names();
         let mut seen = std::collections::HashSet::new();

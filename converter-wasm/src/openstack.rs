@@ -84,11 +84,15 @@ crate::message_codes! {
         OtherDisks = "other_disks" [count],
         NoDisk = "no_disk" [],
         CapacityUnknown = "capacity_unknown" [],
-        // From the guest's own disks (guest inspection), which outrank the OVF.
-        GuestDisk = "guest_disk" [evidence],
-        GuestNoBus = "guest_no_bus" [evidence],
-        GuestNic = "guest_nic" [evidence],
-        GuestOs = "guest_os" [evidence],
+        // From the guest's own disks (guest inspection), which outrank the OVF. `reason` is a
+        // `guest::ReasonCode`, with its own args beside it.
+        GuestDisk = "guest_disk" [reason, kernel, initramfs, missing, driver, drivers],
+        GuestNoBus = "guest_no_bus" [reason, kernel, initramfs, missing, driver, drivers],
+        GuestVirtioNet = "guest_virtio_net" [],
+        GuestEmulatedNic = "guest_emulated_nic" [nic],
+        /// The OS as read from guest file `name`, or recognised from what `reason` says.
+        GuestOs = "guest_os" [name],
+        GuestOsReason = "guest_os_reason" [reason],
     }
 }
 
@@ -645,41 +649,50 @@ fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
 /// the NIC model it has a driver for, and its OS by libosinfo name. Properties the guest says
 /// nothing about stay as they were.
 pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
-    let mut put = |key: &str, value: &str, reason: String, code: WhyCode, evidence: &str| {
-        let why = vec![Why::with(code, Args { evidence: Some(evidence.to_string()), ..Args::default() })];
-        let p = Property { key: key.into(), value: value.into(), reason, why };
+    use crate::guest::{Evidence, Reason};
+    let mut put = |key: &str, value: &str, reason: String, why: Why| {
+        let p = Property { key: key.into(), value: value.into(), reason, why: vec![why] };
         match s.properties.iter_mut().find(|p| p.key == key) {
             Some(old) => *old = p,
             None => s.properties.push(p),
         }
     };
+    // A guest reason as a part: its code as `reason`, beside its own args.
+    let coded =
+        |code: WhyCode, r: &Reason| Why::with(code, Args { reason: Some(r.code.as_str().into()), ..(*r.args).clone() });
     if let Some(b) = &g.boot {
         let (code, lead) = if b.boots {
             (WhyCode::GuestDisk, "the guest's own boot drivers")
         } else {
             (WhyCode::GuestNoBus, "no bus OpenStack offers has a driver in the guest: it will not boot as is")
         };
-        put("hw_disk_bus", &b.disk_bus, format!("{lead}: {}", b.reason), code, &b.reason);
+        let reason = format!("{lead}: {}", b.reason);
+        put("hw_disk_bus", &b.disk_bus, reason.clone(), coded(code, &b.reason));
         if let Some(m) = &b.scsi_model {
-            put("hw_scsi_model", m, format!("{lead}: {}", b.reason), code, &b.reason);
+            put("hw_scsi_model", m, reason, coded(code, &b.reason));
         }
-        let nic = if b.vif_model == "virtio" {
-            "virtio_net is in the guest".to_string()
+        let (nic, why) = if b.vif_model == "virtio" {
+            ("the guest has a virtio network driver".to_string(), Why::new(WhyCode::GuestVirtioNet))
         } else {
-            format!("the guest has no virtio_net; {} is emulated and needs none", b.vif_model)
+            let why = Why::with(WhyCode::GuestEmulatedNic, Args { nic: Some(b.vif_model.clone()), ..Args::default() });
+            (format!("the guest has no virtio network driver; {} is emulated and needs none", b.vif_model), why)
         };
-        put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), WhyCode::GuestNic, &nic);
+        put("hw_vif_model", &b.vif_model, format!("the guest's own drivers: {nic}"), why);
     }
     if let Some(os) = &g.os {
+        let why = match &os.evidence {
+            Evidence::Path(p) => Why::with(WhyCode::GuestOs, Args { name: Some(p.clone()), ..Args::default() }),
+            Evidence::Reason(r) => coded(WhyCode::GuestOsReason, r),
+        };
         let reason = format!("read from the guest: {}", os.evidence);
         if os.family == "linux" || os.family == "windows" {
-            put("os_type", &os.family, reason.clone(), WhyCode::GuestOs, &os.evidence);
+            put("os_type", &os.family, reason.clone(), why.clone());
         }
         if let Some(d) = &os.distro {
-            put("os_distro", d, reason.clone(), WhyCode::GuestOs, &os.evidence);
+            put("os_distro", d, reason.clone(), why.clone());
         }
         if let Some(v) = &os.version {
-            put("os_version", v, reason, WhyCode::GuestOs, &os.evidence);
+            put("os_version", v, reason, why);
         }
     }
     if g.boot.as_ref().is_some_and(|b| b.scsi_model.is_none()) {
@@ -830,34 +843,60 @@ mod tests {
 
     #[test]
     fn the_guest_outranks_the_ovf() {
-        use crate::guest::{Boot, Guest, Os};
+        use crate::guest::{Boot, Evidence, Guest, Os, Reason, ReasonCode};
         let mut s = suggest_for_disk(OsChoice::Linux, 1 << 30);
         assert_eq!(s.get("hw_disk_bus"), Some("virtio"));
-        let g = Guest {
+        let img = || Some("initramfs-x.img".to_string());
+        let ahci = Args {
+            initramfs: img(),
+            missing: Some("virtio_blk".into()),
+            driver: Some("ahci".into()),
+            ..Args::default()
+        };
+        let mut g = Guest {
             os: Some(Os {
-                family: "linux".into(),
                 distro: Some("rocky".into()),
                 version: Some("9.3".into()),
-                evidence: "/etc/os-release".into(),
-                ..Default::default()
+                ..Os::new("linux", Evidence::Path("/etc/os-release".into()))
             }),
             boot: Some(Boot {
                 disk_bus: "sata".into(),
+                scsi_model: None,
                 vif_model: "virtio".into(),
                 boots: true,
-                reason: "initramfs-x.img has no virtio_blk; it has ahci".into(),
-                ..Default::default()
+                reason: Reason::new(ReasonCode::OtherBus, ahci.clone()),
+                fix: None,
             }),
             ..Default::default()
         };
         apply_guest(&mut s, &g);
+        check_why(&s);
         assert_eq!(
             (s.get("hw_disk_bus"), s.get("os_distro"), s.get("os_version")),
             (Some("sata"), Some("rocky"), Some("9.3"))
         );
         let bus = s.properties.iter().find(|p| p.key == "hw_disk_bus").unwrap();
-        assert_eq!(bus.why[0].code, WhyCode::GuestDisk);
-        assert!(bus.reason.contains("no virtio_blk"), "{}", bus.reason);
+        // The boot reason's code and its args, for the page to put in words.
+        assert_eq!(bus.why, [Why::with(WhyCode::GuestDisk, Args { reason: Some("other_bus".into()), ..ahci })]);
+        assert_eq!(bus.reason, "the guest's own boot drivers: initramfs-x.img has no virtio_blk; it has ahci");
         assert_eq!(s.properties.iter().filter(|p| p.key == "hw_disk_bus").count(), 1);
+        assert_eq!(why(&s, "hw_vif_model"), [WhyCode::GuestVirtioNet]);
+        let os = &s.properties.iter().find(|p| p.key == "os_distro").unwrap().why[0];
+        assert_eq!((os.code, os.args.name.as_deref()), (WhyCode::GuestOs, Some("/etc/os-release")));
+        // Will not boot, an emulated NIC, an OS known only from its kernels.
+        let no_bus = Args { initramfs: img(), missing: Some("virtio_blk".into()), ..Args::default() };
+        let b = g.boot.as_mut().unwrap();
+        (b.boots, b.disk_bus, b.vif_model) = (false, "virtio".into(), "e1000".into());
+        b.reason = Reason::new(ReasonCode::NoBus, no_bus);
+        g.os = Some(Os::new("linux", Evidence::Reason(Reason::new(ReasonCode::KernelsOnly, Args::default()))));
+        let mut s = suggest_for_disk(OsChoice::Linux, 1 << 30);
+        apply_guest(&mut s, &g);
+        check_why(&s);
+        let bus = &s.properties.iter().find(|p| p.key == "hw_disk_bus").unwrap().why[0];
+        assert_eq!((bus.code, bus.args.reason.as_deref()), (WhyCode::GuestNoBus, Some("no_bus")));
+        let nic = &s.properties.iter().find(|p| p.key == "hw_vif_model").unwrap().why[0];
+        assert_eq!((nic.code, nic.args.nic.as_deref()), (WhyCode::GuestEmulatedNic, Some("e1000")));
+        let os = &s.properties.iter().find(|p| p.key == "os_type").unwrap().why[0];
+        assert_eq!((os.code, os.args.reason.as_deref()), (WhyCode::GuestOsReason, Some("kernels_only")));
     }
 }

@@ -87,6 +87,7 @@ fn compare(j: &Value, g: &Guest, vmdk: &Path) -> Vec<String> {
     if e["disk_bus"].is_string() {
         check("disk bus", boot.map(|b| b.disk_bus.as_str()), s(&e["disk_bus"]));
         check("vif model", boot.map(|b| b.vif_model.as_str()), s(&e["vif_model"]));
+        check("boot reason", boot.map(|b| b.reason.code.as_str()), s(&e["reason"]));
         let scsi = boot.and_then(|b| b.scsi_model.as_deref());
         if scsi != s(&e["scsi_model"]) {
             bad.push(format!("scsi model: got {scsi:?}, built {:?}", e["scsi_model"]));

@@ -3,7 +3,7 @@
 //! whose placeholders are args that code can carry.
 
 use stackferry::error::{ErrorCode, Referent};
-use stackferry::guest::RiskCode;
+use stackferry::guest::{ReasonCode, RiskCode};
 use stackferry::input;
 use stackferry::notice::{NoticeCode, WarnCode};
 use stackferry::openstack::WhyCode;
@@ -131,6 +131,10 @@ fn every_code_has_a_sentence_in_both_languages() {
     for c in RiskCode::ALL {
         want.push((format!("guest.risk.{}", c.as_str()), c.params()));
     }
+    // The guest's reasons: in the Guest card, and inside `why.guest_*` as their `reason`.
+    for c in ReasonCode::ALL {
+        want.push((format!("guest.reason.{}", c.as_str()), c.params()));
+    }
     for lang in ["en.js", "ko.js"] {
         let cat = catalogue(lang);
         for (key, params) in &want {
@@ -142,6 +146,11 @@ fn every_code_has_a_sentence_in_both_languages() {
                     p == "file" || p == "offset" || risk_field || params.contains(&p.as_str()),
                     "{lang}: {key} uses {{{p}}}, which its code does not carry ({params:?})"
                 );
+            }
+            // A guest reason names everything it carries (its args are the names it is about).
+            if key.starts_with("guest.reason.") {
+                let used = placeholders(value);
+                assert!(params.iter().all(|p| used.contains(*p)), "{lang}: {key} leaves out one of {params:?}");
             }
         }
     }

@@ -41,10 +41,10 @@ rhel9() {
   boot_uuid=$(uuid_for boot); root_uuid=$(uuid_for root); swap_uuid=$(uuid_for swap)
   local new_comp=zstd old_comp=xz new_mods=("${VMWARE_BOOT[@]}") old_mods=("${VMWARE_BOOT[@]}" "${VIRTIO_BOOT[@]}")
   # The NIC driver loads after switch_root, from the root's modules (virtio_net.ko.xz is there).
-  local disk_bus=sata vif=virtio
+  local disk_bus=sata vif=virtio reason=other_bus
   if [ "$variant" = virtio ]; then
     new_comp=xz old_comp=zstd new_mods=("${VMWARE_BOOT[@]}" "${VIRTIO_BOOT[@]}") old_mods=("${VMWARE_BOOT[@]}")
-    disk_bus=virtio vif=virtio boot_xfs=4
+    disk_bus=virtio vif=virtio boot_xfs=4 reason=virtio_in_initramfs
   fi
   local builtin; builtin=$(join_csv "${FILLER_BUILTIN[@]}")
   local all_modules=("${VMWARE_BOOT[@]}" "${VIRTIO_BOOT[@]}" "${OTHER_MODULES[@]}")
@@ -196,7 +196,7 @@ EOF
   local f
   for f in /etc/os-release /etc/fstab "$nm" "$ifcfg" /boot/grub2/grubenv /home/user/message.txt; do fact file "$f"; done
   fact set expect os_family=linux os_id=rocky os_version_id=9.3 default_kernel="$new" \
-    disk_bus="$disk_bus" scsi_model:=null vif_model="$vif" boots:=true
+    disk_bus="$disk_bus" scsi_model:=null vif_model="$vif" boots:=true reason="$reason"
   fact risk nic_name "$ifcfg" DEVICE=ens192 ens192
   fact risk nic_name "$nm" interface-name=ens192 ens192
   fact risk nic_mac "$ifcfg" HWADDR= 00:50:56:8a:12:34
@@ -310,7 +310,7 @@ EOF
   for f in /etc/os-release /etc/fstab /boot/grub/grub.cfg /etc/network/interfaces \
     /etc/udev/rules.d/70-persistent-net.rules /home/user/message.txt; do fact file "$f"; done
   fact set expect os_family=linux os_id=debian os_version_id=12 default_kernel="$v" \
-    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
+    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true reason=virtio_in_initramfs
   fact risk fstab_device /etc/fstab '/dev/sda1 ' /dev/sda1
   fact risk cmdline_device /boot/grub/grub.cfg root=/dev/sda1 /dev/sda1
   fact risk nic_name /etc/network/interfaces 'iface ens192' ens192
@@ -416,7 +416,7 @@ EOF
   for f in /etc/os-release /etc/fstab /boot/grub/grub.cfg /etc/netplan/50-cloud-init.yaml \
     /boot/efi/EFI/ubuntu/grub.cfg /home/user/message.txt; do fact file "$f"; done
   fact set expect os_family=linux os_id=ubuntu os_version_id=22.04 default_kernel="$v" \
-    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
+    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true reason=virtio_built_in
   fact risk nic_mac /etc/netplan/50-cloud-init.yaml macaddress: 00:50:56:8a:9a:bc
 }
 
@@ -505,7 +505,7 @@ EOF
   for f in /etc/os-release /etc/fstab /boot/grub/grub.cfg /etc/netplan/00-installer-config.yaml \
     /home/user/message.txt; do fact file "$f"; done
   fact set expect os_family=linux os_id=ubuntu os_version_id=24.04 default_kernel="$v" \
-    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true
+    disk_bus=virtio scsi_model:=null vif_model=virtio boots:=true reason=virtio_built_in
   fact risk nic_name /etc/netplan/00-installer-config.yaml 'ens160:' ens160
   fact risk no_cloud_init /etc/cloud/cloud.cfg ''
 }
@@ -606,13 +606,13 @@ REG
   fact file /Users/user/message.txt
   fact set expect os_family=windows os_version=10.0 "product_name=Windows Server 2019 Standard" scsi_model:=null boots:=true
   case "$variant" in
-    virtio) fact set expect disk_bus=virtio vif_model=virtio ;;
+    virtio) fact set expect disk_bus=virtio vif_model=virtio reason=windows_boot_start ;;
     novirtio)
-      fact set expect disk_bus=sata vif_model=e1000e
+      fact set expect disk_bus=sata vif_model=e1000e reason=windows_not_installed
       fact risk no_virtio_storage /Windows/System32/drivers/viostor.sys '' viostor
       fact risk no_virtio_net /Windows/System32/drivers/netkvm.sys '' netkvm ;;
     demand)
-      fact set expect disk_bus=sata vif_model=virtio
+      fact set expect disk_bus=sata vif_model=virtio reason=windows_not_boot_start
       fact risk no_virtio_storage /Windows/System32/config/SYSTEM '' viostor ;;
   esac
 }
@@ -661,7 +661,7 @@ OS
   local f
   for f in /etc/os-release /etc/fstab /etc/crypttab /home/user/message.txt; do fact file "$f"; done
   fact set expect os_family=linux os_id=debian os_version_id=12 default_kernel:=null \
-    disk_bus:=null scsi_model:=null vif_model:=null boots:=null \
+    disk_bus:=null scsi_model:=null vif_model:=null boots:=null reason:=null \
     encrypted_partitions:=[1] unsupported_lvs@=data/pool,data/thin1
   fact risk no_kernel /boot ''
 }

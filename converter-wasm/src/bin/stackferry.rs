@@ -199,6 +199,9 @@ fn print_guest(g: &stackferry::guest::Guest) {
         let drivers: Vec<String> =
             k.drivers.iter().map(|d| format!("{}={:?}", d.name, d.found).to_lowercase()).collect();
         println!("    kernel {}{}: {}", k.version, if k.default { " (default)" } else { "" }, drivers.join(" "));
+        if let Some(p) = &k.problem {
+            println!("      initramfs not fully read: {p}");
+        }
     }
     if let Some(b) = &g.boot {
         let verdict = if b.boots { "boots" } else { "WILL NOT BOOT as is" };

@@ -5,60 +5,75 @@
 //! A root disk needs its driver at boot (built in or in the initramfs: the initramfs mounts the
 //! root); a NIC only once the root is mounted (a module on the root will do).
 
-use super::report::{Boot, Found, Guest, Kernel, Os, Risk, RiskCode};
+use super::report::{Boot, Evidence, Found, Guest, Kernel, Os, Reason, ReasonCode, Risk, RiskCode};
 use super::root::Root;
 use super::{grub, linux, risks, Files};
-use crate::error::Result;
+use crate::error::{Args, Result};
 
 /// The drivers the fix adds to the initramfs.
 const VIRTIO: &str = "virtio_blk virtio_scsi virtio_net virtio_pci";
 
 /// The bus and NIC model kernel `k` can use, and why.
 pub fn decide(k: &Kernel) -> Boot {
+    use ReasonCode::*;
     let found = |n: &str| k.drivers.iter().find(|d| d.name == n).map_or(Found::Missing, |d| d.found);
     let at_boot = |n: &str| matches!(found(n), Found::Builtin | Found::Initramfs);
-    let img = match &k.initramfs {
-        Some(p) => p.rsplit('/').next().unwrap_or(p).to_string(),
-        None => format!("kernel {} (no initramfs)", k.version),
-    };
+    // Without an initramfs only built-in drivers count, and the reason names the kernel.
+    let initramfs = k.initramfs.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p).to_string());
     let vif_model = if at_boot("virtio_net") || found("virtio_net") == Found::Installed { "virtio" } else { "e1000" };
     let pci = at_boot("virtio_pci");
-    let (disk_bus, scsi_model, boots, mut reason) = if at_boot("virtio_blk") && pci {
-        let place = |n: &str| match found(n) {
-            Found::Builtin => format!("{n} is built in"),
-            _ => format!("{n} is in {img}"),
+    let (mut missing, mut driver, mut drivers) = (None, None, None);
+    let (disk_bus, scsi_model, boots, code) = if at_boot("virtio_blk") && pci {
+        let code = match (found("virtio_blk"), found("virtio_pci")) {
+            (Found::Builtin, Found::Builtin) => VirtioBuiltIn,
+            (Found::Builtin, _) => VirtioBlkBuiltIn,
+            (_, Found::Builtin) => VirtioPciBuiltIn,
+            _ => VirtioInInitramfs,
         };
-        ("virtio", None, true, format!("{} and {}", place("virtio_blk"), place("virtio_pci")))
+        ("virtio", None, true, code)
     } else {
-        let lacks = match (at_boot("virtio_blk"), pci) {
-            (true, false) => format!("{img} has virtio_blk but no virtio_pci"),
-            _ => format!("{img} has no virtio_blk"),
-        };
-        if pci && at_boot("virtio_scsi") {
-            ("scsi", Some("virtio-scsi"), true, format!("{lacks}; it has virtio_scsi"))
-        } else if at_boot("ahci") {
-            ("sata", None, true, format!("{lacks}; it has ahci"))
-        } else if at_boot("ata_piix") {
-            ("ide", None, true, format!("{lacks}; it has ata_piix"))
-        } else {
-            let vmware: Vec<&str> = ["vmw_pvscsi", "mptspi", "vmxnet3"].into_iter().filter(|n| at_boot(n)).collect();
-            let mut r = format!("{lacks}, and none of virtio_scsi, ahci, ata_piix");
-            if !vmware.is_empty() {
-                r += &format!(" (only VMware's: {})", vmware.join(", "));
+        missing = Some(if at_boot("virtio_blk") { "virtio_pci" } else { "virtio_blk" });
+        // The next best bus the guest has a driver for (virtio-scsi needs virtio_pci too).
+        let other = [("virtio_scsi", "scsi"), ("ahci", "sata"), ("ata_piix", "ide")]
+            .into_iter()
+            .find(|&(d, _)| at_boot(d) && (d != "virtio_scsi" || pci));
+        match other {
+            Some((d, bus)) => {
+                driver = Some(d);
+                let code = if initramfs.is_some() { OtherBus } else { OtherBusNoInitramfs };
+                (bus, (bus == "scsi").then_some("virtio-scsi"), true, code)
             }
-            ("virtio", None, false, r)
+            None => {
+                let vmware: Vec<&str> =
+                    ["vmw_pvscsi", "mptspi", "vmxnet3"].into_iter().filter(|n| at_boot(n)).collect();
+                let code = match (initramfs.is_some(), vmware.is_empty()) {
+                    (true, true) => NoBus,
+                    (true, false) => NoBusVmware,
+                    (false, true) => NoBusNoInitramfs,
+                    (false, false) => NoBusVmwareNoInitramfs,
+                };
+                drivers = Some(vmware.join(", "));
+                ("virtio", None, false, code)
+            }
         }
     };
-    if let Some(p) = &k.problem {
-        reason += &format!("; {p}");
-    }
+    // Each code's own args, no others.
+    let keep = |p: &str, v: Option<String>| v.filter(|_| code.params().contains(&p));
+    let args = Args {
+        kernel: keep("kernel", Some(k.version.clone())),
+        initramfs: keep("initramfs", initramfs),
+        missing: keep("missing", missing.map(str::to_string)),
+        driver: keep("driver", driver.map(str::to_string)),
+        drivers: keep("drivers", drivers),
+        ..Args::default()
+    };
     let needs_fix = disk_bus != "virtio" || !boots || vif_model != "virtio";
     Boot {
         disk_bus: disk_bus.into(),
         scsi_model: scsi_model.map(str::to_string),
         vif_model: vif_model.into(),
         boots,
-        reason,
+        reason: Reason::new(code, args),
         fix: needs_fix.then(|| fix(k)),
     }
 }
@@ -109,7 +124,8 @@ pub fn inspect_linux(files: &dyn Files) -> Result<Option<Guest>> {
     }
     let boot = default.map(decide);
     let os = os.or_else(|| {
-        Some(Os { family: "linux".into(), evidence: "kernels in /boot (no os-release)".into(), ..Os::default() })
+        let evidence = Evidence::Reason(Reason::new(ReasonCode::KernelsOnly, Args::default()));
+        Some(Os::new("linux", evidence))
     });
     Ok(Some(Guest { os, kernels, boot, risks, problems: root.into_problems(), ..Guest::default() }))
 }
@@ -119,7 +135,15 @@ mod tests {
     use super::*;
     use crate::guest::cpio::tests::archive;
     use crate::guest::initramfs::tests::{gzip, tool};
+    use crate::guest::report::Driver;
     use crate::guest::MemFiles;
+    use serde_json::{json, Value};
+    use ReasonCode::*;
+
+    /// A boot reason's code and args, as the page receives them.
+    fn reason(b: &Boot) -> (ReasonCode, Value) {
+        (b.reason.code, serde_json::to_value(&b.reason.args).unwrap())
+    }
 
     const RHEL: &str = "5.14.0-362.8.1.el9_3.x86_64";
     const RHEL_OLD: &str = "5.14.0-284.11.1.el9_2.x86_64";
@@ -180,7 +204,18 @@ mod tests {
         assert_eq!(g.kernels[0].initramfs_layers.len(), 2);
         let b = g.boot.unwrap();
         assert!(!b.boots);
-        assert_eq!(b.reason, format!("initramfs-{RHEL}.img has no virtio_blk, and none of virtio_scsi, ahci, ata_piix (only VMware's: vmw_pvscsi, vmxnet3)"));
+        let img = format!("initramfs-{RHEL}.img");
+        assert_eq!(
+            reason(&b),
+            (NoBusVmware, json!({"initramfs": img, "missing": "virtio_blk", "drivers": "vmw_pvscsi, vmxnet3"}))
+        );
+        // The CLI's English.
+        assert_eq!(
+            b.reason.to_string(),
+            format!(
+                "{img} has no virtio_blk, and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE); only VMware's: vmw_pvscsi, vmxnet3"
+            )
+        );
         assert_eq!(
             b.fix.unwrap(),
             format!("dracut -f --add-drivers \"virtio_blk virtio_scsi virtio_net virtio_pci\" --kver {RHEL}")
@@ -201,7 +236,9 @@ mod tests {
         assert!(g.kernels[1].default && !g.kernels[0].default);
         let b = g.boot.unwrap();
         assert_eq!((b.disk_bus.as_str(), b.boots), ("sata", true));
-        assert_eq!(b.reason, format!("initramfs-{RHEL_OLD}.img has no virtio_blk; it has ahci"));
+        let img = format!("initramfs-{RHEL_OLD}.img");
+        assert_eq!(reason(&b), (OtherBus, json!({"initramfs": img, "missing": "virtio_blk", "driver": "ahci"})));
+        assert_eq!(b.reason.to_string(), format!("{img} has no virtio_blk; it has ahci"));
         // Not installed on the root for this kernel: e1000, and the fix still offered.
         assert_eq!(b.vif_model, "e1000");
         assert!(b.fix.unwrap().ends_with(&format!("--kver {RHEL_OLD}")));
@@ -212,14 +249,14 @@ mod tests {
         let mods = [("block", "virtio_blk"), ("virtio", "virtio_pci"), ("scsi", "virtio_scsi"), ("net", "virtio_net")];
         let b = inspect_linux(&rhel(&mods)).unwrap().unwrap().boot.unwrap();
         assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str(), b.boots), ("virtio", "virtio", true));
-        assert_eq!(
-            b.reason,
-            format!("virtio_blk is in initramfs-{RHEL}.img and virtio_pci is in initramfs-{RHEL}.img")
-        );
+        assert_eq!(reason(&b), (VirtioInInitramfs, json!({"initramfs": format!("initramfs-{RHEL}.img")})));
         assert_eq!(b.fix, None);
         // virtio_scsi without virtio_blk: the SCSI bus with the virtio-scsi model.
         let b = inspect_linux(&rhel(&mods[1..])).unwrap().unwrap().boot.unwrap();
         assert_eq!((b.disk_bus.as_str(), b.scsi_model.as_deref()), ("scsi", Some("virtio-scsi")));
+        let args =
+            json!({"initramfs": format!("initramfs-{RHEL}.img"), "missing": "virtio_blk", "driver": "virtio_scsi"});
+        assert_eq!(reason(&b), (OtherBus, args));
     }
 
     /// Debian: initramfs-tools (gzip), grub.cfg, `/dev/sdX` in fstab, static interfaces.
@@ -252,7 +289,8 @@ mod tests {
         let g = inspect_linux(&debian(v, os, &mods, "kernel/fs/ext4/ext4.ko\n")).unwrap().unwrap();
         assert_eq!(g.os.unwrap().distro.as_deref(), Some("debian"));
         let b = g.boot.unwrap();
-        assert_eq!((b.disk_bus.as_str(), b.boots, b.fix), ("virtio", true, None));
+        assert_eq!((b.disk_bus.as_str(), b.boots, b.fix.as_deref()), ("virtio", true, None));
+        assert_eq!(reason(&b), (VirtioInInitramfs, json!({"initramfs": format!("initrd.img-{v}")})));
         let r: Vec<(RiskCode, Option<u32>)> = g.risks.iter().map(|r| (r.code, r.line)).collect();
         use RiskCode::*;
         // The static stanza is shown at its `address` line (3), where the address to change is.
@@ -261,6 +299,8 @@ mod tests {
         let g = inspect_linux(&debian(v, os, &[("ata", "ata_piix")], "")).unwrap().unwrap();
         let b = g.boot.unwrap();
         assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str()), ("ide", "e1000"));
+        let args = json!({"initramfs": format!("initrd.img-{v}"), "missing": "virtio_blk", "driver": "ata_piix"});
+        assert_eq!(reason(&b), (OtherBus, args));
         assert_eq!(
             b.fix.unwrap(),
             format!("printf '%s\\n' virtio_blk virtio_scsi virtio_net virtio_pci >> /etc/initramfs-tools/modules && update-initramfs -u -k {v}")
@@ -277,7 +317,8 @@ mod tests {
         assert_eq!((os.distro.as_deref(), os.version.as_deref()), (Some("ubuntu"), Some("22.04")));
         let b = g.boot.unwrap();
         assert_eq!((b.disk_bus.as_str(), b.vif_model.as_str(), b.boots), ("virtio", "virtio", true));
-        assert_eq!(b.reason, "virtio_blk is built in and virtio_pci is built in");
+        assert_eq!(reason(&b), (VirtioBuiltIn, json!({"kernel": v})));
+        assert_eq!(b.reason.to_string(), format!("virtio_blk and virtio_pci are built into kernel {v}"));
         let d = g.kernels[0].drivers.iter().find(|d| d.name == "virtio_net").unwrap();
         assert_eq!(d.evidence.as_deref(), Some(format!("/lib/modules/{v}/modules.builtin line 3").as_str()));
     }
@@ -285,7 +326,8 @@ mod tests {
     #[test]
     fn not_linux_and_unreadable_initramfs() {
         assert!(inspect_linux(&MemFiles::new([("/Windows/System32/config/SOFTWARE", "x")])).unwrap().is_none());
-        // A damaged initramfs: reported on the kernel, as a risk, and in the reason.
+        // A damaged initramfs: reported on the kernel and as a risk; the reason says what the
+        // rest of it (nothing) holds.
         let mut m = rhel(&[]);
         m.files.insert(format!("/boot/initramfs-{RHEL}.img"), b"not an initramfs".to_vec());
         let g = inspect_linux(&m).unwrap().unwrap();
@@ -293,10 +335,117 @@ mod tests {
         assert!(k.problem.as_deref().unwrap().contains("neither a cpio archive"), "{:?}", k.problem);
         assert!(g.risks.iter().any(|r| r.code == RiskCode::NoKernel && r.name.as_deref() == Some(RHEL)));
         let b = g.boot.unwrap();
-        assert!(!b.boots && b.reason.contains("neither a cpio archive"), "{}", b.reason);
+        assert!(!b.boots);
+        let img = format!("initramfs-{RHEL}.img");
+        assert_eq!(reason(&b), (NoBus, json!({"initramfs": img, "missing": "virtio_blk"})));
         // No kernel at all: a risk, no decision.
         let g = inspect_linux(&MemFiles::new([("/etc/os-release", "ID=fedora\nVERSION_ID=39\n")])).unwrap().unwrap();
         assert!(g.boot.is_none());
         assert_eq!(g.risks.iter().filter(|r| r.code == RiskCode::NoKernel).count(), 1);
+    }
+
+    /// A kernel with these drivers found (the rest missing), with or without an initramfs.
+    fn kernel(initramfs: bool, drivers: &[(&str, Found)]) -> Kernel {
+        let v = "6.6.0-x";
+        Kernel {
+            version: v.into(),
+            image: format!("/boot/vmlinuz-{v}"),
+            initramfs: initramfs.then(|| format!("/boot/initramfs-{v}.img")),
+            drivers: drivers.iter().map(|&(n, found)| Driver { name: n.into(), found, evidence: None }).collect(),
+            ..Kernel::default()
+        }
+    }
+
+    #[test]
+    fn each_branch_has_its_code_and_only_its_args() {
+        use Found::{Builtin as B, Initramfs as I};
+        let (k, img) = ("6.6.0-x", "initramfs-6.6.0-x.img");
+        // With an initramfs?, the drivers found, then the bus, whether it boots, the reason.
+        type Case<'a> = (bool, &'a [(&'a str, Found)], &'a str, bool, ReasonCode, Value);
+        let cases: [Case; 10] = [
+            (
+                true,
+                &[("virtio_blk", B), ("virtio_pci", I)],
+                "virtio",
+                true,
+                VirtioBlkBuiltIn,
+                json!({"kernel": k, "initramfs": img}),
+            ),
+            (
+                true,
+                &[("virtio_blk", I), ("virtio_pci", B)],
+                "virtio",
+                true,
+                VirtioPciBuiltIn,
+                json!({"kernel": k, "initramfs": img}),
+            ),
+            (false, &[("virtio_blk", B), ("virtio_pci", B)], "virtio", true, VirtioBuiltIn, json!({"kernel": k})),
+            // virtio_blk without virtio_pci: virtio_pci is what is missing; virtio_scsi needs it too.
+            (
+                true,
+                &[("virtio_blk", I), ("virtio_scsi", I), ("ahci", I)],
+                "sata",
+                true,
+                OtherBus,
+                json!({"initramfs": img, "missing": "virtio_pci", "driver": "ahci"}),
+            ),
+            (
+                false,
+                &[("ata_piix", B)],
+                "ide",
+                true,
+                OtherBusNoInitramfs,
+                json!({"kernel": k, "missing": "virtio_blk", "driver": "ata_piix"}),
+            ),
+            (false, &[], "virtio", false, NoBusNoInitramfs, json!({"kernel": k, "missing": "virtio_blk"})),
+            (
+                false,
+                &[("mptspi", B)],
+                "virtio",
+                false,
+                NoBusVmwareNoInitramfs,
+                json!({"kernel": k, "missing": "virtio_blk", "drivers": "mptspi"}),
+            ),
+            (true, &[("virtio_pci", I)], "virtio", false, NoBus, json!({"initramfs": img, "missing": "virtio_blk"})),
+            // A module only on the root is no use for the root disk.
+            (
+                true,
+                &[("ahci", Found::Installed), ("vmw_pvscsi", I)],
+                "virtio",
+                false,
+                NoBusVmware,
+                json!({"initramfs": img, "missing": "virtio_blk", "drivers": "vmw_pvscsi"}),
+            ),
+            (
+                true,
+                &[("virtio_scsi", I), ("virtio_pci", I)],
+                "scsi",
+                true,
+                OtherBus,
+                json!({"initramfs": img, "missing": "virtio_blk", "driver": "virtio_scsi"}),
+            ),
+        ];
+        for (initramfs, drivers, bus, boots, code, args) in cases {
+            let b = decide(&kernel(initramfs, drivers));
+            assert_eq!((b.disk_bus.as_str(), b.boots), (bus, boots), "{drivers:?}");
+            assert_eq!(reason(&b), (code, args), "{drivers:?}");
+            assert!(!b.reason.to_string().is_empty());
+        }
+        assert_eq!(
+            decide(&kernel(false, &[("ata_piix", B)])).reason.to_string(),
+            format!("kernel {k} has no initramfs and no virtio_blk built in; it has ata_piix")
+        );
+    }
+
+    #[test]
+    fn kernels_without_os_release_are_a_coded_evidence() {
+        let mut m = rhel(&[]);
+        m.files.remove("/etc/os-release");
+        let os = inspect_linux(&m).unwrap().unwrap().os.unwrap();
+        assert_eq!(os.family, "linux");
+        assert_eq!(os.evidence, Evidence::Reason(Reason::new(KernelsOnly, Args::default())));
+        assert_eq!(serde_json::to_value(&os.evidence).unwrap(), json!({"code": "kernels_only", "args": {}}));
+        let os = inspect_linux(&rhel(&[])).unwrap().unwrap().os.unwrap();
+        assert_eq!(serde_json::to_value(&os.evidence).unwrap(), json!("/etc/os-release"));
     }
 }

@@ -5,7 +5,7 @@
 
 use super::grub::{version_cmp, Loader};
 use super::initramfs::{self, Initramfs};
-use super::report::{Driver, Found, Kernel, Os};
+use super::report::{Driver, Evidence, Found, Kernel, Os};
 use super::root::{fatal, Root};
 use crate::error::Result;
 use std::collections::BTreeMap;
@@ -98,7 +98,7 @@ pub fn os(root: &Root) -> Result<Option<Os>> {
             pretty_name: kv.remove("PRETTY_NAME"),
             distro: distro.map(str::to_string),
             version,
-            evidence: path.into(),
+            evidence: Evidence::Path(path.into()),
         }));
     }
     Ok(None)
@@ -213,7 +213,7 @@ mod tests {
         let m = MemFiles::new([("/usr/lib/os-release", "ID=opensuse-leap\nVERSION_ID=\"15.5\"\n")]);
         let os = super::os(&Root::new(&m)).unwrap().unwrap();
         assert_eq!((os.distro.as_deref(), os.version.as_deref()), (Some("opensuse"), Some("15.5")));
-        assert_eq!(os.evidence, "/usr/lib/os-release");
+        assert_eq!(os.evidence, Evidence::Path("/usr/lib/os-release".into()));
         let m = MemFiles::new([("/etc/os-release", "ID=plan9\nVERSION_ID=4\n")]);
         let os = super::os(&Root::new(&m)).unwrap().unwrap();
         assert_eq!((os.id.as_deref(), os.distro, os.version), (Some("plan9"), None, None));

@@ -109,7 +109,9 @@ pub mod risks;
 pub mod root;
 pub mod volumes;
 pub mod windows;
-pub use report::{Boot, Driver, Found, Guest, Kernel, Os, Risk, RiskCode, Volume, Windows};
+pub use report::{
+    Boot, Driver, Evidence, Found, Guest, Kernel, Os, Reason, ReasonCode, Risk, RiskCode, Volume, Windows,
+};
 
 /// A VM's guest opened for reading: every volume found and, when one holds a Linux root, the
 /// file tree as the guest mounts it.

@@ -5,19 +5,20 @@
 //! often `storahci` set to start on demand, and stops with INACCESSIBLE_BOOT_DEVICE on the new
 //! bus. Hives are read whole (a SOFTWARE hive is tens of MiB) through `nt-hive`.
 
-use super::report::{Boot, Driver, Found, Guest, Os, RiskCode, Windows};
+use super::report::{Boot, Driver, Evidence, Found, Guest, Os, Reason, ReasonCode, RiskCode, Windows};
 use super::risks::risk;
 use super::Files;
-use crate::error::Result;
+use crate::error::{Args, Result};
 
 /// Hive bytes read at most.
 const HIVE_CAP: u64 = 256 << 20;
+const SYSTEM32: &str = "/Windows/System32";
 const SOFTWARE: &str = "/Windows/System32/config/SOFTWARE";
 const SYSTEM: &str = "/Windows/System32/config/SYSTEM";
 
 /// Whether `root` is a Windows system volume.
 pub fn is_windows(root: &dyn Files) -> Result<bool> {
-    Ok(root.list("/Windows/System32")?.is_some())
+    Ok(root.list(SYSTEM32)?.is_some())
 }
 
 /// A service of the current control set: its `Start` value and whether its driver file exists.
@@ -39,7 +40,8 @@ fn hive_value<T>(
 pub fn inspect_windows(root: &dyn Files) -> Guest {
     let mut g = Guest::default();
     let mut win = Windows::default();
-    let mut os = Os { family: "windows".into(), distro: Some("windows".into()), ..Default::default() };
+    // What says it is Windows until its SOFTWARE hive says which.
+    let mut os = Os { distro: Some("windows".into()), ..Os::new("windows", Evidence::Path(SYSTEM32.into())) };
     match root.read(SOFTWARE, HIVE_CAP) {
         Ok(Some(bytes)) => match nt_hive::Hive::new(bytes.as_slice()) {
             Ok(hive) => {
@@ -57,7 +59,7 @@ pub fn inspect_windows(root: &dyn Files) -> Guest {
                     win.product_name = s("ProductName");
                     os.version = win.version.clone();
                     os.pretty_name = win.product_name.clone();
-                    os.evidence = format!("{SOFTWARE}: Microsoft\\Windows NT\\CurrentVersion");
+                    os.evidence = Evidence::Path(format!("{SOFTWARE}: Microsoft\\Windows NT\\CurrentVersion"));
                 }
             }
             Err(e) => g.problems.push(format!("{SOFTWARE}: not a registry hive we can read ({e})")),
@@ -107,21 +109,18 @@ pub fn inspect_windows(root: &dyn Files) -> Guest {
     let has = |n: &str| state(n).is_some_and(|s| s.file.is_some());
     let modern = win.version.as_deref().and_then(|v| v.split('.').next()?.parse::<u32>().ok()).is_some_and(|m| m >= 6);
     let install = "install virtio-win (virtio-win-gt-x64.msi, or pnputil /add-driver viostor.inf /install) on the source VM and set the viostor service to start at boot, then export again";
-    let (disk_bus, scsi_model, reason, fix) = if boot_start("viostor") {
-        ("virtio", None, "viostor is installed and starts at boot".to_string(), None)
+    let name = |n: &str| Some(n.to_string());
+    let (disk_bus, scsi_model, code, args, fix) = if boot_start("viostor") {
+        ("virtio", None, ReasonCode::WindowsBootStart, Args { driver: name("viostor"), ..Args::default() }, None)
     } else if boot_start("vioscsi") {
-        (
-            "scsi",
-            Some("virtio-scsi".to_string()),
-            "vioscsi is installed and starts at boot; viostor does not".into(),
-            None,
-        )
+        let args = Args { driver: name("vioscsi"), missing: name("viostor"), ..Args::default() };
+        ("scsi", Some("virtio-scsi".to_string()), ReasonCode::WindowsScsiBootStart, args, None)
     } else if modern {
-        let why =
-            if has("viostor") { "viostor is installed but does not start at boot" } else { "viostor is not installed" };
-        ("sata", None, format!("{why}; Windows has AHCI (storahci) inbox"), Some(install.to_string()))
+        let code = if has("viostor") { ReasonCode::WindowsNotBootStart } else { ReasonCode::WindowsNotInstalled };
+        let args = Args { missing: name("viostor"), driver: name("storahci"), ..Args::default() };
+        ("sata", None, code, args, Some(install.to_string()))
     } else {
-        ("ide", None, "an older Windows without virtio drivers: IDE".to_string(), Some(install.to_string()))
+        ("ide", None, ReasonCode::WindowsLegacy, Args::default(), Some(install.to_string()))
     };
     let vif = if has("netkvm") {
         "virtio"
@@ -142,6 +141,7 @@ pub fn inspect_windows(root: &dyn Files) -> Guest {
     if disk_bus == "sata" && state("storahci").is_some_and(|s| s.start.is_some_and(|n| n != 0)) {
         g.problems.push(format!("{SYSTEM}: storahci does not start at boot; SATA may not boot either"));
     }
+    let reason = Reason::new(code, args);
     g.boot = Some(Boot { disk_bus: disk_bus.into(), scsi_model, vif_model: vif.into(), boots: true, reason, fix });
     g.os = Some(os);
     g.windows = Some(win);

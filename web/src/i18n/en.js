@@ -159,7 +159,7 @@ export default {
   // ==== end inputs ====
 
 
-  // ==== guest: ui/guest.js: the Guest card (what inspection found inside the disks) and its file browser; guest.risk.<code> are the core's RiskCode (converter-wasm/src/guest/report.rs, checked by its tests) ====
+  // ==== guest: ui/guest.js: the Guest card (what inspection found inside the disks) and its file browser; guest.risk.<code> and guest.reason.<code> are the core's RiskCode and ReasonCode (converter-wasm/src/guest/report.rs, checked by its tests) ====
   'guest.title': 'Guest: what is inside the disks',
   'guest.none': 'No file system could be read on these disks, so the suggestions below come from the VM’s description (or your answer) alone.',
   'guest.os': 'Operating system',
@@ -173,6 +173,23 @@ export default {
   'guest.boot.unknown': 'Its files do not tell which disk bus it can boot from.',
   'guest.boot.go_on': 'You can convert it anyway, but it will not start on OpenStack until this is fixed.',
   'guest.boot.net': 'Network adapter',
+  'guest.boot.reason': 'Evidence: {reason}.',
+  'guest.reason.virtio_built_in': 'virtio_blk and virtio_pci are built into kernel {kernel}',
+  'guest.reason.virtio_in_initramfs': 'virtio_blk and virtio_pci are in {initramfs}',
+  'guest.reason.virtio_blk_built_in': 'virtio_blk is built into kernel {kernel} and virtio_pci is in {initramfs}',
+  'guest.reason.virtio_pci_built_in': 'virtio_pci is built into kernel {kernel} and virtio_blk is in {initramfs}',
+  'guest.reason.other_bus': '{initramfs} has no {missing}; it has {driver}',
+  'guest.reason.other_bus_no_initramfs': 'kernel {kernel} has no initramfs and no {missing} built in; it has {driver}',
+  'guest.reason.no_bus': '{initramfs} has no {missing}, and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE)',
+  'guest.reason.no_bus_vmware': '{initramfs} has no {missing}, and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE); only VMware\'s: {drivers}',
+  'guest.reason.no_bus_no_initramfs': 'kernel {kernel} has no initramfs, and no {missing} and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE) built in',
+  'guest.reason.no_bus_vmware_no_initramfs': 'kernel {kernel} has no initramfs, and no {missing} and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE) built in; only VMware\'s: {drivers}',
+  'guest.reason.windows_boot_start': '{driver} is installed and starts at boot',
+  'guest.reason.windows_scsi_boot_start': '{driver} is installed and starts at boot; {missing} does not',
+  'guest.reason.windows_not_boot_start': '{missing} is installed but does not start at boot; Windows has AHCI ({driver}) inbox',
+  'guest.reason.windows_not_installed': '{missing} is not installed; Windows has AHCI ({driver}) inbox',
+  'guest.reason.windows_legacy': 'Windows before Vista has no AHCI or virtio driver',
+  'guest.reason.kernels_only': 'kernels in /boot, no os-release',
   'guest.fix.needed': 'Run this on the source VM, then export it again:',
   'guest.fix.to_virtio': 'To boot from virtio (faster), run this on the source VM before exporting it:',
   'guest.copy': 'Copy',
@@ -336,10 +353,12 @@ export default {
   'why.other_disks': { one: 'The other disk becomes a volume.', other: 'The other {count} disks become volumes.' },
   'why.no_disk': 'The VM has no disk.',
   'why.capacity_unknown': 'The first disk\'s capacity is unknown.',
-  'why.guest_disk': 'Read from the guest\'s own disk: {evidence}.',
-  'why.guest_no_bus': 'Read from the guest\'s own disk: {evidence}. No bus OpenStack offers has a driver in the guest, so it will not boot as it is; see the fix in the Guest card.',
-  'why.guest_nic': 'Read from the guest\'s own disk: {evidence}.',
-  'why.guest_os': 'Read from the guest: {evidence}.',
+  'why.guest_disk': 'Read from the guest\'s own disk: {reason}.',
+  'why.guest_no_bus': 'Read from the guest\'s own disk: {reason}. No bus OpenStack offers has a driver in the guest, so it will not boot as it is; see the fix in the Guest card.',
+  'why.guest_virtio_net': 'Read from the guest\'s own disk: it has a virtio network driver.',
+  'why.guest_emulated_nic': 'Read from the guest\'s own disk: it has no virtio network driver; {nic} is emulated and needs none.',
+  'why.guest_os': 'Read from the guest: {name}.',
+  'why.guest_os_reason': 'Read from the guest: {reason}.',
   // ==== end core ====
 
 

@@ -105,6 +105,10 @@ export function has(key) {
   return key in CATALOGUES.en;
 }
 
+/** Args that are codes of their own, by name: the catalogue prefix that puts them in words
+ * with the same args (`reason`: the core's guest::ReasonCode, e.g. in `why.guest_disk`). */
+const CODED_ARGS = { reason: 'guest.reason.' };
+
 /**
  * A message from the core or the worker (`{code, args, message}`) under catalogue prefix
  * `prefix` (`error.`, `warn.`, `why.`): its translation with `args`, else its English
@@ -114,7 +118,12 @@ export function msg(m, prefix = '') {
   if (!m) return '';
   if (typeof m === 'string') return m;
   const key = prefix + m.code;
-  return has(key) ? t(key, { ...(m.args || {}), file: m.file, offset: m.offset }) : m.message || m.code;
+  if (!has(key)) return m.message || m.code;
+  const args = { ...(m.args || {}), file: m.file, offset: m.offset };
+  for (const [name, p] of Object.entries(CODED_ARGS)) {
+    if (typeof args[name] === 'string' && has(p + args[name])) args[name] = t(p + args[name], args);
+  }
+  return t(key, args);
 }
 
 /** Fill elements marked `data-i18n="key"` (text) and `data-i18n-attr="attr:key;attr:key"`. */

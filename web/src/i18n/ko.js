@@ -159,7 +159,7 @@ export default {
   // ==== end inputs ====
 
 
-  // ==== guest: ui/guest.js: the Guest card (what inspection found inside the disks) and its file browser; guest.risk.<code> are the core's RiskCode (converter-wasm/src/guest/report.rs, checked by its tests) ====
+  // ==== guest: ui/guest.js: the Guest card (what inspection found inside the disks) and its file browser; guest.risk.<code> and guest.reason.<code> are the core's RiskCode and ReasonCode (converter-wasm/src/guest/report.rs, checked by its tests) ====
   'guest.title': '게스트: 디스크 안의 내용',
   'guest.none': '이 디스크에서 읽을 수 있는 파일 시스템이 없습니다. 아래 권장 설정은 VM 설명(또는 선택한 운영 체제)만을 근거로 합니다.',
   'guest.os': '운영 체제',
@@ -173,6 +173,23 @@ export default {
   'guest.boot.unknown': '게스트의 파일만으로는 어떤 디스크 버스로 부팅할 수 있는지 알 수 없습니다.',
   'guest.boot.go_on': '그래도 변환할 수는 있지만, 이 문제를 고치기 전에는 OpenStack에서 시작되지 않습니다.',
   'guest.boot.net': '네트워크 어댑터',
+  'guest.boot.reason': '근거: {reason}.',
+  'guest.reason.virtio_built_in': 'virtio_blk와 virtio_pci가 커널 {kernel}에 내장되어 있습니다',
+  'guest.reason.virtio_in_initramfs': '{initramfs}에 virtio_blk와 virtio_pci가 들어 있습니다',
+  'guest.reason.virtio_blk_built_in': 'virtio_blk는 커널 {kernel}에 내장되어 있고 virtio_pci는 {initramfs}에 들어 있습니다',
+  'guest.reason.virtio_pci_built_in': 'virtio_pci는 커널 {kernel}에 내장되어 있고 virtio_blk는 {initramfs}에 들어 있습니다',
+  'guest.reason.other_bus': '{initramfs}에 {missing}이(가) 없지만 {driver}은(는) 부팅할 때 쓸 수 있습니다',
+  'guest.reason.other_bus_no_initramfs': '커널 {kernel}에는 초기 램디스크가 없고 {missing}도 내장되어 있지 않지만 {driver}은(는) 부팅할 때 쓸 수 있습니다',
+  'guest.reason.no_bus': '{initramfs}에 {missing}이(가) 없고 OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 없습니다',
+  'guest.reason.no_bus_vmware': '{initramfs}에 {missing}이(가) 없고 OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 없습니다. VMware용 드라이버({drivers})만 있습니다',
+  'guest.reason.no_bus_no_initramfs': '커널 {kernel}에는 초기 램디스크가 없고 {missing}도, OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 내장되어 있지 않습니다',
+  'guest.reason.no_bus_vmware_no_initramfs': '커널 {kernel}에는 초기 램디스크가 없고 {missing}도, OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 내장되어 있지 않습니다. VMware용 드라이버({drivers})만 내장되어 있습니다',
+  'guest.reason.windows_boot_start': '{driver}이(가) 설치되어 있고 부팅할 때 시작됩니다',
+  'guest.reason.windows_scsi_boot_start': '{driver}은(는) 설치되어 있고 부팅할 때 시작되지만 {missing}은(는) 그렇지 않습니다',
+  'guest.reason.windows_not_boot_start': '{missing}은(는) 설치되어 있지만 부팅할 때 시작되지 않습니다. Windows에는 AHCI 드라이버({driver})가 기본으로 들어 있습니다',
+  'guest.reason.windows_not_installed': '{missing}이(가) 설치되어 있지 않습니다. Windows에는 AHCI 드라이버({driver})가 기본으로 들어 있습니다',
+  'guest.reason.windows_legacy': '버전 6.0 이전의 Windows에는 AHCI 드라이버도 virtio 드라이버도 없습니다',
+  'guest.reason.kernels_only': '/boot에 커널이 있지만 os-release는 없습니다',
   'guest.fix.needed': '원본 VM에서 다음 명령을 실행한 뒤 다시 내보내십시오:',
   'guest.fix.to_virtio': 'virtio로 부팅하려면(더 빠름) 내보내기 전에 원본 VM에서 다음 명령을 실행하십시오:',
   'guest.copy': '복사',
@@ -336,10 +353,12 @@ export default {
   'why.other_disks': '나머지 디스크 {count}개는 볼륨이 됩니다.',
   'why.no_disk': 'VM에 디스크가 없습니다.',
   'why.capacity_unknown': '첫 번째 디스크의 용량을 알 수 없습니다.',
-  'why.guest_disk': '게스트 디스크에서 직접 확인했습니다: {evidence}.',
-  'why.guest_no_bus': '게스트 디스크에서 직접 확인했습니다: {evidence}. OpenStack이 제공하는 어떤 버스의 드라이버도 게스트에 없으므로 지금 그대로는 부팅되지 않습니다. 게스트 카드의 해결 방법을 확인하십시오.',
-  'why.guest_nic': '게스트 디스크에서 직접 확인했습니다: {evidence}.',
-  'why.guest_os': '게스트에서 읽었습니다: {evidence}.',
+  'why.guest_disk': '게스트 디스크에서 직접 확인했습니다: {reason}.',
+  'why.guest_no_bus': '게스트 디스크에서 직접 확인했습니다: {reason}. OpenStack이 제공하는 어떤 버스의 드라이버도 게스트에 없으므로 지금 그대로는 부팅되지 않습니다. 게스트 카드의 해결 방법을 확인하십시오.',
+  'why.guest_virtio_net': '게스트 디스크에서 직접 확인했습니다: virtio 네트워크 드라이버가 있습니다.',
+  'why.guest_emulated_nic': '게스트 디스크에서 직접 확인했습니다: virtio 네트워크 드라이버가 없습니다. {nic}은(는) 에뮬레이션되는 장치라서 드라이버가 따로 필요 없습니다.',
+  'why.guest_os': '게스트에서 읽었습니다: {name}.',
+  'why.guest_os_reason': '게스트에서 읽었습니다: {reason}.',
   // ==== end core ====
 
 

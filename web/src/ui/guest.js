@@ -6,9 +6,11 @@
 // that follow from it are the core's suggestion, shown by inputs.js.
 //
 // Data → words is `guestView` (no DOM, tested under node); `guestCard` draws it, and draws it
-// again on a language switch. The core's own sentences (the boot decision's evidence, what
-// could not be read) are its English: they are marked lang="en". The browser's place (folder,
-// file shown) is kept per guest, so a redraw keeps it.
+// again on a language switch. The boot decision's evidence and how the OS was recognised come
+// as codes with names (`guest.reason.<code>`): sentences of the catalogues, the names in them
+// (files, drivers, kernels) drawn as code the browser does not translate. What could not be
+// read is the core's English, marked lang="en". The browser's place (folder, file shown) is
+// kept per guest, so a redraw keeps it.
 import { h, kv, copyButton } from '../util.js';
 import { t, has, bytes, onLangChange } from '../i18n/index.js';
 import * as converter from '../converter/client.js';
@@ -35,18 +37,55 @@ function busText(boot) {
   return boot.scsi_model ? `${bus} (${boot.scsi_model})` : bus;
 }
 
+/** Marks a placeholder's place in a filled sentence (a character no catalogue entry holds). */
+const MARK = '\u0000';
+
+/**
+ * Catalogue sentence `key` as pieces: its text, and for each placeholder its value, as
+ * `{name}` (a file, driver or kernel: drawn as code) or, for an array, the pieces of the
+ * sentence within it.
+ */
+function pieces(key, params) {
+  const given = Object.entries(params).filter(([, v]) => v != null);
+  const marked = Object.fromEntries(given.map(([k]) => [k, `${MARK}${k}${MARK}`]));
+  const values = Object.fromEntries(given);
+  return t(key, marked).split(MARK).flatMap((s, i) => {
+    if (i % 2 === 0) return s ? [s] : [];
+    return Array.isArray(values[s]) ? values[s] : [{ name: String(values[s]) }];
+  });
+}
+
+/** Pieces as plain text. */
+function plain(ps) {
+  return ps.map((p) => (typeof p === 'string' ? p : p.name)).join('');
+}
+
+/** A reason of the core (`{code, args}`, report.rs `Reason`) as pieces; its code when unknown. */
+function reasonPieces(r) {
+  const key = `guest.reason.${r.code}`;
+  return has(key) ? pieces(key, r.args || {}) : [{ name: r.code }];
+}
+
+/** Where the OS was recognised: a guest path, or a reason (report.rs `Evidence`). */
+function evidencePieces(e) {
+  if (e == null || e === '') return null;
+  return typeof e === 'string' ? [{ name: e }] : reasonPieces(e);
+}
+
 /**
  * The boot decision in words: `state` (virtio | other | none | unknown), `text` (the verdict),
- * `reason` (the core's evidence, English), `goOn` (for a guest that will not boot),
- * `fix: {lead, command}` (the command to run on the source VM) and `net` (the NIC model).
+ * `reason` (its evidence, as text and as `reasonPieces` for the card), `goOn` (for a guest
+ * that will not boot), `fix: {lead, command}` (the command to run on the source VM) and `net`
+ * (the NIC model).
  */
 export function bootView(boot) {
-  if (!boot) return { state: 'unknown', text: t('guest.boot.unknown'), reason: null, goOn: null, fix: null, net: null };
+  if (!boot) return { state: 'unknown', text: t('guest.boot.unknown'), reason: null, reasonPieces: null, goOn: null, fix: null, net: null };
   const state = !boot.boots ? 'none' : boot.disk_bus === 'virtio' ? 'virtio' : 'other';
   const text = state === 'virtio' ? t('guest.boot.virtio')
     : state === 'none' ? t('guest.boot.none') : t('guest.boot.other', { bus: busText(boot) });
+  const why = boot.reason ? pieces('guest.boot.reason', { reason: reasonPieces(boot.reason) }) : null;
   return {
-    state, text, reason: boot.reason || null,
+    state, text, reason: why && plain(why), reasonPieces: why,
     goOn: state === 'none' ? t('guest.boot.go_on') : null,
     fix: boot.fix ? { lead: t(state === 'other' ? 'guest.fix.to_virtio' : 'guest.fix.needed'), command: boot.fix } : null,
     net: boot.vif_model || null,
@@ -63,6 +102,12 @@ function osText(guest) {
   }
   if (!os) return t('guest.os.unknown');
   return os.pretty_name || [os.id, os.version_id].filter(Boolean).join(' ') || t('guest.os.unknown');
+}
+
+/** `evidence` (text) and `evidencePieces`: where the OS was recognised, null when nowhere. */
+function evidenceView(os) {
+  const ps = os ? evidencePieces(os.evidence) : null;
+  return { evidence: ps && plain(ps), evidencePieces: ps };
 }
 
 /** A boot driver: its name and where it was found, in words (Windows: installed or missing). */
@@ -102,7 +147,7 @@ export function guestView(guest) {
   return {
     title,
     os: osText(guest),
-    evidence: guest.os ? guest.os.evidence || null : null,
+    ...evidenceView(guest.os),
     boot: bootView(guest.boot),
     kernels: (guest.kernels || []).map((k) => ({
       version: k.version, isDefault: !!k.default, defaultText: k.default ? t('guest.kernel.default') : null,
@@ -192,6 +237,11 @@ function table(caption, heads, rows) {
     h('tbody', {}, rows)));
 }
 
+/** Pieces of a sentence as nodes: its names as code the browser does not translate. */
+function words(ps) {
+  return ps.map((p) => (typeof p === 'string' ? p : h('code', { translate: 'no' }, p.name)));
+}
+
 function driverList(drivers) {
   // Where each was found (the core's English) is the name's tooltip.
   return h('ul', { class: 'guest-drivers' }, drivers.map((d) => h('li', { dataset: { found: d.found } },
@@ -201,11 +251,11 @@ function driverList(drivers) {
 function parts(v, place) {
   const out = [h('h3', {}, v.title)];
   // The OS's own name (os-release, the registry) is a name, not words of the page.
-  out.push(kv([[t('guest.os'), h('span', { translate: 'no' }, v.os)], [t('guest.evidence'), v.evidence ? h('code', {}, v.evidence) : null]]));
+  out.push(kv([[t('guest.os'), h('span', { translate: 'no' }, v.os)], [t('guest.evidence'), v.evidencePieces ? h('span', {}, words(v.evidencePieces)) : null]]));
   const b = v.boot;
   out.push(h('div', { class: 'guest-boot', 'data-testid': 'guest-boot', dataset: { state: b.state } },
     h('p', {}, h('strong', {}, `${t('guest.boot')}: `), h('span', { class: 'verdict' }, b.text)),
-    b.reason ? h('p', { class: 'reason', lang: 'en' }, b.reason) : null,
+    b.reasonPieces ? h('p', { class: 'reason' }, words(b.reasonPieces)) : null,
     b.goOn ? h('p', {}, b.goOn) : null,
     b.fix ? command(b.fix.lead, b.fix.command, 'guest-fix') : null,
     b.net ? kv([[t('guest.boot.net'), h('code', {}, b.net)]]) : null));

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { guestView, fileView, normalPath, READ_CAP } from '../../src/ui/guest.js';
-import { CATALOGUES, setLang } from '../../src/i18n/index.js';
+import { CATALOGUES, setLang, msg } from '../../src/i18n/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const G = JSON.parse(fs.readFileSync(path.join(HERE, 'guest-fixtures.json'), 'utf8'));
@@ -40,10 +40,14 @@ test('guest: a RHEL guest that boots only from SATA says so, with the dracut fix
   inBoth((l) => {
     const v = guestView(g);
     assert.equal(v.os, 'Rocky Linux 9.3 (Blue Onyx)');
-    assert.equal(v.evidence, '/etc/os-release on rl/root');
+    assert.equal(v.evidence, '/etc/os-release');
+    assert.deepEqual(v.evidencePieces, [{ name: '/etc/os-release' }]);
     assert.equal(v.boot.state, 'other');
     assert.equal(v.boot.text, l === 'en' ? 'Boots from SATA, not virtio.' : 'virtio가 아닌 SATA 디스크로 부팅합니다.');
-    assert.equal(v.boot.reason, g.boot.reason);
+    // The evidence from the core's code and names, in the page's language.
+    assert.equal(v.boot.reason, l === 'en'
+      ? 'Evidence: initramfs-5.14.0-362.el9_3.x86_64.img has no virtio_blk; it has ahci.'
+      : '근거: initramfs-5.14.0-362.el9_3.x86_64.img에 virtio_blk이(가) 없지만 ahci은(는) 부팅할 때 쓸 수 있습니다.');
     // The copy button copies exactly the core's command.
     assert.equal(v.boot.fix.command, g.boot.fix);
     assert.match(v.boot.fix.lead, l === 'en' ? /^To boot from virtio .*source VM/ : /virtio로 부팅하려면.*원본 VM/);
@@ -80,6 +84,9 @@ test('guest: a guest that will not boot says it plainly, that one may go on, and
     assert.match(v.boot.goOn, l === 'en' ? /convert it anyway/ : /변환할 수는 있지만/);
     assert.equal(v.boot.fix.command, g.boot.fix);
     assert.equal(v.boot.fix.lead, l === 'en' ? 'Run this on the source VM, then export it again:' : '원본 VM에서 다음 명령을 실행한 뒤 다시 내보내십시오:');
+    assert.equal(v.boot.reason, l === 'en'
+      ? 'Evidence: initramfs-4.18.0-513.5.1.el8_9.x86_64.img has no virtio_blk, and no driver for any other bus OpenStack offers (virtio-scsi, SATA, IDE); only VMware\'s: vmw_pvscsi, vmxnet3.'
+      : '근거: initramfs-4.18.0-513.5.1.el8_9.x86_64.img에 virtio_blk이(가) 없고 OpenStack이 제공하는 다른 버스(virtio-scsi, SATA, IDE)의 드라이버도 없습니다. VMware용 드라이버(vmw_pvscsi, vmxnet3)만 있습니다.');
     assert.equal(v.browse, false, 'no volume: nothing to browse');
   });
 });
@@ -92,6 +99,9 @@ test('guest: a Debian guest lists its risks with file:line, the line quoted and 
     assert.equal(v.boot.state, 'virtio');
     assert.equal(v.boot.text, l === 'en' ? 'Boots from virtio.' : 'virtio 디스크로 부팅할 수 있습니다.');
     assert.equal(v.boot.fix, null);
+    assert.equal(v.boot.reason, l === 'en'
+      ? 'Evidence: virtio_pci is built into kernel 6.1.0-13-amd64 and virtio_blk is in initrd.img-6.1.0-13-amd64.'
+      : '근거: virtio_pci는 커널 6.1.0-13-amd64에 내장되어 있고 virtio_blk는 initrd.img-6.1.0-13-amd64에 들어 있습니다.');
     assert.equal(v.risks.length, g.risks.length);
     assert.equal(v.risksTitle, l === 'en' ? '4 things to check before the move' : '옮기기 전에 확인할 항목 4개');
     assert.deepEqual(v.risks.map((r) => r.where), ['/etc/fstab:9', '/etc/network/interfaces:12', '/etc/network/interfaces:13', '/etc/cloud']);
@@ -120,6 +130,10 @@ test('guest: a Windows guest: product, version and build, its virtio drivers, SA
     assert.equal(v.windowsDrivers[0].foundText, l === 'en' ? 'missing' : '없음');
     assert.equal(v.boot.text, l === 'en' ? 'Boots from SATA, not virtio.' : 'virtio가 아닌 SATA 디스크로 부팅합니다.');
     assert.equal(v.boot.net, 'e1000e');
+    assert.equal(v.boot.reason, l === 'en'
+      ? 'Evidence: viostor is not installed; Windows has AHCI (storahci) inbox.'
+      : '근거: viostor이(가) 설치되어 있지 않습니다. Windows에는 AHCI 드라이버(storahci)가 기본으로 들어 있습니다.');
+    assert.equal(v.evidence, g.os.evidence);
     assert.equal(v.boot.fix.command, g.boot.fix);
     assert.deepEqual(v.risks.map((r) => r.code), ['no_virtio_storage', 'no_virtio_net']);
     assert.match(v.risks[0].sentence, /INACCESSIBLE_BOOT_DEVICE/);
@@ -146,6 +160,30 @@ test('guest: a guest with only problems: OS not recognised, no boot decision, th
     assert.equal(v.risksTitle, null);
     assert.equal(v.browse, true);
   });
+});
+
+test('guest: in Korean, the reason of a guest whose initramfs lacks virtio is Korean around its names', () => {
+  const g = G.rhel_sata_only;
+  const img = g.boot.reason.args.initramfs;
+  setLang('ko');
+  try {
+    const v = guestView(g);
+    // The card draws the names (initramfs, drivers) as code, the rest as the sentence.
+    const names = v.boot.reasonPieces.filter((p) => typeof p !== 'string').map((p) => p.name);
+    assert.deepEqual(names, [img, 'virtio_blk', 'ahci']);
+    const words = v.boot.reasonPieces.filter((p) => typeof p === 'string').join('');
+    assert.match(words, /\p{Script=Hangul}/u);
+    assert.doesNotMatch(words, /[A-Za-z]/, `no English around the names: ${words}`);
+    assert.ok(v.boot.reason.includes(img), v.boot.reason);
+    // The suggestion's reason (why.guest_disk) says the same in Korean.
+    const why = msg({ code: 'guest_disk', args: { reason: g.boot.reason.code, ...g.boot.reason.args } }, 'why.');
+    assert.equal(why, `게스트 디스크에서 직접 확인했습니다: ${img}에 virtio_blk이(가) 없지만 ahci은(는) 부팅할 때 쓸 수 있습니다.`);
+    // An OS known only from its kernels: a sentence, not a path.
+    const kernelsOnly = guestView({ ...g, os: { ...g.os, evidence: { code: 'kernels_only', args: {} } } });
+    assert.equal(kernelsOnly.evidence, '/boot에 커널이 있지만 os-release는 없습니다');
+  } finally {
+    setLang('en');
+  }
 });
 
 test('guest: null says nothing could be read; a core without guest inspection gives no card', () => {
@@ -194,9 +232,16 @@ test('guest: every catalogue key guest.js names exists in both languages', () =>
   assert.ok(used.size > 30, `found ${used.size} keys`);
   const missing = [...used].filter((k) => !(k in CATALOGUES.en) || !(k in CATALOGUES.ko));
   assert.deepEqual(missing, []);
-  // And every risk code of the core (report.rs) has its sentence.
+  // And every risk and reason code of the core (report.rs) has its sentence.
   const report = fs.readFileSync(path.join(HERE, '../../../converter-wasm/src/guest/report.rs'), 'utf8');
-  const codes = [...report.matchAll(/= "(\w+)" \[/g)].map((m) => m[1]);
-  assert.ok(codes.includes('fstab_device') && codes.length >= 11, codes.join(' '));
-  assert.deepEqual(codes.filter((c) => !(`guest.risk.${c}` in CATALOGUES.en) || !(`guest.risk.${c}` in CATALOGUES.ko)), []);
+  const codes = (name) => {
+    const body = report.slice(report.indexOf(`pub enum ${name} {`)).split('\n    }\n')[0];
+    return [...body.matchAll(/= "(\w+)" \[/g)].map((m) => m[1]);
+  };
+  const [risks, reasons] = [codes('RiskCode'), codes('ReasonCode')];
+  assert.ok(risks.includes('fstab_device') && risks.length >= 11, risks.join(' '));
+  assert.ok(reasons.includes('other_bus') && reasons.length >= 16, reasons.join(' '));
+  const unsaid = (prefix, cs) => cs.filter((c) => !(`${prefix}${c}` in CATALOGUES.en) || !(`${prefix}${c}` in CATALOGUES.ko));
+  assert.deepEqual(unsaid('guest.risk.', risks), []);
+  assert.deepEqual(unsaid('guest.reason.', reasons), []);
 });
