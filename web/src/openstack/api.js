@@ -48,6 +48,8 @@ export function apiMessage(e) {
     const code = e.error;
     let text;
     if (has(`api.${code}`)) text = t(`api.${code}`);
+    // The staged routes' own codes (openstack/staged.js) have their sentences under `staged.api.`.
+    else if (has(`staged.api.${code}`)) text = t(`staged.api.${code}`);
     else if (/^http_\d+$/.test(code)) text = t('api.http', { status: String(e.status) });
     else text = t('api.unknown');
     if (e.image_deleted) text += ` ${t('api.image_deleted')}`;

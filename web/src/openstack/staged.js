@@ -55,10 +55,10 @@ export function sizeBound(format, virtualSize) {
  */
 export function uploadPath(upload, size) {
   const body = upload && Number.isFinite(upload.body_max) && upload.body_max > 0 ? upload.body_max : null;
-  if (body == null || size <= body) return { path: 'direct', max: body };
-  if (!upload.staged) return { path: 'too_large', max: body };
+  if (body == null || size <= body) return { path: 'direct', max: body, body };
+  if (!upload.staged) return { path: 'too_large', max: body, body };
   const max = body * MAX_PARTS;
-  return size > max ? { path: 'too_large', max } : { path: 'staged', max };
+  return { path: size > max ? 'too_large' : 'staged', max, body };
 }
 
 /** Part `n` (1-based) of an image of `size` bytes in parts of `partSize`: `{start, end}` (end exclusive). */
@@ -99,12 +99,12 @@ export function recordKey(imageId) {
 /**
  * A new part table for image `imageId` from the worker's answer to `POST …/staged` (`{upload,
  * part_size, parts}`): what a reload needs to go on (`opfs`: the converted file's name in
- * OPFS; `etags`: `{n: etag}` of the parts the worker has; `completed`: the parts were put
+ * OPFS; `flavor`: the suggested shape, for the launch form once the image is in; `etags`: `{n: etag}` of the parts the worker has; `completed`: the parts were put
  * together and the import asked for, which must not be asked twice).
  */
-export function newRecord({ imageId, name, label, size, sha512, opfs, answer, now = Date.now() }) {
+export function newRecord({ imageId, name, label, size, sha512, opfs, flavor = null, answer, now = Date.now() }) {
   return {
-    v: RECORD_VERSION, image_id: imageId, name, label, size, sha512, opfs,
+    v: RECORD_VERSION, image_id: imageId, name, label, size, sha512, opfs, flavor,
     upload: answer.upload, part_size: answer.part_size, parts: answer.parts, etags: {}, completed: false, created: now,
   };
 }
@@ -175,11 +175,13 @@ export function importOutcome(answer, sha512) {
 
 /** A staged upload that ended without the image: `code` names why (`staged.error.<code>`). */
 export class StagedError extends Error {
-  constructor(code, detail = '') {
+  /** `params`: what its sentence names (sizes, as the page words them). */
+  constructor(code, detail = '', params = {}) {
     super(`${code}${detail ? `: ${detail}` : ''}`);
     this.error = code;
     this.code = code;
     this.detail = detail;
+    this.params = params;
   }
 }
 
@@ -387,9 +389,9 @@ export class StagedUpload {
   }
 
   /** Create the staged upload of `file` for image `imageId` on the worker; its table saved. */
-  static async begin({ api, storage, file, imageId, name, label, sha512, opfs, ...rest }) {
+  static async begin({ api, storage, file, imageId, name, label, sha512, opfs, flavor, ...rest }) {
     const answer = await api.createStaged(imageId, { size: file.size, sha512 });
-    const record = newRecord({ imageId, name, label, size: file.size, sha512, opfs, answer });
+    const record = newRecord({ imageId, name, label, size: file.size, sha512, opfs, flavor, answer });
     if (!validRecord(record)) throw new StagedError('bad_answer', `the worker's plan does not fit ${file.size} bytes: ${JSON.stringify(answer)}`);
     saveRecord(storage, record);
     return new StagedUpload({ api, storage, file, record, ...rest });
