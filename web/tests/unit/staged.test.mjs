@@ -127,12 +127,14 @@ const tick = () => new Promise((r) => setTimeout(r, 1));
 
 test('staged: the path from the session\'s upload field and the image size', () => {
   const free = 100000000;
-  assert.deepEqual(uploadPath(undefined, 5e9), { path: 'direct', max: null }, 'a worker without the field: as today');
-  assert.deepEqual(uploadPath({ body_max: null, staged: false }, 5e9), { path: 'direct', max: null }, 'no limit known (self-hosted)');
-  assert.deepEqual(uploadPath({ body_max: free, staged: true }, free), { path: 'direct', max: free }, 'up to the limit: one request');
-  assert.deepEqual(uploadPath({ body_max: free, staged: true }, free + 1), { path: 'staged', max: free * MAX_PARTS });
-  assert.deepEqual(uploadPath({ body_max: free, staged: false }, free + 1), { path: 'too_large', max: free }, 'no staging: the largest is one body');
-  assert.deepEqual(uploadPath({ body_max: free, staged: true }, free * MAX_PARTS + 1), { path: 'too_large', max: free * MAX_PARTS },
+  const path = (up, size) => { const w = uploadPath(up, size); return [w.path, w.max, w.body]; };
+  assert.deepEqual(path(undefined, 5e9), ['direct', null, null], 'a worker without the field: as today');
+  assert.deepEqual(path({ body_max: null, staged: false }, 5e9), ['direct', null, null], 'no limit known (self-hosted)');
+  assert.deepEqual(path({ body_max: 0, staged: true }, 5e9), ['direct', null, null], '0: no limit known');
+  assert.deepEqual(path({ body_max: free, staged: true }, free), ['direct', free, free], 'up to the limit: one request');
+  assert.deepEqual(path({ body_max: free, staged: true }, free + 1), ['staged', free * MAX_PARTS, free]);
+  assert.deepEqual(path({ body_max: free, staged: false }, free + 1), ['too_large', free, free], 'no staging: the largest is one body');
+  assert.deepEqual(path({ body_max: free, staged: true }, free * MAX_PARTS + 1), ['too_large', free * MAX_PARTS, free],
     'R2\'s 10,000 parts of at most one body each: the largest staged image');
 });
 
