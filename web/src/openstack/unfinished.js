@@ -10,7 +10,7 @@ import { hashFile } from '../converter/client.js';
 import { opfsFile } from '../save.js';
 import * as guard from '../ui/guard.js';
 import { discard, loadRecords } from './staged.js';
-import { resumeStaged } from './upload.js';
+import { activeStaged, resumeStaged } from './upload.js';
 import * as alert from './alert.js';
 
 const state = {
@@ -78,8 +78,9 @@ function draw() {
   const [heading, hint, list] = box.children;
   heading.textContent = t('staged.unfinished.title');
   hint.textContent = state.loggedIn ? t('staged.unfinished.hint') : t('staged.unfinished.login');
-  // The one being resumed has its progress row below: it leaves the list meanwhile.
-  const shown = state.items.filter((r) => r.image_id !== state.working || state.notes.has(r.image_id));
+  // An upload running here (a Send, or one resumed) has its progress row below instead.
+  const running = activeStaged();
+  const shown = state.items.filter((r) => !running.has(r.image_id));
   list.replaceChildren(...shown.map(row));
   box.hidden = !shown.length;
   box.dataset.count = String(shown.length);
@@ -135,7 +136,9 @@ async function resume(r) {
       return;
     }
     note(r.image_id, null);
-    await resumeStaged(r, file);
+    const resumed = resumeStaged(r, file);
+    draw();
+    await resumed;
   } catch (e) {
     note(r.image_id, null);
     alert.show('staged.do.resume', { name: r.label }, e);

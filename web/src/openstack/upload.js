@@ -26,6 +26,13 @@ let api = null;
 let stagedChanged = () => {};
 /** The most part cells a staged row draws; a larger upload shows its counts only. */
 const PART_CELLS_MAX = 1000;
+/** The images whose staged upload runs in this page now (not "unfinished": unfinished.js). */
+const active = new Set();
+
+/** The image ids of the staged uploads running in this page. */
+export function activeStaged() {
+  return active;
+}
 
 export function setup(client, { changed } = {}) {
   api = client;
@@ -198,11 +205,14 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
      */
     async uploadStaged(file, sha512, opfs) {
       mark('running', 'staged.state.starting');
-      handle.staged = await StagedUpload.begin({ api, storage: localStorage, file, imageId: id, name, label, sha512, opfs, flavor });
-      stagedChanged();
+      active.add(id);
       try {
-        return await followStaged(ui, handle.staged, (p) => handle.progress(p.sent, p.total));
+        handle.staged = await StagedUpload.begin({ api, storage: localStorage, file, imageId: id, name, label, sha512, opfs, flavor });
+        // The global Cancel (ui/convert.js) stops it: the row has no Cancel of its own.
+        return await followStaged(ui, handle.staged, { onBytes: (p) => handle.progress(p.sent, p.total) });
       } finally {
+        active.delete(id);
+        // Parts that could not be sent stay resumable: listed as unfinished from now on.
         stagedChanged();
       }
     },
@@ -281,10 +291,10 @@ async function finishImage(ui, { id, name, sha512, answer, flavor, minDisk, minR
 
 /**
  * Show staged upload `up` on row `ui` while it runs: the parts' states (a cell per part, and
- * their counts), Pause/Resume and Cancel, then the import; `onBytes(view)` as parts arrive.
- * Resolves to the imported image (or rejects as `up.run()`).
+ * their counts), Pause/Resume (and Cancel with `cancellable`), then the import; `onBytes(view)`
+ * as parts arrive. Resolves to the imported image (or rejects as `up.run()`).
  */
-async function followStaged(ui, up, onBytes = null) {
+async function followStaged(ui, up, { onBytes = null, cancellable = false } = {}) {
   const n = up.record.parts;
   const cells = n <= PART_CELLS_MAX ? Array.from({ length: n }, (_, k) => h('span', { class: 'part', dataset: { part: k + 1 } })) : [];
   const counts = h('span', { class: 'staged-counts' });
@@ -317,7 +327,7 @@ async function followStaged(ui, up, onBytes = null) {
     const paused = ['pausing', 'paused'].includes(v.state);
     pause.textContent = t(paused ? 'staged.resume' : 'staged.pause');
     pause.hidden = v.phase !== 'sending' || !['running', 'pausing', 'paused'].includes(v.state);
-    cancel.hidden = !['sending', 'completing', 'importing'].includes(v.phase);
+    cancel.hidden = !cancellable || !['sending', 'completing', 'importing'].includes(v.phase);
     v.parts.forEach((p, k) => {
       const c = cells[k];
       if (!c || c.dataset.state === p.state) return;
@@ -353,13 +363,15 @@ export async function resumeStaged(record, file) {
   ui.explain('staged', 'staged.how.resumed', { done: number(Object.keys(record.etags).length), parts: number(record.parts) });
   const up = new StagedUpload({ api, storage: localStorage, file, record });
   let ok = false;
+  active.add(record.image_id);
   try {
-    const answer = await followStaged(ui, up);
+    const answer = await followStaged(ui, up, { cancellable: true });
     ok = await finishImage(ui, { id: record.image_id, name: record.name, sha512: record.sha512, answer, flavor: record.flavor });
   } catch (e) {
     if (e instanceof StagedError && e.code === 'cancelled') ui.mark('cancelled', 'cloud.upload.state.cancelled');
     else ui.fail(e, { key: 'staged.do.resume', params: { name: record.label } });
   } finally {
+    active.delete(record.image_id);
     sendFinished(ok);
   }
   return ok;
