@@ -579,6 +579,7 @@ export default {
   'staged.error.bad_answer': 'The stackferry server answered the upload in a way this page does not understand. Reload the page; if it happens again, report it with the details.',
   'staged.error.mismatch': 'Glance holds the image, but its SHA-512 is not the one this page computed. Do not use it: delete it and send the disk again.',
   'staged.error.failed': 'Glance could not import the image from the parts sent; the image was deleted. Send the disk again; if it fails again, ask your administrator (the details say why).',
+  'staged.error.import_timeout': 'Glance is taking very long to import the image. The upload stays under “Unfinished uploads”: resume it later to ask again, or discard it.',
   'staged.do.cancel': 'Cancelling the upload of {name}',
   'staged.do.resume': 'Resuming the upload of {name}',
   'staged.do.discard': 'Discarding the upload of {name}',

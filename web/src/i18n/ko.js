@@ -576,6 +576,7 @@ export default {
   'staged.error.bad_answer': 'stackferry 서버가 이 페이지가 이해할 수 없는 방식으로 업로드에 응답했습니다. 페이지를 새로 고치십시오. 다시 발생하면 자세한 내용과 함께 보고하십시오.',
   'staged.error.mismatch': 'Glance에 이미지가 있지만 SHA-512가 이 페이지에서 계산한 값과 다릅니다. 사용하지 말고 삭제한 뒤 디스크를 다시 보내십시오.',
   'staged.error.failed': 'Glance가 보낸 부분에서 이미지를 가져오지 못해 이미지를 삭제했습니다. 디스크를 다시 보내십시오. 다시 실패하면 관리자에게 문의하십시오(이유는 자세한 내용에 있습니다).',
+  'staged.error.import_timeout': 'Glance가 이미지를 가져오는 데 너무 오래 걸립니다. 업로드는 “끝나지 않은 업로드”에 남아 있습니다. 나중에 이어서 보내 다시 확인하거나 폐기하십시오.',
   'staged.do.cancel': '{name} 업로드 취소',
   'staged.do.resume': '{name} 업로드 이어서 보내기',
   'staged.do.discard': '{name} 업로드 폐기',

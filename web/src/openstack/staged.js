@@ -25,6 +25,10 @@ export const MAX_PARTS = 10000;
 export const STORE_PREFIX = 'stackferry.staged.';
 /** The import's state is asked this often (ms) once all parts are in (the contract: 1–2 s). */
 export const POLL_MS = 1500;
+/** Glance may take this long (ms) to import any image before the page stops waiting… */
+const IMPORT_MIN_MS = 10 * 60 * 1000;
+/** …plus the time to copy the image at this many bytes per ms (5 MB/s) from the staged object. */
+const IMPORT_BYTES_PER_MS = 5000;
 /** The rate is measured over this window (ms) of recent progress. */
 const RATE_WINDOW_MS = 10000;
 /** Version of the persisted table's shape. */
@@ -173,6 +177,14 @@ export function importOutcome(answer, sha512) {
   return match ? { done: true, ok: true } : { done: true, ok: false, reason: 'mismatch', detail: img.os_hash_value || '' };
 }
 
+/**
+ * How long (ms) the page waits for Glance's import of an image of `size` bytes before it says
+ * so (the part table stays: Resume asks again).
+ */
+export function importDeadline(size) {
+  return IMPORT_MIN_MS + Math.ceil(size / IMPORT_BYTES_PER_MS);
+}
+
 /** A staged upload that ended without the image: `code` names why (`staged.error.<code>`). */
 export class StagedError extends Error {
   /** `params`: what its sentence names (sizes, as the page words them). */
@@ -216,10 +228,16 @@ export class PartScheduler {
     Object.assign(this, { record, send, persist, onChange, parallel, attempts, wait, random, now });
     /** Per part: `{n, bytes, state: waiting|sending|retrying|done|failed, tries, error}`. */
     this.parts = [];
+    /** How many parts are in each state (kept as they change: 10,000 parts are not counted per change). */
+    this.counts = { waiting: 0, sending: 0, retrying: 0, done: 0, failed: 0 };
     for (let n = 1; n <= record.parts; n++) {
       const { start, end } = partRange(n, record.part_size, record.size);
-      this.parts.push({ n, bytes: end - start, state: record.etags[n] ? 'done' : 'waiting', tries: 0, error: null });
+      const p = { n, bytes: end - start, state: record.etags[n] ? 'done' : 'waiting', tries: 0, error: null };
+      this.counts[p.state]++;
+      this.parts.push(p);
     }
+    /** No part before this index is waiting (parts start lowest first). */
+    this.cursor = 0;
     /** idle, running, pausing, paused, done, failed, cancelled */
     this.state = 'idle';
     this.sent = bytesDone(record);
@@ -232,7 +250,12 @@ export class PartScheduler {
 
   start() {
     if (this.state === 'running' || this.state === 'pausing' || this.state === 'paused') return this.finished;
-    for (const p of this.parts) if (p.state === 'failed') Object.assign(p, { state: 'waiting', tries: 0, error: null });
+    for (const p of this.parts) {
+      if (p.state !== 'failed') continue;
+      this.set(p, 'waiting');
+      Object.assign(p, { tries: 0, error: null });
+    }
+    this.cursor = 0;
     this.stopped = null;
     this.abort = new AbortController();
     this.state = 'running';
@@ -268,6 +291,12 @@ export class PartScheduler {
     this.pump();
   }
 
+  set(p, state) {
+    this.counts[p.state]--;
+    this.counts[state]++;
+    p.state = state;
+  }
+
   /** Start parts while there is room, or settle once nothing is left in flight. */
   pump() {
     if (this.stopped) {
@@ -279,11 +308,11 @@ export class PartScheduler {
       return;
     }
     if (this.state === 'running') {
-      for (const p of this.parts) {
-        if (this.inFlight >= this.parallel) break;
+      for (; this.cursor < this.parts.length && this.inFlight < this.parallel; this.cursor++) {
+        const p = this.parts[this.cursor];
         if (p.state === 'waiting') this.launch(p);
       }
-      if (this.inFlight === 0 && this.parts.every((p) => p.state === 'done')) {
+      if (this.inFlight === 0 && this.counts.done === this.parts.length) {
         this.state = 'done';
         this.onChange();
         this.settle.resolve(this.record.etags);
@@ -298,7 +327,7 @@ export class PartScheduler {
     const signal = this.abort.signal;
     const range = partRange(p.n, this.record.part_size, this.record.size);
     for (;;) {
-      p.state = 'sending';
+      this.set(p, 'sending');
       p.tries++;
       this.onChange();
       try {
@@ -306,27 +335,28 @@ export class PartScheduler {
         if (typeof etag !== 'string' || !etag) throw new StagedError('bad_answer', `no etag for part ${p.n}`);
         this.record.etags[p.n] = etag;
         this.persist(this.record);
-        Object.assign(p, { state: 'done', error: null });
+        this.set(p, 'done');
+        p.error = null;
         this.sent += p.bytes;
         this.sample();
         break;
       } catch (e) {
         p.error = e;
         if (signal.aborted) {
-          p.state = 'waiting';
+          this.set(p, 'waiting');
           break;
         }
         if (!retryable(e) || p.tries >= this.attempts) {
-          p.state = 'failed';
+          this.set(p, 'failed');
           this.stop(e);
           break;
         }
-        p.state = 'retrying';
+        this.set(p, 'retrying');
         this.onChange();
         try {
           await this.wait(backoff(p.tries, this.random), signal);
         } catch {
-          p.state = 'waiting';
+          this.set(p, 'waiting');
           break;
         }
       }
@@ -346,8 +376,7 @@ export class PartScheduler {
    * {waiting, sending, retrying, done, failed}, parts}`.
    */
   view() {
-    const counts = { waiting: 0, sending: 0, retrying: 0, done: 0, failed: 0 };
-    for (const p of this.parts) counts[p.state]++;
+    const counts = { ...this.counts };
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
     const secs = first && last ? (last.t - first.t) / 1000 : 0;
@@ -366,18 +395,20 @@ export class PartScheduler {
  * completeStaged, stagedStatus, deleteStaged), its part table kept in `storage`. `begin()`
  * makes a new one; a part table from storage resumes with `new StagedUpload({record, …})`.
  * `run()` sends the missing parts, has the worker put them together and import them (once:
- * `record.completed`), waits for the import and resolves to the image (active, hash equal);
- * it rejects with the error that stopped it. The part table is removed once the upload is
- * over either way, except when parts could not be sent (resumable) or on a pause.
+ * `record.completed`), waits for the import (at most `importDeadline`) and resolves to the
+ * image (active, hash equal); it rejects with the error that stopped it. The part table is
+ * removed once the import is over either way; it stays while it can still be resumed (parts
+ * not sent, the import not over yet).
  */
 export class StagedUpload {
-  constructor({ api, storage, file, record, onChange = () => {}, pollMs = POLL_MS, wait = sleep, ...scheduler }) {
-    Object.assign(this, { api, storage, file, record, onChange, pollMs, wait });
+  constructor({ api, storage, file, record, onChange = () => {}, pollMs = POLL_MS, wait = sleep,
+    now = () => Date.now(), random = Math.random, ...scheduler }) {
+    Object.assign(this, { api, storage, file, record, onChange, pollMs, wait, now, random });
     /** sending, completing, importing, done, failed, cancelled */
     this.phase = record.completed ? 'importing' : 'sending';
     this.cancelled = new AbortController();
     this.parts = new PartScheduler({
-      record, wait, ...scheduler,
+      record, wait, now, random, ...scheduler,
       onChange: () => this.onChange(),
       persist: (r) => saveRecord(storage, r),
       send: async (n, { start, end }, signal) => {
@@ -410,8 +441,19 @@ export class StagedUpload {
         saveRecord(this.storage, r);
       }
       this.setPhase('importing');
+      const until = this.now() + importDeadline(r.size);
+      let misses = 0;
       for (;;) {
-        const answer = await this.api.stagedStatus(r.image_id, r.upload);
+        let answer;
+        try {
+          answer = await this.api.stagedStatus(r.image_id, r.upload);
+          misses = 0;
+        } catch (e) {
+          // A lost connection or a busy server while waiting: ask again, as a part would be sent again.
+          if (!retryable(e) || ++misses >= ATTEMPTS) throw e;
+          await this.wait(backoff(misses, this.random), this.cancelled.signal);
+          continue;
+        }
         const out = importOutcome(answer, r.sha512);
         if (out.done) {
           removeRecord(this.storage, r.image_id);
@@ -421,6 +463,7 @@ export class StagedUpload {
           this.setPhase('done');
           return answer.image;
         }
+        if (this.now() > until) throw new StagedError('import_timeout', `Glance has not finished importing after ${Math.round(importDeadline(r.size) / 60000)} min`);
         await this.wait(this.pollMs, this.cancelled.signal);
       }
     } catch (e) {

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { ApiError, createApi } from '../../src/openstack/api.js';
 import {
-  ATTEMPTS, BACKOFF_BASE_MS, BACKOFF_CAP_MS, MAX_PARTS, PARALLEL, PartScheduler, STORE_PREFIX, StagedError, StagedUpload,
-  backoff, bytesDone, discard, importOutcome, loadRecords, missingParts, newRecord, partRange, recordKey, retryable,
+  ATTEMPTS, BACKOFF_BASE_MS, BACKOFF_CAP_MS, MAX_PARTS, PARALLEL, POLL_MS, PartScheduler, STORE_PREFIX, StagedError, StagedUpload,
+  backoff, bytesDone, discard, importDeadline, importOutcome, loadRecords, missingParts, newRecord, partRange, recordKey, retryable,
   saveRecord, sizeBound, uploadPath, validRecord,
 } from '../../src/openstack/staged.js';
 
@@ -440,4 +440,32 @@ test('staged: the scheduler counts bytes, rate and time left from the parts in',
   await done;
   assert.deepEqual([s.view().state, s.view().rate], ['done', null]);
   assert.deepEqual(record.etags, { 1: 'e1', 2: 'e2', 3: 'e3' });
+});
+
+test('staged: waiting for the import: a lost connection is asked again; an import that never ends stops at its deadline, the table kept', async () => {
+  const img = image(6 * MIB);
+  const flaky = fakeWorker({ polls: 3 });
+  let failed = 0;
+  const answer = flaky.api.stagedStatus;
+  flaky.api.stagedStatus = async (...a) => {
+    if (failed++ < 2) throw new ApiError(0, { error: 'network' });
+    return answer(...a);
+  };
+  const up = await StagedUpload.begin({ api: flaky.api, storage: memoryStorage(), file: img.blob, imageId: ID, name: 'w', label: 'w', sha512: img.sha512, opfs: 'o', wait: noWait() });
+  assert.equal((await up.run()).status, 'active', 'two lost polls, then the answer');
+
+  let clock = 0;
+  const stuck = fakeWorker({ polls: Infinity });
+  const storage = memoryStorage();
+  const waits = [];
+  const wait = (ms, signal) => { clock += ms; return noWait(waits)(ms, signal); };
+  const up2 = await StagedUpload.begin({ api: stuck.api, storage, file: img.blob, imageId: ID, name: 'w', label: 'w', sha512: img.sha512, opfs: 'o', wait, now: () => clock });
+  const e = await up2.run().then(() => null, (x) => x);
+  assert.ok(e instanceof StagedError && e.code === 'import_timeout', `${e}`);
+  assert.ok(clock > importDeadline(img.blob.size) && clock <= importDeadline(img.blob.size) + 2 * POLL_MS, `stopped at the deadline: ${clock}`);
+  assert.ok(importDeadline(500e9) > importDeadline(1e9), 'a larger image may take longer');
+  const kept = loadRecords(storage);
+  assert.equal(kept.length, 1, 'the table stays: Resume asks again');
+  assert.equal(kept[0].completed, true, 'and does not complete twice');
+  assert.equal(stuck.st.completed, 1);
 });
