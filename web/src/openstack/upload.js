@@ -328,9 +328,9 @@ async function followStaged(ui, up, { onBytes = null, cancellable = false } = {}
     pause.textContent = t(paused ? 'staged.resume' : 'staged.pause');
     pause.hidden = v.phase !== 'sending' || !['running', 'pausing', 'paused'].includes(v.state);
     cancel.hidden = !cancellable || !['sending', 'completing', 'importing'].includes(v.phase);
-    v.parts.forEach((p, k) => {
+    if (cells.length) v.parts.forEach((p, k) => {
       const c = cells[k];
-      if (!c || c.dataset.state === p.state) return;
+      if (c.dataset.state === p.state) return;
       c.dataset.state = p.state;
       c.title = t(`staged.part.${p.state}`, { n: number(p.n), tries: number(p.tries) });
     });
