@@ -145,9 +145,9 @@ function pathNote(mode, reason) {
  * Before converting a disk for sending: creates the Glance image and the progress row.
  * `way` is the path staged.js chose for the image's size (`{path: direct|staged|too_large,
  * max}`); too large, nothing is created and the row says why. Resolves to a handle:
- * `{imageId, mode, url, progress(sent, total), uploadFile(file), uploadStaged(file, sha512,
- * opfs), abort(), finish(sha512, answer), fail(error), fallBack(reason), discard()}`, or null
- * after showing the error.
+ * `{imageId, mode, url, progress(sent, total), uploadKept(file, sha512, opfs) (by uploadFile or
+ * uploadStaged), abort(), finish(sha512, answer), fail(error), fallBack(reason), discard()}`, or
+ * null after showing the error.
  */
 export async function beginSend({ name, format, shape, props, virtualSize, flavor, label, way = { path: 'direct' } }) {
   alert.hide();
@@ -198,6 +198,13 @@ export async function beginSend({ name, format, shape, props, virtualSize, flavo
       } finally {
         handle.xhr = null;
       }
+    },
+    /**
+     * Send the finished OPFS `file` (named `opfs` there, its SHA-512 `sha512`) by this
+     * handle's path: in parts (staged), else in one request (file). Resolves to the answer.
+     */
+    uploadKept(file, sha512, opfs) {
+      return handle.mode === 'staged' ? handle.uploadStaged(file, sha512, opfs) : handle.uploadFile(file);
     },
     /**
      * The "staged" path: send the finished OPFS file (named `opfs` there) in parts; resolves

@@ -44,9 +44,9 @@ export function update() {
   const valid = inputsValid();
   const loggedIn = !!osweb.session();
   // A staged upload resumed from the unfinished list counts as a run.
-  const busy = !!running || osweb.resuming();
-  $('convert-button').disabled = busy || planned === 0 || !valid;
-  $('send-button').disabled = busy || planned === 0 || !loggedIn || !valid;
+  const occupied = !!running || osweb.resuming();
+  $('convert-button').disabled = occupied || planned === 0 || !valid;
+  $('send-button').disabled = occupied || planned === 0 || !loggedIn || !valid;
   let why = '';
   if (planned && !valid) why = t('run.blocked.invalid');
   else if (!loggedIn && document.body.dataset.openstack === 'available') why = t('run.blocked.login');
@@ -57,7 +57,7 @@ export function update() {
   $('format-select').disabled = !!running;
   $('save-mode').disabled = !!running;
   files.setBusy(!!running);
-  stored.update({ busy, loggedIn });
+  stored.update({ busy: occupied, loggedIn });
   osweb.updateUnfinished({ busy: !!running, loggedIn });
 }
 
@@ -204,8 +204,7 @@ async function sendOne(run, d, opfsTarget, r) {
     let answer = run.lastDone.upload;
     if (target.kind === 'opfs') {
       titleFollows(sent);
-      const file = await opfsFile(target.name);
-      answer = sent.mode === 'staged' ? await sent.uploadStaged(file, report.sha512, target.name) : await sent.uploadFile(file);
+      answer = await sent.uploadKept(await opfsFile(target.name), report.sha512, target.name);
     }
     return await sent.finish(report.sha512, answer);
   } catch (e) {
@@ -331,8 +330,7 @@ export async function sendStored(item) {
       run.send = sent;
       titleFollows(sent);
       try {
-        const file = await opfsFile(item.name);
-        const answer = sent.mode === 'staged' ? await sent.uploadStaged(file, m.sha512, item.name) : await sent.uploadFile(file);
+        const answer = await sent.uploadKept(await opfsFile(item.name), m.sha512, item.name);
         ok = await sent.finish(m.sha512, answer);
       } catch (e) {
         if (run.cancelled) await sent.discard();
