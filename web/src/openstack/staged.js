@@ -495,6 +495,8 @@ export class StagedUpload {
   }
 
   setPhase(p) {
+    // Once cancelled, what was under way (a completion, a poll) says nothing more.
+    if (this.phase === 'cancelled') return;
     this.phase = p;
     this.onChange();
   }
