@@ -206,8 +206,8 @@ test('every error code the edge worker sends has a plain sentence in both catalo
   assert.ok(codes.size >= 20, `codes found: ${[...codes].join(', ')}`);
   // And the client's own: no network, an aborted upload, an answer that is not the API's.
   for (const c of [...codes, 'network', 'aborted', 'http', 'unknown']) {
-    // The staged routes' codes have theirs under `staged.api.` (openstack/staged.js; apiMessage looks there too).
-    const key = c.startsWith('staged_') ? `staged.api.${c}` : `api.${c}`;
+    // The staged uploads' codes have theirs under `staged.api.` (openstack/staged.js; apiMessage looks there too).
+    const key = /^(staged_|staging_|signed_url_)/.test(c) ? `staged.api.${c}` : `api.${c}`;
     for (const l of ['en', 'ko']) assert.ok(typeof CATALOGUES[l][key] === 'string', `${l}: ${key}`);
   }
 });
