@@ -598,6 +598,7 @@ export default {
   'staged.api.staged_token_invalid': 'The server did not accept this upload’s token. Discard the upload and send the disk again.',
   'staged.api.staged_token_other_image': 'This upload’s token belongs to another image. Discard the upload and send the disk again.',
   'staged.api.staged_token_expired': 'This upload was started too long ago and the server no longer keeps its parts. Discard it and send the disk again.',
+  'staged.api.staged_size_mismatch': 'The parts put together on the server are not the size the upload declared, so the image was not imported. Discard the upload and send the disk again.',
   'staged.api.staged_complete_failed': 'The server could not put the parts together. Resume the upload; if it fails again, discard it and send the disk again.',
   'staged.api.staging_error': 'The server could not store or read the parts of the upload (its staging storage failed). Resume the upload in a few minutes; if it fails again, ask the person who runs the server.',
   'staged.api.staging_off': 'This server has no storage for uploads in parts. Ask the person who runs it to enable it, or run the server yourself (workerd, no size limit).',

@@ -595,6 +595,7 @@ export default {
   'staged.api.staged_token_invalid': '서버가 이 업로드의 토큰을 받아들이지 않았습니다. 업로드를 폐기하고 디스크를 다시 보내십시오.',
   'staged.api.staged_token_other_image': '이 업로드의 토큰은 다른 이미지의 것입니다. 업로드를 폐기하고 디스크를 다시 보내십시오.',
   'staged.api.staged_token_expired': '이 업로드는 너무 오래전에 시작되어 서버가 더 이상 부분을 보관하지 않습니다. 폐기하고 디스크를 다시 보내십시오.',
+  'staged.api.staged_size_mismatch': '서버에서 합친 부분의 크기가 업로드에서 알린 크기와 달라 이미지를 가져오지 않았습니다. 업로드를 폐기하고 디스크를 다시 보내십시오.',
   'staged.api.staged_complete_failed': '서버가 부분을 하나로 합치지 못했습니다. 업로드를 이어서 보내십시오. 다시 실패하면 폐기하고 디스크를 다시 보내십시오.',
   'staged.api.staging_error': '서버가 업로드의 부분을 저장하거나 읽지 못했습니다(스테이징 저장소 오류). 몇 분 뒤에 업로드를 이어서 보내십시오. 다시 실패하면 서버 운영자에게 문의하십시오.',
   'staged.api.staging_off': '이 서버에는 부분 업로드용 저장소가 없습니다. 서버 운영자에게 켜 달라고 요청하거나 서버를 직접 실행하십시오(workerd, 크기 제한 없음).',
