@@ -6,7 +6,8 @@
 //
 // Run by web/tests/openstack.test.mjs (`node web/tests/openstack.test.mjs "osweb staged"`). A
 // worker that answers no `upload` field in its session (one without staged uploads) makes
-// every test here say so and pass without sending.
+// every test here say so and pass without sending. The last test needs no bucket: workerd
+// with the same limit refuses, before converting, an image larger than one request.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,9 @@ const PART_PUT = /\/api\/images\/([0-9a-f-]{36})\/staged\/(\d+)$/;
 export function stagedTests({ tmp, made, admin, open, checkImage }) {
   let worker = null;
   let upload;
+  /** workerd with the same body limit and no staging bucket, and its session's `upload` field. */
+  let limited = null;
+  let limitedUpload;
   let disk = null;
 
   /** The wrangler worker with the body limit, once; resolves to its session's `upload` field. */
@@ -49,6 +53,17 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
       upload = (await workerApi(worker, 'GET', '/api/session', { cookie })).json.upload;
     }
     return upload;
+  }
+
+  /** workerd (no R2 bucket: no staging) with the body limit, once; resolves to its `upload` field. */
+  async function readyLimited() {
+    if (!limited) {
+      limited = await startWorker({ LOGIN_MAX_ATTEMPTS: '50', REQUEST_BODY_MAX_BYTES: String(BODY_MAX) });
+      const { cookie } = await workerLogin(limited);
+      assert(cookie, 'the harness logs in to the limited worker');
+      limitedUpload = (await workerApi(limited, 'GET', '/api/session', { cookie })).json.upload;
+    }
+    return limitedUpload;
   }
 
   /** A streamOptimized VMDK of DATA_MIB MiB of data (made once). */
@@ -83,8 +98,8 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
    * session and `puts`: every part PUT seen, as `{n, load, at}` (`load`: the page load it came
    * from; `at`: when, ms).
    */
-  async function sendStaged(t, { route } = {}) {
-    const s = await open(t, `${worker.base}/`);
+  async function sendStaged(t, { route, base = worker.base } = {}) {
+    const s = await open(t, `${base}/`);
     const { page } = s;
     s.puts = [];
     // Which page load a request comes from (the reloaded page sends nothing before its load
@@ -198,7 +213,7 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
     t.note(`${had.length} of ${table.parts} parts recorded at the reload; sent after it: ${missing.join(', ')}`);
   });
 
-  test('osweb staged: Cancel in the middle of the parts leaves no image in Glance and no part table', async (t) => {
+  test('osweb staged: Pause sends no new part; Cancel while paused leaves no image in Glance and no part table', async (t) => {
     const s = await sendStaged(t, { route: async (route) => { await sleep(800); await route.continue().catch(() => {}); } });
     const { page } = s;
     await page.waitForFunction(() => {
@@ -207,6 +222,14 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
     }, null, { timeout: 300000 });
     const imageId = await page.locator('#upload-progress .upload').last().getAttribute('data-image-id');
     made.images.push(imageId);
+    await page.locator(tid('staged-pause')).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=staged-parts]').dataset.state === 'paused', null, { timeout: 60000 });
+    const parts = page.locator(tid('staged-parts'));
+    const [puts, done] = [s.puts.length, await parts.getAttribute('data-done')];
+    await sleep(2500);
+    assert(s.puts.length === puts, `no part sent while paused: ${s.puts.length - puts} more`);
+    assert(await parts.getAttribute('data-done') === done && Number(done) < Number(await parts.getAttribute('data-parts')), `paused mid-way at ${done}`);
+    assert((await page.locator(tid('staged-pause')).innerText()).trim() === 'Resume', 'the button offers Resume');
     await page.locator(tid('cancel-button')).click();
     await page.waitForFunction(() => document.querySelector('#upload-progress .upload:last-child').dataset.state === 'cancelled', null, { timeout: 30000 });
     await page.waitForFunction(() => document.querySelector('[data-testid=progress]').dataset.state !== 'running', null, { timeout: 30000 });
@@ -222,10 +245,36 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
     assert(!await page.locator(`${tid('staged-unfinished')}:visible`).count(), 'nothing listed as unfinished');
   });
 
+  // Not behind `ready()`: this one needs no bucket, only workerd with the limit.
+  tests.push({ name: 'osweb staged: without staging, an image above the body limit is refused before converting; nothing is created', fn: async (t) => {
+    const up = await readyLimited();
+    if (!up || up.staged !== false || up.body_max !== BODY_MAX) {
+      t.note(`skipped: the worker without a bucket answers upload = ${JSON.stringify(up)}`);
+      return;
+    }
+    const a = admin();
+    const glanceIds = async () => new Set((await osCall(a, 'GET', `${a.glance}/images?limit=1000`)).json.images.map((i) => i.id));
+    const before = await glanceIds();
+    const s = await sendStaged(t, { base: limited.base });
+    const { page } = s;
+    const err = page.locator(`${tid('os-error')}:visible`);
+    await err.waitFor({ timeout: 60000 });
+    assert(await err.getAttribute('data-error') === 'too_large', `refused as too large: ${await err.getAttribute('data-error')}`);
+    const text = await err.innerText();
+    assert(text.includes('8.00 MiB'), `the largest size is said: ${text}`);
+    assert(await page.locator(`${tid('progress')} .disk`).first().getAttribute('data-state') === 'error', 'the disk was not converted');
+    assert(!s.apiCalls.some((c) => /^(POST|PUT) \/api\/images/.test(c)), `nothing sent to the API: ${s.apiCalls.join(', ')}`);
+    const fresh = [...await glanceIds()].filter((id) => !before.has(id));
+    made.images.push(...fresh);
+    assert(!fresh.length, `no image created: ${fresh}`);
+    t.note(`shown: ${text.replace(/\s+/g, ' ')}`);
+  } });
+
   return {
     tests,
     async stop() {
       if (worker) await worker.stop();
+      if (limited) await limited.stop();
     },
   };
 }
