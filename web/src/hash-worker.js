@@ -12,6 +12,7 @@ let hasher = null;
 let pos = 0; // output bytes hashed so far
 
 serve({
+  /** `module`: the compiled wasm (from the writer), or its URL (from the page: hashFile). */
   async open({ module }) {
     await init({ module_or_path: module });
     hasher = new Sha512Hasher();

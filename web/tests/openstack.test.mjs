@@ -19,6 +19,7 @@ import { assert, confirmReview, feed, login, osFlow, startWorker, tid } from '..
 import en from '../src/i18n/en.js';
 import ko from '../src/i18n/ko.js';
 import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
+import { stagedTests } from './openstack-staged.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -470,6 +471,10 @@ test('osweb: Korean (ko-KR) on a phone (390×844): login, the reviews, send and 
   t.note(`Korean: ${shown.status[0].replace(/\s+/g, ' ')} | ${shown.rows[0].replace(/\s+/g, ' ')}`);
 });
 
+// Staged uploads through a body limit (issue 10): their own worker, under wrangler dev.
+const staged = stagedTests({ tmp: TMP, made, admin: () => admin, open, checkImage });
+tests.push(...staged.tests);
+
 // -------------------------------------------------------------------------------------------
 
 async function setUp() {
@@ -493,6 +498,7 @@ async function setUp() {
 
 async function tearDown() {
   if (worker) await worker.stop();
+  await staged.stop();
   return deleteMade();
 }
 

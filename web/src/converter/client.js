@@ -2,7 +2,8 @@
 // gets its own converter worker (converter-worker.js; `FileReaderSync` only exists in
 // workers), which ends with the call: an inspection's memory goes back at once, and a
 // conversion's decode and writer workers end with it. Aborting the signal terminates it.
-import { Bridge } from './bridge.js';
+// Checking a kept output's SHA-512 (hashFile) has its own hasher worker likewise.
+import { Bridge, transfer } from './bridge.js';
 
 const WORKER = new URL('../converter-worker.js', import.meta.url);
 
@@ -48,4 +49,33 @@ export function guestRead(files, top, path, cap, { signal } = {}) {
  */
 export function convert(job, { signal, onProgress } = {}) {
   return once('convert', job, { signal, onProgress });
+}
+
+const HASHER = new URL('../hash-worker.js', import.meta.url);
+const WASM = new URL('../pkg/stackferry_bg.wasm', import.meta.url);
+/** Bytes of a file read and hashed at a time (one piece is read while the last is hashed). */
+const HASH_PIECE = 8 << 20;
+
+/**
+ * The SHA-512 (hex) of `file` (a Blob: a disk-backed OPFS File), by the hasher the writer uses
+ * (hash-worker.js, wasm), read piece by piece: memory stays at two pieces whatever the size.
+ * `onProgress(done, total)` after each piece; aborting `signal` stops it.
+ */
+export async function hashFile(file, { signal, onProgress } = {}) {
+  const bridge = new Bridge(HASHER, { name: 'hasher', what: 'the hasher' });
+  try {
+    // The worker compiles the wasm itself: the page's own CSP allows no compiling here.
+    await bridge.call('open', { module: WASM.href }, { signal });
+    const read = (at) => (at < file.size ? file.slice(at, Math.min(file.size, at + HASH_PIECE)).arrayBuffer() : null);
+    let next = read(0);
+    for (let at = 0; at < file.size; at += HASH_PIECE) {
+      const buf = await next;
+      next = read(at + HASH_PIECE);
+      await bridge.call('update', transfer({ buf, len: buf.byteLength, at }, [buf]), { signal });
+      if (onProgress) onProgress(at + buf.byteLength, file.size);
+    }
+    return await bridge.call('finish', { len: file.size }, { signal });
+  } finally {
+    bridge.terminate();
+  }
 }

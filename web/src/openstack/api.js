@@ -48,6 +48,8 @@ export function apiMessage(e) {
     const code = e.error;
     let text;
     if (has(`api.${code}`)) text = t(`api.${code}`);
+    // The staged routes' own codes (openstack/staged.js) have their sentences under `staged.api.`.
+    else if (has(`staged.api.${code}`)) text = t(`staged.api.${code}`);
     else if (/^http_\d+$/.test(code)) text = t('api.http', { status: String(e.status) });
     else text = t('api.unknown');
     if (e.image_deleted) text += ` ${t('api.image_deleted')}`;
@@ -76,17 +78,23 @@ export function createApi({
   base = '/api/', origin = globalThis.location && globalThis.location.href,
   fetch = (...a) => globalThis.fetch(...a), XMLHttpRequest = globalThis.XMLHttpRequest, onUnauthorized = () => {},
 } = {}) {
-  async function call(method, path, body) {
+  /**
+   * `body`: JSON, or with `bytes` a Blob sent as it is; `token`: a staged upload's
+   * `X-Upload-Token`; `signal` stops the request (an ApiError `aborted`).
+   */
+  async function call(method, path, body, { bytes = false, token, signal } = {}) {
     const headers = { Accept: 'application/json' };
     if (method !== 'GET') headers['X-Stackferry'] = '1';
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = bytes ? 'application/octet-stream' : 'application/json';
+    if (token) headers['X-Upload-Token'] = token;
     let r;
     try {
       r = await fetch(base + path, {
-        method, headers, credentials: 'same-origin', cache: 'no-store',
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        method, headers, credentials: 'same-origin', cache: 'no-store', signal,
+        body: body === undefined || bytes ? body : JSON.stringify(body),
       });
     } catch (e) {
+      if (signal && signal.aborted) throw new ApiError(0, { error: 'aborted', detail: 'the request was stopped' });
       throw new ApiError(0, { error: 'network', detail: `the stackferry API could not be reached: ${e.message}` });
     }
     const text = await r.text();
@@ -126,6 +134,18 @@ export function createApi({
     createServer: (body) => call('POST', 'servers', body),
     server: (id) => call('GET', `servers/${id}`),
     console: (id) => call('GET', `servers/${id}/console`),
+
+    // A staged upload (openstack/staged.js; the worker's routes in edge-worker/README.md).
+    /** `{size, sha512}` → `{upload (the token), part_size, parts}`. */
+    createStaged: (id, body) => call('POST', `images/${id}/staged`, body),
+    /** Part `n` (a Blob: its length is the request's) → `{part, etag}`. */
+    putPart: (id, n, token, blob, signal) => call('PUT', `images/${id}/staged/${n}`, blob, { bytes: true, token, signal }),
+    /** All parts in (`[{part, etag}]`): the worker puts them together and Glance imports them. */
+    completeStaged: (id, token, parts) => call('POST', `images/${id}/staged/complete`, { upload: token, parts }),
+    /** `{state: uploading|importing|active|failed, reason, image}`. */
+    stagedStatus: (id, token) => call('GET', `images/${id}/staged`, undefined, { token }),
+    /** Abort the staged upload and delete its image. */
+    deleteStaged: (id, token) => call('DELETE', `images/${id}/staged`, undefined, { token }),
 
     /**
      * PUT a finished file (a disk-backed OPFS File) as image `id`'s bytes, with

@@ -8,9 +8,22 @@ import { createApi, imageBody } from './api.js';
 import * as login from './login.js';
 import * as upload from './upload.js';
 import * as launch from './launch.js';
+import * as unfinished from './unfinished.js';
+import { sizeBound, uploadPath } from './staged.js';
 
 export { session } from './login.js';
 export { beginSend, resetSend, sendFinished } from './upload.js';
+export { busy as resuming, update as updateUnfinished } from './unfinished.js';
+
+/**
+ * The path (staged.js uploadPath: `{path, max, body, size}`) an image takes with this session:
+ * of `size` bytes when known (an output kept in browser storage), else at most what a disk of
+ * `virtualSize` bytes converts to in `format` (chosen before converting).
+ */
+export function sendPath({ format, virtualSize, size = null }) {
+  const s = size ?? sizeBound(format, virtualSize);
+  return { ...uploadPath((login.session() || {}).upload, s), size: s };
+}
 
 /**
  * The review line of one image to create: "image web01: QCOW2, 40 GiB, min_disk 40,
@@ -53,6 +66,7 @@ export function reviewSend(items, { opener } = {}) {
 export function setup({ onChange }) {
   const api = createApi({ onUnauthorized: login.ended });
   launch.setup(api);
-  upload.setup(api);
+  upload.setup(api, { changed: unfinished.refresh });
+  unfinished.setup(api, { changed: () => onChange(login.session()) });
   return login.setup(api, { onChange });
 }

@@ -4,6 +4,7 @@
 import { h } from '../util.js';
 import { t } from '../i18n/index.js';
 import { ApiError, apiMessage } from './api.js';
+import { StagedError } from './staged.js';
 import { errorBox } from '../ui/errors.js';
 
 /**
@@ -34,6 +35,7 @@ export function detailsOf(text) {
  */
 export function errorNodes(e) {
   if (!(e instanceof ApiError) && e && typeof e === 'object' && 'kind' in e) return [errorBox(e)];
+  if (e instanceof StagedError) return [h('span', { class: 'plain' }, t(`staged.error.${e.code}`, e.params)), detailsOf(e.message)];
   const m = apiMessage(e);
   return [h('span', { class: 'plain' }, m.text), detailsOf(m.details)];
 }

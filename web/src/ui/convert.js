@@ -42,9 +42,11 @@ export function busy() {
 export function update() {
   const planned = inputs.planned($('format-select').value).length;
   const valid = inputsValid();
-  $('convert-button').disabled = !!running || planned === 0 || !valid;
   const loggedIn = !!osweb.session();
-  $('send-button').disabled = !!running || planned === 0 || !loggedIn || !valid;
+  // A staged upload resumed from the unfinished list counts as a run.
+  const occupied = !!running || osweb.resuming();
+  $('convert-button').disabled = occupied || planned === 0 || !valid;
+  $('send-button').disabled = occupied || planned === 0 || !loggedIn || !valid;
   let why = '';
   if (planned && !valid) why = t('run.blocked.invalid');
   else if (!loggedIn && document.body.dataset.openstack === 'available') why = t('run.blocked.login');
@@ -55,7 +57,8 @@ export function update() {
   $('format-select').disabled = !!running;
   $('save-mode').disabled = !!running;
   files.setBusy(!!running);
-  stored.update({ busy: !!running, loggedIn });
+  stored.update({ busy: occupied, loggedIn });
+  osweb.updateUnfinished({ busy: !!running, loggedIn });
 }
 
 /** What the sidecar of disk `d`'s output records (see save.js): enough to send it after a reload. */
@@ -97,7 +100,7 @@ function titleFollows(sent) {
 async function start(send) {
   const format = $('format-select').value;
   const disks = inputs.planned(format);
-  if (!disks.length || running) return;
+  if (!disks.length || running || osweb.resuming()) return;
   if (send && !osweb.session()) return;
   if (!inputsValid()) return;
   const metas = disks.map((d) => metaFor(d, format));
@@ -174,7 +177,7 @@ async function sendOne(run, d, opfsTarget, r) {
   const choice = inputs.choiceFor(d.inputIndex, d.input);
   const sent = await osweb.beginSend({
     name: inputs.imageName(d), format: run.format, shape: choice.shape, props: choice.props, virtualSize: d.info.virtual_size,
-    flavor: choice.shape && choice.shape.flavor, label: d.outName,
+    flavor: choice.shape && choice.shape.flavor, label: d.outName, way: osweb.sendPath({ format: run.format, virtualSize: d.info.virtual_size }),
   });
   if (!sent) {
     progress.mark(r, 'error', 'run.row.notSent');
@@ -201,7 +204,7 @@ async function sendOne(run, d, opfsTarget, r) {
     let answer = run.lastDone.upload;
     if (target.kind === 'opfs') {
       titleFollows(sent);
-      answer = await sent.uploadFile(await opfsFile(target.name));
+      answer = await sent.uploadKept(await opfsFile(target.name), report.sha512, target.name);
     }
     return await sent.finish(report.sha512, answer);
   } catch (e) {
@@ -308,7 +311,7 @@ export function setup() {
  */
 export async function sendStored(item) {
   const m = item.meta;
-  if (running || !m || !osweb.session()) return false;
+  if (running || osweb.resuming() || !m || !osweb.session()) return false;
   if (!await review([m])) return false;
   if (running) return false;
   const run = { cancelled: false, current: null, rows: [], results: [], format: m.format, send: null };
@@ -321,13 +324,13 @@ export async function sendStored(item) {
   try {
     const sent = await osweb.beginSend({
       name: m.imageName, format: m.format, shape: m.shape, props: m.props, virtualSize: m.virtualSize,
-      flavor: m.shape && m.shape.flavor, label: m.label || item.label,
+      flavor: m.shape && m.shape.flavor, label: m.label || item.label, way: osweb.sendPath({ size: item.size }),
     });
     if (sent) {
       run.send = sent;
       titleFollows(sent);
       try {
-        const answer = await sent.uploadFile(await opfsFile(item.name));
+        const answer = await sent.uploadKept(await opfsFile(item.name), m.sha512, item.name);
         ok = await sent.finish(m.sha512, answer);
       } catch (e) {
         if (run.cancelled) await sent.discard();
