@@ -82,7 +82,10 @@ fn qcow2_corpus() {
     replay("qcow2", stackferry::fuzzing::qcow2);
 }
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target's body.
+type Body = fn(&[u8]);
+
+const TARGETS: &[(&str, Body)] = &[
     ("input", stackferry::fuzzing::input),
     ("guest", stackferry::fuzzing::guest),
     ("initramfs", stackferry::fuzzing::initramfs),
