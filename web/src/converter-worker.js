@@ -93,24 +93,9 @@ async function convert(m, progress) {
   const planMs = performance.now() - planStart;
   const outLen = conv.output_len();
   progress({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
-  if (m.target.kind === 'opfs' && outLen != null && navigator.storage && navigator.storage.estimate) {
-    const { quota, usage } = await navigator.storage.estimate();
-    if (quota != null && quota - usage < outLen) {
-      // code `no_space`: the page says it plainly (remove outputs kept in browser storage,
-      // save to a file, free disk space); `message` stays the technical English.
-      throw coreError('too_large',
-        `the output needs ${outLen} bytes but the browser only grants ${quota - usage} more to this page; save to a file instead (Chrome, Edge) or free disk space`,
-        { code: 'no_space', args: { needed: outLen, available: quota - usage } });
-    }
-  }
   // The writer worker hashes the output as it writes it, off this thread.
   conv.hash_output_externally();
   const sink = await openSink(m.target, module);
-  let reserved = false;
-  if (outLen != null) {
-    sink.reserve(outLen);
-    reserved = true;
-  }
   const pool = new Pool(workers, module);
   let outstanding = 0;
   let failure = null;
@@ -123,7 +108,15 @@ async function convert(m, progress) {
     signalled = true;
     if (wake) { const w = wake; wake = null; w(); }
   };
+  let reserved = false;
   try {
+    // An OPFS output asks the browser for all its storage here, before converting: the
+    // browser's own answer (`no_space`, see quota.js), not navigator.storage.estimate(), which
+    // over-reports.
+    if (outLen != null) {
+      await sink.reserve(outLen);
+      reserved = true;
+    }
     for (;;) {
       // Keep the pool fed; the converter says when its bound is reached.
       while (outstanding < maxBatches && !failure) {
@@ -150,7 +143,7 @@ async function convert(m, progress) {
       if (failure) throw failure;
       if (!reserved && conv.output_len() != null) {
         // Compressed QCOW2: the length is known once the measuring pass is over.
-        sink.reserve(conv.output_len());
+        await sink.reserve(conv.output_len());
         reserved = true;
       }
       // 'done', 'wait' (for a batch to come back) or 'feed' (hand out more); a conversion

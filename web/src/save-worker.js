@@ -16,6 +16,7 @@
 // queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
 import { Bridge, emit, serve, transfer } from './converter/bridge.js';
 import { asCoreError, coreError } from './error.js';
+import { isQuotaError, largestGrant, noSpace, writeError } from './quota.js';
 import { SIDECAR_SUFFIX } from './save.js';
 
 let sync = null; // FileSystemSyncAccessHandle
@@ -24,7 +25,7 @@ let hasher = null; // the hash worker's bridge
 let pos = 0; // output bytes written so far
 let size = 0; // OPFS file size set so far
 let up = null; // the streamed upload (target kind 'upload')
-let opfs = null; // the OPFS target (`{name, meta}`), for the sidecar written at the end
+let opfs = null; // the OPFS target (`{name, meta}`): the sidecar written at the end; removed if it fails
 
 /** Bytes queued in the upload stream before a write waits for the network to take them. */
 const UPLOAD_HIGH_WATER = 8 << 20;
@@ -132,15 +133,19 @@ serve({
     }
   },
 
-  /** The output will be `len` bytes: starts the upload (its length known), sizes an OPFS file. */
+  /**
+   * The output will be `len` bytes: starts the upload (its length known), sizes an OPFS file.
+   * Sizing the file first asks the browser for the whole quota at once, as it enforces it
+   * (see quota.js), so a page short of storage learns it before converting; the writes then
+   * need no quota check.
+   */
   reserve({ len }) {
     if (up) {
       if (!up.fetchDone) startUpload(up, len);
       return;
     }
-    // Sizing the file first spares each write a quota check.
     if (sync && len > size) {
-      sync.truncate(len);
+      if (!grow(len)) throw noSpace(len, largestGrant(grow, len));
       size = len;
     }
   },
@@ -159,8 +164,14 @@ serve({
     if (up) {
       // streamed: nothing to store
     } else if (sync) {
-      const n = sync.write(view, { at });
-      if (n !== len) throw new Error(`wrote ${n} of ${len} bytes at ${at} (is the disk full?)`);
+      let n;
+      try {
+        n = sync.write(view, { at });
+      } catch (e) {
+        throw isQuotaError(e) ? noSpace(Math.max(size, pos), at, at) : e;
+      }
+      const failed = writeError(n, len, at, Math.max(size, pos));
+      if (failed) throw failed;
     } else {
       await stream.write({ type: 'write', position: at, data: view });
     }
@@ -201,6 +212,7 @@ serve({
     return { sha512 };
   },
 
+  /** Stop: a picked file's stream discards what it holds, an unfinished OPFS output is removed. */
   async abort() {
     closeHasher();
     if (sync) sync.close();
@@ -210,9 +222,36 @@ serve({
       up = null;
     }
     sync = stream = null;
+    if (opfs) await removeOpfs(opfs.name);
     opfs = null;
   },
 }, { toError: (e, args) => asCoreError(e, { context: 'writing the output failed: ', offset: (args && args.at) ?? null }) });
+
+/** Whether the browser lets the OPFS output grow to `len` bytes (QuotaExceededError: no). */
+function grow(len) {
+  try {
+    sync.truncate(len);
+    return true;
+  } catch (e) {
+    if (isQuotaError(e)) return false;
+    throw e;
+  }
+}
+
+/**
+ * Remove OPFS output `name` and its sidecar (the page removes them too, see ui/convert.js; this
+ * covers a failure it does not see, e.g. the sidecar failing to write).
+ */
+async function removeOpfs(name) {
+  const root = await navigator.storage.getDirectory();
+  for (const n of [name, `${name}${SIDECAR_SUFFIX}`]) {
+    try {
+      await root.removeEntry(n);
+    } catch {
+      // Not there (no sidecar yet), or the page removed it first.
+    }
+  }
+}
 
 /**
  * Beside a finished OPFS output, its sidecar (see save.js): the page's `meta` for it plus the

@@ -91,9 +91,16 @@ export function contentDigest(image) {
 }
 
 /** A fresh browser profile (own OPFS and localStorage) with the page loaded; `locale` sets
- * the browser's language (navigator.languages, Accept-Language), e.g. 'ko-KR'. */
-export async function open(t, { viewport, init, locale = 'en-US' } = {}) {
+ * the browser's language (navigator.languages, Accept-Language), e.g. 'ko-KR'; `diskMiB` puts
+ * the profile on a tmpfs of that size (needs root), so the browser's storage quota is small
+ * for real: Chromium grants an origin a share of its profile's disk (see web/README.md). */
+export async function open(t, { viewport, init, locale = 'en-US', diskMiB = 0 } = {}) {
   const udd = fs.mkdtempSync(path.join(TMP, 'profile-'));
+  if (diskMiB) {
+    sh('mount', ['-t', 'tmpfs', '-o', `size=${diskMiB}m`, 'tmpfs', udd]);
+    // Pushed first, so it runs after the browser is closed (clean-ups run newest first).
+    t.cleanup.push(async () => unmount(udd));
+  }
   const ctx = await chromium.launchPersistentContext(udd, {
     executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true,
     downloadsPath: path.join(udd, 'downloads'), viewport: viewport || { width: 1100, height: 900 }, locale,
@@ -115,6 +122,19 @@ export async function open(t, { viewport, init, locale = 'en-US' } = {}) {
     assert(!s.pageErrors.length, `uncaught page errors: ${s.pageErrors.join('; ')}`);
   });
   return s;
+}
+
+/** Unmount a tmpfs profile, waiting for the browser's last processes to let go of it. */
+async function unmount(dir) {
+  for (let i = 0; ; i++) {
+    try {
+      sh('umount', [dir]);
+      return;
+    } catch (e) {
+      if (i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 export const tid = (id) => `[data-testid="${id}"]`;

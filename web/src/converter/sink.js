@@ -53,7 +53,8 @@ export async function openSink(target, module) {
     throw e;
   }
   return {
-    reserve(len) { writer.notify('reserve', { len }); },
+    /** The output will be `len` bytes: rejects with `no_space` when the browser will not store them. */
+    async reserve(len) { await writer.call('reserve', { len }); },
     write(view, at) {
       check();
       let buf = free.pop();
