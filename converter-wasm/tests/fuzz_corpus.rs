@@ -9,6 +9,8 @@
 //! with a new seed. A panic prints the seed and writes the input to
 //! `target/fuzz-short/<target>-<seed>` (add it to the corpus once fixed).
 
+mod common;
+use common::Rng;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -99,48 +101,39 @@ const TARGETS: &[(&str, Body)] = &[
     ("qcow2", stackferry::fuzzing::qcow2),
 ];
 
-/// xorshift64*: reproducible from its seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n` (0 when `n` is 0), reproducible from the run's seed.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next() % n.max(1) as u64) as usize
 }
 
 /// One to four mutations of `data` (`other`: a second corpus input to splice in).
 fn mutate(rng: &mut Rng, data: &[u8], other: &[u8]) -> Vec<u8> {
     const EDGES: &[u64] = &[0, 1, 0x7f, 0x80, 0xff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, u64::MAX, 1 << 63, 512];
     let mut d = data.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(d.len());
-        match rng.below(6) {
-            0 if !d.is_empty() => d[at] ^= 1 << rng.below(8),
+    for _ in 0..1 + below(rng, 4) {
+        let at = below(rng, d.len());
+        match below(rng, 6) {
+            0 if !d.is_empty() => d[at] ^= 1 << below(rng, 8),
             1 if d.len() >= 8 => {
                 let at = at.min(d.len() - 8);
-                let v = EDGES[rng.below(EDGES.len())];
-                let width = [1, 2, 4, 8][rng.below(4)];
+                let v = EDGES[below(rng, EDGES.len())];
+                let width = [1, 2, 4, 8][below(rng, 4)];
                 d[at..at + width].copy_from_slice(&v.to_le_bytes()[..width]);
             }
             2 => d.truncate(at),
             3 if !d.is_empty() => {
-                let len = rng.below(512.min(d.len() - at)) + 1;
+                let len = below(rng, 512.min(d.len() - at)) + 1;
                 let chunk = d[at..(at + len).min(d.len())].to_vec();
-                let to = rng.below(d.len());
+                let to = below(rng, d.len());
                 d.splice(to..to, chunk);
             }
             4 if !other.is_empty() => {
-                let from = rng.below(other.len());
+                let from = below(rng, other.len());
                 d.truncate(at);
                 d.extend_from_slice(&other[from..]);
             }
             _ => {
-                let n = rng.below(16) + 1;
+                let n = below(rng, 16) + 1;
                 let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
                 d.splice(at..at, bytes);
             }
@@ -169,8 +162,8 @@ fn short_mutation_run() {
         let inputs = corpus(target);
         let (t0, mut n) = (Instant::now(), 0u64);
         while t0.elapsed() < per_target {
-            let a = &inputs[rng.below(inputs.len())];
-            let b = &inputs[rng.below(inputs.len())];
+            let a = &inputs[below(&mut rng, inputs.len())];
+            let b = &inputs[below(&mut rng, inputs.len())];
             let input = mutate(&mut rng, a, b);
             let t = Instant::now();
             if std::panic::catch_unwind(|| run(&input)).is_err() {
