@@ -281,16 +281,16 @@ impl ApiError {
     }
 }
 
-/// A JSON request body over [`MAX_JSON_BODY`]: 413.
-pub fn body_too_large() -> ApiError {
-    ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes"))
+/// A JSON request body over `cap` ([`MAX_JSON_BODY`] but for a staged upload's completion): 413.
+pub fn body_too_large(cap: usize) -> ApiError {
+    ApiError::new(413, "too_large", format!("request bodies are limited to {cap} bytes"))
 }
 
-/// A JSON body's declared `Content-Length`, refused before reading when over [`MAX_JSON_BODY`]
-/// (a body without one is capped while it is read).
-pub fn check_json_length(content_length: Option<&str>) -> Result<(), ApiError> {
+/// A JSON body's declared `Content-Length`, refused before reading when over `cap` (a body
+/// without one is capped while it is read).
+pub fn check_json_length(content_length: Option<&str>, cap: usize) -> Result<(), ApiError> {
     match content_length.and_then(|l| l.parse::<u64>().ok()) {
-        Some(len) if len > MAX_JSON_BODY as u64 => Err(body_too_large()),
+        Some(len) if len > cap as u64 => Err(body_too_large(cap)),
         _ => Ok(()),
     }
 }
@@ -631,10 +631,10 @@ mod tests {
         struct B {
             name: String,
         }
-        assert!(check_json_length(Some("65536")).is_ok());
-        assert_eq!(check_json_length(Some("65537")).unwrap_err().status, 413);
-        assert!(check_json_length(None).is_ok() && check_json_length(Some("x")).is_ok());
-        assert_eq!(body_too_large().detail, "request bodies are limited to 65536 bytes");
+        assert!(check_json_length(Some("65536"), MAX_JSON_BODY).is_ok());
+        assert_eq!(check_json_length(Some("65537"), MAX_JSON_BODY).unwrap_err().status, 413);
+        assert!(check_json_length(None, MAX_JSON_BODY).is_ok() && check_json_length(Some("x"), MAX_JSON_BODY).is_ok());
+        assert_eq!(body_too_large(MAX_JSON_BODY).detail, "request bodies are limited to 65536 bytes");
         assert_eq!(parse_json::<B>(br#"{"name": "vm"}"#).unwrap().name, "vm");
         assert_eq!(parse_json::<B>(b"{").unwrap_err().detail, "the body is not valid JSON");
         let e = parse_json::<B>(br#"{"name": 1234}"#).unwrap_err();

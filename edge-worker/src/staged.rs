@@ -41,8 +41,12 @@ pub const URL_TTL_SECONDS: i64 = 600;
 pub const KEY_PREFIX: &str = "staged/";
 /// Length of an object name: 16 random bytes in hex.
 pub const OBJECT_NAME_LEN: usize = 32;
-/// Longest etag accepted back at completion (R2's are 32 hex digits, S3's may be longer).
-pub const MAX_ETAG_LEN: usize = 128;
+/// Longest etag accepted back at completion. R2's part etags are opaque strings; the local
+/// bucket of `wrangler dev` makes them 171 characters long.
+pub const MAX_ETAG_LEN: usize = 256;
+/// Largest completion body: [`MAX_PARTS`] parts, each `{"part": n, "etag": "..."}` with an etag
+/// of at most [`MAX_ETAG_LEN`], and the token.
+pub const MAX_COMPLETE_BODY: usize = MAX_PARTS as usize * (MAX_ETAG_LEN + 32) + 8192;
 
 /// How an image of `size` bytes is cut: `parts` parts of `part_size` bytes, the last one
 /// shorter or equal.
@@ -575,6 +579,10 @@ mod tests {
         assert!(completion(&p, &done(&[(1, "a"), (1, "a"), (2, "b"), (3, "c")])).unwrap_err().detail.contains("twice"));
         assert_eq!(completion(&p, &done(&[(4, "d")])).unwrap_err().error, "staged_part_out_of_range");
         assert!(completion(&p, &done(&[(1, " "), (2, "b"), (3, "c")])).unwrap_err().detail.contains("etag"));
+        let long = "e".repeat(MAX_ETAG_LEN + 1);
+        assert!(completion(&p, &done(&[(1, &long), (2, "b"), (3, "c")])).unwrap_err().detail.contains("etag"));
+        let local = "e".repeat(171);
+        assert!(completion(&p, &done(&[(1, &local), (2, "b"), (3, "c")])).is_ok(), "wrangler dev's etags");
     }
 
     fn token(created: i64) -> UploadToken {
