@@ -5,6 +5,9 @@
 # workerd themselves. Stops what it started: workerd (the tests, by PID) and OpenStack
 # (tests/openstack/stop.sh, by pidfile) unless OpenStack was already running before.
 # Output ends with "worker: N passed, M failed". Prints how long each step took.
+# Arguments: test files to run instead of all (`npm run test:large`: the staged uploads). The
+# files pick their runtime: staged.test.mjs runs `wrangler dev` (its local R2) itself, the
+# others workerd unless WORKER_RUNTIME says otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
@@ -24,6 +27,8 @@ finish() { # stops what this suite started, prints the closing line, exits with 
   exit $?
 }
 trap 'suite_fail interrupted; finish' INT TERM
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(edge-worker/tests/*.test.mjs)
 
 step "ensure node" bash scripts/ensure.sh node
 step "openstack install" stack_install
@@ -33,7 +38,7 @@ mkdir -p web/dist
 tap="$(mktemp)"
 t0=$SECONDS
 node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" edge-worker/tests/*.test.mjs
+  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
 rc=$?
 suite_time tests $((SECONDS - t0))
 suite_add_tap "$tap" "$rc"

@@ -35,6 +35,14 @@ pub enum Route {
     CreateServer,
     Server(String),
     Console(String),
+    /// Staged uploads (`crate::staged`): start, a part (1-based), complete, state, cancel.
+    StagedStart(String),
+    StagedPart(String, u32),
+    StagedComplete(String),
+    StagedState(String),
+    StagedDelete(String),
+    /// The staged object, for Glance's `web-download`: signed URL, no session.
+    StagedObject(String, String),
     /// CORS preflight for any `/api` path.
     Preflight,
 }
@@ -107,6 +115,33 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
             ("PUT", (method == "PUT").then_some(UploadImage(i)))
         }
+        ["images", i, "staged"] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            (
+                "GET, POST, DELETE",
+                match method {
+                    "GET" => Some(StagedState(i)),
+                    "POST" => Some(StagedStart(i)),
+                    "DELETE" => Some(StagedDelete(i)),
+                    _ => None,
+                },
+            )
+        }
+        ["images", i, "staged", "complete"] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            ("POST", (method == "POST").then_some(StagedComplete(i)))
+        }
+        ["images", i, "staged", n] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            let Some(n) = n.parse::<u32>().ok().filter(|_| n.bytes().all(|c| c.is_ascii_digit())) else {
+                return Err(NoRoute::NotFound);
+            };
+            ("PUT", (method == "PUT").then_some(StagedPart(i, n)))
+        }
+        ["staged", i, o] => {
+            let (Some(i), true) = (id(i), crate::staged::valid_object(o)) else { return Err(NoRoute::NotFound) };
+            ("GET", (method == "GET").then(|| StagedObject(i, o.to_string())))
+        }
         ["servers"] => ("POST", (method == "POST").then_some(CreateServer)),
         ["servers", i] => {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
@@ -124,7 +159,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
 impl Route {
     /// Whether the route needs a session cookie (everything but login and preflight).
     pub fn needs_session(&self) -> bool {
-        !matches!(self, Route::Login | Route::Preflight)
+        !matches!(self, Route::Login | Route::Preflight | Route::StagedObject(..))
     }
 }
 
@@ -246,16 +281,16 @@ impl ApiError {
     }
 }
 
-/// A JSON request body over [`MAX_JSON_BODY`]: 413.
-pub fn body_too_large() -> ApiError {
-    ApiError::new(413, "too_large", format!("request bodies are limited to {MAX_JSON_BODY} bytes"))
+/// A JSON request body over `cap` ([`MAX_JSON_BODY`] but for a staged upload's completion): 413.
+pub fn body_too_large(cap: usize) -> ApiError {
+    ApiError::new(413, "too_large", format!("request bodies are limited to {cap} bytes"))
 }
 
-/// A JSON body's declared `Content-Length`, refused before reading when over [`MAX_JSON_BODY`]
-/// (a body without one is capped while it is read).
-pub fn check_json_length(content_length: Option<&str>) -> Result<(), ApiError> {
+/// A JSON body's declared `Content-Length`, refused before reading when over `cap` (a body
+/// without one is capped while it is read).
+pub fn check_json_length(content_length: Option<&str>, cap: usize) -> Result<(), ApiError> {
     match content_length.and_then(|l| l.parse::<u64>().ok()) {
-        Some(len) if len > MAX_JSON_BODY as u64 => Err(body_too_large()),
+        Some(len) if len > cap as u64 => Err(body_too_large(cap)),
         _ => Ok(()),
     }
 }
@@ -334,7 +369,14 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
     ];
     if preflight {
         h.push(("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE".into()));
-        h.push(("Access-Control-Allow-Headers", format!("Content-Type, {CSRF_HEADER}, X-Upload-Length")));
+        h.push((
+            "Access-Control-Allow-Headers",
+            format!(
+                "Content-Type, {CSRF_HEADER}, {}, {}",
+                crate::upload::UPLOAD_LENGTH_HEADER,
+                crate::staged::TOKEN_HEADER
+            ),
+        ));
         h.push(("Access-Control-Max-Age", "600".into()));
     }
     h
@@ -383,7 +425,10 @@ pub fn check_request(cfg: &Config, r: &Incoming<'_>, route: &Route) -> Result<()
     if is_state_changing(r.method) && r.csrf.map(str::trim) != Some("1") {
         return Err(ApiError::forbidden("csrf", format!("state-changing calls need the header {CSRF_HEADER}: 1")));
     }
-    if matches!(route, Route::Login | Route::CreateImage | Route::CreateServer) {
+    if matches!(
+        route,
+        Route::Login | Route::CreateImage | Route::CreateServer | Route::StagedStart(_) | Route::StagedComplete(_)
+    ) {
         let ct = r.content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if ct != "application/json" {
             return Err(ApiError::new(415, "unsupported_media_type", "send the body as application/json"));
@@ -432,6 +477,20 @@ mod tests {
         assert_eq!(route("GET", "/api/nope"), Err(NoRoute::NotFound));
         assert_eq!(route("GET", "/"), Err(NoRoute::Static));
         assert_eq!(route("GET", "/apidocs.html"), Err(NoRoute::Static));
+        let obj = "00112233445566778899aabbccddeeff";
+        assert_eq!(route("POST", "/api/images/i-1/staged"), Ok(Route::StagedStart("i-1".into())));
+        assert_eq!(route("GET", "/api/images/i-1/staged"), Ok(Route::StagedState("i-1".into())));
+        assert_eq!(route("DELETE", "/api/images/i-1/staged"), Ok(Route::StagedDelete("i-1".into())));
+        assert_eq!(route("PUT", "/api/images/i-1/staged"), Err(NoRoute::Method("GET, POST, DELETE")));
+        assert_eq!(route("PUT", "/api/images/i-1/staged/12"), Ok(Route::StagedPart("i-1".into(), 12)));
+        assert_eq!(route("PUT", "/api/images/i-1/staged/+1"), Err(NoRoute::NotFound));
+        assert_eq!(route("PUT", "/api/images/i-1/staged/99999999999"), Err(NoRoute::NotFound));
+        assert_eq!(route("POST", "/api/images/i-1/staged/complete"), Ok(Route::StagedComplete("i-1".into())));
+        assert_eq!(route("GET", &format!("/api/staged/i-1/{obj}")), Ok(Route::StagedObject("i-1".into(), obj.into())));
+        assert_eq!(route("GET", "/api/staged/i-1/..%2f"), Err(NoRoute::NotFound));
+        assert_eq!(route("PUT", &format!("/api/staged/i-1/{obj}")), Err(NoRoute::Method("GET")));
+        assert!(!Route::StagedObject("i".into(), obj.into()).needs_session(), "Glance has no cookie");
+        assert!(Route::StagedPart("i".into(), 1).needs_session());
         assert_eq!(route("GET", "/index.html"), Err(NoRoute::Static));
     }
 
@@ -572,10 +631,10 @@ mod tests {
         struct B {
             name: String,
         }
-        assert!(check_json_length(Some("65536")).is_ok());
-        assert_eq!(check_json_length(Some("65537")).unwrap_err().status, 413);
-        assert!(check_json_length(None).is_ok() && check_json_length(Some("x")).is_ok());
-        assert_eq!(body_too_large().detail, "request bodies are limited to 65536 bytes");
+        assert!(check_json_length(Some("65536"), MAX_JSON_BODY).is_ok());
+        assert_eq!(check_json_length(Some("65537"), MAX_JSON_BODY).unwrap_err().status, 413);
+        assert!(check_json_length(None, MAX_JSON_BODY).is_ok() && check_json_length(Some("x"), MAX_JSON_BODY).is_ok());
+        assert_eq!(body_too_large(MAX_JSON_BODY).detail, "request bodies are limited to 65536 bytes");
         assert_eq!(parse_json::<B>(br#"{"name": "vm"}"#).unwrap().name, "vm");
         assert_eq!(parse_json::<B>(b"{").unwrap_err().detail, "the body is not valid JSON");
         let e = parse_json::<B>(br#"{"name": 1234}"#).unwrap_err();

@@ -8,6 +8,9 @@ pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 1 << 40;
 pub const DEFAULT_LOGIN_MAX_ATTEMPTS: u32 = 10;
 /// Default login rate-limit window, seconds.
 pub const DEFAULT_LOGIN_WINDOW_SECONDS: u64 = 300;
+/// Default age after which an unfinished staged upload is abandoned: one day, as the R2
+/// lifecycle rule README.md suggests (incomplete multipart uploads aborted after 1 day).
+pub const DEFAULT_STAGING_MAX_AGE_SECONDS: u64 = 86_400;
 /// Least entropy of a session secret: 32 random bytes, given in base64 (`openssl rand -base64
 /// 32`). Length in characters proves nothing (32 letters of a pass phrase are far weaker).
 pub const MIN_SESSION_KEY_BYTES: usize = 32;
@@ -67,6 +70,12 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// `UPLOAD_MAX_BYTES`: largest image upload accepted.
     pub upload_max_bytes: u64,
+    /// `REQUEST_BODY_MAX_BYTES`: the largest request body the deployment accepts (Cloudflare's
+    /// plan caps it); `None` (empty or 0) when no limit is known (self-hosted workerd).
+    pub request_body_max_bytes: Option<u64>,
+    /// `STAGING_MAX_AGE_SECONDS`: an unfinished staged upload older than this is abandoned
+    /// (its token refused).
+    pub staging_max_age_seconds: u64,
     /// `LOGIN_MAX_ATTEMPTS` per `LOGIN_WINDOW_SECONDS`.
     pub login_max_attempts: u32,
     pub login_window_seconds: u64,
@@ -153,8 +162,12 @@ impl Config {
         let login_max_attempts = number("LOGIN_MAX_ATTEMPTS", get("LOGIN_MAX_ATTEMPTS"), DEFAULT_LOGIN_MAX_ATTEMPTS)?;
         let login_window_seconds =
             number("LOGIN_WINDOW_SECONDS", get("LOGIN_WINDOW_SECONDS"), DEFAULT_LOGIN_WINDOW_SECONDS)?;
-        if login_max_attempts == 0 || login_window_seconds == 0 {
-            return Err(ConfigError("LOGIN_MAX_ATTEMPTS and LOGIN_WINDOW_SECONDS must be at least 1".into()));
+        let staging_max_age_seconds =
+            number("STAGING_MAX_AGE_SECONDS", get("STAGING_MAX_AGE_SECONDS"), DEFAULT_STAGING_MAX_AGE_SECONDS)?;
+        if login_max_attempts == 0 || login_window_seconds == 0 || staging_max_age_seconds == 0 {
+            return Err(ConfigError(
+                "LOGIN_MAX_ATTEMPTS, LOGIN_WINDOW_SECONDS and STAGING_MAX_AGE_SECONDS must be at least 1".into(),
+            ));
         }
         Ok(Config {
             auth_url,
@@ -163,6 +176,9 @@ impl Config {
             interface,
             allowed_origins,
             upload_max_bytes: number("UPLOAD_MAX_BYTES", get("UPLOAD_MAX_BYTES"), DEFAULT_UPLOAD_MAX_BYTES)?,
+            request_body_max_bytes: Some(number("REQUEST_BODY_MAX_BYTES", get("REQUEST_BODY_MAX_BYTES"), 0u64)?)
+                .filter(|&n| n > 0),
+            staging_max_age_seconds,
             login_max_attempts,
             login_window_seconds,
             client_ip_header: non_empty(get("CLIENT_IP_HEADER")),
@@ -224,6 +240,8 @@ mod tests {
         assert_eq!(c.interface, Interface::Public);
         assert_eq!(c.upload_max_bytes, DEFAULT_UPLOAD_MAX_BYTES);
         assert!(c.allowed_origins.is_empty());
+        assert_eq!(c.request_body_max_bytes, None, "no body limit known");
+        assert_eq!(c.staging_max_age_seconds, DEFAULT_STAGING_MAX_AGE_SECONDS);
         assert_eq!(c.resolve_auth_url(None).unwrap_err(), "no auth_url given and OS_AUTH_URL is not configured");
         // nothing configured: no URL at all is allowed
         assert!(c.resolve_auth_url(Some("https://evil.example")).is_err());
@@ -286,6 +304,10 @@ mod tests {
         assert!(cfg(&[("UPLOAD_MAX_BYTES", "10G")]).unwrap_err().0.contains("UPLOAD_MAX_BYTES"));
         assert!(cfg(&[("ALLOWED_ORIGINS", "https://a.example/path")]).unwrap_err().0.contains("ALLOWED_ORIGINS"));
         assert!(cfg(&[("LOGIN_MAX_ATTEMPTS", "0")]).is_err());
+        assert!(cfg(&[("STAGING_MAX_AGE_SECONDS", "0")]).unwrap_err().0.contains("STAGING_MAX_AGE_SECONDS"));
+        assert!(cfg(&[("REQUEST_BODY_MAX_BYTES", "100MB")]).unwrap_err().0.contains("REQUEST_BODY_MAX_BYTES"));
+        assert_eq!(cfg(&[("REQUEST_BODY_MAX_BYTES", "0")]).unwrap().request_body_max_bytes, None, "0: no limit");
+        assert_eq!(cfg(&[("REQUEST_BODY_MAX_BYTES", "100000000")]).unwrap().request_body_max_bytes, Some(100_000_000));
         let c = cfg(&[
             ("OS_INTERFACE", "internalURL"),
             ("UPLOAD_MAX_BYTES", "104_857_600"),

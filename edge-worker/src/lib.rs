@@ -17,7 +17,9 @@
 //!   the check itself is the converter core's `stackferry::qcow2::probe`;
 //! - [`page`]: the page's static files;
 //! - [`ratelimit`]: the login attempt limiter: its keys and its rules;
-//! - [`egress`]: which hosts a login through `ALLOWED_AUTH_URLS="*"` may reach.
+//! - [`egress`]: which hosts a login through `ALLOWED_AUTH_URLS="*"` may reach;
+//! - [`staged`]: staged uploads through R2 into Glance's `web-download` import (part plan,
+//!   upload token, signed download URL, state from Glance's image).
 //!
 //! Only `glue` (compiled for wasm32 only) touches the Workers runtime: HTTP in and out,
 //! streams, secrets. It stays a thin shell over the modules above: one `async fn` per route.
@@ -31,6 +33,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod seal;
 pub mod session;
+pub mod staged;
 pub mod time;
 pub mod upload;
 pub mod upstream;

@@ -64,16 +64,22 @@ impl Sealer {
         ChaCha20Poly1305::new(Key::from_slice(&key))
     }
 
-    /// Seals `plaintext` with a fresh random nonce.
+    /// Seals `plaintext` as a session cookie ([`AAD`]) with a fresh random nonce.
     pub fn seal(&self, plaintext: &[u8]) -> Result<String, String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::getrandom(&mut nonce).map_err(|e| format!("no random numbers: {e}"))?;
-        self.seal_with_nonce(plaintext, nonce)
+        self.seal_for(AAD, plaintext)
     }
 
-    fn seal_with_nonce(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, String> {
+    /// Seals `plaintext` for the use `aad` names: it unseals only with the same `aad`, so a
+    /// value sealed for one use (an upload token) is never taken for another (a session).
+    pub fn seal_for(&self, aad: &[u8], plaintext: &[u8]) -> Result<String, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::getrandom(&mut nonce).map_err(|e| format!("no random numbers: {e}"))?;
+        self.seal_with_nonce(aad, plaintext, nonce)
+    }
+
+    fn seal_with_nonce(&self, aad: &[u8], plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, String> {
         let ct = self.keys[0]
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: AAD })
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
             .map_err(|_| "sealing failed".to_string())?;
         let mut raw = Vec::with_capacity(NONCE_LEN + ct.len());
         raw.extend_from_slice(&nonce);
@@ -81,9 +87,14 @@ impl Sealer {
         Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)))
     }
 
-    /// The plaintext, or `None` when the value is not one we sealed (wrong key, altered,
-    /// truncated, other format).
+    /// The plaintext of a session cookie, or `None` when the value is not one we sealed (wrong
+    /// key, altered, truncated, other format, other use).
     pub fn unseal(&self, sealed: &str) -> Option<Vec<u8>> {
+        self.unseal_for(AAD, sealed)
+    }
+
+    /// The plaintext of a value sealed with [`Sealer::seal_for`] and the same `aad`.
+    pub fn unseal_for(&self, aad: &[u8], sealed: &str) -> Option<Vec<u8>> {
         if sealed.len() > MAX_SEALED_LEN {
             return None;
         }
@@ -92,7 +103,7 @@ impl Sealer {
             return None;
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
-        self.keys.iter().find_map(|k| k.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: AAD }).ok())
+        self.keys.iter().find_map(|k| k.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).ok())
     }
 }
 
@@ -153,6 +164,15 @@ mod tests {
     }
 
     #[test]
+    fn a_value_sealed_for_one_use_opens_for_no_other() {
+        let s = Sealer::new(K, None).unwrap();
+        let token = s.seal_for(b"stackferry-other-use", b"x").unwrap();
+        assert_eq!(s.unseal(&token), None, "not a session cookie");
+        assert_eq!(s.unseal_for(b"stackferry-other-use", &token).unwrap(), b"x");
+        assert_eq!(s.unseal_for(b"stackferry-other-use", &s.seal(b"x").unwrap()), None);
+    }
+
+    #[test]
     fn previous_key_still_opens_old_cookies() {
         let old = Sealer::new(OLD, None).unwrap();
         let sealed = old.seal(b"x").unwrap();
@@ -185,7 +205,7 @@ mod tests {
     #[test]
     fn known_answer() {
         let s = Sealer::new(K, None).unwrap();
-        let v = s.seal_with_nonce(b"hello", [7u8; 12]).unwrap();
+        let v = s.seal_with_nonce(AAD, b"hello", [7u8; 12]).unwrap();
         assert_eq!(s.unseal(&v).unwrap(), b"hello");
         let raw = URL_SAFE_NO_PAD.decode(&v[3..]).unwrap();
         assert_eq!(&raw[..12], &[7u8; 12]);

@@ -6,6 +6,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, createDecipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os_ from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -37,12 +39,13 @@ export class Worker {
    * that replace the defaults below (e.g. a suite that logs in more often than
    * LOGIN_MAX_ATTEMPTS times in a window). `config`: edge-worker/workerd.dev.capnp (reaches
    * this host's loopback, where the test cloud is) unless a test needs the shipped
-   * edge-worker/workerd.capnp (public networks only).
+   * edge-worker/workerd.capnp (public networks only). `runtime`: a file that needs one
+   * ('wrangler' for the local R2 bucket of staged uploads) names it.
    */
-  async start(overrides = {}, { config = 'workerd.dev.capnp' } = {}) {
+  async start(overrides = {}, { config = 'workerd.dev.capnp', runtime } = {}) {
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
-    this.runtime = process.env.WORKER_RUNTIME || 'workerd';
+    this.runtime = runtime || process.env.WORKER_RUNTIME || 'workerd';
     const settings = {
       SESSION_KEY,
       OS_AUTH_URL: KEYSTONE,
@@ -56,8 +59,11 @@ export class Worker {
     const quiet = { WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
     if (this.runtime === 'wrangler') {
       const vars = Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+      // local state (the R2 bucket, the limiter) of this run only
+      this.persist = fs.mkdtempSync(path.join(os_.tmpdir(), 'sf-wrangler-'));
       this.proc = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'),
-        ['dev', '--ip', '127.0.0.1', '--port', String(this.port), '--show-interactive-dev-session=false', ...vars],
+        ['dev', '--ip', '127.0.0.1', '--port', String(this.port), '--show-interactive-dev-session=false',
+          '--persist-to', this.persist, ...vars],
         { cwd: path.join(ROOT, 'edge-worker'), env: { ...process.env, ...quiet }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
     } else {
       const dist = path.join(ROOT, 'web/dist');
@@ -98,6 +104,7 @@ export class Worker {
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
     await once(this.proc, 'exit');
     clearTimeout(timer);
+    if (this.persist) fs.rmSync(this.persist, { recursive: true, force: true });
   }
 }
 
@@ -134,8 +141,11 @@ export function sessionCookie(res) {
   return m ? m[1] : null;
 }
 
-/** Opens the sealed cookie the way the worker seals it (edge-worker/src/seal.rs). */
-export function unseal(value, secret = SESSION_KEY) {
+/**
+ * Opens the sealed cookie the way the worker seals it (edge-worker/src/seal.rs); `aad`: the
+ * use it was sealed for (an upload token: 'stackferry-staged-upload-v1').
+ */
+export function unseal(value, secret = SESSION_KEY, aad = 'stackferry-session-v1') {
   if (!value?.startsWith('v1.')) throw new Error('not a v1 sealed value');
   const raw = Buffer.from(value.slice(3), 'base64url');
   const key = createHash('sha256').update('stackferry session cookie key v1\0').update(secret.trim()).digest();
@@ -143,7 +153,7 @@ export function unseal(value, secret = SESSION_KEY) {
   const tag = raw.subarray(raw.length - 16);
   const ct = raw.subarray(12, raw.length - 16);
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-  d.setAAD(Buffer.from('stackferry-session-v1'), { plaintextLength: ct.length });
+  d.setAAD(Buffer.from(aad), { plaintextLength: ct.length });
   d.setAuthTag(tag);
   return JSON.parse(Buffer.concat([d.update(ct), d.final()]).toString('utf8'));
 }

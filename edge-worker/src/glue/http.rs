@@ -4,7 +4,9 @@ use js_sys::{Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStream, ReadableStreamDefaultReader, ResponseInit};
+use web_sys::{
+    AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, ResponseInit, StreamPipeOptions, WritableStream,
+};
 
 use crate::api::{self, ApiError, MAX_JSON_BODY};
 
@@ -86,11 +88,67 @@ pub async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<U
     Ok(Some(Reflect::get(&r, &"value".into()).map_err(js_err)?.unchecked_into()))
 }
 
+/// The first `need` bytes of a stream (fewer if it ends first), and the chunks they came in,
+/// kept whole to be written on first (see [`refill`]).
+pub async fn read_head(
+    reader: &ReadableStreamDefaultReader,
+    need: usize,
+) -> Result<(Vec<u8>, Vec<Uint8Array>), String> {
+    let mut head = Vec::with_capacity(need);
+    let mut chunks = Vec::new();
+    while head.len() < need {
+        let Some(chunk) = read_chunk(reader).await? else { break };
+        let take = (need - head.len()).min(chunk.length() as usize);
+        let start = head.len();
+        head.resize(start + take, 0);
+        chunk.subarray(0, take as u32).copy_to(&mut head[start..]);
+        chunks.push(chunk);
+    }
+    Ok((head, chunks))
+}
+
+/// A `FixedLengthStream` of `len` bytes: what goes in comes out as a stream of known length,
+/// which `fetch` sends with a `Content-Length` and R2 takes as a part.
+pub fn fixed_length(len: u64) -> ApiResult<worker::worker_sys::FixedLengthStream> {
+    if len < u64::from(u32::MAX) {
+        worker::worker_sys::FixedLengthStream::new(len as u32)
+    } else {
+        worker::worker_sys::FixedLengthStream::new_big_int(js_sys::BigInt::from(len))
+    }
+    .map_err(internal)
+}
+
+/// Writes `chunks` (read off `body` before, see [`read_head`]) into `writable`, then pipes the
+/// rest of `body` after them; `signal` stops the pipe.
+pub async fn refill(
+    writable: &WritableStream,
+    chunks: &[Uint8Array],
+    body: &ReadableStream,
+    signal: Option<&AbortSignal>,
+) -> Result<(), String> {
+    let writer = writable.get_writer().map_err(js_err)?;
+    for c in chunks {
+        JsFuture::from(writer.write_with_chunk(c)).await.map_err(js_err)?;
+    }
+    writer.release_lock();
+    let opts = StreamPipeOptions::new();
+    if let Some(s) = signal {
+        opts.set_signal(s);
+    }
+    JsFuture::from(body.pipe_to_with_options(writable, &opts)).await.map_err(js_err)?;
+    Ok(())
+}
+
 /// A JSON request body, at most [`MAX_JSON_BODY`] bytes (413 beyond).
 pub async fn read_body(req: &worker::Request) -> ApiResult<Vec<u8>> {
-    api::check_json_length(header(req, "Content-Length").as_deref())?;
+    read_body_up_to(req, MAX_JSON_BODY).await
+}
+
+/// A request body of at most `cap` bytes (413 beyond).
+pub async fn read_body_up_to(req: &worker::Request, cap: usize) -> ApiResult<Vec<u8>> {
+    api::check_json_length(header(req, "Content-Length").as_deref(), cap)?;
     match req.inner().body() {
-        Some(s) => read_capped(&s, MAX_JSON_BODY).await.map_err(|_| api::body_too_large()),
+        Some(s) => read_capped(&s, cap).await.map_err(|_| api::body_too_large(cap)),
         None => Ok(Vec::new()),
     }
 }

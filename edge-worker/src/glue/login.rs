@@ -2,7 +2,7 @@
 //! the sealed cookie.
 
 use js_sys::Reflect;
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::Env;
 
 use super::http::{header, json_response, ok_json, read_body, ApiResult};
@@ -16,6 +16,7 @@ use crate::keystone;
 use crate::ratelimit;
 use crate::seal::Sealer;
 use crate::session::{self, Session};
+use crate::staged;
 use crate::upstream::{self, Service};
 
 /// Checks the request and the Keystone URL, counts the attempt (client address and principal,
@@ -57,7 +58,7 @@ pub async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Seal
     };
     let sealed = s.seal(sealer).map_err(ApiError::internal)?;
     let cookie = session::set_cookie(&sealed, s.remaining(now_secs()));
-    Ok(json_response(200, &s.summary_json(), &[("Set-Cookie", cookie)]))
+    Ok(json_response(200, &summary(s.summary_json(), env, cfg), &[("Set-Cookie", cookie)]))
 }
 
 /// Whether the request came through Cloudflare's edge: its `cf` object names the data center.
@@ -82,8 +83,14 @@ pub async fn logout(session: Option<&Session>) -> ApiResult<web_sys::Response> {
 }
 
 /// The login answer again, once Keystone confirms the token is still valid.
-pub async fn session(os: &OpenStack, s: &Session) -> ApiResult<web_sys::Response> {
+pub async fn session(os: &OpenStack, s: &Session, env: &Env, cfg: &Config) -> ApiResult<web_sys::Response> {
     let r = os.token_call("GET", "/auth/tokens?nocatalog").await?;
     upstream::token_check(r.status, &r.body)?;
-    ok_json(&s.summary_json())
+    ok_json(&summary(s.summary_json(), env, cfg))
+}
+
+/// The session's summary with what uploads may be (body limit, staging).
+fn summary(mut v: Value, env: &Env, cfg: &Config) -> Value {
+    v["upload"] = staged::upload_info(cfg, super::staged::bucket(env).is_some());
+    v
 }

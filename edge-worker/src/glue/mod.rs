@@ -5,7 +5,8 @@
 //! - [`upstream`]: the OpenStack client (`crate::upstream` decides what its answers mean);
 //! - [`login`]: login, logout, the session check; [`limiter`]: the login limiter's Durable
 //!   Object; [`routes`]: one `async fn` per other route;
-//! - [`upload`]: the streamed upload (`crate::upload`); [`page`]: the page's files (`crate::page`).
+//! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
+//!   (`crate::staged`); [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
@@ -15,6 +16,7 @@ mod limiter;
 mod login;
 mod page;
 mod routes;
+mod staged;
 mod upload;
 mod upstream;
 
@@ -25,6 +27,7 @@ use wasm_bindgen::JsValue;
 use worker::{console_log, event, Context, Env};
 
 use self::http::{error_response, header, response, set_headers, ApiResult};
+use self::staged::Staging;
 use self::upstream::OpenStack;
 use crate::api::{self, ApiError, Incoming, NoRoute, Route};
 use crate::config::{Config, ConfigError};
@@ -101,6 +104,9 @@ async fn handle(
     if route == Route::Login {
         return login::login(req, env, cfg, &sealer).await;
     }
+    if let Route::StagedObject(id, object) = &route {
+        return staged::object(req, env, id, object).await;
+    }
     let cookie = header(req, "Cookie").unwrap_or_default();
     let session = session::cookie_value(&cookie).and_then(|v| Session::unseal(&sealer, v));
     if route == Route::Logout {
@@ -109,7 +115,7 @@ async fn handle(
     let s = crate::upstream::live_session(session, now_secs())?;
     let os = OpenStack::of(&s);
     let answer = match route {
-        Route::Session => login::session(&os, &s).await,
+        Route::Session => login::session(&os, &s, env, cfg).await,
         Route::Flavors => routes::flavors(&os).await,
         Route::Keypairs => routes::keypairs(&os).await,
         Route::Networks => routes::networks(&os, &s.project.id).await,
@@ -119,10 +125,17 @@ async fn handle(
         Route::DeleteImage(id) => routes::delete_image(&os, &id).await,
         Route::CreateImage => routes::create_image(&os, req).await,
         Route::UploadImage(id) => upload::upload(req, ctx, cfg, &os, &id).await,
+        Route::StagedStart(id) => staged::start(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
+        Route::StagedPart(id, n) => staged::part(req, &Staging::of(env, cfg, &sealer, &os)?, &id, n).await,
+        Route::StagedComplete(id) => staged::complete(req, env, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
+        Route::StagedState(id) => staged::state(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
+        Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
         Route::CreateServer => routes::create_server(&os, req).await,
         Route::Server(id) => routes::server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,
-        Route::Login | Route::Logout | Route::Preflight => Err(ApiError::internal("unreachable route")),
+        Route::Login | Route::Logout | Route::Preflight | Route::StagedObject(..) => {
+            Err(ApiError::internal("unreachable route"))
+        }
     };
     // a cloud the operator did not name (ALLOWED_AUTH_URLS="*") gets its status and a short reason through
     if cfg.names(&s.auth_url) {

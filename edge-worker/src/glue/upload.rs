@@ -9,10 +9,10 @@ use js_sys::{Promise, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader, StreamPipeOptions, WritableStream};
+use web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader, WritableStream};
 use worker::{console_log, Context};
 
-use super::http::{header, internal, js_err, ok_json, read_capped, read_chunk, ApiResult};
+use super::http::{fixed_length, header, internal, js_err, ok_json, read_capped, read_head, refill, ApiResult};
 use super::upstream::{global, OpenStack};
 use crate::api::{ApiError, MAX_UPSTREAM_BODY};
 use crate::config::Config;
@@ -64,22 +64,10 @@ pub async fn upload(
     let body = req.inner().body().ok_or_else(|| ApiError::bad_request("the upload has no body"))?;
 
     // the first bytes, for the check; kept as they came to be written upstream first
-    let need = upload::head_len(len);
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut head = Vec::with_capacity(need);
-    let mut chunks: Vec<Uint8Array> = Vec::new();
-    while head.len() < need {
-        let Some(chunk) =
-            read_chunk(&reader).await.map_err(|e| ApiError::bad_request(format!("reading the upload failed: {e}")))?
-        else {
-            break;
-        };
-        let take = (need - head.len()).min(chunk.length() as usize);
-        let start = head.len();
-        head.resize(start + take, 0);
-        chunk.subarray(0, take as u32).copy_to(&mut head[start..]);
-        chunks.push(chunk);
-    }
+    let (head, chunks) = read_head(&reader, upload::head_len(len))
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading the upload failed: {e}")))?;
     if let Err(e) = probe::check_upload(&format!("image {id}"), &disk_format, &head, len) {
         let _ = reader.cancel();
         let err = with_image_deleted(os, id, upload::refused(&e)).await;
@@ -93,12 +81,7 @@ pub async fn upload(
     }
     reader.release_lock();
 
-    let fixed = if len < u64::from(u32::MAX) {
-        worker::worker_sys::FixedLengthStream::new(len as u32)
-    } else {
-        worker::worker_sys::FixedLengthStream::new_big_int(js_sys::BigInt::from(len))
-    }
-    .map_err(internal)?;
+    let fixed = fixed_length(len)?;
     let writable: WritableStream = fixed.writable();
     let readable: ReadableStream = fixed.readable();
     let put = os
@@ -149,17 +132,8 @@ async fn stream(
         }
         r
     };
-    let pump_side = async {
-        let writer = writable.get_writer().map_err(js_err)?;
-        for c in &chunks {
-            JsFuture::from(writer.write_with_chunk(c)).await.map_err(js_err)?;
-        }
-        writer.release_lock();
-        let opts = StreamPipeOptions::new();
-        opts.set_signal(&abort.signal());
-        JsFuture::from(body.pipe_to_with_options(&writable, &opts)).await.map_err(js_err)?;
-        Ok::<(), String>(())
-    };
+    let signal = abort.signal();
+    let pump_side = refill(&writable, &chunks, &body, Some(&signal));
     let (fetched, pumped) = futures::join!(fetch_side, pump_side);
 
     // Glance's answer: its body only matters when it refused
