@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every test suite of the project, installing what each needs first. `lint` (rustfmt
 # and clippy, native and wasm32: scripts/lint.sh) runs first, as it is the fastest to fail.
-# With arguments, only those suites: lint rust web worker e2e. Ends with
+# With arguments, only those suites: lint rust web worker e2e, or `large` (`npm run test:large`:
+# the staged uploads alone, the worker's and the page's, which web and worker also run). Ends with
 # `suites: N passed, M failed` (each suite's own closing line comes before it).
 #
 # One OpenStack for all suites: when a suite that needs it is asked for and none runs, the
@@ -18,7 +19,7 @@ suites=("$@")
 suite_begin suites
 prep_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-stack-prep.XXXXXX.log")
 needs_stack=0
-for s in "${suites[@]}"; do case "$s" in web | worker | e2e) needs_stack=1 ;; esac; done
+for s in "${suites[@]}"; do case "$s" in web | worker | e2e | large) needs_stack=1 ;; esac; done
 if [ "$needs_stack" = 1 ] && [ "${STACK_SHARED:-1}" != 0 ]; then
   stack_prepare "$prep_log"
   export STACK_SHARED=$STACK_STARTED
@@ -33,6 +34,9 @@ for s in "${suites[@]}"; do
     web)    [ -f web/test.sh ] && suite_run web bash web/test.sh ;;
     worker) [ -f edge-worker/test.sh ] && suite_run worker bash edge-worker/test.sh ;;
     e2e)    [ -f tests/e2e.sh ] && suite_run e2e bash tests/e2e.sh ;;
+    large)
+      suite_run worker-staged bash edge-worker/test.sh edge-worker/tests/staged.test.mjs
+      suite_run web-staged bash web/test.sh "osweb staged" ;;
     *) echo "unknown suite $s"; exit 2 ;;
   esac
 done
