@@ -13,6 +13,10 @@ use crate::session;
 /// cannot add it without a CORS preflight, which the worker refuses unless the origin is
 /// configured.
 pub const CSRF_HEADER: &str = "X-Stackferry";
+/// The upload's length when the browser cannot send `Content-Length` (a streamed body).
+pub const UPLOAD_LENGTH_HEADER: &str = "X-Upload-Length";
+/// The sealed token of a staged upload (`POST /api/images/{id}/staged` hands it out).
+pub const TOKEN_HEADER: &str = "X-Upload-Token";
 /// Largest JSON request body (login, image and server creation): 64 KiB.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 /// Largest upstream response read into memory (listings, token with catalog): 8 MiB.
@@ -35,7 +39,7 @@ pub enum Route {
     CreateServer,
     Server(String),
     Console(String),
-    /// Staged uploads (`crate::staged`): start, a part (1-based), complete, state, cancel.
+    /// Staged uploads (the `staged` module): start, a part (1-based), complete, state, cancel.
     StagedStart(String),
     StagedPart(String, u32),
     StagedComplete(String),
@@ -139,7 +143,9 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
             ("PUT", (method == "PUT").then_some(StagedPart(i, n)))
         }
         ["staged", i, o] => {
-            let (Some(i), true) = (id(i), crate::staged::valid_object(o)) else { return Err(NoRoute::NotFound) };
+            // The object name is checked by its handler (`staged::valid_object`): this module
+            // sits below `staged` and must not call it.
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
             ("GET", (method == "GET").then(|| StagedObject(i, o.to_string())))
         }
         ["servers"] => ("POST", (method == "POST").then_some(CreateServer)),
@@ -371,11 +377,7 @@ pub fn cors_headers(cfg: &Config, origin: Option<&str>, preflight: bool) -> Vec<
         h.push(("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE".into()));
         h.push((
             "Access-Control-Allow-Headers",
-            format!(
-                "Content-Type, {CSRF_HEADER}, {}, {}",
-                crate::upload::UPLOAD_LENGTH_HEADER,
-                crate::staged::TOKEN_HEADER
-            ),
+            format!("Content-Type, {CSRF_HEADER}, {}, {}", UPLOAD_LENGTH_HEADER, TOKEN_HEADER),
         ));
         h.push(("Access-Control-Max-Age", "600".into()));
     }
@@ -487,7 +489,7 @@ mod tests {
         assert_eq!(route("PUT", "/api/images/i-1/staged/99999999999"), Err(NoRoute::NotFound));
         assert_eq!(route("POST", "/api/images/i-1/staged/complete"), Ok(Route::StagedComplete("i-1".into())));
         assert_eq!(route("GET", &format!("/api/staged/i-1/{obj}")), Ok(Route::StagedObject("i-1".into(), obj.into())));
-        assert_eq!(route("GET", "/api/staged/i-1/..%2f"), Err(NoRoute::NotFound));
+        assert_eq!(route("GET", &format!("/api/staged/..%2f/{obj}")), Err(NoRoute::NotFound));
         assert_eq!(route("PUT", &format!("/api/staged/i-1/{obj}")), Err(NoRoute::Method("GET")));
         assert!(!Route::StagedObject("i".into(), obj.into()).needs_session(), "Glance has no cookie");
         assert!(Route::StagedPart("i".into(), 1).needs_session());

@@ -28,8 +28,6 @@ pub const MAX_PARTS: u64 = 10_000;
 pub const TARGET_PART: u64 = 64 << 20;
 /// Part sizes are whole MiB when the body limit allows it.
 pub const PART_ALIGN: u64 = 1 << 20;
-/// Header carrying the upload token on part uploads, state and delete.
-pub const TOKEN_HEADER: &str = "X-Upload-Token";
 /// Associated data of a sealed upload token: it never opens as a session cookie, nor a cookie
 /// as a token.
 pub const TOKEN_AAD: &[u8] = b"stackferry-staged-upload-v1";

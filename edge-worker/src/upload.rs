@@ -9,10 +9,6 @@ use stackferry::qcow2::probe;
 use crate::api::ApiError;
 use crate::upstream::{success, Service};
 
-/// Length of a streamed upload whose body has no `Content-Length` (browsers cannot set it on a
-/// streamed request body).
-pub const UPLOAD_LENGTH_HEADER: &str = "X-Upload-Length";
-
 /// The image's `disk_format` when it takes data: only a new (`queued`) image does (409 else;
 /// an active image is never touched).
 pub fn queued_format(id: &str, meta: &Value) -> Result<String, ApiError> {
@@ -27,7 +23,7 @@ pub fn queued_format(id: &str, meta: &Value) -> Result<String, ApiError> {
     Ok(meta["disk_format"].as_str().unwrap_or("").to_string())
 }
 
-/// The body's length from the `Content-Length` header, else [`UPLOAD_LENGTH_HEADER`] (a browser
+/// The body's length from the `Content-Length` header, else `X-Upload-Length` (`api::UPLOAD_LENGTH_HEADER`) (a browser
 /// streaming the body cannot set `Content-Length`, a forbidden header). Either way the body is
 /// then held to exactly that many bytes. 411 without one, 400 when empty, 413 over `max`.
 pub fn declared_length(content_length: Option<&str>, upload_length: Option<&str>, max: u64) -> Result<u64, ApiError> {

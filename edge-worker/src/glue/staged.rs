@@ -11,11 +11,12 @@ use super::http::{
 };
 use super::upstream::OpenStack;
 use super::{env_str, now_secs};
+use crate::api::TOKEN_HEADER;
 use crate::api::{self, ApiError};
 use crate::config::Config;
 use crate::openstack::trim_image;
 use crate::seal::Sealer;
-use crate::staged::{self, CompleteRequest, PartPlan, StartRequest, State, UploadToken, UrlSigner, TOKEN_HEADER};
+use crate::staged::{self, CompleteRequest, PartPlan, StartRequest, State, UploadToken, UrlSigner};
 use crate::upload;
 use crate::upstream::{image_gone, Service};
 use stackferry::qcow2::probe;
@@ -177,6 +178,9 @@ pub async fn delete(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer
 /// `GET /api/staged/{id}/{object}?exp=..&sig=..`: the staged object for Glance, on a valid
 /// signature only.
 pub async fn object(req: &worker::Request, env: &Env, id: &str, object: &str) -> Answer {
+    if !staged::valid_object(object) {
+        return Err(ApiError::not_found("no such staged object"));
+    }
     let bucket = bucket(env).ok_or_else(staged::off)?;
     let url = req.url().map_err(|e| ApiError::internal(e.to_string()))?;
     let signer = UrlSigner::new(&env_str(env, "SESSION_KEY").unwrap_or_default());

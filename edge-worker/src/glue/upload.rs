@@ -14,9 +14,10 @@ use worker::{console_log, Context};
 
 use super::http::{fixed_length, header, internal, js_err, ok_json, read_capped, read_head, refill, ApiResult};
 use super::upstream::{global, OpenStack};
+use crate::api::UPLOAD_LENGTH_HEADER;
 use crate::api::{ApiError, MAX_UPSTREAM_BODY};
 use crate::config::Config;
-use crate::upload::{self, UPLOAD_LENGTH_HEADER};
+use crate::upload;
 use crate::upstream::{self, image_gone, success, Service};
 use stackferry::qcow2::probe;
 
