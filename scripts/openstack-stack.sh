@@ -40,8 +40,10 @@ stack_prepare() {
   exec 8>"$STACK_PREP_LOCK"
   flock 8
   STACK_STARTED=1
-  # The lock's open file is inherited by the job and released when the job ends.
-  ( bash scripts/ensure.sh chromium && bash tests/e2e/install.sh && stack_install && bash tests/openstack/start.sh
+  # The job holds the lock's open file (fd 8) and so the lock until it ends; its commands get
+  # no fd 8 (`8>&-`): the services start.sh leaves running would hold the lock for ever.
+  ( bash scripts/ensure.sh chromium 8>&- && bash tests/e2e/install.sh 8>&- && stack_install 8>&- \
+      && bash tests/openstack/start.sh 8>&-
     echo "stack_prepare: exit $?" ) >"$1" 2>&1 &
   exec 8>&-
 }
