@@ -52,6 +52,15 @@ async function ourEntries(page) {
   return left;
 }
 
+/** After a no_space failure: OPFS holds none of our outputs, and a small disk converts. */
+async function nothingLeftThenConverts(page, label) {
+  const left = await ourEntries(page);
+  assert(!left.length, `no partial output left: ${left}`);
+  await clearFiles(page);
+  const small = path.join(VMDKRS, 'streamOptimized.vmdk');
+  await convertAndCheck(page, [small], small, 'qcow2', label);
+}
+
 test('quota: an output larger than the browser grants is refused before converting (no_space, numbers, what to do); nothing is left; a small one converts', async (t) => {
   const { page } = await open(t, { diskMiB: DISK_MIB });
   const estimate = await page.evaluate(async () => navigator.storage.estimate());
@@ -65,11 +74,7 @@ test('quota: an output larger than the browser grants is refused before converti
   t.note(`estimate() said ${bytes(estimate.quota - estimate.usage)} available; the browser granted ${bytes(available)}`);
   const row = page.locator('[data-testid=progress] .disk');
   assert(Number((await row.getAttribute('data-bytes-out')) || 0) === 0, 'refused before writing anything');
-  const left = await ourEntries(page);
-  assert(!left.length, `no partial output left: ${left}`);
-  await clearFiles(page);
-  const small = path.join(VMDKRS, 'streamOptimized.vmdk');
-  await convertAndCheck(page, [small], small, 'qcow2', 'quota-after');
+  await nothingLeftThenConverts(page, 'quota-after');
 });
 
 test('quota: the disk filling up while writing is no_space too; the partial output is removed; the next conversion works', async (t) => {
@@ -89,11 +94,7 @@ test('quota: the disk filling up while writing is no_space too; the partial outp
   assert(state === 'error', `the disk filled: ${state}`);
   const { available } = await noSpaceShown(page, en, 48 * MIB);
   assert(available > 0 && available < 48 * MIB, `written before the disk filled: ${available}`);
-  const left = await ourEntries(page);
-  assert(!left.length, `no partial output left: ${left}`);
-  await clearFiles(page);
-  const small = path.join(VMDKRS, 'streamOptimized.vmdk');
-  await convertAndCheck(page, [small], small, 'qcow2', 'fill-after');
+  await nothingLeftThenConverts(page, 'fill-after');
 });
 
 test('quota: the Korean page says no_space in Korean', async (t) => {
