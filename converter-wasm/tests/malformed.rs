@@ -9,12 +9,13 @@
 //! Each case goes through inspect, open, plan and (when the output is small) convert, as the
 //! page and the CLI do. It must end in an error naming one of its files (and the offset, when a
 //! binary structure is at fault), or — for the few mutations that leave a valid file, listed
-//! by name in [`Case::may_pass`] — convert; never a panic, never more than [`TIME_CAP`], never
+//! by [`Case::may_pass`], or disks qemu-img converts to the same content — convert; never a panic, never more than [`TIME_CAP_S`], never
 //! more than [`HEAP_CAP`] of heap (counted by this binary's allocator). Natively
 //! (`cargo test --test malformed`) and in wasm32 (web/test.sh, `wasm-bindgen-test-runner`),
 //! where integer widths and allocation failures differ. `MALFORMED_OUT=DIR` writes the corpus
 //! out (natively).
 
+use stackferry::bytes::le64;
 use stackferry::driver::convert_serial;
 use stackferry::error::{Error, ErrorKind};
 use stackferry::plan::{plan, Options};
@@ -93,11 +94,9 @@ impl Case {
     }
 }
 
+/// A little-endian u32 field, widened (the helpers below compare it with u64 values).
 fn le32(b: &[u8], at: usize) -> u64 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()).into()
-}
-fn le64(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+    stackferry::bytes::le32(b, at).into()
 }
 fn put(b: &mut [u8], at: usize, width: usize, v: u64) {
     b[at..at + width].copy_from_slice(&v.to_le_bytes()[..width]);
@@ -485,8 +484,8 @@ fn qcow2_base() -> Vec<u8> {
 
 fn qcow2_cases(cases: &mut Vec<Case>) {
     let base = qcow2_base();
-    let l1 = u32::from_be_bytes(base[40 + 4..40 + 8].try_into().unwrap()) as usize; // low half of l1_table_offset
-    let l2 = (u64::from_be_bytes(base[l1..l1 + 8].try_into().unwrap()) & 0x00ff_ffff_ffff_fe00) as usize;
+    let l1 = stackferry::bytes::be64(&base, 40) as usize;
+    let l2 = (stackferry::bytes::be64(&base, l1) & 0x00ff_ffff_ffff_fe00) as usize;
     let l2e = (0..8192).map(|i| l2 + 8 * i).find(|&a| base[a..a + 8] != [0; 8]).expect("an allocated cluster");
     // (field, offset, width, value); QCOW2 is big-endian (docs/interop/qcow2.rst).
     for (what, at, width, v) in [
