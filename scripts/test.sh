@@ -17,10 +17,11 @@ cd "$(dirname "$0")/.."
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(lint rust web worker e2e)
 suite_begin suites
-prep_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-stack-prep.XXXXXX.log")
+prep_log=
 needs_stack=0
 for s in "${suites[@]}"; do case "$s" in web | worker | e2e | large) needs_stack=1 ;; esac; done
 if [ "$needs_stack" = 1 ] && [ "${STACK_SHARED:-1}" != 0 ]; then
+  prep_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-stack-prep.XXXXXX.log")
   stack_prepare "$prep_log"
   export STACK_SHARED=$STACK_STARTED
   trap 'stack_stop; exit 130' INT TERM
@@ -50,5 +51,5 @@ if [ "$STACK_STARTED" = 1 ]; then
     suite_run npm-start-cold node tests/e2e/start.test.mjs
   fi
 fi
-rm -f "$prep_log" "${STACK_PREP_LOCK:-}"
+rm -f ${prep_log:+"$prep_log"} ${STACK_PREP_LOCK:+"$STACK_PREP_LOCK"}
 suite_end

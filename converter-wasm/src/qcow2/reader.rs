@@ -45,6 +45,7 @@ pub fn open(src: SourceRef) -> Result<Disk> {
         return Err(Error::not_a_disk(&name, Some(0), "no QCOW2 header"));
     }
     let bad = |at: u64, what: String| Err(Error::unsupported(&name, Some(at), what));
+    let corrupt = |at: u64, what: String| Err(Error::corrupt(&name, at, what));
     let version = be32(&h, 4);
     if !(2..=3).contains(&version) {
         return bad(4, format!("QCOW2 version {version} (2 and 3 are read)"));
@@ -57,7 +58,7 @@ pub fn open(src: SourceRef) -> Result<Disk> {
     }
     let cluster_bits = be32(&h, 20);
     if !(MIN_CLUSTER_BITS..=MAX_CLUSTER_BITS).contains(&cluster_bits) {
-        return Err(Error::corrupt(&name, 20, format!("QCOW2 cluster_bits {cluster_bits}")));
+        return corrupt(20, format!("QCOW2 cluster_bits {cluster_bits}"));
     }
     let size = be64(&h, 24);
     if size > MAX_SIZE {
@@ -69,7 +70,6 @@ pub fn open(src: SourceRef) -> Result<Disk> {
     // Fields reading does not use, checked as qemu checks them: an image qemu refuses to open
     // is refused here too, never converted into something qemu would not have made.
     let cluster = 1u64 << cluster_bits;
-    let corrupt = |at: u64, what: String| Err(Error::corrupt(&name, at, what));
     let (reftable_at, reftable_clusters) = (be64(&h, 48), u64::from(be32(&h, 56)));
     if reftable_at % cluster != 0 {
         return corrupt(48, format!("QCOW2 refcount table offset {reftable_at:#x} is not cluster-aligned"));
@@ -92,8 +92,6 @@ pub fn open(src: SourceRef) -> Result<Disk> {
                 format!("QCOW2 header_length {header_length} (104 up to the cluster size, {cluster})"),
             );
         }
-    }
-    if version == 3 && h.len() >= 104 {
         let incompat = be64(&h, 72);
         // Bit 0 (dirty) only means refcounts may be stale, which reading does not use.
         if incompat & !1 != 0 {
@@ -108,10 +106,10 @@ pub fn open(src: SourceRef) -> Result<Disk> {
     let l2_entries_bits = cluster_bits - 3;
     let covered = 1u64 << (cluster_bits + l2_entries_bits);
     if l1_size < size.div_ceil(covered) || l1_size * 8 > MAX_L1_BYTES {
-        return Err(Error::corrupt(&name, 36, format!("QCOW2 L1 table of {l1_size} entries for a {size}-byte disk")));
+        return corrupt(36, format!("QCOW2 L1 table of {l1_size} entries for a {size}-byte disk"));
     }
     if l1_at % cluster != 0 {
-        return Err(Error::corrupt(&name, 40, format!("QCOW2 L1 table offset {l1_at:#x} is not cluster-aligned")));
+        return corrupt(40, format!("QCOW2 L1 table offset {l1_at:#x} is not cluster-aligned"));
     }
     let l1: Vec<u64> = read_vec(src.as_ref(), l1_at, l1_size * 8)?.chunks_exact(8).map(|c| be64(c, 0)).collect();
     let info = DiskInfo {
