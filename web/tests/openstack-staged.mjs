@@ -214,7 +214,16 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
   });
 
   test('osweb staged: Pause sends no new part; Cancel while paused leaves no image in Glance and no part table', async (t) => {
-    const s = await sendStaged(t, { route: async (route) => { await sleep(800); await route.continue().catch(() => {}); } });
+    // Every part but the first waits at a gate opened only once Pause is pressed: however fast
+    // the machine, parts are still in flight (and the last not yet started) when it is.
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const s = await sendStaged(t, {
+      route: async (route) => {
+        if (Number(PART_PUT.exec(route.request().url())[2]) !== 1) await gate;
+        await route.continue().catch(() => {});
+      },
+    });
     const { page } = s;
     await page.waitForFunction(() => {
       const p = document.querySelector('[data-testid=staged-parts]');
@@ -223,6 +232,7 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
     const imageId = await page.locator('#upload-progress .upload').last().getAttribute('data-image-id');
     made.images.push(imageId);
     await page.locator(tid('staged-pause')).click();
+    release();
     await page.waitForFunction(() => document.querySelector('[data-testid=staged-parts]').dataset.state === 'paused', null, { timeout: 60000 });
     const parts = page.locator(tid('staged-parts'));
     const [puts, done] = [s.puts.length, await parts.getAttribute('data-done')];
