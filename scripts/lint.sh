@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 suite_begin lint
-if bash scripts/ensure.sh lint; then
+if suite_timed install bash scripts/ensure.sh lint; then
   suite_run fmt cargo fmt --all --check
   suite_run clippy cargo clippy --locked --workspace --all-targets -- -D warnings
   suite_run clippy-wasm32-converter cargo clippy --locked -p stackferry --no-default-features \

@@ -12,15 +12,15 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 suite_begin web
-bash scripts/ensure.sh wasm chromium node rust format-inspector || { suite_fail "install (scripts/ensure.sh)"; suite_end; exit 1; }
-if bash web/build.sh; then suite_pass "build web/dist"; else suite_fail "build web/dist"; suite_end; exit 1; fi
+suite_timed install bash scripts/ensure.sh wasm chromium node rust format-inspector || { suite_fail "install (scripts/ensure.sh)"; suite_end; exit 1; }
+if suite_timed build bash web/build.sh; then suite_pass "build web/dist"; else suite_fail "build web/dist"; suite_end; exit 1; fi
 
 # The page's modules that need no browser (the worker bridge, the printed commands, the
 # OpenStack API client), under node: web/tests/unit/. Each test is counted.
 log=$(mktemp)
 pattern=(); [ $# -gt 0 ] && pattern=(--test-name-pattern="$1")
-node --test --test-reporter=tap "${pattern[@]}" web/tests/unit/ >"$log" 2>&1
-rc=$?
+rc=0
+suite_timed unit node --test --test-reporter=tap "${pattern[@]}" web/tests/unit/ >"$log" 2>&1 || rc=$?
 grep -E '^(not )?ok ' "$log" | sed 's/^/unit: /'
 [ $rc -ne 0 ] && grep -A30 -E '^not ok ' "$log" | head -80
 suite_add_tap "$log" $rc
@@ -32,16 +32,19 @@ rm -f "$log"
 # compile every dependency again). (No -q: cargo would pass --quiet on to
 # wasm-bindgen-test-runner, which refuses it.)
 log=$(mktemp)
+rc=0
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --locked --release -p stackferry --no-default-features --target wasm32-unknown-unknown \
-    --test wasm_bindings --test limits --test malformed >"$log" 2>&1
-suite_add_cargo wasm "$log" $?
+  suite_timed wasm32 cargo test --locked --release -p stackferry --no-default-features --target wasm32-unknown-unknown \
+    --test wasm_bindings --test limits --test malformed >"$log" 2>&1 || rc=$?
+suite_add_cargo wasm "$log" $rc
 rm -f "$log"
 
 # Page tests (they use the native CLI's `digest` as the reference content digest).
-cargo build -q --locked --bin stackferry || suite_fail "build the CLI"
+suite_timed "build the CLI" cargo build -q --locked --bin stackferry || suite_fail "build the CLI"
 log=$(mktemp)
+t0=$SECONDS
 node web/tests/page.test.mjs "$@" | tee "$log"
+suite_time page $((SECONDS - t0))
 suite_add_result "$log" page
 rm -f "$log"
 

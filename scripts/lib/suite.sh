@@ -14,6 +14,13 @@ suite_begin() {
   SUITE_FAILURES=()
   SUITE_TIMES=()
   SUITE_T0=$SECONDS
+  # The outermost suite collects every nested suite's step times (SUITE_STEPS_FILE) and lists
+  # them at its end, so one summary says where the time went (CI shows only the tail).
+  if [ -z "${SUITE_STEPS_FILE:-}" ]; then
+    SUITE_STEPS_FILE=$(mktemp "${TMPDIR:-/tmp}/stackferry-steps.XXXXXX")
+    SUITE_STEPS_OWNER=$SUITE_NAME
+    export SUITE_STEPS_FILE
+  fi
 }
 
 # suite_pass WHAT / suite_fail WHAT [DETAIL]: count one test and print its `ok`/`FAIL` line.
@@ -82,6 +89,9 @@ suite_add_tap() {
 suite_time() {
   SUITE_TIMES+=("$(printf '%-40s %6s s' "$1" "$2")")
   echo "  time: $1 $2 s"
+  if [ "${SUITE_STEPS_OWNER:-}" != "$SUITE_NAME" ] && [ -n "${SUITE_STEPS_FILE:-}" ]; then
+    printf '  %-48s %6s s\n' "$SUITE_NAME: $1" "$2" >> "$SUITE_STEPS_FILE"
+  fi
 }
 
 # suite_timed LABEL CMD...: run CMD and record its time; CMD's status.
@@ -111,6 +121,11 @@ suite_end() {
     for t in "${SUITE_TIMES[@]}"; do echo "  $t"; done
     printf '  %-40s %6s s\n' "$SUITE_NAME total" $((SECONDS - SUITE_T0))
   fi
+  if [ "${SUITE_STEPS_OWNER:-}" = "$SUITE_NAME" ] && [ -s "$SUITE_STEPS_FILE" ]; then
+    echo "steps of the suites above:"
+    cat "$SUITE_STEPS_FILE"
+  fi
+  [ "${SUITE_STEPS_OWNER:-}" = "$SUITE_NAME" ] && rm -f "$SUITE_STEPS_FILE"
   if [ ${#SUITE_FAILURES[@]} -gt 0 ]; then
     printf 'failed: %s' "${SUITE_FAILURES[0]}"
     for t in "${SUITE_FAILURES[@]:1}"; do printf '; %s' "$t"; done
