@@ -32,7 +32,7 @@ files=("$@")
 
 step "ensure node" bash scripts/ensure.sh node
 step "openstack install" stack_install
-step "worker build" bash edge-worker/build.sh
+step "worker build" bash scripts/build.sh --if-stale worker
 step "openstack start" stack_start worker
 mkdir -p web/dist
 tap="$(mktemp)"

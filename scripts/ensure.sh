@@ -35,6 +35,12 @@ wasm_target() {
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 }
+# scripts/test.sh may be installing the build tools in the background (TOOLS_PREP_LOCK held by
+# that job): wait for it rather than compile the same crates beside it.
+if [ -n "${TOOLS_PREP_LOCK:-}" ] && [ -e "$TOOLS_PREP_LOCK" ] && [[ " $* " =~ \ (wasm|worker|node)\  ]]; then
+  log "waiting for the build tools being installed in the background"
+  flock "$TOOLS_PREP_LOCK" true
+fi
 for what in "$@"; do
   case "$what" in
     rust)

@@ -33,15 +33,6 @@ stack_stop() {
 # start.sh, in a background job holding $STACK_PREP_LOCK; its output goes to LOG. The caller owns
 # the stack afterwards (STACK_STARTED=1) and stops it with stack_stop. Nothing to do when the
 # stack already runs.
-# prep_step NAME CMD...: one step of the background preparation, its time added to the suites'
-# step list (scripts/lib/suite.sh SUITE_STEPS_FILE) when there is one.
-prep_step() {
-  local name=$1 t0=$SECONDS status=0
-  shift
-  "$@" || status=$?
-  [ -n "${SUITE_STEPS_FILE:-}" ] && printf '  %-48s %6s s\n' "OpenStack prepared in the background: $name" $((SECONDS - t0)) >> "$SUITE_STEPS_FILE"
-  return "$status"
-}
 stack_prepare() {
   bash tests/openstack/status.sh >/dev/null 2>&1 && return 0
   export STACK_PREP_LOCK
@@ -51,8 +42,8 @@ stack_prepare() {
   STACK_STARTED=1
   # The job holds the lock's open file (fd 8) and so the lock until it ends; its commands get
   # no fd 8 (`8>&-`): the services start.sh leaves running would hold the lock for ever.
-  ( prep_step chromium bash scripts/ensure.sh chromium 8>&- && prep_step "e2e packages" bash tests/e2e/install.sh 8>&- \
-      && prep_step "kit install" stack_install 8>&- && prep_step "start" bash tests/openstack/start.sh 8>&-
+  ( suite_bg_step "OpenStack: chromium" bash scripts/ensure.sh chromium 8>&- && suite_bg_step "OpenStack: e2e packages" bash tests/e2e/install.sh 8>&- \
+      && suite_bg_step "OpenStack: kit install" stack_install 8>&- && suite_bg_step "OpenStack: start" bash tests/openstack/start.sh 8>&-
     echo "stack_prepare: exit $?" ) >"$1" 2>&1 &
   exec 8>&-
 }

@@ -18,8 +18,26 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(lint rust web worker e2e)
 suite_begin suites
 prep_log=
+tools_log=
 needs_stack=0
 for s in "${suites[@]}"; do case "$s" in web | worker | e2e | large) needs_stack=1 ;; esac; done
+# The build tools the browser suites need (npm packages, wasm-bindgen-cli, worker-build: minutes
+# of downloads and compiles on a fresh machine) are installed in the background too, beside lint
+# and the Rust tests; scripts/ensure.sh waits for this job before installing any of them itself.
+# The Rust toolchain's parts come first, in the foreground: lint needs them at once, and two
+# rustup runs must not change the toolchain at the same time.
+if [ "$needs_stack" = 1 ]; then
+  suite_run ensure-toolchain bash scripts/ensure.sh lint
+  tools_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-tools-prep.XXXXXX.log")
+  export TOOLS_PREP_LOCK
+  TOOLS_PREP_LOCK=$(mktemp "${TMPDIR:-/tmp}/stackferry-tools-prep.XXXXXX")
+  exec 9>"$TOOLS_PREP_LOCK"
+  flock 9
+  ( TOOLS_PREP_LOCK='' suite_bg_step "npm install" bash scripts/ensure.sh node 9>&- \
+      && TOOLS_PREP_LOCK='' suite_bg_step "wasm-bindgen-cli, worker-build" bash scripts/ensure.sh wasm worker 9>&-
+    echo "tools_prepare: exit $?" ) >"$tools_log" 2>&1 &
+  exec 9>&-
+fi
 if [ "$needs_stack" = 1 ] && [ "${STACK_SHARED:-1}" != 0 ]; then
   prep_log=$(mktemp "${TMPDIR:-/tmp}/stackferry-stack-prep.XXXXXX.log")
   stack_prepare "$prep_log"
@@ -41,6 +59,10 @@ for s in "${suites[@]}"; do
     *) echo "unknown suite $s"; exit 2 ;;
   esac
 done
+if [ -n "$tools_log" ]; then
+  echo "--- build tools (installed in the background): $tools_log"
+  tail -n 5 "$tools_log"
+fi
 if [ "$STACK_STARTED" = 1 ]; then
   echo "--- OpenStack (background preparation, then shared by the suites): $prep_log"
   tail -n 5 "$prep_log"
@@ -51,5 +73,5 @@ if [ "$STACK_STARTED" = 1 ]; then
     suite_run npm-start-cold node tests/e2e/start.test.mjs
   fi
 fi
-rm -f ${prep_log:+"$prep_log"} ${STACK_PREP_LOCK:+"$STACK_PREP_LOCK"}
+rm -f ${prep_log:+"$prep_log"} ${STACK_PREP_LOCK:+"$STACK_PREP_LOCK"} ${tools_log:+"$tools_log"} ${TOOLS_PREP_LOCK:+"$TOOLS_PREP_LOCK"}
 suite_end

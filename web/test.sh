@@ -52,7 +52,7 @@ rm -f "$log"
 if [ "${WEB_OPENSTACK:-1}" != 0 ] && { [ $# -eq 0 ] || [[ "$1" == osweb* ]]; }; then
   . scripts/openstack-stack.sh
   trap 'stack_stop; exit 130' INT TERM
-  osweb_setup() { stack_install >/dev/null && bash edge-worker/build.sh && stack_start web; }
+  osweb_setup() { stack_install >/dev/null && bash scripts/build.sh --if-stale worker && stack_start web; }
   if suite_timed "osweb: OpenStack and the edge worker ready" osweb_setup; then
     log=$(mktemp)
     t0=$SECONDS

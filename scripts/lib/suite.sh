@@ -103,6 +103,16 @@ suite_timed() {
   return "$status"
 }
 
+# suite_bg_step NAME CMD...: one step of a job run in the background while the suites run (its
+# output goes to the job's log, not here): its time goes to the outermost suite's step list.
+suite_bg_step() {
+  local name=$1 t0=$SECONDS status=0
+  shift
+  "$@" || status=$?
+  [ -n "${SUITE_STEPS_FILE:-}" ] && printf '  %-48s %6s s\n' "background: $name" $((SECONDS - t0)) >> "$SUITE_STEPS_FILE"
+  return "$status"
+}
+
 # suite_run NAME CMD...: run CMD as one test named NAME (passes if its status is 0), timed.
 suite_run() {
   local name=$1
