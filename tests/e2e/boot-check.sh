@@ -3,7 +3,7 @@
 #
 # Usage: tests/e2e/boot-check.sh IMAGE FORMAT --disk-bus BUS --nic-model MODEL
 #          [--firmware bios|efi] [--timeout SECONDS] [--scsi-model MODEL] [--log FILE]
-#          [--expect TEXT] [--fail-on TEXT] [--machine pc|q35]
+#          [--expect TEXT ...] [--fail-on TEXT] [--machine pc|q35] [--data IMAGE:FORMAT ...]
 #   FORMAT      qcow2 | raw | vmdk | anything qemu reads
 #   BUS         virtio (virtio-blk) | scsi (virtio-scsi unless --scsi-model) | sata (AHCI) | ide
 #               (the values of Glance's hw_disk_bus)
@@ -12,6 +12,9 @@
 #   --scsi-model  virtio-scsi (default) | lsilogic (lsi53c895a) | lsisas1068 (mptsas1068) |
 #               vmpvscsi (pvscsi)   (the values of Glance's hw_scsi_model)
 #               (lsisas1068: Debian's mptsas finds no disk on qemu's mptsas1068; the boot fails)
+#   --data IMAGE:FORMAT  a data disk after the boot disk, on the same bus (repeatable; never
+#               written either): what a volume attached to the server holds
+#   --expect TEXT  repeatable: every TEXT must appear
 #   --fail-on TEXT  stop early (failure) when TEXT appears and the expected text has not: the
 #               guest's "e2e-guest: end of message.txt" line, for negative tests
 # Exit 0 when TEXT (default "Hello World") appears on the serial console within the timeout
@@ -22,7 +25,7 @@
 set -uo pipefail
 die() { echo "boot-check: $*" >&2; exit 2; }
 
-args=(); bus=; nic=; firmware=bios; timeout=120; scsi_model=virtio-scsi; log=; expect="Hello World"; fail_on=; machine=pc
+args=(); bus=; nic=; firmware=bios; timeout=120; scsi_model=virtio-scsi; log=; expects=(); fail_on=; machine=pc; data=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --disk-bus) bus=${2:-}; shift 2 ;;
@@ -31,7 +34,8 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=${2:-}; shift 2 ;;
     --scsi-model) scsi_model=${2:-}; shift 2 ;;
     --log) log=${2:-}; shift 2 ;;
-    --expect) expect=${2:-}; shift 2 ;;
+    --expect) expects+=("${2:-}"); shift 2 ;;
+    --data) data+=("${2:-}"); shift 2 ;;
     --fail-on) fail_on=${2:-}; shift 2 ;;
     --machine) machine=${2:-}; shift 2 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
@@ -45,7 +49,7 @@ image=${args[0]}; format=${args[1]}
 [[ "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run tests/e2e/install.sh)"
 [[ "$image" != *,* ]] || die "image path must not contain a comma"
-
+[ ${#expects[@]} -gt 0 ] || expects=("Hello World")
 drive="file=$image,format=$format,if=none,id=d0,snapshot=on,cache=unsafe"
 case "$bus" in
   virtio) disk=(-device virtio-blk-pci,drive=d0,bootindex=0) ;;
@@ -62,6 +66,22 @@ case "$bus" in
   ide) disk=(-device ide-hd,drive=d0,bus=ide.0,unit=0,bootindex=0) ;;
   *) die "--disk-bus must be virtio, scsi, sata or ide (got '$bus')" ;;
 esac
+# Data disks: drives d1, d2, ... on the boot disk's bus, after it.
+drives=(-drive "$drive")
+n=0
+for d in ${data[@]+"${data[@]}"}; do
+  n=$((n + 1)); dimg=${d%:*}; dfmt=${d##*:}
+  [ -f "$dimg" ] || die "no such file: $dimg"
+  [[ "$dimg" != *,* ]] || die "data disk path must not contain a comma"
+  drives+=(-drive "file=$dimg,format=$dfmt,if=none,id=d$n,snapshot=on,cache=unsafe")
+  case "$bus" in
+    virtio) disk+=(-device "virtio-blk-pci,drive=d$n") ;;
+    scsi) disk+=(-device "scsi-hd,drive=d$n,bus=hba0.0") ;;
+    sata) disk+=(-device "ide-hd,drive=d$n,bus=ahci0.$n") ;;
+    ide) [ "$n" -le 3 ] || die "ide takes 3 data disks at most"
+         disk+=(-device "ide-hd,drive=d$n,bus=ide.$((n / 2)),unit=$((n % 2))") ;;
+  esac
+done
 case "$nic" in
   virtio) nicdev=virtio-net-pci ;;
   e1000|e1000e|vmxnet3|rtl8139|ne2k_pci) nicdev=$nic ;;
@@ -101,20 +121,25 @@ trap 'exit 130' INT TERM
 start=$(date +%s.%N); SECONDS=0
 qemu-system-x86_64 -machine "$machine" -accel tcg -m 256 -smp 1 -nographic -no-reboot \
   -monitor none -serial "file:$log" \
-  "${fw[@]}" -drive "$drive" "${disk[@]}" \
+  "${fw[@]}" "${drives[@]}" "${disk[@]}" \
   -netdev hubport,id=n0,hubid=0 -device "$nicdev,netdev=n0,romfile=" \
   </dev/null >"$work/qemu.out" 2>&1 &
 qemu_pid=$!
 
+# seen_all: every expected text is in the serial log.
+seen_all() {
+  local x
+  for x in "${expects[@]}"; do grep -aqF -- "$x" "$log" 2>/dev/null || return 1; done
+}
 ok=false
 while :; do
-  if grep -aqF -- "$expect" "$log" 2>/dev/null; then ok=true; break; fi
+  if seen_all; then ok=true; break; fi
   if [ -n "$fail_on" ] && grep -aqF -- "$fail_on" "$log" 2>/dev/null; then
-    grep -aqF -- "$expect" "$log" 2>/dev/null && ok=true
+    seen_all && ok=true
     break
   fi
   if ! kill -0 "$qemu_pid" 2>/dev/null; then
-    grep -aqF -- "$expect" "$log" 2>/dev/null && ok=true
+    seen_all && ok=true
     break
   fi
   [ "$SECONDS" -ge "$timeout" ] && break
@@ -122,13 +147,14 @@ while :; do
 done
 secs=$(python3 -c "import sys,time; print(round(time.time()-float(sys.argv[1]),1))" "$start")
 exited=false; kill -0 "$qemu_pid" 2>/dev/null || exited=true
-desc="disk $bus$([ "$bus" = scsi ] && echo "/$scsi_model"), nic $nic, $firmware"
+desc="disk $bus$([ "$bus" = scsi ] && echo "/$scsi_model")$([ $n -gt 0 ] && echo " + $n data"), nic $nic, $firmware"
+expect=$(printf "'%s' " "${expects[@]}")
 if $ok; then
-  echo "boot-check: '$expect' after ${secs} s ($desc)" >&2
+  echo "boot-check: ${expect}after ${secs} s ($desc)" >&2
 else
   why="not seen within ${timeout} s"; $exited && why="not seen; qemu exited after ${secs} s"
   [ -n "$fail_on" ] && grep -aqF -- "$fail_on" "$log" 2>/dev/null && why="not seen; '$fail_on' after ${secs} s"
-  echo "boot-check: '$expect' $why ($desc). Serial log tail:" >&2
+  echo "boot-check: ${expect}$why ($desc). Serial log tail:" >&2
   # printable tail: no NULs, no terminal escapes, and a final newline
   tail -c 3000 "$log" | tr -d '\000\r' | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g; s/\x1b[c()][0-9A-Za-z]\{0,1\}//g' | tail -n 40 >&2
   echo >&2

@@ -2,9 +2,14 @@
 # Builds a small bootable x86-64 Linux guest disk (raw) for the end-to-end test.
 #
 # Usage: tests/e2e/build-guest.sh OUTDIR [--firmware bios|efi] [--drivers all|novirtio] [--size-mib N]
+#          [--data-disk MIB]
 # Writes OUTDIR/guest-<firmware>[-novirtio].raw and prints one JSON object on stdout:
 #   {"raw": PATH, "firmware": "bios"|"efi", "drivers": "all"|"novirtio", "virtual_size": BYTES,
 #    "kernel": VERSION, "root_uuid": UUID, "message_offset": BYTES, "seconds": N}
+# With --data-disk, also OUTDIR/guest-<firmware>[...]-data.raw (MIB MiB): a data disk, one ext4
+# over the whole disk holding data.txt = "stackferry data disk <random token>"; the guest mounts
+# it by UUID on /data and prints data.txt after message.txt. The JSON adds "data_raw",
+# "data_uuid", "data_text" (the line to expect on the console).
 # message_offset is the guest byte offset of /home/user/message.txt's data (the negative
 # control corrupts the grain holding it).
 #
@@ -26,13 +31,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "build-guest: $*" >&2; exit 1; }
 log() { echo "[build-guest] $*" >&2; }
 
-outdir=; firmware=bios; size_mib=64; drivers=all
+outdir=; firmware=bios; size_mib=64; drivers=all; data_mib=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --firmware) firmware=${2:?}; shift 2 ;;
     --firmware=*) firmware=${1#*=}; shift ;;
     --drivers) drivers=${2:?}; shift 2 ;;
     --size-mib) size_mib=${2:?}; shift 2 ;;
+    --data-disk) data_mib=${2:?}; shift 2 ;;
     -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) [ -z "$outdir" ] || die "one OUTDIR only"; outdir=$1; shift ;;
@@ -42,6 +48,7 @@ done
 case "$firmware" in bios|efi) ;; *) die "--firmware must be bios or efi" ;; esac
 case "$drivers" in all|novirtio) ;; *) die "--drivers must be all or novirtio" ;; esac
 [ "$size_mib" -ge 32 ] || die "--size-mib must be at least 32"
+[[ "$data_mib" =~ ^[0-9]+$ ]] && { [ "$data_mib" = 0 ] || [ "$data_mib" -ge 8 ]; } || die "--data-disk must be at least 8 (MiB)"
 
 t_start=$(date +%s.%N)
 bash "$here/install.sh"
@@ -135,7 +142,7 @@ chmod 755 "$ird/init"
 
 # --- ext4 root ---------------------------------------------------------------------------------
 rootdir="$work/root"
-mkdir -p "$rootdir"/{bin,sbin,boot/grub,dev,proc,sys,tmp,root,etc,home/user}
+mkdir -p "$rootdir"/{bin,sbin,boot/grub,dev,proc,sys,tmp,root,etc,home/user,data}
 cp /bin/busybox "$rootdir/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$rootdir/bin/$a"; done
 cat > "$rootdir/sbin/init" <<'EOF'
@@ -148,12 +155,29 @@ echo 1 > /proc/sys/kernel/printk   # keep kernel messages from interleaving with
 echo "e2e-guest: $(uname -r), root $(awk '$2 == "/" {print $1}' /proc/mounts); /home/user/message.txt:"
 cat /home/user/message.txt
 echo "e2e-guest: end of message.txt"
+# The data disk (build-guest.sh --data-disk), by UUID: whatever bus and order it came on.
+if [ -f /etc/e2e-data-uuid ]; then
+  u=$(cat /etc/e2e-data-uuid); d=; i=0
+  while [ $i -lt 50 ]; do d=$(findfs "UUID=$u" 2>/dev/null) && [ -n "$d" ] && break; sleep 0.2; i=$((i+1)); done
+  if [ -n "$d" ] && mount -t ext4 -o ro "$d" /data; then
+    echo "e2e-guest: data disk $d on /data; /data/data.txt:"
+    cat /data/data.txt
+    echo "e2e-guest: end of data.txt"
+  else
+    echo "e2e-guest: data disk UUID=$u not found"; cat /proc/partitions
+  fi
+fi
 hostname stackferry-e2e
 while true; do setsid cttyhack sh -l; sleep 1; done
 EOF
 chmod 755 "$rootdir/sbin/init"
 echo stackferry-e2e > "$rootdir/etc/hostname"
 printf 'Hello World\n' > "$rootdir/home/user/message.txt"
+data_uuid=
+if [ "$data_mib" -gt 0 ]; then
+  data_uuid=$(cat /proc/sys/kernel/random/uuid)
+  echo "$data_uuid" > "$rootdir/etc/e2e-data-uuid"
+fi
 chown -R 1000:1000 "$rootdir/home/user"
 # Named as Debian names them, with what guest inspection reads: the OS, the root by UUID, the
 # kernel's built-in modules.
@@ -234,11 +258,25 @@ msg_off=$((root_start * 512 + msg_block * bs))
 got=$(dd if="$raw" bs=1 skip="$msg_off" count=11 status=none)
 [ "$got" = "Hello World" ] || die "message.txt is not at guest offset $msg_off (found '$got')"
 
+# --- data disk: a whole-disk ext4 the guest mounts by UUID ---------------------------------------
+data_raw=; data_text=
+if [ "$data_mib" -gt 0 ]; then
+  data_raw="${raw%.raw}-data.raw"
+  data_text="stackferry data disk $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  mkdir -p "$work/data"
+  printf '%s\n' "$data_text" > "$work/data/data.txt"
+  rm -f "$data_raw"
+  mke2fs -q -F -t ext4 -L e2e-data -U "$data_uuid" -d "$work/data" "$data_raw" "${data_mib}M" >/dev/null
+fi
+
 secs=$(python3 -c "import sys; print(round(float(sys.argv[1])-float(sys.argv[2]),1))" "$(date +%s.%N)" "$t_start")
 log "built $raw ($firmware, kernel $kver) in ${secs} s"
-python3 - "$raw" "$firmware" "$drivers" "$kver" "$uuid" "$msg_off" "$secs" <<'EOF'
+python3 - "$raw" "$firmware" "$drivers" "$kver" "$uuid" "$msg_off" "$secs" "$data_raw" "$data_uuid" "$data_text" <<'EOF'
 import json, os, sys
-raw, fw, drivers, kver, uuid, off, secs = sys.argv[1:]
-print(json.dumps({"raw": raw, "firmware": fw, "drivers": drivers, "virtual_size": os.path.getsize(raw), "kernel": kver,
-                  "root_uuid": uuid, "message_offset": int(off), "seconds": round(float(secs), 1)}))
+raw, fw, drivers, kver, uuid, off, secs, data_raw, data_uuid, data_text = sys.argv[1:]
+out = {"raw": raw, "firmware": fw, "drivers": drivers, "virtual_size": os.path.getsize(raw), "kernel": kver,
+       "root_uuid": uuid, "message_offset": int(off), "seconds": round(float(secs), 1)}
+if data_raw:
+    out.update(data_raw=data_raw, data_uuid=data_uuid, data_text=data_text)
+print(json.dumps(out))
 EOF
