@@ -30,7 +30,7 @@ let dataVolume;     // volume attached as a data disk
 let bootVolume;     // volume a server boots from
 let serverId;       // server from the image with dataVolume attached
 let bfvId;          // server booted from bootVolume
-const created = { images: [], volumes: [], servers: [], networks: [] };
+const created = { images: [], volumes: [], servers: [], networks: [], types: [] };
 /** One answer of each route, printed at the end (the lead's report). */
 const examples = {};
 
@@ -133,6 +133,7 @@ after(async () => {
     await waitFor(`volume ${id} deleted`, async () => [202, 404].includes((await cinder('DELETE', `/volumes/${id}`)).status), 60000).catch(() => {});
   }
   for (const id of created.images) await os(admin, 'DELETE', `${admin.glance}/images/${id}`);
+  for (const id of created.types) await cinder('DELETE', `/types/${id}`);
   for (const id of created.networks) await os(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`# answers of the routes in this run:\n${Object.entries(examples).map(([k, v]) => `#   ${k} → ${JSON.stringify(v)}`).join('\n')}`);
@@ -271,6 +272,28 @@ describe('volumes', () => {
     const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', '-U', file], { encoding: 'utf8' }));
     assert.equal(info.format, 'raw');
     await holdsImage(file, source);
+  });
+
+  test('a volume Cinder cannot place: error, with Cinder\'s message; deleted through the worker', async () => {
+    // a type whose backend does not exist: the scheduler fails the volume after the 202
+    const t = await cinder('POST', '/types', { volume_type: { name: `sf-nowhere-${SUFFIX}`, extra_specs: { volume_backend_name: 'nowhere' } } });
+    assert.equal(t.status, 200, t.text);
+    created.types.push(t.json.volume_type.id);
+    const c = await createVolume('sf-unplaced', { volume_type: `sf-nowhere-${SUFFIX}` });
+    const v = await waitFor('volume in error', async () => {
+      const r = await api(worker, 'GET', `/api/volumes/${c.json.id}`, { cookie });
+      assert.equal(r.status, 200, r.text);
+      return r.json.status === 'error' && r.json;
+    }, 60000);
+    examples['GET /api/volumes/{id} (error)'] = v;
+    assert.equal(v.volume_type, `sf-nowhere-${SUFFIX}`);
+    const m = await cinder('GET', `/messages?resource_uuid=${c.json.id}`);
+    assert.ok(m.json.messages.length > 0, 'Cinder recorded why');
+    assert.ok(m.json.messages.some((x) => x.user_message === v.error), `${v.error} vs ${m.text}`);
+    assert.match(v.error, /backend/i);
+    const d = await api(worker, 'DELETE', `/api/volumes/${c.json.id}`, { cookie });
+    assert.deepEqual(d.json, { id: c.json.id, deleted: true });
+    await waitFor('the failed volume gone', async () => (await cinder('GET', `/volumes/${c.json.id}`)).status === 404, 60000);
   });
 
   test('limits count the new volume', async () => {
