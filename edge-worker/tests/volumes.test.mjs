@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, Worker, adminToken, api, chunksOf, login, os, seen, streamUpload, unseal, waitFor,
+  KEYSTONE, ROOT, Worker, adminToken, api, chunksOf, login, os, seen, streamUpload, unseal, waitFor,
 } from '../../tests/lib/edge-worker.mjs';
 
 const worker = new Worker();
@@ -30,7 +30,8 @@ let dataVolume;     // volume attached as a data disk
 let bootVolume;     // volume a server boots from
 let serverId;       // server from the image with dataVolume attached
 let bfvId;          // server booted from bootVolume
-const created = { images: [], volumes: [], servers: [], networks: [], types: [] };
+const created = { images: [], volumes: [], servers: [], networks: [], types: [], users: [], projects: [] };
+let memberCookie;   // a member (not admin) of a project of its own
 /** One answer of each route, printed at the end (the lead's report). */
 const examples = {};
 
@@ -135,6 +136,8 @@ after(async () => {
   for (const id of created.images) await os(admin, 'DELETE', `${admin.glance}/images/${id}`);
   for (const id of created.types) await cinder('DELETE', `/types/${id}`);
   for (const id of created.networks) await os(admin, 'DELETE', `${admin.neutron}/networks/${id}`);
+  for (const id of created.users) await os(admin, 'DELETE', `${KEYSTONE}/users/${id}`);
+  for (const id of created.projects) await os(admin, 'DELETE', `${KEYSTONE}/projects/${id}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`# answers of the routes in this run:\n${Object.entries(examples).map(([k, v]) => `#   ${k} → ${JSON.stringify(v)}`).join('\n')}`);
 });
@@ -199,6 +202,44 @@ describe('what the cloud offers', () => {
       assert.deepEqual(r.json.stores, detail.json.stores.map((s) => ({ id: s.id, default: String(s.default) === 'true', type: s.type })));
       assert.ok(r.json.stores.length > 0 && r.json.stores.every((s) => typeof s.type === 'string'), 'admin sees the types');
     }
+  });
+});
+
+describe('what a member (not admin) sees', () => {
+  before(async () => {
+    const password = `pw-${SUFFIX}`;
+    const p = await os(admin, 'POST', `${KEYSTONE}/projects`, { project: { name: `sf-vproj-${SUFFIX}`, domain_id: 'default' } });
+    assert.equal(p.status, 201, p.text);
+    created.projects.push(p.json.project.id);
+    const u = await os(admin, 'POST', `${KEYSTONE}/users`, { user: { name: `sf-vuser-${SUFFIX}`, domain_id: 'default', password } });
+    assert.equal(u.status, 201, u.text);
+    created.users.push(u.json.user.id);
+    const roles = await os(admin, 'GET', `${KEYSTONE}/roles?name=member`);
+    const a = await os(admin, 'PUT', `${KEYSTONE}/projects/${p.json.project.id}/users/${u.json.user.id}/roles/${roles.json.roles[0].id}`);
+    assert.equal(a.status, 204, a.text);
+    const l = await login(worker, { username: `sf-vuser-${SUFFIX}`, password, project: `sf-vproj-${SUFFIX}` });
+    assert.equal(l.res.status, 200, l.res.text);
+    assert.ok(l.res.json.roles.includes('member') && !l.res.json.roles.includes('admin'), l.res.json.roles);
+    memberCookie = l.cookie;
+  });
+
+  test('stores: Glance keeps the detail from members, so the plain list, types null', async () => {
+    const r = await api(worker, 'GET', '/api/stores', { cookie: memberCookie });
+    assert.equal(r.status, 200, r.text);
+    examples['GET /api/stores (member)'] = r.json;
+    const admins = (await api(worker, 'GET', '/api/stores', { cookie })).json.stores;
+    assert.deepEqual(r.json.stores, admins.map((st) => ({ ...st, type: null })));
+  });
+
+  test('limits: the member\'s own project, every section there', async () => {
+    const r = await api(worker, 'GET', '/api/limits', { cookie: memberCookie });
+    assert.equal(r.status, 200, r.text);
+    examples['GET /api/limits (member)'] = r.json;
+    assert.deepEqual(r.json.compute.instances, { limit: r.json.compute.instances.limit, used: 0 }, 'a new project uses nothing');
+    assert.deepEqual(r.json.volume.volumes, { limit: r.json.volume.volumes.limit, used: 0 });
+    assert.ok(Number.isInteger(r.json.volume.gigabytes.limit));
+    assert.equal(typeof r.json.volume.per_type, 'object');
+    for (const q of Object.values(r.json.volume.per_type)) assert.equal(q.volumes.used, 0);
   });
 });
 
@@ -405,9 +446,10 @@ describe('servers with volumes', () => {
 
   test('the token never appears in any response or log line', async () => {
     await worker.stop();
-    const token = unseal(cookie).t;
-    assert.ok(token.length > 100);
-    for (const r of seen.responses) assert.ok(!r.includes(token), 'a response carried the token');
-    for (const l of seen.logs) assert.ok(!l.includes(token), `a log line carried the token: ${l.slice(0, 80)}`);
+    for (const token of [cookie, memberCookie].filter(Boolean).map((c) => unseal(c).t)) {
+      assert.ok(token.length > 100);
+      for (const r of seen.responses) assert.ok(!r.includes(token), 'a response carried the token');
+      for (const l of seen.logs) assert.ok(!l.includes(token), `a log line carried the token: ${l.slice(0, 80)}`);
+    }
   });
 });
