@@ -12,8 +12,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 . scripts/openstack-stack.sh
-# tests/volumes.test.mjs needs Cinder in the test cloud (installed and started with the rest)
-export STACK_CINDER="${STACK_CINDER:-1}"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 CLOUDFLARE_CF_FETCH_ENABLED=false
 suite_begin worker
 step() { # NAME CMD...: run and time a set-up step; stop the suite on failure

@@ -29,9 +29,10 @@ export SERVICE_PASSWORD="${SERVICE_PASSWORD:-secret}"
 export DB_USER=stack DB_PASSWORD="${DB_PASSWORD:-secret}"
 export REGION=RegionOne
 
-# Cinder is not needed by stackferry's tests: off unless STACK_CINDER=1 (it adds
-# about 440 MiB, install time, and needs CAP_SYS_ADMIN for its bind mount).
-export STACK_CINDER="${STACK_CINDER:-0}"
+# Cinder: on (whole-VM migrations make data disks into volumes and boot from volumes, issue 12);
+# STACK_CINDER=0 leaves it out (it adds about 440 MiB, install time, and needs CAP_SYS_ADMIN
+# for its bind mount).
+export STACK_CINDER="${STACK_CINDER:-1}"
 
 VENV="$STACK_DIR/venv"
 PY="$VENV/bin/python3"
