@@ -161,7 +161,7 @@ start_mariadb() {
 ensure_databases() {
   local sql="CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';"
   local db
-  for db in placement nova_api nova nova_cell0 neutron cinder; do
+  for db in keystone glance placement nova_api nova nova_cell0 neutron cinder; do
     sql="$sql CREATE DATABASE IF NOT EXISTS $db; GRANT ALL PRIVILEGES ON $db.* TO '$DB_USER'@'127.0.0.1';"
   done
   "${TMO[@]}" mariadb --defaults-file="$ETC/mysql/my.cnf" -uroot -e "$sql" || fail mariadb "creating databases failed" "$LOG/mariadb.log"
@@ -227,10 +227,12 @@ bootstrap_neutron() {
 }
 bootstrap_cinder() { "${TMO[@]}" cinder-manage --config-file "$ETC/cinder/cinder.conf" db sync; }
 BOOT_PIDS=()
+# The marker names the database the schema went into: a kit that moved a service to another
+# database (Keystone and Glance left SQLite for MariaDB) creates the schema there again.
 bootstrap_bg() { # NAME
-  [ -f "$STATE/$1.bootstrapped" ] && return 0
+  [ "$(cat "$STATE/$1.bootstrapped" 2>/dev/null)" = mariadb ] && return 0
   log "$1: first run, creating database schema (log: $LOG/bootstrap-$1.log)"
-  ( set -euo pipefail; "bootstrap_$1"; touch "$STATE/$1.bootstrapped" ) > "$LOG/bootstrap-$1.log" 2>&1 &
+  ( set -euo pipefail; "bootstrap_$1"; echo mariadb > "$STATE/$1.bootstrapped" ) > "$LOG/bootstrap-$1.log" 2>&1 &
   BOOT_PIDS+=("$1:$!")
 }
 bootstrap_wait() {
@@ -256,6 +258,8 @@ if [ "$MODE" = glance ]; then
   if pid_alive "$RUN/glance.pid" && [ "$(cat "$RUN/glance.mode" 2>/dev/null)" != noauth ]; then
     die "glance is running with Keystone auth; run stop.sh first"
   fi
+  start_mariadb
+  ensure_databases
   bootstrap_bg glance; bootstrap_wait
   echo noauth > "$RUN/glance.mode"
   start_uwsgi glance "$GLANCE_PORT" "$ETC/glance-noauth"
