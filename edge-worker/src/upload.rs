@@ -84,8 +84,21 @@ pub fn stored(image: &Value, len: u64) -> Result<Value, ApiError> {
         "os_hash_algo": image["os_hash_algo"], "os_hash_value": image["os_hash_value"]}))
 }
 
+/// Waits before each try at deleting a failed upload's image: at once, then backing off over
+/// about half a minute, long enough for a Glance that is restarting to answer again (a failed
+/// upload during a restart must not leave its image behind).
+pub const DELETE_RETRY_MS: [u32; 6] = [0, 1000, 2000, 4000, 8000, 16000];
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn delete_retries_span_a_restart() {
+        assert_eq!(DELETE_RETRY_MS[0], 0, "the first try is at once");
+        assert!(DELETE_RETRY_MS.windows(2).all(|w| w[1] > w[0]), "backing off");
+        let total: u32 = DELETE_RETRY_MS.iter().sum();
+        assert!((20_000..=60_000).contains(&total), "{total} ms: a restart's length, not minutes");
+    }
+
     use super::*;
 
     #[test]

@@ -21,11 +21,15 @@ use crate::upload;
 use crate::upstream::{self, image_gone, success, Service};
 use stackferry::qcow2::probe;
 
-/// Deletes a failed upload's image (a few tries: it runs after errors, when connections may
-/// be going away). True when the image is gone.
+/// Deletes a failed upload's image, trying again after the waits of `upload::DELETE_RETRY_MS`
+/// (it runs after errors, when Glance may be going away or restarting). True when the image is
+/// gone.
 async fn delete_image(os: &OpenStack, id: &str) -> bool {
     let Ok(url) = os.url(Service::Image, &format!("/images/{id}")) else { return false };
-    for attempt in 1..=3 {
+    for (attempt, wait) in (1..).zip(upload::DELETE_RETRY_MS) {
+        if wait > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(wait.into())).await;
+        }
         match os.fetch(Service::Image, "DELETE", &url, None, &[]).await {
             Ok(r) if image_gone(r.status) => return true,
             Ok(r) => console_log!("image {}: delete attempt {} answered HTTP {}", id, attempt, r.status),
