@@ -25,10 +25,29 @@ pub fn queued_format(id: &str, meta: &Value) -> Result<String, ApiError> {
 
 /// The body's length from the `Content-Length` header, else `X-Upload-Length` (`api::UPLOAD_LENGTH_HEADER`) (a browser
 /// streaming the body cannot set `Content-Length`, a forbidden header). Either way the body is
-/// then held to exactly that many bytes. 411 without one, 400 when empty, 413 over `max`.
+/// then held to exactly that many bytes. 411 without one, 400 when empty, not a number, or when
+/// both are sent and disagree (which one would the body be held to?), 413 over `max`.
 pub fn declared_length(content_length: Option<&str>, upload_length: Option<&str>, max: u64) -> Result<u64, ApiError> {
-    let declared = |h: Option<&str>| h.and_then(|l| l.trim().parse::<u64>().ok());
-    match declared(content_length).or_else(|| declared(upload_length)) {
+    let parse = |name: &str, h: Option<&str>| match h {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("{name} is not a byte count: {v:.40}"))),
+    };
+    let content = parse("Content-Length", content_length)?;
+    let upload = parse(crate::api::UPLOAD_LENGTH_HEADER, upload_length)?;
+    let declared = match (content, upload) {
+        (Some(c), Some(u)) if c != u => {
+            return Err(ApiError::bad_request(format!(
+                "Content-Length {c} and {} {u} disagree: send the upload's length once",
+                crate::api::UPLOAD_LENGTH_HEADER
+            )))
+        }
+        (c, u) => c.or(u),
+    };
+    match declared {
         None => Err(ApiError::new(
             411,
             "length_required",
@@ -114,11 +133,17 @@ mod tests {
     fn length_rule() {
         assert_eq!(declared_length(Some("1024"), None, 1 << 20), Ok(1024));
         assert_eq!(declared_length(None, Some(" 2048 "), 1 << 20), Ok(2048), "a streamed body declares its length");
-        assert_eq!(declared_length(Some("10"), Some("20"), 1 << 20), Ok(10), "Content-Length wins");
-        assert_eq!(declared_length(Some("ten"), Some("20"), 1 << 20), Ok(20));
+        assert_eq!(declared_length(Some("20"), Some("20"), 1 << 20), Ok(20), "both, agreeing");
+        let e = declared_length(Some("10"), Some("20"), 1 << 20).unwrap_err();
+        assert_eq!(e.status, 400, "both, disagreeing: which would the body be held to?");
+        assert!(e.detail.contains("disagree"), "{}", e.detail);
+        let e = declared_length(Some("ten"), Some("20"), 1 << 20).unwrap_err();
+        assert!(e.status == 400 && e.detail.contains("Content-Length is not a byte count"), "{}", e.detail);
+        let e = declared_length(None, Some("-1"), 1 << 20).unwrap_err();
+        assert!(e.status == 400 && e.detail.contains("X-Upload-Length"), "{}", e.detail);
         let e = declared_length(None, None, 1 << 20).unwrap_err();
         assert_eq!((e.status, e.error.as_str()), (411, "length_required"));
-        assert_eq!(declared_length(Some("x"), None, 1 << 20).unwrap_err().status, 411);
+        assert_eq!(declared_length(Some("x"), None, 1 << 20).unwrap_err().status, 400);
         let e = declared_length(Some("0"), None, 1 << 20).unwrap_err();
         assert_eq!((e.status, e.detail.as_str()), (400, "the upload is empty"));
         assert_eq!(declared_length(Some("1048576"), None, 1 << 20), Ok(1 << 20));

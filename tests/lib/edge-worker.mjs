@@ -4,7 +4,7 @@
 // directly as admin to set up and verify what the worker did. Shared by edge-worker/tests, the
 // page's OpenStack tests, tests/e2e and the demo cloud of `npm start` (scripts/demo-cloud.mjs).
 import { spawn, execFileSync } from 'node:child_process';
-import { createHash, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createDecipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os_ from 'node:os';
@@ -156,6 +156,16 @@ export function unseal(value, secret = SESSION_KEY, aad = 'stackferry-session-v1
   d.setAAD(Buffer.from(aad), { plaintextLength: ct.length });
   d.setAuthTag(tag);
   return JSON.parse(Buffer.concat([d.update(ct), d.final()]).toString('utf8'));
+}
+
+/** Seals `value` as the worker does (the inverse of `unseal`): for forged and expired sessions. */
+export function seal(value, secret = SESSION_KEY, aad = 'stackferry-session-v1') {
+  const key = createHash('sha256').update('stackferry session cookie key v1\0').update(secret.trim()).digest();
+  const nonce = randomBytes(12);
+  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  c.setAAD(Buffer.from(aad), { plaintextLength: Buffer.byteLength(JSON.stringify(value)) });
+  const ct = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
+  return `v1.${Buffer.concat([nonce, ct, c.getAuthTag()]).toString('base64url')}`;
 }
 
 export async function login(worker, extra = {}) {
