@@ -203,7 +203,7 @@ describe('the worker, route by route', () => {
     }
   });
 
-  test('every id route: impossible ids → 404; a well-formed unknown id → 4xx, never 5xx', async () => {
+  test('every id route: impossible ids → 404; a well-formed unknown id → 4xx (a DELETE: done), never 5xx', async () => {
     // (`.`, `..` and `%2e` are not ids: the runtime resolves them as URLs do, before the worker)
     const impossible = ['a%2Fb', '%00', 'x'.repeat(300), 'a%20b', 'a:b', '%C3%A9', 'a;b', '%0d%0aX:1'];
     for (const [method, p, o] of ROUTES.filter(([, q, x]) => x.id && live(q))) {
