@@ -417,14 +417,27 @@ pub fn state(image: &Value) -> (State, Option<String>) {
     }
 }
 
-/// The message of the newest failed task in `GET /v2/images/{id}/tasks`.
+/// What Glance's import tasks say when they say nothing (the cause is only in Glance's log).
+const OPAQUE_TASK_MESSAGE: &str = "Task failed due to Internal Error";
+
+/// The message of the newest failed task in `GET /v2/images/{id}/tasks`. Glance hides most
+/// causes behind [`OPAQUE_TASK_MESSAGE`] (seen for data that fails its safety checks): then the
+/// likely causes are named.
 pub fn task_failure(tasks: &Value) -> Option<String> {
-    tasks["tasks"]
+    let message = tasks["tasks"]
         .as_array()?
         .iter()
         .filter(|t| t["status"] == "failure")
         .max_by(|a, b| a["updated_at"].as_str().unwrap_or("").cmp(b["updated_at"].as_str().unwrap_or("")))
-        .and_then(|t| listed(&t["message"]).map(String::from))
+        .and_then(|t| listed(&t["message"]))?;
+    if message.trim_end_matches('.') != OPAQUE_TASK_MESSAGE {
+        return Some(message.to_string());
+    }
+    Some(format!(
+        "{message} (Glance names no cause; most often the data failed Glance's safety checks, e.g. a QCOW2 \
+         with a backing file or an external data file, or is not of the image's disk_format; \
+         Glance's log has the cause)"
+    ))
 }
 
 /// The `upload` field of the session answers: the body limit the page plans with and whether
@@ -700,6 +713,9 @@ mod tests {
         assert_eq!(task_failure(&tasks).as_deref(), Some("403 Forbidden"));
         assert_eq!(task_failure(&json!({"tasks": []})), None);
         assert_eq!(task_failure(&json!({})), None);
+        let opaque = json!({"tasks": [{"status": "failure", "message": "Task failed due to Internal Error", "updated_at": "1"}]});
+        let m = task_failure(&opaque).unwrap();
+        assert!(m.starts_with("Task failed due to Internal Error (") && m.contains("safety checks"), "{m}");
     }
 
     #[test]
