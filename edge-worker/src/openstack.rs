@@ -1,6 +1,6 @@
 //! Glance, Nova and Neutron for the page: request bodies (validated before anything is sent),
 //! listings trimmed to what the page shows, and the messages of OpenStack's error responses,
-//! which reach the page unchanged. Cinder's are in [`crate::cinder`].
+//! which reach the page unchanged. Cinder's are in the `cinder` module.
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
