@@ -252,6 +252,34 @@ export function osFlow({ tmp, made, admin }) {
   }
 
   /**
+   * Cinder's URL for the admin's project (`…/v3/<project id>`), from the token's catalog; null
+   * when the cloud has no Cinder.
+   */
+  async function cinder() {
+    const a = admin();
+    if (!a) return null;
+    if (a.cinder === undefined) {
+      const c = await osCall(a, 'GET', `${KEYSTONE}/auth/catalog`);
+      const svc = ((c.json && c.json.catalog) || []).find((x) => ['block-storage', 'volumev3', 'volume'].includes(x.type));
+      const ep = svc && svc.endpoints.find((e) => e.interface === 'public');
+      a.cinder = ep ? `${ep.url.replace(/\/$/, '').replace(/\/v3(\/.*)?$/, '/v3')}/${a.project.id}` : null;
+    }
+    return a.cinder;
+  }
+
+  /** Delete Cinder volume `id`, waiting while it is still attached or being made; whether it went. */
+  async function deleteVolume(id) {
+    const url = `${await cinder()}/volumes/${id}`;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 120000) {
+      const r = await osCall(admin(), 'DELETE', url);
+      if ([202, 204, 404].includes(r.status)) return true;
+      await sleep(2000);
+    }
+    return false;
+  }
+
+  /**
    * Delete everything in `made` and empty it; resolves to what was deleted, throws naming what
    * could not be.
    */
@@ -261,6 +289,7 @@ export function osFlow({ tmp, made, admin }) {
     const note = Object.entries(made).filter(([, ids]) => ids.length).map(([k, ids]) => `${ids.length} ${k}`).join(', ');
     const left = [];
     for (const id of made.servers || []) if (!await deleteServer(id)) left.push(`server ${id}`);
+    for (const id of made.volumes || []) if (!await deleteVolume(id)) left.push(`volume ${id}`);
     for (const id of made.images || []) {
       const r = await osCall(a, 'DELETE', `${a.glance}/images/${id}`);
       if (![204, 404].includes(r.status)) left.push(`image ${id}`);
@@ -273,5 +302,5 @@ export function osFlow({ tmp, made, admin }) {
     return note ? `${note} deleted` : 'nothing to delete';
   }
 
-  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade };
+  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade, cinder, deleteVolume };
 }
