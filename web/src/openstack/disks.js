@@ -45,11 +45,18 @@ export function skipped(inp) {
   return new Set(table.disks.filter((d) => d.role === 'skip').map((d) => d.index));
 }
 
+/** Whether a run goes on: the table's choices are fixed until it ends. */
+let busy = false;
+
 /**
  * Follow the disks planned for a Send (ui/inputs.js `planned()`): a table for the one OVF/OVA
- * VM they come from, with Cinder in the catalog; none otherwise.
+ * VM they come from, with Cinder in the catalog; none otherwise. `busy`: a run goes on.
  */
-export function update(planned) {
+export function update(planned, { busy: running = false } = {}) {
+  if (running !== busy) {
+    busy = running;
+    $('migration').toggleAttribute('inert', busy);
+  }
   const s = session();
   const inputs = [...new Set(planned.map((d) => d.input))];
   const inp = inputs.length === 1 ? inputs[0] : null;
@@ -62,6 +69,7 @@ export function update(planned) {
     return;
   }
   const ticked = planned.map((d) => d.disk);
+  if (table && table.inp === inp && String(table.ticked) === String(ticked) && cloudFor === s) return;
   if (!table || table.inp !== inp || String(table.ticked) !== String(ticked)) {
     const was = table && table.inp === inp ? table : null;
     const disks = initialDisks(x, cloud ? cloud.defaultType : null).filter((d) => ticked.includes(d.index))
@@ -72,7 +80,10 @@ export function update(planned) {
     };
     formatFollows = true;
   }
-  load(s).then(() => (table && !table.plan ? ask() : render()));
+  load(s).then(() => {
+    if (table) table.asked = false;
+    ask();
+  });
 }
 
 /** The cloud's volume types, flavors, stores and limits, once per session. */

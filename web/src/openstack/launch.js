@@ -245,11 +245,11 @@ function renderServerStatus() {
     el.hidden = true;
     return;
   }
-  const { status, key, params, error, fault, volumes } = serverView;
+  const { status, key, params, error, fault, volumes, names } = serverView;
   el.hidden = false;
   el.dataset.status = status;
   const attached = volumes && volumes.length ? h('span', { 'data-testid': 'server-volumes', dataset: { volumes: volumes.join(' ') } },
-    ' ', t('volumes.server.attached', { volumes: volumes.map((id) => ((migration && migration.names && migration.names.get(id)) ? `${migration.names.get(id)} (${id})` : id)).join(', ') })) : null;
+    ' ', t('volumes.server.attached', { volumes: volumes.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join(', ') })) : null;
   el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, attached,
     ...(error ? [' ', ...errorNodes(error)] : []), ...(fault ? [' ', detailsOf(fault)] : []));
 }
@@ -331,6 +331,12 @@ async function launch() {
     return;
   }
   $('server-status').dataset.serverId = id;
+  // The migration's volumes are the server's now: the form does not offer them again.
+  const names = (body.volumes && migration && migration.names) || new Map();
+  if (body.volumes) {
+    migration = null;
+    renderMigration();
+  }
   const t0 = Date.now();
   const poll = async () => {
     let s;
@@ -344,7 +350,7 @@ async function launch() {
     $('server-status').dataset.task = s.task_state || '';
     if (s.status === 'ACTIVE') {
       const addrs = Object.entries(s.addresses || {}).map(([n, list]) => `${n}: ${list.map((a) => a.addr).join(', ')}`).join('; ');
-      setServerStatus('ACTIVE', addrs ? 'cloud.server.runningAt' : 'cloud.server.running', { name: s.name, id, addresses: addrs }, { volumes: s.volumes || [] });
+      setServerStatus('ACTIVE', addrs ? 'cloud.server.runningAt' : 'cloud.server.running', { name: s.name, id, addresses: addrs }, { volumes: s.volumes || [], names });
       btn.disabled = false;
       await showConsole(id);
       $('after-launch').hidden = false;

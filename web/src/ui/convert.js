@@ -43,12 +43,12 @@ export function busy() {
 /** Enable what can be done now (after an inspection, a tick, an edit, a login, a run's start or end). */
 export function update() {
   const plannedDisks = inputs.planned($('format-select').value);
-  osweb.updateDisks(plannedDisks);
   const planned = plannedDisks.length;
   const valid = inputsValid();
   const loggedIn = !!osweb.session();
   // A staged upload resumed from the unfinished list counts as a run.
   const occupied = !!running || osweb.resuming();
+  osweb.updateDisks(plannedDisks, { busy: occupied });
   $('convert-button').disabled = occupied || planned === 0 || !valid;
   $('send-button').disabled = occupied || planned === 0 || !loggedIn || !valid;
   let why = '';
