@@ -47,14 +47,16 @@ export function flavorInput(f) {
 }
 
 /**
- * The core's input (CONTRACT-12 §2) from the table: `disks` as kept by the table, `boot`
+ * The core's input (CONTRACT-12 §2) from the table: `disks` as kept by the table (a disk's
+ * volume type goes even while its target is an image: booting from a volume makes the boot
+ * disk one), `boot`
  * ('image'|'volume'), `flavor` (the API's), `limits` and `stores` (the API's answers or null).
  */
 export function migrationInput({ disks, boot, flavor = null, limits = null, stores = null }) {
   return {
     disks: disks.map((d) => ({
       index: d.index, name: d.name, capacity: d.capacity, upload_bytes: d.upload_bytes ?? null,
-      role: d.role, target: d.target, volume_type: d.target === 'volume' ? d.volume_type ?? null : null,
+      role: d.role, target: d.target, volume_type: d.volume_type ?? null,
       volume_gib: d.volume_gib ?? null,
     })),
     boot,

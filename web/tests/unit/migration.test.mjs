@@ -52,14 +52,14 @@ test('defaultVolumeType: the type the cloud marks default, else none', () => {
   assert.equal(defaultVolumeType(null), null);
 });
 
-test('migrationInput: the contract\'s shape; an image target carries no volume type', () => {
+test('migrationInput: the contract\'s shape, the table\'s choices as they are', () => {
   const disks = initialDisks(inspection(2), 'lvm');
   disks[1].volume_gib = 9;
   const limits = { compute: null, volume: null, image: null };
   const input = migrationInput({ disks, boot: 'image', flavor: { id: 'f', vcpus: 2, ram: 512, disk: 0 }, limits, stores: { stores: [] } });
   assert.deepEqual(input, {
     disks: [
-      { index: 0, name: 'web-disk1.vmdk', capacity: GIB + 1, upload_bytes: null, role: 'boot', target: 'image', volume_type: null, volume_gib: null },
+      { index: 0, name: 'web-disk1.vmdk', capacity: GIB + 1, upload_bytes: null, role: 'boot', target: 'image', volume_type: 'lvm', volume_gib: null },
       { index: 1, name: 'web-disk2.vmdk', capacity: 2 * GIB + 1, upload_bytes: null, role: 'data', target: 'volume', volume_type: 'lvm', volume_gib: 9 },
     ],
     boot: 'image',
