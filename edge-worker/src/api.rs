@@ -39,6 +39,14 @@ pub enum Route {
     CreateServer,
     Server(String),
     Console(String),
+    /// Cinder: volume types, volumes made from images (create, state, delete).
+    VolumeTypes,
+    CreateVolume,
+    Volume(String),
+    DeleteVolume(String),
+    /// The project's quotas (Nova, Cinder, Glance) and Glance's stores.
+    Limits,
+    Stores,
     /// Staged uploads (the `staged` module): start, a part (1-based), complete, state, cancel.
     StagedStart(String),
     StagedPart(String, u32),
@@ -96,6 +104,21 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
         ["networks"] => ("GET", (method == "GET").then_some(Networks)),
         ["keypairs"] => ("GET", (method == "GET").then_some(Keypairs)),
         ["security-groups"] => ("GET", (method == "GET").then_some(SecurityGroups)),
+        ["volume-types"] => ("GET", (method == "GET").then_some(VolumeTypes)),
+        ["limits"] => ("GET", (method == "GET").then_some(Limits)),
+        ["stores"] => ("GET", (method == "GET").then_some(Stores)),
+        ["volumes"] => ("POST", (method == "POST").then_some(CreateVolume)),
+        ["volumes", i] => {
+            let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
+            (
+                "GET, DELETE",
+                match method {
+                    "GET" => Some(Volume(i)),
+                    "DELETE" => Some(DeleteVolume(i)),
+                    _ => None,
+                },
+            )
+        }
         ["images"] => (
             "GET, POST",
             match method {
@@ -429,7 +452,12 @@ pub fn check_request(cfg: &Config, r: &Incoming<'_>, route: &Route) -> Result<()
     }
     if matches!(
         route,
-        Route::Login | Route::CreateImage | Route::CreateServer | Route::StagedStart(_) | Route::StagedComplete(_)
+        Route::Login
+            | Route::CreateImage
+            | Route::CreateServer
+            | Route::CreateVolume
+            | Route::StagedStart(_)
+            | Route::StagedComplete(_)
     ) {
         let ct = r.content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if ct != "application/json" {
@@ -494,6 +522,17 @@ mod tests {
         assert!(!Route::StagedObject("i".into(), obj.into()).needs_session(), "Glance has no cookie");
         assert!(Route::StagedPart("i".into(), 1).needs_session());
         assert_eq!(route("GET", "/index.html"), Err(NoRoute::Static));
+        assert_eq!(route("GET", "/api/volume-types"), Ok(Route::VolumeTypes));
+        assert_eq!(route("GET", "/api/limits"), Ok(Route::Limits));
+        assert_eq!(route("POST", "/api/limits"), Err(NoRoute::Method("GET")));
+        assert_eq!(route("GET", "/api/stores"), Ok(Route::Stores));
+        assert_eq!(route("POST", "/api/volumes"), Ok(Route::CreateVolume));
+        assert_eq!(route("GET", "/api/volumes"), Err(NoRoute::Method("POST")));
+        assert_eq!(route("GET", "/api/volumes/v-1"), Ok(Route::Volume("v-1".into())));
+        assert_eq!(route("DELETE", "/api/volumes/v-1/"), Ok(Route::DeleteVolume("v-1".into())));
+        assert_eq!(route("PUT", "/api/volumes/v-1"), Err(NoRoute::Method("GET, DELETE")));
+        assert_eq!(route("DELETE", "/api/volumes/..%2fx"), Err(NoRoute::NotFound));
+        assert!(Route::CreateVolume.needs_session() && Route::Limits.needs_session());
     }
 
     fn inc<'a>(method: &'a str, origin: Option<&'a str>, csrf: Option<&'a str>) -> Incoming<'a> {
@@ -527,6 +566,11 @@ mod tests {
         let mut r = inc("POST", None, Some("1"));
         r.content_type = Some("text/plain");
         assert_eq!(check_request(&c, &r, &Route::Login).unwrap_err().status, 415);
+        assert_eq!(check_request(&c, &r, &Route::CreateVolume).unwrap_err().status, 415);
+        assert_eq!(
+            check_request(&c, &inc("DELETE", None, None), &Route::DeleteVolume("v".into())).unwrap_err().error,
+            "csrf"
+        );
         // uploads are not JSON
         let mut r = inc("PUT", None, Some("1"));
         r.content_type = Some("application/octet-stream");

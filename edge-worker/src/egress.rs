@@ -218,7 +218,9 @@ pub fn login_target(cfg: &Config, requested: Option<&str>) -> Result<AuthTarget,
 /// The catalog endpoints a session will call, when its Keystone was reached through `*`: each
 /// must be a public host too (a public Keystone must not point the worker inside).
 pub fn check_endpoints(e: &Endpoints) -> Result<(), ApiError> {
-    for (kind, url) in [("compute", &e.compute), ("image", &e.image), ("network", &e.network)] {
+    for (kind, url) in
+        [("compute", &e.compute), ("image", &e.image), ("network", &e.network), ("block-storage", &e.volume)]
+    {
         if let Some(u) = url {
             check_url(&format!("the catalog's {kind} endpoint"), u)?;
         }
@@ -381,6 +383,12 @@ mod tests {
         assert!(err
             .detail
             .starts_with("the catalog's network endpoint http://10.0.0.5:9696 is a private network address"));
+        e.network = None;
+        e.volume = Some("http://169.254.169.254/v3".into());
+        let err = check_endpoints(&e).unwrap_err();
+        assert!(err
+            .detail
+            .starts_with("the catalog's block-storage endpoint http://169.254.169.254/v3 is a link-local"));
         let err = check_url("auth_url", "http://127.0.0.1:5000/v3").unwrap_err();
         assert!(err.detail.contains("ALLOWED_AUTH_URLS=\"*,http://127.0.0.1:5000/v3\""), "{}", err.detail);
     }

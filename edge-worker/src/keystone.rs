@@ -236,6 +236,7 @@ pub fn session_from_token(
             compute: ep("compute"),
             image: ep("image"),
             network: ep("network"),
+            volume: crate::cinder::CATALOG_TYPES.iter().find_map(|kind| ep(kind)),
         },
         region,
         regions: all,
@@ -321,7 +322,12 @@ mod tests {
         {"type": "image", "name": "glance", "endpoints": [
           {"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:9292"},
           {"interface": "public", "region_id": "RegionTwo", "url": "javascript:alert(1)"}]},
-        {"type": "identity", "name": "keystone", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:5000/v3/"}]}
+        {"type": "identity", "name": "keystone", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:5000/v3/"}]},
+        {"type": "volume", "name": "cinder-legacy", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:8776/v1/p1"}]},
+        {"type": "volumev3", "name": "cinderv3", "endpoints": [
+          {"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:8776/v3/p1"},
+          {"interface": "public", "region_id": "RegionTwo", "url": "https://cinder.two.example/v3"}]},
+        {"type": "block-storage", "name": "cinder", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://127.0.0.1:8776/v3"}]}
       ]}}"#;
 
     #[test]
@@ -334,6 +340,7 @@ mod tests {
         assert_eq!(s.endpoints.image.as_deref(), Some("http://127.0.0.1:9292"));
         assert_eq!(s.endpoints.identity.as_deref(), Some("http://127.0.0.1:5000/v3"));
         assert_eq!(s.endpoints.network, None);
+        assert_eq!(s.endpoints.volume.as_deref(), Some("http://127.0.0.1:8776/v3"), "block-storage first");
         assert_eq!(s.user, Named { id: "u1".into(), name: "admin".into(), domain: Some("Default".into()) });
         assert_eq!(s.roles, vec!["admin", "member"]);
         assert_eq!(s.expires, crate::time::parse_iso8601("2026-11-26T10:00:00Z").unwrap());
@@ -341,10 +348,12 @@ mod tests {
         let s = session_from_token("tok".into(), TOKEN.as_bytes(), "x", Interface::Internal, None).unwrap();
         assert_eq!(s.endpoints.compute.as_deref(), Some("http://nova.internal:8774/v2.1"));
         assert_eq!(s.endpoints.image, None);
+        assert_eq!(s.endpoints.volume, None, "no internal Cinder endpoint");
 
         let s = session_from_token("tok".into(), TOKEN.as_bytes(), "x", Interface::Public, Some("RegionTwo")).unwrap();
         assert_eq!(s.endpoints.compute.as_deref(), Some("https://nova.two.example/v2.1"));
         assert_eq!(s.endpoints.image, None, "a non-http catalog URL is never used");
+        assert_eq!(s.endpoints.volume.as_deref(), Some("https://cinder.two.example/v3"), "then volumev3");
 
         let e =
             session_from_token("tok".into(), TOKEN.as_bytes(), "x", Interface::Public, Some("Nowhere")).unwrap_err();

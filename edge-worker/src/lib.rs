@@ -9,6 +9,8 @@
 //! - [`session`]: what the cookie carries, cookie headers;
 //! - [`keystone`]: login request bodies, token responses, catalog endpoint selection;
 //! - [`openstack`]: request bodies for Glance/Nova, trimming of listings, upstream errors;
+//! - [`cinder`]: Cinder's API root, volume bodies, volumes and volume types for the page;
+//! - [`limits`]: the project's quotas from Nova, Cinder and Glance, in one shape;
 //! - [`api`]: routes, the JSON error shape and its headers, request policy (CSRF header, CORS,
 //!   body caps), JSON request bodies;
 //! - [`upstream`]: the OpenStack services called, their roots and headers, which statuses a call
@@ -25,9 +27,11 @@
 //! streams, secrets. It stays a thin shell over the modules above: one `async fn` per route.
 
 pub mod api;
+pub mod cinder;
 pub mod config;
 pub mod egress;
 pub mod keystone;
+pub mod limits;
 pub mod openstack;
 pub mod page;
 pub mod ratelimit;

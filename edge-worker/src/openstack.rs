@@ -1,6 +1,6 @@
 //! Glance, Nova and Neutron for the page: request bodies (validated before anything is sent),
 //! listings trimmed to what the page shows, and the messages of OpenStack's error responses,
-//! which reach the page unchanged.
+//! which reach the page unchanged. Cinder's are in [`crate::cinder`].
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -55,6 +55,16 @@ pub fn valid_id(s: &str) -> bool {
         && s != "."
         && s != ".."
         && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// A UUID as OpenStack writes ids (`8-4-4-4-12` hex digits): what ids in request bodies that
+/// name volumes and images must be.
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// `base` + `/v2` unless the catalog URL already ends with the version.
@@ -292,7 +302,8 @@ pub fn trim_image(v: &Value) -> Value {
     )
 }
 
-fn pick(v: &Value, keys: &[&str]) -> Value {
+/// The object with only `keys` of `v` (those it has).
+pub(crate) fn pick(v: &Value, keys: &[&str]) -> Value {
     let mut m = Map::new();
     for k in keys {
         if let Some(x) = v.get(*k) {
@@ -308,6 +319,19 @@ fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
 
 pub fn trim_images(v: &Value) -> Value {
     Value::Array(list(v, "images").map(trim_image).collect())
+}
+
+/// Glance's stores (`GET /v2/info/stores/detail`, or `/v2/info/stores` without `type`) for the
+/// page: `default` as a bool (Glance writes the string "true"), `type` null when not listed.
+pub fn trim_stores(v: &Value) -> Value {
+    let stores: Vec<Value> = list(v, "stores")
+        .map(|s| {
+            let default = matches!(&s["default"], Value::Bool(true))
+                || s["default"].as_str().is_some_and(|d| d.eq_ignore_ascii_case("true"));
+            json!({"id": s.get("id"), "default": default, "type": s.get("type")})
+        })
+        .collect();
+    json!({"stores": stores})
 }
 
 pub fn trim_flavors(v: &Value) -> Value {
@@ -354,11 +378,17 @@ pub fn trim_security_groups(v: &Value) -> Value {
 
 // ------------------------------------------------------------------ servers
 
+/// Most volumes one server takes: a device name per letter, `vdb` to `vdz` after the root
+/// disk (Nova names devices by letter; libvirt's virtio bus allows no more by default).
+pub const MAX_SERVER_VOLUMES: usize = 26;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerCreate {
     pub name: String,
-    pub image_id: String,
+    /// The image to boot from; absent when a volume has `boot: true`.
+    #[serde(default)]
+    pub image_id: Option<String>,
     pub flavor_id: String,
     #[serde(default)]
     pub network_id: Option<String>,
@@ -366,24 +396,45 @@ pub struct ServerCreate {
     pub key_name: Option<String>,
     #[serde(default)]
     pub security_groups: Vec<String>,
+    /// Cinder volumes, in the order they are attached.
+    #[serde(default)]
+    pub volumes: Vec<ServerVolume>,
+}
+
+/// A volume of `POST /api/servers`: the boot volume, or a data volume.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerVolume {
+    pub id: String,
+    #[serde(default)]
+    pub boot: bool,
+    #[serde(default)]
+    pub delete_on_termination: bool,
 }
 
 impl ServerCreate {
     /// Nova `POST /servers` body. Without a network: `"auto"` (the project's only network,
-    /// or Nova's auto-allocated one).
+    /// or Nova's auto-allocated one). With volumes: `block_device_mapping_v2`.
     pub fn nova_body(&self) -> Result<Value, String> {
         if self.name.trim().is_empty() || self.name.len() > 255 {
             return Err("name must be 1 to 255 characters".into());
         }
-        for (what, id) in [("image_id", &self.image_id), ("flavor_id", &self.flavor_id)] {
-            if !valid_id(id) {
-                return Err(format!("{what} {id:?} is not a valid id"));
-            }
+        if !valid_id(&self.flavor_id) {
+            return Err(format!("flavor_id {:?} is not a valid id", self.flavor_id));
+        }
+        let image = self.image_id.as_deref().filter(|s| !s.is_empty());
+        if let Some(i) = image.filter(|i| !valid_id(i)) {
+            return Err(format!("image_id {i:?} is not a valid id"));
         }
         let mut server = Map::new();
         server.insert("name".into(), json!(self.name));
-        server.insert("imageRef".into(), json!(self.image_id));
+        if let Some(i) = image {
+            server.insert("imageRef".into(), json!(i));
+        }
         server.insert("flavorRef".into(), json!(self.flavor_id));
+        if let Some(bdm) = block_device_mapping(image, &self.volumes)? {
+            server.insert("block_device_mapping_v2".into(), bdm);
+        }
         match self.network_id.as_deref().filter(|s| !s.is_empty()) {
             Some(n) if valid_id(n) => server.insert("networks".into(), json!([{"uuid": n}])),
             Some(n) => return Err(format!("network_id {n:?} is not a valid id")),
@@ -408,18 +459,55 @@ impl ServerCreate {
     }
 }
 
+/// Nova's `block_device_mapping_v2` for a server booted from `image` or from the volume with
+/// `boot: true` (exactly one of the two), the data volumes after the root in their order
+/// (`boot_index: -1`). `None` for an image and no volumes: the body Nova has always taken.
+fn block_device_mapping(image: Option<&str>, volumes: &[ServerVolume]) -> Result<Option<Value>, String> {
+    if volumes.len() > MAX_SERVER_VOLUMES {
+        return Err(format!("at most {MAX_SERVER_VOLUMES} volumes"));
+    }
+    for (i, v) in volumes.iter().enumerate() {
+        if !is_uuid(&v.id) {
+            return Err(format!("volumes[{i}].id is not a UUID"));
+        }
+        if volumes[..i].iter().any(|w| w.id.eq_ignore_ascii_case(&v.id)) {
+            return Err(format!("volume {} is given twice", v.id));
+        }
+    }
+    let mut boot = volumes.iter().filter(|v| v.boot);
+    let root = match (image, boot.next(), boot.next()) {
+        (_, Some(_), Some(_)) => return Err("only one volume can have boot: true".into()),
+        (Some(_), Some(_), None) => return Err("give image_id or a volume with boot: true, not both".into()),
+        (None, None, _) => return Err("image_id is required unless a volume has boot: true".into()),
+        (Some(_), None, _) if volumes.is_empty() => return Ok(None),
+        (Some(i), None, _) => json!({"boot_index": 0, "source_type": "image", "destination_type": "local",
+            "uuid": i, "delete_on_termination": true}),
+        (None, Some(v), None) => volume_mapping(v, 0),
+    };
+    let data = volumes.iter().filter(|v| !v.boot).map(|v| volume_mapping(v, -1));
+    Ok(Some(Value::Array(std::iter::once(root).chain(data).collect())))
+}
+
+fn volume_mapping(v: &ServerVolume, boot_index: i32) -> Value {
+    json!({"boot_index": boot_index, "source_type": "volume", "destination_type": "volume",
+        "uuid": v.id, "delete_on_termination": v.delete_on_termination})
+}
+
 /// Nova's answer to creating a server, for the page: its id (not the admin password).
 pub fn trim_created_server(v: &Value) -> Value {
     json!({"id": v["server"]["id"]})
 }
 
-/// `GET /servers/{id}` for the page: status, addresses and the fault (without Nova's
+/// `GET /servers/{id}` for the page: status, addresses, attached volumes (ids, in Nova's
+/// order) and the fault (without Nova's
 /// traceback `details`, which only admins see anyway).
 pub fn trim_server(v: &Value) -> Value {
     let s = v.get("server").unwrap_or(v);
     let mut o = pick(s, &["id", "name", "status", "created", "updated"]);
     o["task_state"] = s.get("OS-EXT-STS:task_state").cloned().unwrap_or(Value::Null);
     o["power_state"] = s.get("OS-EXT-STS:power_state").cloned().unwrap_or(Value::Null);
+    o["volumes"] =
+        Value::Array(list(s, "os-extended-volumes:volumes_attached").filter_map(|a| a.get("id")).cloned().collect());
     let mut addrs = Map::new();
     if let Some(a) = s.get("addresses").and_then(Value::as_object) {
         for (net, list) in a {
@@ -510,6 +598,126 @@ mod tests {
         assert!(c.nova_body().is_err());
     }
 
+    const V1: &str = "11111111-2222-4333-8444-555555555555";
+    const V2: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+    const V3: &str = "0b6e4d36-95a4-4a0c-9b3c-2f4ddc3c8d1e";
+
+    fn server(v: Value) -> Result<Value, String> {
+        serde_json::from_value::<ServerCreate>(v).map_err(|e| e.to_string())?.nova_body()
+    }
+
+    #[test]
+    fn server_with_data_volumes() {
+        let b = server(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [
+            {"id": V2, "boot": false, "delete_on_termination": false},
+            {"id": V1, "boot": false, "delete_on_termination": true}]}))
+        .unwrap();
+        assert_eq!(b["server"]["imageRef"], "9b1c");
+        assert_eq!(
+            b["server"]["block_device_mapping_v2"],
+            json!([
+                {"boot_index": 0, "source_type": "image", "destination_type": "local", "uuid": "9b1c", "delete_on_termination": true},
+                {"boot_index": -1, "source_type": "volume", "destination_type": "volume", "uuid": V2, "delete_on_termination": false},
+                {"boot_index": -1, "source_type": "volume", "destination_type": "volume", "uuid": V1, "delete_on_termination": true}])
+        );
+        let plain = server(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": []})).unwrap();
+        assert!(plain["server"].get("block_device_mapping_v2").is_none(), "no volumes: today's body");
+    }
+
+    #[test]
+    fn server_booted_from_volume() {
+        // the boot volume first, whatever its place in the list; the data volumes in their order
+        let b = server(json!({"name": "vm", "flavor_id": "1", "volumes": [
+            {"id": V2}, {"id": V1, "boot": true, "delete_on_termination": false}, {"id": V3, "delete_on_termination": true}]}))
+        .unwrap();
+        assert!(b["server"].get("imageRef").is_none());
+        assert_eq!(
+            b["server"]["block_device_mapping_v2"],
+            json!([
+                {"boot_index": 0, "source_type": "volume", "destination_type": "volume", "uuid": V1, "delete_on_termination": false},
+                {"boot_index": -1, "source_type": "volume", "destination_type": "volume", "uuid": V2, "delete_on_termination": false},
+                {"boot_index": -1, "source_type": "volume", "destination_type": "volume", "uuid": V3, "delete_on_termination": true}])
+        );
+        let b = server(json!({"name": "vm", "image_id": null, "flavor_id": "1",
+            "volumes": [{"id": V1, "boot": true, "delete_on_termination": true}]}))
+        .unwrap();
+        assert_eq!(b["server"]["block_device_mapping_v2"][0]["delete_on_termination"], true);
+    }
+
+    #[test]
+    fn server_volumes_refused() {
+        let many: Vec<Value> = (0..27).map(|i| json!({"id": format!("00000000-0000-4000-8000-{i:012}")})).collect();
+        for (bad, why) in [
+            (json!({"name": "vm", "flavor_id": "1"}), "image_id is required unless a volume has boot: true"),
+            (json!({"name": "vm", "flavor_id": "1", "volumes": [{"id": V1}]}), "image_id is required"),
+            (json!({"name": "vm", "image_id": "", "flavor_id": "1"}), "image_id is required"),
+            (
+                json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [{"id": V1, "boot": true}]}),
+                "not both",
+            ),
+            (
+                json!({"name": "vm", "flavor_id": "1", "volumes": [{"id": V1, "boot": true}, {"id": V2, "boot": true}]}),
+                "only one volume",
+            ),
+            (
+                json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [{"id": "../../os-keypairs"}]}),
+                "volumes[0].id is not a UUID",
+            ),
+            (
+                json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [{"id": V1}, {"id": "vol-2"}]}),
+                "volumes[1].id is not a UUID",
+            ),
+            (
+                json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [{"id": V1}, {"id": V1.to_uppercase()}]}),
+                "given twice",
+            ),
+            (json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": many}), "at most 26 volumes"),
+            (
+                json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": [{"id": V1, "size": 1}]}),
+                "unknown field `size`",
+            ),
+        ] {
+            let e = server(bad.clone()).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let most: Vec<Value> = (0..26).map(|i| json!({"id": format!("00000000-0000-4000-8000-{i:012}")})).collect();
+        let b = server(json!({"name": "vm", "image_id": "9b1c", "flavor_id": "1", "volumes": most})).unwrap();
+        assert_eq!(b["server"]["block_device_mapping_v2"].as_array().unwrap().len(), 27, "root + 26");
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid(V3) && is_uuid(&V3.to_uppercase()));
+        for bad in [
+            "",
+            "9b1c",
+            "0b6e4d36-95a4-4a0c-9b3c-2f4ddc3c8d1",
+            "0b6e4d36-95a4-4a0c-9b3c-2f4ddc3c8d1e0",
+            "0b6e4d3695a44a0c9b3c2f4ddc3c8d1e",
+            "0b6e4d36-95a4-4a0c-9b3c_2f4ddc3c8d1e",
+            "0b6e4d36-95a4-4a0c-9b3c-2f4ddc3c8d1g",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stores() {
+        let detail = json!({"stores": [
+            {"id": "fs", "default": "true", "type": "file", "properties": {"data_dir": "/var/lib/glance"}, "weight": 0},
+            {"id": "ceph", "type": "rbd", "properties": {"pool": "images"}}]});
+        assert_eq!(
+            trim_stores(&detail),
+            json!({"stores": [{"id": "fs", "default": true, "type": "file"}, {"id": "ceph", "default": false, "type": "rbd"}]})
+        );
+        let plain = json!({"stores": [{"id": "a", "default": true, "description": "x"}, {"id": "b"}]});
+        assert_eq!(
+            trim_stores(&plain),
+            json!({"stores": [{"id": "a", "default": true, "type": null}, {"id": "b", "default": false, "type": null}]})
+        );
+        assert_eq!(trim_stores(&json!({})), json!({"stores": []}));
+    }
+
     #[test]
     fn ids_and_versions() {
         assert!(valid_id("0b6e4d36-95a4-4a0c-9b3c-2f4ddc3c8d1e"));
@@ -531,6 +739,10 @@ mod tests {
         assert_eq!(t["fault"], json!({"code": 500, "message": "No valid host was found."}));
         assert_eq!(t["addresses"]["net"][0], json!({"addr": "10.0.0.5", "version": 4, "type": "fixed"}));
         assert!(t.get("adminPass").is_none());
+        assert_eq!(t["volumes"], json!([]), "none attached");
+        let attached = json!({"server": {"id": "s", "os-extended-volumes:volumes_attached": [
+            {"id": "v-boot", "delete_on_termination": false}, {"id": "v-data", "delete_on_termination": false}]}});
+        assert_eq!(trim_server(&attached)["volumes"], json!(["v-boot", "v-data"]), "ids in Nova's order");
         let f = trim_flavors(
             &json!({"flavors": [{"id": "1", "name": "m1", "vcpus": 1, "ram": 512, "disk": 1, "links": [], "OS-FLV-EXT-DATA:ephemeral": 0}]}),
         );

@@ -26,6 +26,9 @@ pub struct Endpoints {
     pub image: Option<String>,
     #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// Cinder ([`crate::cinder::CATALOG_TYPES`]).
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<String>,
 }
 
 /// A named OpenStack object (user, project, domain) as shown to the page.
@@ -76,6 +79,8 @@ pub struct Summary<'a> {
     pub region: Option<&'a str>,
     pub regions: &'a [String],
     pub services: Services,
+    /// Whether the catalog offered Cinder: volumes can be made and attached.
+    pub volumes: bool,
 }
 
 /// Which services the catalog offered in the session's region.
@@ -100,6 +105,7 @@ impl Session {
                 image: self.endpoints.image.is_some(),
                 network: self.endpoints.network.is_some(),
             },
+            volumes: self.endpoints.volume.is_some(),
         }
     }
 
@@ -167,6 +173,7 @@ mod tests {
                 compute: Some("http://127.0.0.1:8774/v2.1".into()),
                 image: Some("http://127.0.0.1:9292".into()),
                 network: None,
+                volume: Some("http://127.0.0.1:8776/v3".into()),
             },
             user: Named { id: "u1".into(), name: "admin".into(), domain: Some("Default".into()) },
             project: Named { id: "p1".into(), name: "admin".into(), domain: None },
@@ -186,6 +193,10 @@ mod tests {
         let summary = serde_json::to_string(&s.summary()).unwrap();
         assert!(!summary.contains("gAAAAABn"), "{summary}");
         assert!(summary.contains("\"services\":{\"compute\":true,\"image\":true,\"network\":false}"), "{summary}");
+        assert_eq!(s.summary_json()["volumes"], true);
+        let mut no_cinder = s.clone();
+        no_cinder.endpoints.volume = None;
+        assert_eq!(no_cinder.summary_json()["volumes"], false);
         let json = s.summary_json();
         assert_eq!((json["user"]["name"].as_str(), json["region"].as_str()), (Some("admin"), Some("RegionOne")));
         assert!(!json.to_string().contains("gAAAAABn"));

@@ -6,9 +6,10 @@
 use serde_json::{json, Value};
 
 use crate::api::ApiError;
+use crate::cinder::{volume_root, CINDER_MICROVERSION};
 use crate::egress::short_reason;
 use crate::keystone::keystone_url;
-use crate::openstack::{upstream_message, versioned, NOVA_MICROVERSION};
+use crate::openstack::{trim_stores, upstream_message, versioned, NOVA_MICROVERSION};
 use crate::session::{Endpoints, Session};
 
 /// An OpenStack service the worker calls.
@@ -19,6 +20,8 @@ pub enum Service {
     Compute,
     Image,
     Network,
+    /// Cinder (block storage v3).
+    Volume,
 }
 
 impl Service {
@@ -29,6 +32,7 @@ impl Service {
             Service::Compute => "nova",
             Service::Image => "glance",
             Service::Network => "neutron",
+            Service::Volume => "cinder",
         }
     }
 
@@ -39,27 +43,31 @@ impl Service {
             Service::Compute => "compute",
             Service::Image => "image",
             Service::Network => "network",
+            Service::Volume => "block-storage",
         }
     }
 
-    /// Headers every call to the service carries: Nova's microversion.
+    /// Headers every call to the service carries: Nova's and Cinder's microversions.
     pub fn headers(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Service::Compute => &[("OpenStack-API-Version", NOVA_MICROVERSION)],
+            Service::Volume => &[("OpenStack-API-Version", CINDER_MICROVERSION)],
             _ => &[],
         }
     }
 
     /// The root the worker's paths are relative to: Keystone's `/v3` from the login URL, the
     /// catalog's compute URL as it is (it carries its version), Glance's `/v2` and Neutron's
-    /// `/v2.0` appended unless the catalog URL has them. `None` when the catalog had no
-    /// endpoint for the service.
+    /// `/v2.0` appended unless the catalog URL has them, Cinder's `/v3` as
+    /// [`crate::cinder::volume_root`] makes it. `None` when the catalog had no endpoint for the
+    /// service.
     pub fn root(self, endpoints: &Endpoints, auth_url: &str) -> Option<String> {
         match self {
             Service::Identity => Some(keystone_url(auth_url)),
             Service::Compute => endpoints.compute.clone(),
             Service::Image => endpoints.image.as_deref().map(|u| versioned(u, "/v2")),
             Service::Network => endpoints.network.as_deref().map(|u| versioned(u, "/v2.0")),
+            Service::Volume => endpoints.volume.as_deref().map(volume_root),
         }
     }
 }
@@ -132,6 +140,29 @@ pub fn image_gone(status: u16) -> bool {
     success(status) || status == 404
 }
 
+/// Whether a volume is deleted after Cinder's `DELETE` answered `status`: the rule of
+/// [`image_gone`] (Cinder answers 202; 404: already gone).
+pub fn volume_gone(status: u16) -> bool {
+    image_gone(status)
+}
+
+/// Whether `GET /v2/info/stores/detail` answering `status` sends the worker to the plain
+/// `GET /v2/info/stores`: 403 (the detail is for admins by Glance's default policy) or 404 (a
+/// Glance older than the call, or one store only: the plain call says which).
+pub fn stores_fallback(status: u16) -> bool {
+    matches!(status, 403 | 404)
+}
+
+/// `GET /api/stores` from Glance's store listing: 404 (multi-store off: one store, nothing to
+/// choose) is an empty list; other failures are Glance's error, passed on.
+pub fn stores_answer(status: u16, body: &[u8]) -> Result<Value, ApiError> {
+    match status {
+        200 => Ok(trim_stores(&json_body(Service::Image, body)?)),
+        404 => Ok(json!({"stores": []})),
+        _ => Err(ApiError::upstream(Service::Image.name(), status, body, false)),
+    }
+}
+
 /// `GET /api/servers/{id}/console`: Nova is asked for each of [`crate::openstack::CONSOLES`] in turn, and the
 /// first it hands out is the answer. A refusal of one type moves on to the next (its reason
 /// kept short: the answer lists them all); 401 and 404 (the session or the server is gone) end
@@ -183,6 +214,7 @@ mod tests {
             compute: Some("http://127.0.0.1:8774/v2.1".into()),
             image: Some("http://127.0.0.1:9292".into()),
             network: Some("http://127.0.0.1:9696/v2.0".into()),
+            volume: Some("http://127.0.0.1:8776".into()),
         }
     }
 
@@ -202,7 +234,14 @@ mod tests {
         assert_eq!(Service::Compute.root(&e, auth).as_deref(), Some("http://127.0.0.1:8774/v2.1"));
         assert_eq!(Service::Image.root(&e, auth).as_deref(), Some("http://127.0.0.1:9292/v2"));
         assert_eq!(Service::Network.root(&e, auth).as_deref(), Some("http://127.0.0.1:9696/v2.0"));
+        assert_eq!(Service::Volume.root(&e, auth).as_deref(), Some("http://127.0.0.1:8776/v3"));
         assert_eq!(Service::Image.root(&Endpoints::default(), auth), None);
+        assert_eq!(Service::Volume.root(&Endpoints::default(), auth), None);
+        assert_eq!(Service::Volume.headers(), &[("OpenStack-API-Version", "volume 3.3")]);
+        assert_eq!(
+            no_endpoint(Service::Volume, None).detail,
+            "the catalog has no block-storage endpoint in region (none)"
+        );
         assert_eq!(Service::Identity.root(&Endpoints::default(), auth).as_deref(), Some(&*keystone_url(auth)));
         assert_eq!(Service::Compute.headers(), &[("OpenStack-API-Version", NOVA_MICROVERSION)]);
         assert!(Service::Image.headers().is_empty() && Service::Identity.headers().is_empty());
@@ -225,6 +264,7 @@ mod tests {
         assert_eq!(check(Service::Network, 401, b"", success).unwrap_err().error, "session_expired");
         assert!(success(204) && !success(304) && !success(199));
         assert!(image_gone(204) && image_gone(404) && !image_gone(409) && !image_gone(500));
+        assert!(volume_gone(202) && volume_gone(404) && !volume_gone(400) && !volume_gone(503));
     }
 
     #[test]
@@ -235,6 +275,17 @@ mod tests {
         assert!(e.detail.starts_with("neutron sent a response that is not JSON"), "{}", e.detail);
         assert_eq!(lenient_json(b"<html>"), Value::Null);
         assert_eq!(lenient_json(br#"{"id": "x"}"#)["id"], "x");
+    }
+
+    #[test]
+    fn stores() {
+        assert!(stores_fallback(403) && stores_fallback(404) && !stores_fallback(200) && !stores_fallback(500));
+        let listed = stores_answer(200, br#"{"stores": [{"id": "fs", "default": "true", "type": "file"}]}"#).unwrap();
+        assert_eq!(listed, json!({"stores": [{"id": "fs", "default": true, "type": "file"}]}));
+        assert_eq!(stores_answer(404, b"").unwrap(), json!({"stores": []}), "multi-store off");
+        let e = stores_answer(503, b"").unwrap_err();
+        assert_eq!((e.status, e.upstream_status), (502, Some(503)));
+        assert_eq!(stores_answer(200, b"<html>").unwrap_err().status, 502);
     }
 
     #[test]

@@ -4,15 +4,18 @@
 //! - [`http`]: responses, capped body reads;
 //! - [`upstream`]: the OpenStack client (`crate::upstream` decides what its answers mean);
 //! - [`login`]: login, logout, the session check; [`limiter`]: the login limiter's Durable
-//!   Object; [`routes`]: one `async fn` per other route;
+//!   Object; [`routes`]: one `async fn` per other route, Cinder's in [`cinder`], the quotas in
+//!   [`limits`];
 //! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
 //!   (`crate::staged`); [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
 
+mod cinder;
 mod http;
 mod limiter;
+mod limits;
 mod login;
 mod page;
 mod routes;
@@ -133,6 +136,12 @@ async fn handle(
         Route::CreateServer => routes::create_server(&os, req).await,
         Route::Server(id) => routes::server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,
+        Route::VolumeTypes => cinder::volume_types(&os).await,
+        Route::CreateVolume => cinder::create_volume(&os, req).await,
+        Route::Volume(id) => cinder::volume(&os, &id).await,
+        Route::DeleteVolume(id) => cinder::delete_volume(&os, &id).await,
+        Route::Limits => limits::limits(&os, &s.project.id).await,
+        Route::Stores => routes::stores(&os).await,
         Route::Login | Route::Logout | Route::Preflight | Route::StagedObject(..) => {
             Err(ApiError::internal("unreachable route"))
         }

@@ -7,7 +7,7 @@ use super::http::{json_response, ok_json, read_json, ApiResult};
 use super::upstream::OpenStack;
 use crate::api::ApiError;
 use crate::openstack::{self, ImageCreate, ServerCreate, CONSOLES};
-use crate::upstream::{lenient_json, success, ConsoleSearch, Service};
+use crate::upstream::{self, lenient_json, success, ConsoleSearch, Service};
 
 type Answer = ApiResult<web_sys::Response>;
 
@@ -37,6 +37,16 @@ pub async fn images(os: &OpenStack) -> Answer {
     ok_json(&openstack::trim_images(&os.get(Service::Image, "/images?limit=1000&sort=created_at:desc").await?))
 }
 
+/// `GET /api/stores`: Glance's stores with their types when Glance tells this user, else
+/// without; none when Glance has one store (multi-store off).
+pub async fn stores(os: &OpenStack) -> Answer {
+    let mut r = os.send(Service::Image, "GET", "/info/stores/detail", None, &[]).await?;
+    if upstream::stores_fallback(r.status) {
+        r = os.send(Service::Image, "GET", "/info/stores", None, &[]).await?;
+    }
+    ok_json(&upstream::stores_answer(r.status, &r.body)?)
+}
+
 /// `GET /api/images/{id}`
 pub async fn image(os: &OpenStack, id: &str) -> Answer {
     ok_json(&openstack::trim_image(&os.get(Service::Image, &format!("/images/{id}")).await?))
@@ -56,7 +66,8 @@ pub async fn create_image(os: &OpenStack, req: &worker::Request) -> Answer {
     Ok(json_response(201, &openstack::trim_created_image(&lenient_json(&r.body)), &[]))
 }
 
-/// `POST /api/servers`: 202 with the new server's id.
+/// `POST /api/servers`: 202 with the new server's id. With `volumes`, a block device mapping
+/// (refused before Nova when it is not one server can boot with).
 pub async fn create_server(os: &OpenStack, req: &worker::Request) -> Answer {
     let c: ServerCreate = read_json(req).await?;
     let body = c.nova_body().map_err(ApiError::bad_request)?;
