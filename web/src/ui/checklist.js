@@ -48,7 +48,7 @@ function renderDigests(digests) {
   box.append(h('h3', {}, t('checklist.digests')), h('ul', {}, ...digests.map((d) => h('li', { dataset: { output: d.output } },
     h('span', { class: 'mono' }, d.output), ` (${store.diskLine(d)})`,
     h('dl', { class: 'kv' }, store.recordFacts(d).flatMap(([key, value]) => [h('dt', {}, t(key)),
-      h('dd', { class: 'mono', 'data-testid': TESTIDS[key] }, value)])))))));
+      h('dd', { class: 'mono', 'data-testid': TESTIDS[key] }, value)]))))));
 }
 
 /** A send ended with every image in Glance and its hash matching: tick "upload" for the VMs sent. */
