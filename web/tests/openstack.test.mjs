@@ -38,7 +38,7 @@ let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
 const made = { servers: [], volumes: [], images: [], networks: [], appcreds: [], flavors: [] };
 
-const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade, cinder } = osFlow({ tmp: TMP, made, admin: () => admin });
+const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade, cinderCall } = osFlow({ tmp: TMP, made, admin: () => admin });
 
 // -------------------------------------------------------------------------------------------
 // An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
@@ -478,7 +478,7 @@ tests.push(...staged.tests);
 
 // Whole VMs (issue 12): data disks as Cinder volumes, boot from volume, the quota preflight.
 tests.push(...volumesTests({
-  tmp: TMP, made, admin: () => admin, net: () => net, base: () => worker.base, suffix: SUFFIX, open, launchServer, cinder,
+  tmp: TMP, made, admin: () => admin, net: () => net, base: () => worker.base, suffix: SUFFIX, open, launchServer, makeFlavor, cinderCall,
 }).tests);
 
 // -------------------------------------------------------------------------------------------

@@ -149,16 +149,35 @@ async function follow(m, v, ui, t0) {
     await sleep(POLL_MS);
   }
   // Available: the image was only a way into Cinder.
-  try {
-    await api.deleteImage(img.id);
+  if (await deleteImage(img.id)) {
     m.images.delete(v.index);
-    launch.removeImage(img.id);
     ui.row.dataset.imageDeleted = 'true';
     ui.mark('available', 'volumes.row.availableImageDeleted', { image: img.name });
-  } catch {
+  } else {
     ui.mark('available', 'volumes.row.availableImageKept', { image: img.name });
   }
   return true;
+}
+
+/**
+ * Delete image `id`; whether it is gone. An error answer is checked against Glance: an image
+ * already deleted (404, or `deleted` while Glance delays deletions) counts as gone.
+ */
+async function deleteImage(id) {
+  let gone = false;
+  try {
+    await api.deleteImage(id);
+    gone = true;
+  } catch {
+    try {
+      const img = await api.image(id);
+      gone = img.status === 'deleted' || img.status === 'pending_delete';
+    } catch (e) {
+      gone = e instanceof ApiError && e.status === 404;
+    }
+  }
+  if (gone) launch.removeImage(id);
+  return gone;
 }
 
 /** Delete volume `id`, waiting while Cinder refuses because it is still being made. */
@@ -191,14 +210,8 @@ export async function cleanUp(m) {
     else left.push(id);
   }
   for (const img of m.images.values()) {
-    try {
-      await api.deleteImage(img.id);
-      launch.removeImage(img.id);
-      images++;
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) images++;
-      else left.push(img.id);
-    }
+    if (await deleteImage(img.id)) images++;
+    else left.push(img.id);
   }
   m.volumes.clear();
   m.images.clear();
