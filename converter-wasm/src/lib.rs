@@ -34,6 +34,7 @@ pub mod gzip;
 pub mod image;
 pub mod input;
 pub mod manifest;
+pub mod migration;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod notice;

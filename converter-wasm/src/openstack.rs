@@ -17,7 +17,7 @@
 //! the CIM OsType number (`ovf:id`) and the OS description.
 
 use crate::error::Args;
-use crate::vm::{ControllerSummary, DiskSummary, VmSummary};
+use crate::vm::{DiskSummary, VmSummary};
 use serde::{Deserialize, Serialize};
 
 crate::message_codes! {
@@ -346,26 +346,6 @@ fn guess_os(vm: &VmSummary) -> Guess {
     Guess { family: Family::Other, distro: None, basis, basis_why }
 }
 
-/// "LSI Logic SCSI", "IDE", ... for reasons; `None` for a controller of no known kind.
-fn describe_controller(c: &ControllerSummary) -> Option<&'static str> {
-    Some(match c.model.as_deref() {
-        Some("lsilogic") => "LSI Logic parallel SCSI",
-        Some("lsilogicsas") => "LSI Logic SAS",
-        Some("pvscsi") => "VMware Paravirtual SCSI",
-        Some("buslogic") => "BusLogic SCSI",
-        Some("virtio") => "virtio-scsi",
-        Some("ahci") => "SATA (AHCI)",
-        Some("nvme") => "NVMe",
-        _ => match c.kind.as_str() {
-            "ide" => "IDE",
-            "scsi" => "SCSI",
-            "sata" => "SATA",
-            "nvme" => "NVMe",
-            _ => return None,
-        },
-    })
-}
-
 /// Where the VM's description comes from: an OVF, or a lone disk with no VM around it (whose
 /// controller, NIC, CPUs and memory are unknown).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -376,7 +356,7 @@ enum Source {
 
 fn source_disk(vm: &VmSummary, from: Source) -> (String, Why) {
     match vm.disks.first().and_then(|d| d.controller.as_ref()) {
-        Some(c) => match describe_controller(c) {
+        Some(c) => match c.describe() {
             Some(d) => (
                 format!("source disk on {d}"),
                 Why::with(WhyCode::SourceDiskOn, Args { controller: Some(d.into()), ..Args::default() }),
@@ -703,7 +683,7 @@ pub fn apply_guest(s: &mut Suggestion, g: &crate::guest::Guest) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::{DiskSummary, NicSummary, OsSummary};
+    use crate::vm::{ControllerSummary, DiskSummary, NicSummary, OsSummary};
 
     fn vm(os: OsSummary, firmware: &str, ctl: (&str, &str)) -> VmSummary {
         VmSummary {

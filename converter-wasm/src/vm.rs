@@ -1,7 +1,9 @@
 //! The VM a package describes, as the rest of the core sees it: filled in from an OVF
 //! descriptor today (`ovf`), read by the OpenStack suggestions (`openstack`) and shown by the
-//! shells. A leaf: it depends on nothing else in the crate.
+//! shells. It depends only on the migration plan's types: the disk roles ([`VmSummary::assign_roles`]).
 
+use crate::error::Args;
+use crate::migration::{BootDisk, Reason, ReasonCode, Role};
 use serde::Serialize;
 
 /// The VM an OVF describes.
@@ -25,6 +27,8 @@ pub struct VmSummary {
     pub hardware_version: Option<String>,
     /// In DiskSection order.
     pub disks: Vec<DiskSummary>,
+    /// The disk the VM boots from ([`VmSummary::assign_roles`]); none without disks.
+    pub boot_disk: Option<BootDisk>,
     pub nics: Vec<NicSummary>,
     /// NetworkSection network names.
     pub networks: Vec<String>,
@@ -260,6 +264,95 @@ pub struct DiskSummary {
     pub chunk_size: Option<u64>,
     /// `ovf:parentRef`: a delta disk over another disk of the package.
     pub parent_ref: Option<String>,
+    /// Boot or data ([`VmSummary::assign_roles`]).
+    pub role: Role,
+}
+
+/// A device the OVF's boot order names, in boot order (VMware `vmw:BootOrderSection`, OVF 2
+/// `BootDeviceSection`), as the descriptor resolved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BootEntry {
+    /// A disk: its index in `disks`.
+    Disk(usize),
+    /// OVF 2's `CIM:Hard-Disk:n`: the n-th hard disk (1-based), counted in controller order.
+    NthDisk(u64),
+    /// A reference to a disk that is not there (an item that is no disk of the DiskSection), as
+    /// written.
+    Dangling(String),
+    /// Another device: CD/DVD, network, floppy.
+    Other,
+}
+
+impl VmSummary {
+    /// Mark the boot disk and the data disks: the first disk the boot order names, else the
+    /// first disk on the first controller ([`controller_order`]), else the first disk listed.
+    pub fn assign_roles(&mut self, order: &[BootEntry]) {
+        let ranked = controller_order(&self.disks);
+        let mut dangling = None;
+        let mut listed = false;
+        let mut chosen = None;
+        for e in order {
+            match e {
+                BootEntry::Disk(i) if *i < self.disks.len() => chosen = Some(*i),
+                BootEntry::NthDisk(n) => match usize::try_from(*n).ok().and_then(|n| ranked.get(n.checked_sub(1)?)) {
+                    Some(&i) => chosen = Some(i),
+                    None => dangling = dangling.or_else(|| Some(format!("CIM:Hard-Disk:{n}"))),
+                },
+                BootEntry::Disk(i) => dangling = dangling.or_else(|| Some(format!("disk {i}"))),
+                BootEntry::Dangling(name) => dangling = dangling.or_else(|| Some(name.clone())),
+                BootEntry::Other => listed = true,
+            }
+            if chosen.is_some() {
+                break;
+            }
+        }
+        let (index, code) = match (chosen, ranked.first()) {
+            (Some(i), _) => (i, ReasonCode::BootOrder),
+            (None, None) => return,
+            (None, Some(&i)) if dangling.is_some() => (i, ReasonCode::BootOrderDangling),
+            (None, Some(&i)) if listed => (i, ReasonCode::BootOrderNoDisk),
+            (None, Some(&i)) if self.disks[i].controller.is_some() => (i, ReasonCode::FirstOnController),
+            (None, Some(&i)) => (i, ReasonCode::FirstDisk),
+        };
+        let disk = &self.disks[index];
+        let controller = match code {
+            ReasonCode::BootOrder | ReasonCode::FirstDisk => None,
+            _ => disk.controller.as_ref().and_then(ControllerSummary::describe).map(str::to_string),
+        };
+        let args = Args { disk: Some(disk.disk_id.clone()), name: dangling, controller, ..Args::default() };
+        for (i, d) in self.disks.iter_mut().enumerate() {
+            d.role = if i == index { Role::Boot } else { Role::Data };
+        }
+        self.boot_disk = Some(BootDisk { index, reason: Reason::new(code, args) });
+    }
+}
+
+/// Disk indices, first to last by where they are attached: controller kind (IDE, SATA, SCSI,
+/// NVMe, other: the order firmware and hypervisors probe them), then the controller's bus
+/// number (`Address`), then its InstanceID, then the disk's unit (`AddressOnParent`); disks
+/// without a known controller last, each group in DiskSection order.
+pub fn controller_order(disks: &[DiskSummary]) -> Vec<usize> {
+    /// A number sorts before text and before nothing; numbers by value.
+    fn num_key(s: Option<&str>) -> (u8, u64, String) {
+        match s.map(str::trim) {
+            Some(t) => match t.parse::<u64>() {
+                Ok(n) => (0, n, String::new()),
+                Err(_) => (1, 0, t.to_string()),
+            },
+            None => (2, 0, String::new()),
+        }
+    }
+    let key = |d: &DiskSummary| match &d.controller {
+        Some(c) => {
+            let kind = ["ide", "sata", "scsi", "nvme"].iter().position(|k| *k == c.kind).unwrap_or(4);
+            let unit = d.address_on_parent.map_or((1, 0), |u| (0, u));
+            (kind, num_key(c.address.as_deref()), num_key(Some(&c.instance_id)), unit)
+        }
+        None => (5, num_key(None), num_key(None), (1, 0)),
+    };
+    let mut order: Vec<usize> = (0..disks.len()).collect();
+    order.sort_by_cached_key(|&i| key(&disks[i]));
+    order
 }
 
 /// The controller a disk hangs off.
@@ -274,6 +367,28 @@ pub struct ControllerSummary {
     /// The controller's `Address` (bus number).
     pub address: Option<String>,
     pub instance_id: String,
+}
+
+impl ControllerSummary {
+    /// "LSI Logic SAS", "IDE", ... for reasons; `None` for a controller of no known kind.
+    pub fn describe(&self) -> Option<&'static str> {
+        Some(match self.model.as_deref() {
+            Some("lsilogic") => "LSI Logic parallel SCSI",
+            Some("lsilogicsas") => "LSI Logic SAS",
+            Some("pvscsi") => "VMware Paravirtual SCSI",
+            Some("buslogic") => "BusLogic SCSI",
+            Some("virtio") => "virtio-scsi",
+            Some("ahci") => "SATA (AHCI)",
+            Some("nvme") => "NVMe",
+            _ => match self.kind.as_str() {
+                "ide" => "IDE",
+                "scsi" => "SCSI",
+                "sata" => "SATA",
+                "nvme" => "NVMe",
+                _ => return None,
+            },
+        })
+    }
 }
 
 /// One Ethernet adapter (ResourceType 10).

@@ -5,6 +5,7 @@
 use stackferry::error::{ErrorCode, Referent};
 use stackferry::guest::{ReasonCode, RiskCode};
 use stackferry::input;
+use stackferry::migration::{ProblemCode, ReasonCode as MigrationReason};
 use stackferry::notice::{NoticeCode, WarnCode};
 use stackferry::openstack::WhyCode;
 use stackferry::source::{MemSource, NamedFiles, NoFiles, SourceRef};
@@ -134,6 +135,13 @@ fn every_code_has_a_sentence_in_both_languages() {
     // The guest's reasons: in the Guest card, and inside `why.guest_*` as their `reason`.
     for c in ReasonCode::ALL {
         want.push((format!("guest.reason.{}", c.as_str()), c.params()));
+    }
+    // The whole-VM plan: the boot disk's reason, the suggestions' reasons, the problems.
+    for c in MigrationReason::ALL {
+        want.push((format!("migration.reason.{}", c.as_str()), c.params()));
+    }
+    for c in ProblemCode::ALL {
+        want.push((format!("migration.problem.{}", c.as_str()), c.params()));
     }
     for lang in ["en.js", "ko.js"] {
         let cat = catalogue(lang);

@@ -1,5 +1,7 @@
 //! Every OVF fixture in tests/data parses, with values read from each file by hand.
 
+use serde_json::json;
+use stackferry::migration::Role;
 use stackferry::openstack::suggest;
 use stackferry::ovf::{self, Descriptor};
 use stackferry::vm::{ControllerSummary, NicSummary, VmSummary};
@@ -251,11 +253,74 @@ fn every_fixture_parses() {
                 let b = std::fs::read(&p).unwrap();
                 let d = ovf::parse(&p.display().to_string(), &b).unwrap_or_else(|e| panic!("{e}"));
                 assert!(!d.vm.name.is_empty() && !d.vm.disks.is_empty(), "{}", p.display());
+                // Exactly one boot disk, the one `boot_disk` names.
+                let boot = d.vm.boot_disk.as_ref().unwrap_or_else(|| panic!("{}: no boot disk", p.display()));
+                let boots: Vec<usize> = (0..d.vm.disks.len()).filter(|&i| d.vm.disks[i].role == Role::Boot).collect();
+                assert_eq!(boots, [boot.index], "{}", p.display());
                 n += 1;
             }
         }
     }
-    assert_eq!(n, 9);
+    assert_eq!(n, 11);
+}
+
+/// The boot disk's index, reason code and args.
+fn boot_disk(vm: &VmSummary) -> (usize, &'static str, serde_json::Value) {
+    let b = vm.boot_disk.as_ref().expect("a boot disk");
+    (b.index, b.reason.code.as_str(), serde_json::to_value(&b.reason.args).unwrap())
+}
+
+/// A VM exported by vCenter with two disks on IDE 0 and `vmw:BootOrderSection` naming the
+/// first disk's item (8); the same descriptor edited to name the second (9), an item that does
+/// not exist, the CD (7, as a "cdrom"), or no boot order.
+#[test]
+fn govmomi_yvm_boot_order_names_the_boot_disk() {
+    let rel = "vmware+govmomi/ovf/fixtures/external/ovfperforce/yVM/yVM.ovf";
+    let d = parse(rel);
+    assert_eq!(d.vm.disks.len(), 2);
+    assert_eq!(boot_disk(&d.vm), (0, "boot_order", json!({"disk": "vmdisk1"})));
+    assert_eq!(d.vm.disks.iter().map(|k| k.role).collect::<Vec<_>>(), [Role::Boot, Role::Data]);
+
+    let text = std::fs::read_to_string(data(rel)).unwrap();
+    let section = r#"<vmw:BootOrderSection vmw:instanceId="8" vmw:type="disk">"#;
+    assert!(text.contains(section));
+    let edited = |replacement: &str| {
+        let t = text.replace(section, replacement);
+        ovf::parse("yVM-edited.ovf", t.as_bytes()).unwrap().vm
+    };
+    let vm = edited(r#"<vmw:BootOrderSection vmw:instanceId="9" vmw:type="disk">"#);
+    assert_eq!(boot_disk(&vm), (1, "boot_order", json!({"disk": "vmdisk2"})));
+    assert_eq!(vm.disks.iter().map(|k| k.role).collect::<Vec<_>>(), [Role::Data, Role::Boot]);
+    let vm = edited(r#"<vmw:BootOrderSection vmw:instanceId="42" vmw:type="disk">"#);
+    assert_eq!(
+        boot_disk(&vm),
+        (0, "boot_order_dangling", json!({"name": "42", "disk": "vmdisk1", "controller": "IDE"}))
+    );
+    let vm = edited(r#"<vmw:BootOrderSection vmw:instanceId="7" vmw:type="cdrom">"#);
+    assert_eq!(boot_disk(&vm), (0, "boot_order_no_disk", json!({"disk": "vmdisk1", "controller": "IDE"})));
+    let t = text.replace("BootOrderSection", "OtherSection");
+    let vm = ovf::parse("yVM-edited.ovf", t.as_bytes()).unwrap().vm;
+    assert_eq!(boot_disk(&vm), (0, "first_on_controller", json!({"disk": "vmdisk1", "controller": "IDE"})));
+}
+
+/// vSphere 8 exports (BIOS, with an NVRAM file): one disk on LSI Logic SAS, named by the boot
+/// order, with a CD on SATA.
+#[test]
+fn govmomi_vbs_boot_order_on_lsi_logic_sas() {
+    let d = parse("vmware+govmomi/ovf/fixtures/external/vbs/bios-with-uuid-and-boot-order-nvram.ovf");
+    assert_eq!(ctl_of(&d.vm.disks[0].controller), Some(ctl("scsi", Some("lsilogicsas"))));
+    assert_eq!(boot_disk(&d.vm), (0, "boot_order", json!({"disk": "vmdisk1"})));
+}
+
+/// Without a boot order: the disk on the first controller, or the first disk when none says.
+#[test]
+fn fixtures_without_a_boot_order_boot_the_first_disk_by_controller() {
+    let d = parse("glennmatthews+cot/COT/tests/vmware.ovf");
+    assert_eq!(boot_disk(&d.vm), (0, "first_on_controller", json!({"disk": "vmdisk1", "controller": "virtio-scsi"})));
+    let d = parse("glennmatthews+cot/COT/tests/ubuntu.2.0.ovf");
+    assert_eq!(boot_disk(&d.vm).1, "first_on_controller");
+    let d = parse("tk4terui+mdx1/ovf/00_000_essential_none_00_00/vm.ovf");
+    assert_eq!(boot_disk(&d.vm).1, "first_disk");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The OVF descriptor (the `.ovf` XML) parsed into the VM it describes and the files it
 //! references, one function per section: `References`, `DeploymentOptionSection`, the
 //! `VirtualSystem` and its `OperatingSystemSection` and `VirtualHardwareSection`,
-//! `NetworkSection`, `DiskSection`.
+//! `NetworkSection`, `DiskSection`, and the boot order (VMware's `vmw:BootOrderSection`, OVF 2's
+//! `BootDeviceSection`).
 //!
 //! Parsed with roxmltree. Elements and attributes are matched by **local name**, whatever
 //! their namespace or prefix: files in the wild put the OVF elements in the default namespace,
@@ -23,7 +24,7 @@
 use crate::error::{Args, Error, ErrorCode, Result};
 use crate::notice::{Notice, WarnCode};
 use crate::source::{read_vec, Source};
-use crate::vm::{ControllerSummary, DiskSummary, NicSummary, VmSummary};
+use crate::vm::{BootEntry, ControllerSummary, DiskSummary, NicSummary, VmSummary};
 use roxmltree::Node;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -296,6 +297,8 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Descriptor> {
     if let Some(ds) = section("DiskSection") {
         vm.disks = disks(name, &ds, &files, &items, &mut warnings)?;
     }
+    let order = boot_order(&vs, &items, &vm.disks);
+    vm.assign_roles(&order);
     Ok(Descriptor { vm, files, warnings })
 }
 
@@ -531,11 +534,8 @@ fn disks(
     }
     let mut disk_item: HashMap<&str, &RawItem> = HashMap::new();
     for it in items.iter().filter(|it| it.rtype == Some(17)) {
-        for h in &it.host_resource {
-            let h = h.strip_prefix("ovf:").unwrap_or(h);
-            if let Some(id) = h.strip_prefix("/disk/") {
-                disk_item.entry(id).or_insert(it);
-            }
+        for id in it.host_resource.iter().filter_map(|h| disk_ref(h)) {
+            disk_item.entry(id).or_insert(it);
         }
     }
     let mut disks = Vec::new();
@@ -616,6 +616,70 @@ fn disks(
     Ok(disks)
 }
 
+/// The boot devices in order: VMware's `vmw:BootOrderSection`s first (ovftool and vCenter
+/// write one per device, in boot order, each naming the device's item by `vmw:instanceId`, with
+/// `vmw:type` "disk", "cdrom", "net" or "floppy"), then the `CIM_BootSourceSetting`s of OVF 2's
+/// `BootDeviceSection` (DSP0243 2.x: a `CIM_BootConfigSetting` holding them in order), each
+/// naming a hard disk by `StructuredBootString` `CIM:Hard-Disk:<n>`, or a disk item by its
+/// InstanceID, or a disk by `ovf:/disk/<id>`.
+fn boot_order(vs: &Node, items: &[RawItem], disks: &[DiskSummary]) -> Vec<BootEntry> {
+    let disk_by_id: HashMap<&str, usize> = disks.iter().enumerate().map(|(i, d)| (d.disk_id.as_str(), i)).collect();
+    // Item InstanceID → the disk its HostResource names (None: an item that is no disk, or
+    // names a disk the DiskSection does not list).
+    let mut item_disk: HashMap<&str, Option<usize>> = HashMap::new();
+    for it in items {
+        if let Some(id) = it.instance_id.as_deref() {
+            let disk = (it.rtype == Some(17))
+                .then(|| it.host_resource.iter().find_map(|h| disk_ref(h).and_then(|d| disk_by_id.get(d).copied())))
+                .flatten();
+            item_disk.entry(id).or_insert(disk);
+        }
+    }
+    let by_item = |id: &str| item_disk.get(id.trim()).copied();
+    let mut order = Vec::new();
+    for sec in children(vs, "BootOrderSection") {
+        let id = attr(&sec, "instanceId").unwrap_or("").trim();
+        let disk_type = attr(&sec, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("disk"));
+        order.push(match by_item(id) {
+            Some(Some(i)) => BootEntry::Disk(i),
+            _ if disk_type => BootEntry::Dangling(id.to_string()),
+            _ => BootEntry::Other,
+        });
+    }
+    for sec in children(vs, "BootDeviceSection") {
+        for src in sec.descendants().filter(|d| is(d, "CIM_BootSourceSetting")) {
+            let texts: Vec<String> = src.children().filter(|c| c.is_element()).filter_map(|c| text_of(&c)).collect();
+            let entry = texts.iter().find_map(|t| {
+                if let Some(Some(i)) = by_item(t) {
+                    return Some(BootEntry::Disk(i));
+                }
+                if let Some(d) = disk_ref(t) {
+                    return Some(
+                        disk_by_id.get(d).map_or_else(|| BootEntry::Dangling(t.clone()), |&i| BootEntry::Disk(i)),
+                    );
+                }
+                let mut parts = t.split(':');
+                match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                    (Some(_), Some(kind), Some(n), None) if kind.eq_ignore_ascii_case("Hard-Disk") => Some(
+                        num::<u64>(n)
+                            .filter(|&n| n > 0)
+                            .map_or_else(|| BootEntry::Dangling(t.clone()), BootEntry::NthDisk),
+                    ),
+                    _ => None,
+                }
+            });
+            order.push(entry.unwrap_or(BootEntry::Other));
+        }
+    }
+    order
+}
+
+/// The disk id of an `ovf:/disk/<id>` reference (old exports write `/disk/<id>`).
+fn disk_ref(h: &str) -> Option<&str> {
+    let h = h.trim();
+    h.strip_prefix("ovf:").unwrap_or(h).strip_prefix("/disk/")
+}
+
 fn normalize_firmware(v: &str) -> String {
     let v = v.trim().to_ascii_lowercase();
     if v.starts_with("efi") || v.starts_with("uefi") {
@@ -646,6 +710,7 @@ pub fn read(src: &dyn Source) -> Result<(Descriptor, Vec<u8>)> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::migration::Role;
 
     #[test]
     fn units() {
@@ -737,6 +802,149 @@ mod tests {
         let e = parse("bad.ovf", x.as_bytes()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Corrupt);
         assert_eq!(e.offset, Some(23), "{e}");
+    }
+
+    /// A descriptor with `controllers` (InstanceID, ResourceType, Address, ResourceSubType) and `disks` (disk id,
+    /// controller InstanceID, AddressOnParent; disk items get InstanceIDs 10, 11, ...), and
+    /// `extra` sections inside the VirtualSystem.
+    fn with_disks(controllers: &[(&str, u32, &str, &str)], disks: &[(&str, &str, u32)], extra: &str) -> VmSummary {
+        let mut x = String::from(
+            r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:vmw="http://www.vmware.com/schema/ovf"><DiskSection>"#,
+        );
+        for (id, _, _) in disks {
+            x += &format!(r#"<Disk ovf:diskId="{id}" ovf:capacity="1"/>"#);
+        }
+        x += r#"</DiskSection><VirtualSystem ovf:id="v"><VirtualHardwareSection>"#;
+        for (id, rtype, addr, sub) in controllers {
+            x += &format!("<Item><Address>{addr}</Address><InstanceID>{id}</InstanceID><ResourceSubType>{sub}</ResourceSubType><ResourceType>{rtype}</ResourceType></Item>");
+        }
+        for (i, (id, parent, unit)) in disks.iter().enumerate() {
+            x += &format!(
+                "<Item><AddressOnParent>{unit}</AddressOnParent><HostResource>ovf:/disk/{id}</HostResource><InstanceID>{}</InstanceID><Parent>{parent}</Parent><ResourceType>17</ResourceType></Item>",
+                10 + i
+            );
+        }
+        x += "<Item><InstanceID>30</InstanceID><ResourceType>15</ResourceType><Parent>ide0</Parent></Item>";
+        x += "<Item><InstanceID>31</InstanceID><ResourceType>10</ResourceType></Item>";
+        x += &format!("</VirtualHardwareSection>{extra}</VirtualSystem></Envelope>");
+        parse("roles.ovf", x.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{x}")).vm
+    }
+
+    /// The boot disk's index, reason code and args, and every disk's role.
+    fn roles(vm: &VmSummary) -> (usize, &'static str, serde_json::Value, Vec<Role>) {
+        let b = vm.boot_disk.as_ref().expect("a boot disk");
+        (
+            b.index,
+            b.reason.code.as_str(),
+            serde_json::to_value(&b.reason.args).unwrap(),
+            vm.disks.iter().map(|d| d.role).collect(),
+        )
+    }
+
+    fn vmw_order(entries: &[(&str, &str)]) -> String {
+        entries
+            .iter()
+            .map(|(ty, id)| format!(r#"<vmw:BootOrderSection vmw:type="{ty}" vmw:instanceId="{id}"><Info>boot</Info></vmw:BootOrderSection>"#))
+            .collect()
+    }
+
+    /// SCSI 0 holds "data" (listed first), IDE 0 holds "sys": IDE comes first.
+    type Controllers<'a> = &'a [(&'a str, u32, &'a str, &'a str)];
+    const SCSI_IDE: (Controllers, &[(&str, &str, u32)]) = (
+        &[("scsi0", 6, "0", "lsilogic"), ("ide1", 5, "1", ""), ("ide0", 5, "0", "")],
+        &[("data", "scsi0", 0), ("sys", "ide0", 1), ("swap", "ide1", 0)],
+    );
+
+    #[test]
+    fn the_boot_disk_is_the_first_on_the_first_controller_without_a_boot_order() {
+        use serde_json::json;
+        let (c, d) = SCSI_IDE;
+        let vm = with_disks(c, d, "");
+        assert_eq!(
+            roles(&vm),
+            (
+                1,
+                "first_on_controller",
+                json!({"disk": "sys", "controller": "IDE"}),
+                vec![Role::Data, Role::Boot, Role::Data]
+            )
+        );
+        // IDE before SATA before SCSI before NVMe; on one kind, by bus number, then unit.
+        let vm = with_disks(
+            &[("n", 20, "0", "vmware.nvme.controller"), ("sc", 6, "0", "pvscsi"), ("sa", 20, "1", "vmware.sata.ahci")],
+            &[("a", "n", 0), ("b", "sc", 0), ("c", "sa", 1), ("d", "sa", 0)],
+            "",
+        );
+        assert_eq!(crate::vm::controller_order(&vm.disks), [3, 2, 1, 0], "{:?}", vm.disks);
+        assert_eq!(roles(&vm).2, json!({"disk": "d", "controller": "SATA (AHCI)"}));
+        let vm = with_disks(
+            &[("s1", 6, "1", ""), ("s0", 6, "0", "")],
+            &[("a", "s1", 0), ("b", "s0", 3), ("c", "s0", 2)],
+            "",
+        );
+        assert_eq!(roles(&vm).0, 2, "SCSI bus 0 unit 2");
+        // No disk says where it is attached: the first listed.
+        let vm = with_disks(&[], &[("a", "none", 0), ("b", "none", 1)], "");
+        assert_eq!(roles(&vm), (0, "first_disk", json!({"disk": "a"}), vec![Role::Boot, Role::Data]));
+        // No disks: no boot disk.
+        assert!(with_disks(&[], &[], "").boot_disk.is_none());
+    }
+
+    #[test]
+    fn a_vmware_boot_order_names_the_boot_disk() {
+        use serde_json::json;
+        let (c, d) = SCSI_IDE;
+        // Item 10 is "data" on SCSI: the boot order outranks the controller order; a CD first is skipped.
+        let vm = with_disks(c, d, &vmw_order(&[("cdrom", "30"), ("disk", "10"), ("disk", "11")]));
+        assert_eq!(roles(&vm), (0, "boot_order", json!({"disk": "data"}), vec![Role::Boot, Role::Data, Role::Data]));
+        let vm = with_disks(c, d, &vmw_order(&[("disk", "12")]));
+        assert_eq!(roles(&vm).0, 2);
+        // A dangling reference, then a good one: the good one.
+        let vm = with_disks(c, d, &vmw_order(&[("disk", "99"), ("disk", "12")]));
+        assert_eq!(roles(&vm).0, 2);
+        // Only dangling: the controller order, saying why.
+        let vm = with_disks(c, d, &vmw_order(&[("disk", "99")]));
+        assert_eq!(roles(&vm).0, 1);
+        assert_eq!(roles(&vm).1, "boot_order_dangling");
+        assert_eq!(roles(&vm).2, json!({"name": "99", "disk": "sys", "controller": "IDE"}));
+        // "disk" naming an item that is no disk (the NIC) is dangling too.
+        assert_eq!(roles(&with_disks(c, d, &vmw_order(&[("disk", "31")]))).1, "boot_order_dangling");
+        // Only a network boot: no disk named.
+        let vm = with_disks(c, d, &vmw_order(&[("net", "31")]));
+        assert_eq!(roles(&vm).1, "boot_order_no_disk");
+        assert_eq!(roles(&vm).0, 1);
+    }
+
+    #[test]
+    fn an_ovf2_boot_device_section_names_the_boot_disk() {
+        use serde_json::json;
+        let (c, d) = SCSI_IDE;
+        let section = |sources: &[&str]| {
+            let mut x = String::from(
+                r#"<BootDeviceSection xmlns:bootc="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_BootConfigSetting" xmlns:boots="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_BootSourceSetting"><Info>Boot order</Info><bootc:CIM_BootConfigSetting><bootc:InstanceID>order</bootc:InstanceID>"#,
+            );
+            for s in sources {
+                x += &format!("<boots:CIM_BootSourceSetting>{s}</boots:CIM_BootSourceSetting>");
+            }
+            x + "</bootc:CIM_BootConfigSetting></BootDeviceSection>"
+        };
+        let sbs = |t: &str| format!("<boots:StructuredBootString>{t}</boots:StructuredBootString>");
+        // CIM:Hard-Disk:n counts hard disks in controller order: 1 = "sys" (IDE 0), 3 = "data" (SCSI).
+        let vm = with_disks(c, d, &section(&[&sbs("CIM:Network:1"), &sbs("CIM:Hard-Disk:3")]));
+        assert_eq!(roles(&vm), (0, "boot_order", json!({"disk": "data"}), vec![Role::Boot, Role::Data, Role::Data]));
+        assert_eq!(roles(&with_disks(c, d, &section(&[&sbs("CIM:Hard-Disk:1")]))).0, 1);
+        // By the disk item's InstanceID, or by ovf:/disk/<id>.
+        let by_item = "<boots:InstanceID>12</boots:InstanceID>";
+        assert_eq!(roles(&with_disks(c, d, &section(&[by_item]))).0, 2);
+        assert_eq!(roles(&with_disks(c, d, &section(&[&sbs("ovf:/disk/data")]))).0, 0);
+        // Dangling: a fourth hard disk, a disk id that is not there.
+        let vm = with_disks(c, d, &section(&[&sbs("CIM:Hard-Disk:4")]));
+        assert_eq!((roles(&vm).0, roles(&vm).1), (1, "boot_order_dangling"));
+        assert_eq!(roles(&vm).2["name"], "CIM:Hard-Disk:4");
+        let vm = with_disks(c, d, &section(&[&sbs("ovf:/disk/gone")]));
+        assert_eq!(roles(&vm).2["name"], "ovf:/disk/gone");
+        // Only a CD: no disk named.
+        assert_eq!(roles(&with_disks(c, d, &section(&[&sbs("CIM:CD/DVD:1")]))).1, "boot_order_no_disk");
     }
 
     #[test]

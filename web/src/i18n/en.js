@@ -359,6 +359,26 @@ export default {
   'why.guest_emulated_nic': 'Read from the guest\'s own disk: it has no virtio network driver; {nic} is emulated and needs none.',
   'why.guest_os': 'Read from the guest: {name}.',
   'why.guest_os_reason': 'Read from the guest: {reason}.',
+  // migration.reason.<code> and migration.problem.<code>: the whole-VM plan's ReasonCode and ProblemCode (converter-wasm/src/migration.rs)
+  'migration.reason.boot_order': 'The OVF\'s boot order starts from disk {disk}.',
+  'migration.reason.first_on_controller': 'The OVF has no boot order; {disk} is the first disk on the first controller ({controller}).',
+  'migration.reason.first_disk': 'The OVF has no boot order and does not say which controller each disk is on; {disk} is the first disk it lists.',
+  'migration.reason.boot_order_dangling': 'The OVF\'s boot order names {name}, which is none of its disks; {disk}, the first disk by controller, is taken instead.',
+  'migration.reason.boot_order_no_disk': 'The OVF\'s boot order names no disk (only CD, network or floppy); {disk}, the first disk by controller, is taken instead.',
+  'migration.reason.no_flavor': 'No flavor is chosen yet; booting from an image is the default.',
+  'migration.reason.flavor_no_root_disk': 'The flavor has no root disk (0 GiB), so the server boots from a volume.',
+  'migration.reason.flavor_root_too_small': 'The flavor\'s {disk_gib} GiB root disk is smaller than the boot disk ({size}), so the server boots from a volume.',
+  'migration.reason.flavor_root_fits': 'The flavor\'s {disk_gib} GiB root disk holds the boot disk, so the server boots from an image.',
+  'migration.reason.store_rbd': 'Glance keeps images in Ceph RBD (store {name}): Nova and Cinder clone a raw image without copying it, while a QCOW2 one is converted at every boot and volume creation. Raw sends the whole virtual size.',
+  'migration.reason.store_not_rbd': 'Glance\'s store {name} is not Ceph RBD: QCOW2 is smaller to send and is used as it is.',
+  'migration.reason.store_type_unknown': 'The cloud does not say what kind of store {name} is; QCOW2 is smaller to send.',
+  'migration.reason.no_stores': 'The cloud does not list its image stores; QCOW2 is smaller to send.',
+  'migration.reason.no_default_store': 'The cloud has {count} image stores and none is the default; QCOW2 is smaller to send.',
+  'migration.problem.no_boot_disk': 'No disk is marked as the boot disk: mark one.',
+  'migration.problem.several_boot_disks': '{count} disks are marked as the boot disk: a server boots from one.',
+  'migration.problem.boot_disk_skipped': 'Every disk is skipped, the boot disk too: keep at least the boot disk.',
+  'migration.problem.root_disk_too_small': 'The flavor\'s {disk_gib} GiB root disk is smaller than the boot disk {name} ({size}): choose a larger flavor or boot from a volume.',
+  'migration.problem.volume_too_small': 'The volume for {name} ({disk_gib} GiB) is smaller than the disk ({size}): a volume must hold the whole disk.',
   // ==== end core ====
 
 

@@ -359,6 +359,26 @@ export default {
   'why.guest_emulated_nic': '게스트 디스크에서 직접 확인했습니다: virtio 네트워크 드라이버가 없습니다. {nic}은(는) 에뮬레이션되는 장치라서 드라이버가 따로 필요 없습니다.',
   'why.guest_os': '게스트에서 읽었습니다: {name}.',
   'why.guest_os_reason': '게스트에서 읽었습니다: {reason}.',
+  // migration.reason.<code> and migration.problem.<code>: the whole-VM plan's ReasonCode and ProblemCode (converter-wasm/src/migration.rs)
+  'migration.reason.boot_order': 'OVF의 부팅 순서가 디스크 {disk}부터 시작합니다.',
+  'migration.reason.first_on_controller': 'OVF에 부팅 순서가 없어, 첫 번째 컨트롤러({controller})의 첫 디스크인 {disk}을(를) 부팅 디스크로 정했습니다.',
+  'migration.reason.first_disk': 'OVF에 부팅 순서가 없고 디스크가 어느 컨트롤러에 연결되어 있는지도 나와 있지 않아, 처음 나열된 디스크 {disk}을(를) 부팅 디스크로 정했습니다.',
+  'migration.reason.boot_order_dangling': 'OVF의 부팅 순서가 가리키는 {name}은(는) 이 VM의 디스크가 아닙니다. 대신 컨트롤러 순서로 첫 디스크인 {disk}을(를) 부팅 디스크로 정했습니다.',
+  'migration.reason.boot_order_no_disk': 'OVF의 부팅 순서에 디스크가 없습니다(CD, 네트워크, 플로피뿐입니다). 대신 컨트롤러 순서로 첫 디스크인 {disk}을(를) 부팅 디스크로 정했습니다.',
+  'migration.reason.no_flavor': '아직 플레이버를 고르지 않았습니다. 기본값은 이미지에서 부팅하는 것입니다.',
+  'migration.reason.flavor_no_root_disk': '플레이버에 루트 디스크가 없으므로(0 GiB) 서버는 볼륨에서 부팅합니다.',
+  'migration.reason.flavor_root_too_small': '플레이버의 루트 디스크({disk_gib} GiB)가 부팅 디스크({size})보다 작으므로 서버는 볼륨에서 부팅합니다.',
+  'migration.reason.flavor_root_fits': '플레이버의 루트 디스크({disk_gib} GiB)에 부팅 디스크가 들어가므로 서버는 이미지에서 부팅합니다.',
+  'migration.reason.store_rbd': 'Glance가 이미지를 Ceph RBD(저장소 {name})에 보관합니다. raw 이미지는 Nova와 Cinder가 복사하지 않고 복제하지만, QCOW2 이미지는 부팅하거나 볼륨을 만들 때마다 변환됩니다. 대신 raw는 가상 크기 전체를 보냅니다.',
+  'migration.reason.store_not_rbd': 'Glance 저장소 {name}은(는) Ceph RBD가 아닙니다. QCOW2가 보낼 양이 적고 그대로 쓰입니다.',
+  'migration.reason.store_type_unknown': '클라우드가 저장소 {name}의 종류를 알려 주지 않습니다. QCOW2가 보낼 양이 적습니다.',
+  'migration.reason.no_stores': '클라우드가 이미지 저장소 목록을 알려 주지 않습니다. QCOW2가 보낼 양이 적습니다.',
+  'migration.reason.no_default_store': '클라우드에 이미지 저장소가 {count}개 있지만 기본 저장소가 없습니다. QCOW2가 보낼 양이 적습니다.',
+  'migration.problem.no_boot_disk': '부팅 디스크로 지정된 디스크가 없습니다. 하나를 부팅 디스크로 지정하십시오.',
+  'migration.problem.several_boot_disks': '부팅 디스크로 지정된 디스크가 {count}개입니다. 서버는 디스크 하나로만 부팅합니다.',
+  'migration.problem.boot_disk_skipped': '부팅 디스크를 포함해 모든 디스크를 건너뛰도록 했습니다. 적어도 부팅 디스크는 옮겨야 합니다.',
+  'migration.problem.root_disk_too_small': '플레이버의 루트 디스크({disk_gib} GiB)가 부팅 디스크 {name}({size})보다 작습니다. 더 큰 플레이버를 고르거나 볼륨에서 부팅하십시오.',
+  'migration.problem.volume_too_small': '{name}의 볼륨 크기({disk_gib} GiB)가 디스크({size})보다 작습니다. 볼륨에는 디스크 전체가 들어가야 합니다.',
   // ==== end core ====
 
 
