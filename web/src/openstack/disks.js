@@ -240,6 +240,8 @@ function render() {
     h('caption', { class: 'visually-hidden' }, t('volumes.caption')),
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, t(`volumes.col.${c}`))))),
     h('tbody', {}, rows))));
+  const chose = table.x.vm.boot_disk && table.x.vm.boot_disk.reason;
+  if (chose) box.append(h('p', { class: 'reason', 'data-testid': 'boot-disk-reason' }, reasonText(chose)));
 
   // The boot choice, the suggestion preselected with its reason.
   const radio = (value) => h('label', { class: 'radio' }, h('input', {

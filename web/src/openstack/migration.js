@@ -105,14 +105,21 @@ export function bootImageIndex(plan) {
   return b ? b.index : null;
 }
 
-/** A reason `{code, args}` in the page's language (`migration.reason.<code>`, the core helper's keys). */
+/** A reason's or problem's args for its sentence: `size` (bytes) as read ("64.0 MiB"). */
+function readable(args) {
+  const out = { ...(args || {}) };
+  if (typeof out.size === 'number') out.size = bytes(out.size);
+  return out;
+}
+
+/** A reason `{code, args}` in the page's language (`migration.reason.<code>`, the core's catalogue keys). */
 export function reasonText(r) {
-  return r ? t(`migration.reason.${r.code}`, r.args || {}) : '';
+  return r ? t(`migration.reason.${r.code}`, readable(r.args)) : '';
 }
 
 /** A problem `{code, args}` in the page's language (`migration.problem.<code>`). */
 export function problemText(p) {
-  return t(`migration.problem.${p.code}`, p.args || {});
+  return t(`migration.problem.${p.code}`, readable(p.args));
 }
 
 /** An amount of `unit` (count, gib, mib, bytes) as read. */

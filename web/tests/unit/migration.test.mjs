@@ -6,8 +6,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bootImageIndex, checkText, defaultVolumeType, flavorInput, initialDisks, migrationInput, refusalText, serverVolumes,
-  unknownText, volumesToMake,
+  bootImageIndex, checkText, defaultVolumeType, flavorInput, initialDisks, migrationInput, problemText, reasonText, refusalText,
+  serverVolumes, unknownText, volumesToMake,
 } from '../../src/openstack/migration.js';
 import { CATALOGUES, setLang } from '../../src/i18n/index.js';
 
@@ -113,6 +113,15 @@ test('the preflight in words: each check\'s need and what is left; a refusal nam
   setLang('ko');
   assert.match(checkText(ok), /Cinder 볼륨 수: 2 필요, 7 남음/);
   setLang('en');
+});
+
+test('reasons and problems read in the page\'s language, a size in bytes as read', () => {
+  setLang('en');
+  const r = reasonText({ code: 'flavor_root_too_small', args: { disk_gib: 1, size: 3 * GIB } });
+  assert.ok(r.includes('1 GiB root disk') && r.includes('3.00 GiB') && !r.includes(String(3 * GIB)), r);
+  const p = problemText({ code: 'volume_too_small', args: { name: 'd2', disk_gib: 1, size: 2 * GIB } });
+  assert.ok(p.includes('d2') && p.includes('2.00 GiB'), p);
+  assert.equal(reasonText(null), '');
 });
 
 test('every check resource the contract names has words in both languages', () => {
