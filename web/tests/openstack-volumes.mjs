@@ -229,8 +229,10 @@ export function volumesTests({ tmp, made, admin, net, base, suffix, open, launch
     const bootVol = r.volumes.find((v) => v.disk === 0).id;
     const dataVol = r.volumes.find((v) => v.disk === 1).id;
     assert((await cinderVolume(bootVol)).json.volume.bootable === 'true', 'the boot volume is bootable');
-    await page.waitForSelector('#launch:visible', { timeout: 30000 });
+    await page.waitForSelector(`#launch:visible ${tid('launch-volumes')}:visible`, { timeout: 30000 });
     assert(await page.locator('#launch-image').isHidden(), 'no image to choose: it boots from its volume');
+    const attached = await page.locator(tid('launch-volumes')).innerText();
+    assert(attached.includes(`${twoDiskOva().name}-disk1 (boot), ${twoDiskOva().name}-disk2`), `the boot volume first, then the data volume: ${attached}`);
     const l = await launchServer(page, { networkId: net().id, name: `osweb-bfv-${suffix}`, flavorId: nodisk.id });
     assert(l.status === 'ACTIVE', `server ACTIVE: ${l.text}`);
     const server = await attachedAgree(l.serverId, [bootVol, dataVol]);

@@ -128,6 +128,7 @@ async function show() {
   $('launch').hidden = false;
   if (!$('launch-name').value) $('launch-name').value = images[0] ? images[0].name : 'stackferry';
   if (migration && !migration.held && migration.vm) $('launch-name').value = migration.vm;
+  renderMigration();
   const mine = ++seq;
   const what = { flavors: 'flavors', networks: 'networks', keypairs: 'keypairs', groups: 'security-groups' };
   const got = await Promise.all(Object.entries(what).map(([k, path]) => api.list(path).catch((e) => {
