@@ -196,7 +196,7 @@ export function volumesTests({ tmp, made, admin, net, base, suffix, open, launch
       assert(/identical/.test(cmp), `the volume holds the data disk: ${cmp}`);
       t.note('the volume\'s file holds the data disk\'s bytes (qemu-img compare)');
     }
-    await page.waitForSelector('#launch:visible', { timeout: 30000 });
+    await page.waitForSelector(`#launch:visible ${tid('launch-volumes')}:visible`, { timeout: 30000 });
     const attached = await page.locator(tid('launch-volumes')).innerText();
     assert(attached.includes(`Volumes attached: ${twoDiskOva().name}-disk2`), `the form says which volume goes with the server: ${attached}`);
     const l = await launchServer(page, { networkId: net().id, name: `osweb-vol-${suffix}`, flavorId: 'stack-tiny' });
