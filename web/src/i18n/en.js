@@ -701,6 +701,7 @@ export default {
   'volumes.deleteOnTermination': 'Delete the boot volume when the server is deleted',
   'volumes.flavor': 'Flavor counted',
   'volumes.format.suggested': 'Suggested format: {format}. {why}',
+  'volumes.format.sizes': 'Raw sends {raw} (the disks’ whole size); QCOW2 about the data in them ({qcow2}).',
   'volumes.resource.compute.instances': 'servers',
   'volumes.resource.compute.cores': 'vCPUs',
   'volumes.resource.compute.ram_mib': 'RAM',

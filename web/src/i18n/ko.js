@@ -698,6 +698,7 @@ export default {
   'volumes.deleteOnTermination': '서버를 삭제할 때 부팅 볼륨도 삭제',
   'volumes.flavor': '계산에 쓸 플레이버',
   'volumes.format.suggested': '추천 형식: {format}. {why}',
+  'volumes.format.sizes': 'Raw는 디스크 전체 크기({raw})를 보내고, QCOW2는 안에 든 데이터 정도({qcow2})만 보냅니다.',
   'volumes.resource.compute.instances': '서버 수',
   'volumes.resource.compute.cores': 'vCPU 수',
   'volumes.resource.compute.ram_mib': 'RAM',

@@ -265,8 +265,13 @@ function render() {
     id: 'migration-flavor', onchange: changed((el) => { table.flavorId = el.value; }),
   }, cloud.flavors.slice().sort((a, b) => a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk)
     .map((f) => option(f.id, t('cloud.launch.flavorOption', { name: f.name, vcpus: f.vcpus, ram: bytes(f.ram * 1048576), disk: f.disk }), fl && fl.id))))));
+  // The trade-off in sizes: raw sends every byte of the disks, QCOW2 about their data.
+  const kept = table.disks.filter((d) => d.role !== 'skip').map((d) => table.x.disks[d.index]);
+  const sizes = t('volumes.format.sizes', {
+    raw: bytes(kept.reduce((n, d) => n + (d.virtual_size || 0), 0)), qcow2: bytes(kept.reduce((n, d) => n + (d.allocated_bytes || 0), 0)),
+  });
   box.append(h('p', { class: 'reason', 'data-testid': 'suggested-format', dataset: { format: plan.suggested_format.format } },
-    t('volumes.format.suggested', { format: plan.suggested_format.format.toUpperCase(), why: reasonText(plan.suggested_format.reason) })));
+    t('volumes.format.suggested', { format: plan.suggested_format.format.toUpperCase(), why: reasonText(plan.suggested_format.reason) }), ' ', sizes));
   if (plan.problems.length) {
     box.append(h('ul', { class: 'error', role: 'alert', 'data-testid': 'migration-problems' }, plan.problems.map((p) => h('li', {}, problemText(p)))));
   }
