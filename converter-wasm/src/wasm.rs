@@ -4,6 +4,7 @@
 //!   (dedicated workers only), never whole, through the core's [`ReadAhead`].
 //! - [`inspect`]: [`input::inspect_all`] over the given files ([`NamedFiles`]), as a plain JS
 //!   value.
+//! - [`migration`]: the whole-VM plan ([`crate::migration`]), plain object in, plain object out.
 //! - [`Converter`]: one disk's conversion as the core's [`Driver`] runs it, driven by
 //!   `web/src/converter-worker.js`: `next_batch` gives a packed [`BatchIn`] to post to a decode
 //!   worker, `push_batch` takes its packed [`BatchOut`] back, `emit` writes what is ready and
@@ -187,6 +188,16 @@ fn js_bytes(bytes: &[u8], spare: Option<js_sys::ArrayBuffer>) -> Uint8Array {
 pub fn inspect(files: Array) -> std::result::Result<JsValue, JsValue> {
     let srcs = sources(&files)?;
     to_js(&input::inspect_all(&srcs, &NamedFiles::new(srcs.clone())).map_err(js_err)?)
+}
+
+/// The whole-VM plan: `input` as [`crate::migration::Input`] (the page's disks and choices,
+/// `GET /api/limits`, `GET /api/stores`), the plan as [`crate::migration::Output`]. A malformed
+/// input is an `invalid_argument` error.
+#[wasm_bindgen]
+pub fn migration(input: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let input: crate::migration::Input =
+        serde_wasm_bindgen::from_value(input).map_err(|e| js_err(Error::invalid(format!("migration input: {e}"))))?;
+    to_js(&crate::migration::migration(&input))
 }
 
 /// The guest tree of input `top` of `files` (as [`inspect`] numbered them).

@@ -405,3 +405,47 @@ fn missing_and_truncated_files_are_reported_by_name() {
         assert!(num("needed") > num("size") && num("size") > 0.0, "{err:?}");
     }
 }
+
+/// `migration` takes the page's plain object and gives the core's plan as one: the same JSON
+/// as the native function's; a malformed input is an `invalid_argument` error object.
+#[wasm_bindgen_test]
+fn migration_round_trips_json() {
+    use stackferry::migration::{migration, Input};
+    let input = r#"{"disks": [
+        {"index": 0, "name": "sys.vmdk", "capacity": 10737418241, "upload_bytes": 123456789, "role": "boot",
+         "target": "image", "volume_type": null, "volume_gib": null},
+        {"index": 1, "name": "data.vmdk", "capacity": 2147483648, "upload_bytes": null, "role": "data",
+         "target": "volume", "volume_type": "ssd", "volume_gib": 1}],
+      "boot": "image", "flavor": {"vcpus": 2, "ram_mib": 4096, "disk_gib": 0},
+      "limits": {"compute": {"instances": {"limit": 10, "used": 9}, "cores": {"limit": -1, "used": 3}, "ram_mib": null},
+                 "volume": {"volumes": {"limit": 10, "used": 0}, "gigabytes": {"limit": 1000, "used": 0},
+                            "per_type": {"ssd": {"volumes": {"limit": 1, "used": 1}, "gigabytes": null}}},
+                 "image": null},
+      "stores": {"stores": [{"id": "ceph", "default": true, "type": "rbd"}]}}"#;
+    let js = js_sys::JSON::parse(input).unwrap();
+    let out = wasm::migration(js).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&String::from(js_sys::JSON::stringify(&out).unwrap())).unwrap();
+    let native: Input = serde_json::from_str(input).unwrap();
+    assert_eq!(got, serde_json::to_value(migration(&native)).unwrap());
+    // What the JSON says, read back from the JS object.
+    assert_eq!(got["disks"][0]["min_gib"], 11);
+    assert_eq!(got["disks"][1]["volume_gib"], 2);
+    assert_eq!(got["suggested_boot"]["boot"], "volume");
+    assert_eq!(got["suggested_format"]["format"], "raw");
+    assert_eq!(got["problems"][0]["code"], "volume_too_small");
+    assert_eq!(
+        got["unknown"],
+        serde_json::json!(["compute.ram_mib", "volume.type.gigabytes", "image.count", "image.size_bytes"])
+    );
+    assert_eq!(got["checks"][1]["left"], serde_json::Value::Null, "unlimited cores");
+    assert_eq!(got["fits"], false);
+
+    let bad = js_sys::JSON::parse(
+        r#"{"disks": [{"index": 0, "name": "a", "role": "root", "target": "image"}], "boot": "image"}"#,
+    )
+    .unwrap();
+    let e = wasm::migration(bad).unwrap_err();
+    assert_eq!(Reflect::get(&e, &"code".into()).unwrap().as_string().as_deref(), Some("invalid_argument"));
+    let msg = Reflect::get(&e, &"message".into()).unwrap().as_string().unwrap();
+    assert!(msg.contains("root"), "{msg}");
+}

@@ -1,4 +1,5 @@
-// The converter worker (a dedicated worker): inspects the dropped files and converts one disk.
+// The converter worker (a dedicated worker): inspects the dropped files, plans the whole VM's
+// migration and converts one disk.
 // It reads File slices with FileReaderSync inside the wasm core (never whole files), hands
 // decoding to the pool of decode workers, writes the output to the sink in order and reports
 // progress. The page's main thread only renders.
@@ -15,7 +16,7 @@
 // of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per
 // allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
-import init, { inspect, Converter } from './pkg/stackferry.js';
+import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
 import * as core from './pkg/stackferry.js';
 import { serve, transfer } from './converter/bridge.js';
@@ -56,6 +57,10 @@ serve({
   async inspect({ files }) {
     await wasmModule();
     return inspect(files);
+  },
+  async migration({ input }) {
+    await wasmModule();
+    return migration(input);
   },
   async guestList({ files, top, path }) {
     await wasmModule();

@@ -25,6 +25,17 @@ export function inspect(files, { signal } = {}) {
 }
 
 /**
+ * The whole VM's migration plan (the core's `migration`): `input` is `{disks: [{index, name,
+ * capacity, upload_bytes, role, target, volume_type, volume_gib}], boot, flavor, limits,
+ * stores}` (limits and stores as `GET /api/limits` and `GET /api/stores` answer); resolves to
+ * `{disks, boot, suggested_boot, suggested_format, checks, unknown, fits, problems}`. Rejects
+ * with a core error (`invalid_argument` for a malformed input).
+ */
+export function migration(input, { signal } = {}) {
+  return once('migration', { input }, { signal });
+}
+
+/**
  * The directory `path` (absolute, `/`-separated) of the guest on input `top` of `files` (as
  * for `inspect`): `{entries: [{name, kind: 'file'|'dir'|'symlink'|'other', size}]}`. Rejects
  * with a core error (code `no_guest_files` when this converter cannot read guest files).
