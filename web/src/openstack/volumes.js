@@ -17,6 +17,8 @@ const POLL_MS = 2000;
 const VOLUME_LIMIT_MS = 30 * 60 * 1000;
 /** How long a volume still being made may refuse its deletion (Cinder deletes only settled volumes). */
 const DELETE_WAIT_MS = 5 * 60 * 1000;
+/** How often an image's deletion is tried when Glance fails transiently. */
+const DELETE_TRIES = 4;
 
 let api = null;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -159,28 +161,42 @@ async function follow(m, v, ui, t0) {
   return true;
 }
 
+/** Whether a failed call may succeed when tried again: the connection, or the cloud's own trouble (5xx). */
+function transient(e) {
+  return e instanceof ApiError && (e.status === 0 || e.status >= 500) && e.error !== 'aborted';
+}
+
 /**
- * Delete image `id`; whether it is gone. An error answer is checked against Glance: an image
- * already deleted (404, or `deleted` while Glance delays deletions) counts as gone.
+ * Delete image `id`; whether it is gone. A transient failure is tried again (Glance answers
+ * 500 when its database is busy with another deletion); an error answer is checked against
+ * Glance: an image already deleted (404, or `deleted` while Glance delays deletions) counts as
+ * gone.
  */
 async function deleteImage(id) {
   let gone = false;
-  try {
-    await api.deleteImage(id);
-    gone = true;
-  } catch {
+  for (let k = 0; k < DELETE_TRIES && !gone; k++) {
     try {
-      const img = await api.image(id);
-      gone = img.status === 'deleted' || img.status === 'pending_delete';
+      await api.deleteImage(id);
+      gone = true;
     } catch (e) {
-      gone = e instanceof ApiError && e.status === 404;
+      try {
+        const img = await api.image(id);
+        gone = img.status === 'deleted' || img.status === 'pending_delete';
+      } catch (g) {
+        gone = g instanceof ApiError && g.status === 404;
+      }
+      if (gone || !transient(e)) break;
+      await sleep(POLL_MS * (k + 1));
     }
   }
   if (gone) launch.removeImage(id);
   return gone;
 }
 
-/** Delete volume `id`, waiting while Cinder refuses because it is still being made. */
+/**
+ * Delete volume `id`, waiting while Cinder refuses because it is still being made (400, 409)
+ * or is briefly in trouble (5xx).
+ */
 async function deleteVolume(id) {
   const t0 = Date.now();
   for (;;) {
@@ -188,7 +204,8 @@ async function deleteVolume(id) {
       await api.deleteVolume(id);
       return true;
     } catch (e) {
-      if (!(e instanceof ApiError) || ![400, 409].includes(e.status) || Date.now() - t0 > DELETE_WAIT_MS) return false;
+      const again = e instanceof ApiError && ([400, 409].includes(e.status) || transient(e));
+      if (!again || Date.now() - t0 > DELETE_WAIT_MS) return false;
       await sleep(POLL_MS);
     }
   }
