@@ -3,7 +3,8 @@
 // file-backed): a two-disk OVA made here → a boot image and a data volume → a server ACTIVE
 // with the volume attached; booting from a volume; a quota too low refused before anything is
 // converted; a failure injected after the uploads (page.route answering 500 to `POST
-// /api/volumes`) cleaned up. The page and the worker are the real ones.
+// /api/volumes`) cleaned up; a volume in error (the page's polls answered so) shown with
+// Cinder's message and cleaned up. The page and the worker are the real ones.
 //
 // Run by web/tests/openstack.test.mjs (`node web/tests/openstack.test.mjs "osweb volumes"`). A
 // worker whose session does not say `volumes: true` (no Cinder, or no volume routes) makes
@@ -297,11 +298,37 @@ export function volumesTests({ tmp, made, admin, net, base, suffix, open, launch
     assert(r.images.length === 2, `both images were made before the failure: ${r.images}`);
     for (const id of r.images) assert(await glanceGone(id), `image ${id} deleted`);
     assert(!r.volumes.length, `no volume made: ${JSON.stringify(r.volumes)}`);
-    assert(/everything this migration created was deleted \(0 volumes, 2 images\)/.test(r.said), `the page says so: ${r.said}`);
+    assert(/everything this migration created was deleted \(volumes: 0, images: 2\)/.test(r.said), `the page says so: ${r.said}`);
     const fresh = [...await named()].filter((id) => !before.has(id));
     assert(!fresh.length, `no new volume of this VM in Cinder: ${fresh.join(', ')}`);
     assert(await page.locator('#launch').isHidden(), 'nothing to launch');
     assert((await page.locator(tid('os-error')).getAttribute('data-error')) === 'upstream_error', 'the error is shown');
+  });
+
+  test('osweb volumes: a volume Cinder sets to error shows Cinder\'s message; the volume made and the images are deleted', async (t) => {
+    const message = `No valid backend was found (injected by the test ${suffix}).`;
+    const s = await ready(t, {
+      route: {
+        url: /\/api\/volumes\/[0-9a-f-]{36}$/,
+        // Cinder's view as the worker gives it, for the page's polls only: the volume itself is real.
+        handler: (route) => (route.request().method() === 'GET'
+          ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ id: route.request().url().split('/').pop(), status: 'error', error: message }) })
+          : route.continue()),
+      },
+    });
+    if (!s) return;
+    const { page } = s;
+    const r = await sendWhole(page, { expect: 'cleaned' });
+    assert(r.volumes.length === 1 && r.volumes[0].state === 'error' && r.volumes[0].text.includes(message), `the row shows Cinder's message: ${JSON.stringify(r.volumes)}`);
+    assert(/\(volumes: 1, images: 2\)/.test(r.said), `the volume and both images deleted: ${r.said}`);
+    for (const id of r.images) assert(await glanceGone(id), `image ${id} deleted`);
+    let v;
+    for (let k = 0; k < 30; k++) {
+      v = await cinderVolume(r.volumes[0].id);
+      if (v.status === 404 || (v.json && v.json.volume && v.json.volume.status === 'deleting')) break;
+      await sleep(1000);
+    }
+    assert(v.status === 404 || v.json.volume.status === 'deleting', `the volume is gone from Cinder: ${v.status} ${v.text}`);
   });
 
   return { tests };
