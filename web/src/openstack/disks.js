@@ -16,17 +16,23 @@ import {
 } from './migration.js';
 
 let api = null;
-/** What the cloud lists for the table (per session): `{types, flavors, stores}`, or null. */
+/**
+ * What the cloud says, read once per session (`cloudFor`): `{types, defaultType, flavors,
+ * stores, limits}` (the limits a Send's preflight reads again), or null.
+ */
 let cloud = null;
 let cloudFor = null;
 /**
- * The table shown, or null: `{inp, x, disks, boot (the user's choice, null: the suggestion),
- * deleteOnTermination, flavorId, wanted, plan (the core's last answer), limits}`.
+ * The table shown, or null: `{inp, x (its inspection), ticked (the disks planned), disks (the
+ * rows' choices), boot (the user's choice, null: the suggestion), deleteOnTermination,
+ * flavorId, wanted, plan (the core's last answer), asked}`.
  */
 let table = null;
 let seq = 0;
 /** Whether the format select follows the core's suggestion (until the user picks one). */
 let formatFollows = true;
+/** Whether a run goes on: the table's choices are fixed until it ends. */
+let busy = false;
 
 export function setup(client) {
   api = client;
@@ -44,9 +50,6 @@ export function skipped(inp) {
   if (!active() || table.inp !== inp) return new Set();
   return new Set(table.disks.filter((d) => d.role === 'skip').map((d) => d.index));
 }
-
-/** Whether a run goes on: the table's choices are fixed until it ends. */
-let busy = false;
 
 /**
  * Follow the disks planned for a Send (ui/inputs.js `planned()`): a table for the one OVF/OVA
@@ -76,7 +79,7 @@ export function update(planned, { busy: running = false } = {}) {
       .map((d) => (was && was.disks.find((o) => o.index === d.index)) || d);
     table = {
       inp, x, ticked, disks, boot: was ? was.boot : null, deleteOnTermination: was ? was.deleteOnTermination : false,
-      flavorId: was ? was.flavorId : null, wanted: was ? was.wanted : x.disks.length > 1, plan: null, limits: null,
+      flavorId: was ? was.flavorId : null, wanted: was ? was.wanted : x.disks.length > 1, plan: null, asked: false,
     };
     formatFollows = true;
   }
@@ -109,7 +112,7 @@ function flavor() {
 }
 
 /** The core's input for the table as it stands, with `limits` (default: those loaded). */
-export function input(limits = cloud && cloud.limits) {
+function input(limits = cloud && cloud.limits) {
   const plan = table.plan;
   const boot = table.boot || (plan ? plan.suggested_boot.boot : 'image');
   return migrationInput({ disks: table.disks, boot, flavor: flavor(), limits, stores: cloud && cloud.stores });

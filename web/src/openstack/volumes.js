@@ -21,6 +21,8 @@ const DELETE_WAIT_MS = 5 * 60 * 1000;
 const DELETE_TRIES = 4;
 
 let api = null;
+/** What `#migration-status` says: `{state, key, params}` or null. */
+let said = null;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function setup(client) {
@@ -29,8 +31,9 @@ export function setup(client) {
 
 /**
  * A migration begins (before its first image is made): `{plan, disks, deleteOnTermination,
- * flavor}` from the preflight (openstack/disks.js). Resolves to its record: what it made
- * (`images`: disk index → `{id, name}`; `volumes`: disk index → id).
+ * flavor}` from the preflight (openstack/disks.js) and `vm`, its name. Returns its record,
+ * with what it made: `images` (disk index → `{id, name}`), `volumes` (disk index → id),
+ * `names` (volume id → name).
  */
 export function begin(pre) {
   $('volume-progress').replaceChildren();
@@ -39,13 +42,10 @@ export function begin(pre) {
   return { ...pre, images: new Map(), volumes: new Map(), names: new Map(), cleaned: false };
 }
 
-/** Disk `index`'s image `id` named `name` is in Glance, its hash checked. */
+/** Disk `index`'s image `id` named `name` was made in Glance: the migration's, deleted on a failure. */
 export function imageMade(m, index, id, name) {
   m.images.set(index, { id, name });
 }
-
-/** What `#migration-status` says: `{state, key, params}` or null. */
-let said = null;
 
 function status(s) {
   said = s;
