@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The edge worker's suite (`npm test` runs it through scripts/test.sh): installs and starts the
 # OpenStack of tests/openstack (real Keystone, Glance, Placement, Nova with the fake driver,
-# Neutron on 127.0.0.1), builds the worker, and runs edge-worker/tests/*.test.mjs, which start
-# workerd themselves. Stops what it started: workerd (the tests, by PID) and OpenStack
+# Neutron, Cinder on 127.0.0.1), builds the worker, and runs edge-worker/tests/*.test.mjs,
+# which start workerd themselves. Stops what it started: workerd (the tests, by PID) and OpenStack
 # (tests/openstack/stop.sh, by pidfile) unless OpenStack was already running before.
 # Output ends with "worker: N passed, M failed". Prints how long each step took.
 # Arguments: test files to run instead of all (`npm run test:large`: the staged uploads). The
@@ -12,6 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/suite.sh
 . scripts/openstack-stack.sh
+# tests/volumes.test.mjs needs Cinder in the test cloud (installed and started with the rest)
+export STACK_CINDER="${STACK_CINDER:-1}"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 CLOUDFLARE_CF_FETCH_ENABLED=false
 suite_begin worker
 step() { # NAME CMD...: run and time a set-up step; stop the suite on failure

@@ -13,7 +13,7 @@ pub const CINDER_MICROVERSION: &str = "volume 3.3";
 /// Catalog service types of Cinder v3, the first found wins: the current name, then the
 /// legacy ones still registered by many deployments.
 pub const CATALOG_TYPES: &[&str] = &["block-storage", "volumev3", "volume"];
-/// Largest volume accepted, GiB (64 TiB: beyond any disk a VMware VM carries, 62 TiB VMDKs).
+/// Largest volume accepted, GiB: 64 TiB, above the largest VMDK vSphere makes (62 TB).
 pub const MAX_VOLUME_GIB: u64 = 65536;
 /// Longest volume name, type name and description (Cinder's columns: 255).
 pub const MAX_NAME_LEN: usize = 255;

@@ -378,8 +378,8 @@ pub fn trim_security_groups(v: &Value) -> Value {
 
 // ------------------------------------------------------------------ servers
 
-/// Most volumes one server takes: a device name per letter, `vdb` to `vdz` after the root
-/// disk (Nova names devices by letter; libvirt's virtio bus allows no more by default).
+/// Most volumes one server takes: one device letter each, `vda` to `vdz` (Nova names the
+/// disks by letter; past `z` the names take two, which guests' tools do not all expect).
 pub const MAX_SERVER_VOLUMES: usize = 26;
 
 #[derive(Debug, Deserialize)]

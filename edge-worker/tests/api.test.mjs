@@ -12,7 +12,7 @@ import path from 'node:path';
 import http from 'node:http';
 import {
   ADMIN_PASSWORD, LOGIN_MAX_ATTEMPTS, ROOT, UPLOAD_MAX_BYTES, Worker, adminToken, api, chunksOf, convertedFixture,
-  freshIp, login, os, seen, sessionCookie, sleep, streamUpload, unseal,
+  freshIp, login, os, seen, sessionCookie, streamUpload, unseal, waitFor,
 } from '../../tests/lib/edge-worker.mjs';
 
 const worker = new Worker();
@@ -29,16 +29,6 @@ let token;           // the Keystone token inside it (from unsealing with the te
 const created = { images: [], servers: [], networks: [], keypairs: [], appcreds: [] };
 let net;             // {id} of the test network
 let fixtureImageId;  // the active image uploaded from the converted fixture
-
-async function waitFor(what, fn, timeoutMs = 60000, stepMs = 500) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
 
 async function newImage(name, disk_format = 'qcow2') {
   const r = await api(worker, 'POST', '/api/images', { cookie, body: { name: `${name}-${SUFFIX}`, disk_format, properties: { stackferry_test: '1' } } });

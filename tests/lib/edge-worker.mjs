@@ -224,6 +224,7 @@ export async function adminToken() {
   const body = await r.json();
   const endpoint = (type) => body.token.catalog.find((s) => s.type === type)
     .endpoints.find((e) => e.interface === 'public').url.replace(/\/$/, '');
+  const has = (type) => body.token.catalog.some((s) => s.type === type);
   return {
     token: r.headers.get('x-subject-token'),
     user: body.token.user,
@@ -231,6 +232,9 @@ export async function adminToken() {
     glance: `${endpoint('image')}/v2`,
     nova: endpoint('compute'),
     neutron: `${endpoint('network')}/v2.0`,
+    // Cinder v3 (the kit registers it as `block-storage`, without a project id); null when
+    // the cloud runs without it (tests/openstack: STACK_CINDER=1)
+    cinder: has('block-storage') ? endpoint('block-storage') : null,
   };
 }
 
@@ -265,3 +269,14 @@ export function convertedFixture(dir) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** `fn()`'s first truthy value, asked every `stepMs` until `timeoutMs` have passed. */
+export async function waitFor(what, fn, timeoutMs = 60000, stepMs = 500) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
