@@ -319,7 +319,8 @@ impl VmSummary {
             ReasonCode::BootOrder | ReasonCode::FirstDisk => None,
             _ => disk.controller.as_ref().and_then(ControllerSummary::describe).map(str::to_string),
         };
-        let args = Args { disk: Some(disk.disk_id.clone()), name: dangling, controller, ..Args::default() };
+        let name = dangling.filter(|_| code == ReasonCode::BootOrderDangling);
+        let args = Args { disk: Some(disk.disk_id.clone()), name, controller, ..Args::default() };
         for (i, d) in self.disks.iter_mut().enumerate() {
             d.role = if i == index { Role::Boot } else { Role::Data };
         }

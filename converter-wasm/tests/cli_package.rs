@@ -221,6 +221,11 @@ fn inspect_shows_vm_and_names_missing_files() {
     assert_eq!(ins["disks"].as_array().unwrap().len(), 2);
     assert_eq!(ins["disks"][0]["virtual_size"], 3 * 1048576 + 512);
     assert_eq!(ins["disks"][0]["subformat"], "streamOptimized");
+    // Both disks on SCSI 0, no boot order: the first (unit 0) is the boot disk.
+    assert_eq!(ins["vm"]["boot_disk"]["index"], 0, "{}", ins["vm"]);
+    assert_eq!(ins["vm"]["boot_disk"]["reason"]["code"], "first_on_controller");
+    let roles: Vec<&str> = ins["vm"]["disks"].as_array().unwrap().iter().map(|d| d["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["boot", "data"]);
     let all = serde_json::to_string(ins).unwrap();
     for needle in ["cli-test-vm", "ubuntu64Guest", "vmxnet3", "lsilogic", "hw_disk_bus"] {
         assert!(all.to_lowercase().contains(&needle.to_lowercase()), "inspect mentions {needle}: {all}");
@@ -232,6 +237,8 @@ fn inspect_shows_vm_and_names_missing_files() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("missing: vm-disk1.vmdk") && t.contains("missing: vm-disk2.vmdk"), "{t}");
+    assert_eq!(t.matches("(boot disk)").count(), 1, "{t}");
+    assert!(t.contains("file vm-disk1.vmdk (boot disk)"), "{t}");
     let o = stackferry(&["convert", p(&lone.path().join("vm.ovf")), "-o", p(&lone.path().join("x.qcow2"))]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 }

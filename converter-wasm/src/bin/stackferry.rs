@@ -317,10 +317,11 @@ fn print_vm(vm: &stackferry::vm::VmSummary) {
             .map(|c| format!("{}{}", c.kind, c.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()))
             .unwrap_or_else(|| "no controller".into());
         println!(
-            "    disk {}: {} on {ctl}, file {}",
+            "    disk {}: {} on {ctl}, file {}{}",
             d.disk_id,
             d.capacity_bytes.map(human).unwrap_or_else(|| "?".into()),
-            d.file_name.as_deref().unwrap_or("-")
+            d.file_name.as_deref().unwrap_or("-"),
+            if d.role == stackferry::migration::Role::Boot { " (boot disk)" } else { "" }
         );
     }
     for n in &vm.nics {

@@ -901,7 +901,7 @@ mod tests {
         assert_eq!(roles(&vm).0, 2);
         // A dangling reference, then a good one: the good one.
         let vm = with_disks(c, d, &vmw_order(&[("disk", "99"), ("disk", "12")]));
-        assert_eq!(roles(&vm).0, 2);
+        assert_eq!((roles(&vm).0, roles(&vm).1, roles(&vm).2), (2, "boot_order", json!({"disk": "swap"})));
         // Only dangling: the controller order, saying why.
         let vm = with_disks(c, d, &vmw_order(&[("disk", "99")]));
         assert_eq!(roles(&vm).0, 1);
