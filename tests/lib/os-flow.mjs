@@ -252,27 +252,11 @@ export function osFlow({ tmp, made, admin }) {
   }
 
   /**
-   * Cinder's URL for the admin's project (`…/v3/<project id>`), from the token's catalog; null
-   * when the cloud has no Cinder.
-   */
-  async function cinder() {
-    const a = admin();
-    if (!a) return null;
-    if (a.cinder === undefined) {
-      const c = await osCall(a, 'GET', `${KEYSTONE}/auth/catalog`);
-      const svc = ((c.json && c.json.catalog) || []).find((x) => ['block-storage', 'volumev3', 'volume'].includes(x.type));
-      const ep = svc && svc.endpoints.find((e) => e.interface === 'public');
-      a.cinder = ep ? `${ep.url.replace(/\/$/, '').replace(/\/v3(\/.*)?$/, '/v3')}/${a.project.id}` : null;
-    }
-    return a.cinder;
-  }
-
-  /**
-   * A call to Cinder as the admin (`path` under the project's URL), with a volume microversion
-   * (Cinder refuses the compute one the harness's calls carry).
+   * A call to Cinder as the admin (`p` under the harness's `admin.cinder`), with a volume
+   * microversion (Cinder refuses the compute one the harness's calls carry).
    */
   async function cinderCall(method, p, body) {
-    return osCall(admin(), method, `${await cinder()}${p}`, body, { 'OpenStack-API-Version': 'volume 3.3' });
+    return osCall(admin(), method, `${admin().cinder}${p}`, body, { 'OpenStack-API-Version': 'volume 3.3' });
   }
 
   /** Delete Cinder volume `id`, waiting while it is still attached or being made; whether it went. */
@@ -310,5 +294,5 @@ export function osFlow({ tmp, made, admin }) {
     return note ? `${note} deleted` : 'nothing to delete';
   }
 
-  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade, cinder, cinderCall, deleteVolume };
+  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade, cinderCall };
 }
