@@ -252,6 +252,25 @@ export function osFlow({ tmp, made, admin }) {
   }
 
   /**
+   * A call to Cinder as the admin (`p` under the harness's `admin.cinder`), with a volume
+   * microversion (Cinder refuses the compute one the harness's calls carry).
+   */
+  async function cinderCall(method, p, body) {
+    return osCall(admin(), method, `${admin().cinder}${p}`, body, { 'OpenStack-API-Version': 'volume 3.3' });
+  }
+
+  /** Delete Cinder volume `id`, waiting while it is still attached or being made; whether it went. */
+  async function deleteVolume(id) {
+    const t0 = Date.now();
+    while (Date.now() - t0 < 120000) {
+      const r = await cinderCall('DELETE', `/volumes/${id}`);
+      if ([202, 204, 404].includes(r.status)) return true;
+      await sleep(2000);
+    }
+    return false;
+  }
+
+  /**
    * Delete everything in `made` and empty it; resolves to what was deleted, throws naming what
    * could not be.
    */
@@ -261,9 +280,11 @@ export function osFlow({ tmp, made, admin }) {
     const note = Object.entries(made).filter(([, ids]) => ids.length).map(([k, ids]) => `${ids.length} ${k}`).join(', ');
     const left = [];
     for (const id of made.servers || []) if (!await deleteServer(id)) left.push(`server ${id}`);
+    for (const id of made.volumes || []) if (!await deleteVolume(id)) left.push(`volume ${id}`);
     for (const id of made.images || []) {
       const r = await osCall(a, 'DELETE', `${a.glance}/images/${id}`);
-      if (![204, 404].includes(r.status)) left.push(`image ${id}`);
+      // An image the page deleted may still be listed to the admin as `deleted` (Glance refuses a second delete).
+      if (![204, 404].includes(r.status) && (await osCall(a, 'GET', `${a.glance}/images/${id}`)).json?.status !== 'deleted') left.push(`image ${id}`);
     }
     for (const id of made.networks || []) await osCall(a, 'DELETE', `${a.neutron}/networks/${id}`);
     for (const id of made.flavors || []) await osCall(a, 'DELETE', `${a.nova}/flavors/${id}`);
@@ -273,5 +294,5 @@ export function osFlow({ tmp, made, admin }) {
     return note ? `${note} deleted` : 'nothing to delete';
   }
 
-  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade };
+  return { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteServer, deleteMade, cinderCall };
 }

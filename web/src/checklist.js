@@ -66,6 +66,17 @@ export function diskLine(d) {
 }
 
 /**
+ * What the record keeps of one disk, as `[catalogue key, value]`: its source file, digests,
+ * and where it went (the Glance image, the Cinder volume), each only when known.
+ */
+export function recordFacts(d) {
+  return [
+    ['checklist.digest.source', d.source], ['checklist.digest.content', d.content_digest], ['checklist.digest.sha512', d.sha512],
+    ['checklist.digest.image', d.image_id], ['checklist.digest.volume', d.volume_id],
+  ].filter(([, v]) => v);
+}
+
+/**
  * A name for the exported file: Unicode letters and digits kept (웹서버 stays 웹서버); only what
  * is unsafe in a file name or a shell (separators, control and quote characters, wildcards,
  * a leading dot or dash) is dropped, spaces become `_`.
@@ -87,8 +98,7 @@ export function markdown(vm) {
     lines.push('', `## ${t('checklist.digests')}`, '');
     for (const d of c.digests) {
       lines.push(`- \`${d.output}\` (${diskLine(d)})`);
-      lines.push(`  - ${t('checklist.digest.content')}: \`${d.content_digest}\``);
-      lines.push(`  - ${t('checklist.digest.sha512')}: \`${d.sha512}\``);
+      for (const [key, value] of recordFacts(d)) lines.push(`  - ${t(key)}: \`${value}\``);
     }
   }
   if (c.notes.trim()) lines.push('', `## ${t('checklist.notes')}`, '', c.notes.trim());

@@ -20,6 +20,7 @@ import en from '../src/i18n/en.js';
 import ko from '../src/i18n/ko.js';
 import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
 import { stagedTests } from './openstack-staged.mjs';
+import { volumesTests } from './openstack-volumes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -35,9 +36,9 @@ let admin;
 let net;
 let bare; // a network without a subnet: Nova refuses to boot on it
 /** What the tests made in OpenStack, deleted at the end whatever happens. */
-const made = { servers: [], images: [], networks: [], appcreds: [], flavors: [] };
+const made = { servers: [], volumes: [], images: [], networks: [], appcreds: [], flavors: [] };
 
-const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade } = osFlow({ tmp: TMP, made, admin: () => admin });
+const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade, cinderCall } = osFlow({ tmp: TMP, made, admin: () => admin });
 
 // -------------------------------------------------------------------------------------------
 // An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
@@ -474,6 +475,11 @@ test('osweb: Korean (ko-KR) on a phone (390×844): login, the reviews, send and 
 // Staged uploads through a body limit (issue 10): their own worker, under wrangler dev.
 const staged = stagedTests({ tmp: TMP, made, admin: () => admin, open, checkImage });
 tests.push(...staged.tests);
+
+// Whole VMs (issue 12): data disks as Cinder volumes, boot from volume, the quota preflight.
+tests.push(...volumesTests({
+  tmp: TMP, made, admin: () => admin, net: () => net, base: () => worker.base, suffix: SUFFIX, open, launchServer, makeFlavor, cinderCall,
+}).tests);
 
 // -------------------------------------------------------------------------------------------
 

@@ -135,6 +135,19 @@ export function createApi({
     server: (id) => call('GET', `servers/${id}`),
     console: (id) => call('GET', `servers/${id}/console`),
 
+    // Cinder and the project's room (issue 12; the worker's routes in edge-worker/README.md).
+    /** `{volume_types: [{id, name, description, default}]}`. */
+    volumeTypes: () => call('GET', 'volume-types'),
+    /** What the project may still create: `{compute, volume, image}`, each section or null. */
+    limits: () => call('GET', 'limits'),
+    /** Glance's stores: `{stores: [{id, default, type}]}` (empty: one store). */
+    stores: () => call('GET', 'stores'),
+    /** `{name, image_id, size_gib, volume_type?, description?}` → `{id}` (Cinder makes it from the image). */
+    createVolume: (body) => call('POST', 'volumes', body),
+    /** `{id, name, status, size_gib, bootable, volume_type, attachments, error}`. */
+    volume: (id) => call('GET', `volumes/${id}`),
+    deleteVolume: (id) => call('DELETE', `volumes/${id}`),
+
     // A staged upload (openstack/staged.js; the worker's routes in edge-worker/README.md).
     /** `{size, sha512}` → `{upload (the token), part_size, parts}`. */
     createStaged: (id, body) => call('POST', `images/${id}/staged`, body),
@@ -232,10 +245,15 @@ export function closestFlavor(flavors, want) {
 
 /**
  * `POST /api/servers`'s body from the launch form: empty choices are left to Nova (its
- * network, no key pair, the project's default group).
+ * network, no key pair, the project's default group). `volumes` (`[{id, boot,
+ * delete_on_termination}]`, in the order they are attached): with a boot volume there is no
+ * image (the worker refuses both).
  */
-export function serverBody({ name, imageId, flavorId, networkId, keyName, groups }) {
-  const body = { name: name || 'stackferry', image_id: imageId, flavor_id: flavorId };
+export function serverBody({ name, imageId, flavorId, networkId, keyName, groups, volumes }) {
+  const list = (volumes || []).map((v) => ({ id: v.id, boot: !!v.boot, delete_on_termination: !!v.delete_on_termination }));
+  const body = { name: name || 'stackferry', flavor_id: flavorId };
+  if (!list.some((v) => v.boot)) body.image_id = imageId;
+  if (list.length) body.volumes = list;
   if (networkId) body.network_id = networkId;
   if (keyName) body.key_name = keyName;
   if (groups && groups.length) body.security_groups = groups;

@@ -9,11 +9,16 @@ import * as login from './login.js';
 import * as upload from './upload.js';
 import * as launch from './launch.js';
 import * as unfinished from './unfinished.js';
+import * as disks from './disks.js';
+import * as volumes from './volumes.js';
+import { refusalText } from './migration.js';
 import { sizeBound, uploadPath } from './staged.js';
 
 export { session } from './login.js';
 export { beginSend, resetSend, sendFinished } from './upload.js';
 export { busy as resuming, update as updateUnfinished } from './unfinished.js';
+export { active as migrating, preflight, skipped, update as updateDisks } from './disks.js';
+export { begin as beginMigration, cleanUp as cleanUpMigration, imageMade, makeVolumes } from './volumes.js';
 
 /**
  * The path (staged.js uploadPath: `{path, max, body, size}`) an image takes with this session:
@@ -46,18 +51,22 @@ export function imageLine(item, s) {
 
 /**
  * Before a Send creates anything: the review card listing each image (`items`: `[{name,
- * format, virtualSize, min_disk, min_ram, props: [{key, value}]}]`) and where it goes.
- * Resolves to true on Confirm, false on Back (then nothing may be created).
+ * format, virtualSize, min_disk, min_ram, props: [{key, value}]}]`) and where it goes; for a
+ * whole VM (`pre`: disks.js's preflight) its volumes, boot and the project's room too — a plan
+ * that does not fit has no Confirm, only the reason. Resolves to true on Confirm, false on Back
+ * (then nothing may be created).
  */
-export function reviewSend(items, { opener } = {}) {
+export function reviewSend(items, { opener, pre = null } = {}) {
+  const refused = pre && !pre.plan.fits;
   return review({
     name: 'send',
     opener,
     confirmKey: 'cloud.review.send.confirm',
+    refusal: refused ? () => refusalText(pre.plan) : null,
     content: () => ({
       title: t('cloud.review.send.title'),
       intro: t('cloud.review.send.intro', { count: items.length }),
-      items: items.map((it) => imageLine(it, login.session())),
+      items: [...items.map((it) => imageLine(it, login.session())), ...(pre ? disks.reviewLines(pre) : [])],
     }),
   });
 }
@@ -66,6 +75,8 @@ export function reviewSend(items, { opener } = {}) {
 export function setup({ onChange }) {
   const api = createApi({ onUnauthorized: login.ended });
   launch.setup(api);
+  disks.setup(api);
+  volumes.setup(api);
   upload.setup(api, { changed: unfinished.refresh });
   unfinished.setup(api, { changed: () => onChange(login.session()) });
   return login.setup(api, { onChange });

@@ -3,11 +3,14 @@
 // closest one that fits the suggested shape), a review card before Nova is asked, then the
 // server's status polled until ACTIVE or ERROR, its console and the checklist's last steps.
 // Everything shown is built from the catalogue (cloud.launch.*, cloud.server.*) and built again
-// when the language changes.
+// when the language changes. A whole-VM migration (openstack/volumes.js) holds the form until
+// its volumes are available, then launches with them attached (the boot volume instead of an
+// image when it boots from one) and the server card lists them.
 import { $, h } from '../util.js';
 import { bytes, duration, has, onLangChange, t } from '../i18n/index.js';
 import { review } from '../ui/review.js';
 import { closestFlavor, flavorWant, serverBody } from './api.js';
+import { bootImageIndex, serverVolumes } from './migration.js';
 import * as alert from './alert.js';
 import { session } from './login.js';
 import { detailsOf, errorNodes } from './text.js';
@@ -29,6 +32,11 @@ let seq = 0;
 let serverView = null;
 /** The console answer shown: `{url, protocol, type}`, `{reason}` or `{error}`; null for none. */
 let consoleView = null;
+/**
+ * The whole-VM migration the form launches (volumes.js's record, with `onFailed()`), `{held:
+ * true}` while its volumes are being made, or null.
+ */
+let migration = null;
 
 export function setup(client) {
   api = client;
@@ -51,7 +59,67 @@ function renderAfterSteps() {
 /** An image was sent: offered for launching once active with its hash matching. */
 export function addImage(img) {
   images.push(img);
-  if (img.match && img.status === 'active') show();
+  if (img.match && img.status === 'active' && !(migration && migration.held)) show();
+}
+
+/** Image `id` was deleted (an intermediate image of a volume, or a migration cleaned up). */
+export function removeImage(id) {
+  const k = images.findIndex((i) => i.id === id);
+  if (k >= 0) images.splice(k, 1);
+  if (lists) renderPickers();
+}
+
+/** A migration begins: the form waits until its volumes are available. */
+export function holdForMigration() {
+  migration = { held: true };
+}
+
+/**
+ * Migration `m` (volumes.js) has its volumes: the form launches with them, its flavor
+ * preselected; `m.onFailed()` runs when the launch fails.
+ */
+export function migrationReady(m) {
+  migration = m;
+  show();
+}
+
+/** The migration was cleaned up: the form forgets it (and closes with nothing to launch). */
+export function migrationGone() {
+  migration = null;
+  if (!launchable().length) $('launch').hidden = true;
+  else if (lists) renderPickers();
+}
+
+/** The migration's boot image id (null when it boots from a volume or none is set). */
+function migrationImage() {
+  if (!migration || migration.held) return null;
+  const k = bootImageIndex(migration.plan);
+  const img = k == null ? null : migration.images.get(k);
+  return img ? img.id : null;
+}
+
+/** The migration's volumes as the server body wants them (`[]` without a migration). */
+function migrationVolumes() {
+  if (!migration || migration.held) return [];
+  return serverVolumes(migration.plan, migration.volumes, { deleteOnTermination: migration.deleteOnTermination });
+}
+
+/** The volumes line of the form: which volumes the server gets, the boot one first. */
+function renderMigration() {
+  const el = $('launch-volumes');
+  const vols = migrationVolumes();
+  const bootVolume = vols.some((v) => v.boot);
+  $('launch-image').closest('label').hidden = bootVolume;
+  el.hidden = !vols.length;
+  el.textContent = vols.length ? t('volumes.launch.attached', { volumes: volumeNames(vols) }) : '';
+}
+
+/** "web01-disk1 (boot), web01-disk2": the volumes by name, as the migration made them. */
+function volumeNames(vols) {
+  return vols.map((v) => {
+    const name = (migration && migration.names && migration.names.get(v.id)) || v.id;
+    return v.boot ? t('volumes.launch.boot', { name }) : name;
+  }).join(', ');
 }
 
 const launchable = () => images.filter((i) => i.match && i.status === 'active');
@@ -59,6 +127,8 @@ const launchable = () => images.filter((i) => i.match && i.status === 'active');
 async function show() {
   $('launch').hidden = false;
   if (!$('launch-name').value) $('launch-name').value = images[0] ? images[0].name : 'stackferry';
+  if (migration && !migration.held && migration.vm) $('launch-name').value = migration.vm;
+  renderMigration();
   const mine = ++seq;
   const what = { flavors: 'flavors', networks: 'networks', keypairs: 'keypairs', groups: 'security-groups' };
   const got = await Promise.all(Object.entries(what).map(([k, path]) => api.list(path).catch((e) => {
@@ -69,7 +139,11 @@ async function show() {
   lists = Object.fromEntries(Object.keys(what).map((k, i) => [k, got[i]]));
   renderPickers();
   preselectFlavor();
-  $('launch-button').disabled = !lists.flavors.length || !$('launch-image').value;
+  if (migration && !migration.held && migration.flavor) {
+    $('launch-flavor').value = migration.flavor.id;
+    renderFlavorHint();
+  }
+  $('launch-button').disabled = !lists.flavors.length || !(migrationVolumes().some((v) => v.boot) || $('launch-image').value);
 }
 
 /** Fill `sel` with `options` ([value, text]), keeping the choice made if it is still there. */
@@ -92,6 +166,9 @@ function networkText(n) {
 /** The pickers from `lists`, in the page's language. */
 function renderPickers() {
   fill($('launch-image'), launchable().map((i) => [i.id, `${i.name} (${i.id.slice(0, 8)})`]));
+  const boot = migrationImage();
+  if (boot && launchable().some((i) => i.id === boot)) $('launch-image').value = boot;
+  renderMigration();
   fill($('launch-flavor'), lists.flavors.slice().sort((a, b) => a.vcpus - b.vcpus || a.ram - b.ram || a.disk - b.disk)
     .map((f) => [f.id, flavorText(f)]));
   const nets = lists.networks.slice().sort((a, b) => Number(a.external) - Number(b.external) || a.name.localeCompare(b.name));
@@ -169,10 +246,12 @@ function renderServerStatus() {
     el.hidden = true;
     return;
   }
-  const { status, key, params, error, fault } = serverView;
+  const { status, key, params, error, fault, volumes, names } = serverView;
   el.hidden = false;
   el.dataset.status = status;
-  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`,
+  const attached = volumes && volumes.length ? h('span', { 'data-testid': 'server-volumes', dataset: { volumes: volumes.join(' ') } },
+    ' ', t('volumes.server.attached', { volumes: volumes.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join(', ') })) : null;
+  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, attached,
     ...(error ? [' ', ...errorNodes(error)] : []), ...(fault ? [' ', detailsOf(fault)] : []));
 }
 
@@ -190,6 +269,7 @@ function chosen() {
     networkId: $('launch-network').value,
     keyName: $('launch-keypair').value,
     groups,
+    volumes: migrationVolumes(),
   });
   const img = images.find((i) => i.id === body.image_id);
   const flavor = lists && lists.flavors.find((f) => f.id === body.flavor_id);
@@ -203,6 +283,7 @@ function chosen() {
       network: body.network_id ? (net ? net.name || net.id : body.network_id) : t('cloud.review.auto'),
       keypair: body.key_name || t('cloud.review.none'),
       groups: groups.length ? groups.join(', ') : t('cloud.review.defaultGroup'),
+      volumes: body.volumes ? volumeNames(body.volumes) : null,
     }),
   };
 }
@@ -219,7 +300,9 @@ function reviewLaunch(c, opener) {
       return {
         title: t('cloud.review.launch.title'),
         intro: t('cloud.review.launch.intro', { project: (s && s.project && s.project.name) || '?', region: (s && s.region) || '–' }),
-        items: [[h('strong', {}, t('cloud.review.server', { name: n.server })), ` ${t('cloud.review.serverFacts', n)}`]],
+        items: [[h('strong', {}, t('cloud.review.server', { name: n.server })),
+          ` ${t(c.body.image_id ? 'cloud.review.serverFacts' : 'volumes.review.serverFromVolume', n)}`],
+        ...(n.volumes ? [t('volumes.review.attached', { volumes: n.volumes })] : [])],
       };
     },
   });
@@ -244,9 +327,17 @@ async function launch() {
     setServerStatus('ERROR', 'cloud.server.refused', {}, { error: e });
     alert.show('cloud.do.launch', { name: body.name }, e);
     btn.disabled = false;
+    // Nothing was made by Nova: the migration's volumes and images go.
+    if (body.volumes && migration && migration.onFailed) await migration.onFailed();
     return;
   }
   $('server-status').dataset.serverId = id;
+  // The migration's volumes are the server's now: the form does not offer them again.
+  const names = (body.volumes && migration && migration.names) || new Map();
+  if (body.volumes) {
+    migration = null;
+    renderMigration();
+  }
   const t0 = Date.now();
   const poll = async () => {
     let s;
@@ -260,7 +351,7 @@ async function launch() {
     $('server-status').dataset.task = s.task_state || '';
     if (s.status === 'ACTIVE') {
       const addrs = Object.entries(s.addresses || {}).map(([n, list]) => `${n}: ${list.map((a) => a.addr).join(', ')}`).join('; ');
-      setServerStatus('ACTIVE', addrs ? 'cloud.server.runningAt' : 'cloud.server.running', { name: s.name, id, addresses: addrs });
+      setServerStatus('ACTIVE', addrs ? 'cloud.server.runningAt' : 'cloud.server.running', { name: s.name, id, addresses: addrs }, { volumes: s.volumes || [], names });
       btn.disabled = false;
       await showConsole(id);
       $('after-launch').hidden = false;

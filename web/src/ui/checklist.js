@@ -33,6 +33,12 @@ function render() {
   $('checklist-notes').value = c.notes;
 }
 
+/** The test hooks of the record's facts (checklist.js recordFacts). */
+const TESTIDS = {
+  'checklist.digest.source': 'checklist-source', 'checklist.digest.content': 'checklist-content-digest', 'checklist.digest.sha512': 'checklist-sha512',
+  'checklist.digest.image': 'checklist-image', 'checklist.digest.volume': 'checklist-volume',
+};
+
 /** The digests recorded for the VM: what to compare Glance's os_hash_value against. */
 function renderDigests(digests) {
   const box = $('checklist-digests');
@@ -41,9 +47,8 @@ function renderDigests(digests) {
   if (!digests.length) return;
   box.append(h('h3', {}, t('checklist.digests')), h('ul', {}, ...digests.map((d) => h('li', { dataset: { output: d.output } },
     h('span', { class: 'mono' }, d.output), ` (${store.diskLine(d)})`,
-    h('dl', { class: 'kv' },
-      h('dt', {}, t('checklist.digest.content')), h('dd', { class: 'mono', 'data-testid': 'checklist-content-digest' }, d.content_digest),
-      h('dt', {}, t('checklist.digest.sha512')), h('dd', { class: 'mono', 'data-testid': 'checklist-sha512' }, d.sha512))))));
+    h('dl', { class: 'kv' }, store.recordFacts(d).flatMap(([key, value]) => [h('dt', {}, t(key)),
+      h('dd', { class: 'mono', 'data-testid': TESTIDS[key] }, value)]))))));
 }
 
 /** A send ended with every image in Glance and its hash matching: tick "upload" for the VMs sent. */

@@ -9,6 +9,7 @@ import * as converter from '../converter/client.js';
 import { t, onLangChange } from '../i18n/index.js';
 import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove } from '../save.js';
 import * as osweb from '../openstack/index.js';
+import * as store from '../checklist.js';
 import * as errors from './errors.js';
 import * as files from './files.js';
 import * as guard from './guard.js';
@@ -16,6 +17,7 @@ import * as inputs from './inputs.js';
 import * as progress from './progress.js';
 import * as results from './results.js';
 import * as stored from './stored.js';
+import * as checklist from './checklist.js';
 
 const GIB = 1024 ** 3;
 
@@ -40,11 +42,13 @@ export function busy() {
 
 /** Enable what can be done now (after an inspection, a tick, an edit, a login, a run's start or end). */
 export function update() {
-  const planned = inputs.planned($('format-select').value).length;
+  const plannedDisks = inputs.planned($('format-select').value);
+  const planned = plannedDisks.length;
   const valid = inputsValid();
   const loggedIn = !!osweb.session();
   // A staged upload resumed from the unfinished list counts as a run.
   const occupied = !!running || osweb.resuming();
+  osweb.updateDisks(plannedDisks, { busy: occupied });
   $('convert-button').disabled = occupied || planned === 0 || !valid;
   $('send-button').disabled = occupied || planned === 0 || !loggedIn || !valid;
   let why = '';
@@ -82,9 +86,22 @@ function reviewItem(m) {
   };
 }
 
-/** Ask the user to confirm what a Send will create (the review card; Back resolves false). */
-async function review(metas) {
-  return !!await osweb.reviewSend(metas.map(reviewItem), { opener: $('send-button') });
+/**
+ * Ask the user to confirm what a Send will create (the review card; Back resolves false);
+ * `pre`: a whole VM's preflight (a plan that does not fit cannot be confirmed).
+ */
+async function review(metas, pre = null) {
+  return !!await osweb.reviewSend(metas.map(reviewItem), { opener: $('send-button'), pre });
+}
+
+/**
+ * The checklist's record of disk `d` (its entry by output name, made by results.show) gains
+ * `fields` (image_id, volume_id).
+ */
+function record(d, fields) {
+  store.update(inputs.inputLabel(d.input), (c) => {
+    c.digests = (c.digests || []).map((x) => (x.output === d.outName ? { ...x, ...fields } : x));
+  });
 }
 
 /** Show an upload's progress in the tab title too (the handle calls its own `progress`). */
@@ -99,14 +116,29 @@ function titleFollows(sent) {
 /** Convert, or with `send` convert and upload each disk into a new Glance image. */
 async function start(send) {
   const format = $('format-select').value;
-  const disks = inputs.planned(format);
+  let disks = inputs.planned(format);
   if (!disks.length || running || osweb.resuming()) return;
   if (send && !osweb.session()) return;
   if (!inputsValid()) return;
+  // A whole VM (openstack/disks.js): its skipped disks stay out, and the plan is checked
+  // against the project's limits before anything is converted or created.
+  let pre = null;
+  if (send && osweb.migrating()) {
+    try {
+      pre = await osweb.preflight();
+    } catch (e) {
+      errors.show([{ context: t('volumes.context.preflight'), error: e }]);
+      return;
+    }
+    const skip = osweb.skipped(disks[0].input);
+    disks = disks.filter((d) => !skip.has(d.disk));
+    if (!disks.length) return;
+  }
   const metas = disks.map((d) => metaFor(d, format));
   // Before anything is created: the user confirms what will be sent (no picker on this path,
-  // so waiting for the answer loses no user activation).
-  if (send && !await review(metas)) return;
+  // so waiting for the answer loses no user activation). A plan that does not fit has no Confirm.
+  if (send && !await review(metas, pre)) return;
+  if (pre && !pre.plan.fits) return;
   if (running) return;
   // Sending goes through browser storage when it cannot stream (see openstack/upload.js).
   const mode = send ? 'opfs' : $('save-mode').value;
@@ -143,6 +175,9 @@ async function start(send) {
   progress.setTitle(0);
   let failed = false;
   if (send) osweb.resetSend();
+  // A whole VM's record of what it made: any failure deletes all of it.
+  const migration = pre ? osweb.beginMigration({ ...pre, vm: inputs.inputLabel(disks[0].input) }) : null;
+  if (migration) migration.onFailed = () => osweb.cleanUpMigration(migration);
   for (let k = 0; k < disks.length && !run.cancelled; k++) {
     if (!send) {
       const ok = await convertOne(run, disks[k], targets[k], run.rows[k]);
@@ -152,7 +187,20 @@ async function start(send) {
       }
       continue;
     }
+    run.sentImage = null;
     if (!await sendOne(run, disks[k], targets[k], run.rows[k])) failed = true;
+    if (run.sentImage) record(disks[k], { image_id: run.sentImage });
+    if (!migration) continue;
+    // An image in Glance (even one whose hash did not match) is the migration's to delete.
+    if (run.sentImage) osweb.imageMade(migration, disks[k].disk, run.sentImage, inputs.imageName(disks[k]));
+    if (failed) break;
+  }
+  if (migration) {
+    if (failed || run.cancelled) await osweb.cleanUpMigration(migration);
+    else if (await osweb.makeVolumes(migration)) {
+      for (const d of disks) if (migration.volumes.has(d.disk)) record(d, { volume_id: migration.volumes.get(d.disk) });
+      checklist.refresh(inputs.inputLabel(disks[0].input));
+    } else failed = true;
   }
   if (send) osweb.sendFinished(!failed && !run.cancelled);
   if (run.cancelled) {
@@ -206,6 +254,7 @@ async function sendOne(run, d, opfsTarget, r) {
       titleFollows(sent);
       answer = await sent.uploadKept(await opfsFile(target.name), report.sha512, target.name);
     }
+    run.sentImage = sent.imageId;
     return await sent.finish(report.sha512, answer);
   } catch (e) {
     if (run.cancelled) await sent.discard();

@@ -4,7 +4,7 @@
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
 // checklist. Each entry keeps what it shows as data and is redrawn on a language switch.
 // Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
-import { $, h, kv, copyButton } from '../util.js';
+import { $, h, kv, copyButton, baseName } from '../util.js';
 import { t, onLangChange, bytes, number, rate, duration } from '../i18n/index.js';
 import { commands } from '../commands.js';
 import { opfsFile, opfsRemove } from '../save.js';
@@ -86,7 +86,7 @@ export async function show(run, d, target, report, secs) {
   const vmKey = inputLabel(d.input);
   store.update(vmKey, (c) => {
     c.done.convert = true;
-    c.digests = (c.digests || []).filter((x) => x.output !== d.outName).concat([{ output: d.outName, format: report.format, output_len: report.output_len, virtual_size: report.virtual_size, content_digest: report.content_digest, sha512: report.sha512 }]);
+    c.digests = (c.digests || []).filter((x) => x.output !== d.outName).concat([{ output: d.outName, source: baseName(d.info.name), format: report.format, output_len: report.output_len, virtual_size: report.virtual_size, content_digest: report.content_digest, sha512: report.sha512 }]);
   });
   checklist.refresh(vmKey);
 }

@@ -9,23 +9,26 @@ import { onLangChange, t } from '../i18n/index.js';
 let seq = 0;
 
 /**
- * Show the card and resolve to true (Confirm) or false (Back, Escape). `content()` returns
+ * Show the card and resolve to true (Confirm) or false (Back, Escape). With `refusal()` (the
+ * reason, in the page's language) what is reviewed cannot be done: the reason shows
+ * (data-testid review-refusal), there is no Confirm, Back has the focus. `content()` returns
  * `{title, intro, items: [[node|string, ...], ...]}` in the page's language: it runs again when
  * the language changes while the card is open. `confirmKey` names Confirm's label; `opener`
  * (default: the focused element) gets the focus back. `name` goes to `data-review` (send,
  * launch) for tests and styles.
  */
-export function review({ content, confirmKey = 'common.confirm', opener = document.activeElement, name = '' }) {
+export function review({ content, confirmKey = 'common.confirm', opener = document.activeElement, name = '', refusal = null }) {
   const id = `review-${++seq}`;
   const heading = h('h2', { id: `${id}-title` });
   const intro = h('p', { id: `${id}-intro` });
   const list = h('ul', { class: 'review-items' });
   const back = h('button', { type: 'button', class: 'secondary', 'data-testid': 'review-back' });
-  const confirm = h('button', { type: 'button', 'data-testid': 'review-confirm' });
+  const confirm = h('button', { type: 'button', 'data-testid': 'review-confirm', hidden: !!refusal });
+  const refused = h('p', { class: 'error', role: 'alert', 'data-testid': 'review-refusal', hidden: !refusal });
   const card = h('dialog', {
     class: 'review card', 'data-testid': 'review', 'aria-labelledby': heading.id, 'aria-describedby': intro.id,
     dataset: { review: name },
-  }, heading, intro, list, h('div', { class: 'row' }, back, confirm));
+  }, heading, intro, list, refused, h('div', { class: 'row' }, back, confirm));
   const render = () => {
     const c = content();
     heading.textContent = c.title;
@@ -34,6 +37,7 @@ export function review({ content, confirmKey = 'common.confirm', opener = docume
     list.replaceChildren(...c.items.map((parts) => h('li', {}, ...[].concat(parts))));
     back.textContent = t('common.back');
     confirm.textContent = t(confirmKey);
+    if (refusal) refused.textContent = refusal();
   };
   render();
   const unlisten = onLangChange(render);
@@ -64,6 +68,6 @@ export function review({ content, confirmKey = 'common.confirm', opener = docume
       close(false);
     });
     card.showModal();
-    confirm.focus();
+    (refusal ? back : confirm).focus();
   });
 }

@@ -176,6 +176,35 @@ test('serverBody: empty choices are left to Nova', () => {
     { name: 'vm', image_id: 'i', flavor_id: 'f', network_id: 'n', key_name: 'k', security_groups: ['default'] });
 });
 
+test('serverBody: volumes in the given order; a boot volume replaces the image', () => {
+  const data = { id: 'v-data', boot: false, delete_on_termination: false };
+  assert.deepEqual(serverBody({ name: 'vm', imageId: 'i', flavorId: 'f', volumes: [data] }),
+    { name: 'vm', image_id: 'i', flavor_id: 'f', volumes: [data] });
+  const body = serverBody({ name: 'vm', imageId: 'i', flavorId: 'f', volumes: [{ id: 'v-boot', boot: true, delete_on_termination: 1 }, { id: 'v2' }] });
+  assert.deepEqual(body, {
+    name: 'vm', flavor_id: 'f',
+    volumes: [{ id: 'v-boot', boot: true, delete_on_termination: true }, { id: 'v2', boot: false, delete_on_termination: false }],
+  });
+  assert.ok(!('image_id' in body), 'no image with a boot volume');
+  assert.ok(!('volumes' in serverBody({ name: 'vm', imageId: 'i', flavorId: 'f', volumes: [] })), 'no volumes: the key is left out');
+});
+
+test('the Cinder and quota calls: their paths, methods and bodies', async () => {
+  const { api, calls } = client(() => ({ body: { ok: true } }));
+  await api.volumeTypes();
+  await api.limits();
+  await api.stores();
+  await api.createVolume({ name: 'vm-disk2', image_id: 'img', size_gib: 2, volume_type: null });
+  await api.volume('vol-1');
+  await api.deleteVolume('vol-1');
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.url.slice(BASE.length)}`),
+    ['GET volume-types', 'GET limits', 'GET stores', 'POST volumes', 'GET volumes/vol-1', 'DELETE volumes/vol-1']);
+  assert.equal(calls[3].body, '{"name":"vm-disk2","image_id":"img","size_gib":2,"volume_type":null}');
+  assert.equal(calls[3].headers['X-Stackferry'], '1');
+  assert.equal(calls[5].headers['X-Stackferry'], '1');
+  assert.equal(calls[4].headers['X-Stackferry'], undefined);
+});
+
 /**
  * The error codes the edge worker can answer with (`{error: <code>}`), read from its source
  * (tests left out): `ApiError::new(status, "code", …)`, `Self::new(status, "code", …)` in its

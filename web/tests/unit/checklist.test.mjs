@@ -46,3 +46,20 @@ test('checklist: the Markdown is in the page language, with the recorded digests
   assert.doesNotMatch(en, /\d{4}-\d{2}-\d{2}T/);
   assert.equal(ITEMS.find((i) => i.id === 'upload').text.includes('Glance'), true);
 });
+
+test('checklist: a whole VM\'s record lists every disk with its source file, digests, image and volume', () => {
+  update('db01', (c) => {
+    c.digests = [
+      { output: 'db01-disk1.qcow2', source: 'db01-disk1.vmdk', format: 'qcow2', output_len: 10, virtual_size: 20, content_digest: 'cd1', sha512: 's1', image_id: 'img-1' },
+      { output: 'db01-disk2.qcow2', source: 'db01-disk2.vmdk', format: 'qcow2', output_len: 10, virtual_size: 20, content_digest: 'cd2', sha512: 's2', image_id: 'img-2', volume_id: 'vol-2' },
+    ];
+  });
+  setLang('en');
+  const md = markdown('db01');
+  assert.match(md, /`db01-disk1\.qcow2`[^\n]*\n  - Source file: `db01-disk1\.vmdk`\n  - Content digest: `cd1`\n  - SHA-512[^\n]*`s1`\n  - Glance image: `img-1`\n- /);
+  assert.match(md, /`db01-disk2\.qcow2`[^\n]*\n  - Source file: `db01-disk2\.vmdk`\n[\s\S]*  - Glance image: `img-2`\n  - Cinder volume: `vol-2`\n/);
+  assert.equal((md.match(/Cinder volume/g) || []).length, 1, 'a disk without a volume lists none');
+  setLang('ko');
+  assert.match(markdown('db01'), /Cinder 볼륨: `vol-2`/);
+  setLang('en');
+});
