@@ -25,32 +25,6 @@ const DATA_DISK_MIB = 48;
 const VOLUME_DIR = process.env.STACK_DIR ? path.join(process.env.STACK_DIR, 'data/cinder/volumes') : null;
 
 /**
- * The OVF of `ova.py ovf` (one disk) given a second disk `vmdk2` (`{name, size, capacity,
- * populated}`) on the same SCSI controller, at address 1: a File, a Disk and a hard disk Item
- * added next to the first one's.
- */
-function addSecondDisk(ovf, d) {
-  let xml = fs.readFileSync(ovf, 'utf8');
-  const put = (anchor, text) => {
-    const at = xml.indexOf(anchor);
-    assert(at >= 0, `the OVF of ova.py has ${anchor}`);
-    xml = xml.slice(0, at) + text + xml.slice(at);
-  };
-  put('  </References>', `    <File ovf:href="${d.name}" ovf:id="file2" ovf:size="${d.size}"/>\n`);
-  put('  </DiskSection>', `    <Disk ovf:capacity="${d.capacity}" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk2" ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized" ovf:populatedSize="${d.populated}"/>\n`);
-  put('      <Item>\n        <rasd:AddressOnParent>7</rasd:AddressOnParent>', `      <Item>
-        <rasd:AddressOnParent>1</rasd:AddressOnParent>
-        <rasd:ElementName>Hard disk 2</rasd:ElementName>
-        <rasd:HostResource>ovf:/disk/vmdisk2</rasd:HostResource>
-        <rasd:InstanceID>11</rasd:InstanceID>
-        <rasd:Parent>3</rasd:Parent>
-        <rasd:ResourceType>17</rasd:ResourceType>
-      </Item>
-`);
-  fs.writeFileSync(ovf, xml);
-}
-
-/**
  * The volumes tests, bound to the suite's scratch dir `tmp`, its record `made`, `admin()`,
  * `net()` (a network with a subnet), `base()` (the worker's URL), the suffix for names, and the
  * flow's `open`,
@@ -72,11 +46,10 @@ export function volumesTests({ tmp, made, admin, net, base, suffix, open, launch
       const vmdk = path.join(dir, `${name}-disk${k + 1}.vmdk`);
       return { vmdk, ...JSON.parse(execFileSync('python3', [OVA_PY, 'vmdk', raw, vmdk], { encoding: 'utf8' })) };
     });
-    const ovf = path.join(dir, `${name}.ovf`);
-    // 64 MiB of memory: the image's min_ram, which stack.tiny has.
-    execFileSync('python3', [OVA_PY, 'ovf', ovf, '--name', name, '--vmdk', disks[0].vmdk, '--memory-mib', '64',
-      '--capacity', String(disks[0].virtual_size), '--populated', String(disks[0].populated_size)]);
-    addSecondDisk(ovf, { name: path.basename(disks[1].vmdk), size: disks[1].vmdk_size, capacity: disks[1].virtual_size, populated: disks[1].populated_size });
+    // ova.py writes both disks on SCSI controller 0, units 0 and 1, the first booting; 64 MiB
+    // of memory: the image's min_ram, which stack.tiny has
+    execFileSync('python3', [OVA_PY, 'ovf', path.join(dir, `${name}.ovf`), '--name', name, '--memory-mib', '64',
+      ...disks.flatMap((d) => ['--vmdk', d.vmdk, '--capacity', String(d.virtual_size), '--populated', String(d.populated_size)])]);
     const packed = JSON.parse(execFileSync('python3', [OVA_PY, 'pack', dir, name], { encoding: 'utf8' }));
     vm = { ova: packed.ova, name, raws };
     return vm;
