@@ -353,7 +353,8 @@ async function setUp() {
   const g = GUESTS.bios;
   await suite.makeFlavor({ name: `e2e-fit-${SUFFIX}`, vcpus: g.cpus, ram: g.memory_mib, disk: 1 });
   await suite.makeFlavor({ name: `e2e-big-${SUFFIX}`, vcpus: 2, ram: 2048, disk: 20 });
-  worker = await startWorker();
+  // every test logs in once from the same address: room for them all in the login limit
+  worker = await startWorker({ LOGIN_MAX_ATTEMPTS: '50' });
   return 'network, flavors, workerd';
 }
 
