@@ -280,6 +280,39 @@ describe('a staged upload', () => {
   });
 });
 
+describe('a failed import', () => {
+  test('an unsafe QCOW2 (a backing file) declared raw: Glance\'s import refuses it; the state says why; no image, no staged object', async () => {
+    // what the worker's own check lets through for a raw image, and Glance's import does not
+    const base = path.join(tmp, 'base.qcow2');
+    const child = path.join(tmp, 'child.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', base, '64M']);
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', child]);
+    const data = fs.readFileSync(child);
+    const sha512 = createHash('sha512').update(data).digest('hex');
+    const r0 = await api(staged, 'POST', '/api/images', { cookie, body: { name: `sf-staged-unsafe-${SUFFIX}`, disk_format: 'raw' } });
+    assert.equal(r0.status, 201, r0.text);
+    const id = r0.json.id;
+    created.push(id);
+    const r = await start(id, { size: data.length, sha512 });
+    assert.equal(r.status, 201, r.text);
+    const plan = r.json;
+    const etags = await sendParts(id, plan, data, Array.from({ length: plan.parts }, (_, i) => i + 1));
+    const c = await complete(id, plan.upload, Object.entries(etags).map(([n, etag]) => ({ part: Number(n), etag })));
+    assert.equal(c.status, 202, c.text);
+    const st = await imported(id, plan.upload);
+    assert.equal(st.json.state, 'failed', st.text);
+    assert.ok(st.json.reason && st.json.reason.length > 10, `the state says why: ${st.text}`);
+    console.log(`# failed import: ${st.json.reason}`);
+    // what the page does on a failed import: discard (the image and the staged object go)
+    const d = await discard(id, plan.upload);
+    assert.equal(d.status, 200, d.text);
+    const g = await os(admin, 'GET', `${admin.glance}/images/${id}`);
+    assert.ok(g.status === 404 || g.json.status === 'deleted', `no Glance image: ${g.status} ${g.json?.status}`);
+    const object = unseal(plan.upload, SESSION_KEY, TOKEN_AAD).o;
+    assert.equal((await fetch(signedUrl(id, object, now() + 300))).status, 404, 'no staged object');
+  });
+});
+
 describe('an unfinished upload', () => {
   test('completing with a part missing names it; DELETE leaves nothing', async () => {
     const small = randomQcow2('small', 20);

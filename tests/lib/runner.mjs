@@ -1,34 +1,46 @@
-// The small test runner the page and end-to-end suites share: runs `tests` ({name, fn}) in order, each with a
-// context `t` whose `cleanup` callbacks always run (newest first) and whose `after` checks run
-// only when the test body succeeded; prints `ok`/`FAIL` lines and the notes. Returns the counts.
-// runSuite wraps it in a suite's set-up and clean-up.
+// The small test runner the page and end-to-end suites share: runs `tests` ({name, fn}), each
+// with a context `t` whose `cleanup` callbacks always run (newest first) and whose `after` checks
+// run only when the test body succeeded; prints `ok`/`FAIL` lines and the notes. Returns the
+// counts. runSuite wraps it in a suite's set-up and clean-up.
 import fs from 'node:fs';
 
-export async function runTests(tests, filter) {
+/** One test, its clean-up, and its lines printed together once it has ended; whether it passed. */
+async function runOne({ name, fn }) {
+  const t = { cleanup: [], after: [], notes: [], note(x) { this.notes.push(x); } };
+  const started = Date.now();
+  let error = null;
+  try {
+    await fn(t);
+    for (const a of t.after) a();
+  } catch (e) {
+    error = e;
+  }
+  for (const c of t.cleanup.reverse()) await c().catch(() => {});
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (error) {
+    console.log(`FAIL ${name} (${secs} s)\n     ${String((error && error.stack) || error).split('\n').slice(0, 3).join('\n     ')}`);
+  } else {
+    console.log(`ok   ${name} (${secs} s)`);
+  }
+  for (const n of t.notes) console.log(`     ${n}`);
+  return !error;
+}
+
+/**
+ * The tests whose name contains `filter` (all without), in order, `concurrency` at a time (1:
+ * one after the other; more where the tests wait mostly on something else, such as a guest
+ * booting under qemu, and do not share what they create).
+ */
+export async function runTests(tests, filter, { concurrency = 1 } = {}) {
+  const queue = tests.filter(({ name }) => !filter || name.includes(filter));
   let passed = 0;
   let failed = 0;
-  for (const { name, fn } of tests) {
-    if (filter && !name.includes(filter)) continue;
-    const t = { cleanup: [], after: [], notes: [], note(x) { this.notes.push(x); } };
-    const started = Date.now();
-    let error = null;
-    try {
-      await fn(t);
-      for (const a of t.after) a();
-    } catch (e) {
-      error = e;
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      if (await runOne(next)) passed++;
+      else failed++;
     }
-    for (const c of t.cleanup.reverse()) await c().catch(() => {});
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
-    if (error) {
-      failed++;
-      console.log(`FAIL ${name} (${secs} s)\n     ${String((error && error.stack) || error).split('\n').slice(0, 3).join('\n     ')}`);
-    } else {
-      passed++;
-      console.log(`ok   ${name} (${secs} s)`);
-    }
-    for (const n of t.notes) console.log(`     ${n}`);
-  }
+  }));
   return { passed, failed };
 }
 
@@ -36,9 +48,9 @@ export async function runTests(tests, filter) {
  * A whole suite, then exit: `setUp()` (resolves to a note on what it made), the tests (filter:
  * the first command-line argument), `tearDown()` (always, also after a failed set-up or on
  * SIGINT/SIGTERM; resolves to a note; a throw counts as a failed test), `tmp` removed unless
- * `keepTmp`. Prints `LABEL: N passed, M failed`; exit status 0 only if none failed.
+ * `keepTmp`; `concurrency` tests at a time (runTests). Prints `LABEL: N passed, M failed`; exit status 0 only if none failed.
  */
-export function runSuite(label, { tests, setUp, tearDown, tmp, keepTmp = false }) {
+export function runSuite(label, { tests, setUp, tearDown, tmp, keepTmp = false, concurrency = 1 }) {
   const finish = (passed, failed) => {
     if (tmp && !keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
     console.log(`${label}: ${passed} passed, ${failed} failed`);
@@ -55,7 +67,7 @@ export function runSuite(label, { tests, setUp, tearDown, tmp, keepTmp = false }
     const t0 = Date.now();
     const made = await setUp();
     console.log(`     set-up${made ? ` (${made})` : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    let { passed, failed } = await runTests(tests, process.argv[2]);
+    let { passed, failed } = await runTests(tests, process.argv[2], { concurrency });
     try {
       const note = await tearDown();
       if (note) console.log(`     clean-up: ${note}`);
