@@ -366,4 +366,6 @@ async function tearDown() {
   return suite.deleteMade();
 }
 
-runSuite('browser', { tests, setUp, tearDown, tmp: TMP, keepTmp: !!process.env.E2E_KEEP_TMP });
+// Two at a time (E2E_CONCURRENCY): a test spends most of its time waiting on Nova or on a guest
+// booting under qemu on one core; each makes and deletes its own servers, images and volumes.
+runSuite('browser', { tests, setUp, tearDown, tmp: TMP, keepTmp: !!process.env.E2E_KEEP_TMP, concurrency: Number(process.env.E2E_CONCURRENCY || 2) });
