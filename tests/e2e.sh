@@ -4,7 +4,8 @@
 # "Hello World", and the one-command demo.
 #   1. installs what it needs (scripts/ensure.sh, tests/e2e/install.sh) and builds the page and
 #      the edge worker (scripts/build.sh web worker, as `npm start` does) and the debug CLI;
-#   2. builds the BIOS and EFI guests, a BIOS guest without virtio drivers, and their OVAs
+#   2. builds the BIOS and EFI guests, a BIOS guest without virtio drivers, a BIOS guest with a
+#      data disk (a whole VM: two disks in one OVA), and their OVAs
 #      (tests/e2e/build-guest.sh, package-ova.sh)
 #      and a copy of the BIOS OVA whose grain holding message.txt is corrupted, manifest
 #      regenerated (tests/e2e/ova.py corrupt + pack);
@@ -54,14 +55,17 @@ suite_time "build page + worker + CLI" $((SECONDS - t))
 # 2. guests and OVAs ------------------------------------------------------------------------
 jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 guests_ok=1
-# bios, efi: every bus's drivers in the initramfs; novirtio: a BIOS guest without virtio drivers.
-for kind in bios efi novirtio; do
+# bios, efi: every bus's drivers in the initramfs; novirtio: a BIOS guest without virtio drivers;
+# whole: a BIOS guest with a data disk it mounts by UUID (issue 12: a whole VM, two disks).
+for kind in bios efi novirtio whole; do
   t=$SECONDS
   d="$WORK/$kind"
-  fw=${kind/novirtio/bios}
+  fw=bios; [ "$kind" = efi ] && fw=efi
   drivers=all; [ "$kind" = novirtio ] && drivers=novirtio
-  if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw" --drivers "$drivers") \
-     && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$kind" --firmware "$fw"); then
+  data=(); [ "$kind" = whole ] && data=(--data-disk 16)
+  if g=$(bash tests/e2e/build-guest.sh "$d" --firmware "$fw" --drivers "$drivers" "${data[@]}") \
+     && { [ "$kind" != whole ] || data=(--disk "$(jget "$g" data_raw)"); } \
+     && p=$(bash tests/e2e/package-ova.sh "$(jget "$g" raw)" "$d/pkg" "e2e-$kind" --firmware "$fw" "${data[@]}"); then
     suite_pass "guest + OVA ($kind): $(basename "$(jget "$p" ova)"), $(jget "$p" ova_size) bytes"
     declare "G_$kind=$g" "P_$kind=$p"
   else
@@ -80,16 +84,17 @@ if [ "$guests_ok" = 1 ]; then
   else
     suite_fail "corrupted OVA"; guests_ok=0
   fi
-  python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$G_novirtio" "$P_novirtio" "$neg/e2e-corrupt.ova" <<'PY'
+  python3 - "$WORK/guests.json" "$G_bios" "$P_bios" "$G_efi" "$P_efi" "$G_novirtio" "$P_novirtio" "$neg/e2e-corrupt.ova" "$G_whole" "$P_whole" <<'PY'
 import json, sys
-out, gb, pb, ge, pe, gn, pn, bad = sys.argv[1], *map(json.loads, sys.argv[2:8]), sys.argv[8]
+out, gb, pb, ge, pe, gn, pn, bad, gw, pw = sys.argv[1], *map(json.loads, sys.argv[2:8]), sys.argv[8], *map(json.loads, sys.argv[9:11])
 # "buses": what guest inspection must suggest from each guest's own initramfs.
 virtio = {"hw_disk_bus": "virtio", "hw_vif_model": "virtio"}
 g = lambda G, P, buses: {"ova": P["ova"], "raw": G["raw"], "name": P["name"], "cpus": 1, "memory_mib": 256,
                          "firmware": G["firmware"], "buses": buses}
 json.dump({"bios": g(gb, pb, virtio), "efi": g(ge, pe, virtio),
            "novirtio": g(gn, pn, {"hw_disk_bus": "sata", "hw_vif_model": "e1000"}),
-           "corrupt": dict(g(gb, pb, virtio), ova=bad, name="e2e-bios")}, open(out, "w"), indent=1)
+           "corrupt": dict(g(gb, pb, virtio), ova=bad, name="e2e-bios"),
+           "whole": dict(g(gw, pw, virtio), data_raw=gw["data_raw"], data_text=gw["data_text"])}, open(out, "w"), indent=1)
 PY
 fi
 
