@@ -13,6 +13,7 @@ import http from 'node:http';
 import {
   ADMIN_PASSWORD, LOGIN_MAX_ATTEMPTS, ROOT, UPLOAD_MAX_BYTES, Worker, adminToken, api, chunksOf, convertedFixture,
   freshIp, login, os, seen, sessionCookie, streamUpload, unseal, waitFor,
+  launchable,
 } from '../../tests/lib/edge-worker.mjs';
 
 const worker = new Worker();
@@ -50,17 +51,7 @@ function glanceSawUpload(id) {
 before(async () => {
   admin = await adminToken();
   // resources the listings and the launch need
-  const fl = await os(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
-  if (fl.status === 404) {
-    const r = await os(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
-    assert.ok([200, 409].includes(r.status), r.text);
-  }
-  const n = await os(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `sf-net-${SUFFIX}` } });
-  assert.equal(n.status, 201, n.text);
-  net = n.json.network;
-  created.networks.push(net.id);
-  const sn = await os(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.251.0.0/24', name: `sf-subnet-${SUFFIX}` } });
-  assert.equal(sn.status, 201, sn.text);
+  net = await launchable(admin, `sf-net-${SUFFIX}`, '10.251.0.0/24', created.networks);
   const kp = await os(admin, 'POST', `${admin.nova}/os-keypairs`, { keypair: { name: `sf-key-${SUFFIX}` } }, { 'OpenStack-API-Version': 'compute 2.1' });
   assert.ok([200, 201].includes(kp.status), kp.text);
   created.keypairs.push(`sf-key-${SUFFIX}`);

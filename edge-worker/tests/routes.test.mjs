@@ -23,7 +23,7 @@ import http from 'node:http';
 import os_ from 'node:os';
 import path from 'node:path';
 import {
-  KEYSTONE, SESSION_KEY, Worker, adminToken, api, login, os, seal, seen, streamUpload, unseal, waitFor,
+  KEYSTONE, SESSION_KEY, Worker, adminToken, answer, api, login, os, seal, seen, streamUpload, unseal, waitFor,
 } from '../../tests/lib/edge-worker.mjs';
 
 const ABORTS = Number(process.env.ROUTES_ABORTS || 20);
@@ -94,17 +94,7 @@ function raw(method, p, { headers = {}, data } = {}) {
       method,
       path: p,
       headers: { Cookie: `sf_session=${cookie}`, 'X-Stackferry': '1', ...headers },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => {
-        seen.responses.push(`${res.statusCode} ${JSON.stringify(res.headers)}\n\n${text}`);
-        let json;
-        try { json = JSON.parse(text); } catch { /* */ }
-        resolve({ status: res.statusCode, text, json });
-      });
-    });
+    }, (res) => answer(res).then(resolve));
     req.on('error', reject);
     if (data) req.write(data);
     req.end();

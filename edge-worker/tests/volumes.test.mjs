@@ -13,6 +13,7 @@ import os_ from 'node:os';
 import path from 'node:path';
 import {
   KEYSTONE, ROOT, Worker, adminToken, api, chunksOf, login, os, seen, streamUpload, unseal, waitFor,
+  launchable,
 } from '../../tests/lib/edge-worker.mjs';
 
 const worker = new Worker();
@@ -105,17 +106,7 @@ async function createVolume(name, extra = {}) {
 before(async () => {
   admin = await adminToken();
   assert.ok(admin.cinder, 'the test cloud has no Cinder: start tests/openstack with STACK_CINDER=1');
-  const fl = await os(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
-  if (fl.status === 404) {
-    const r = await os(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
-    assert.ok([200, 409].includes(r.status), r.text);
-  }
-  const n = await os(admin, 'POST', `${admin.neutron}/networks`, { network: { name: `sf-vnet-${SUFFIX}` } });
-  assert.equal(n.status, 201, n.text);
-  net = n.json.network;
-  created.networks.push(net.id);
-  const sn = await os(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: net.id, ip_version: 4, cidr: '10.252.0.0/24', name: `sf-vsubnet-${SUFFIX}` } });
-  assert.equal(sn.status, 201, sn.text);
+  net = await launchable(admin, `sf-vnet-${SUFFIX}`, '10.252.0.0/24', created.networks);
   fs.mkdirSync(path.join(ROOT, 'web/dist'), { recursive: true });
   await worker.start();
   const l = await login(worker);

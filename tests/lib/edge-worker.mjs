@@ -176,6 +176,21 @@ export async function login(worker, extra = {}) {
   return { res, cookie: sessionCookie(res) };
 }
 
+/** A node:http response read whole and recorded (for the token-leak check): {status, text, json}. */
+export function answer(res) {
+  return new Promise((resolve) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => { text += d; });
+    res.on('end', () => {
+      seen.responses.push(`${res.statusCode} ${JSON.stringify(res.headers)}\n\n${text}`);
+      let json;
+      try { json = JSON.parse(text); } catch { /* not JSON */ }
+      resolve({ status: res.statusCode, text, json });
+    });
+  });
+}
+
 /**
  * A streamed PUT through node:http with an exact Content-Length. `chunks`: an async iterable
  * of Buffers; `abortAfter`: destroy the connection after that many bytes (client abort).
@@ -188,17 +203,7 @@ export function streamUpload(worker, id, cookie, length, chunks, { abortAfter } 
         Cookie: `sf_session=${cookie}`, 'X-Stackferry': '1',
         'Content-Type': 'application/octet-stream', 'Content-Length': String(length),
       },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => {
-        seen.responses.push(`${res.statusCode} ${JSON.stringify(res.headers)}\n\n${text}`);
-        let json;
-        try { json = JSON.parse(text); } catch { /* */ }
-        resolve({ status: res.statusCode, text, json, aborted: false });
-      });
-    });
+    }, (res) => answer(res).then((r) => resolve({ ...r, aborted: false })));
     req.on('error', (e) => (abortAfter !== undefined ? resolve({ aborted: true, error: e }) : reject(e)));
     (async () => {
       let sent = 0;
@@ -246,6 +251,25 @@ export async function adminToken() {
     // the cloud runs without it (tests/openstack: STACK_CINDER=1)
     cinder: has('block-storage') ? endpoint('block-storage') : null,
   };
+}
+
+/**
+ * What a suite that launches servers needs in the test cloud: the flavor stack-tiny (made when
+ * missing, kept) and a network `name` with an IPv4 subnet `cidr`, its id added to `created`.
+ * Resolves to the network.
+ */
+export async function launchable(admin, name, cidr, created) {
+  const fl = await os(admin, 'GET', `${admin.nova}/flavors/stack-tiny`);
+  if (fl.status === 404) {
+    const r = await os(admin, 'POST', `${admin.nova}/flavors`, { flavor: { name: 'stack.tiny', id: 'stack-tiny', ram: 64, vcpus: 1, disk: 1 } });
+    if (![200, 409].includes(r.status)) throw new Error(`flavor stack-tiny: ${r.status} ${r.text}`);
+  }
+  const n = await os(admin, 'POST', `${admin.neutron}/networks`, { network: { name } });
+  if (n.status !== 201) throw new Error(`network ${name}: ${n.status} ${n.text}`);
+  created.push(n.json.network.id);
+  const sn = await os(admin, 'POST', `${admin.neutron}/subnets`, { subnet: { network_id: n.json.network.id, ip_version: 4, cidr, name: `${name}-subnet` } });
+  if (sn.status !== 201) throw new Error(`subnet of ${name}: ${sn.status} ${sn.text}`);
+  return n.json.network;
 }
 
 export async function os(admin, method, url, body, extra = {}) {
