@@ -7,7 +7,8 @@
 //!   Object; [`routes`]: one `async fn` per other route, Cinder's in [`cinder`], the quotas in
 //!   [`limits`];
 //! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
-//!   (`crate::staged`); [`page`]: the page's files (`crate::page`).
+//!   (`crate::staged`); [`migration`]: the credentials that let them outlive the token
+//!   (`crate::migration`); [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
@@ -17,6 +18,7 @@ mod http;
 mod limiter;
 mod limits;
 mod login;
+mod migration;
 mod page;
 mod routes;
 mod staged;
@@ -115,7 +117,7 @@ async fn handle(
     if route == Route::Logout {
         return login::logout(session.as_ref()).await;
     }
-    let s = crate::upstream::live_session(session, now_secs())?;
+    let s = crate::migration::session_for(&route, session, now_secs())?;
     let os = OpenStack::of(&s);
     let answer = match route {
         Route::Session => login::session(&os, &s, env, cfg).await,
@@ -127,12 +129,12 @@ async fn handle(
         Route::Image(id) => routes::image(&os, &id).await,
         Route::DeleteImage(id) => routes::delete_image(&os, &id).await,
         Route::CreateImage => routes::create_image(&os, req).await,
-        Route::UploadImage(id) => upload::upload(req, ctx, cfg, &os, &id).await,
-        Route::StagedStart(id) => staged::start(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedPart(id, n) => staged::part(req, &Staging::of(env, cfg, &sealer, &os)?, &id, n).await,
-        Route::StagedComplete(id) => staged::complete(req, env, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedState(id) => staged::state(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
+        Route::UploadImage(id) => upload::upload(req, ctx, cfg, &os, &s, &id).await,
+        Route::StagedStart(id) => staged::start(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
+        Route::StagedPart(id, n) => staged::part(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id, n).await,
+        Route::StagedComplete(id) => staged::complete(req, env, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
+        Route::StagedState(id) => staged::state(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
+        Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
         Route::CreateServer => routes::create_server(&os, req).await,
         Route::Server(id) => routes::server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,

@@ -1,5 +1,7 @@
 //! Staged uploads (`crate::staged` decides): parts into an R2 multipart upload, completion,
-//! Glance's `web-download` import from a signed URL this worker serves, state and cancel.
+//! Glance's `web-download` import from a signed URL this worker serves, state and cancel. The
+//! upload's migration credential (`crate::migration`) rides in its sealed token: the calls to
+//! Glance after the session's token has expired use fresh tokens from it.
 
 use serde_json::json;
 use wasm_bindgen::JsCast;
@@ -14,8 +16,10 @@ use super::{env_str, now_secs};
 use crate::api::TOKEN_HEADER;
 use crate::api::{self, ApiError};
 use crate::config::Config;
+use crate::migration;
 use crate::openstack::trim_image;
 use crate::seal::Sealer;
+use crate::session::{self, Session};
 use crate::staged::{self, CompleteRequest, PartPlan, StartRequest, State, UploadToken, UrlSigner};
 use crate::upload;
 use crate::upstream::{image_gone, Service};
@@ -37,12 +41,31 @@ pub struct Staging<'a> {
     cfg: &'a Config,
     sealer: &'a Sealer,
     os: &'a OpenStack,
+    session: &'a Session,
 }
 
 impl<'a> Staging<'a> {
     /// 501 `staging_off` without the binding.
-    pub fn of(env: &Env, cfg: &'a Config, sealer: &'a Sealer, os: &'a OpenStack) -> ApiResult<Staging<'a>> {
-        Ok(Staging { bucket: bucket(env).ok_or_else(staged::off)?, cfg, sealer, os })
+    pub fn of(
+        env: &Env,
+        cfg: &'a Config,
+        sealer: &'a Sealer,
+        os: &'a OpenStack,
+        session: &'a Session,
+    ) -> ApiResult<Staging<'a>> {
+        Ok(Staging { bucket: bucket(env).ok_or_else(staged::off)?, cfg, sealer, os, session })
+    }
+
+    /// OpenStack for a call of upload `t`: the session's token, or a fresh one from its
+    /// credential.
+    async fn client(&self, t: &UploadToken) -> ApiResult<OpenStack> {
+        super::migration::client(self.os, self.session, t.credential.as_ref()).await
+    }
+
+    /// Deletes `t`'s credential once its upload has ended: what the answer says about it.
+    async fn credential_done(&self, t: &UploadToken) -> serde_json::Value {
+        let Some(c) = &t.credential else { return serde_json::Value::Null };
+        migration::report(Some(c), super::migration::delete(self.os, self.session, c).await)
     }
 
     fn open(&self, token: Option<&str>, id: &str) -> ApiResult<UploadToken> {
@@ -67,6 +90,8 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random).map_err(|e| ApiError::internal(format!("no random numbers: {e}")))?;
     let object = staged::object_name(&random);
+    // a staged upload may be paused and resumed until it is abandoned
+    let age = i64::try_from(st.cfg.staging_max_age_seconds).unwrap_or(i64::MAX);
     let mp = st
         .bucket
         .create_multipart_upload(staged::object_key(id, &object))
@@ -82,11 +107,24 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
         disk_format,
         sha512,
         created: now_secs(),
+        credential: super::migration::create(st.os, st.session, id, age, st.cfg.staging_max_age_seconds).await,
+    };
+    // the browser keeps the session cookie while the credential can carry the upload
+    let cookie = match &t.credential {
+        Some(c) => vec![(
+            "Set-Cookie",
+            session::set_cookie(
+                &st.session.seal(st.sealer).map_err(ApiError::internal)?,
+                migration::cookie_max_age(st.session.remaining(now_secs()), now_secs(), c.expires),
+            ),
+        )],
+        None => Vec::new(),
     };
     Ok(json_response(
         201,
-        &json!({"upload": t.seal(st.sealer)?, "part_size": plan.part_size, "parts": plan.parts}),
-        &[],
+        &json!({"upload": t.seal(st.sealer)?, "part_size": plan.part_size, "parts": plan.parts,
+            "credential": t.credential.is_some()}),
+        &cookie,
     ))
 }
 
@@ -143,7 +181,7 @@ pub async fn complete(req: &worker::Request, env: &Env, st: &Staging<'_>, id: &s
     let origin = api::origin_of(&url).ok_or_else(|| ApiError::internal("the request has no origin"))?;
     let uri = UrlSigner::new(&env_str(env, "SESSION_KEY").unwrap_or_default()).url(&origin, id, &t.object, now_secs());
     let path = format!("/images/{id}/import");
-    st.os.expect(Service::Image, "POST", &path, Some(&staged::import_body(&uri)), |s| s == 202).await?;
+    st.client(&t).await?.expect(Service::Image, "POST", &path, Some(&staged::import_body(&uri)), |s| s == 202).await?;
     Ok(json_response(202, &json!({"state": State::Importing.as_str()}), &[]))
 }
 
@@ -151,17 +189,20 @@ pub async fn complete(req: &worker::Request, env: &Env, st: &Staging<'_>, id: &s
 /// message as the reason); the staged object is deleted once the import has ended.
 pub async fn state(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer {
     let t = st.token(req, id)?;
-    let image = st.os.get(Service::Image, &format!("/images/{id}")).await?;
+    let os = st.client(&t).await?;
+    let image = os.get(Service::Image, &format!("/images/{id}")).await?;
     let (state, mut reason) = staged::state(&image);
     if state == State::Failed {
-        if let Ok(tasks) = st.os.get(Service::Image, &format!("/images/{id}/tasks")).await {
+        if let Ok(tasks) = os.get(Service::Image, &format!("/images/{id}/tasks")).await {
             reason = staged::task_failure(&tasks).or(reason);
         }
     }
+    let mut credential = serde_json::Value::Null;
     if state.ended() {
         st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
+        credential = st.credential_done(&t).await;
     }
-    ok_json(&json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image)}))
+    ok_json(&json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image), "credential": credential}))
 }
 
 /// `DELETE /api/images/{id}/staged`: aborts the multipart upload, deletes the object and the
@@ -171,8 +212,8 @@ pub async fn delete(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer
     // completed or aborted before: nothing left to abort
     let _ = st.upload(&t)?.abort().await;
     st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
-    st.os.expect(Service::Image, "DELETE", &format!("/images/{id}"), None, image_gone).await?;
-    ok_json(&json!({"deleted": true}))
+    st.client(&t).await?.expect(Service::Image, "DELETE", &format!("/images/{id}"), None, image_gone).await?;
+    ok_json(&json!({"deleted": true, "credential": st.credential_done(&t).await}))
 }
 
 /// `GET /api/staged/{id}/{object}?exp=..&sig=..`: the staged object for Glance, on a valid

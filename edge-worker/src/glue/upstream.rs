@@ -44,6 +44,12 @@ impl OpenStack {
         }
     }
 
+    /// The same endpoints with another token of the same user and project (a migration
+    /// credential's: `glue::migration::client`).
+    pub fn with_token(&self, token: &str) -> OpenStack {
+        OpenStack { token: token.to_string(), ..self.clone() }
+    }
+
     /// Keystone at `auth_url`, with `token` (empty to log in).
     pub fn keystone(auth_url: &str, token: &str) -> OpenStack {
         OpenStack {
