@@ -189,14 +189,14 @@ pub fn can_delete(session_expires: i64, now: i64) -> bool {
     session_expires > now
 }
 
-/// What an upload's answer says about its credential: `null` without one; else whether it is
-/// deleted and, when not, when it stops working by itself.
-pub fn report(credential: Option<&Credential>, deleted: bool) -> Value {
+/// What an upload's answer says about its credential (its `credential` field): nothing when
+/// there was none or it is deleted; when it could not be deleted, that, and when it stops
+/// working by itself.
+pub fn report(credential: Option<&Credential>, deleted: bool) -> Option<Value> {
     match credential {
-        None => Value::Null,
-        Some(_) if deleted => json!({"deleted": true}),
-        Some(c) => json!({"deleted": false, "expires_at": format_iso8601(c.expires),
-            "note": "the session's token had expired: the credential expires by itself, or your next login deletes it"}),
+        Some(c) if !deleted => Some(json!({"deleted": false, "expires_at": format_iso8601(c.expires),
+            "note": "the session's token had expired: the credential expires by itself, or your next login deletes it"})),
+        _ => None,
     }
 }
 
@@ -335,9 +335,9 @@ mod tests {
     fn deletion_and_its_report() {
         assert!(deleted(204) && deleted(404) && !deleted(403) && !deleted(401));
         assert!(can_delete(101, 100) && !can_delete(100, 100));
-        assert_eq!(report(None, false), Value::Null);
-        assert_eq!(report(Some(&cred(1_795_683_806)), true), json!({"deleted": true}));
-        let r = report(Some(&cred(1_795_683_806)), false);
+        assert_eq!(report(None, false), None);
+        assert_eq!(report(Some(&cred(1_795_683_806)), true), None);
+        let r = report(Some(&cred(1_795_683_806)), false).unwrap();
         assert_eq!((r["deleted"].as_bool(), r["expires_at"].as_str()), (Some(false), Some("2026-11-26T09:03:26Z")));
         assert!(!r.to_string().contains("very-secret"));
     }

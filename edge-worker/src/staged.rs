@@ -628,9 +628,10 @@ mod tests {
         assert_eq!(s.unseal(&t), None);
         // the migration credential travels sealed only
         let mut with = token(1_000);
-        with.credential = Some(Credential { id: "c1".into(), secret: "app-cred-secret".into(), expires: 5_000 });
+        with.credential =
+            Some(Credential { id: "app-cred-id-0001".into(), secret: "app-cred-secret".into(), expires: 5_000 });
         let sealed = with.seal(&s).unwrap();
-        assert!(!sealed.contains("app-cred-secret") && !sealed.contains("c1"));
+        assert!(!sealed.contains("app-cred-secret") && !sealed.contains("app-cred-id"));
         assert_eq!(UploadToken::open(&s, Some(&sealed), IMG, 1_000, 86_400).unwrap(), with);
     }
 

@@ -18,6 +18,7 @@ use crate::api::{self, ApiError};
 use crate::config::Config;
 use crate::migration;
 use crate::openstack::trim_image;
+use crate::reaper;
 use crate::seal::Sealer;
 use crate::session::{self, Session};
 use crate::staged::{self, CompleteRequest, PartPlan, StartRequest, State, UploadToken, UrlSigner};
@@ -62,10 +63,14 @@ impl<'a> Staging<'a> {
         super::migration::client(self.os, self.session, t.credential.as_ref()).await
     }
 
-    /// Deletes `t`'s credential once its upload has ended: what the answer says about it.
-    async fn credential_done(&self, t: &UploadToken) -> serde_json::Value {
-        let Some(c) = &t.credential else { return serde_json::Value::Null };
-        migration::report(Some(c), super::migration::delete(self.os, self.session, c).await)
+    /// Deletes `t`'s credential once its upload has ended and the bucket's record of it; sets
+    /// the answer's `credential` when the credential could not be deleted.
+    async fn ended(&self, t: &UploadToken, answer: &mut serde_json::Value) {
+        super::reaper::untrack(&self.bucket, &t.image).await;
+        let Some(c) = &t.credential else { return };
+        if let Some(failed) = migration::report(Some(c), super::migration::delete(self.os, self.session, c).await) {
+            answer["credential"] = failed;
+        }
     }
 
     fn open(&self, token: Option<&str>, id: &str) -> ApiResult<UploadToken> {
@@ -90,8 +95,10 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random).map_err(|e| ApiError::internal(format!("no random numbers: {e}")))?;
     let object = staged::object_name(&random);
-    // a staged upload may be paused and resumed until it is abandoned
-    let age = i64::try_from(st.cfg.staging_max_age_seconds).unwrap_or(i64::MAX);
+    // a staged upload may be paused and resumed until it is abandoned; then the sweep
+    // (`crate::reaper`) needs the credential a while longer
+    let age = i64::try_from(st.cfg.staging_max_age_seconds).unwrap_or(i64::MAX).saturating_add(reaper::SWEEP_GRACE);
+    let age_limit = u64::try_from(age).unwrap_or(u64::MAX);
     let mp = st
         .bucket
         .create_multipart_upload(staged::object_key(id, &object))
@@ -107,8 +114,9 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
         disk_format,
         sha512,
         created: now_secs(),
-        credential: super::migration::create(st.os, st.session, id, age, st.cfg.staging_max_age_seconds).await,
+        credential: super::migration::create(st.os, st.session, id, age, age_limit).await,
     };
+    super::reaper::track(&st.bucket, st.sealer, st.session, &t).await;
     // the browser keeps the session cookie while the credential can carry the upload
     let cookie = match &t.credential {
         Some(c) => vec![(
@@ -197,12 +205,12 @@ pub async fn state(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
             reason = staged::task_failure(&tasks).or(reason);
         }
     }
-    let mut credential = serde_json::Value::Null;
+    let mut answer = json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image)});
     if state.ended() {
         st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
-        credential = st.credential_done(&t).await;
+        st.ended(&t, &mut answer).await;
     }
-    ok_json(&json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image), "credential": credential}))
+    ok_json(&answer)
 }
 
 /// `DELETE /api/images/{id}/staged`: aborts the multipart upload, deletes the object and the
@@ -213,7 +221,9 @@ pub async fn delete(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer
     let _ = st.upload(&t)?.abort().await;
     st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
     st.client(&t).await?.expect(Service::Image, "DELETE", &format!("/images/{id}"), None, image_gone).await?;
-    ok_json(&json!({"deleted": true, "credential": st.credential_done(&t).await}))
+    let mut answer = json!({"deleted": true});
+    st.ended(&t, &mut answer).await;
+    ok_json(&answer)
 }
 
 /// `GET /api/staged/{id}/{object}?exp=..&sig=..`: the staged object for Glance, on a valid

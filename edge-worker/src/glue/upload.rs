@@ -109,8 +109,8 @@ pub async fn upload(
         if let Some(c) = &credential {
             let deleted = super::migration::delete(&os, &s, c).await;
             console_log!("upload {}: migration credential deleted: {}", id, deleted);
-            if let Ok(v) = &mut out {
-                v["credential"] = migration::report(Some(c), deleted);
+            if let (Ok(v), Some(failed)) = (&mut out, migration::report(Some(c), deleted)) {
+                v["credential"] = failed;
             }
         }
         if let Err(e) = &out {
