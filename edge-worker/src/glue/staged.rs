@@ -137,9 +137,11 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
 }
 
 /// `PUT /api/images/{id}/staged/{n}`: the body, exactly the part's length, into R2 (part 1's
-/// head checked as the direct path checks it).
+/// head checked as the direct path checks it). After the session's token has expired, only an
+/// upload whose credential can carry it takes parts.
 pub async fn part(req: &worker::Request, st: &Staging<'_>, id: &str, n: u32) -> Answer {
     let t = st.token(req, id)?;
+    migration::choose(st.session.expires, now_secs(), t.credential.as_ref())?;
     let len = t.plan().check_part(n, header(req, "Content-Length").as_deref())?;
     let body = req.inner().body().ok_or_else(|| ApiError::bad_request("the part has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
