@@ -20,6 +20,9 @@
 //! - [`page`]: the page's static files;
 //! - [`ratelimit`]: the login attempt limiter: its keys and its rules;
 //! - [`egress`]: which hosts a login through `ALLOWED_AUTH_URLS="*"` may reach;
+//! - [`migration`]: uploads that outlive the Keystone token (an application credential per
+//!   upload: when, how long, which token a call uses);
+//! - [`reaper`]: the sweep of abandoned staged uploads (their records, the verdict);
 //! - [`staged`]: staged uploads through R2 into Glance's `web-download` import (part plan,
 //!   upload token, signed download URL, state from Glance's image).
 //!
@@ -32,9 +35,11 @@ pub mod config;
 pub mod egress;
 pub mod keystone;
 pub mod limits;
+pub mod migration;
 pub mod openstack;
 pub mod page;
 pub mod ratelimit;
+pub mod reaper;
 pub mod seal;
 pub mod session;
 pub mod staged;

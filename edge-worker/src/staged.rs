@@ -16,6 +16,7 @@ use sha2::Sha256;
 
 use crate::api::ApiError;
 use crate::config::Config;
+use crate::migration::Credential;
 use crate::seal::Sealer;
 
 /// Smallest part but the last. R2's multipart limit (as S3's): "each part must be at least
@@ -224,6 +225,9 @@ pub struct UploadToken {
     /// Unix seconds.
     #[serde(rename = "c")]
     pub created: i64,
+    /// The upload's migration credential, when it may outlive the session's token.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Credential>,
 }
 
 impl UploadToken {
@@ -606,6 +610,7 @@ mod tests {
             disk_format: "qcow2".into(),
             sha512: "ab".repeat(64),
             created,
+            credential: None,
         }
     }
 
@@ -634,6 +639,13 @@ mod tests {
         let cookie = s.seal(&serde_json::to_vec(&token(1_000)).unwrap()).unwrap();
         assert_eq!(code(UploadToken::open(&s, Some(&cookie), IMG, 1_000, 86_400)), "staged_token_invalid");
         assert_eq!(s.unseal(&t), None);
+        // the migration credential travels sealed only
+        let mut with = token(1_000);
+        with.credential =
+            Some(Credential { id: "app-cred-id-0001".into(), secret: "app-cred-secret".into(), expires: 5_000 });
+        let sealed = with.seal(&s).unwrap();
+        assert!(!sealed.contains("app-cred-secret") && !sealed.contains("app-cred-id"));
+        assert_eq!(UploadToken::open(&s, Some(&sealed), IMG, 1_000, 86_400).unwrap(), with);
     }
 
     #[test]

@@ -54,6 +54,28 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
     Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset)
 }
 
+/// Unix seconds as Keystone writes a timestamp (`2026-11-26T09:03:26Z`, UTC): an application
+/// credential's `expires_at`.
+pub fn format_iso8601(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The date of a day count since 1970-01-01 (Howard Hinnant's algorithm, the inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -76,6 +98,16 @@ mod tests {
         assert_eq!(parse_iso8601("2026-11-26T09:03:26.123456Z"), Some(1_795_683_806));
         assert_eq!(parse_iso8601("2026-11-26T10:03:26+01:00"), Some(1_795_683_806));
         assert_eq!(parse_iso8601("2026-11-26T09:03:26"), Some(1_795_683_806));
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        assert_eq!(format_iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_iso8601(951_868_800), "2000-03-01T00:00:00Z");
+        assert_eq!(format_iso8601(1_795_683_806), "2026-11-26T09:03:26Z");
+        for secs in [-86_401, 68_169_600, 1_709_164_799, 4_102_444_800] {
+            assert_eq!(parse_iso8601(&format_iso8601(secs)), Some(secs), "{secs}");
+        }
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Seal
             return Err(e);
         }
     };
+    // credentials of ended uploads that an expired token could not delete
+    super::migration::sweep_ended(&OpenStack::of(&s), &s).await;
     let sealed = s.seal(sealer).map_err(ApiError::internal)?;
     let cookie = session::set_cookie(&sealed, s.remaining(now_secs()));
     Ok(json_response(200, &summary(s.summary_json(), env, cfg), &[("Set-Cookie", cookie)]))
@@ -71,15 +73,24 @@ pub fn on_cloudflare(req: &worker::Request) -> bool {
         .is_some_and(|c| c.as_string().is_some_and(|c| !c.is_empty()))
 }
 
-/// Revokes the token (when the cookie holds a session) and clears the cookie; `revoked` says
-/// whether Keystone confirmed (when not, the token stays valid until it expires: the page says
-/// so rather than pretend).
+/// Deletes the migration credentials the worker made for the user, revokes the token (when the
+/// cookie holds a session) and clears the cookie; `revoked` says whether Keystone confirmed
+/// (when not, the token stays valid until it expires: the page says so rather than pretend),
+/// `credentials` how many were deleted and how many could not be.
 pub async fn logout(session: Option<&Session>) -> ApiResult<web_sys::Response> {
-    let revoked = match session {
-        Some(s) => OpenStack::of(s).revoke().await,
-        None => true,
+    let (revoked, (deleted, left)) = match session {
+        Some(s) => {
+            let os = OpenStack::of(s);
+            let creds = super::migration::delete_all(&os, s).await;
+            (os.revoke().await, creds)
+        }
+        None => (true, (0, 0)),
     };
-    Ok(json_response(200, &json!({"logged_out": true, "revoked": revoked}), &[("Set-Cookie", session::clear_cookie())]))
+    Ok(json_response(
+        200,
+        &json!({"logged_out": true, "revoked": revoked, "credentials": {"deleted": deleted, "left": left}}),
+        &[("Set-Cookie", session::clear_cookie())],
+    ))
 }
 
 /// The login answer again, once Keystone confirms the token is still valid.

@@ -7,7 +7,9 @@
 //!   Object; [`routes`]: one `async fn` per other route, Cinder's in [`cinder`], the quotas in
 //!   [`limits`];
 //! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
-//!   (`crate::staged`); [`page`]: the page's files (`crate::page`).
+//!   (`crate::staged`); [`migration`]: the credentials that let them outlive the token
+//!   (`crate::migration`); [`reaper`]: the sweep of abandoned staged uploads (`crate::reaper`)
+//!   and the scheduled handler; [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
@@ -17,7 +19,9 @@ mod http;
 mod limiter;
 mod limits;
 mod login;
+mod migration;
 mod page;
+mod reaper;
 mod routes;
 mod staged;
 mod upload;
@@ -27,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
-use worker::{console_log, event, Context, Env};
+use worker::{console_log, event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use self::http::{error_response, header, response, set_headers, ApiResult};
 use self::staged::Staging;
@@ -65,6 +69,14 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
     set_headers(&resp, &api::response_headers(cfg.as_ref().ok(), &path, &method, origin.as_deref()));
     console_log!("{} {} {} {}ms", method, path, resp.status(), (js_sys::Date::now() - t0) as u64);
     Ok(resp.into())
+}
+
+/// The cron trigger of `wrangler.toml`: the sweep of abandoned staged uploads (each staged
+/// start runs it too).
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let reaped = reaper::sweep(&env).await;
+    console_log!("sweep: {} abandoned upload(s) cleaned up", reaped);
 }
 
 /// Route, policy, session, then the route's handler.
@@ -115,7 +127,7 @@ async fn handle(
     if route == Route::Logout {
         return login::logout(session.as_ref()).await;
     }
-    let s = crate::upstream::live_session(session, now_secs())?;
+    let s = crate::migration::session_for(&route, session, now_secs())?;
     let os = OpenStack::of(&s);
     let answer = match route {
         Route::Session => login::session(&os, &s, env, cfg).await,
@@ -127,12 +139,20 @@ async fn handle(
         Route::Image(id) => routes::image(&os, &id).await,
         Route::DeleteImage(id) => routes::delete_image(&os, &id).await,
         Route::CreateImage => routes::create_image(&os, req).await,
-        Route::UploadImage(id) => upload::upload(req, ctx, cfg, &os, &id).await,
-        Route::StagedStart(id) => staged::start(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedPart(id, n) => staged::part(req, &Staging::of(env, cfg, &sealer, &os)?, &id, n).await,
-        Route::StagedComplete(id) => staged::complete(req, env, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedState(id) => staged::state(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
-        Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os)?, &id).await,
+        Route::UploadImage(id) => upload::upload(req, ctx, cfg, &os, &s, &id).await,
+        Route::StagedStart(id) => {
+            let started = staged::start(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await;
+            // where no cron runs (workerd, `wrangler dev`), each new upload sweeps the old ones
+            let env = env.clone();
+            ctx.wait_until(async move {
+                reaper::sweep(&env).await;
+            });
+            started
+        }
+        Route::StagedPart(id, n) => staged::part(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id, n).await,
+        Route::StagedComplete(id) => staged::complete(req, env, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
+        Route::StagedState(id) => staged::state(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
+        Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
         Route::CreateServer => routes::create_server(&os, req).await,
         Route::Server(id) => routes::server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,

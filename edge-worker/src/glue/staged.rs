@@ -1,5 +1,7 @@
 //! Staged uploads (`crate::staged` decides): parts into an R2 multipart upload, completion,
-//! Glance's `web-download` import from a signed URL this worker serves, state and cancel.
+//! Glance's `web-download` import from a signed URL this worker serves, state and cancel. The
+//! upload's migration credential (`crate::migration`) rides in its sealed token: the calls to
+//! Glance after the session's token has expired use fresh tokens from it.
 
 use serde_json::json;
 use wasm_bindgen::JsCast;
@@ -14,8 +16,11 @@ use super::{env_str, now_secs};
 use crate::api::TOKEN_HEADER;
 use crate::api::{self, ApiError};
 use crate::config::Config;
+use crate::migration;
 use crate::openstack::trim_image;
+use crate::reaper;
 use crate::seal::Sealer;
+use crate::session::{self, Session};
 use crate::staged::{self, CompleteRequest, PartPlan, StartRequest, State, UploadToken, UrlSigner};
 use crate::upload;
 use crate::upstream::{image_gone, Service};
@@ -37,12 +42,35 @@ pub struct Staging<'a> {
     cfg: &'a Config,
     sealer: &'a Sealer,
     os: &'a OpenStack,
+    session: &'a Session,
 }
 
 impl<'a> Staging<'a> {
     /// 501 `staging_off` without the binding.
-    pub fn of(env: &Env, cfg: &'a Config, sealer: &'a Sealer, os: &'a OpenStack) -> ApiResult<Staging<'a>> {
-        Ok(Staging { bucket: bucket(env).ok_or_else(staged::off)?, cfg, sealer, os })
+    pub fn of(
+        env: &Env,
+        cfg: &'a Config,
+        sealer: &'a Sealer,
+        os: &'a OpenStack,
+        session: &'a Session,
+    ) -> ApiResult<Staging<'a>> {
+        Ok(Staging { bucket: bucket(env).ok_or_else(staged::off)?, cfg, sealer, os, session })
+    }
+
+    /// OpenStack for a call of upload `t`: the session's token, or a fresh one from its
+    /// credential.
+    async fn client(&self, t: &UploadToken) -> ApiResult<OpenStack> {
+        super::migration::client(self.os, self.session, t.credential.as_ref()).await
+    }
+
+    /// Deletes `t`'s credential once its upload has ended and the bucket's record of it; sets
+    /// the answer's `credential` when the credential could not be deleted.
+    async fn ended(&self, t: &UploadToken, answer: &mut serde_json::Value) {
+        super::reaper::untrack(&self.bucket, &t.image).await;
+        let Some(c) = &t.credential else { return };
+        if let Some(failed) = migration::report(Some(c), super::migration::delete(self.os, self.session, c).await) {
+            answer["credential"] = failed;
+        }
     }
 
     fn open(&self, token: Option<&str>, id: &str) -> ApiResult<UploadToken> {
@@ -67,6 +95,10 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random).map_err(|e| ApiError::internal(format!("no random numbers: {e}")))?;
     let object = staged::object_name(&random);
+    // a staged upload may be paused and resumed until it is abandoned; then the sweep
+    // (`crate::reaper`) needs the credential a while longer
+    let age = i64::try_from(st.cfg.staging_max_age_seconds).unwrap_or(i64::MAX).saturating_add(reaper::SWEEP_GRACE);
+    let age_limit = u64::try_from(age).unwrap_or(u64::MAX);
     let mp = st
         .bucket
         .create_multipart_upload(staged::object_key(id, &object))
@@ -82,18 +114,34 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
         disk_format,
         sha512,
         created: now_secs(),
+        credential: super::migration::create(st.os, st.session, id, age, age_limit).await,
+    };
+    super::reaper::track(&st.bucket, st.sealer, st.session, &t).await;
+    // the browser keeps the session cookie while the credential can carry the upload
+    let cookie = match &t.credential {
+        Some(c) => vec![(
+            "Set-Cookie",
+            session::set_cookie(
+                &st.session.seal(st.sealer).map_err(ApiError::internal)?,
+                migration::cookie_max_age(st.session.remaining(now_secs()), now_secs(), c.expires),
+            ),
+        )],
+        None => Vec::new(),
     };
     Ok(json_response(
         201,
-        &json!({"upload": t.seal(st.sealer)?, "part_size": plan.part_size, "parts": plan.parts}),
-        &[],
+        &json!({"upload": t.seal(st.sealer)?, "part_size": plan.part_size, "parts": plan.parts,
+            "credential": t.credential.is_some()}),
+        &cookie,
     ))
 }
 
 /// `PUT /api/images/{id}/staged/{n}`: the body, exactly the part's length, into R2 (part 1's
-/// head checked as the direct path checks it).
+/// head checked as the direct path checks it). After the session's token has expired, only an
+/// upload whose credential can carry it takes parts.
 pub async fn part(req: &worker::Request, st: &Staging<'_>, id: &str, n: u32) -> Answer {
     let t = st.token(req, id)?;
+    migration::choose(st.session.expires, now_secs(), t.credential.as_ref())?;
     let len = t.plan().check_part(n, header(req, "Content-Length").as_deref())?;
     let body = req.inner().body().ok_or_else(|| ApiError::bad_request("the part has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -143,7 +191,7 @@ pub async fn complete(req: &worker::Request, env: &Env, st: &Staging<'_>, id: &s
     let origin = api::origin_of(&url).ok_or_else(|| ApiError::internal("the request has no origin"))?;
     let uri = UrlSigner::new(&env_str(env, "SESSION_KEY").unwrap_or_default()).url(&origin, id, &t.object, now_secs());
     let path = format!("/images/{id}/import");
-    st.os.expect(Service::Image, "POST", &path, Some(&staged::import_body(&uri)), |s| s == 202).await?;
+    st.client(&t).await?.expect(Service::Image, "POST", &path, Some(&staged::import_body(&uri)), |s| s == 202).await?;
     Ok(json_response(202, &json!({"state": State::Importing.as_str()}), &[]))
 }
 
@@ -151,17 +199,20 @@ pub async fn complete(req: &worker::Request, env: &Env, st: &Staging<'_>, id: &s
 /// message as the reason); the staged object is deleted once the import has ended.
 pub async fn state(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer {
     let t = st.token(req, id)?;
-    let image = st.os.get(Service::Image, &format!("/images/{id}")).await?;
+    let os = st.client(&t).await?;
+    let image = os.get(Service::Image, &format!("/images/{id}")).await?;
     let (state, mut reason) = staged::state(&image);
     if state == State::Failed {
-        if let Ok(tasks) = st.os.get(Service::Image, &format!("/images/{id}/tasks")).await {
+        if let Ok(tasks) = os.get(Service::Image, &format!("/images/{id}/tasks")).await {
             reason = staged::task_failure(&tasks).or(reason);
         }
     }
+    let mut answer = json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image)});
     if state.ended() {
         st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
+        st.ended(&t, &mut answer).await;
     }
-    ok_json(&json!({"state": state.as_str(), "reason": reason, "image": trim_image(&image)}))
+    ok_json(&answer)
 }
 
 /// `DELETE /api/images/{id}/staged`: aborts the multipart upload, deletes the object and the
@@ -171,8 +222,10 @@ pub async fn delete(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer
     // completed or aborted before: nothing left to abort
     let _ = st.upload(&t)?.abort().await;
     st.bucket.delete(t.key()).await.map_err(|e| staged::staging_failed("delete the staged object", e))?;
-    st.os.expect(Service::Image, "DELETE", &format!("/images/{id}"), None, image_gone).await?;
-    ok_json(&json!({"deleted": true}))
+    st.client(&t).await?.expect(Service::Image, "DELETE", &format!("/images/{id}"), None, image_gone).await?;
+    let mut answer = json!({"deleted": true});
+    st.ended(&t, &mut answer).await;
+    ok_json(&answer)
 }
 
 /// `GET /api/staged/{id}/{object}?exp=..&sig=..`: the staged object for Glance, on a valid

@@ -2,7 +2,8 @@
 //! request body goes into Glance through a `FixedLengthStream` (so Glance gets a
 //! `Content-Length`) without passing through Rust. The streaming and the clean-up run under
 //! `waitUntil`, so a client that disconnects still gets its image deleted. What each step
-//! decides is `crate::upload`'s.
+//! decides is `crate::upload`'s. An upload that may outlive the session's token gets a
+//! migration credential (`crate::migration`) for the calls after the stream.
 
 use futures::channel::oneshot;
 use js_sys::{Promise, Uint8Array};
@@ -17,6 +18,8 @@ use super::upstream::{global, OpenStack};
 use crate::api::UPLOAD_LENGTH_HEADER;
 use crate::api::{ApiError, MAX_UPSTREAM_BODY};
 use crate::config::Config;
+use crate::migration::{self, Credential};
+use crate::session::Session;
 use crate::upload;
 use crate::upstream::{self, image_gone, success, Service};
 use stackferry::qcow2::probe;
@@ -52,6 +55,7 @@ pub async fn upload(
     ctx: &Context,
     cfg: &Config,
     os: &OpenStack,
+    s: &Session,
     id: &str,
 ) -> ApiResult<web_sys::Response> {
     let meta = os.get(Service::Image, &format!("/images/{id}")).await?;
@@ -85,6 +89,8 @@ pub async fn upload(
         return Err(err);
     }
     reader.release_lock();
+    let credential =
+        super::migration::create(os, s, id, migration::estimate(len), migration::MAX_LIFETIME as u64).await;
 
     let fixed = fixed_length(len)?;
     let writable: WritableStream = fixed.writable();
@@ -101,9 +107,16 @@ pub async fn upload(
     let fetch_promise: Promise = global().fetch_with_request(&put);
 
     let (tx, rx) = oneshot::channel::<ApiResult<Value>>();
-    let (os, id) = (os.clone(), id.to_string());
+    let (os, s, id) = (os.clone(), s.clone(), id.to_string());
     ctx.wait_until(async move {
-        let out = stream(fetch_promise, writable, chunks, body, &os, &id, len).await;
+        let mut out = stream(fetch_promise, writable, chunks, body, &os, &s, credential.as_ref(), &id, len).await;
+        if let Some(c) = &credential {
+            let deleted = super::migration::delete(&os, &s, c).await;
+            console_log!("upload {}: migration credential deleted: {}", id, deleted);
+            if let (Ok(v), Some(failed)) = (&mut out, migration::report(Some(c), deleted)) {
+                v["credential"] = failed;
+            }
+        }
         if let Err(e) = &out {
             console_log!("upload {}: failed ({}: {}), image deleted: {:?}", id, e.error, e.detail, e.image_deleted);
         }
@@ -117,13 +130,17 @@ pub async fn upload(
 }
 
 /// Writes the first chunks, pipes the rest of the client's body into Glance's `PUT`, and
-/// answers with the stored image once both sides have ended.
+/// answers with the stored image once both sides have ended (the calls after the stream with
+/// a fresh token from `credential` when the session's has expired).
+#[allow(clippy::too_many_arguments)]
 async fn stream(
     fetch_promise: Promise,
     writable: WritableStream,
     chunks: Vec<Uint8Array>,
     body: ReadableStream,
     os: &OpenStack,
+    s: &Session,
+    credential: Option<&Credential>,
     id: &str,
     len: u64,
 ) -> ApiResult<Value> {
@@ -153,6 +170,11 @@ async fn stream(
         }
         Err(e) => Err(js_err(e)),
     };
+    // the token that can still speak for the user: its image cannot be deleted without one
+    let os = &super::migration::client(os, s, credential).await.map_err(|mut e| {
+        e.image_deleted = Some(false);
+        e
+    })?;
     if let Some(e) = upload::stream_failure(glance, pumped) {
         return Err(with_image_deleted(os, id, e).await);
     }

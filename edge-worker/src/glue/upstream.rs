@@ -44,6 +44,22 @@ impl OpenStack {
         }
     }
 
+    /// The same endpoints with another token of the same user and project (a migration
+    /// credential's: `glue::migration::client`).
+    pub fn with_token(&self, token: &str) -> OpenStack {
+        OpenStack { token: token.to_string(), ..self.clone() }
+    }
+
+    /// Glance at `image` with `token` (the sweep of abandoned uploads: no session).
+    pub fn image(auth_url: &str, image: &str, token: &str) -> OpenStack {
+        OpenStack {
+            token: token.to_string(),
+            endpoints: Endpoints { image: Some(image.to_string()), ..Endpoints::default() },
+            auth_url: auth_url.to_string(),
+            region: None,
+        }
+    }
+
     /// Keystone at `auth_url`, with `token` (empty to log in).
     pub fn keystone(auth_url: &str, token: &str) -> OpenStack {
         OpenStack {
