@@ -102,6 +102,6 @@ pub async fn session(os: &OpenStack, s: &Session, env: &Env, cfg: &Config) -> Ap
 
 /// The session's summary with what uploads may be (body limit, staging).
 fn summary(mut v: Value, env: &Env, cfg: &Config) -> Value {
-    v["upload"] = staged::upload_info(cfg, super::staged::bucket(env).is_some());
+    v["upload"] = staged::upload_info(cfg, super::bucket::staging(env).is_some());
     v
 }

@@ -14,6 +14,7 @@
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
 //! request logs one line: method, path, status, milliseconds.
 
+mod bucket;
 mod cinder;
 mod http;
 mod limiter;

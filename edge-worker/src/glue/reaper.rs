@@ -44,7 +44,7 @@ pub async fn untrack(bucket: &Bucket, image: &str) {
 /// One sweep: every record past `STAGING_MAX_AGE_SECONDS` has its image (unless active) and its
 /// staged object deleted, with a token from its credential; returns how many were reaped.
 pub async fn sweep(env: &Env) -> usize {
-    let Some(bucket) = super::staged::bucket(env) else { return 0 };
+    let Some(bucket) = super::bucket::staging(env) else { return 0 };
     let Ok(cfg) = Config::from_lookup(&|k| env_str(env, k)) else { return 0 };
     let Ok(sealer) =
         Sealer::new(&env_str(env, "SESSION_KEY").unwrap_or_default(), env_str(env, "SESSION_KEY_PREVIOUS").as_deref())

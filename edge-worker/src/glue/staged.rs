@@ -29,13 +29,6 @@ use stackferry::qcow2::probe;
 type Answer = ApiResult<web_sys::Response>;
 
 /// Name of the R2 binding.
-const BINDING: &str = "STAGING";
-
-/// The staging bucket, when the deployment binds one.
-pub fn bucket(env: &Env) -> Option<Bucket> {
-    env.bucket(BINDING).ok()
-}
-
 /// What every staged route of a session works with.
 pub struct Staging<'a> {
     bucket: Bucket,
@@ -54,7 +47,7 @@ impl<'a> Staging<'a> {
         os: &'a OpenStack,
         session: &'a Session,
     ) -> ApiResult<Staging<'a>> {
-        Ok(Staging { bucket: bucket(env).ok_or_else(staged::off)?, cfg, sealer, os, session })
+        Ok(Staging { bucket: super::bucket::staging(env).ok_or_else(staged::off)?, cfg, sealer, os, session })
     }
 
     /// OpenStack for a call of upload `t`: the session's token, or a fresh one from its
@@ -234,7 +227,7 @@ pub async fn object(req: &worker::Request, env: &Env, id: &str, object: &str) ->
     if !staged::valid_object(object) {
         return Err(ApiError::not_found("no such staged object"));
     }
-    let bucket = bucket(env).ok_or_else(staged::off)?;
+    let bucket = super::bucket::staging(env).ok_or_else(staged::off)?;
     let url = req.url().map_err(|e| ApiError::internal(e.to_string()))?;
     let signer = UrlSigner::new(&env_str(env, "SESSION_KEY").unwrap_or_default());
     signer.verify(id, object, url.query().unwrap_or(""), now_secs())?;
