@@ -20,7 +20,7 @@
 //! - [`page`]: the page's static files;
 //! - [`ratelimit`]: the login attempt limiter: its keys and its rules;
 //! - [`egress`]: which hosts a login through `ALLOWED_AUTH_URLS="*"` may reach;
-//! - [`migration`]: uploads that outlive the Keystone token (an application credential per
+//! - [`credential`]: uploads that outlive the Keystone token (an application credential per
 //!   upload: when, how long, which token a call uses);
 //! - [`reaper`]: the sweep of abandoned staged uploads (their records, the verdict);
 //! - [`staged`]: staged uploads through R2 into Glance's `web-download` import (part plan,
@@ -32,10 +32,10 @@
 pub mod api;
 pub mod cinder;
 pub mod config;
+pub mod credential;
 pub mod egress;
 pub mod keystone;
 pub mod limits;
-pub mod migration;
 pub mod openstack;
 pub mod page;
 pub mod ratelimit;

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
-use crate::migration::Credential;
+use crate::credential::Credential;
 use crate::seal::Sealer;
 
 /// R2 keys of the records: `uploads/{image id}`.

@@ -16,7 +16,7 @@ use sha2::Sha256;
 
 use crate::api::ApiError;
 use crate::config::Config;
-use crate::migration::Credential;
+use crate::credential::Credential;
 use crate::seal::Sealer;
 
 /// Smallest part but the last. R2's multipart limit (as S3's): "each part must be at least

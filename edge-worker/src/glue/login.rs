@@ -57,7 +57,7 @@ pub async fn login(req: &worker::Request, env: &Env, cfg: &Config, sealer: &Seal
         }
     };
     // credentials of ended uploads that an expired token could not delete
-    super::migration::sweep_ended(&OpenStack::of(&s), &s).await;
+    super::credential::sweep_ended(&OpenStack::of(&s), &s).await;
     let sealed = s.seal(sealer).map_err(ApiError::internal)?;
     let cookie = session::set_cookie(&sealed, s.remaining(now_secs()));
     Ok(json_response(200, &summary(s.summary_json(), env, cfg), &[("Set-Cookie", cookie)]))
@@ -81,7 +81,7 @@ pub async fn logout(session: Option<&Session>) -> ApiResult<web_sys::Response> {
     let (revoked, (deleted, left)) = match session {
         Some(s) => {
             let os = OpenStack::of(s);
-            let creds = super::migration::delete_all(&os, s).await;
+            let creds = super::credential::delete_all(&os, s).await;
             (os.revoke().await, creds)
         }
         None => (true, (0, 0)),

@@ -8,7 +8,7 @@
 //!   [`limits`];
 //! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
 //!   (`crate::staged`); [`migration`]: the credentials that let them outlive the token
-//!   (`crate::migration`); [`reaper`]: the sweep of abandoned staged uploads (`crate::reaper`)
+//!   (`crate::credential`); [`reaper`]: the sweep of abandoned staged uploads (`crate::reaper`)
 //!   and the scheduled handler; [`page`]: the page's files (`crate::page`).
 //!
 //! Never logged or returned: the Keystone token, cookies, request or response bodies. Each
@@ -16,11 +16,11 @@
 
 mod bucket;
 mod cinder;
+mod credential;
 mod http;
 mod limiter;
 mod limits;
 mod login;
-mod migration;
 mod page;
 mod reaper;
 mod routes;
@@ -128,7 +128,7 @@ async fn handle(
     if route == Route::Logout {
         return login::logout(session.as_ref()).await;
     }
-    let s = crate::migration::session_for(&route, session, now_secs())?;
+    let s = crate::credential::session_for(&route, session, now_secs())?;
     let os = OpenStack::of(&s);
     let answer = match route {
         Route::Session => login::session(&os, &s, env, cfg).await,

@@ -6,7 +6,7 @@ use worker::{console_log, Bucket, Env};
 use super::upstream::OpenStack;
 use super::{env_str, now_secs};
 use crate::config::Config;
-use crate::migration;
+use crate::credential;
 use crate::reaper::{self, Record, Verdict};
 use crate::seal::Sealer;
 use crate::session::Session;
@@ -108,7 +108,7 @@ async fn reap(bucket: &Bucket, r: &Record) -> bool {
 /// Glance with a fresh token from the record's credential.
 async fn token(r: &Record) -> Option<OpenStack> {
     let a = OpenStack::keystone(&r.auth_url, "")
-        .send(Service::Identity, "POST", "/auth/tokens", Some(&migration::auth_body(&r.credential)), &[])
+        .send(Service::Identity, "POST", "/auth/tokens", Some(&credential::auth_body(&r.credential)), &[])
         .await
         .ok()?;
     let token = a.headers.get("X-Subject-Token").ok().flatten().filter(|_| a.status == 201)?;

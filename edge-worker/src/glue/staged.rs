@@ -1,6 +1,6 @@
 //! Staged uploads (`crate::staged` decides): parts into an R2 multipart upload, completion,
 //! Glance's `web-download` import from a signed URL this worker serves, state and cancel. The
-//! upload's migration credential (`crate::migration`) rides in its sealed token: the calls to
+//! upload's migration credential (`crate::credential`) rides in its sealed token: the calls to
 //! Glance after the session's token has expired use fresh tokens from it.
 
 use serde_json::json;
@@ -16,7 +16,7 @@ use super::{env_str, now_secs};
 use crate::api::TOKEN_HEADER;
 use crate::api::{self, ApiError};
 use crate::config::Config;
-use crate::migration;
+use crate::credential;
 use crate::openstack::trim_image;
 use crate::reaper;
 use crate::seal::Sealer;
@@ -53,7 +53,7 @@ impl<'a> Staging<'a> {
     /// OpenStack for a call of upload `t`: the session's token, or a fresh one from its
     /// credential.
     async fn client(&self, t: &UploadToken) -> ApiResult<OpenStack> {
-        super::migration::client(self.os, self.session, t.credential.as_ref()).await
+        super::credential::client(self.os, self.session, t.credential.as_ref()).await
     }
 
     /// Deletes `t`'s credential once its upload has ended and the bucket's record of it; sets
@@ -61,7 +61,7 @@ impl<'a> Staging<'a> {
     async fn ended(&self, t: &UploadToken, answer: &mut serde_json::Value) {
         super::reaper::untrack(&self.bucket, &t.image).await;
         let Some(c) = &t.credential else { return };
-        if let Some(failed) = migration::report(Some(c), super::migration::delete(self.os, self.session, c).await) {
+        if let Some(failed) = credential::report(Some(c), super::credential::delete(self.os, self.session, c).await) {
             answer["credential"] = failed;
         }
     }
@@ -107,7 +107,7 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
         disk_format,
         sha512,
         created: now_secs(),
-        credential: super::migration::create(st.os, st.session, id, age, age_limit).await,
+        credential: super::credential::create(st.os, st.session, id, age, age_limit).await,
     };
     super::reaper::track(&st.bucket, st.sealer, st.session, &t).await;
     // the browser keeps the session cookie while the credential can carry the upload
@@ -116,7 +116,7 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
             "Set-Cookie",
             session::set_cookie(
                 &st.session.seal(st.sealer).map_err(ApiError::internal)?,
-                migration::cookie_max_age(st.session.remaining(now_secs()), now_secs(), c.expires),
+                credential::cookie_max_age(st.session.remaining(now_secs()), now_secs(), c.expires),
             ),
         )],
         None => Vec::new(),
@@ -134,7 +134,7 @@ pub async fn start(req: &worker::Request, st: &Staging<'_>, id: &str) -> Answer 
 /// upload whose credential can carry it takes parts.
 pub async fn part(req: &worker::Request, st: &Staging<'_>, id: &str, n: u32) -> Answer {
     let t = st.token(req, id)?;
-    migration::choose(st.session.expires, now_secs(), t.credential.as_ref())?;
+    credential::choose(st.session.expires, now_secs(), t.credential.as_ref())?;
     let len = t.plan().check_part(n, header(req, "Content-Length").as_deref())?;
     let body = req.inner().body().ok_or_else(|| ApiError::bad_request("the part has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();

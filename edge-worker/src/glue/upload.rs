@@ -3,7 +3,7 @@
 //! `Content-Length`) without passing through Rust. The streaming and the clean-up run under
 //! `waitUntil`, so a client that disconnects still gets its image deleted. What each step
 //! decides is `crate::upload`'s. An upload that may outlive the session's token gets a
-//! migration credential (`crate::migration`) for the calls after the stream.
+//! migration credential (`crate::credential`) for the calls after the stream.
 
 use futures::channel::oneshot;
 use js_sys::{Promise, Uint8Array};
@@ -18,7 +18,7 @@ use super::upstream::{global, OpenStack};
 use crate::api::UPLOAD_LENGTH_HEADER;
 use crate::api::{ApiError, MAX_UPSTREAM_BODY};
 use crate::config::Config;
-use crate::migration::{self, Credential};
+use crate::credential::{self, Credential};
 use crate::session::Session;
 use crate::upload;
 use crate::upstream::{self, image_gone, success, Service};
@@ -90,7 +90,7 @@ pub async fn upload(
     }
     reader.release_lock();
     let credential =
-        super::migration::create(os, s, id, migration::estimate(len), migration::MAX_LIFETIME as u64).await;
+        super::credential::create(os, s, id, credential::estimate(len), credential::MAX_LIFETIME as u64).await;
 
     let fixed = fixed_length(len)?;
     let writable: WritableStream = fixed.writable();
@@ -111,9 +111,9 @@ pub async fn upload(
     ctx.wait_until(async move {
         let mut out = stream(fetch_promise, writable, chunks, body, &os, &s, credential.as_ref(), &id, len).await;
         if let Some(c) = &credential {
-            let deleted = super::migration::delete(&os, &s, c).await;
+            let deleted = super::credential::delete(&os, &s, c).await;
             console_log!("upload {}: migration credential deleted: {}", id, deleted);
-            if let (Ok(v), Some(failed)) = (&mut out, migration::report(Some(c), deleted)) {
+            if let (Ok(v), Some(failed)) = (&mut out, credential::report(Some(c), deleted)) {
                 v["credential"] = failed;
             }
         }
@@ -171,7 +171,7 @@ async fn stream(
         Err(e) => Err(js_err(e)),
     };
     // the token that can still speak for the user: its image cannot be deleted without one
-    let os = &super::migration::client(os, s, credential).await.map_err(|mut e| {
+    let os = &super::credential::client(os, s, credential).await.map_err(|mut e| {
         e.image_deleted = Some(false);
         e
     })?;

@@ -45,7 +45,7 @@ impl OpenStack {
     }
 
     /// The same endpoints with another token of the same user and project (a migration
-    /// credential's: `glue::migration::client`).
+    /// credential's: `glue::credential::client`).
     pub fn with_token(&self, token: &str) -> OpenStack {
         OpenStack { token: token.to_string(), ..self.clone() }
     }

@@ -1,4 +1,4 @@
-//! Migration credentials in and out of Keystone (`crate::migration` decides): created when an
+//! Migration credentials in and out of Keystone (`crate::credential` decides): created when an
 //! upload starts, traded for fresh tokens, deleted when it ends, swept at login and logout.
 //! Neither the secret nor a token from it is ever logged or answered.
 
@@ -7,7 +7,7 @@ use worker::console_log;
 use super::now_secs;
 use super::upstream::OpenStack;
 use crate::api::ApiError;
-use crate::migration::{self, Credential, Token};
+use crate::credential::{self, Credential, Token};
 use crate::session::Session;
 use crate::upstream::{self, Service};
 
@@ -18,13 +18,13 @@ type ApiResult<T> = Result<T, ApiError>;
 /// the upload goes on within the token's life).
 pub async fn create(os: &OpenStack, s: &Session, image: &str, duration: i64, cap: u64) -> Option<Credential> {
     let now = now_secs();
-    if !migration::needed(s.expires, now, duration) {
+    if !credential::needed(s.expires, now, duration) {
         return None;
     }
-    let body = migration::create_body(image, &s.roles, now, migration::lifetime(duration, cap));
+    let body = credential::create_body(image, &s.roles, now, credential::lifetime(duration, cap));
     let path = format!("/users/{}/application_credentials", s.user.id);
     match os.send(Service::Identity, "POST", &path, Some(&body), &[]).await {
-        Ok(r) if r.status == 201 => match migration::created(&r.body) {
+        Ok(r) if r.status == 201 => match credential::created(&r.body) {
             Ok(c) => Some(c),
             Err(e) => {
                 console_log!("image {}: no migration credential: {}", image, e);
@@ -43,17 +43,17 @@ pub async fn create(os: &OpenStack, s: &Session, image: &str, duration: i64, cap
 }
 
 /// The client for a call of an upload now: the session's, or one with a fresh token from the
-/// upload's credential ([`migration::choose`]). 401 `session_expired` when neither works.
+/// upload's credential ([`credential::choose`]). 401 `session_expired` when neither works.
 pub async fn client(os: &OpenStack, s: &Session, credential: Option<&Credential>) -> ApiResult<OpenStack> {
-    match (migration::choose(s.expires, now_secs(), credential)?, credential) {
+    match (credential::choose(s.expires, now_secs(), credential)?, credential) {
         (Token::Renew, Some(c)) => {
             let r = OpenStack::keystone(&s.auth_url, "")
-                .send(Service::Identity, "POST", "/auth/tokens", Some(&migration::auth_body(c)), &[])
+                .send(Service::Identity, "POST", "/auth/tokens", Some(&credential::auth_body(c)), &[])
                 .await?;
             let token = r.headers.get("X-Subject-Token").ok().flatten();
             match token {
                 Some(t) if r.status == 201 => Ok(os.with_token(&t)),
-                _ => Err(migration::refused(r.status)),
+                _ => Err(credential::refused(r.status)),
             }
         }
         _ => Ok(os.clone()),
@@ -63,7 +63,7 @@ pub async fn client(os: &OpenStack, s: &Session, credential: Option<&Credential>
 /// Deletes the credential with the session's token while that is valid (a restricted
 /// credential cannot delete itself): whether it is gone.
 pub async fn delete(os: &OpenStack, s: &Session, credential: &Credential) -> bool {
-    if !migration::can_delete(s.expires, now_secs()) {
+    if !credential::can_delete(s.expires, now_secs()) {
         return false;
     }
     delete_id(os, s, &credential.id).await
@@ -72,7 +72,7 @@ pub async fn delete(os: &OpenStack, s: &Session, credential: &Credential) -> boo
 async fn delete_id(os: &OpenStack, s: &Session, id: &str) -> bool {
     let path = format!("/users/{}/application_credentials/{id}", s.user.id);
     match os.send(Service::Identity, "DELETE", &path, None, &[]).await {
-        Ok(r) if migration::deleted(r.status) => true,
+        Ok(r) if credential::deleted(r.status) => true,
         Ok(r) => {
             console_log!("migration credential {}: delete answered HTTP {}", id, r.status);
             false
@@ -84,12 +84,12 @@ async fn delete_id(os: &OpenStack, s: &Session, id: &str) -> bool {
     }
 }
 
-/// The worker's credentials of the user ([`migration::sweep`]); empty when Keystone does not
+/// The worker's credentials of the user ([`credential::sweep`]); empty when Keystone does not
 /// list them.
 async fn listed(os: &OpenStack, s: &Session, project: Option<&str>) -> Vec<(String, String)> {
     let path = format!("/users/{}/application_credentials", s.user.id);
     match os.get(Service::Identity, &path).await {
-        Ok(v) => migration::sweep(&v, project),
+        Ok(v) => credential::sweep(&v, project),
         Err(e) => {
             console_log!("migration credentials: listing failed: {}", e.detail);
             Vec::new()
@@ -106,7 +106,7 @@ pub async fn sweep_ended(os: &OpenStack, s: &Session) {
             Ok(r) if r.status == 404 => None,
             _ => continue,
         };
-        if migration::upload_ended(status.as_deref()) {
+        if credential::upload_ended(status.as_deref()) {
             delete_id(os, s, &id).await;
         }
     }
