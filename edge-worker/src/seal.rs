@@ -41,7 +41,7 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// `secret`: the current `SESSION_KEY`; `previous`: an older key still accepted for
     /// unsealing (key rotation), never used to seal.
-    /// Both must be base64 of at least [`MIN_SESSION_KEY_BYTES`] bytes; a `previous` that is set
+    /// Both must be base64 of at least `config::MIN_SESSION_KEY_BYTES` bytes; a `previous` that is set
     /// but not such a key is an error too (a rotation typo would otherwise log everyone out
     /// without a word).
     pub fn new(secret: &str, previous: Option<&str>) -> Result<Sealer, String> {
@@ -108,7 +108,7 @@ impl Sealer {
 }
 
 /// Ok if `value` is base64 (standard or URL-safe, padded or not) of at least
-/// [`MIN_SESSION_KEY_BYTES`] bytes; else an error naming the setting and how to make one.
+/// `config::MIN_SESSION_KEY_BYTES` bytes; else an error naming the setting and how to make one.
 fn check_key(name: &str, value: &str) -> Result<(), String> {
     let v = value.trim();
     let bytes = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(v).ok());

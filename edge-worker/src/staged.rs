@@ -425,7 +425,7 @@ pub fn state(image: &Value) -> (State, Option<String>) {
 const OPAQUE_TASK_MESSAGE: &str = "Task failed due to Internal Error";
 
 /// The message of the newest failed task in `GET /v2/images/{id}/tasks`. Glance hides most
-/// causes behind [`OPAQUE_TASK_MESSAGE`] (seen for data that fails its safety checks): then the
+/// causes behind `OPAQUE_TASK_MESSAGE` (seen for data that fails its safety checks): then the
 /// likely causes are named.
 pub fn task_failure(tasks: &Value) -> Option<String> {
     let message = tasks["tasks"]

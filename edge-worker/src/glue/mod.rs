@@ -7,7 +7,7 @@
 //!   Object; [`routes`]: one `async fn` per other route, Cinder's in [`cinder`], the quotas in
 //!   [`limits`];
 //! - [`upload`]: the streamed upload (`crate::upload`); [`staged`]: staged uploads through R2
-//!   (`crate::staged`); [`migration`]: the credentials that let them outlive the token
+//!   (`crate::staged`); [`credential`]: the credentials that let them outlive the token
 //!   (`crate::credential`); [`reaper`]: the sweep of abandoned staged uploads (`crate::reaper`)
 //!   and the scheduled handler; [`page`]: the page's files (`crate::page`).
 //!
