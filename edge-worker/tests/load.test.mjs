@@ -82,15 +82,19 @@ async function newImage(cookie, name) {
   return r.json.id;
 }
 
-/** One upload of disk `i` in its own session; `{id, r}` (r: the worker's answer or a throw). */
-async function upload(i, cookie) {
-  const id = await newImage(cookie, String(i));
+/** Disk `i` streamed into image `id` in its own session; `{i, id, r}` (r: the worker's answer). */
+async function stream(i, id, cookie) {
   const d = disks[i];
   try {
     return { i, id, r: await streamUpload(worker, id, cookie, d.data.length, paced(d.data)) };
   } catch (e) {
     return { i, id, r: { status: 0, error: e } };
   }
+}
+
+/** One upload of disk `i` in its own session: its image made, then streamed. */
+async function upload(i, cookie) {
+  return stream(i, await newImage(cookie, String(i)), cookie);
 }
 
 async function sessions(n) {
@@ -188,21 +192,27 @@ describe('load: eight uploads at once, and restarts in the middle', () => {
   for (const [service, base] of [['glance', UPLOADS], ['keystone', 2 * UPLOADS]]) {
     test(`${service} restarted while ${UPLOADS} uploads run: each lands or fails cleanly, nothing half-made; the next upload lands`, async (t) => {
       const cookies = await sessions(UPLOADS);
-      const running = cookies.map((c, k) => upload(base + k, c));
-      // a third of the way in
+      // the images first (Glance is up), then the uploads, restarted a third of the way in
+      const ids = await Promise.all(cookies.map((c, k) => newImage(c, String(base + k))));
+      const running = Promise.all(cookies.map((c, k) => stream(base + k, ids[k], c)));
       await sleep(((MIB / MIB_PER_S) * 1000) / 3);
       const restarted = restart(service);
       let refusedLogin = null;
-      if (service === 'keystone') {
-        // a login while Keystone is down: refused clearly, not hung
-        await sleep(500);
-        const t1 = Date.now();
-        const { res } = await login(worker);
-        refusedLogin = `${res.status} ${res.json?.error} in ${((Date.now() - t1) / 1000).toFixed(1)} s`;
-        if (res.status !== 200) assert.ok(res.status >= 500 && res.json?.error, `login during the restart: ${res.status} ${res.text}`);
+      let secs;
+      try {
+        if (service === 'keystone') {
+          // a login while Keystone is down: refused clearly, not hung
+          await sleep(500);
+          const t1 = Date.now();
+          const { res } = await login(worker);
+          refusedLogin = `${res.status} ${res.json?.error} in ${((Date.now() - t1) / 1000).toFixed(1)} s`;
+          if (res.status !== 200) assert.ok(res.status >= 500 && res.json?.error, `login during the restart: ${res.status} ${res.text}`);
+        }
+      } finally {
+        // never leave the service down for the next test
+        secs = await restarted;
       }
-      const secs = await restarted;
-      const results = await Promise.all(running);
+      const results = await running;
       const summary = await clean(results, `${service} restart`);
       // after the restart: a login and an upload work
       admin = await waitFor('an admin token after the restart', () => adminToken().catch(() => null), 60000, 1000);
