@@ -1,11 +1,13 @@
 // Migrations that outlive the user's Keystone token (issue 17, finding 6): a second Keystone of
-// the test cloud whose tokens expire after 120 s (tests/openstack/keystone-short.sh: same
+// the test cloud whose tokens expire after EXPIRATION (75) s (tests/openstack/keystone-short.sh: same
 // database and fernet keys, so Glance accepts its tokens and honours their expiry). Through it,
 // a staged upload (`wrangler dev`, its local R2) and a direct one (workerd) both wait past the
 // token's expiry mid-upload and finish with fresh tokens from the migration credential the
 // worker made for each; the credentials are gone afterwards. A staged upload whose credential
 // was deleted fails cleanly once the token has expired, and a new login can cancel it.
 // edge-worker/test.sh starts OpenStack first; this file starts and stops the short Keystone.
+// It logs in as a user of its own (member of the admin project): a logout deletes all of its
+// user's migration credentials, and other test files log in and out as admin at the same time.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,12 +16,14 @@ import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, SESSION_KEY, Worker, adminToken, api, login, os, seen, sleep, streamUpload, unseal, waitFor,
+  KEYSTONE, ROOT, SESSION_KEY, Worker, adminToken, api, login, os, seen, sleep, streamUpload, unseal, waitFor,
 } from '../../tests/lib/edge-worker.mjs';
 
 const PORT = process.env.KEYSTONE_SHORT_PORT || '5001';
 const SHORT = `http://127.0.0.1:${PORT}/v3`;
-const EXPIRATION = 120; // tests/openstack/keystone-short.sh's default
+// Seconds a token of the short Keystone lives: past the worker's renewal margin
+// (credential::RENEW_MARGIN, 60 s), so a fresh session still uses its own token at first.
+const EXPIRATION = 75;
 const BODY_MAX = 8 << 20;
 const TOKEN_AAD = 'stackferry-staged-upload-v1';
 const KIT = path.join(ROOT, 'tests/openstack/keystone-short.sh');
@@ -30,6 +34,8 @@ const SUFFIX = `${Date.now()}-${process.pid}`;
 const created = [];
 const secrets = []; // the credentials' secrets, from the sealed tokens: never to be seen
 let admin;
+/** The test's own user: {id, name, password}. */
+let user;
 let image; // {data, sha512}: a ~20 MiB QCOW2, three parts of 8 MiB
 
 function randomQcow2(mib) {
@@ -41,11 +47,13 @@ function randomQcow2(mib) {
   return { data, sha512: createHash('sha512').update(data).digest('hex') };
 }
 
-const kit = (cmd) => execFileSync('bash', [KIT, cmd], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180000 }).toString();
+const kit = (cmd) => execFileSync('bash', [KIT, cmd], {
+  stdio: ['ignore', 'pipe', 'pipe'], timeout: 180000, env: { ...process.env, KEYSTONE_SHORT_EXPIRATION: String(EXPIRATION) },
+}).toString();
 
 /** A session through the short Keystone and the Unix second its token expires. */
 async function shortLogin(worker) {
-  const { res, cookie } = await login(worker);
+  const { res, cookie } = await login(worker, { username: user.name, password: user.password });
   assert.equal(res.status, 200, res.text);
   const expires = Date.parse(res.json.expires_at) / 1000;
   const left = expires - Date.now() / 1000;
@@ -66,9 +74,9 @@ async function pastExpiry(expires) {
   if (ms > 0) await sleep(ms);
 }
 
-/** The worker's credentials (`stackferry-<image>`) of the admin user, from Keystone itself. */
+/** The worker's credentials (`stackferry-<image>`) of the test's user, from Keystone itself. */
 async function credentials(ids) {
-  const r = await os(admin, 'GET', `${SHORT}/users/${admin.user.id}/application_credentials`);
+  const r = await os(admin, 'GET', `${SHORT}/users/${user.id}/application_credentials`);
   assert.equal(r.status, 200, r.text);
   return r.json.application_credentials.filter((c) => ids.some((id) => c.name === `stackferry-${id}`));
 }
@@ -119,6 +127,13 @@ async function* dribble(data, until) {
 before(async () => {
   kit('start');
   admin = await adminToken();
+  user = { name: `sf-expiry-${SUFFIX}`, password: randomBytes(18).toString('base64url') };
+  const u = await os(admin, 'POST', `${KEYSTONE}/users`, { user: { name: user.name, domain_id: 'default', password: user.password } });
+  assert.equal(u.status, 201, u.text);
+  user.id = u.json.user.id;
+  const member = (await os(admin, 'GET', `${KEYSTONE}/roles?name=member`)).json.roles[0];
+  const a = await os(admin, 'PUT', `${KEYSTONE}/projects/${admin.project.id}/users/${user.id}/roles/${member.id}`);
+  assert.equal(a.status, 204, a.text);
   image = randomQcow2(20);
   const settings = { OS_AUTH_URL: SHORT, ALLOWED_AUTH_URLS: SHORT };
   await Promise.all([
@@ -129,8 +144,9 @@ before(async () => {
 
 after(async () => {
   for (const id of created) await os(admin, 'DELETE', `${admin.glance}/images/${id}`);
-  if (admin) {
-    for (const c of await credentials(created)) await os(admin, 'DELETE', `${SHORT}/users/${admin.user.id}/application_credentials/${c.id}`);
+  if (admin && user && user.id) {
+    for (const c of await credentials(created)) await os(admin, 'DELETE', `${SHORT}/users/${user.id}/application_credentials/${c.id}`);
+    await os(admin, 'DELETE', `${KEYSTONE}/users/${user.id}`);
   }
   await Promise.all([staged.stop(), direct.stop()]);
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -201,7 +217,7 @@ describe('a token that expires mid-upload', () => {
       assert.equal(r.status, 200, r.text);
       etags.push({ part: n, etag: r.json.etag });
     }
-    const del = await os(admin, 'DELETE', `${SHORT}/users/${admin.user.id}/application_credentials/${plan.credential.i}`);
+    const del = await os(admin, 'DELETE', `${SHORT}/users/${user.id}/application_credentials/${plan.credential.i}`);
     assert.equal(del.status, 204, del.text);
     await pastExpiry(s.expires);
     const c = await api(staged, 'POST', `/api/images/${id}/staged/complete`, { cookie: s.cookie, body: { upload: plan.upload, parts: etags } });
