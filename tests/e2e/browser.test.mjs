@@ -322,7 +322,8 @@ test('e2e: a whole VM (two disks) → boot image + data volume → Nova ACTIVE w
   const sendSecs = (Date.now() - t0) / 1000;
 
   // Glance's boot image is the boot disk (hash and bytes); Cinder's volume holds the data disk.
-  const sha512 = await page.locator(tid('result')).first().getAttribute('data-sha512');
+  // the result lists each disk's SHA-512, in the disks' order
+  const sha512 = (await page.locator(tid('result')).first().getAttribute('data-sha512')).split(/\s+/)[0];
   const { file, image } = await f.checkImage(t, { imageId: images[0], sha512 }, { reference: g.raw, keep: true });
   const volFile = path.join(VOLUMES, `volume-${volumes[0].id}`);
   const cmp = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', g.data_raw, volFile]);
