@@ -41,10 +41,10 @@ function sha512(file) {
   return h.digest('hex');
 }
 
-async function* fileChunks(file, start = 0, end = fs.statSync(file).size) {
+async function* fileChunks(file) {
   const fd = fs.openSync(file, 'r');
   try {
-    for (let at = start; at < end;) {
+    for (let at = 0, end = fs.statSync(file).size; at < end;) {
       const buf = Buffer.alloc(Math.min(1 << 20, end - at));
       const n = fs.readSync(fd, buf, 0, buf.length, at);
       yield buf.subarray(0, n);
