@@ -254,7 +254,7 @@ function renderServerStatus() {
   el.dataset.status = status;
   const attached = volumes && volumes.length ? h('span', { 'data-testid': 'server-volumes', dataset: { volumes: volumes.join(' ') } },
     ' ', t('volumes.server.attached', { volumes: volumes.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join(', ') })) : null;
-  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, attached,
+  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, ...(attached ? [attached] : []),
     ...(error ? [' ', ...errorNodes(error)] : []), ...(fault ? [' ', detailsOf(fault)] : []));
 }
 
