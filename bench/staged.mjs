@@ -14,8 +14,9 @@ import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, Worker, adminToken, api, login, os, sleep, streamUpload,
+  ROOT, Worker, adminToken, api, login, os, streamUpload,
 } from '../tests/lib/edge-worker.mjs';
+import { sendStaged } from '../tests/lib/staged-client.mjs';
 
 const BODY_MAX = Number(process.env.BENCH_BODY_MAX || 100e6);
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4);
@@ -40,10 +41,10 @@ function sha512(file) {
   return h.digest('hex');
 }
 
-async function* fileChunks(file, start = 0, end = fs.statSync(file).size) {
+async function* fileChunks(file) {
   const fd = fs.openSync(file, 'r');
   try {
-    for (let at = start; at < end;) {
+    for (let at = 0, end = fs.statSync(file).size; at < end;) {
       const buf = Buffer.alloc(Math.min(1 << 20, end - at));
       const n = fs.readSync(fd, buf, 0, buf.length, at);
       yield buf.subarray(0, n);
@@ -66,38 +67,23 @@ async function staged(file, size, hash) {
   try {
     const { cookie } = await login(w);
     const id = await newImage(w, cookie, 'bench-staged');
-    const t0 = Date.now();
-    const p = await api(w, 'POST', `/api/images/${id}/staged`, { cookie, body: { size, sha512: hash } });
-    if (p.status !== 201) throw new Error(`start: ${p.status} ${p.text}`);
-    const plan = p.json;
-    const queue = Array.from({ length: plan.parts }, (_, i) => i + 1);
-    const etags = {};
-    await Promise.all(Array.from({ length: PARALLEL }, async () => {
-      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-        const start = (n - 1) * plan.part_size;
-        const end = Math.min(n * plan.part_size, size);
-        const pieces = [];
-        for await (const c of fileChunks(file, start, end)) pieces.push(c);
-        const body = Buffer.concat(pieces);
-        for (let attempt = 1; ; attempt++) {
-          const r = await api(w, 'PUT', `/api/images/${id}/staged/${n}`, { cookie, raw: body, headers: { 'X-Upload-Token': plan.upload, 'Content-Type': 'application/octet-stream' } });
-          if (r.status === 200) { etags[n] = r.json.etag; break; }
-          if (attempt === 3) throw new Error(`part ${n}: ${r.status} ${r.text}`);
-        }
-      }
-    }));
-    const parts = Date.now();
-    const c = await api(w, 'POST', `/api/images/${id}/staged/complete`, { cookie, body: { upload: plan.upload, parts: Object.entries(etags).map(([n, etag]) => ({ part: Number(n), etag })) } });
-    if (c.status !== 202) throw new Error(`complete: ${c.status} ${c.text}`);
-    let st;
-    for (;;) {
-      st = await api(w, 'GET', `/api/images/${id}/staged`, { cookie, headers: { 'X-Upload-Token': plan.upload } });
-      if (['active', 'failed'].includes(st.json?.state)) break;
-      await sleep(2000);
+    const fd = fs.openSync(file, 'r');
+    let r;
+    try {
+      r = await sendStaged(w, cookie, id, {
+        size, sha512: hash, parallel: PARALLEL, deadlineMs: 3600000, pollMs: 2000,
+        read: async (start, end) => {
+          const buf = Buffer.alloc(end - start);
+          fs.readSync(fd, buf, 0, buf.length, start);
+          return buf;
+        },
+      });
+    } finally {
+      fs.closeSync(fd);
     }
-    const done = Date.now();
+    const { plan, state: st } = r;
     if (st.json.state !== 'active' || st.json.image.os_hash_value !== hash) throw new Error(`staged: ${st.text}`);
-    return { id, parts: plan.parts, partSize: plan.part_size, partsS: (parts - t0) / 1000, importS: (done - parts) / 1000, totalS: (done - t0) / 1000 };
+    return { id, parts: plan.parts, partSize: plan.part_size, partsS: r.partsMs / 1000, importS: (r.totalMs - r.partsMs) / 1000, totalS: r.totalMs / 1000 };
   } finally {
     await w.stop();
   }

@@ -38,6 +38,8 @@ pub enum Route {
     UploadImage(String),
     CreateServer,
     Server(String),
+    /// A server deleted: the page's clean-up of a launch that ended in ERROR.
+    DeleteServer(String),
     Console(String),
     /// Cinder: volume types, volumes made from images (create, state, delete).
     VolumeTypes,
@@ -174,7 +176,14 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
         ["servers"] => ("POST", (method == "POST").then_some(CreateServer)),
         ["servers", i] => {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
-            ("GET", (method == "GET").then_some(Server(i)))
+            (
+                "GET, DELETE",
+                match method {
+                    "GET" => Some(Server(i)),
+                    "DELETE" => Some(DeleteServer(i)),
+                    _ => None,
+                },
+            )
         }
         ["servers", i, "console"] => {
             let Some(i) = id(i) else { return Err(NoRoute::NotFound) };
@@ -532,6 +541,9 @@ mod tests {
         assert_eq!(route("DELETE", "/api/volumes/v-1/"), Ok(Route::DeleteVolume("v-1".into())));
         assert_eq!(route("PUT", "/api/volumes/v-1"), Err(NoRoute::Method("GET, DELETE")));
         assert_eq!(route("DELETE", "/api/volumes/..%2fx"), Err(NoRoute::NotFound));
+        assert_eq!(route("DELETE", "/api/servers/s-1"), Ok(Route::DeleteServer("s-1".into())));
+        assert_eq!(route("PUT", "/api/servers/s-1"), Err(NoRoute::Method("GET, DELETE")));
+        assert!(Route::DeleteServer("s".into()).needs_session());
         assert!(Route::CreateVolume.needs_session() && Route::Limits.needs_session());
     }
 

@@ -142,6 +142,12 @@ pub fn image_gone(status: u16) -> bool {
 
 /// Whether a volume is deleted after Cinder's `DELETE` answered `status`: the rule of
 /// [`image_gone`] (Cinder answers 202; 404: already gone).
+/// Whether Nova's answer to `DELETE /servers/{id}` leaves the server going or gone: 204, or
+/// 404 (already gone).
+pub fn server_gone(status: u16) -> bool {
+    matches!(status, 204 | 404)
+}
+
 pub fn volume_gone(status: u16) -> bool {
     image_gone(status)
 }
@@ -265,6 +271,7 @@ mod tests {
         assert!(success(204) && !success(304) && !success(199));
         assert!(image_gone(204) && image_gone(404) && !image_gone(409) && !image_gone(500));
         assert!(volume_gone(202) && volume_gone(404) && !volume_gone(400) && !volume_gone(503));
+        assert!(server_gone(204) && server_gone(404) && !server_gone(409) && !server_gone(500));
     }
 
     #[test]

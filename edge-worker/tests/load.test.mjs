@@ -1,7 +1,9 @@
 // Load and restarts (issue 17): eight uploads at once through one worker, against the test cloud
 // with Glance and Keystone on MariaDB as real clouds run them.
 //  - all eight land, each hash equal to what was sent, and the worker's resident memory stays
-//    bounded (sampled from /proc while they run);
+//    bounded (sampled from /proc while they run); at the same time two staged uploads (issue 10)
+//    send their parts PARTS_AT_ONCE at a time through a second worker (`wrangler dev` and its
+//    R2) and are imported by Glance, hashes equal;
 //  - Glance restarted while eight more are in flight: every upload either lands (hash equal) or
 //    gets a clear JSON error, and no image is left half-made (each is active with the hash sent,
 //    or gone); an upload after the restart lands;
@@ -19,6 +21,7 @@ import { promisify } from 'node:util';
 import {
   ROOT, Worker, adminToken, api, login, os, sleep, streamUpload, waitFor,
 } from '../../tests/lib/edge-worker.mjs';
+import { sendStaged } from '../../tests/lib/staged-client.mjs';
 
 const UPLOADS = 8;
 const MIB = Number(process.env.LOAD_MIB || 12);
@@ -26,20 +29,25 @@ const MIB_PER_S = Number(process.env.LOAD_MIB_PER_S || 3);
 /** The worker's resident memory may grow this much over its idle size while uploads run. */
 const RSS_GROWTH_MAX = 256 * 1048576;
 const SUFFIX = `${Date.now()}-${process.pid}`;
+/** The staged uploads beside the eight: two, parts of at most 8 MiB, four parts at a time each. */
+const STAGED = 2;
+const STAGED_BODY_MAX = 8 << 20;
+const PARTS_AT_ONCE = 4;
 const KIT = path.join(ROOT, 'tests/openstack');
 
 const run = promisify(execFile);
 const worker = new Worker();
+const staging = new Worker();
 const tmp = fs.mkdtempSync(path.join(os_.tmpdir(), 'sf-load-'));
 let admin;
 const created = [];
 /** Distinct QCOW2 disks (random data, so no two hashes agree), made once. */
 const disks = [];
 
-function makeDisk(i) {
+function makeDisk(i, mib = MIB) {
   const raw = path.join(tmp, `d${i}.raw`);
   const out = path.join(tmp, `d${i}.qcow2`);
-  execFileSync('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=1M', `count=${MIB}`, 'status=none']);
+  execFileSync('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=1M', `count=${mib}`, 'status=none']);
   execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, out]);
   fs.rmSync(raw);
   const data = fs.readFileSync(out);
@@ -163,30 +171,52 @@ describe('load: eight uploads at once, and restarts in the middle', () => {
   before(async () => {
     admin = await adminToken();
     for (let i = 0; i < 3 * UPLOADS + 1; i++) disks.push(makeDisk(i));
+    // the staged ones: 3 parts each (24 MiB of data)
+    for (let i = 0; i < STAGED; i++) disks.push(makeDisk(`s${i}`, 24));
     // Logins for three waves and the checks after the restarts.
-    await worker.start({ LOGIN_MAX_ATTEMPTS: '200' });
+    await Promise.all([
+      worker.start({ LOGIN_MAX_ATTEMPTS: '200' }),
+      staging.start({ LOGIN_MAX_ATTEMPTS: '50', REQUEST_BODY_MAX_BYTES: String(STAGED_BODY_MAX) }, { runtime: 'wrangler' }),
+    ]);
   });
 
   after(async () => {
-    await worker.stop();
+    await Promise.all([worker.stop(), staging.stop()]);
     for (const id of created) await os(admin, 'DELETE', `${admin.glance}/images/${id}`).catch(() => {});
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test(`${UPLOADS} uploads at once all land, hashes equal; the worker's memory stays bounded`, async (t) => {
+  test(`${UPLOADS} uploads at once all land, hashes equal, the worker's memory bounded; ${STAGED} staged uploads beside them, ${PARTS_AT_ONCE} parts at a time each, land too`, async (t) => {
     const cookies = await sessions(UPLOADS);
+    const { cookie: sc } = await login(staging);
+    assert.ok(sc, 'a session on the staging worker');
     const idle = rss(worker.proc.pid);
     const stop = sampleRss();
     const t0 = Date.now();
+    const stagedRuns = Array.from({ length: STAGED }, async (_, k) => {
+      const d = disks[3 * UPLOADS + 1 + k];
+      const r = await api(staging, 'POST', '/api/images', { cookie: sc, body: { name: `sf-load-staged-${k}-${SUFFIX}`, disk_format: 'qcow2' } });
+      assert.equal(r.status, 201, r.text);
+      created.push(r.json.id);
+      return sendStaged(staging, sc, r.json.id, {
+        size: d.data.length, sha512: d.sha512, parallel: PARTS_AT_ONCE, read: async (a, b) => d.data.subarray(a, b),
+      }).then((s) => ({ ...s, d }));
+    });
     const results = await Promise.all(cookies.map((c, i) => upload(i, c)));
     const secs = (Date.now() - t0) / 1000;
     const peak = await stop();
+    const staged = await Promise.all(stagedRuns);
+    for (const [k, s] of staged.entries()) {
+      assert.equal(s.state.json.state, 'active', `staged upload ${k}: ${s.state.text}`);
+      assert.equal(s.state.json.image.os_hash_value, s.d.sha512, `staged upload ${k}: hash equal`);
+    }
     for (const { i, r } of results) {
       assert.equal(r.status, 200, `upload ${i}: ${r.status} ${r.text ?? r.error}`);
       assert.equal(r.json.os_hash_value, disks[i].sha512, `upload ${i}: hash equal`);
     }
     assert.ok(peak - idle < RSS_GROWTH_MAX, `worker RSS grew ${((peak - idle) / 1048576).toFixed(0)} MiB (bound ${RSS_GROWTH_MAX / 1048576})`);
-    t.diagnostic(`${UPLOADS} × ${MIB} MiB in ${secs.toFixed(1)} s (paced at ${MIB_PER_S} MiB/s each); worker RSS ${(idle / 1048576).toFixed(0)} MiB idle, ${(peak / 1048576).toFixed(0)} MiB peak`);
+    t.diagnostic(`${UPLOADS} × ${MIB} MiB in ${secs.toFixed(1)} s (paced at ${MIB_PER_S} MiB/s each); worker RSS ${(idle / 1048576).toFixed(0)} MiB idle, ${(peak / 1048576).toFixed(0)} MiB peak; `
+      + `staged: ${staged.map((s) => `${s.plan.parts} parts, active in ${(s.totalMs / 1000).toFixed(1)} s${s.resent ? `, ${s.resent} part(s) sent again` : ''}`).join('; ')}`);
   });
 
   for (const [service, base] of [['glance', UPLOADS], ['keystone', 2 * UPLOADS]]) {

@@ -59,6 +59,7 @@ const ROUTES = [
   ['DELETE', `/api/volumes/${ID}`, { id: true }],
   ['POST', '/api/servers', { json: true }],
   ['GET', `/api/servers/${ID}`, { id: true }],
+  ['DELETE', `/api/servers/${ID}`, { id: true }],
   ['GET', `/api/servers/${ID}/console`, { id: true }],
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];

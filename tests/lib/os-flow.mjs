@@ -215,7 +215,9 @@ export function osFlow({ tmp, made, admin }) {
     made.servers.push(serverId);
     await page.waitForFunction(() => ['ACTIVE', 'ERROR'].includes(document.querySelector('[data-testid=server-status]').dataset.status), null, { timeout: 240000 });
     const st = page.locator(tid('server-status'));
-    return { serverId, status: await st.getAttribute('data-status'), text: await st.innerText(), secs: (Date.now() - t0) / 1000 };
+    const text = await st.innerText();
+    assert(!/\b(null|undefined|NaN)\b|\{[a-z_]+\}/.test(text), `the server's line shows no missing value or unfilled placeholder: ${text}`);
+    return { serverId, status: await st.getAttribute('data-status'), text, secs: (Date.now() - t0) / 1000 };
   }
 
   /** A Neutron network (with an IPv4 subnet when `cidr` is given), recorded in `made`. */

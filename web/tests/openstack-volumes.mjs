@@ -304,5 +304,49 @@ export function volumesTests({ tmp, made, admin, net, base, suffix, open, launch
     assert(v.status === 404 || v.json.volume.status === 'deleting', `the volume is gone from Cinder: ${v.status} ${v.text}`);
   });
 
+  test('osweb volumes: a launch that ends in ERROR deletes the server, then the volume and the images (no orphans); the fault stays shown', async (t) => {
+    const fault = `No valid host was found (injected by the test ${suffix}).`;
+    // Nova's view as the worker gives it, for the page's polls only until it deletes the server:
+    // the server itself is real, and so is its deletion
+    let deleting = false;
+    const s = await ready(t, {
+      route: {
+        url: /\/api\/servers\/[0-9a-f-]{36}$/,
+        handler: (route) => {
+          if (route.request().method() === 'DELETE') deleting = true;
+          if (route.request().method() !== 'GET' || deleting) return route.continue();
+          return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ id: route.request().url().split('/').pop(), name: 'x', status: 'ERROR', fault: { message: fault, code: 500 } }) });
+        },
+      },
+    });
+    if (!s) return;
+    const { page } = s;
+    await tableFlavor(page, 'stack-tiny');
+    const r = await sendWhole(page);
+    const [vol] = r.volumes;
+    await page.waitForSelector('#launch:visible', { timeout: 30000 });
+    const l = await launchServer(page, { networkId: net().id, name: `osweb-err-${suffix}`, flavorId: 'stack-tiny' });
+    assert(l.status === 'ERROR', `the page sees ERROR: ${l.text}`);
+    const status = page.locator(tid('migration-status'));
+    await page.waitForSelector(`${tid('migration-status')}[data-state=cleaned], ${tid('migration-status')}[data-state=left]`, { timeout: 300000 });
+    const said = await status.innerText();
+    assert(await status.getAttribute('data-state') === 'cleaned' && /\(volumes: 1, images: 1\)/.test(said), `the volume and the boot image deleted (the data disk's image went once its volume was made): ${said}`);
+    const line = page.locator(tid('server-status'));
+    assert(await line.getAttribute('data-deleted') === 'true', 'the server went');
+    assert(/The server was deleted/.test(await line.innerText()) && await line.getAttribute('data-fault') === fault, `the fault stays and the deletion is said: ${await line.innerText()}`);
+    const a = admin();
+    const nova = await osCall(a, 'GET', `${a.nova}/servers/${l.serverId}`);
+    assert(nova.status === 404 || (nova.json && nova.json.server && nova.json.server.status === 'DELETED'), `Nova has no server: ${nova.status}`);
+    assert(await glanceGone(r.images[0]), 'the boot image is gone');
+    let v;
+    for (let k = 0; k < 30; k++) {
+      v = await cinderVolume(vol.id);
+      if (v.status === 404 || (v.json && v.json.volume && v.json.volume.status === 'deleting')) break;
+      await sleep(1000);
+    }
+    assert(v.status === 404 || v.json.volume.status === 'deleting', `the volume is gone from Cinder: ${v.status} ${v.text}`);
+    t.note(`${said} | ${(await line.innerText()).replace(/\s+/g, ' ')}`);
+  });
+
   return { tests };
 }

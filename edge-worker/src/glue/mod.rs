@@ -156,6 +156,7 @@ async fn handle(
         Route::StagedDelete(id) => staged::delete(req, &Staging::of(env, cfg, &sealer, &os, &s)?, &id).await,
         Route::CreateServer => routes::create_server(&os, req).await,
         Route::Server(id) => routes::server(&os, &id).await,
+        Route::DeleteServer(id) => routes::delete_server(&os, &id).await,
         Route::Console(id) => routes::console(&os, &id).await,
         Route::VolumeTypes => cinder::volume_types(&os).await,
         Route::CreateVolume => cinder::create_volume(&os, req).await,

@@ -80,6 +80,13 @@ pub async fn server(os: &OpenStack, id: &str) -> Answer {
     ok_json(&openstack::trim_server(&os.get(Service::Compute, &format!("/servers/{id}")).await?))
 }
 
+/// `DELETE /api/servers/{id}` (a server already gone counts as deleted; Nova deletes it
+/// asynchronously: the page follows `GET` until 404).
+pub async fn delete_server(os: &OpenStack, id: &str) -> Answer {
+    os.expect(Service::Compute, "DELETE", &format!("/servers/{id}"), None, upstream::server_gone).await?;
+    ok_json(&json!({"id": id, "deleted": true}))
+}
+
 /// `GET /api/servers/{id}/console`: the first console type Nova hands out.
 pub async fn console(os: &OpenStack, id: &str) -> Answer {
     let path = format!("/servers/{id}/remote-consoles");

@@ -133,6 +133,8 @@ export function createApi({
     list: (what) => call('GET', what),
     createServer: (body) => call('POST', 'servers', body),
     server: (id) => call('GET', `servers/${id}`),
+    /** A server deleted (Nova finishes it asynchronously: `server(id)` answers 404 then). */
+    deleteServer: (id) => call('DELETE', `servers/${id}`),
     console: (id) => call('GET', `servers/${id}/console`),
 
     // Cinder and the project's room (issue 12; the worker's routes in edge-worker/README.md).

@@ -13,11 +13,14 @@ import { closestFlavor, flavorWant, serverBody } from './api.js';
 import { bootImageIndex, serverVolumes } from './migration.js';
 import * as alert from './alert.js';
 import { session } from './login.js';
+import { sleep } from './staged.js';
 import { detailsOf, errorNodes } from './text.js';
 
 const POLL_MS = 2000;
 /** Give up polling a server after this long (Nova's own boot timeouts are shorter). */
 const POLL_LIMIT_MS = 15 * 60 * 1000;
+/** How long a failed migration's server may take to go once deleted. */
+const DELETE_WAIT_MS = 2 * 60 * 1000;
 /** The checklist's steps shown after a launch (checklist.js ITEMS ids → cloud.after.* keys). */
 const AFTER_STEPS = { 'power-off': 'cloud.after.powerOff', verify: 'cloud.after.verify' };
 
@@ -251,7 +254,7 @@ function renderServerStatus() {
   el.dataset.status = status;
   const attached = volumes && volumes.length ? h('span', { 'data-testid': 'server-volumes', dataset: { volumes: volumes.join(' ') } },
     ' ', t('volumes.server.attached', { volumes: volumes.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join(', ') })) : null;
-  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, attached,
+  el.replaceChildren(h('strong', {}, statusWord(status)), ` — ${t(key, params)}`, ...(attached ? [attached] : []),
     ...(error ? [' ', ...errorNodes(error)] : []), ...(fault ? [' ', detailsOf(fault)] : []));
 }
 
@@ -332,8 +335,10 @@ async function launch() {
     return;
   }
   $('server-status').dataset.serverId = id;
-  // The migration's volumes are the server's now: the form does not offer them again.
+  // The migration's volumes are the server's now: the form does not offer them again. Should the
+  // server end in ERROR, it goes, and so does what the migration made (no orphans).
   const names = (body.volumes && migration && migration.names) || new Map();
+  const onFailed = body.volumes && migration && migration.onFailed;
   if (body.volumes) {
     migration = null;
     renderMigration();
@@ -361,6 +366,9 @@ async function launch() {
       const fault = s.fault ? `${s.fault.message}${s.fault.code ? ` (code ${s.fault.code})` : ''}` : null;
       setServerStatus('ERROR', fault ? 'cloud.server.failed' : 'cloud.server.failedNoReason', { name: s.name, id }, { fault });
       $('server-status').dataset.fault = s.fault ? s.fault.message : '';
+      if (onFailed && await deleteFailed(id, onFailed)) {
+        setServerStatus('ERROR', fault ? 'cloud.server.failedDeleted' : 'cloud.server.failedNoReasonDeleted', { name: s.name, id }, { fault });
+      }
       btn.disabled = false;
       return;
     }
@@ -374,6 +382,32 @@ async function launch() {
     pollTimer = setTimeout(poll, POLL_MS);
   };
   poll();
+}
+
+/**
+ * A migration's server that ended in ERROR: deleted (the volumes it holds are freed with it),
+ * followed until Nova has it gone, then `onFailed()` deletes the migration's volumes and
+ * images. The server's line keeps Nova's fault; `data-deleted` says whether the server went,
+ * and so does the resolved value.
+ */
+async function deleteFailed(id, onFailed) {
+  const line = $('server-status');
+  let gone = false;
+  try {
+    await api.deleteServer(id);
+    for (const t0 = Date.now(); Date.now() - t0 < DELETE_WAIT_MS; await sleep(POLL_MS)) {
+      try {
+        await api.server(id);
+      } catch (e) {
+        if (e.status === 404) { gone = true; break; }
+      }
+    }
+  } catch (e) {
+    alert.show('cloud.do.deleteServer', { id }, e);
+  }
+  line.dataset.deleted = String(gone);
+  await onFailed();
+  return gone;
 }
 
 /** Whether a console URL may become a link: only http: and https: (never javascript: or data:). */
