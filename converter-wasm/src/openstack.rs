@@ -128,7 +128,7 @@ pub struct Property {
 pub struct Flavor {
     pub vcpus: Option<u32>,
     pub ram_mib: Option<u64>,
-    /// Root disk: the first disk's capacity, rounded up to GiB.
+    /// Root disk: the boot disk's capacity, rounded up to GiB.
     pub disk_gib: Option<u64>,
     pub reason: String,
     pub why: Vec<Why>,
@@ -140,7 +140,7 @@ pub struct Suggestion {
     pub properties: Vec<Property>,
     /// Glance `min_ram`, MiB: the source VM's memory.
     pub min_ram: Option<u64>,
-    /// Glance `min_disk`, GiB: the first disk's capacity rounded up.
+    /// Glance `min_disk`, GiB: the boot disk's capacity rounded up.
     pub min_disk: Option<u64>,
     pub flavor: Flavor,
 }
@@ -354,8 +354,15 @@ enum Source {
     LoneDisk,
 }
 
+/// The disk the VM boots from (`VmSummary::boot_disk`, from the OVF's boot order or the first
+/// disk on the first controller), else the first listed: its bus and size are what the image
+/// and the flavor's root disk must fit.
+fn boot_disk(vm: &VmSummary) -> Option<&crate::vm::DiskSummary> {
+    vm.boot_disk.as_ref().and_then(|b| vm.disks.get(b.index)).or(vm.disks.first())
+}
+
 fn source_disk(vm: &VmSummary, from: Source) -> (String, Why) {
-    match vm.disks.first().and_then(|d| d.controller.as_ref()) {
+    match boot_disk(vm).and_then(|d| d.controller.as_ref()) {
         Some(c) => match c.describe() {
             Some(d) => (
                 format!("source disk on {d}"),
@@ -567,7 +574,7 @@ fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
     }
 
     // Sizes.
-    let min_disk = vm.disks.first().and_then(|d| d.capacity_bytes).map(|c| c.div_ceil(1 << 30));
+    let min_disk = boot_disk(vm).and_then(|d| d.capacity_bytes).map(|c| c.div_ceil(1 << 30));
     let mut reason = Vec::new();
     let mut why = Vec::new();
     match vm.vcpus {
@@ -600,7 +607,7 @@ fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
     }
     match (min_disk, vm.disks.len()) {
         (Some(g), n) => {
-            reason.push(format!("a {g} GiB root disk for the first disk's capacity"));
+            reason.push(format!("a {g} GiB root disk for the boot disk's capacity"));
             why.push(Why::with(WhyCode::RootDisk, Args { disk_gib: Some(g), ..Args::default() }));
             if n > 1 {
                 reason.push(format!("the other {} disk{} become volumes", n - 1, if n == 2 { "" } else { "s" }));
@@ -612,7 +619,7 @@ fn suggest_from(vm: &VmSummary, g: Guess, from: Source) -> Suggestion {
             why.push(w(WhyCode::NoDisk));
         }
         (None, _) => {
-            reason.push("the first disk's capacity is unknown".into());
+            reason.push("the boot disk's capacity is unknown".into());
             why.push(w(WhyCode::CapacityUnknown));
         }
     }
@@ -708,6 +715,31 @@ mod tests {
 
     fn vmw(t: &str) -> OsSummary {
         OsSummary { vmw_os_type: Some(t.into()), ..Default::default() }
+    }
+
+    /// A VM that boots from its second disk: the root disk and the disk bus follow that disk,
+    /// not the first listed.
+    #[test]
+    fn sizes_and_bus_follow_the_boot_disk() {
+        use crate::error::Args;
+        use crate::migration::{BootDisk, Reason, ReasonCode};
+        let mut v = vm(vmw("ubuntu64Guest"), "bios", ("scsi", "lsilogic"));
+        let boot = DiskSummary {
+            capacity_bytes: Some(8 << 30),
+            controller: Some(ControllerSummary { kind: "ide".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        v.disks.push(boot);
+        let first = suggest(&v);
+        assert_eq!(first.min_disk, Some(41), "no boot disk named: the first");
+        v.boot_disk = Some(BootDisk { index: 1, reason: Reason::new(ReasonCode::BootOrder, Args::default()) });
+        let s = suggest(&v);
+        assert_eq!((s.min_disk, s.flavor.disk_gib), (Some(8), Some(8)));
+        assert!(s.flavor.reason.contains("8 GiB root disk for the boot disk's capacity"), "{}", s.flavor.reason);
+        let r = &s.properties.iter().find(|p| p.key == "hw_disk_bus").unwrap().reason;
+        assert!(r.contains("IDE"), "the boot disk's controller: {r}");
+        v.boot_disk = Some(BootDisk { index: 7, reason: Reason::new(ReasonCode::BootOrder, Args::default()) });
+        assert_eq!(suggest(&v).min_disk, Some(41), "an index past the disks: the first");
     }
 
     /// Every property and the flavor have reason parts, each carrying only its code's params.
