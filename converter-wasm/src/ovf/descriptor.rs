@@ -791,7 +791,10 @@ mod tests {
         assert!(d.warnings.iter().any(|w| w.to_string().contains("${size}")), "{:?}", d.warnings);
         let s = crate::openstack::suggest(vm);
         assert_eq!(s.get("os_secure_boot"), Some("required"));
-        assert_eq!(s.min_disk, Some(2048));
+        // no boot order: the disk on the first controller (SATA before NVMe) boots, and the root
+        // disk is its size, not the first listed disk's 2 TiB
+        assert_eq!(vm.boot_disk.as_ref().map(|b| b.index), Some(1));
+        assert_eq!(s.min_disk, Some(1));
 
         // VirtualBox EFI.
         let x = r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2" xmlns:vbox="http://www.virtualbox.org/ovf/machine"><VirtualSystem ovf:id="v" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2"><vbox:Machine name="v"><Hardware><Firmware type="EFI"/></Hardware></vbox:Machine></VirtualSystem></Envelope>"#;
