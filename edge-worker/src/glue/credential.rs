@@ -46,17 +46,20 @@ pub async fn create(os: &OpenStack, s: &Session, image: &str, duration: i64, cap
 /// upload's credential ([`credential::choose`]). 401 `session_expired` when neither works.
 pub async fn client(os: &OpenStack, s: &Session, credential: Option<&Credential>) -> ApiResult<OpenStack> {
     match (credential::choose(s.expires, now_secs(), credential)?, credential) {
-        (Token::Renew, Some(c)) => {
-            let r = OpenStack::keystone(&s.auth_url, "")
-                .send(Service::Identity, "POST", "/auth/tokens", Some(&credential::auth_body(c)), &[])
-                .await?;
-            let token = r.headers.get("X-Subject-Token").ok().flatten();
-            match token {
-                Some(t) if r.status == 201 => Ok(os.with_token(&t)),
-                _ => Err(credential::refused(r.status)),
-            }
-        }
+        (Token::Renew, Some(c)) => Ok(os.with_token(&fresh_token(&s.auth_url, c).await?)),
         _ => Ok(os.clone()),
+    }
+}
+
+/// A fresh token from credential `c` at the Keystone `auth_url`; 401 `session_expired` naming
+/// Keystone's answer when it refuses the credential.
+pub async fn fresh_token(auth_url: &str, c: &Credential) -> ApiResult<String> {
+    let r = OpenStack::keystone(auth_url, "")
+        .send(Service::Identity, "POST", "/auth/tokens", Some(&credential::auth_body(c)), &[])
+        .await?;
+    match r.headers.get("X-Subject-Token").ok().flatten() {
+        Some(t) if r.status == 201 => Ok(t),
+        _ => Err(credential::refused(r.status)),
     }
 }
 

@@ -6,7 +6,6 @@ use worker::{console_log, Bucket, Env};
 use super::upstream::OpenStack;
 use super::{env_str, now_secs};
 use crate::config::Config;
-use crate::credential;
 use crate::reaper::{self, Record, Verdict};
 use crate::seal::Sealer;
 use crate::session::Session;
@@ -107,10 +106,6 @@ async fn reap(bucket: &Bucket, r: &Record) -> bool {
 
 /// Glance with a fresh token from the record's credential.
 async fn token(r: &Record) -> Option<OpenStack> {
-    let a = OpenStack::keystone(&r.auth_url, "")
-        .send(Service::Identity, "POST", "/auth/tokens", Some(&credential::auth_body(&r.credential)), &[])
-        .await
-        .ok()?;
-    let token = a.headers.get("X-Subject-Token").ok().flatten().filter(|_| a.status == 201)?;
+    let token = super::credential::fresh_token(&r.auth_url, &r.credential).await.ok()?;
     Some(OpenStack::image(&r.auth_url, &r.image_endpoint, &token))
 }
