@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::image::{Mapper, Run, RunKind};
 use crate::qcow2::compress::deflate_cluster;
 use crate::vmdk::marker;
+use bytes::Bytes;
 use flate2::{Decompress, FlushDecompress, Status};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -62,8 +63,9 @@ impl JobSpec {
 /// The result of [`decode`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Decoded {
-    /// The unit's guest bytes (empty unless `want_data`).
-    pub data: Vec<u8>,
+    /// The unit's guest bytes (empty unless `want_data`): shared, not copied, when they arrive
+    /// packed from a decode worker ([`BatchOut::decode`]).
+    pub data: Bytes,
     /// BLAKE3 of each 64 KiB block of the unit, `None` for all-zero blocks.
     pub blocks: Vec<Option<[u8; 32]>>,
     /// Compressed QCOW2: the stored bytes of each allocated cluster, in order (shorter than a
@@ -90,16 +92,30 @@ impl BatchIn<'_> {
     /// JavaScript between to know): the length of a JSON header (u32, little-endian), the
     /// header (the `JobSpec`s), then the inputs back to back.
     pub fn encode(&self) -> Vec<u8> {
+        let header = self.header();
+        collect(|part| self.encode_parts(&header, part))
+    }
+
+    /// The JSON header of [`encode`](Self::encode): the job specs.
+    pub fn header(&self) -> Vec<u8> {
         let specs: Vec<&JobSpec> = self.jobs.iter().map(|(job, _)| job).collect();
-        let header = serde_json::to_vec(&specs).expect("job specs serialise");
-        let inputs: usize = self.jobs.iter().map(|(_, input)| input.len()).sum();
-        let mut out = Vec::with_capacity(4 + header.len() + inputs);
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
+        serde_json::to_vec(&specs).expect("job specs serialise")
+    }
+
+    /// Length of [`encode`](Self::encode)'s buffer, given the [`header`](Self::header).
+    pub fn encoded_len(&self, header: &[u8]) -> usize {
+        4 + header.len() + self.jobs.iter().map(|(_, input)| input.len()).sum::<usize>()
+    }
+
+    /// [`encode`](Self::encode)'s bytes as pieces in order, given the
+    /// [`header`](Self::header), so a shell can copy each straight into its own buffer (the
+    /// page: a transferable `ArrayBuffer`) without gathering them here first.
+    pub fn encode_parts(&self, header: &[u8], part: &mut dyn FnMut(&[u8])) {
+        part(&(header.len() as u32).to_le_bytes());
+        part(header);
         for (_, input) in &self.jobs {
-            out.extend_from_slice(input);
+            part(input);
         }
-        out
     }
 
     /// A batch from [`encode`](Self::encode)'s buffer; the inputs stay in it.
@@ -131,55 +147,65 @@ impl BatchOut {
     /// followed by its 32-byte hash) and the stored clusters (u32 count, each a u32 length and
     /// its bytes); or 1 and the error as JSON (u32 length and text). Little-endian throughout.
     pub fn encode(&self) -> Vec<u8> {
-        let size: usize = self
-            .results
-            .iter()
-            .map(|(_, r)| match r {
-                Ok(d) => 25 + d.data.len() + 33 * d.blocks.len() + d.stored.iter().map(|s| 4 + s.len()).sum::<usize>(),
-                Err(_) => 256,
-            })
-            .sum();
-        let mut out = Vec::with_capacity(4 + size);
-        out.extend_from_slice(&(self.results.len() as u32).to_le_bytes());
+        collect(|part| {
+            self.encode_parts(part);
+        })
+    }
+
+    /// Length of [`encode`](Self::encode)'s buffer (nothing copied).
+    pub fn encoded_len(&self) -> usize {
+        self.encode_parts(&mut |_| ())
+    }
+
+    /// [`encode`](Self::encode)'s bytes as pieces in order (see [`BatchIn::encode_parts`]):
+    /// the decoded data goes out as whole slices. Returns the total length.
+    pub fn encode_parts(&self, part: &mut dyn FnMut(&[u8])) -> usize {
+        let mut n = 0;
+        let mut put = |b: &[u8]| {
+            part(b);
+            n += b.len();
+        };
+        put(&(self.results.len() as u32).to_le_bytes());
         for (seq, result) in &self.results {
-            out.extend_from_slice(&seq.to_le_bytes());
+            put(&seq.to_le_bytes());
             match result {
                 Ok(d) => {
-                    out.push(0);
-                    put_bytes(&mut out, &d.data);
-                    out.extend_from_slice(&(d.blocks.len() as u32).to_le_bytes());
+                    put(&[0]);
+                    put_bytes(&mut put, &d.data);
+                    put(&(d.blocks.len() as u32).to_le_bytes());
                     for b in &d.blocks {
                         match b {
-                            None => out.push(0),
+                            None => put(&[0]),
                             Some(h) => {
-                                out.push(1);
-                                out.extend_from_slice(h);
+                                put(&[1]);
+                                put(h);
                             }
                         }
                     }
-                    out.extend_from_slice(&(d.stored.len() as u32).to_le_bytes());
+                    put(&(d.stored.len() as u32).to_le_bytes());
                     for st in &d.stored {
-                        put_bytes(&mut out, st);
+                        put_bytes(&mut put, st);
                     }
                 }
                 Err(e) => {
-                    out.push(1);
-                    put_bytes(&mut out, &serde_json::to_vec(e).expect("errors serialise"));
+                    put(&[1]);
+                    put_bytes(&mut put, &serde_json::to_vec(e).expect("errors serialise"));
                 }
             }
         }
-        out
+        n
     }
 
-    /// Results from [`encode`](Self::encode)'s buffer.
-    pub fn decode(packed: &[u8]) -> Result<BatchOut> {
-        let mut r = Unpack(packed);
+    /// Results from [`encode`](Self::encode)'s buffer. Each result's data stays in `packed`
+    /// (a slice of it, not a copy): the page's converter hands it on to the output as is.
+    pub fn decode(packed: Bytes) -> Result<BatchOut> {
+        let mut r = Unpack(&packed);
         let mut results = Vec::new();
         for _ in 0..r.u32()? {
             let seq = r.u64()?;
             let result = match r.u8()? {
                 0 => {
-                    let data = r.bytes()?.to_vec();
+                    let data = packed.slice_ref(r.bytes()?);
                     let mut blocks = Vec::new();
                     for _ in 0..r.u32()? {
                         blocks.push(match r.u8()? {
@@ -205,10 +231,17 @@ impl BatchOut {
     }
 }
 
+/// The pieces `parts` gives, gathered into one buffer.
+fn collect(parts: impl FnOnce(&mut dyn FnMut(&[u8]))) -> Vec<u8> {
+    let mut out = Vec::new();
+    parts(&mut |b| out.extend_from_slice(b));
+    out
+}
+
 /// A u32 length (little-endian) and the bytes.
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-    out.extend_from_slice(b);
+fn put_bytes(put: &mut impl FnMut(&[u8]), b: &[u8]) {
+    put(&(b.len() as u32).to_le_bytes());
+    put(b);
 }
 
 /// Reads a packed batch front to back; a read past its end is an error.
@@ -306,7 +339,7 @@ pub fn decode(job: &JobSpec, input: Cow<[u8]>) -> Result<Decoded> {
             }
         }
     }
-    Ok(Decoded { data: if job.want_data { data } else { Vec::new() }, blocks, stored })
+    Ok(Decoded { data: if job.want_data { data.into() } else { Bytes::new() }, blocks, stored })
 }
 
 /// Inflate one zlib-wrapped grain into `out` (exactly the grain's size). A grain that would
@@ -465,7 +498,7 @@ mod tests {
         assert_eq!(again.jobs.len(), 3);
         assert!(again.jobs.iter().zip(&batch.jobs).all(|((a, x), (b, y))| a.seq == b.seq && x == y));
         let want = batch.run();
-        let got = BatchOut::decode(&again.run().encode()).unwrap();
+        let got = BatchOut::decode(again.run().encode().into()).unwrap();
         assert_eq!(got.results.len(), 3);
         for ((s1, r1), (s2, r2)) in got.results.iter().zip(&want.results) {
             assert_eq!((s1, r1), (s2, r2));
@@ -482,7 +515,7 @@ mod tests {
         assert!(BatchIn::decode(&packed[..packed.len() - 1]).is_err());
         let mut longer = want.encode();
         longer.push(0);
-        assert!(BatchOut::decode(&longer).unwrap_err().message.contains("left over"));
+        assert!(BatchOut::decode(longer.into()).unwrap_err().message.contains("left over"));
     }
 
     #[test]
@@ -490,7 +523,7 @@ mod tests {
         let e = Error::truncated("d.vmdk", 512, 4096, 1000, "cut off").with_code(crate::error::ErrorCode::Truncated);
         let missing = Error::missing("d.vmdk", "d-flat.vmdk", crate::error::Referent::Extent);
         let out = BatchOut { results: vec![(1, Err(e.clone())), (2, Err(missing.clone()))] };
-        let back = BatchOut::decode(&out.encode()).unwrap();
+        let back = BatchOut::decode(out.encode().into()).unwrap();
         assert_eq!(back.results[0].1.as_ref().unwrap_err(), &e);
         assert_eq!(back.results[1].1.as_ref().unwrap_err(), &missing);
         let e = back.results[0].1.as_ref().unwrap_err();

@@ -73,52 +73,28 @@ impl Writer<'_> {
     }
 }
 
-/// Output gathered into writes of about `cap` bytes at known offsets, with all-zero pieces of
-/// at least [`HOLE_MIN`] bytes left out as holes: for sinks that write at an offset and are
-/// much faster with few large writes (the page's output file and upload). The sink sets the
-/// final length, so holes read back as zeros.
-pub struct Chunker {
-    buf: Vec<u8>,
-    /// Output offset of `buf`'s first byte.
+/// Output passed on piece by piece at known offsets, with all-zero pieces of at least
+/// [`HOLE_MIN`] bytes left out as holes: for sinks that write at an offset (the page's output
+/// file and upload). The sink sets the final length, so holes read back as zeros. Pieces are
+/// not gathered here: the page's sink copies each out of Wasm memory anyway and gathers them
+/// there into large writes (web/src/converter/sink.js); gathering here too was one more copy
+/// of every output byte.
+#[derive(Default)]
+pub struct Holes {
+    /// Output offset of the next piece.
     at: u64,
-    cap: usize,
 }
 
 /// All-zero pieces at least this long become holes.
 pub const HOLE_MIN: usize = 4096;
 
-impl Chunker {
-    pub fn new(cap: usize) -> Self {
-        Chunker { buf: Vec::new(), at: 0, cap }
-    }
-
-    /// Take the next output bytes, passing full chunks to `write(bytes, offset)`.
+impl Holes {
+    /// Take the next output bytes: `write(bytes, offset)` unless they are a hole.
     pub fn push(&mut self, b: &[u8], write: &mut dyn FnMut(&[u8], u64) -> Result<()>) -> Result<()> {
-        if b.len() >= HOLE_MIN && crate::digest::is_zero(b) {
-            self.flush(write)?;
-            self.at += b.len() as u64;
-            return Ok(());
+        if !(b.len() >= HOLE_MIN && crate::digest::is_zero(b)) {
+            write(b, self.at)?;
         }
-        if self.buf.len() + b.len() > self.cap {
-            self.flush(write)?;
-        }
-        if self.buf.capacity() < self.cap {
-            self.buf.reserve_exact(self.cap - self.buf.len());
-        }
-        self.buf.extend_from_slice(b);
-        if self.buf.len() >= self.cap {
-            self.flush(write)?;
-        }
-        Ok(())
-    }
-
-    /// Pass on what is gathered (at the end of the output).
-    pub fn flush(&mut self, write: &mut dyn FnMut(&[u8], u64) -> Result<()>) -> Result<()> {
-        if !self.buf.is_empty() {
-            write(&self.buf, self.at)?;
-            self.at += self.buf.len() as u64;
-            self.buf.clear();
-        }
+        self.at += b.len() as u64;
         Ok(())
     }
 }
@@ -151,20 +127,17 @@ mod tests {
         assert_eq!(got.len(), 99_004, "the last bytes are not written");
     }
     #[test]
-    fn chunks_are_large_and_zero_runs_holes() {
-        let mut c = Chunker::new(10_000);
+    fn zero_runs_become_holes() {
+        let mut h = Holes::default();
         let mut writes = Vec::new();
         let mut write = |b: &[u8], at: u64| {
             writes.push((at, b.len(), b[0]));
             Ok(())
         };
-        for piece in [vec![1u8; 3000], vec![2; 3000], vec![0; 5000], vec![3; 6000], vec![4; 6000], vec![0; 100]] {
-            c.push(&piece, &mut write).unwrap();
+        for piece in [vec![1u8; 3000], vec![0; 5000], vec![0; 100], vec![3; 6000]] {
+            h.push(&piece, &mut write).unwrap();
         }
-        c.push(&[5; 25_000], &mut write).unwrap();
-        c.flush(&mut write).unwrap();
-        // 1s and 2s gathered; the zero run a hole; 3s alone (4s would overflow); 4s with the short
-        // zero piece (too short for a hole) until the large piece; the large piece on its own.
-        assert_eq!(writes, vec![(0, 6000, 1), (11_000, 6000, 3), (17_000, 6100, 4), (23_100, 25_000, 5)]);
+        // The long zero run is a hole; the short one (under HOLE_MIN) is written.
+        assert_eq!(writes, vec![(0, 3000, 1), (8000, 100, 0), (8100, 6000, 3)]);
     }
 }

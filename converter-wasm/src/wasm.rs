@@ -28,7 +28,7 @@ use crate::driver::{Driver, Next};
 use crate::error::{Error, Result};
 use crate::image::DiskInfo;
 use crate::input;
-use crate::output::Chunker;
+use crate::output::Holes;
 use crate::plan::{self, Options};
 use crate::source::{check_range, NamedFiles, ReadAhead, Source, SourceRef};
 use js_sys::{Array, Function, Reflect, Uint8Array};
@@ -38,13 +38,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, FileReaderSync};
 
-/// Output is handed to the JavaScript sink in chunks of up to this many bytes (and held here
-/// until that much is ready, or the conversion is done).
-pub const OUT_BUF: usize = 4 << 20;
-
 /// Smallest buffer [`js_bytes`] allocates: a batch's input or output fits, so recycled buffers
 /// fit the next batch too.
 const RECYCLE_MIN: u32 = 2 << 20;
+
+/// Pieces of a packed batch shorter than this are gathered before crossing to JavaScript.
+const SMALL_PIECES: usize = 4096;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -167,17 +166,42 @@ fn js_text(v: &JsValue) -> String {
     format!("{v:?}")
 }
 
-/// `bytes` in a JS `Uint8Array`: in `spare` (an `ArrayBuffer` handed back for reuse) when it
-/// is large enough, else in a new buffer with room to spare (at least [`RECYCLE_MIN`]), so
-/// buffers can go back and forth between workers instead of becoming garbage each time.
-fn js_bytes(bytes: &[u8], spare: Option<js_sys::ArrayBuffer>) -> Uint8Array {
-    let n = bytes.len() as u32;
+/// The `len` bytes `parts` gives, in a JS `Uint8Array`: in `spare` (an `ArrayBuffer` handed
+/// back for reuse) when it is large enough, else in a new buffer with room to spare (at least
+/// [`RECYCLE_MIN`]), so buffers can go back and forth between workers instead of becoming
+/// garbage each time.
+fn js_bytes(len: usize, spare: Option<js_sys::ArrayBuffer>, parts: impl FnOnce(&mut dyn FnMut(&[u8]))) -> Uint8Array {
+    let n = len as u32;
     let buf = match spare {
         Some(b) if b.byte_length() >= n => b,
         _ => js_sys::ArrayBuffer::new(n.max(RECYCLE_MIN)),
     };
     let view = Uint8Array::new_with_byte_offset_and_length(&buf, 0, n);
-    view.copy_from(bytes);
+    // Small pieces (headers) are gathered here; large ones (data) copied straight across, so
+    // every data byte is copied once, with few calls into JavaScript.
+    let mut small: Vec<u8> = Vec::with_capacity(SMALL_PIECES);
+    let mut at = 0u32;
+    let flush = |small: &mut Vec<u8>, at: &mut u32| {
+        if !small.is_empty() {
+            view.subarray(*at, *at + small.len() as u32).copy_from(small);
+            *at += small.len() as u32;
+            small.clear();
+        }
+    };
+    parts(&mut |b: &[u8]| {
+        if b.len() >= SMALL_PIECES {
+            flush(&mut small, &mut at);
+            view.subarray(at, at + b.len() as u32).copy_from(b);
+            at += b.len() as u32;
+        } else {
+            if small.len() + b.len() > SMALL_PIECES {
+                flush(&mut small, &mut at);
+            }
+            small.extend_from_slice(b);
+        }
+    });
+    flush(&mut small, &mut at);
+    debug_assert_eq!(at as usize, len);
     view
 }
 
@@ -240,14 +264,14 @@ pub fn guest_read(files: Array, top: usize, path: &str, cap: f64) -> std::result
 pub struct Converter {
     driver: Driver,
     info: DiskInfo,
-    /// Output gathered for the sink.
-    out: Chunker,
+    /// Where the output is, and which of it are holes.
+    out: Holes,
 }
 
 impl Converter {
     /// Wrap a core converter for an already opened and planned disk (tests, other shells).
     pub fn from_core(conv: convert::Converter, info: DiskInfo, max_in_flight: u32) -> Self {
-        Converter { driver: Driver::new(conv, max_in_flight as u64), info, out: Chunker::new(OUT_BUF) }
+        Converter { driver: Driver::new(conv, max_in_flight as u64), info, out: Holes::default() }
     }
 }
 
@@ -307,17 +331,22 @@ impl Converter {
         spare: Option<js_sys::ArrayBuffer>,
     ) -> std::result::Result<Option<Uint8Array>, JsValue> {
         let batch = self.driver.next_batch(max_jobs as usize, max_bytes as usize).map_err(js_err)?;
-        Ok(batch.map(|b| js_bytes(&b.encode(), spare)))
+        Ok(batch.map(|b| {
+            let header = b.header();
+            js_bytes(b.encoded_len(&header), spare, |part| b.encode_parts(&header, part))
+        }))
     }
 
     /// Hand back what [`decode_batch`] returned for a batch (batches in any order).
-    pub fn push_batch(&mut self, result: &[u8]) -> std::result::Result<(), JsValue> {
-        self.driver.push(BatchOut::decode(result).map_err(js_err)?);
+    pub fn push_batch(&mut self, result: Vec<u8>) -> std::result::Result<(), JsValue> {
+        // Owned: the decoded data stays in this one copy until it is written.
+        self.driver.push(BatchOut::decode(result.into()).map_err(js_err)?);
         Ok(())
     }
 
     /// Write all ready output through `sink(bytes, at)`: `bytes` is a `Uint8Array` view that is
-    /// valid only during the call (copy it to keep it), `at` its output offset. All-zero
+    /// valid only during the call (copy it to keep it), `at` its output offset; pieces are
+    /// small (a cluster, a metadata table), for the sink to gather into large writes. All-zero
     /// stretches are not passed on (holes): once done, the caller must set the output's length
     /// to `output_len()`. Returns what to do next: "done" (the whole output is written),
     /// "wait" (for a batch to come back) or "feed" (hand out more batches). A conversion that
@@ -334,10 +363,7 @@ impl Converter {
         };
         let next = driver.emit(&mut |b| out.push(b, &mut write)).map_err(js_err)?;
         Ok(match next {
-            Next::Done => {
-                out.flush(&mut write).map_err(js_err)?;
-                "done"
-            }
+            Next::Done => "done",
             Next::Wait => "wait",
             Next::Feed => "feed",
         }
@@ -367,7 +393,9 @@ impl Converter {
 #[wasm_bindgen]
 pub fn decode_batch(batch: &[u8], spare: Option<js_sys::ArrayBuffer>) -> std::result::Result<Uint8Array, JsValue> {
     let results = BatchIn::decode(batch).map_err(js_err)?.run();
-    Ok(js_bytes(&results.encode(), spare))
+    Ok(js_bytes(results.encoded_len(), spare, |part| {
+        results.encode_parts(part);
+    }))
 }
 
 /// SHA-512 of a byte stream fed in pieces, zero runs included without materialising them:

@@ -139,7 +139,7 @@ fn drive(mut conv: wasm::Converter, external_sha: bool) -> (Vec<u8>, JsValue) {
         }
         // Out of order, as several workers would return them.
         for r in results.into_iter().rev() {
-            conv.push_batch(&r.to_vec()).unwrap();
+            conv.push_batch(r.to_vec()).unwrap();
             spare_out = Some(r.buffer());
         }
         if conv.emit(sink).unwrap() == "done" {
@@ -225,7 +225,7 @@ fn decode_errors_come_back_as_located_js_objects() {
     let mut err = None;
     for _ in 0..1000 {
         if let Some(b) = conv.next_batch(3, 1 << 20, None).unwrap() {
-            conv.push_batch(&wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
+            conv.push_batch(wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
         }
         match conv.emit(&sink) {
             Ok(next) if next == "done" => break,
@@ -382,7 +382,7 @@ fn missing_and_truncated_files_are_reported_by_name() {
                         break;
                     }
                     Ok(Some(b)) => {
-                        conv.push_batch(&wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
+                        conv.push_batch(wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
                     }
                     Ok(None) => {}
                 }

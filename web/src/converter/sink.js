@@ -1,15 +1,16 @@
 // The converter worker's end of the output: a writer worker (save-worker.js) that writes the
 // file (or streams the upload) and has its own hasher worker (hash-worker.js) compute the
-// output's SHA-512, reached through the bridge. Bytes are copied once, into a recycled buffer
-// that travels converter → writer → hasher → back; the bytes queued in that loop are what
-// bounds the output side's memory.
+// output's SHA-512, reached through the bridge. The core hands over small pieces (a cluster
+// each) as views of its memory; they are copied once, gathered into a recycled buffer of
+// BUFFER bytes that travels converter → writer → hasher → back; the bytes queued in that loop
+// are what bounds the output side's memory.
 import { Bridge, transfer } from './bridge.js';
 
 /** Output bytes a sink may hold queued before the converter waits for the file to catch up. */
 export const SINK_HIGH_WATER = 16 << 20;
 /** Buffers kept for reuse. */
 const SPARES = 8;
-/** Size of a new buffer (bigger pieces get their own). */
+/** Size of a new buffer, and of the writes gathered in it (bigger pieces get their own). */
 const BUFFER = 4 << 20;
 /** How long `abort` lets the writer discard a picked file's stream. */
 const ABORT_WAIT_MS = 500;
@@ -17,7 +18,7 @@ const ABORT_WAIT_MS = 500;
 /**
  * Open the sink for `target` (`{kind: 'opfs', name}`, `{kind: 'handle', handle}` or `{kind:
  * 'upload', url}`; see save.js), given the compiled wasm `module`. `write(view, at)` is
- * synchronous and copies the bytes into a (recycled) buffer posted to the writer; `drain()`
+ * synchronous and copies the bytes into a (recycled) buffer, posted to the writer once full; `drain()`
  * waits until at most SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything,
  * sizes the file to `len` (holes were skipped), closes it and resolves to the SHA-512 (hex).
  */
@@ -35,6 +36,13 @@ export async function openSink(target, module) {
 
   // Buffers go to the writer and come back, so steady writing allocates nothing.
   const free = [];
+  // The buffer being filled: `len` bytes gathered for output offset `at`.
+  let cur = null;
+  const post = () => {
+    if (!cur) return;
+    writer.notify('write', transfer({ buf: cur.buf, len: cur.len, at: cur.at }, [cur.buf]));
+    cur = null;
+  };
   const writer = new Bridge(new URL('../save-worker.js', import.meta.url), { name: 'writer', what: 'the writer' })
     .on('written', ({ bytes, buf }) => {
       queued -= bytes;
@@ -55,13 +63,20 @@ export async function openSink(target, module) {
   return {
     /** The output will be `len` bytes: rejects with `no_space` when the browser will not store them. */
     async reserve(len) { await writer.call('reserve', { len }); },
+    /** Copy `view` (output offset `at`) into the buffer being filled; posted once full. */
     write(view, at) {
       check();
-      let buf = free.pop();
-      if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, BUFFER));
-      new Uint8Array(buf, 0, view.length).set(view);
+      // A hole before this piece, or no room: what is gathered goes first.
+      if (cur && (cur.at + cur.len !== at || cur.len + view.length > cur.buf.byteLength)) post();
+      if (!cur) {
+        let buf = free.pop();
+        if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, BUFFER));
+        cur = { buf, len: 0, at };
+      }
+      new Uint8Array(cur.buf, cur.len, view.length).set(view);
+      cur.len += view.length;
       queued += view.length;
-      writer.notify('write', transfer({ buf, len: view.length, at }, [buf]));
+      if (cur.len >= BUFFER) post();
     },
     async drain() { await until(SINK_HIGH_WATER); check(); },
     /** Upload target: bytes the network has taken so far. */
@@ -69,6 +84,7 @@ export async function openSink(target, module) {
     /** Upload target: the API's answer to the PUT once finished. */
     get uploadAnswer() { return uploadAnswer; },
     async finish(len) {
+      post();
       await until(0);
       check();
       const { sha512, upload } = await writer.call('finish', { len });
