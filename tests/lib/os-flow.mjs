@@ -69,7 +69,7 @@ export async function feed(page, files) {
  * from the harness's adminToken(), once set up).
  */
 export function osFlow({ tmp, made, admin }) {
-  /** A fresh browser profile with the page loaded from `base`. */
+  /** A fresh browser profile (its directory `udd`) with the page loaded from `base`. */
   async function open(t, base, { https = false, viewport = { width: 1100, height: 1000 }, locale } = {}) {
     const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
     const ctx = await chromium.launchPersistentContext(udd, {
@@ -81,7 +81,7 @@ export function osFlow({ tmp, made, admin }) {
     t.cleanup.push(() => ctx.close());
     const page = ctx.pages()[0] || await ctx.newPage();
     const origin = new URL(base).origin;
-    const s = { ctx, page, foreign: [], pageErrors: [], apiCalls: [] };
+    const s = { ctx, page, udd, foreign: [], pageErrors: [], apiCalls: [] };
     page.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
