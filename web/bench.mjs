@@ -250,6 +250,9 @@ async function uploadSetUp(tmp) {
 
   return async function run(src) {
     const t = { cleanup: [], after: [], note: log };
+    const mark = cleanups.length;
+    // On SIGINT the browser goes first: the HTTP/2 front's close waits for its connections.
+    cleanups.push(['close the browser', async () => { for (const fn of t.cleanup.reverse()) await fn().catch(() => {}); }]);
     let w = null;
     let udd = null;
     try {
@@ -261,10 +264,9 @@ async function uploadSetUp(tmp) {
         const id = (await r.json().catch(() => ({}))).id;
         if (id && !made.images.includes(id)) made.images.push(id);
       });
-      const r = await flow.loginConvertSend(t, s.page, src, { steps: { fed: () => { w = watch(s.udd); } } });
+      const r = await flow.loginConvertSend(t, s.page, src, { steps: { fed: () => { w = watch(s.udd); } }, timeout: 3600e3 });
       const seen = w.stop();
       w = null;
-      made.images.splice(0, made.images.length, ...new Set(made.images));
       const status = await s.page.locator('[data-testid=image-status]').first().getAttribute('data-status');
       if (r.match !== 'true' || status !== 'active') throw new Error(`image ${r.imageId}: ${status}, data-hash-match=${r.match}`);
       if (r.pathTaken !== 'stream') throw new Error(`the page took the ${r.pathTaken} path, not the stream`);
@@ -272,8 +274,9 @@ async function uploadSetUp(tmp) {
       return { wall: r.sendSecs, ...seen, bytes: Number(r.total) };
     } finally {
       if (w) w.stop();
-      for (const fn of t.cleanup.reverse()) await fn().catch(() => {});
-      if (udd) fs.rmSync(udd, { recursive: true, force: true });
+      await cleanUp(mark);
+      // (maxRetries: on SIGINT the browser may still be writing into it)
+      if (udd) fs.rmSync(udd, { recursive: true, force: true, maxRetries: 5 });
       made.images.splice(0, made.images.length, ...new Set(made.images));
       await flow.deleteMade();
     }
@@ -283,7 +286,7 @@ async function uploadSetUp(tmp) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs, d = 2) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
 
-/** One case's Markdown block; resolves to its summary row. */
+/** Prints one case's Markdown block; returns its summary row. */
 function report(c, title, src, info, w, q, loads, chromiumVersion) {
   const pw = median(w.map((x) => x.wall));
   const qw = median(q.map((x) => x.wall));
@@ -322,7 +325,7 @@ async function main() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) execFileSync('bash', [path.join(HERE, 'build.sh')], { stdio: 'inherit' });
   const src = input();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stackferry-bench-'));
-  cleanups.push(['remove the scratch folder', () => fs.rmSync(tmp, { recursive: true, force: true })]);
+  cleanups.push(['remove the scratch folder', () => fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 })]);
   const server = await serve(dist);
   cleanups.push(['stop the page server', () => server.close()]);
   const base = `http://127.0.0.1:${server.address().port}/`;
