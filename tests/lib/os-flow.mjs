@@ -69,7 +69,7 @@ export async function feed(page, files) {
  * from the harness's adminToken(), once set up).
  */
 export function osFlow({ tmp, made, admin }) {
-  /** A fresh browser profile with the page loaded from `base`. */
+  /** A fresh browser profile (its directory `udd`) with the page loaded from `base`. */
   async function open(t, base, { https = false, viewport = { width: 1100, height: 1000 }, locale } = {}) {
     const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
     const ctx = await chromium.launchPersistentContext(udd, {
@@ -81,7 +81,7 @@ export function osFlow({ tmp, made, admin }) {
     t.cleanup.push(() => ctx.close());
     const page = ctx.pages()[0] || await ctx.newPage();
     const origin = new URL(base).origin;
-    const s = { ctx, page, foreign: [], pageErrors: [], apiCalls: [] };
+    const s = { ctx, page, udd, foreign: [], pageErrors: [], apiCalls: [] };
     page.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) s.foreign.push(u);
@@ -103,9 +103,9 @@ export function osFlow({ tmp, made, admin }) {
    * Log in, feed `src`, Send as QCOW2; resolves to what the page and Glance say about the image.
    * `steps` (optional, each awaited): loginFilled(page) before the login is submitted,
    * loggedIn(page), fed(page) after inspection, converting(page) once the conversion runs. `expectError`: a failed Send resolves ({error}) instead of
-   * throwing, for negative tests.
+   * throwing, for negative tests. `timeout`: ms the Send may take (multi-GB disks: web/bench.mjs).
    */
-  async function loginConvertSend(t, page, src, { steps = {}, expectError = false } = {}) {
+  async function loginConvertSend(t, page, src, { steps = {}, expectError = false, timeout = 180000 } = {}) {
     await login(page, ADMIN_PASSWORD, { beforeSubmit: steps.loginFilled });
     await page.waitForSelector(`${tid('session')}:visible, ${tid('login-error')}:visible`, { timeout: 30000 });
     const loginErr = await page.locator(tid('login-error')).isVisible() ? await page.locator(tid('login-error')).innerText() : '';
@@ -141,10 +141,10 @@ export function osFlow({ tmp, made, admin }) {
     const done = `${tid('image-status')}[data-hash-match], ${tid('os-error')}:visible, ${tid('progress')}[data-state=error]`;
     if (steps.converting) {
       // The conversion running (or already over: a small disk can finish between two polls).
-      await page.waitForSelector(`${tid('progress')} .disk[data-state=running], ${done}`, { timeout: 180000 });
+      await page.waitForSelector(`${tid('progress')} .disk[data-state=running], ${done}`, { timeout });
       await steps.converting(page);
     }
-    await page.waitForSelector(done, { timeout: 180000 });
+    await page.waitForSelector(done, { timeout });
     // Errors may be shown in several places (beside their input, or the page's list): all of
     // the visible ones, with their folded details (file, offset).
     const shown = async (id) => (await page.locator(`${tid(id)}:visible`).allTextContents()).join('\n');

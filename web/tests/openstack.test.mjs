@@ -8,14 +8,13 @@
 // Prints one line per test and ends with `osweb: N passed, M failed`.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../../tests/lib/runner.mjs';
 import { ApiError, apiErrorText, createApi, imageBody } from '../src/openstack/api.js';
 import { assert, confirmReview, feed, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
+import { h2Proxy } from '../../tests/lib/h2-proxy.mjs';
 import en from '../src/i18n/en.js';
 import ko from '../src/i18n/ko.js';
 import { ADMIN_PASSWORD, KEYSTONE, adminToken, os as osCall } from '../../tests/lib/edge-worker.mjs';
@@ -39,55 +38,6 @@ let bare; // a network without a subnet: Nova refuses to boot on it
 const made = { servers: [], volumes: [], images: [], networks: [], appcreds: [], flavors: [] };
 
 const { open, loginConvertSend, checkImage, launchServer, makeNetwork, makeFlavor, deleteMade, cinderCall } = osFlow({ tmp: TMP, made, admin: () => admin });
-
-// -------------------------------------------------------------------------------------------
-// An HTTP/2 TLS front for workerd, as Cloudflare or a TLS proxy would be: Chromium streams a
-// request body only over HTTP/2 or HTTP/3.
-
-function selfSigned() {
-  const key = path.join(TMP, 'key.pem');
-  const cert = path.join(TMP, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
-}
-
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'http2-settings', 'host']);
-
-async function h2Proxy(target) {
-  const t = new URL(target);
-  const server = http2.createSecureServer({ ...selfSigned(), allowHTTP1: false });
-  const stats = { streamedPuts: 0 };
-  server.on('stream', (stream, headers) => {
-    const h = {};
-    for (const [k, v] of Object.entries(headers)) if (!k.startsWith(':') && !HOP.has(k)) h[k] = v;
-    // The Host the browser used, as a reverse proxy passes it on (the worker compares it with Origin).
-    h.host = headers[':authority'] || t.host;
-    const method = headers[':method'];
-    if (method === 'PUT' && !h['content-length']) stats.streamedPuts++;
-    const up = http.request({ host: t.hostname, port: t.port, method, path: headers[':path'], headers: h }, (res) => {
-      const rh = { ':status': res.statusCode };
-      for (const [k, v] of Object.entries(res.headers)) if (!HOP.has(k)) rh[k] = v;
-      if (stream.destroyed || stream.closed) {
-        res.resume();
-        return;
-      }
-      try {
-        stream.respond(rh);
-      } catch {
-        res.resume();
-        return;
-      }
-      res.pipe(stream);
-    });
-    up.on('error', () => { try { stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR); } catch { /* gone */ } });
-    stream.on('error', () => up.destroy());
-    stream.pipe(up);
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return { server, stats, base: `https://127.0.0.1:${server.address().port}/` };
-}
 
 // -------------------------------------------------------------------------------------------
 
@@ -293,7 +243,7 @@ test(`osweb: streamed upload while converting over HTTP/2 (TLS front), ${STREAM_
   execFileSync('python3', [path.join(HERE, 'make-disk.py'), raw, String(STREAM_VIRTUAL_MIB), String(STREAM_DATA_MIB), '7']);
   execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, src]);
   fs.rmSync(raw);
-  const proxy = await h2Proxy(worker.base);
+  const proxy = await h2Proxy(worker.base, TMP);
   t.cleanup.push(() => new Promise((r) => proxy.server.close(r)));
   const s = await open(t, proxy.base, { https: true });
   const { page } = s;

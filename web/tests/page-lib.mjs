@@ -14,7 +14,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserProcesses } from './procs.mjs';
 import { CLI, formatInspector } from '../../tests/lib/cli.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -78,6 +77,9 @@ export function sha512File(file) {
 
 /** The native CLI (web/test.sh builds it), for `stackferry digest`. */
 export { CLI };
+
+/** The renderers' resident memory (web/tests/procs.mjs; web/bench.mjs samples it too). */
+export { rendererRssKiB } from './procs.mjs';
 
 /** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
  * makes a raw copy, the stackferry CLI digests it. */
@@ -187,20 +189,6 @@ export async function convertAndCheck(page, files, source, format, name) {
   assert((await result.getAttribute('data-content-digest')) === contentDigest(source), `${name}: data-content-digest is the source's content digest`);
   return out;
 }
-
-/** Resident memory (KiB) of the renderer processes of the browser using profile `udd`. */
-export function rendererRssKiB(udd) {
-  let total = 0;
-  for (const p of browserProcesses(udd)) {
-    if (p.type !== 'renderer') continue;
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
-      if (m) total += Number(m[1]);
-    } catch { /* gone */ }
-  }
-  return total;
-}
-
 
 /** Stands in for the File System Access pickers (which automation cannot answer): they hand
  * out files in an OPFS folder "picked", so the page's FileSystemWritableFileStream path runs

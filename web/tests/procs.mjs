@@ -1,5 +1,5 @@
 // The processes of one headless Chromium, found through /proc by its --user-data-dir: the page
-// tests sum the renderers' memory, web/bench.mjs their CPU time per thread.
+// tests and web/bench.mjs sum the renderers' memory, web/bench.mjs also their CPU time per thread.
 import fs from 'node:fs';
 
 /** `{pid, ppid, type, cmd, stat}` of the browser with profile `udd` and all its descendants
@@ -24,4 +24,17 @@ export function browserProcesses(udd) {
     for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
   }
   return procs.filter((p) => mine.has(p.pid));
+}
+
+/** Resident memory (KiB) of the renderer processes of the browser using profile `udd`. */
+export function rendererRssKiB(udd) {
+  let total = 0;
+  for (const p of browserProcesses(udd)) {
+    if (p.type !== 'renderer') continue;
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return total;
 }
