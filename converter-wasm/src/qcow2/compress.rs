@@ -5,7 +5,7 @@
 //! memory level can be qemu's. Its levels are not zlib's: at level 6 (`deflate_medium`, and
 //! 4-byte hashes that never find 3-byte matches) it made the bench disk's clusters 1.1 % larger
 //! than qemu's zlib level 6; only level 9 (3-byte rolling hash) comes out smaller (-0.2 %).
-//! See [`crate::plan::Options::compression_level`].
+//! The level is the conversion's option (`plan::Options::compression_level`).
 
 use super::DEFLATE_WINDOW_BITS;
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Method, Status, Strategy};
