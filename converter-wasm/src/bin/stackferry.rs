@@ -408,6 +408,12 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
     let result = (|| {
         let plan = plan::plan(&disk, options, &|| CANCEL.load(Ordering::Relaxed))?;
         let conv = Converter::new(disk, plan);
+        // An old output is replaced: remove it now rather than at the rename, so the new file's
+        // writes reuse its page cache instead of pages the kernel must newly obtain (on the
+        // bench VM a 2.3 GiB output over an existing one took 12-16 s, a fresh one 6.5 s).
+        if std::fs::symlink_metadata(out_path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(out_path).map_err(|e| Error::io(&shown, None, e))?;
+        }
         // Read too: a compressed image's data area is moved within the file (`in_place`).
         let file = std::fs::OpenOptions::new()
             .read(true)
