@@ -14,7 +14,9 @@
 //! Memory: the caller bounds the jobs in flight; each holds at most one unit (max(cluster,
 //! 64 KiB)) of input and output. Compressed QCOW2 runs the jobs twice: a measuring pass that
 //! learns every stored length (so the file length and tables are known before the first byte)
-//! and the emitting pass.
+//! and the emitting pass. A shell that writes to a seekable file may instead take the data
+//! area during the measuring pass and place the tables in front of it afterwards
+//! ([`Converter::emit_data_first`]), deflating each cluster once.
 
 use crate::decode::{Decoded, JobSpec, Piece};
 use crate::digest::{self, ContentDigest};
@@ -23,7 +25,7 @@ use crate::image::{Disk, Run, RunKind};
 use crate::output::Output;
 use crate::plan::{OutputFormat, Plan};
 use crate::qcow2::writer::{self as qcow2_writer, Packed};
-use crate::qcow2::Compressed;
+use crate::qcow2::{Compressed, Layout};
 use crate::raw;
 use serde::Serialize;
 use sha2::Digest;
@@ -91,6 +93,8 @@ pub struct Converter {
     /// Compressed QCOW2: the stored lengths learnt in the measuring pass, and the data area.
     measured: Vec<u32>,
     packed: Packed,
+    /// The measuring pass emits the data area and is the only pass (see `emit_data_first`).
+    data_first: bool,
     out: Output,
     content: ContentDigest,
     runs: Vec<Run>,
@@ -117,6 +121,7 @@ impl Converter {
             meta_pending: plan.layout.is_some(),
             measured: Vec::new(),
             packed: Packed::new(c),
+            data_first: false,
             out: Output::new(plan.output_len(), disk.check.take()),
             content: ContentDigest::new(plan.virtual_size),
             runs: Vec::new(),
@@ -135,6 +140,24 @@ impl Converter {
         &self.plan
     }
 
+    /// Compressed QCOW2 in one pass, for a shell that can write at any offset: the sink gets
+    /// only the data area, while the clusters are measured, so each is deflated once instead
+    /// of twice; the tables in front of it are known at the end, when `plan().layout` is set.
+    /// Returns the offset the data area starts at if every cluster were stored whole (the
+    /// tables' largest size); the real `layout.data_offset` is at most that. The output's
+    /// SHA-512 is not computed, as the output is not produced in order. `None` (and no change)
+    /// unless a compressed conversion has not started.
+    pub fn emit_data_first(&mut self) -> Result<Option<u64>> {
+        if self.phase != Phase::Measure || self.emit_unit > 0 || self.job_unit > 0 {
+            return Ok(None);
+        }
+        let whole = Compressed { lens: vec![self.plan.cluster_size() as u32; self.plan.alloc.count() as usize] };
+        let most = Layout::new(self.plan.virtual_size, self.plan.cluster_bits, &self.plan.alloc, Some(&whole))?;
+        self.data_first = true;
+        self.out.sha = None;
+        Ok(Some(most.data_offset))
+    }
+
     /// Total output length: known from the start except for compressed QCOW2, where it is
     /// known once the measuring pass is over (before the first output byte).
     pub fn output_len(&self) -> Option<u64> {
@@ -144,7 +167,7 @@ impl Converter {
     pub fn progress(&self) -> Progress {
         let guest_done = (self.emit_unit << self.unit_bits).min(self.plan.virtual_size);
         Progress {
-            phase: if self.phase == Phase::Measure { "measure" } else { "write" },
+            phase: if self.phase == Phase::Measure && !self.data_first { "measure" } else { "write" },
             guest_done,
             guest_total: self.plan.virtual_size,
             bytes_out: self.out.pos,
@@ -222,7 +245,7 @@ impl Converter {
                 }
             }
         }
-        let measuring = self.phase == Phase::Measure;
+        let measuring = self.phase == Phase::Measure && !self.data_first;
         let compressed = self.plan.options.format == OutputFormat::Qcow2Compressed;
         let job = JobSpec {
             seq: self.next_seq,
@@ -285,7 +308,9 @@ impl Converter {
     fn emit_unit_data(&mut self, u: u64, d: Decoded, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
         if self.phase == Phase::Measure {
             self.measured.extend(d.stored.iter().map(|s| s.len() as u32));
-            return Ok(());
+            if !self.data_first {
+                return Ok(());
+            }
         }
         let (start, _) = self.unit_range(u);
         let first_block = start / digest::BLOCK as u64;
@@ -297,6 +322,7 @@ impl Converter {
         match self.plan.options.format {
             OutputFormat::Raw => raw::write_unit(&mut w, &d.data),
             OutputFormat::Qcow2 => qcow2_writer::write_clusters(&mut w, &d.data, &alloc, self.plan.cluster_size()),
+            OutputFormat::Qcow2Compressed if self.data_first => self.packed.write(&mut w, &d.stored, &self.measured),
             OutputFormat::Qcow2Compressed => {
                 let lens = self.plan.compressed.as_ref().map_or(&[][..], |m| &m.lens[..]);
                 self.packed.write(&mut w, &d.stored, lens)
@@ -308,6 +334,14 @@ impl Converter {
         if self.phase == Phase::Measure {
             let lens = std::mem::take(&mut self.measured);
             self.plan.set_compressed(Compressed { lens })?;
+            if self.data_first {
+                // The tables, written last, make the file an image: the manifest check first.
+                if let Some(check) = self.out.before_last.take() {
+                    check.finish()?;
+                }
+                self.phase = Phase::Done;
+                return Ok(());
+            }
             self.out.len = self.plan.output_len();
             self.meta_pending = true;
             self.phase = Phase::Write;
@@ -337,7 +371,7 @@ impl Converter {
         Ok(Report {
             format: self.plan.options.format,
             virtual_size: self.plan.virtual_size,
-            output_len: self.out.pos,
+            output_len: if self.data_first { self.output_len().unwrap_or_default() } else { self.out.pos },
             data_bytes: self.plan.data_bytes(),
             content_digest: self.content.clone().finish(),
             sha512: self.out.sha.clone().map(|s| hex::encode(s.finalize())).unwrap_or_default(),

@@ -59,6 +59,11 @@ impl Driver {
         &self.conv
     }
 
+    /// The converter back, once the shell is done with it (its plan holds the final layout).
+    pub fn into_converter(self) -> Converter {
+        self.conv
+    }
+
     /// Leave the SHA-512 of the output to the caller (see
     /// [`Converter::hash_output_externally`]).
     pub fn hash_output_externally(&mut self) {

@@ -94,6 +94,18 @@ pub fn convert_parallel(
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<Report> {
+    drive_parallel(conv, threads, sha512, out, progress, cancel).map(|(report, _)| report)
+}
+
+/// [`convert_parallel`], giving the converter back with the report.
+pub(crate) fn drive_parallel(
+    conv: Converter,
+    threads: usize,
+    sha512: bool,
+    out: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<(Report, Converter)> {
     let threads = threads.max(1);
     let mut driver = Driver::new(conv, (4 * threads * JOBS_PER_MESSAGE) as u64);
     let (job_tx, job_rx) = mpsc::sync_channel::<BatchIn<'static>>(4 * threads);
@@ -186,6 +198,6 @@ pub fn convert_parallel(
         let mut report = result?;
         written?;
         report.sha512 = sha512;
-        Ok(report)
+        Ok((report, driver.into_converter()))
     })
 }

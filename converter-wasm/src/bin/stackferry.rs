@@ -8,6 +8,7 @@ use stackferry::image::Disk;
 use stackferry::input::{self, Opened};
 use stackferry::native::{convert_parallel, DirFiles, FileSource};
 use stackferry::plan::{self, Options, OutputFormat};
+use stackferry::qcow2::in_place;
 use stackferry::SourceRef;
 use std::fs::File;
 use std::io::{IsTerminal, Seek, SeekFrom, Write};
@@ -407,7 +408,20 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
     let result = (|| {
         let plan = plan::plan(&disk, options, &|| CANCEL.load(Ordering::Relaxed))?;
         let conv = Converter::new(disk, plan);
-        let file = File::create(&tmp).map_err(|e| Error::io(&shown, None, e))?;
+        // An old output is replaced: remove it now rather than at the rename, so the new file's
+        // writes reuse its page cache instead of pages the kernel must newly obtain (on the
+        // bench VM a 2.3 GiB output over an existing one took 12-16 s, a fresh one 6.5 s).
+        if std::fs::symlink_metadata(out_path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(out_path).map_err(|e| Error::io(&shown, None, e))?;
+        }
+        // Read too: a compressed image's data area is moved within the file (`in_place`).
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&shown, None, e))?;
         // The length is known before the first byte: reserve it, so the file system allocates
         // once instead of on every write (measured: several times less kernel time on ext4).
         if let (Some(len), false) = (conv.output_len(), options.format == OutputFormat::Raw) {
@@ -415,19 +429,25 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
             // SAFETY: plain system call on a descriptor we own; failure only loses the hint.
             let _ = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
         }
-        let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
         let mut last = Instant::now();
+        let mut progress = |p: &Progress| {
+            if tty && last.elapsed().as_millis() >= 200 {
+                last = Instant::now();
+                show_progress(p, started);
+            }
+        };
+        // Compressed: deflate each cluster once, writing the data before the tables (the
+        // SHA-512 of the output needs it written in order: two passes then).
+        if options.format == OutputFormat::Qcow2Compressed && !sha512 {
+            return in_place::convert_compressed(conv, threads, &file, &shown, &mut progress, &CANCEL);
+        }
+        let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
         let report = convert_parallel(
             conv,
             threads,
             sha512,
             &mut |b| w.write(b).map_err(|e| Error::io(&shown, None, e)),
-            &mut |p: &Progress| {
-                if tty && last.elapsed().as_millis() >= 200 {
-                    last = Instant::now();
-                    show_progress(p, started);
-                }
-            },
+            &mut progress,
             &CANCEL,
         )?;
         w.finish().map_err(|e| Error::io(&shown, None, e))?;

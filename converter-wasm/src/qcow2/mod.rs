@@ -19,6 +19,8 @@
 
 pub mod compress;
 pub mod header;
+#[cfg(feature = "native")]
+pub mod in_place;
 pub mod layout;
 pub mod probe;
 pub mod reader;
