@@ -384,7 +384,9 @@ async function main() {
   for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.mjs')).sort() : []) {
     tests.push(...(await import(pathToFileURL(path.join(dir, f)).href)).tests);
   }
-  const { passed, failed } = await runTests(tests, filter);
+  // Two at a time (PAGE_CONCURRENCY): each test has its own browser and profile, and most of a
+  // test's time is the browser starting and waiting; one at a time left a core idle.
+  const { passed, failed } = await runTests(tests, filter, { concurrency: Number(process.env.PAGE_CONCURRENCY || 2) });
   server.close();
   if (!process.env.WEB_KEEP_TMP) fs.rmSync(TMP, { recursive: true, force: true });
   console.log(`page: ${passed} passed, ${failed} failed`);

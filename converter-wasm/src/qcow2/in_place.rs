@@ -21,8 +21,9 @@ use std::sync::atomic::AtomicBool;
 const MOVE_CHUNK: u64 = 4 << 20;
 
 /// Convert `conv` (a compressed QCOW2 conversion not yet started) into `file` (open for
-/// reading and writing: the data area is moved within it), named `name` in errors, on `threads` decoder threads, like [`crate::native::convert_parallel`]. The
-/// report's SHA-512 stays empty: the file is not written front to back.
+/// reading and writing: the data area is moved within it), named `name` in errors, on
+/// `threads` decoder threads, like [`crate::native::convert_parallel`]. The report's SHA-512
+/// stays empty: the file is not written front to back.
 pub fn convert_compressed(
     mut conv: Converter,
     threads: usize,
