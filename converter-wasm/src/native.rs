@@ -86,19 +86,9 @@ const JOBS_PER_MESSAGE: usize = 8;
 /// `progress` is called as output is produced; `cancel` is polled between jobs. With
 /// `sha512` false the output is not hashed (`Report::sha512` stays empty): SHA-512 runs at
 /// about 0.7 GB/s on one core, a floor for the whole conversion when nobody needs it.
+/// The converter comes back with the report (a compressed image's tables are written after,
+/// see `qcow2::in_place`).
 pub fn convert_parallel(
-    conv: Converter,
-    threads: usize,
-    sha512: bool,
-    out: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
-    progress: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
-) -> Result<Report> {
-    drive_parallel(conv, threads, sha512, out, progress, cancel).map(|(report, _)| report)
-}
-
-/// [`convert_parallel`], giving the converter back with the report.
-pub(crate) fn drive_parallel(
     conv: Converter,
     threads: usize,
     sha512: bool,

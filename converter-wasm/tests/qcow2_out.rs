@@ -76,7 +76,7 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     };
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, true, &mut sink, &mut |_| {}, &Default::default()).unwrap()
+        convert_parallel(conv, 3, true, &mut sink, &mut |_| {}, &Default::default()).unwrap().0
     } else {
         convert_serial(d, p, &mut sink).unwrap()
     };

@@ -442,7 +442,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
             return in_place::convert_compressed(conv, threads, &file, &shown, &mut progress, &CANCEL);
         }
         let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
-        let report = convert_parallel(
+        let (report, _) = convert_parallel(
             conv,
             threads,
             sha512,

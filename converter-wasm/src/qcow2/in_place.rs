@@ -10,7 +10,7 @@
 
 use crate::convert::{Converter, Progress, Report};
 use crate::error::{Error, Result};
-use crate::native::drive_parallel;
+use crate::native::convert_parallel;
 use crate::output::Output;
 use crate::qcow2::writer::write_metadata;
 use std::fs::File;
@@ -39,7 +39,7 @@ pub fn convert_compressed(
         end += b.len() as u64;
         Ok(())
     };
-    let (report, conv) = drive_parallel(conv, threads, false, &mut sink, progress, cancel)?;
+    let (report, conv) = convert_parallel(conv, threads, false, &mut sink, progress, cancel)?;
     let plan = conv.plan();
     let layout = plan.layout.as_ref().ok_or_else(|| Error::invalid("compressed layout not planned"))?;
     let data_len = end - most;
