@@ -31,7 +31,13 @@ function sparseDisk(name, virtualMib, dataMib) {
 
 /** The no_space error shown: `{text, available}` (the size its sentence names, in bytes). */
 async function noSpaceShown(page, catalogue, needed) {
-  const text = await page.locator('.err[data-code=no_space] .err-text').innerText();
+  const shown = page.locator('.err').first();
+  const code = await shown.getAttribute('data-code');
+  const text = await shown.locator('.err-text').innerText();
+  if (code !== 'no_space') {
+    const more = await shown.locator('.err-details').evaluate((d) => d.textContent);
+    assert(false, `no_space shown, not ${code}: ${text} (${more})`);
+  }
   // The sentence with {needed} filled and {available} read back.
   const [before, after] = catalogue['errors.no_space'].replace('{needed}', bytes(needed)).split('{available}');
   assert(text.includes(before) && text.endsWith(after), `the no_space sentence with ${bytes(needed)}: ${text}`);
