@@ -47,7 +47,7 @@ suite_time install $((SECONDS - t))
 t=$SECONDS
 # The page and the worker as `npm start` builds them; the CLI (for `stackferry cat`) as the rust
 # suite built it (debug, its hot crates optimised): a release build would compile everything again.
-if { bash scripts/build.sh --if-stale web worker && cargo build --locked --workspace --bins; } >"$WORK/build.log" 2>&1; then
+if { bash scripts/build.sh --if-stale web worker && cargo test --locked --workspace --no-run; } >"$WORK/build.log" 2>&1; then
   suite_pass "build (page, edge worker unless up to date: scripts/build.sh --if-stale web worker; the CLI)"
 else suite_fail build "$(tail -n 20 "$WORK/build.log")"; finish; exit 1; fi
 suite_time "build page + worker + CLI" $((SECONDS - t))

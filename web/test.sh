@@ -39,10 +39,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
 suite_add_cargo wasm "$log" $rc
 rm -f "$log"
 
-# Page tests (they use the native CLI's `digest` as the reference content digest). Built for
-# the whole workspace, as `cargo test --workspace` builds it: `--bin stackferry` alone resolves
-# other dependency features and compiled the core again (48 s on a fresh machine).
-suite_timed "build the CLI" cargo build -q --locked --workspace --bins || suite_fail "build the CLI"
+# Page tests (they use the native CLI's `digest` as the reference content digest). Built as
+# `cargo test --workspace` builds it for its own tests (nothing to do after the rust suite): a
+# `cargo build` resolves other dependency features and compiled the core again (53 s).
+suite_timed "build the CLI" cargo test -q --locked --workspace --no-run || suite_fail "build the CLI"
 log=$(mktemp)
 t0=$SECONDS
 node web/tests/page.test.mjs "$@" | tee "$log"

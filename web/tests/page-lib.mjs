@@ -84,7 +84,7 @@ export { rendererRssKiB } from './procs.mjs';
 /** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
  * makes a raw copy, the stackferry CLI digests it. */
 export function contentDigest(image) {
-  assert(CLI, 'the stackferry CLI is built (cargo build --workspace --bins)');
+  assert(CLI, 'the stackferry CLI is built (cargo test --workspace --no-run)');
   const raw = path.join(TMP, `cd-${crypto.randomUUID()}.raw`);
   sh('qemu-img', ['convert', '-O', 'raw', image, raw]);
   const d = sh(CLI, ['digest', raw]).trim();
