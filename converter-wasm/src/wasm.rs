@@ -353,15 +353,20 @@ impl Converter {
     /// can no longer finish is an error, as is a failed job (the first in output order).
     pub fn emit(&mut self, sink: &Function) -> std::result::Result<String, JsValue> {
         let Converter { driver, out, .. } = self;
+        // What the sink throws is the caller's own error (the writer's `no_space`, a failed
+        // upload): it goes back unchanged, not wrapped as one of ours.
+        let mut thrown = None;
         let mut write = |b: &[u8], at: u64| -> Result<()> {
             // SAFETY: the view is only used during the synchronous call; no allocation happens
             // in between that could move wasm memory.
             let view = unsafe { Uint8Array::view(b) };
-            sink.call2(&JsValue::NULL, &view, &JsValue::from_f64(at as f64))
-                .map(|_| ())
-                .map_err(|e| Error::io("output", Some(at), js_text(&e)))
+            sink.call2(&JsValue::NULL, &view, &JsValue::from_f64(at as f64)).map(|_| ()).map_err(|e| {
+                thrown = Some(e);
+                Error::invalid(format!("the output sink failed at {at}"))
+            })
         };
-        let next = driver.emit(&mut |b| out.push(b, &mut write)).map_err(js_err)?;
+        let next = driver.emit(&mut |b| out.push(b, &mut write));
+        let next = next.map_err(|e| thrown.take().unwrap_or_else(|| js_err(e)))?;
         Ok(match next {
             Next::Done => "done",
             Next::Wait => "wait",

@@ -246,6 +246,46 @@ fn decode_errors_come_back_as_located_js_objects() {
     assert!(!get_str(&e, "message").is_empty());
 }
 
+#[wasm_bindgen_test]
+fn what_the_sink_throws_comes_back_unchanged() {
+    // The page's writer fails with its own error (a full disk: `no_space`); thrown by the
+    // sink, it must reach the caller as it was, not as a read error of the core's.
+    let guest = sparse_guest(1024 * 1024, 9);
+    let (bytes, table) = grains_blob(&guest, 65536);
+    let d = Disk {
+        info: DiskInfo::default(),
+        map: Box::new(Grains {
+            src: BlobSource::new("grains.bin", blob(&bytes)).unwrap(),
+            table,
+            grain: 65536,
+            size: guest.len() as u64,
+        }),
+        check: None,
+    };
+    let p = plan(&d, &Options::default(), &|| false).unwrap();
+    let mut conv = wasm::Converter::from_core(stackferry::convert::Converter::new(d, p), DiskInfo::default(), 8);
+    let sink = Function::new_with_args(
+        "b, at",
+        "throw { kind: 'too_large', code: 'no_space', file: '', offset: at, message: 'full', args: {} };",
+    );
+    let mut err = None;
+    for _ in 0..1000 {
+        if let Some(b) = conv.next_batch(3, 1 << 20, None).unwrap() {
+            conv.push_batch(wasm::decode_batch(&b.to_vec(), None).unwrap().to_vec()).unwrap();
+        }
+        match conv.emit(&sink) {
+            Ok(next) => assert_ne!(next, "done", "a sink that always throws cannot finish"),
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    let e = err.expect("the sink's error ends the conversion");
+    assert_eq!((get_str(&e, "code"), get_str(&e, "message")), ("no_space".into(), "full".into()));
+    assert_eq!(Reflect::get(&e, &"offset".into()).unwrap().as_f64(), Some(0.0), "the first write failed");
+}
+
 fn file_list(files: &[(&str, &[u8])]) -> Array {
     let arr = Array::new();
     for (name, bytes) in files {

@@ -20,8 +20,7 @@ const ABORT_WAIT_MS = 500;
  * 'upload', url}`; see save.js), given the compiled wasm `module`. `write(view, at)` is
  * synchronous and copies the bytes into a (recycled) buffer, posted to the writer once full; `drain()`
  * waits until at most SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything,
- * sizes the file to `len` (holes were skipped), closes it and resolves to the SHA-512 (hex);
- * both reject with the writer's error once it has failed.
+ * sizes the file to `len` (holes were skipped), closes it and resolves to the SHA-512 (hex).
  */
 export async function openSink(target, module) {
   let queued = 0;
@@ -64,14 +63,9 @@ export async function openSink(target, module) {
   return {
     /** The output will be `len` bytes: rejects with `no_space` when the browser will not store them. */
     async reserve(len) { await writer.call('reserve', { len }); },
-    /**
-     * Copy `view` (output offset `at`) into the buffer being filled; posted once full. Once
-     * the writer has failed the bytes are dropped, not thrown on: the core would wrap an
-     * exception from here as its own read error, so the writer's error (e.g. `no_space`)
-     * reaches the caller whole from the next `drain()` or `finish()`.
-     */
+    /** Copy `view` (output offset `at`) into the buffer being filled; posted once full. */
     write(view, at) {
-      if (failed) return;
+      check();
       // A hole before this piece, or no room: what is gathered goes first.
       if (cur && (cur.at + cur.len !== at || cur.len + view.length > cur.buf.byteLength)) post();
       if (!cur) {
