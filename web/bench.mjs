@@ -32,7 +32,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -193,8 +193,12 @@ function qemuRun(src, dst, format) {
   return { wall, cpu: user + sys, rssMiB: rss / 1024 };
 }
 
-/** The page at `base` converts `src` into OPFS (cases vmdk and ova); `keep`: save the output there. */
-async function pageRun(base, src, tmp, keep) {
+/**
+ * The page at `base` converts `src` into OPFS (cases vmdk and ova; BENCH_FORMAT) in a fresh
+ * browser profile under `tmp`; `keep`: save the output there. Resolves to `{wall, cpu, …}` (also
+ * used by bench/page-ab.mjs).
+ */
+export async function pageRun(base, src, tmp, keep) {
   const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
   const ctx = await chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true });
   try {
@@ -391,16 +395,18 @@ async function main() {
   ].join('\n'));
 }
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    log(`${sig}: cleaning up`);
+// Run as a script (`npm run bench:page`), not when imported for pageRun.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, async () => {
+      log(`${sig}: cleaning up`);
+      await cleanUp();
+      process.exit(130);
+    });
+  }
+  main().then(cleanUp, async (e) => {
+    console.error(e);
     await cleanUp();
-    process.exit(130);
+    process.exit(1);
   });
 }
-
-main().then(cleanUp, async (e) => {
-  console.error(e);
-  await cleanUp();
-  process.exit(1);
-});
