@@ -98,9 +98,10 @@ async function convert(m, progress) {
   const planMs = performance.now() - planStart;
   const outLen = conv.output_len();
   progress({ type: 'planned', info: conv.info(), output_len: outLen ?? null, progress: conv.progress(), plan_ms: planMs });
-  // The writer worker hashes the output as it writes it, off this thread.
+  // The writer worker hashes the output as it writes it, off this thread, when asked to
+  // (`m.hash`, default true: a Send needs it; a Convert computes it later, on request).
   conv.hash_output_externally();
-  const sink = await openSink(m.target, module);
+  const sink = await openSink(m.target, module, { hash: m.hash !== false });
   const pool = new Pool(workers, module);
   let outstanding = 0;
   let failure = null;

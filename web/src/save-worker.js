@@ -1,6 +1,8 @@
 // The writer (a worker nested in the converter worker): writes the output, off the
-// converter's thread, and passes each piece on to its own nested hasher (hash-worker.js) for
-// the SHA-512 (Glance's os_hash_value), so writing and hashing run side by side. Output arrives
+// converter's thread, and (when asked: a Send needs it, a Convert does not) passes each piece
+// on to its own nested hasher (hash-worker.js) for the SHA-512 (Glance's os_hash_value), so
+// writing and hashing run side by side. Without it a conversion costs a third less CPU: the
+// SHA-512 is the most expensive thing the page computes (see bench/RESULTS.md). Output arrives
 // in order as (bytes, at) pieces; all-zero stretches were skipped, so the file is sized at the
 // end (and the hasher hashes gaps as zeros). Targets: an Origin Private File System file
 // through a synchronous access handle (only dedicated workers have those), or a file the user
@@ -116,8 +118,10 @@ async function enqueueZeros(u, n) {
 }
 
 serve({
-  async open({ target, module }) {
-    await openHasher(module);
+  /** `hash`: whether to compute the output's SHA-512 (`finish` resolves to `{sha512: null}` without). */
+  async open({ target, module, hash = true }) {
+    if (hash) await openHasher(module);
+    else closeHasher();
     pos = 0;
     if (target.kind === 'upload') {
       up = openUpload(target);
@@ -175,6 +179,10 @@ serve({
     } else {
       await stream.write({ type: 'write', position: at, data: view });
     }
+    if (!hasher) {
+      emit('written', transfer({ bytes: len, buf }, [buf]));
+      return;
+    }
     // Not awaited: the hasher hashes this piece while the next one is written.
     hasher.call('update', transfer({ buf, len, at }, [buf])).then(
       ({ hashed, buf: back }) => emit('written', transfer({ bytes: hashed, buf: back }, [back])),
@@ -184,7 +192,7 @@ serve({
   /** The output is `len` bytes: resolves to `{sha512, upload?}` (upload: the API's answer). */
   async finish({ len }) {
     // The hasher takes calls in order: this comes after every update.
-    const sha512 = await hasher.call('finish', { len });
+    const sha512 = hasher ? await hasher.call('finish', { len }) : null;
     closeHasher();
     if (up) {
       if (!up.fetchDone) startUpload(up, len);
@@ -202,7 +210,7 @@ serve({
       sync.flush();
       sync.close();
       sync = null;
-      await writeSidecar(opfs, { sha512, output_len: len });
+      await writeSidecar(opfs, sha512 ? { sha512, output_len: len } : { output_len: len });
       opfs = null;
     } else {
       await stream.truncate(len);
@@ -255,7 +263,7 @@ async function removeOpfs(name) {
 
 /**
  * Beside a finished OPFS output, its sidecar (see save.js): the page's `meta` for it plus the
- * SHA-512 and length. Written last, so that its presence says the output is complete.
+ * length and SHA-512 (when computed). Written last, so that its presence says the output is complete.
  */
 async function writeSidecar(target, extra) {
   if (!target) return;

@@ -49,7 +49,8 @@ export async function pickTargets(names) {
  * Beside each finished OPFS output, the writer (save-worker.js) writes a small JSON sidecar,
  * `<output>` + SIDECAR_SUFFIX: what the page needs to offer the file again after a reload and
  * to send it to OpenStack then (`{label, format, virtualSize, imageName, shape, props, sha512,
- * output_len, finished}`, see ui/convert.js). Written last, it also marks the output complete:
+ * output_len, finished}`, see ui/convert.js; `sha512` only once computed: a Send computes it
+ * while converting, a Convert on request). Written last, it also marks the output complete:
  * an output without one is what an interrupted conversion left.
  */
 export const SIDECAR_SUFFIX = '.meta.json';
@@ -84,6 +85,25 @@ export async function opfsSidecar(name) {
     return JSON.parse(await (await opfsFile(sidecarName(name))).text());
   } catch {
     return null;
+  }
+}
+
+/**
+ * Add `extra` to the sidecar of OPFS output `name` (the SHA-512 computed later, see
+ * ui/results.js). Resolves to whether it was written: a sidecar that cannot be rewritten only
+ * means the SHA-512 is computed again when needed.
+ */
+export async function opfsSidecarUpdate(name, extra) {
+  const meta = await opfsSidecar(name);
+  if (!meta) return false;
+  try {
+    const root = await navigator.storage.getDirectory();
+    const w = await (await root.getFileHandle(sidecarName(name))).createWritable();
+    await w.write(JSON.stringify({ ...meta, ...extra }));
+    await w.close();
+    return true;
+  } catch {
+    return false;
   }
 }
 

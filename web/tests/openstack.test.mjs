@@ -272,6 +272,39 @@ test('osweb: a streamed upload the browser refuses (HTTP/1.1, ?upload=stream) fa
   await checkImage(t, r);
 });
 
+test('osweb: a Convert\'s output kept in browser storage, sent after a reload: its SHA-512 computed first (the Convert did not), matches Glance', async (t) => {
+  const s = await open(t, `${worker.base}/`);
+  const { page } = s;
+  await feed(page, [FIXTURE]);
+  await page.locator(tid('format-select')).selectOption('qcow2');
+  await page.locator(`${tid('convert-button')}:enabled`).click({ timeout: 15000 });
+  await page.waitForSelector(`${tid('progress')}[data-state=done], ${tid('progress')}[data-state=error]`, { timeout: 120000 });
+  assert(await page.locator(tid('sha512-compute')).isVisible(), 'the Convert left the SHA-512 to be computed on request');
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');
+  await login(page, ADMIN_PASSWORD);
+  await page.locator(tid('session')).waitFor({ timeout: 30000 });
+  const item = page.locator(tid('stored-item')).first();
+  await item.locator(`${tid('stored-send')}:enabled`).click({ timeout: 15000 });
+  await confirmReview(page);
+  await page.waitForSelector(`${tid('image-status')}[data-hash-match], ${tid('os-error')}:visible`, { timeout: 180000 });
+  const err = await page.locator(`${tid('os-error')}:visible`).count() ? await page.locator(tid('os-error')).textContent() : '';
+  const status = page.locator(tid('image-status')).first();
+  const imageId = await status.getAttribute('data-image-id');
+  if (imageId) made.images.push(imageId);
+  assert(!err, `no error: ${err}`);
+  assert((await status.getAttribute('data-hash-match')) === 'true', `Glance's hash is the one computed before sending: ${await status.innerText()}`);
+  const sha512 = (await status.locator('.mono').textContent()).replace(/^sha512 /, '');
+  // Computed once: kept in the output's sidecar for a next Send.
+  const sidecar = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    for await (const [name, h] of root.entries()) if (name.endsWith('.meta.json')) return JSON.parse(await (await h.getFile()).text());
+    return null;
+  });
+  assert(sidecar && sidecar.sha512 === sha512, `the sidecar keeps it: ${JSON.stringify(sidecar)}`);
+  await checkImage(t, { imageId, sha512, src: FIXTURE });
+});
+
 test('osweb: the review before Send names what will be created; Escape and Back create nothing', async (t) => {
   const s = await open(t, `${worker.base}/`);
   const { page } = s;

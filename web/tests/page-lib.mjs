@@ -175,6 +175,22 @@ export async function errorText(page) {
     .map((e) => e.textContent.trim()).filter(Boolean).join('\n'));
 }
 
+/**
+ * After a Convert: the result's entry `index` has no SHA-512 yet (only a Send computes it while
+ * converting); click its Compute and resolve to the SHA-512 shown then (also the entry's
+ * data-sha512).
+ */
+export async function computeSha512(page, index = 0) {
+  const entry = page.locator('#result-disks .result-disk').nth(index);
+  assert((await entry.getAttribute('data-sha512')) === null, 'a Convert does not compute the SHA-512 while converting');
+  await entry.locator(tid('sha512-compute')).click();
+  const value = entry.locator(tid('sha512'));
+  await value.waitFor({ timeout: 120000 });
+  const sha = await value.textContent();
+  assert(/^[0-9a-f]{128}$/.test(sha) && (await entry.getAttribute('data-sha512')) === sha, `the SHA-512 shown and recorded: ${sha}`);
+  return sha;
+}
+
 /** Convert `files` (top first) and check the download against `source` with qemu-img. */
 export async function convertAndCheck(page, files, source, format, name) {
   await feed(page, files);
@@ -185,7 +201,9 @@ export async function convertAndCheck(page, files, source, format, name) {
   qemuCompare(source, out);
   const result = page.locator(tid('result'));
   assert(await result.isVisible(), 'result panel shown');
-  assert((await result.getAttribute('data-sha512')) === sha512File(out), `${name}: data-sha512 is the SHA-512 of the download`);
+  assert((await result.getAttribute('data-sha512')) === '-', `${name}: no SHA-512 computed while converting`);
+  const sha = await computeSha512(page);
+  assert(sha === sha512File(out) && (await result.getAttribute('data-sha512')) === sha, `${name}: the SHA-512 computed is the download's`);
   assert((await result.getAttribute('data-content-digest')) === contentDigest(source), `${name}: data-content-digest is the source's content digest`);
   return out;
 }

@@ -16,7 +16,7 @@ import { runTests } from '../../tests/lib/runner.mjs';
 import { assertSafe, runCommands } from './shell.mjs';
 import {
   HERE, DIST, VMDKRS, COT, MEMORY_LIMIT_MIB, BIG_VIRTUAL_MIB, BIG_DATA_MIB, TMP, site, sh, assert,
-  qemuCompare, qemuCheck, sha512File, open, tid, feed, clearFiles, convert, download, errorText,
+  qemuCompare, qemuCheck, sha512File, computeSha512, open, tid, feed, clearFiles, convert, download, errorText,
   convertAndCheck, rendererRssKiB, stubPickers, pickedFile, twoDiskOvf, big, opfsEntries,
 } from './page-lib.mjs';
 
@@ -225,6 +225,10 @@ test('a folder holding a two-disk Windows OVF: both disks convert, saved through
   const state = await convert(page, 'qcow2');
   assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
   assert((await page.locator('[data-testid=progress] .disk[data-state=done]').count()) === 2, 'both disks done');
+  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === '- -', 'no SHA-512 computed while converting');
+  // Computed from the chosen files (read back through their handles), in either order.
+  await computeSha512(page, 1);
+  await computeSha512(page, 0);
   const shas = (await page.locator(tid('result')).getAttribute('data-sha512')).split(' ');
   assert(shas.length === 2, 'one sha512 per disk');
   for (const [k, d] of disks.entries()) {
@@ -248,7 +252,7 @@ test('raw output through a chosen file (File System Access API): holes and final
   const out = await pickedFile(page, 'monolithicSparse.raw', path.join(TMP, 'picked.raw'));
   assert(fs.statSync(out).size === 10485760, `raw length ${fs.statSync(out).size}`);
   qemuCompare(src, out);
-  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === sha512File(out), 'sha512');
+  assert((await computeSha512(page)) === sha512File(out), 'sha512');
 });
 
 test('Cancel stops the conversion at once, frees its workers and its partial file; converting again works', async (t) => {
@@ -319,7 +323,7 @@ test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) c
   const out = await download(page, path.join(TMP, 'big.qcow2'));
   qemuCheck(out);
   qemuCompare(src, out);
-  assert((await page.locator(tid('result')).getAttribute('data-sha512')) === sha512File(out), 'sha512 of the download');
+  assert((await computeSha512(page)) === sha512File(out), 'sha512 of the download');
   fs.rmSync(out);
 });
 

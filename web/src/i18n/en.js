@@ -450,6 +450,10 @@ export default {
   'run.result.contentDigest': 'Content digest',
   'run.result.contentDigestHelp': 'A fingerprint of the disk’s contents, the same for any format: compare it with the stackferry command line’s digest of the source.',
   'run.result.sha512': 'SHA-512 (Glance os_hash_value)',
+  'run.result.sha512Compute': 'Compute',
+  'run.result.sha512Computing': 'Computing… {percent}',
+  'run.result.sha512Later': 'Not computed while converting (it would take a third longer): a Send to OpenStack computes it; for a download, compute it here from the saved file.',
+  'run.result.sha512Failed': 'Could not compute it: {message}',
   'run.result.byHand': 'The same by hand',
   'run.result.copy': 'Copy commands',
   'run.result.copied': 'Copied',
@@ -462,6 +466,7 @@ export default {
   'run.stored.from': 'from {name}',
   'run.stored.send': 'Send to OpenStack',
   'run.stored.sending': 'Sending…',
+  'run.stored.hashing': 'Computing the SHA-512… {percent}',
   'run.stored.removed': '{name} removed from browser storage.',
   'run.stored.removeFailed': '{name} could not be removed (is another tab using it?).',
   // ==== end run ====

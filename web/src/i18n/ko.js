@@ -447,6 +447,10 @@ export default {
   'run.result.contentDigest': '내용 다이제스트',
   'run.result.contentDigestHelp': '디스크 내용의 지문으로, 형식과 관계없이 같습니다. stackferry 명령줄로 원본에서 구한 다이제스트와 비교하십시오.',
   'run.result.sha512': 'SHA-512 (Glance os_hash_value)',
+  'run.result.sha512Compute': '계산',
+  'run.result.sha512Computing': '계산 중… {percent}',
+  'run.result.sha512Later': '변환 중에는 계산하지 않습니다(변환이 3분의 1가량 더 걸립니다). OpenStack으로 보내면 계산되며, 다운로드할 파일은 여기에서 저장된 파일로 계산할 수 있습니다.',
+  'run.result.sha512Failed': '계산하지 못했습니다: {message}',
   'run.result.byHand': '직접 실행하는 명령',
   'run.result.copy': '명령 복사',
   'run.result.copied': '복사했습니다',
@@ -459,6 +463,7 @@ export default {
   'run.stored.from': '{name}에서',
   'run.stored.send': 'OpenStack으로 보내기',
   'run.stored.sending': '보내는 중…',
+  'run.stored.hashing': 'SHA-512 계산 중… {percent}',
   'run.stored.removed': '{name}을(를) 브라우저 저장소에서 삭제했습니다.',
   'run.stored.removeFailed': '{name}을(를) 삭제하지 못했습니다(다른 탭에서 사용 중인지 확인하십시오).',
   // ==== end run ====

@@ -7,7 +7,7 @@ import { $, baseName } from '../util.js';
 import { coreError } from '../error.js';
 import * as converter from '../converter/client.js';
 import { t, onLangChange } from '../i18n/index.js';
-import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove } from '../save.js';
+import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove, opfsSidecarUpdate } from '../save.js';
 import * as osweb from '../openstack/index.js';
 import * as store from '../checklist.js';
 import * as errors from './errors.js';
@@ -283,6 +283,9 @@ async function convertOne(run, d, target, r) {
   };
   const job = {
     files: files.files(), top: d.top, disk: d.disk, options: { format: run.format }, target,
+    // The output's SHA-512 while converting only for a Send (Glance's hash is checked against
+    // it): it is a third of a conversion's CPU; the result offers it on request otherwise.
+    hash: !!run.send,
     workers: Math.max(1, Number(PARAMS.get('workers')) || navigator.hardwareConcurrency || 2),
   };
   try {
@@ -319,8 +322,9 @@ export function cancel() {
     progress.mark(row, 'cancelled', 'run.row.cancelled');
     if (target.kind === 'opfs') opfsRemove(target.name);
   }
-  // An upload of a finished file stops too (its image is deleted).
+  // An upload of a finished file stops too (its image is deleted), or the hashing before it.
   if (run.send) run.send.abort();
+  if (run.hashing) run.hashing.abort();
 }
 
 export function setup() {
@@ -356,9 +360,10 @@ export function setup() {
 /**
  * Send an output kept in browser storage (`item` from save.js opfsList(), with its sidecar in
  * `item.meta`) into a new Glance image, as a Send of a fresh conversion would: review, create
- * the image, upload the file, check the hash. Resolves to whether it arrived intact.
+ * the image, upload the file, check the hash (computed first if the conversion did not;
+ * `onHash(fraction)` follows that). Resolves to whether it arrived intact.
  */
-export async function sendStored(item) {
+export async function sendStored(item, { onHash } = {}) {
   const m = item.meta;
   if (running || osweb.resuming() || !m || !osweb.session()) return false;
   if (!await review([m])) return false;
@@ -371,6 +376,21 @@ export async function sendStored(item) {
   const context = t('run.context.sending', { name: m.label || item.label });
   let ok = false;
   try {
+    // Converted without a Send: its SHA-512 first (a staged upload declares it up front), and
+    // kept in its sidecar for the next time.
+    if (!m.sha512) {
+      run.hashing = new AbortController();
+      try {
+        const file = await opfsFile(item.name);
+        m.sha512 = await converter.hashFile(file, { signal: run.hashing.signal, onProgress: (done, total) => onHash && onHash(done / total) });
+      } catch (e) {
+        if (!run.cancelled) errors.show([{ context, error: e }]);
+        return false;
+      } finally {
+        run.hashing = null;
+      }
+      await opfsSidecarUpdate(item.name, { sha512: m.sha512 });
+    }
     const sent = await osweb.beginSend({
       name: m.imageName, format: m.format, shape: m.shape, props: m.props, virtualSize: m.virtualSize,
       flavor: m.shape && m.shape.flavor, label: m.label || item.label, way: osweb.sendPath({ size: item.size }),

@@ -2,12 +2,15 @@
 // browser storage, the chosen file, or OpenStack), its sizes, time, digests, and the commands
 // that would do the same by hand. `#result` carries every disk's SHA-512 and content digest in
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
-// checklist. Each entry keeps what it shows as data and is redrawn on a language switch.
+// checklist. A Send computes the SHA-512 while converting (Glance's os_hash_value is checked
+// against it); a Convert does not, as it costs a third of the conversion's CPU: the entry offers
+// to compute it from the saved file, and records it then. Each entry keeps what it shows as data and is redrawn on a language switch.
 // Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
 import { $, h, kv, copyButton, baseName } from '../util.js';
-import { t, onLangChange, bytes, number, rate, duration } from '../i18n/index.js';
+import { t, onLangChange, bytes, number, percent, rate, duration } from '../i18n/index.js';
 import { commands } from '../commands.js';
-import { opfsFile, opfsRemove } from '../save.js';
+import { hashFile } from '../converter/client.js';
+import { opfsFile, opfsRemove, opfsSidecarUpdate } from '../save.js';
 import * as store from '../checklist.js';
 import * as checklist from './checklist.js';
 import { choiceFor, imageName, inputLabel } from './inputs.js';
@@ -55,6 +58,14 @@ export function reset() {
   showPanel();
 }
 
+/** The panel's lists of digests, in conversion order (an SHA-512 not computed yet is `-`). */
+function panelDigests(run) {
+  const panel = $('result');
+  const all = run.results.map((x) => x.report);
+  panel.dataset.sha512 = all.map((x) => x.sha512 || '-').join(' ');
+  panel.dataset.contentDigest = all.map((x) => x.content_digest).join(' ');
+}
+
 /** The panel is shown while it has results or outputs kept in browser storage. */
 export function showPanel() {
   const stored = document.querySelector('[data-testid=stored]');
@@ -68,27 +79,84 @@ export function showPanel() {
 export async function show(run, d, target, report, secs) {
   shown = run;
   const panel = $('result');
-  const res = { d, report, target, secs, removed: false, url: null, pre: h('pre', { class: 'cmd' }), entry: null };
+  const res = { d, report, target, secs, removed: false, url: null, pre: h('pre', { class: 'cmd' }), entry: null, sha: h('span'), hashing: null, hashError: null };
   run.results.push(res);
   res.pre.textContent = commandText(d, run.format);
   if (target.kind === 'opfs') {
     res.url = URL.createObjectURL(await opfsFile(target.name));
     objectUrls.push(res.url);
   }
-  res.entry = h('div', { class: 'result-disk', dataset: { sha512: report.sha512, contentDigest: report.content_digest, output: d.outName } });
+  res.entry = h('div', { class: 'result-disk', dataset: { contentDigest: report.content_digest, output: d.outName } });
+  if (report.sha512) res.entry.dataset.sha512 = report.sha512;
   draw(res);
   $('result-disks').append(res.entry);
-  const all = run.results.map((x) => x.report);
-  panel.dataset.sha512 = all.map((x) => x.sha512).join(' ');
-  panel.dataset.contentDigest = all.map((x) => x.content_digest).join(' ');
+  panelDigests(run);
   panel.hidden = false;
   // Record on the VM's checklist.
   const vmKey = inputLabel(d.input);
   store.update(vmKey, (c) => {
     c.done.convert = true;
-    c.digests = (c.digests || []).filter((x) => x.output !== d.outName).concat([{ output: d.outName, source: baseName(d.info.name), format: report.format, output_len: report.output_len, virtual_size: report.virtual_size, content_digest: report.content_digest, sha512: report.sha512 }]);
+    c.digests = (c.digests || []).filter((x) => x.output !== d.outName).concat([{ output: d.outName, source: baseName(d.info.name), format: report.format, output_len: report.output_len, virtual_size: report.virtual_size, content_digest: report.content_digest, sha512: report.sha512 || undefined }]);
   });
   checklist.refresh(vmKey);
+}
+
+/**
+ * Compute the SHA-512 of `res`'s saved output (read back from browser storage or the chosen
+ * file, in a hasher worker) and record it: the entry, the panel, the VM's checklist and, for
+ * browser storage, the output's sidecar (so a later Send of it need not compute it again).
+ */
+async function computeSha512(res) {
+  if (res.hashing || res.report.sha512 || res.removed) return;
+  const hadFocus = res.sha.contains(document.activeElement);
+  res.hashing = { done: 0 };
+  res.hashError = null;
+  drawSha(res);
+  try {
+    const file = res.target.kind === 'opfs' ? await opfsFile(res.target.name) : await res.target.handle.getFile();
+    const sha512 = await hashFile(file, {
+      onProgress: (done, total) => {
+        res.hashing.done = done / total;
+        drawSha(res);
+      },
+    });
+    res.report.sha512 = sha512;
+    res.entry.dataset.sha512 = sha512;
+    if (shown && shown.results.includes(res)) panelDigests(shown);
+    const vmKey = inputLabel(res.d.input);
+    store.update(vmKey, (c) => {
+      c.digests = (c.digests || []).map((x) => (x.output === res.d.outName ? { ...x, sha512 } : x));
+    });
+    checklist.refresh(vmKey);
+    if (res.target.kind === 'opfs') await opfsSidecarUpdate(res.target.name, { sha512 });
+  } catch (e) {
+    res.hashError = String((e && e.message) || e);
+  } finally {
+    res.hashing = null;
+    drawSha(res);
+    if (hadFocus) res.sha.querySelector('[tabindex], button').focus();
+  }
+}
+
+/** The SHA-512's value, or its Compute button (with its progress, or why it failed). */
+function drawSha(res) {
+  const { report } = res;
+  if (report.sha512) {
+    res.sha.replaceChildren(h('span', { class: 'mono', 'data-testid': 'sha512', tabindex: '-1' }, report.sha512));
+    return;
+  }
+  const busy = res.sha.querySelector('button');
+  if (res.hashing && busy && busy.disabled) {
+    // Progress: the text only, so the button stays where it is.
+    busy.textContent = t('run.result.sha512Computing', { percent: percent(Math.floor(res.hashing.done * 100) / 100) });
+    return;
+  }
+  const button = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'sha512-compute', disabled: !!res.hashing || res.removed },
+    res.hashing ? t('run.result.sha512Computing', { percent: percent(Math.floor(res.hashing.done * 100) / 100) }) : t('run.result.sha512Compute'));
+  button.addEventListener('click', () => computeSha512(res));
+  const why = res.hashError ? h('span', { class: 'error', role: 'alert', 'data-testid': 'sha512-error' }, t('run.result.sha512Failed', { message: res.hashError }))
+    : h('span', { class: 'hint' }, t('run.result.sha512Later'));
+  res.sha.replaceChildren(button, ' ', why);
 }
 
 /** A size in words and exact bytes: "8.00 GiB (8,589,934,592 bytes)". */
@@ -127,6 +195,7 @@ function draw(res) {
     { label: 'run.result.copy', done: 'run.result.copied', failed: 'run.result.copyFailed', 'data-testid': 'copy-commands' });
   res.pre.setAttribute('aria-label', t('run.result.commandsLabel'));
   const dataRate = report.data_bytes / Math.max(secs, 0.001);
+  drawSha(res);
   res.entry.replaceChildren(
     h('h3', {}, name),
     save,
@@ -139,7 +208,7 @@ function draw(res) {
     ]),
     kv([
       [h('span', { title: t('run.result.contentDigestHelp') }, t('run.result.contentDigest')), h('span', { class: 'mono', 'data-testid': 'content-digest' }, report.content_digest)],
-      [t('run.result.sha512'), h('span', { class: 'mono', 'data-testid': 'sha512' }, report.sha512)],
+      [t('run.result.sha512'), res.sha],
     ]),
     h('div', { class: 'row' }, h('strong', {}, t('run.result.byHand')), copyBtn),
     res.pre,

@@ -5,7 +5,7 @@
 // by interrupted conversions are removed (save.js opfsCleanup) and the list says so. Outputs
 // of the run shown in the result panel above are not listed twice.
 import { $, h } from '../util.js';
-import { t, onLangChange, bytes, dateTime } from '../i18n/index.js';
+import { t, onLangChange, bytes, dateTime, percent } from '../i18n/index.js';
 import { opfsAvailable, opfsCleanup, opfsFile, opfsList, opfsRemove, storageEstimate } from '../save.js';
 import * as results from './results.js';
 
@@ -27,7 +27,10 @@ const state = {
   message: '',
 };
 
-/** Build the list (in the result panel) and fill it; `send(item)` sends an item, `cancel()` stops it. */
+/**
+ * Build the list (in the result panel) and fill it; `send(item, {onHash})` sends an item,
+ * `cancel()` stops it.
+ */
 export async function setup({ send, cancel }) {
   Object.assign(state, { send, cancel });
   // Outside the list: it must still speak when the last row goes and the list hides.
@@ -105,8 +108,13 @@ function row(item, k) {
     send.addEventListener('click', async () => {
       state.sending = item.name;
       draw();
+      // An output converted without a Send has its SHA-512 computed first: the button follows.
+      const onHash = (f) => {
+        const b = state.box.querySelector(`[data-opfs="${CSS.escape(item.name)}"] [data-testid=stored-send]`);
+        if (b) b.textContent = t('run.stored.hashing', { percent: percent(Math.floor(f * 100) / 100) });
+      };
       try {
-        await state.send(item);
+        await state.send(item, { onHash });
       } finally {
         state.sending = null;
         draw();

@@ -2,7 +2,8 @@
 // indicator (which step is done, current, next), and the checklist's export in Korean.
 import fs from 'node:fs';
 import path from 'node:path';
-import { VMDKRS, TMP, assert, open, tid, feed, convert, errorText } from '../page-lib.mjs';
+import { VMDKRS, TMP, assert, open, tid, feed, convert, errorText, computeSha512 } from '../page-lib.mjs';
+import ko from '../../src/i18n/ko.js';
 
 const HANGUL = /\p{Script=Hangul}/u;
 
@@ -170,8 +171,11 @@ export const tests = [
       assert(/^웹서버/.test(vm), `the checklist is the VM's: ${vm}`);
       assert(await page.locator('#check-convert').isChecked(), 'converting ticks "convert"');
       assert(!(await page.locator('#check-upload').isChecked()), 'a local conversion does not tick the upload to Glance');
-      // The digests recorded are shown, the same as the result's.
-      const sha = await page.locator(tid('result')).getAttribute('data-sha512');
+      // The content digest is recorded at once; the SHA-512 once computed (its button in Korean).
+      assert(!(await page.locator(tid('checklist-sha512')).count()), 'no SHA-512 on the checklist before it is computed');
+      const compute = page.locator(tid('sha512-compute'));
+      assert((await compute.textContent()) === ko['run.result.sha512Compute'], `the Compute button in Korean: ${await compute.textContent()}`);
+      const sha = await computeSha512(page);
       const shown = await page.locator(tid('checklist-sha512')).first().textContent();
       assert(sha && shown === sha, `checklist shows the SHA-512 it records: ${shown} vs ${sha}`);
       const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#checklist-export').click()]);

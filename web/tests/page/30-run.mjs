@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  HERE, TMP, VMDKRS, sh, assert, qemuCompare, sha512File, open, tid, feed, convert, errorText, opfsEntries,
+  HERE, TMP, VMDKRS, sh, assert, qemuCompare, sha512File, open, tid, feed, convert, errorText, opfsEntries, computeSha512,
 } from '../page-lib.mjs';
 import { bytes } from '../../src/i18n/index.js';
 import en from '../../src/i18n/en.js';
@@ -48,10 +48,18 @@ test('run: an output in browser storage is offered again after a reload (downloa
   await feed(page, [src]);
   const state = await convert(page, 'qcow2');
   assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
-  const sha = await page.locator(tid('result')).getAttribute('data-sha512');
   // The result is brought into view, its heading focused.
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'h-result', null, { timeout: 5000 });
   assert(await page.locator(tid('download-link')).isVisible(), 'download link in view');
+  // The SHA-512, computed on request, goes into the output's sidecar; the focus moves to it.
+  const sha = await computeSha512(page);
+  assert(await page.evaluate(() => document.activeElement && document.activeElement.dataset.testid === 'sha512'), 'the focus moves from Compute to the value');
+  const sidecar = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    for await (const [name, h] of root.entries()) if (name.endsWith('.meta.json')) return JSON.parse(await (await h.getFile()).text());
+    return null;
+  });
+  assert(sidecar && sidecar.sha512 === sha && sidecar.label === 'streamOptimized.qcow2' && sidecar.output_len > 0, `the sidecar keeps the SHA-512 with what it held: ${JSON.stringify(sidecar)}`);
   // What an interrupted conversion leaves: an output without its sidecar.
   await page.evaluate(async () => {
     const root = await navigator.storage.getDirectory();
@@ -204,11 +212,11 @@ test('run: the Korean page shows progress, results and kept outputs in Korean', 
   const row = await page.locator('[data-testid=progress] .disk').innerText();
   assert(row.includes('완료') && row.includes('씀'), `progress row in Korean: ${row}`);
   const result = await page.locator('#result-disks').innerText();
-  for (const key of ['run.result.outputSize', 'run.result.virtualSize', 'run.result.byHand', 'run.result.copy']) {
+  for (const key of ['run.result.outputSize', 'run.result.virtualSize', 'run.result.byHand', 'run.result.copy', 'run.result.sha512Compute', 'run.result.sha512Later']) {
     assert(result.includes(ko[key]), `result shows ${ko[key]}: ${result}`);
   }
   assert(result.includes('streamOptimized.qcow2 다운로드'), `download link in Korean: ${result}`);
-  for (const english of ['Download', 'Output size', 'written', 'Done in', 'The same by hand', 'Copy commands']) {
+  for (const english of ['Download', 'Output size', 'written', 'Done in', 'The same by hand', 'Copy commands', 'Compute', 'Not computed']) {
     assert(!row.includes(english) && !result.includes(english), `no English "${english}" left`);
   }
   await page.reload();
@@ -231,6 +239,7 @@ test('run: switching the language redraws the progress row, the result and the t
   const result = await page.locator('#result-disks').innerText();
   assert(row.includes('완료') && !row.includes('Done in'), `row redrawn in Korean: ${row}`);
   assert(result.includes(ko['run.result.outputSize']) && !result.includes('Output size'), `result redrawn in Korean: ${result}`);
+  assert(result.includes(ko['run.result.sha512Later']) && !result.includes(en['run.result.sha512Later']), `the SHA-512's offer redrawn in Korean: ${result}`);
   assert((await page.title()) === ko['shell.title'], `title in Korean: ${await page.title()}`);
 });
 
