@@ -28,7 +28,7 @@ try {
     for (const k of i % 2 ? ['B', 'A'] : ['A', 'B']) {
       const r = await pageRun(base(k), input, tmp, null);
       results[k].push(r);
-      console.log(k, r.wall.toFixed(2), 's', r.cpu.toFixed(1), 'CPU s');
+      console.log(k, r.wall.toFixed(2), 's', r.cpu.toFixed(1), 'CPU s', r.shaS == null ? '' : `(then the SHA-512 on request ${r.shaS.toFixed(2)} s)`);
     }
   }
 } finally {
