@@ -8,23 +8,27 @@
 // decode worker are out, each at most BATCH_JOBS jobs or about BATCH_BYTES of input, and no
 // more than that many jobs are handed out and not yet written (results that come back early
 // wait in the assembler); one job is one unit of output (max(cluster size, 64 KiB)); a job's
-// input and its decoded output live here or in a decode worker until written. With 64 KiB clusters and N decode
-// workers that is N x 2 x 1 MiB of input plus the same of output. Add: per input file 2 cached
-// read-ahead blocks of 4 MiB; the core's 4 MiB output buffer; at most
-// SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its hasher (the
-// output's SHA-512); one bit per output cluster
-// of plan (32 KiB per GiB of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per
-// allocated cluster. With N = 2: about 50 MiB, whatever the disk size. Measured (web tests,
+// input and its decoded output live here or in a decode worker until written. With 64 KiB
+// clusters and N decode workers (cores + 1) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
+// output. Add: per input file 2 cached read-ahead blocks of 4 MiB; the core's 4 MiB output
+// buffer; at most SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its
+// hasher (the output's SHA-512, for a Send); one bit per output cluster of plan (32 KiB per GiB
+// of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per allocated cluster. With
+// N = 3: about 60 MiB, whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
 import * as core from './pkg/stackferry.js';
 import { serve, transfer } from './converter/bridge.js';
-import { Pool } from './converter/pool.js';
+import { Pool, defaultWorkers } from './converter/pool.js';
 import { openSink } from './converter/sink.js';
 import { asCoreError, coreError } from './error.js';
 
-export const BATCH_JOBS = 16;
+/**
+ * Jobs per batch: 32 rather than 16 halves the messages per byte; with one decoder more than
+ * cores (converter/pool.js defaultWorkers) a conversion took 6 % less time on 2 cores.
+ */
+export const BATCH_JOBS = 32;
 export const BATCH_BYTES = 1 << 20;
 export const MAX_BATCHES_PER_WORKER = 2;
 const PROGRESS_MS = 200;
@@ -89,7 +93,7 @@ function guestFunction(name) {
 async function convert(m, progress) {
   const module = await wasmModule();
   progress({ type: 'phase', phase: 'plan' });
-  const workers = Math.max(1, m.workers || navigator.hardwareConcurrency || 2);
+  const workers = Math.max(1, m.workers || defaultWorkers());
   const maxBatches = workers * MAX_BATCHES_PER_WORKER;
   const planStart = performance.now();
   // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,

@@ -6,6 +6,7 @@
 import { $, baseName } from '../util.js';
 import { coreError } from '../error.js';
 import * as converter from '../converter/client.js';
+import { defaultWorkers } from '../converter/pool.js';
 import { t, onLangChange } from '../i18n/index.js';
 import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove, opfsSidecarUpdate } from '../save.js';
 import * as osweb from '../openstack/index.js';
@@ -286,7 +287,7 @@ async function convertOne(run, d, target, r) {
     // The output's SHA-512 while converting only for a Send (Glance's hash is checked against
     // it): it is a third of a conversion's CPU; the result offers it on request otherwise.
     hash: !!run.send,
-    workers: Math.max(1, Number(PARAMS.get('workers')) || navigator.hardwareConcurrency || 2),
+    workers: Math.max(1, Number(PARAMS.get('workers')) || defaultWorkers()),
   };
   try {
     const done = await converter.convert(job, { signal: abort.signal, onProgress });
@@ -347,7 +348,7 @@ export function setup() {
     const key = picker && opfsAvailable() ? 'run.caps.both' : picker ? 'run.caps.picker' : opfsAvailable() ? 'run.caps.storage' : 'run.caps.none';
     el.textContent = t(key);
     // The technical details, for whoever asks (hover, or a screen reader's description).
-    el.title = t('run.caps.details', { count: navigator.hardwareConcurrency || 1 });
+    el.title = t('run.caps.details', { count: defaultWorkers() });
   };
   caps();
   onLangChange(() => {
