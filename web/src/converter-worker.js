@@ -9,7 +9,7 @@
 // more than that many jobs are handed out and not yet written (results that come back early
 // wait in the assembler); one job is one unit of output (max(cluster size, 64 KiB)); a job's
 // input and its decoded output live here or in a decode worker until written. With 64 KiB
-// clusters and N decode workers (cores + 1) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
+// clusters and N decode workers (cores + 1; cores for an upload) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
 // output. Add: per input file 2 cached read-ahead blocks of 4 MiB; the core's 4 MiB output
 // buffer; at most SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its
 // hasher (the output's SHA-512, for a Send); one bit per output cluster of plan (32 KiB per GiB
@@ -93,7 +93,7 @@ function guestFunction(name) {
 async function convert(m, progress) {
   const module = await wasmModule();
   progress({ type: 'phase', phase: 'plan' });
-  const workers = Math.max(1, m.workers || defaultWorkers());
+  const workers = Math.max(1, m.workers || defaultWorkers(m.target && m.target.kind === 'upload'));
   const maxBatches = workers * MAX_BATCHES_PER_WORKER;
   const planStart = performance.now();
   // Jobs handed out and not yet written: this, not the batches at the workers, is the bound,

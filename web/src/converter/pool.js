@@ -12,12 +12,16 @@ const SPARES = 4;
 const WORKER = new URL('../decode-worker.js', import.meta.url);
 
 /**
- * Decode workers for a conversion: one more than the cores. Measured on 2 cores (bench/page-ab.mjs,
- * 5 runs each, with BATCH_JOBS 32): 11.04 s with 2, 10.35 s with 3; while one waits for its next
- * batch or its result to be taken, another has work.
+ * Decode workers for a conversion: into a file, one more than the cores (measured on 2 cores,
+ * bench/page-ab.mjs, 5 runs each, with BATCH_JOBS 32: 11.04 s with 2, 10.35 s with 3; while one
+ * waits for its next batch or for its result to be taken, another has work). `streaming` (the
+ * output goes out over the network as it is made): one per core, as the network sets the pace
+ * and the browser encrypts and sends on the same cores (the web bench's upload case, 3 runs
+ * each: 37.6 s with 3, 34.1 s with 2).
  */
-export function defaultWorkers() {
-  return (navigator.hardwareConcurrency || 2) + 1;
+export function defaultWorkers(streaming = false) {
+  const cores = navigator.hardwareConcurrency || 2;
+  return streaming ? cores : cores + 1;
 }
 
 export class Pool {

@@ -287,7 +287,7 @@ async function convertOne(run, d, target, r) {
     // The output's SHA-512 while converting only for a Send (Glance's hash is checked against
     // it): it is a third of a conversion's CPU; the result offers it on request otherwise.
     hash: !!run.send,
-    workers: Math.max(1, Number(PARAMS.get('workers')) || defaultWorkers()),
+    workers: Math.max(1, Number(PARAMS.get('workers')) || defaultWorkers(target.kind === 'upload')),
   };
   try {
     const done = await converter.convert(job, { signal: abort.signal, onProgress });
