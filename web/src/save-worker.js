@@ -1,7 +1,7 @@
 // The writer (a worker nested in the converter worker): writes the output, off the
 // converter's thread, and (when asked: a Send needs it, a Convert does not) passes each piece
 // on to its own nested hasher (hash-worker.js) for the SHA-512 (Glance's os_hash_value), so
-// writing and hashing run side by side. Without it a conversion costs a third less CPU: the
+// writing and hashing run side by side. Without it a conversion costs a quarter less CPU: the
 // SHA-512 is the most expensive thing the page computes (see bench/RESULTS.md). Output arrives
 // in order as (bytes, at) pieces; all-zero stretches were skipped, so the file is sized at the
 // end (and the hasher hashes gaps as zeros). Targets: an Origin Private File System file

@@ -452,7 +452,7 @@ export default {
   'run.result.sha512': 'SHA-512 (Glance os_hash_value)',
   'run.result.sha512Compute': 'Compute',
   'run.result.sha512Computing': 'Computing… {percent}',
-  'run.result.sha512Later': 'Not computed while converting (it costs a third of the conversion’s work): a Send to OpenStack computes it; for a download, compute it here from the saved file.',
+  'run.result.sha512Later': 'Not computed while converting (it costs a quarter of the conversion’s work): a Send to OpenStack computes it; for a download, compute it here from the saved file.',
   'run.result.sha512Failed': 'Could not compute it: {message}',
   'run.result.byHand': 'The same by hand',
   'run.result.copy': 'Copy commands',

@@ -449,7 +449,7 @@ export default {
   'run.result.sha512': 'SHA-512 (Glance os_hash_value)',
   'run.result.sha512Compute': '계산',
   'run.result.sha512Computing': '계산 중… {percent}',
-  'run.result.sha512Later': '변환 중에는 계산하지 않습니다(변환 작업의 3분의 1가량이 듭니다). OpenStack으로 보내면 계산되며, 다운로드할 파일은 여기에서 저장된 파일로 계산할 수 있습니다.',
+  'run.result.sha512Later': '변환 중에는 계산하지 않습니다(변환 작업의 4분의 1가량이 듭니다). OpenStack으로 보내면 계산되며, 다운로드할 파일은 여기에서 저장된 파일로 계산할 수 있습니다.',
   'run.result.sha512Failed': '계산하지 못했습니다: {message}',
   'run.result.byHand': '직접 실행하는 명령',
   'run.result.copy': '명령 복사',

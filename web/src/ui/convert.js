@@ -285,7 +285,7 @@ async function convertOne(run, d, target, r) {
   const job = {
     files: files.files(), top: d.top, disk: d.disk, options: { format: run.format }, target,
     // The output's SHA-512 while converting only for a Send (Glance's hash is checked against
-    // it): it is a third of a conversion's CPU; the result offers it on request otherwise.
+    // it): it is a quarter of a conversion's CPU; the result offers it on request otherwise.
     hash: !!run.send,
     workers: Math.max(1, Number(PARAMS.get('workers')) || defaultWorkers(target.kind === 'upload')),
   };

@@ -3,7 +3,7 @@
 // that would do the same by hand. `#result` carries every disk's SHA-512 and content digest in
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
 // checklist. A Send computes the SHA-512 while converting (Glance's os_hash_value is checked
-// against it); a Convert does not, as it costs a third of the conversion's CPU: the entry offers
+// against it); a Convert does not, as it costs a quarter of the conversion's CPU: the entry offers
 // to compute it from the saved file, and records it then. Each entry keeps what it shows as data and is redrawn on a language switch.
 // Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
 import { $, h, kv, copyButton, baseName } from '../util.js';
