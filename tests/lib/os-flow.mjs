@@ -56,6 +56,15 @@ export async function confirmReview(page) {
   await card.waitFor({ state: 'detached', timeout: 5000 });
 }
 
+/** The first output sidecar (web/src/save.js) in the page's browser storage, parsed, or null. */
+export function opfsSidecar(page) {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    for await (const [name, h] of root.entries()) if (name.endsWith('.meta.json')) return JSON.parse(await (await h.getFile()).text());
+    return null;
+  });
+}
+
 /** Give the page files through its file input and wait until it has inspected them. */
 export async function feed(page, files) {
   const before = Number(await page.evaluate(() => document.body.dataset.inspected || 0));

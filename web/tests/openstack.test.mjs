@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../../tests/lib/runner.mjs';
 import { ApiError, apiErrorText, createApi, imageBody } from '../src/openstack/api.js';
-import { assert, confirmReview, feed, login, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
+import { assert, confirmReview, feed, login, opfsSidecar, osFlow, startWorker, tid } from '../../tests/lib/os-flow.mjs';
 import { h2Proxy } from '../../tests/lib/h2-proxy.mjs';
 import en from '../src/i18n/en.js';
 import ko from '../src/i18n/ko.js';
@@ -296,11 +296,7 @@ test('osweb: a Convert\'s output kept in browser storage, sent after a reload: i
   assert((await status.getAttribute('data-hash-match')) === 'true', `Glance's hash is the one computed before sending: ${await status.innerText()}`);
   const sha512 = (await status.locator('.mono').textContent()).replace(/^sha512 /, '');
   // Computed once: kept in the output's sidecar for a next Send.
-  const sidecar = await page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    for await (const [name, h] of root.entries()) if (name.endsWith('.meta.json')) return JSON.parse(await (await h.getFile()).text());
-    return null;
-  });
+  const sidecar = await opfsSidecar(page);
   assert(sidecar && sidecar.sha512 === sha512, `the sidecar keeps it: ${JSON.stringify(sidecar)}`);
   await checkImage(t, { imageId, sha512, src: FIXTURE });
 });

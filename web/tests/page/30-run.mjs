@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   HERE, TMP, VMDKRS, sh, assert, qemuCompare, sha512File, open, tid, feed, convert, errorText, opfsEntries, computeSha512,
 } from '../page-lib.mjs';
+import { opfsSidecar } from '../../../tests/lib/os-flow.mjs';
 import { bytes } from '../../src/i18n/index.js';
 import en from '../../src/i18n/en.js';
 import ko from '../../src/i18n/ko.js';
@@ -54,11 +55,7 @@ test('run: an output in browser storage is offered again after a reload (downloa
   // The SHA-512, computed on request, goes into the output's sidecar; the focus moves to it.
   const sha = await computeSha512(page);
   assert(await page.evaluate(() => document.activeElement && document.activeElement.dataset.testid === 'sha512'), 'the focus moves from Compute to the value');
-  const sidecar = await page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    for await (const [name, h] of root.entries()) if (name.endsWith('.meta.json')) return JSON.parse(await (await h.getFile()).text());
-    return null;
-  });
+  const sidecar = await opfsSidecar(page);
   assert(sidecar && sidecar.sha512 === sha && sidecar.label === 'streamOptimized.qcow2' && sidecar.output_len > 0, `the sidecar keeps the SHA-512 with what it held: ${JSON.stringify(sidecar)}`);
   // What an interrupted conversion leaves: an output without its sidecar.
   await page.evaluate(async () => {
