@@ -401,7 +401,7 @@ pub fn inflate_run(
 
 /// [`inflate_run`] into memory that need not be initialised: the first `got` bytes (the
 /// length returned) are, once it returns.
-pub fn inflate_run_uninit(
+fn inflate_run_uninit(
     bytes: &[u8],
     marker: Option<u64>,
     file: &str,

@@ -10,6 +10,7 @@
 // the OPFS files tidy; the converter worker opens the sink (converter/sink.js). Output arrives
 // as (bytes, at): all-zero stretches are skipped and the file is sized at the end, so raw
 // images of sparse disks stay sparse where the file system can.
+import { hashFile } from './converter/client.js';
 
 /** Name prefix of our files in the Origin Private File System. */
 export const OPFS_PREFIX = 'stackferry-';
@@ -105,6 +106,16 @@ export async function opfsSidecarUpdate(name, extra) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The SHA-512 of OPFS output `name` (converter/client.js hashFile, `opts` as there), kept in its
+ * sidecar so that it is computed once.
+ */
+export async function opfsHash(name, opts) {
+  const sha512 = await hashFile(await opfsFile(name), opts);
+  await opfsSidecarUpdate(name, { sha512 });
+  return sha512;
 }
 
 /** Our files in OPFS: `[[name, FileSystemFileHandle]]` (none where there is no OPFS). */

@@ -1,7 +1,7 @@
 // The converter worker's end of the output: a writer worker (save-worker.js) that writes the
 // file (or streams the upload) and, when asked, has its own hasher worker (hash-worker.js)
-// compute the output's SHA-512, reached through the bridge. The core hands over small pieces (a cluster
-// each) as views of its memory; they are copied once, gathered into a recycled buffer of
+// compute the output's SHA-512, reached through the bridge. The core hands over small pieces
+// (a cluster each) as views of its memory; they are copied once, gathered into a recycled buffer of
 // BUFFER bytes that travels converter → writer → hasher → back; the bytes queued in that loop
 // are what bounds the output side's memory.
 import { Bridge, transfer } from './bridge.js';
@@ -21,7 +21,8 @@ const ABORT_WAIT_MS = 500;
  * computes the output's SHA-512 (otherwise `finish` resolves to null). `write(view, at)` is
  * synchronous and copies the bytes into a (recycled) buffer, posted to the writer once full; `drain()`
  * waits until at most SINK_HIGH_WATER bytes are queued; `finish(len)` waits for everything,
- * sizes the file to `len` (holes were skipped), closes it and resolves to the SHA-512 (hex), or null without `hash`.
+ * sizes the file to `len` (holes were skipped), closes it and resolves to the SHA-512 (hex), or
+ * null without `hash`.
  */
 export async function openSink(target, module, { hash = true } = {}) {
   let queued = 0;

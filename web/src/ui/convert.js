@@ -8,7 +8,7 @@ import { coreError } from '../error.js';
 import * as converter from '../converter/client.js';
 import { defaultWorkers } from '../converter/pool.js';
 import { t, onLangChange } from '../i18n/index.js';
-import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsRemove, opfsSidecarUpdate } from '../save.js';
+import { pickerAvailable, opfsAvailable, pickTargets, opfsName, opfsFile, opfsHash, opfsRemove } from '../save.js';
 import * as osweb from '../openstack/index.js';
 import * as store from '../checklist.js';
 import * as errors from './errors.js';
@@ -382,15 +382,13 @@ export async function sendStored(item, { onHash } = {}) {
     if (!m.sha512) {
       run.hashing = new AbortController();
       try {
-        const file = await opfsFile(item.name);
-        m.sha512 = await converter.hashFile(file, { signal: run.hashing.signal, onProgress: (done, total) => onHash && onHash(done / total) });
+        m.sha512 = await opfsHash(item.name, { signal: run.hashing.signal, onProgress: (done, total) => onHash && onHash(done / total) });
       } catch (e) {
         if (!run.cancelled) errors.show([{ context, error: e }]);
         return false;
       } finally {
         run.hashing = null;
       }
-      await opfsSidecarUpdate(item.name, { sha512: m.sha512 });
     }
     const sent = await osweb.beginSend({
       name: m.imageName, format: m.format, shape: m.shape, props: m.props, virtualSize: m.virtualSize,

@@ -3,14 +3,15 @@
 // that would do the same by hand. `#result` carries every disk's SHA-512 and content digest in
 // conversion order; each disk's entry its own. Converting records the digests on the VM's
 // checklist. A Send computes the SHA-512 while converting (Glance's os_hash_value is checked
-// against it); a Convert does not, as it costs a quarter of the conversion's CPU: the entry offers
-// to compute it from the saved file, and records it then. Each entry keeps what it shows as data and is redrawn on a language switch.
+// against it); a Convert does not, as it costs a quarter of the conversion's CPU: the entry
+// offers to compute it from the saved file, and records it then. Each entry keeps what it shows
+// as data and is redrawn on a language switch.
 // Outputs of earlier runs and visits stay in browser storage: ui/stored.js lists them below.
 import { $, h, kv, copyButton, baseName } from '../util.js';
 import { t, onLangChange, bytes, number, percent, rate, duration } from '../i18n/index.js';
 import { commands } from '../commands.js';
 import { hashFile } from '../converter/client.js';
-import { opfsFile, opfsRemove, opfsSidecarUpdate } from '../save.js';
+import { opfsFile, opfsHash, opfsRemove } from '../save.js';
 import * as store from '../checklist.js';
 import * as checklist from './checklist.js';
 import { choiceFor, imageName, inputLabel } from './inputs.js';
@@ -113,13 +114,12 @@ async function computeSha512(res) {
   res.hashError = null;
   drawSha(res);
   try {
-    const file = res.target.kind === 'opfs' ? await opfsFile(res.target.name) : await res.target.handle.getFile();
-    const sha512 = await hashFile(file, {
-      onProgress: (done, total) => {
-        res.hashing.done = done / total;
-        drawSha(res);
-      },
-    });
+    const onProgress = (done, total) => {
+      res.hashing.done = done / total;
+      drawSha(res);
+    };
+    const sha512 = res.target.kind === 'opfs' ? await opfsHash(res.target.name, { onProgress })
+      : await hashFile(await res.target.handle.getFile(), { onProgress });
     res.report.sha512 = sha512;
     res.entry.dataset.sha512 = sha512;
     if (shown && shown.results.includes(res)) panelDigests(shown);
@@ -128,7 +128,6 @@ async function computeSha512(res) {
       c.digests = (c.digests || []).map((x) => (x.output === res.d.outName ? { ...x, sha512 } : x));
     });
     checklist.refresh(vmKey);
-    if (res.target.kind === 'opfs') await opfsSidecarUpdate(res.target.name, { sha512 });
   } catch (e) {
     res.hashError = String((e && e.message) || e);
   } finally {
@@ -145,14 +144,16 @@ function drawSha(res) {
     res.sha.replaceChildren(h('span', { class: 'mono', 'data-testid': 'sha512', tabindex: '-1' }, report.sha512));
     return;
   }
+  const label = res.hashing
+    ? t('run.result.sha512Computing', { percent: percent(Math.floor(res.hashing.done * 100) / 100) })
+    : t('run.result.sha512Compute');
   const busy = res.sha.querySelector('button');
   if (res.hashing && busy && busy.disabled) {
     // Progress: the text only, so the button stays where it is.
-    busy.textContent = t('run.result.sha512Computing', { percent: percent(Math.floor(res.hashing.done * 100) / 100) });
+    busy.textContent = label;
     return;
   }
-  const button = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'sha512-compute', disabled: !!res.hashing || res.removed },
-    res.hashing ? t('run.result.sha512Computing', { percent: percent(Math.floor(res.hashing.done * 100) / 100) }) : t('run.result.sha512Compute'));
+  const button = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'sha512-compute', disabled: !!res.hashing || res.removed }, label);
   button.addEventListener('click', () => computeSha512(res));
   const why = res.hashError ? h('span', { class: 'error', role: 'alert', 'data-testid': 'sha512-error' }, t('run.result.sha512Failed', { message: res.hashError }))
     : h('span', { class: 'hint' }, t('run.result.sha512Later'));
