@@ -66,7 +66,7 @@ impl BlobSource {
     /// `blob` under `name` (the name errors and references use), read through [`ReadAhead`].
     /// Needs `FileReaderSync`, that is, a dedicated worker.
     #[allow(clippy::new_ret_no_self)]
-    pub fn new(name: impl Into<String>, blob: Blob) -> Result<SourceRef> {
+    pub fn new(name: impl Into<String>, blob: Blob) -> Result<Arc<ReadAhead<BlobSource>>> {
         let name = name.into();
         let reader = FileReaderSync::new().map_err(|e| Error::io(&name, None, js_text(&e)))?;
         let size = blob.size();
@@ -126,6 +126,11 @@ impl Source for BlobSource {
 /// Turn the JS file list into sources. Each element is a `File` (named by its
 /// `webkitRelativePath` when it has one, else its name) or `{name, blob}`.
 fn sources(files: &Array) -> std::result::Result<Vec<SourceRef>, JsValue> {
+    Ok(blob_sources(files)?.into_iter().map(|s| s as SourceRef).collect())
+}
+
+/// [`sources`], typed: the converter fetches their blocks ahead ([`Converter::prefetch`]).
+fn blob_sources(files: &Array) -> std::result::Result<Vec<Arc<ReadAhead<BlobSource>>>, JsValue> {
     let mut out = Vec::with_capacity(files.length() as usize);
     for v in files.iter() {
         let (name, blob) = if let Some(f) = v.dyn_ref::<web_sys::File>() {
@@ -266,12 +271,18 @@ pub struct Converter {
     info: DiskInfo,
     /// Where the output is, and which of it are holes.
     out: Holes,
+    /// The input files, in the order of the `files` given, for fetching ahead.
+    inputs: Vec<Arc<ReadAhead<BlobSource>>>,
 }
 
 impl Converter {
     /// Wrap a core converter for an already opened and planned disk (tests, other shells).
     pub fn from_core(conv: convert::Converter, info: DiskInfo, max_in_flight: u32) -> Self {
-        Converter { driver: Driver::new(conv, max_in_flight as u64), info, out: Holes::default() }
+        Converter { driver: Driver::new(conv, max_in_flight as u64), info, out: Holes::default(), inputs: Vec::new() }
+    }
+
+    fn input(&self, file: usize) -> std::result::Result<&ReadAhead<BlobSource>, JsValue> {
+        self.inputs.get(file).map(|s| &**s).ok_or_else(|| js_err(Error::invalid(format!("no file number {file}"))))
     }
 }
 
@@ -289,7 +300,8 @@ impl Converter {
         options: JsValue,
         max_in_flight: u32,
     ) -> std::result::Result<Converter, JsValue> {
-        let srcs = sources(&files)?;
+        let inputs = blob_sources(&files)?;
+        let srcs: Vec<SourceRef> = inputs.iter().map(|s| s.clone() as SourceRef).collect();
         let src = srcs.get(top).cloned().ok_or_else(|| js_err(Error::invalid(format!("no file number {top}"))))?;
         let given: serde_json::Value = if options.is_undefined() {
             serde_json::Value::Null
@@ -306,7 +318,59 @@ impl Converter {
             .ok_or_else(|| js_err(Error::invalid(format!("disk {} asked for, the input has {n}", disk + 1))))?;
         let plan = plan::plan(&d, &options, &|| false).map_err(js_err)?;
         let info = d.info.clone();
-        Ok(Converter::from_core(convert::Converter::new(d, plan), info, max_in_flight))
+        let mut conv = Converter::from_core(convert::Converter::new(d, plan), info, max_in_flight);
+        conv.inputs = inputs;
+        Ok(conv)
+    }
+
+    /// The blocks of the input files to fetch now ([`ReadAhead::prefetch`]): `[{file, offset,
+    /// length}]`, `file` an index into the `files` given. Hand each to [`supply`](Self::supply)
+    /// when read, or to [`unpend`](Self::unpend) when its read failed.
+    pub fn prefetch(&self) -> std::result::Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Fetch {
+            file: usize,
+            offset: u64,
+            length: usize,
+        }
+        let mut out = Vec::new();
+        for (file, s) in self.inputs.iter().enumerate() {
+            out.extend(s.prefetch().into_iter().map(|(offset, length)| Fetch { file, offset, length }));
+        }
+        to_js(&out)
+    }
+
+    /// A block [`prefetch`](Self::prefetch) asked for, read: copied in (or dropped, when no
+    /// longer wanted) and its buffer freed.
+    pub fn supply(&self, file: usize, offset: f64, data: js_sys::ArrayBuffer) -> std::result::Result<(), JsValue> {
+        let input = self.input(file)?;
+        let view = Uint8Array::new(&data);
+        input.supply(offset as u64, view.length() as usize, |buf| view.copy_to(buf));
+        input.inner().release(&data);
+        Ok(())
+    }
+
+    /// The read of a block [`prefetch`](Self::prefetch) asked for failed: it is read again
+    /// when needed, synchronously, which reports the error.
+    pub fn unpend(&self, file: usize, offset: f64) -> std::result::Result<(), JsValue> {
+        self.input(file)?.unpend(offset as u64);
+        Ok(())
+    }
+
+    /// `{file, offset}` of a block on its way that the next `margin` bytes of reads would
+    /// need: wait for it before asking for the next batch. `undefined` when there is none.
+    pub fn awaiting(&self, margin: f64) -> std::result::Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Awaited {
+            file: usize,
+            offset: u64,
+        }
+        for (file, s) in self.inputs.iter().enumerate() {
+            if let Some(offset) = s.awaiting(margin as u64) {
+                return to_js(&Awaited { file, offset });
+            }
+        }
+        Ok(JsValue::UNDEFINED)
     }
 
     /// Leave the SHA-512 of the output to the caller (the page's writer worker hashes what it

@@ -14,7 +14,7 @@ use stackferry::driver::convert_serial;
 use stackferry::error::ErrorKind;
 use stackferry::image::{Disk, DiskInfo};
 use stackferry::plan::{plan, Options, OutputFormat};
-use stackferry::source::{MemSource, SourceRef};
+use stackferry::source::{MemSource, Source, SourceRef};
 use stackferry::wasm::{self, BlobSource};
 use std::cell::RefCell;
 use std::rc::Rc;

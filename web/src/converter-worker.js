@@ -32,6 +32,8 @@ export const BATCH_JOBS = 32;
 export const BATCH_BYTES = 1 << 20;
 export const MAX_BATCHES_PER_WORKER = 2;
 const PROGRESS_MS = 200;
+/** Input a batch may read past the read position, at most (a batch's bytes and one grain). */
+const READ_MARGIN = 2 * BATCH_BYTES;
 
 let modulePromise = null;
 let wasmMemory = null;
@@ -119,6 +121,33 @@ async function convert(m, progress) {
     if (wake) { const w = wake; wake = null; w(); }
   };
   let reserved = false;
+  // Input blocks fetched ahead of the converter's reads (the core says which, and when the next
+  // batch must wait for one): this thread is not blocked while the browser reads the file.
+  const fetching = new Map();
+  let live = true;
+  const fetchAhead = () => {
+    for (const { file, offset, length } of conv.prefetch()) {
+      const key = `${file}:${offset}`;
+      const f = m.files[file];
+      const blob = f instanceof Blob ? f : f.blob;
+      fetching.set(key, blob.slice(offset, offset + length).arrayBuffer().then((data) => {
+        fetching.delete(key);
+        if (live) conv.supply(file, offset, data);
+        signal();
+      }, () => {
+        // Read again when needed, synchronously: that read reports the error.
+        fetching.delete(key);
+        if (live) conv.unpend(file, offset);
+        signal();
+      }));
+    }
+  };
+  /** The read of a block the next batch needs, when that block is still on its way. */
+  const inputAwaited = () => {
+    const a = conv.awaiting(READ_MARGIN);
+    return a == null ? undefined : fetching.get(`${a.file}:${a.offset}`);
+  };
+  let waitingForInput = null;
   try {
     // An OPFS output asks the browser for all its storage here, before converting: the
     // browser's own answer (`no_space`, see quota.js), not navigator.storage.estimate(), which
@@ -129,7 +158,10 @@ async function convert(m, progress) {
     }
     for (;;) {
       // Keep the pool fed; the converter says when its bound is reached.
+      waitingForInput = null;
       while (outstanding < maxBatches && !failure) {
+        waitingForInput = inputAwaited();
+        if (waitingForInput) break;
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
         if (!batch) break;
         outstanding++;
@@ -150,7 +182,13 @@ async function convert(m, progress) {
           signal();
         });
       }
+      fetchAhead();
       if (failure) throw failure;
+      if (waitingForInput && outstanding === 0) {
+        // Nothing else to wait for (and nothing for emit to do that cannot wait).
+        await waitingForInput;
+        continue;
+      }
       if (!reserved && conv.output_len() != null) {
         // Compressed QCOW2: the length is known once the measuring pass is over.
         await sink.reserve(conv.output_len());
@@ -166,7 +204,9 @@ async function convert(m, progress) {
         lastProgress = now;
         progress({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
       }
-      if (next === 'wait' && outstanding > 0 && !signalled) await new Promise((r) => { wake = r; });
+      if (((next === 'wait' && outstanding > 0) || waitingForInput) && !signalled) {
+        await new Promise((r) => { wake = r; });
+      }
       signalled = false;
     }
     const report = conv.report();
@@ -181,6 +221,7 @@ async function convert(m, progress) {
     await sink.abort();
     throw err;
   } finally {
+    live = false;
     pool.terminate();
     conv.free();
   }

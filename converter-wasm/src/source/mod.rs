@@ -8,7 +8,7 @@ mod names;
 mod read_ahead;
 
 pub use names::{base_name, check_reference, FileSet, NamedFiles, NoFiles, SafeName};
-pub use read_ahead::{ReadAhead, CACHED_BLOCKS, READ_AHEAD};
+pub use read_ahead::{ReadAhead, CACHED_BLOCKS, PREFETCH_BLOCKS, READ_AHEAD};
 
 use crate::error::{Error, Result};
 use std::io;

@@ -3,6 +3,14 @@
 //! reads (the converter walking a stream-optimized VMDK: a 12-byte marker, then a grain, then
 //! the next marker) are served from aligned blocks of [`READ_AHEAD`] bytes read whole; scattered
 //! metadata reads and reads larger than a block go straight to the source.
+//!
+//! A shell that can read asynchronously (the page: `Blob.arrayBuffer()`) can also fetch the
+//! next blocks ahead of the reads: [`ReadAhead::prefetch`] says which blocks to fetch,
+//! [`ReadAhead::supply`] takes them in, and [`ReadAhead::awaiting`] says when the next reads
+//! would reach a block still on its way (the shell then waits for it instead of reading it a
+//! second time, synchronously). Measured in the page, reading the 977 MiB bench VMDK in a
+//! worker: 2.2–2.5 s with `FileReaderSync` block by block, 1.2–1.3 s with four blocks in
+//! flight, and about 0.7 CPU s less; and the converter thread is free meanwhile.
 
 use super::{check_range, Source};
 use crate::error::Result;
@@ -15,36 +23,143 @@ pub const READ_AHEAD: usize = 4 << 20;
 /// Blocks kept per source (a read can straddle two).
 pub const CACHED_BLOCKS: usize = 2;
 
+/// Blocks fetched ahead of the reads, at most, per source (fetching or fetched, not yet read).
+pub const PREFETCH_BLOCKS: u64 = 4;
+
 /// Largest gap after the previous read that still counts as sequential (stream-optimized
 /// VMDKs interleave small markers and grain tables with the grains).
 const SEQUENTIAL_GAP: u64 = 256 << 10;
 
-/// A source read through a cache of at most [`CACHED_BLOCKS`] blocks of [`READ_AHEAD`] bytes.
+/// A source read through a cache of at most [`CACHED_BLOCKS`] blocks of [`READ_AHEAD`] bytes,
+/// plus at most [`PREFETCH_BLOCKS`] blocks fetched ahead.
 pub struct ReadAhead<S> {
     inner: S,
     /// Cached blocks `(block index, bytes)`, most recent last.
     blocks: RefCell<Vec<(u64, Vec<u8>)>>,
     /// End of the previous read, to recognise sequential access.
     last_end: Cell<u64>,
+    /// Whether the previous read was sequential (served from blocks): only then is fetching
+    /// ahead worth it.
+    streaming: Cell<bool>,
+    /// Blocks supplied ahead of the reads, not read yet.
+    ahead: RefCell<Vec<(u64, Vec<u8>)>>,
+    /// Blocks [`prefetch`](Self::prefetch) asked for and not supplied yet.
+    pending: RefCell<Vec<u64>>,
+    /// Buffers of blocks dropped from the cache, for the next supplied block.
+    spare: RefCell<Vec<Vec<u8>>>,
 }
 
 impl<S: Source> ReadAhead<S> {
     pub fn new(inner: S) -> Self {
-        ReadAhead { inner, blocks: RefCell::new(Vec::new()), last_end: Cell::new(u64::MAX) }
+        ReadAhead {
+            inner,
+            blocks: RefCell::new(Vec::new()),
+            last_end: Cell::new(u64::MAX),
+            streaming: Cell::new(false),
+            ahead: RefCell::new(Vec::new()),
+            pending: RefCell::new(Vec::new()),
+            spare: RefCell::new(Vec::new()),
+        }
     }
 
-    /// Index into `blocks` of block `b`, loading it (in place of the oldest) when needed.
+    /// The source read through.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Length of block `b` (the last one is short).
+    fn block_len(&self, b: u64) -> usize {
+        (self.inner.len() - b * READ_AHEAD as u64).min(READ_AHEAD as u64) as usize
+    }
+
+    /// Index into `blocks` of block `b`: cached, taken from the blocks fetched ahead, or read
+    /// now (in place of the oldest).
     fn block(&self, blocks: &mut Vec<(u64, Vec<u8>)>, b: u64) -> Result<usize> {
         if let Some(i) = blocks.iter().position(|(k, _)| *k == b) {
             return Ok(i);
         }
-        let start = b * READ_AHEAD as u64;
-        let n = (self.inner.len() - start).min(READ_AHEAD as u64) as usize;
-        let mut data = if blocks.len() >= CACHED_BLOCKS { blocks.remove(0).1 } else { Vec::new() };
-        data.resize(n, 0);
-        self.inner.read_exact_at(start, &mut data)?;
-        blocks.push((b, data));
+        let old = if blocks.len() >= CACHED_BLOCKS { Some(blocks.remove(0).1) } else { None };
+        let mut ahead = self.ahead.borrow_mut();
+        if let Some(i) = ahead.iter().position(|(k, _)| *k == b) {
+            blocks.push(ahead.remove(i));
+            self.spare.borrow_mut().extend(old);
+        } else {
+            // Not here yet: read it now, and drop it when it arrives.
+            self.pending.borrow_mut().retain(|&k| k != b);
+            let mut data = old.unwrap_or_default();
+            data.resize(self.block_len(b), 0);
+            self.inner.read_exact_at(b * READ_AHEAD as u64, &mut data)?;
+            blocks.push((b, data));
+        }
         Ok(blocks.len() - 1)
+    }
+
+    /// The block the next sequential read starts in, when reading is sequential.
+    fn next_block(&self) -> Option<u64> {
+        let end = self.last_end.get();
+        (self.streaming.get() && end < self.inner.len()).then(|| end / READ_AHEAD as u64)
+    }
+
+    /// Whether block `b` is cached or was supplied.
+    fn have(&self, b: u64) -> bool {
+        self.blocks.borrow().iter().chain(self.ahead.borrow().iter()).any(|(k, _)| *k == b)
+    }
+
+    /// The blocks to fetch now, as `(offset, length)`: those of the next [`PREFETCH_BLOCKS`]
+    /// after the read position that are neither here nor asked for. Each is then pending until
+    /// [`supply`](Self::supply) or [`unpend`](Self::unpend). Blocks fetched ahead of a position
+    /// the reads have left (a jump) are dropped here, so the blocks ahead never exceed
+    /// [`PREFETCH_BLOCKS`].
+    pub fn prefetch(&self) -> Vec<(u64, usize)> {
+        let Some(first) = self.next_block() else { return Vec::new() };
+        let window = first..first + PREFETCH_BLOCKS;
+        self.ahead.borrow_mut().retain(|(k, _)| window.contains(k));
+        self.pending.borrow_mut().retain(|k| window.contains(k));
+        let last = (self.inner.len() - 1) / READ_AHEAD as u64;
+        let mut out = Vec::new();
+        for b in window.filter(|&b| b <= last) {
+            if !self.have(b) && !self.pending.borrow().contains(&b) {
+                self.pending.borrow_mut().push(b);
+                out.push((b * READ_AHEAD as u64, self.block_len(b)));
+            }
+        }
+        out
+    }
+
+    /// Take in a block [`prefetch`](Self::prefetch) asked for: `fill` copies its `len` bytes
+    /// into the buffer given. Returns whether it was taken: a block no longer pending (read in
+    /// the meantime, or left behind by a jump) or of the wrong length is dropped.
+    pub fn supply(&self, offset: u64, len: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        let b = offset / READ_AHEAD as u64;
+        let mut pending = self.pending.borrow_mut();
+        let Some(i) = pending.iter().position(|&k| k == b) else { return false };
+        pending.remove(i);
+        if offset != b * READ_AHEAD as u64 || len != self.block_len(b) {
+            return false;
+        }
+        let mut data = self.spare.borrow_mut().pop().unwrap_or_default();
+        data.resize(len, 0);
+        fill(&mut data);
+        self.ahead.borrow_mut().push((b, data));
+        true
+    }
+
+    /// Forget that the block at `offset` is coming (its fetch failed): a read of it reads it
+    /// synchronously, and so reports the error with its file and offset.
+    pub fn unpend(&self, offset: u64) {
+        let b = offset / READ_AHEAD as u64;
+        self.pending.borrow_mut().retain(|&k| k != b);
+    }
+
+    /// The offset of a pending block the next `margin` bytes of sequential reads would reach,
+    /// if any: the shell waits for it before reading on.
+    pub fn awaiting(&self, margin: u64) -> Option<u64> {
+        let mut b = self.next_block()?;
+        while self.have(b) {
+            b += 1;
+        }
+        let at = b * READ_AHEAD as u64;
+        (at < self.last_end.get() + margin && self.pending.borrow().contains(&b)).then_some(at)
     }
 }
 
@@ -64,13 +179,14 @@ impl<S: Source> Source for ReadAhead<S> {
         let prev_end = self.last_end.replace(end);
         let w = READ_AHEAD as u64;
         let (b0, b1) = (offset / w, (end - 1) / w);
-        let mut blocks = self.blocks.borrow_mut();
-        let cached = |b: u64| blocks.iter().any(|(k, _)| *k == b);
         let sequential = offset >= prev_end && offset - prev_end <= SEQUENTIAL_GAP;
-        if b1 > b0 + 1 || !(sequential || cached(b0) && cached(b1)) {
+        let through_blocks = b1 <= b0 + 1 && (sequential || self.have(b0) && self.have(b1));
+        self.streaming.set(through_blocks);
+        if !through_blocks {
             // Large or scattered: straight from the source.
             return self.inner.read_exact_at(offset, buf);
         }
+        let mut blocks = self.blocks.borrow_mut();
         let mut at = 0usize;
         for b in b0..=b1 {
             let i = self.block(&mut blocks, b)?;
@@ -143,5 +259,110 @@ mod tests {
         assert_eq!(one[0], data[n - 1]);
         let e = ra.read_exact_at(n as u64 - 1, &mut [0u8; 2]).unwrap_err();
         assert_eq!((e.kind, e.file.as_str(), e.offset), (ErrorKind::Truncated, "d.vmdk", Some(n as u64 - 1)));
+    }
+
+    /// `n` bytes of patterned data and a counting [`ReadAhead`] over them.
+    fn counted(n: usize) -> (Vec<u8>, ReadAhead<Counting>) {
+        let data: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+        (data.clone(), ReadAhead::new(Counting(MemSource::new("d.vmdk", data), Cell::new(0))))
+    }
+
+    /// Supply every block `prefetch` asks for, from `data`.
+    fn supply_all(ra: &ReadAhead<Counting>, data: &[u8]) -> usize {
+        let asked = ra.prefetch();
+        for &(off, len) in &asked {
+            assert!(ra.supply(off, len, |b| b.copy_from_slice(&data[off as usize..off as usize + len])));
+        }
+        asked.len()
+    }
+
+    #[test]
+    fn blocks_fetched_ahead_serve_a_sequential_walk_without_reading_the_source() {
+        let n = 9 * READ_AHEAD + 777;
+        let (data, ra) = counted(n);
+        // Nothing to fetch before reading has started, or after a scattered read.
+        assert!(ra.prefetch().is_empty());
+        let mut pos = 0u64;
+        let mut fetched = 0;
+        while pos + 65_000 < n as u64 {
+            let mut b = vec![0u8; 65_000];
+            ra.read_exact_at(pos, &mut b).unwrap();
+            assert!(b == data[pos as usize..pos as usize + b.len()], "at {pos}");
+            pos += 65_000 + 12;
+            fetched += supply_all(&ra, &data);
+            assert!(ra.ahead.borrow().len() + ra.pending.borrow().len() <= PREFETCH_BLOCKS as usize);
+        }
+        // The first read (not yet sequential) and block 0 came from the source; the other nine
+        // blocks were supplied, each once.
+        assert_eq!(ra.inner.1.get(), 2);
+        assert_eq!(fetched, 9);
+        assert!(ra.prefetch().is_empty(), "nothing past the end");
+    }
+
+    #[test]
+    fn a_block_not_there_in_time_is_awaited_or_read_once_and_the_late_copy_dropped() {
+        let (data, ra) = counted(4 * READ_AHEAD);
+        let w = READ_AHEAD as u64;
+        let mut b = vec![0u8; 1000];
+        ra.read_exact_at(0, &mut b).unwrap();
+        ra.read_exact_at(1000, &mut b).unwrap();
+        assert_eq!(ra.prefetch(), vec![(w, READ_AHEAD), (2 * w, READ_AHEAD), (3 * w, READ_AHEAD)]);
+        assert!(ra.prefetch().is_empty(), "asked once");
+        // Far from block 1 the reads need not wait; within the margin they do.
+        assert_eq!(ra.awaiting(1 << 20), None);
+        assert_eq!(ra.awaiting(w), Some(w));
+        let mut big = vec![0u8; 60_000];
+        let mut pos = 2000;
+        while pos + 60_000 <= w {
+            ra.read_exact_at(pos, &mut big).unwrap();
+            pos += 60_000;
+        }
+        assert_eq!(ra.awaiting(1 << 20), Some(w));
+        // Block 2 arrives, block 1 does not: the reads wait for block 1 still.
+        assert!(ra.supply(2 * w, READ_AHEAD, |x| x.copy_from_slice(&data[2 * READ_AHEAD..3 * READ_AHEAD])));
+        assert_eq!(ra.awaiting(1 << 20), Some(w));
+        // Read on anyway: block 1 comes from the source, once; its late copy is not taken.
+        let before = ra.inner.1.get();
+        ra.read_exact_at(pos, &mut big).unwrap();
+        assert!(big == data[pos as usize..pos as usize + big.len()]);
+        assert_eq!(ra.inner.1.get(), before + 1);
+        assert!(!ra.supply(w, READ_AHEAD, |_| panic!("a block read already is not copied again")));
+        // Block 2 was supplied: reading into it reads nothing more.
+        let mut b = vec![0u8; 5000];
+        ra.read_exact_at(2 * w - 10, &mut b).unwrap();
+        assert!(b == data[2 * READ_AHEAD - 10..2 * READ_AHEAD + 4990]);
+        assert_eq!(ra.inner.1.get(), before + 1);
+    }
+
+    #[test]
+    fn a_jump_drops_what_was_fetched_for_the_old_position_and_failures_are_read_again() {
+        let (data, ra) = counted(12 * READ_AHEAD);
+        let w = READ_AHEAD as u64;
+        let mut b = vec![0u8; 1000];
+        ra.read_exact_at(0, &mut b).unwrap();
+        ra.read_exact_at(1000, &mut b).unwrap();
+        assert_eq!(supply_all(&ra, &data), 3);
+        // A fetch of the next block but one is still out when the reads jump far ahead.
+        ra.read_exact_at(2 * w, &mut b).unwrap();
+        assert_eq!(ra.prefetch(), vec![(4 * w, READ_AHEAD), (5 * w, READ_AHEAD)]);
+        ra.read_exact_at(8 * w, &mut b).unwrap();
+        ra.read_exact_at(8 * w + 1000, &mut b).unwrap();
+        let asked = ra.prefetch();
+        assert_eq!(asked, vec![(9 * w, READ_AHEAD), (10 * w, READ_AHEAD), (11 * w, READ_AHEAD)]);
+        assert!(ra.ahead.borrow().is_empty(), "blocks 1-3 were dropped");
+        assert!(!ra.supply(4 * w, READ_AHEAD, |_| unreachable!()), "block 4 is no longer wanted");
+        // A fetch that failed: the block is read from the source, which reports any error.
+        ra.unpend(9 * w);
+        assert_eq!(ra.awaiting(w), None);
+        assert!(!ra.supply(9 * w, READ_AHEAD, |_| unreachable!()));
+        // Wrong length: not taken (and read from the source when reached).
+        assert!(!ra.supply(10 * w, 5, |_| unreachable!()));
+        let before = ra.inner.1.get();
+        let mut big = vec![0u8; 3 << 20];
+        for at in [8 * w + 2000, 8 * w + 2000 + (3 << 20), 8 * w + 2000 + (6 << 20)] {
+            ra.read_exact_at(at, &mut big).unwrap();
+            assert!(big == data[at as usize..at as usize + big.len()]);
+        }
+        assert_eq!(ra.inner.1.get(), before + 2, "blocks 9 and 10 read from the source");
     }
 }
