@@ -136,6 +136,11 @@ impl Converter {
         self.out.sha = None;
     }
 
+    /// The disk's manifest check, until it has run (just before the last output bytes).
+    pub fn check(&self) -> Option<&crate::manifest::DiskCheck> {
+        self.out.before_last.as_ref()
+    }
+
     pub fn plan(&self) -> &Plan {
         &self.plan
     }

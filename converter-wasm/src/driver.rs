@@ -14,6 +14,7 @@
 //!         Next::Done => break,
 //!         Next::Feed => continue,
 //!         Next::Wait => { wait for a decoded batch; driver.push(it) }
+//!         Next::Digests => { provide the digests of the files hashed elsewhere }
 //!     }
 //! }
 //! ```
@@ -35,6 +36,9 @@ pub enum Next {
     Feed,
     /// The whole output is written: take the report.
     Done,
+    /// Everything is decoded, and the last bytes wait for the digests of the input files the
+    /// shell hashes itself ([`crate::manifest::DiskCheck::hash_elsewhere`]): provide them.
+    Digests,
 }
 
 /// A conversion in progress, as every shell drives it.
@@ -100,6 +104,10 @@ impl Driver {
     /// decoded job failed (the first in output order), when the output cannot be written, or
     /// when the conversion stalled.
     pub fn emit(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Next> {
+        // Only once all is decoded can the last bytes be next (the check runs before them).
+        if self.pending == 0 && !self.conv.next_job_pending() && self.conv.check().is_some_and(|c| c.awaiting()) {
+            return Ok(Next::Digests);
+        }
         match self.conv.emit(sink)? {
             Emit::Done => Ok(Next::Done),
             Emit::Blocked if self.pending > 0 => Ok(Next::Wait),
@@ -138,6 +146,7 @@ pub fn convert_serial(disk: Disk, plan: Plan, sink: &mut dyn FnMut(&[u8]) -> Res
             Next::Done => return driver.report(),
             Next::Feed => {}
             Next::Wait => return Err(Error::invalid("serial conversion has results outstanding")),
+            Next::Digests => return Err(Error::invalid("serial conversion has files hashed elsewhere")),
         }
     }
 }
@@ -193,6 +202,46 @@ mod tests {
         assert_eq!(out.len(), 5 << 16);
         // The byte limit ends a batch after the job that reaches it.
         assert_eq!(d.next_batch(10, 1).unwrap().unwrap().jobs.len(), 1);
+    }
+
+    #[test]
+    fn the_last_bytes_wait_for_the_digests_of_files_hashed_elsewhere() {
+        use crate::manifest::{digest, Algorithm, Manifest, Verifier};
+        let size = 1u64 << 20;
+        let ones = vec![1u8; size as usize];
+        let listed = digest(Algorithm::Sha256, &ones);
+        let run = |provided: Vec<u8>| {
+            let text = format!("SHA256(ones)= {}\n", hex::encode(&listed));
+            let m = Manifest::parse("vm.mf", text.as_bytes()).unwrap();
+            let mut v = Verifier::new(&m);
+            let src = v.wrap(MemSource::new("ones", ones.clone()), m.find("ones").unwrap());
+            v.note_use(&src, 0);
+            let check = v.disk_checks(1).remove(0);
+            let id = check.elsewhere()[0].id;
+            check.hash_elsewhere(id);
+            let disk = Disk { info: DiskInfo::default(), map: Box::new(Ones(size, src)), check: Some(check) };
+            let p = plan(&disk, &Options { format: OutputFormat::Raw, ..Options::default() }, &|| false).unwrap();
+            let mut d = Driver::new(Converter::new(disk, p), 64);
+            let all = d.next_batch(64, usize::MAX).unwrap().unwrap();
+            assert!(d.next_batch(64, usize::MAX).unwrap().is_none());
+            let mut out = Vec::new();
+            assert_eq!(d.emit(&mut sink(&mut out)).unwrap(), Next::Wait);
+            d.push(all.run());
+            assert_eq!(d.emit(&mut sink(&mut out)).unwrap(), Next::Digests);
+            assert_eq!(d.emit(&mut sink(&mut out)).unwrap(), Next::Digests, "until they are given");
+            assert!(out.is_empty());
+            d.converter().check().unwrap().provide(id, provided);
+            let r = d.emit(&mut sink(&mut out));
+            (r, out)
+        };
+        let (r, out) = run(listed.clone());
+        assert_eq!(r.unwrap(), Next::Done);
+        assert_eq!(out, ones);
+        let mut wrong = listed.clone();
+        wrong[0] ^= 1;
+        let (r, out) = run(wrong);
+        assert_eq!(r.unwrap_err().kind, crate::error::ErrorKind::Checksum);
+        assert!(out.len() < ones.len(), "the last bytes are not written");
     }
 
     #[test]

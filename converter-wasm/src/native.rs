@@ -172,6 +172,7 @@ pub fn convert_parallel(
                     }
                     progress(&driver.converter().progress());
                 }
+                Next::Digests => return Err(Error::invalid("no file is hashed elsewhere natively")),
             }
         })();
         drop(job_tx);

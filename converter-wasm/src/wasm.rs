@@ -8,7 +8,7 @@
 //! - [`Converter`]: one disk's conversion as the core's [`Driver`] runs it, driven by
 //!   `web/src/converter-worker.js`: `next_batch` gives a packed [`BatchIn`] to post to a decode
 //!   worker, `push_batch` takes its packed [`BatchOut`] back, `emit` writes what is ready and
-//!   says what to do next ("done", "wait" or "feed"). [`decode_batch`] is the pure decode step
+//!   says what to do next ("done", "wait", "feed" or "digests"). [`decode_batch`] is the pure decode step
 //!   the decode workers run (`web/src/decode-worker.js`). The JavaScript only carries the
 //!   packed buffers; it never looks inside them.
 //!
@@ -341,12 +341,11 @@ impl Converter {
     }
 
     /// A block [`prefetch`](Self::prefetch) asked for, read: copied in (or dropped, when no
-    /// longer wanted) and its buffer freed.
-    pub fn supply(&self, file: usize, offset: f64, data: js_sys::ArrayBuffer) -> std::result::Result<(), JsValue> {
+    /// longer wanted). The buffer stays the caller's (to pass on to an [`InputHasher`]).
+    pub fn supply(&self, file: usize, offset: f64, data: &js_sys::ArrayBuffer) -> std::result::Result<(), JsValue> {
         let input = self.input(file)?;
-        let view = Uint8Array::new(&data);
+        let view = Uint8Array::new(data);
         input.supply(offset as u64, view.length() as usize, |buf| view.copy_to(buf));
-        input.inner().release(&data);
         Ok(())
     }
 
@@ -354,6 +353,42 @@ impl Converter {
     /// when needed, synchronously, which reports the error.
     pub fn unpend(&self, file: usize, offset: f64) -> std::result::Result<(), JsValue> {
         self.input(file)?.unpend(offset as u64);
+        Ok(())
+    }
+
+    /// Hash the checked files that lie in the input files in the caller's own worker
+    /// ([`crate::manifest::DiskCheck::hash_elsewhere`]): `[{id, name, algorithm, file, offset,
+    /// length}]`, each the byte range of input `file` to hash ([`InputHasher`]) and give back
+    /// with [`provide_digest`](Self::provide_digest) when [`emit`](Self::emit) says "digests".
+    pub fn hash_inputs_elsewhere(&self) -> std::result::Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Hashed {
+            id: usize,
+            name: String,
+            algorithm: &'static str,
+            file: usize,
+            offset: u64,
+            length: u64,
+        }
+        let Some(check) = self.driver.converter().check() else { return to_js(&Vec::<Hashed>::new()) };
+        let mut out = Vec::new();
+        for f in check.elsewhere() {
+            let at = Arc::as_ptr(&f.root) as *const u8;
+            if let Some(file) = self.inputs.iter().position(|s| Arc::as_ptr(s) as *const u8 == at) {
+                check.hash_elsewhere(f.id);
+                let (name, algorithm) = (f.name, f.algorithm.name());
+                out.push(Hashed { id: f.id, name, algorithm, file, offset: f.offset, length: f.len });
+            }
+        }
+        to_js(&out)
+    }
+
+    /// The digest (hex) of file `id` of [`hash_inputs_elsewhere`](Self::hash_inputs_elsewhere).
+    pub fn provide_digest(&self, id: usize, hex_digest: &str) -> std::result::Result<(), JsValue> {
+        let digest = hex::decode(hex_digest).map_err(|e| js_err(Error::invalid(format!("digest: {e}"))))?;
+        if let Some(check) = self.driver.converter().check() {
+            check.provide(id, digest);
+        }
         Ok(())
     }
 
@@ -435,6 +470,7 @@ impl Converter {
             Next::Done => "done",
             Next::Wait => "wait",
             Next::Feed => "feed",
+            Next::Digests => "digests",
         }
         .into())
     }
@@ -465,6 +501,52 @@ pub fn decode_batch(batch: &[u8], spare: Option<js_sys::ArrayBuffer>) -> std::re
     Ok(js_bytes(results.encoded_len(), spare, |part| {
         results.encode_parts(part);
     }))
+}
+
+/// The digest of a byte range of a `Blob` (a disk inside an OVA) for the manifest check, in a
+/// worker of its own ([`Converter::hash_inputs_elsewhere`]): fed the blocks the converter read
+/// (`offer`), it reads the rest itself with `FileReaderSync`.
+#[wasm_bindgen]
+pub struct InputHasher {
+    prefix: crate::manifest::Prefix,
+    /// Where the range starts in the blob.
+    offset: u64,
+}
+
+#[wasm_bindgen]
+impl InputHasher {
+    /// Hash `length` bytes of `blob` from `offset` with `algorithm` ("SHA256", "SHA1",
+    /// "SHA512"); `name`: the file's name, for errors.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        blob: Blob,
+        name: &str,
+        offset: f64,
+        length: f64,
+        algorithm: &str,
+    ) -> std::result::Result<InputHasher, JsValue> {
+        let a = crate::manifest::Algorithm::from_name(algorithm)
+            .ok_or_else(|| js_err(Error::invalid(format!("digest algorithm {algorithm}"))))?;
+        let file: SourceRef = BlobSource::new(name, blob).map_err(js_err)?;
+        let range = crate::source::SliceSource::new(name, file, offset as u64, length as u64).map_err(js_err)?;
+        Ok(InputHasher { prefix: crate::manifest::Prefix::new(range, a), offset: offset as u64 })
+    }
+
+    /// Bytes of the blob read at `at` (a block the converter fetched): what lies in the range
+    /// goes into the hash.
+    pub fn offer(&self, at: f64, bytes: &[u8]) -> std::result::Result<(), JsValue> {
+        let at = at as u64;
+        if at + bytes.len() as u64 <= self.offset {
+            return Ok(());
+        }
+        let skip = self.offset.saturating_sub(at) as usize;
+        self.prefix.offer(at + skip as u64 - self.offset, &bytes[skip..]).map_err(js_err)
+    }
+
+    /// The hex digest of the whole range (reading what was not offered).
+    pub fn digest(&self) -> std::result::Result<String, JsValue> {
+        Ok(hex::encode(self.prefix.digest().map_err(js_err)?))
+    }
 }
 
 /// SHA-512 of a byte stream fed in pieces, zero runs included without materialising them:

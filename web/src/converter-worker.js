@@ -1,6 +1,7 @@
 // The converter worker (a dedicated worker): inspects the dropped files, plans the whole VM's
 // migration and converts one disk.
-// It reads File slices with FileReaderSync inside the wasm core (never whole files), hands
+// It reads File slices (fetched ahead with Blob.arrayBuffer, as the core asks; read with
+// FileReaderSync inside the core when not fetched in time; never whole files), hands
 // decoding to the pool of decode workers, writes the output to the sink in order and reports
 // progress. The page's main thread only renders.
 //
@@ -10,16 +11,18 @@
 // wait in the assembler); one job is one unit of output (max(cluster size, 64 KiB)); a job's
 // input and its decoded output live here or in a decode worker until written. With 64 KiB
 // clusters and N decode workers (cores + 1; cores for an upload) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
-// output. Add: per input file 2 cached read-ahead blocks of 4 MiB; the core's 4 MiB output
+// output. Add: per input file 2 cached read-ahead blocks of 4 MiB and up to 4 more fetched
+// ahead (twice: arriving here, then copied into the core); for a disk checked against a
+// manifest, up to HASHER_QUEUE (16) such blocks waiting in its hasher; the core's 4 MiB output
 // buffer; at most SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its
 // hasher (the output's SHA-512, for a Send); one bit per output cluster of plan (32 KiB per GiB
 // of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per allocated cluster. With
-// N = 3: about 60 MiB, whatever the disk size. Measured (web tests,
+// N = 3: about 90 MiB (150 MiB with a manifest), whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
 import * as core from './pkg/stackferry.js';
-import { serve, transfer } from './converter/bridge.js';
+import { Bridge, serve, transfer } from './converter/bridge.js';
 import { Pool, defaultWorkers } from './converter/pool.js';
 import { openSink } from './converter/sink.js';
 import { asCoreError, coreError } from './error.js';
@@ -34,6 +37,8 @@ export const MAX_BATCHES_PER_WORKER = 2;
 const PROGRESS_MS = 200;
 /** Input a batch may read past the read position, at most (a batch's bytes and one grain). */
 const READ_MARGIN = 2 * BATCH_BYTES;
+/** Blocks passed on to an input hasher and not hashed yet, at most. */
+const HASHER_QUEUE = 16;
 
 let modulePromise = null;
 let wasmMemory = null;
@@ -132,7 +137,10 @@ async function convert(m, progress) {
       const blob = f instanceof Blob ? f : f.blob;
       fetching.set(key, blob.slice(offset, offset + length).arrayBuffer().then((data) => {
         fetching.delete(key);
-        if (live) conv.supply(file, offset, data);
+        if (live) {
+          conv.supply(file, offset, data);
+          offerToHashers(file, offset, data);
+        }
         signal();
       }, () => {
         // Read again when needed, synchronously: that read reports the error.
@@ -148,7 +156,25 @@ async function convert(m, progress) {
     return a == null ? undefined : fetching.get(`${a.file}:${a.offset}`);
   };
   let waitingForInput = null;
+  // The manifest digests of the files inside the input (a disk inside an OVA), each computed by
+  // a hasher worker of its own from the blocks fetched above; the core compares them.
+  const hashers = [];
+  const offerToHashers = (file, offset, data) => {
+    for (const h of hashers) {
+      // A hasher behind by this many blocks reads the next ones itself (memory stays bounded).
+      if (h.file !== file || h.queued >= HASHER_QUEUE || offset + data.byteLength <= h.offset || offset >= h.offset + h.length) continue;
+      h.queued++;
+      const buf = h === hashers.findLast((o) => o.file === file) ? data : data.slice(0);
+      h.bridge.call('offerInput', transfer({ at: offset, buf }, [buf])).then(() => { h.queued--; }, () => {});
+    }
+  };
   try {
+    for (const h of conv.hash_inputs_elsewhere()) {
+      const bridge = new Bridge(new URL('./hash-worker.js', import.meta.url), { name: 'input-hasher', what: 'the input hasher' });
+      hashers.push({ ...h, bridge, queued: 0 });
+      const f = m.files[h.file];
+      await bridge.call('openInput', { module, blob: f instanceof Blob ? f : f.blob, name: h.name, offset: h.offset, length: h.length, algorithm: h.algorithm });
+    }
     // An OPFS output asks the browser for all its storage here, before converting: the
     // browser's own answer (`no_space`, see quota.js), not navigator.storage.estimate(), which
     // over-reports.
@@ -199,6 +225,10 @@ async function convert(m, progress) {
       const next = conv.emit(write);
       await sink.drain();
       if (next === 'done') break;
+      if (next === 'digests') {
+        for (const h of hashers) conv.provide_digest(h.id, await h.bridge.call('inputDigest'));
+        continue;
+      }
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_MS) {
         lastProgress = now;
@@ -222,6 +252,7 @@ async function convert(m, progress) {
     throw err;
   } finally {
     live = false;
+    for (const h of hashers) h.bridge.terminate();
     pool.terminate();
     conv.free();
   }

@@ -4,11 +4,15 @@
 // Output arrives from the writer in order as (bytes, at) pieces, all-zero stretches skipped
 // (hashed here as zeros); each buffer goes back to the writer once hashed, which is what
 // bounds the bytes in flight (see converter/sink.js). Calls come through the bridge, in order.
-import init, { Sha512Hasher } from './pkg/stackferry.js';
+// The same worker, started by the converter worker instead, computes the manifest digest of a
+// disk inside an OVA (`openInput`, `offerInput`, `inputDigest`): off the converter's thread,
+// from the blocks it read and passed on, reading what it missed itself (FileReaderSync).
+import init, { InputHasher, Sha512Hasher } from './pkg/stackferry.js';
 import { serve, transfer } from './converter/bridge.js';
 import { asCoreError } from './error.js';
 
 let hasher = null;
+let input = null;
 let pos = 0; // output bytes hashed so far
 
 serve({
@@ -25,6 +29,22 @@ serve({
     hasher.update(new Uint8Array(buf, 0, len));
     pos = at + len;
     return transfer({ hashed: len, buf }, [buf]);
+  },
+  /** Hash `length` bytes of `blob` from `offset` (see Converter.hash_inputs_elsewhere). */
+  async openInput({ module, blob, name, offset, length, algorithm }) {
+    await init({ module_or_path: module });
+    input = new InputHasher(blob, name, offset, length, algorithm);
+  },
+  /** A block of the blob read at `at` by the converter. */
+  offerInput({ at, buf }) {
+    input.offer(at, new Uint8Array(buf));
+  },
+  /** Resolves to the digest (hex) of the whole range. */
+  inputDigest() {
+    const digest = input.digest();
+    input.free();
+    input = null;
+    return digest;
   },
   /** The output is `len` bytes (zeros after the last piece): resolves to the SHA-512 (hex). */
   finish({ len }) {

@@ -28,6 +28,13 @@ pub trait Source {
     /// naming this source and the offset.
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
 
+    /// The source this one is a byte range of, and where the range starts in it (an OVA member
+    /// in its archive): for a shell that reads the same bytes on its own (see
+    /// [`crate::manifest::DiskCheck::elsewhere`]).
+    fn within(&self) -> Option<(SourceRef, u64)> {
+        None
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -125,6 +132,9 @@ impl Source for SliceSource {
     }
     fn len(&self) -> u64 {
         self.len
+    }
+    fn within(&self) -> Option<(SourceRef, u64)> {
+        Some((self.inner.clone(), self.start))
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self, offset, buf.len() as u64)?;
