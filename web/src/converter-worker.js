@@ -40,6 +40,18 @@ const READ_MARGIN = 2 * BATCH_BYTES;
 /** Blocks passed on to an input hasher and not hashed yet, at most. */
 const HASHER_QUEUE = 16;
 
+/**
+ * Free a fetched block now rather than at some later garbage collection (V8 lets dead
+ * ArrayBuffers pile up while this worker is busy): transfer it into a message to a closed
+ * port, which drops it (as the core's BlobSource does with its reads).
+ */
+const dropPort = (() => {
+  const c = new MessageChannel();
+  c.port2.close();
+  return c.port1;
+})();
+const release = (buf) => dropPort.postMessage(buf, [buf]);
+
 let modulePromise = null;
 let wasmMemory = null;
 
@@ -137,10 +149,8 @@ async function convert(m, progress) {
       const blob = f instanceof Blob ? f : f.blob;
       fetching.set(key, blob.slice(offset, offset + length).arrayBuffer().then((data) => {
         fetching.delete(key);
-        if (live) {
-          conv.supply(file, offset, data);
-          offerToHashers(file, offset, data);
-        }
+        if (live) conv.supply(file, offset, data);
+        if (!live || !offerToHashers(file, offset, data)) release(data);
         signal();
       }, () => {
         // Read again when needed, synchronously: that read reports the error.
@@ -159,14 +169,18 @@ async function convert(m, progress) {
   // The manifest digests of the files inside the input (a disk inside an OVA), each computed by
   // a hasher worker of its own from the blocks fetched above; the core compares them.
   const hashers = [];
+  /** Pass a fetched block on to the hashers that want it; whether one took it (transferred). */
   const offerToHashers = (file, offset, data) => {
-    for (const h of hashers) {
-      // A hasher behind by this many blocks reads the next ones itself (memory stays bounded).
-      if (h.file !== file || h.queued >= HASHER_QUEUE || offset + data.byteLength <= h.offset || offset >= h.offset + h.length) continue;
+    // A hasher behind by HASHER_QUEUE blocks reads the next ones itself (memory stays bounded).
+    const want = hashers.filter((h) => h.file === file && h.queued < HASHER_QUEUE
+      && offset + data.byteLength > h.offset && offset < h.offset + h.length);
+    want.forEach((h, i) => {
+      // The last one gets the block itself, the others copies.
+      const buf = i === want.length - 1 ? data : data.slice(0);
       h.queued++;
-      const buf = h === hashers.findLast((o) => o.file === file) ? data : data.slice(0);
       h.bridge.call('offerInput', transfer({ at: offset, buf }, [buf])).then(() => { h.queued--; }, () => {});
-    }
+    });
+    return want.length > 0;
   };
   try {
     for (const h of conv.hash_inputs_elsewhere()) {

@@ -155,7 +155,8 @@ export async function clearFiles(page) {
 /** Convert with `format`; resolves to the final progress state. */
 export async function convert(page, format = 'qcow2', timeout = 240000) {
   await page.locator(tid('format-select')).selectOption(format);
-  await page.locator(`${tid('convert-button')}:enabled`).click({ timeout: 15000 });
+  // (60 s: once, with another test's 8 GiB download beside it, the button took over 15 s.)
+  await page.locator(`${tid('convert-button')}:enabled`).click({ timeout: 60000 });
   await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-testid=progress]').dataset.state), null, { timeout });
   return page.locator(tid('progress')).getAttribute('data-state');
 }
