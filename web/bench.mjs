@@ -187,6 +187,16 @@ function watch(udd) {
   };
 }
 
+/**
+ * Before a timed run: `out` (the other side's output, if given) removed and everything written
+ * back, so that no run pays for writing back the one before (qemu-img's 2.3 GiB output left in
+ * place cost the page run after it up to 15 %; bench/ab.sh does the same).
+ */
+function settle(out = null) {
+  if (out) fs.rmSync(out, { force: true });
+  execFileSync('sync');
+}
+
 function qemuRun(src, dst, format) {
   const args = ['-f', '%e %U %S %M', 'qemu-img', 'convert', '-t', 'unsafe', '-f', 'vmdk', '-O', format === 'raw' ? 'raw' : 'qcow2'];
   if (format === 'qcow2-compressed') args.push('-c');
@@ -375,8 +385,10 @@ async function main() {
     await run(null);
     for (let i = 0; i < RUNS; i++) {
       const keep = VERIFY && c !== 'upload' && i === 0 ? path.join(tmp, 'page.out') : null;
+      settle(qOut);
       w.push(await run(keep));
       loads.push(load());
+      settle();
       q.push(qemuRun(qsrc, qOut, format));
       loads.push(load());
       log(`${c} run ${i + 1}: page ${w[i].wall.toFixed(2)} s (cpu ${w[i].cpu.toFixed(1)} s, renderers +${w[i].growthMiB.toFixed(0)} MiB${w[i].shaS == null ? '' : `; SHA-512 on request ${w[i].shaS.toFixed(2)} s`}), ` +
@@ -388,6 +400,7 @@ async function main() {
         fs.rmSync(keep);
       }
     }
+    fs.rmSync(qOut, { force: true });
     const title = {
       vmdk: `Browser (headless Chromium) vs qemu-img: ${path.basename(src)} -> ${FORMAT}`,
       ova: `Browser, the same disk as an ESXi-style OVA (SHA-256 manifest) vs qemu-img on the bare VMDK -> ${FORMAT}`,

@@ -22,7 +22,7 @@
 import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
 import * as core from './pkg/stackferry.js';
-import { Bridge, serve, transfer } from './converter/bridge.js';
+import { Bridge, release, serve, transfer } from './converter/bridge.js';
 import { Pool, defaultWorkers } from './converter/pool.js';
 import { openSink } from './converter/sink.js';
 import { asCoreError, coreError } from './error.js';
@@ -40,17 +40,8 @@ const READ_MARGIN = 2 * BATCH_BYTES;
 /** Blocks passed on to an input hasher and not hashed yet, at most. */
 const HASHER_QUEUE = 16;
 
-/**
- * Free a fetched block now rather than at some later garbage collection (V8 lets dead
- * ArrayBuffers pile up while this worker is busy): transfer it into a message to a closed
- * port, which drops it (as the core's BlobSource does with its reads).
- */
-const dropPort = (() => {
-  const c = new MessageChannel();
-  c.port2.close();
-  return c.port1;
-})();
-const release = (buf) => dropPort.postMessage(buf, [buf]);
+/** The `Blob` of an entry of a conversion's `files` (a `File`, or `{name, blob}`). */
+const blobOf = (f) => (f instanceof Blob ? f : f.blob);
 
 let modulePromise = null;
 let wasmMemory = null;
@@ -145,9 +136,7 @@ async function convert(m, progress) {
   const fetchAhead = () => {
     for (const { file, offset, length } of conv.prefetch()) {
       const key = `${file}:${offset}`;
-      const f = m.files[file];
-      const blob = f instanceof Blob ? f : f.blob;
-      fetching.set(key, blob.slice(offset, offset + length).arrayBuffer().then((data) => {
+      fetching.set(key, blobOf(m.files[file]).slice(offset, offset + length).arrayBuffer().then((data) => {
         fetching.delete(key);
         if (live) conv.supply(file, offset, data);
         if (!live || !offerToHashers(file, offset, data)) release(data);
@@ -186,8 +175,7 @@ async function convert(m, progress) {
     for (const h of conv.hash_inputs_elsewhere()) {
       const bridge = new Bridge(new URL('./hash-worker.js', import.meta.url), { name: 'input-hasher', what: 'the input hasher' });
       hashers.push({ ...h, bridge, queued: 0 });
-      const f = m.files[h.file];
-      await bridge.call('openInput', { module, blob: f instanceof Blob ? f : f.blob, name: h.name, offset: h.offset, length: h.length, algorithm: h.algorithm });
+      await bridge.call('openInput', { module, blob: blobOf(m.files[h.file]), name: h.name, offset: h.offset, length: h.length, algorithm: h.algorithm });
     }
     // An OPFS output asks the browser for all its storage here, before converting: the
     // browser's own answer (`no_space`, see quota.js), not navigator.storage.estimate(), which

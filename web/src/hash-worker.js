@@ -8,7 +8,7 @@
 // disk inside an OVA (`openInput`, `offerInput`, `inputDigest`): off the converter's thread,
 // from the blocks it read and passed on, reading what it missed itself (FileReaderSync).
 import init, { InputHasher, Sha512Hasher } from './pkg/stackferry.js';
-import { serve, transfer } from './converter/bridge.js';
+import { release, serve, transfer } from './converter/bridge.js';
 import { asCoreError } from './error.js';
 
 let hasher = null;
@@ -38,6 +38,7 @@ serve({
   /** A block of the blob read at `at` by the converter. */
   offerInput({ at, buf }) {
     input.offer(at, new Uint8Array(buf));
+    release(buf);
   },
   /** Resolves to the digest (hex) of the whole range. */
   inputDigest() {

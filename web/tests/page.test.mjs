@@ -17,7 +17,7 @@ import { assertSafe, runCommands } from './shell.mjs';
 import {
   HERE, DIST, VMDKRS, COT, MEMORY_LIMIT_MIB, BIG_VIRTUAL_MIB, BIG_DATA_MIB, TMP, site, sh, assert,
   qemuCompare, qemuCheck, sha512File, computeSha512, open, tid, feed, clearFiles, convert, download, errorText,
-  convertAndCheck, rendererRssKiB, stubPickers, pickedFile, twoDiskOvf, big, opfsEntries,
+  convertAndCheck, rendererRssKiB, stubPickers, pickedFile, twoDiskOvf, big, bigOva, opfsEntries,
 } from './page-lib.mjs';
 
 // -------------------------------------------------------------------------------------------
@@ -283,10 +283,14 @@ test('Cancel stops the conversion at once, frees its workers and its partial fil
   await convertAndCheck(page, [src], src, 'qcow2', 'after-cancel');
 });
 
-test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) converts with bounded browser memory`, async (t) => {
+/**
+ * Convert `input` (the big disk, or an OVA holding it) in a fresh page and check the renderer's
+ * memory stays bounded and flat, the output is the big disk's, and its SHA-512.
+ */
+async function boundedMemory(t, input) {
   const { page, udd } = await open(t);
   const src = big();
-  await feed(page, [src]);
+  await feed(page, [input]);
   const idle = rendererRssKiB(udd);
   let peak = idle;
   const samples = [];
@@ -320,11 +324,19 @@ test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) c
   assert(samples.length >= 10 && second <= first + 64 * 1024, `renderer memory grows with progress: first half peak ${first >> 10} MiB, second half ${second >> 10} MiB`);
   // The wasm heaps hold the bounded pipeline, not the disk.
   assert(wasm.converter < 64 << 20 && wasm.decoder_max < 32 << 20, `wasm memory ${JSON.stringify(wasm)}`);
-  const out = await download(page, path.join(TMP, 'big.qcow2'));
+  const out = await download(page, path.join(TMP, `${path.basename(input)}.qcow2`));
   qemuCheck(out);
   qemuCompare(src, out);
   assert((await computeSha512(page)) === sha512File(out), 'sha512 of the download');
   fs.rmSync(out);
+}
+
+test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) converts with bounded browser memory`, async (t) => {
+  await boundedMemory(t, big());
+});
+
+test('the same disk in an OVA with a SHA-256 manifest (hashed beside the conversion) converts with bounded browser memory', async (t) => {
+  await boundedMemory(t, bigOva());
 });
 
 test('the page works from a sub-path of a server', async (t) => {
