@@ -484,9 +484,16 @@ impl DiskCheck {
         v.tracked.iter().enumerate().filter(move |(i, _)| v.users[*i].contains(&self.disk))
     }
 
-    /// The files this disk reads that are checked, and where their bytes are.
+    /// The files this disk reads that are checked and worth hashing elsewhere, and where their
+    /// bytes are: those with less than half of them hashed here already (a hash elsewhere starts
+    /// again from the first byte; planning a monolithicSparse disk reads, and so hashes, nearly
+    /// all of it).
     pub fn elsewhere(&self) -> Vec<Elsewhere> {
         self.files()
+            .filter(|(_, h)| {
+                let st = h.prefix.state.borrow();
+                st.result.is_none() && st.watermark < h.len() / 2
+            })
             .map(|(id, h)| {
                 let (mut root, mut offset) = (h.inner().clone(), 0);
                 while let Some((outer, at)) = root.within() {
@@ -668,6 +675,17 @@ mod tests {
         assert!(e.message.contains("vm.mf"), "{e}");
         let e = check(None).unwrap_err();
         assert!(e.message.contains("computed elsewhere"), "{e}");
+
+        // More than half hashed here already (a monolithicSparse disk's planning reads it):
+        // finished here, not offered to hash elsewhere.
+        let mut v = Verifier::new(&m);
+        let wrapped = v.wrap(src.clone(), m.find("disk.vmdk").unwrap());
+        v.note_use(&wrapped, 0);
+        let c = v.disk_checks(1).remove(0);
+        let mut b = vec![0u8; 2 << 20];
+        wrapped.read_exact_at(0, &mut b).unwrap();
+        assert!(c.elsewhere().is_empty());
+        assert_eq!(c.finish().unwrap(), vec!["disk.vmdk"]);
 
         // The other side: a prefix hash fed blocks of the archive out of order, with gaps and
         // overlaps, reads what it misses from the member and gets the same digest.

@@ -29,8 +29,8 @@ pub trait Source {
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
 
     /// The source this one is a byte range of, and where the range starts in it (an OVA member
-    /// in its archive): for a shell that reads the same bytes on its own (see
-    /// [`crate::manifest::DiskCheck::elsewhere`]).
+    /// in its archive): for a shell that reads the same bytes on its own (the page hashes a
+    /// disk for its manifest in a worker of its own).
     fn within(&self) -> Option<(SourceRef, u64)> {
         None
     }
