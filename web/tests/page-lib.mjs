@@ -258,6 +258,18 @@ export function twoDiskOvf() {
   return { dir: vm, disks };
 }
 
+/**
+ * Write at `vmdk` a stream-optimized VMDK (qemu-img's) of a `virtualMiB` disk holding `dataMiB`
+ * of data (make-disk.py with `seed`); returns `vmdk`.
+ */
+export function streamVmdk(vmdk, virtualMiB, dataMiB, seed) {
+  const raw = `${vmdk}.raw`;
+  sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(virtualMiB), String(dataMiB), String(seed)]);
+  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+  fs.rmSync(raw);
+  return vmdk;
+}
+
 let bigDisk = null;
 /** A generated multi-GB monolithicSparse VMDK (BIG_VIRTUAL_MIB virtual, BIG_DATA_MIB data). */
 export function big() {

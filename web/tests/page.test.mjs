@@ -17,7 +17,7 @@ import { assertSafe, runCommands } from './shell.mjs';
 import {
   HERE, DIST, VMDKRS, COT, MEMORY_LIMIT_MIB, BIG_VIRTUAL_MIB, BIG_DATA_MIB, TMP, site, sh, assert,
   qemuCompare, qemuCheck, sha512File, computeSha512, open, tid, feed, clearFiles, convert, download, errorText,
-  convertAndCheck, rendererRssKiB, stubPickers, pickedFile, twoDiskOvf, big, bigOva, opfsEntries,
+  convertAndCheck, rendererRssKiB, stubPickers, pickedFile, twoDiskOvf, big, bigOva, opfsEntries, streamVmdk,
 } from './page-lib.mjs';
 
 // -------------------------------------------------------------------------------------------
@@ -121,10 +121,7 @@ test('truncated and hostile files show an error naming the file; the page stays 
 test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) => {
   const { page } = await open(t);
   // The real VirtualBox OVF, with a disk of data written by qemu-img in place of its empty one.
-  const raw = path.join(TMP, 'ova-disk.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '64', '8', '3']);
-  const vmdk = path.join(TMP, 'ubuntu.2.0-disk1.vmdk');
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
+  const vmdk = streamVmdk(path.join(TMP, 'ubuntu.2.0-disk1.vmdk'), 64, 8, 3);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8').replace('ovf:capacity="8589934592"', `ovf:capacity="${64 << 20}"`);
   const dir = fs.mkdtempSync(path.join(TMP, 'ova-'));
   fs.writeFileSync(path.join(dir, 'ubuntu.2.0.ovf'), ovf);
@@ -167,13 +164,9 @@ test('hostile names (OVA, member, VM): the printed commands read no name as an o
   const vmName = '--to-command=sh${IFS}-c${IFS}x -rf';
   const xml = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
   const dir = fs.mkdtempSync(path.join(TMP, 'hostile-'));
-  const raw = path.join(TMP, 'hostile.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '16', '2', '5']);
   // Made under a plain name: qemu-img writes the file's name into its embedded descriptor.
   const vmdk = path.join(dir, member);
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, path.join(dir, 'plain.vmdk')]);
-  fs.renameSync(path.join(dir, 'plain.vmdk'), vmdk);
-  fs.rmSync(raw);
+  fs.renameSync(streamVmdk(path.join(dir, 'plain.vmdk'), 16, 2, 5), vmdk);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${16 << 20}"`)
     .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', `ovf:href="${xml(member)}"`)

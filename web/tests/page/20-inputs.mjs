@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assertSafe, runCommands } from '../shell.mjs';
 import {
-  HERE, VMDKRS, COT, TMP, sh, assert, qemuCompare, open, tid, feed, convert, errorText,
+  VMDKRS, COT, TMP, sh, assert, qemuCompare, open, tid, feed, convert, errorText, streamVmdk,
 } from '../page-lib.mjs';
 
 const tests = [];
@@ -20,10 +20,7 @@ const xml = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g
  */
 function ova(ovaName, vm, member, seed = '3') {
   const dir = fs.mkdtempSync(path.join(TMP, 'ova-in-'));
-  const raw = path.join(dir, 'disk.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '16', '2', seed]);
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, path.join(dir, member)]);
-  fs.rmSync(raw);
+  streamVmdk(path.join(dir, member), 16, 2, seed);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${16 << 20}"`)
     .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', `ovf:href="${xml(member)}"`)

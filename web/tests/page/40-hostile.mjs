@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { COT, HERE, TMP, assert, clearFiles, convert, download, errorText, feed, open, opfsEntries, qemuCompare, sh } from '../page-lib.mjs';
+import { COT, TMP, assert, clearFiles, convert, download, errorText, feed, open, opfsEntries, qemuCompare, sh, streamVmdk } from '../page-lib.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -18,10 +18,7 @@ const NET = '<script>window.__pwned=3</script>';
 /** An OVA of the real VirtualBox OVF with markup in its VM name, OS description and network. */
 function hostileOva() {
   const dir = fs.mkdtempSync(path.join(TMP, 'markup-'));
-  const raw = path.join(dir, 'disk.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '16', '2', '9']);
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, path.join(dir, 'd.vmdk')]);
-  fs.rmSync(raw);
+  streamVmdk(path.join(dir, 'd.vmdk'), 16, 2, 9);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${16 << 20}"`)
     .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', 'ovf:href="d.vmdk"')
@@ -59,11 +56,7 @@ test('hostile OVF: markup in the VM name, OS description and network names is sh
  */
 function manifestOva(tampered) {
   const dir = fs.mkdtempSync(path.join(TMP, 'mf-'));
-  const raw = path.join(dir, 'disk.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '64', '24', '11']);
-  const vmdk = path.join(dir, 'd.vmdk');
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
-  fs.rmSync(raw);
+  const vmdk = streamVmdk(path.join(dir, 'd.vmdk'), 64, 24, 11);
   fs.writeFileSync(path.join(dir, 'vm.ovf'), fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${64 << 20}"`)
     .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', 'ovf:href="d.vmdk"'));

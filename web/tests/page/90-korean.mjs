@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import {
-  ROOT, HERE, COT, TMP, sh, assert, open, tid, feed, errorText, qemuCompare,
+  ROOT, COT, TMP, sh, assert, open, tid, feed, errorText, qemuCompare, streamVmdk,
 } from '../page-lib.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -23,11 +23,7 @@ const SHOTS = process.env.WEB_SCREENSHOTS ? path.join(ROOT, 'docs/screenshots/ko
 /** 웹서버.ova: the VirtualBox OVF of the 'OVA with OVF' test, renamed, with a 64 MiB disk of data. */
 function koreanOva() {
   const dir = fs.mkdtempSync(path.join(TMP, 'ko-ova-'));
-  const raw = path.join(dir, 'disk.raw');
-  sh('python3', [path.join(HERE, 'make-disk.py'), raw, '64', '8', '5']);
-  const vmdk = path.join(dir, '웹서버-disk1.vmdk');
-  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, vmdk]);
-  fs.rmSync(raw);
+  const vmdk = streamVmdk(path.join(dir, '웹서버-disk1.vmdk'), 64, 8, 5);
   const ovf = fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
     .replace('ovf:capacity="8589934592"', `ovf:capacity="${64 << 20}"`)
     .replaceAll('ubuntu.2.0-disk1.vmdk', '웹서버-disk1.vmdk')
