@@ -267,6 +267,16 @@ mod tests {
         (data.clone(), ReadAhead::new(Counting(MemSource::new("d.vmdk", data), Cell::new(0))))
     }
 
+    /// [`counted`], streaming from the start (two sequential reads: the first one, not yet
+    /// sequential, goes to the source, the second reads block 0).
+    fn streaming(n: usize) -> (Vec<u8>, ReadAhead<Counting>) {
+        let (data, ra) = counted(n);
+        let mut b = vec![0u8; 1000];
+        ra.read_exact_at(0, &mut b).unwrap();
+        ra.read_exact_at(1000, &mut b).unwrap();
+        (data, ra)
+    }
+
     /// Supply every block `prefetch` asks for, from `data`.
     fn supply_all(ra: &ReadAhead<Counting>, data: &[u8]) -> usize {
         let asked = ra.prefetch();
@@ -301,11 +311,8 @@ mod tests {
 
     #[test]
     fn a_block_not_there_in_time_is_awaited_or_read_once_and_the_late_copy_dropped() {
-        let (data, ra) = counted(4 * READ_AHEAD);
+        let (data, ra) = streaming(4 * READ_AHEAD);
         let w = READ_AHEAD as u64;
-        let mut b = vec![0u8; 1000];
-        ra.read_exact_at(0, &mut b).unwrap();
-        ra.read_exact_at(1000, &mut b).unwrap();
         assert_eq!(ra.prefetch(), vec![(w, READ_AHEAD), (2 * w, READ_AHEAD), (3 * w, READ_AHEAD)]);
         assert!(ra.prefetch().is_empty(), "asked once");
         // Far from block 1 the reads need not wait; within the margin they do.
@@ -336,11 +343,9 @@ mod tests {
 
     #[test]
     fn a_jump_drops_what_was_fetched_for_the_old_position_and_failures_are_read_again() {
-        let (data, ra) = counted(12 * READ_AHEAD);
+        let (data, ra) = streaming(12 * READ_AHEAD);
         let w = READ_AHEAD as u64;
         let mut b = vec![0u8; 1000];
-        ra.read_exact_at(0, &mut b).unwrap();
-        ra.read_exact_at(1000, &mut b).unwrap();
         assert_eq!(supply_all(&ra, &data), 3);
         // A fetch of the next block but one is still out when the reads jump far ahead.
         ra.read_exact_at(2 * w, &mut b).unwrap();
