@@ -62,11 +62,6 @@ impl<S: Source> ReadAhead<S> {
         }
     }
 
-    /// The source read through.
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
-
     /// Length of block `b` (the last one is short).
     fn block_len(&self, b: u64) -> usize {
         (self.inner.len() - b * READ_AHEAD as u64).min(READ_AHEAD as u64) as usize
