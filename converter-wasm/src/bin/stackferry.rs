@@ -6,12 +6,12 @@ use stackferry::convert::{Converter, Progress, Report};
 use stackferry::error::{Error, ErrorKind};
 use stackferry::image::Disk;
 use stackferry::input::{self, Opened};
-use stackferry::native::{convert_parallel, DirFiles, FileSource};
+use stackferry::native::{convert_parallel, DirFiles, FileSource, OutputFile};
 use stackferry::plan::{self, Options, OutputFormat};
 use stackferry::qcow2::in_place;
 use stackferry::SourceRef;
 use std::fs::File;
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -441,7 +441,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
         if options.format == OutputFormat::Qcow2Compressed && !sha512 {
             return in_place::convert_compressed(conv, threads, &file, &shown, &mut progress, &CANCEL);
         }
-        let mut w = SparseWriter::new(file, options.format == OutputFormat::Raw);
+        let mut w = OutputFile::new(file, options.format == OutputFormat::Raw);
         let (report, _) = convert_parallel(
             conv,
             threads,
@@ -496,58 +496,5 @@ fn human(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", U[i])
-    }
-}
-
-/// Pieces at least this long are written without buffering.
-const DIRECT_WRITE: usize = 128 << 10;
-
-/// Buffered output that, for raw images, seeks over all-zero stretches instead of writing
-/// them, so a raw image of a sparse disk is a sparse file.
-struct SparseWriter {
-    file: File,
-    buf: Vec<u8>,
-    sparse: bool,
-    /// Zero bytes skipped but not yet materialised.
-    hole: u64,
-    len: u64,
-}
-
-impl SparseWriter {
-    fn new(file: File, sparse: bool) -> Self {
-        SparseWriter { file, buf: Vec::with_capacity(1 << 20), sparse, hole: 0, len: 0 }
-    }
-    fn write(&mut self, b: &[u8]) -> std::io::Result<()> {
-        self.len += b.len() as u64;
-        if self.sparse && stackferry::digest::is_zero(b) {
-            self.flush_buf()?;
-            self.hole += b.len() as u64;
-            return Ok(());
-        }
-        if self.hole > 0 {
-            self.flush_buf()?;
-            self.file.seek(SeekFrom::Current(self.hole as i64))?;
-            self.hole = 0;
-        }
-        if self.buf.len() + b.len() > self.buf.capacity() {
-            self.flush_buf()?;
-        }
-        // Large pieces (the converter hands out 256 KiB batches) go straight to the file:
-        // copying them into the buffer first cost a memcpy of the whole image.
-        if self.buf.is_empty() && b.len() >= DIRECT_WRITE {
-            return self.file.write_all(b);
-        }
-        self.buf.extend_from_slice(b);
-        Ok(())
-    }
-    fn flush_buf(&mut self) -> std::io::Result<()> {
-        self.file.write_all(&self.buf)?;
-        self.buf.clear();
-        Ok(())
-    }
-    fn finish(mut self) -> std::io::Result<()> {
-        self.flush_buf()?;
-        self.file.set_len(self.len)?;
-        Ok(())
     }
 }
