@@ -65,7 +65,7 @@ function log(s) {
 /** What the bench made, undone newest first at the end, on a failure and on SIGINT/SIGTERM. */
 const cleanups = [];
 /** Undo what was made since `cleanups` held `mark` entries (default: everything). */
-async function cleanUp(mark = 0) {
+export async function cleanUp(mark = 0) {
   while (cleanups.length > mark) {
     const [what, fn] = cleanups.pop();
     try {
@@ -253,9 +253,10 @@ export async function pageRun(base, src, tmp, keep) {
 /**
  * The upload case's set-up: OpenStack (started unless it runs; stopped at the end if started
  * here), the edge worker under workerd behind the HTTP/2 TLS front, and the page flow of the
- * OpenStack tests (tests/lib/os-flow.mjs). Resolves to `run(src)`, one Send of `src`.
+ * OpenStack tests (tests/lib/os-flow.mjs). Resolves to `run(src)`, one Send of `src`. `dist`:
+ * the page the worker serves (default web/dist; bench/page-ab.mjs --upload sets up two).
  */
-async function uploadSetUp(tmp) {
+export async function uploadSetUp(tmp, dist) {
   const stack = (script) => spawnSync('bash', [path.join(ROOT, 'tests/openstack', script)], { env: STACK_ENV, stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
   if (!stack('status.sh')) {
     log(`starting OpenStack (STACK_DIR ${STACK_ENV.STACK_DIR})`);
@@ -269,7 +270,7 @@ async function uploadSetUp(tmp) {
   cleanups.push(['delete the images made', () => flow.deleteMade()]);
   admin = await adminToken();
   // The bench disk's QCOW2 is larger than the harness's 1 GiB upload limit.
-  const worker = await startWorker({ UPLOAD_MAX_BYTES: String(2 ** 40) });
+  const worker = await startWorker({ UPLOAD_MAX_BYTES: String(2 ** 40) }, { dist });
   cleanups.push(['stop workerd', () => worker.stop()]);
   const proxy = await h2Proxy(worker.base, tmp);
   cleanups.push(['stop the HTTP/2 front', () => new Promise((r) => proxy.server.close(r))]);

@@ -40,9 +40,10 @@ export class Worker {
    * LOGIN_MAX_ATTEMPTS times in a window). `config`: edge-worker/workerd.dev.capnp (reaches
    * this host's loopback, where the test cloud is) unless a test needs the shipped
    * edge-worker/workerd.capnp (public networks only). `runtime`: a file that needs one
-   * ('wrangler' for the local R2 bucket of staged uploads) names it.
+   * ('wrangler' for the local R2 bucket of staged uploads) names it. `dist`: the page it
+   * serves (workerd only; default web/dist, another build for an A/B).
    */
-  async start(overrides = {}, { config = 'workerd.dev.capnp', runtime } = {}) {
+  async start(overrides = {}, { config = 'workerd.dev.capnp', runtime, dist = path.join(ROOT, 'web/dist') } = {}) {
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.runtime = runtime || process.env.WORKER_RUNTIME || 'workerd';
@@ -66,7 +67,6 @@ export class Worker {
           '--persist-to', this.persist, ...vars],
         { cwd: path.join(ROOT, 'edge-worker'), env: { ...process.env, ...quiet }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
     } else {
-      const dist = path.join(ROOT, 'web/dist');
       this.proc = spawn(path.join(ROOT, 'node_modules/.bin/workerd'),
         ['serve', path.join(ROOT, 'edge-worker', config), '--socket-addr', `http=127.0.0.1:${this.port}`,
           '--directory-path', `assets=${dist}`],

@@ -26,10 +26,10 @@ export function sha512File(file) {
 }
 
 /** workerd serving web/dist and the edge worker (the harness's Worker); it ends with this process. */
-export async function startWorker(overrides) {
+export async function startWorker(overrides, options) {
   const worker = new Worker();
   process.on('exit', () => { if (worker.proc && worker.proc.exitCode === null) worker.proc.kill('SIGKILL'); });
-  await worker.start(overrides);
+  await worker.start(overrides, options);
   return worker;
 }
 
