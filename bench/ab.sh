@@ -10,14 +10,19 @@
 #   BENCH_OUT=DIR     where bench/run.sh left its disks (default bench/out)
 #   BENCH_RUNS=3      timed runs of each binary per case (after one untimed warm-up each)
 #   BENCH_CASES=stream:qcow2,stream:qcow2c,sparse:qcow2
+#   BENCH_BALLAST=0   before each run, write this many copies of the monolithicSparse VMDK
+#                     (2.3 GiB each; synced, removed after the run): the output's page cache
+#                     then cannot come from memory just freed, as on a machine in use (here:
+#                     buffered writes of 2.3 GiB cost 4-7 CPU s with 2 copies, 1.2 without)
 # Prints a Markdown table: median wall and CPU (user + system) seconds, peak RSS, B/A ratios.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -eq 2 ] || { sed -n 2,11p "$0" >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n 2,16p "$0" >&2; exit 2; }
 A=$1 B=$2
 OUT=${BENCH_OUT:-$here/out}
 RUNS=${BENCH_RUNS:-3}
 CASES=${BENCH_CASES:-stream:qcow2,stream:qcow2c,sparse:qcow2}
+BALLAST=${BENCH_BALLAST:-0}
 stream=$(ls "$OUT"/disk-*-streamOptimized.vmdk 2>/dev/null | head -1)
 sparse=$(ls "$OUT"/disk-*-monolithicSparse.vmdk 2>/dev/null | head -1)
 [ -n "$stream" ] && [ -n "$sparse" ] || { echo "no bench disks in $OUT: run bench/run.sh first" >&2; exit 1; }
@@ -28,16 +33,18 @@ trap 'rm -rf "$work"' EXIT
 one() {
     local out=$1; shift
     rm -f "$work"/*.qcow2
+    for k in $(seq "$BALLAST"); do cp "$sparse" "$work/ballast.$k"; done
     sync
     /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" -o "$out" >/dev/null 2>"$work/err" \
         || { cat "$work/err" >&2; exit 1; }
+    rm -f "$work"/ballast.*
     awk '{ printf "%s %.2f %d\n", $1, $2 + $3, $4 }' "$work/time"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "A: $A ($(stat -c %y "$A" | cut -d. -f1))"
 echo "B: $B ($(stat -c %y "$B" | cut -d. -f1))"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, interleaved"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, interleaved; ballast $BALLAST"
 echo
 echo "| case | A wall s | B wall s | B/A wall | A CPU s | B CPU s | B/A CPU | peak RSS MiB A / B | outputs |"
 echo "|---|---|---|---|---|---|---|---|---|"
