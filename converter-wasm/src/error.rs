@@ -318,6 +318,10 @@ impl Error {
     pub fn io(file: &str, offset: Option<u64>, err: impl fmt::Display) -> Self {
         Self::new(ErrorKind::Io, file, offset, format!("read failed: {err}"))
     }
+    /// Writing an output failed (a full disk, a lost mount): the same kind as a failed read.
+    pub fn write(file: &str, offset: Option<u64>, err: impl fmt::Display) -> Self {
+        Self::new(ErrorKind::Io, file, offset, format!("write failed: {err}"))
+    }
     pub fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "", None, "cancelled")
     }

@@ -67,15 +67,18 @@ use crate::convert::{Converter, Progress, Report};
 use crate::decode::{BatchIn, BatchOut};
 use crate::driver::{Driver, Next};
 use sha2::{Digest, Sha512};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 
 /// Output is handed to the writer and hasher threads in batches of this size: page-aligned
 /// ([`Batch`]) and large, so the writer sends each to the disk in one direct write
 /// ([`OutputFile`]; 256 KiB writes took the bench's 2.3 GiB 40 % longer).
 const BATCH: usize = 4 << 20;
-/// Batches queued for the writer/hasher before the assembler waits.
+/// Batches queued for the writers/hasher before the assembler waits.
 const BATCHES_IN_FLIGHT: usize = 4;
+/// Writer threads, each with one write in flight: a disk takes direct writes faster two at a
+/// time (here 2.3 GiB of 4 MiB writes: 1.06 s with two, 1.19-1.25 s with one).
+const WRITERS: usize = 2;
 /// Jobs (64 KiB units) handed to a decoder thread in one message: one unit per message spent
 /// about 5% of the CPU time in channel and scheduler hand-offs.
 const JOBS_PER_MESSAGE: usize = 8;
@@ -110,8 +113,8 @@ impl Batch {
 
 /// Run a conversion on all cores: this thread maps, reads the sources and assembles (the
 /// [`Driver`]); `threads` threads decode, taking `JOBS_PER_MESSAGE` jobs at a time; one thread
-/// computes the SHA-512 of the output and one runs `out` (the writes), so neither holds up the
-/// other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT` output batches
+/// computes the SHA-512 of the output and [`WRITERS`] threads run `out(bytes, offset)` (the
+/// writes, each batch once, in no particular order), so neither holds up the other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT` output batches
 /// are in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE * unit + 2 *
 /// BATCHES_IN_FLIGHT * BATCH` (at most about 40 MiB with 64 KiB clusters on 2 threads).
 /// `progress` is called as output is produced; `cancel` is polled between jobs. With
@@ -123,7 +126,7 @@ pub fn convert_parallel(
     conv: Converter,
     threads: usize,
     sha512: bool,
-    out: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
+    out: &(dyn Fn(&[u8], u64) -> Result<()> + Sync),
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<(Report, Converter)> {
@@ -131,7 +134,9 @@ pub fn convert_parallel(
     let mut driver = Driver::new(conv, (4 * threads * JOBS_PER_MESSAGE) as u64);
     let (job_tx, job_rx) = mpsc::sync_channel::<BatchIn<'static>>(4 * threads);
     let (res_tx, res_rx) = mpsc::channel::<BatchOut>();
-    let (write_tx, write_rx) = mpsc::sync_channel::<Arc<Batch>>(BATCHES_IN_FLIGHT);
+    let (write_tx, write_rx) = mpsc::sync_channel::<(Arc<Batch>, u64)>(BATCHES_IN_FLIGHT);
+    // Taken away by a writer that failed: the assembler's next send fails instead of waiting.
+    let write_rx = Mutex::new(Some(write_rx));
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Batch>>(BATCHES_IN_FLIGHT);
     let job_rx = Mutex::new(job_rx);
     driver.hash_output_externally();
@@ -158,20 +163,33 @@ pub fn convert_parallel(
                 String::new()
             }
         });
-        let writer = scope.spawn(move || -> Result<()> {
-            for batch in write_rx {
-                out(batch.data())?;
-            }
-            Ok(())
-        });
+        let write_rx = &write_rx;
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                scope.spawn(move || -> Result<()> {
+                    loop {
+                        let next = write_rx.lock().ok().and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
+                        let Some(Ok((batch, offset))) = next else { return Ok(()) };
+                        if let Err(e) = out(batch.data(), offset) {
+                            if let Ok(mut rx) = write_rx.lock() {
+                                *rx = None;
+                            }
+                            return Err(e);
+                        }
+                    }
+                })
+            })
+            .collect();
         let mut batch = Batch::new();
+        let offset = std::cell::Cell::new(0u64);
         let send_batch = |batch: &mut Batch| -> Result<()> {
             let full = Arc::new(std::mem::replace(batch, Batch::new()));
+            let at = offset.replace(offset.get() + full.len() as u64);
             // A closed channel means the writer failed: its error is reported below.
             if sha512 {
                 let _ = hash_tx.send(full.clone());
             }
-            write_tx.send(full).map_err(|_| Error::invalid("output writer stopped"))
+            write_tx.send((full, at)).map_err(|_| Error::invalid("output writer stopped"))
         };
         let mut sink = |b: &[u8]| -> Result<()> {
             let mut b = b;
@@ -215,10 +233,13 @@ pub fn convert_parallel(
         });
         drop(hash_tx);
         drop(write_tx);
-        let written = writer.join().unwrap_or_else(|_| Err(Error::invalid("output writer panicked")));
+        let written: Result<()> = writers
+            .into_iter()
+            .try_for_each(|w| w.join().unwrap_or_else(|_| Err(Error::invalid("output writer panicked"))));
         let sha512 = hasher.join().unwrap_or_default();
-        let mut report = result?;
+        // A writer's error first: the assembler only saw that the writers stopped.
         written?;
+        let mut report = result?;
         report.sha512 = sha512;
         Ok((report, driver.into_converter()))
     })
@@ -227,39 +248,43 @@ pub fn convert_parallel(
 /// Raw output is made sparse at this granularity: all-zero stretches of it are left as holes.
 const HOLE_UNIT: usize = 64 << 10;
 
-/// The output file, written front to back (`pwrite` at the running offset).
+/// The output file, written in pieces at their offsets (`pwrite`, from several threads).
 ///
 /// On ext4 and XFS it is written with direct I/O (`O_DIRECT`): each aligned piece (every full
 /// batch of [`convert_parallel`]) goes from our buffer to the disk. A buffered write has the
-/// kernel copy it into page-cache pages, and a machine whose memory is full of cache (any
-/// long-running host) must first reclaim as many: on the bench VM, with two earlier outputs
-/// cached, streamOptimized → QCOW2 spent 4–7 s in the kernel buffered and 0.6–0.8 s direct
-/// (2.4 s wall against 4.4–6.1). A disk image also no longer pushes the admin's cache out.
-/// Like `qemu-img convert` by default, nothing is flushed at the end. The first piece that is
-/// not aligned (the last one, usually) or that the file system refuses (`EINVAL`) turns direct
-/// I/O off for the rest; on other file systems (tmpfs, NFS, FUSE: slow or refused there) it is
-/// never on. `sparse` (raw output): all-zero [`HOLE_UNIT`]s are not written, left as holes.
+/// kernel copy it into page-cache pages, and a machine whose memory is in use must first find
+/// as many: on the bench VM, with two other large files written just before (`BENCH_BALLAST=2
+/// bash bench/ab.sh`), streamOptimized → QCOW2 took 6.2 s buffered and 2.5 s direct. A disk
+/// image also no longer pushes the admin's cache out. Like `qemu-img convert` by default,
+/// nothing is flushed at the end. The first piece that is not aligned (the last one, usually)
+/// or that the file system refuses (`EINVAL`) turns direct I/O off for the rest; on other file
+/// systems (tmpfs, NFS, FUSE: slow or refused there) it is never on. `sparse` (raw output):
+/// all-zero [`HOLE_UNIT`]s are not written, left as holes.
 pub struct OutputFile {
     file: File,
     sparse: bool,
-    direct: bool,
-    pos: u64,
+    /// Direct I/O was turned on at the start: a refused piece is then tried again buffered.
+    tried_direct: bool,
+    direct: AtomicBool,
+    /// The end of the furthest piece, written or left as a hole.
+    end: AtomicU64,
 }
 
 impl OutputFile {
     pub fn new(file: File, sparse: bool) -> Self {
         let direct = direct_io_pays(&file) && set_direct(&file, true).is_ok();
-        OutputFile { file, sparse, direct, pos: 0 }
+        OutputFile { file, sparse, tried_direct: direct, direct: AtomicBool::new(direct), end: AtomicU64::new(0) }
     }
 
     /// Whether the next aligned piece goes to the disk directly.
     pub fn direct(&self) -> bool {
-        self.direct
+        self.direct.load(Ordering::Relaxed)
     }
 
-    pub fn write(&mut self, b: &[u8]) -> std::io::Result<()> {
+    pub fn write_at(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
+        self.end.fetch_max(offset + b.len() as u64, Ordering::Relaxed);
         if !self.sparse {
-            return self.write_at_end(b);
+            return self.put(b, offset);
         }
         // Runs of data between all-zero units; the zero units are skipped over.
         let mut data = 0;
@@ -267,43 +292,40 @@ impl OutputFile {
         while at < b.len() {
             let unit = &b[at..b.len().min(at + HOLE_UNIT)];
             if crate::digest::is_zero(unit) {
-                self.write_at_end(&b[data..at])?;
-                self.pos += unit.len() as u64;
+                self.put(&b[data..at], offset + data as u64)?;
                 data = at + unit.len();
             }
             at += unit.len();
         }
-        self.write_at_end(&b[data..])
+        self.put(&b[data..], offset + data as u64)
     }
 
-    fn write_at_end(&mut self, b: &[u8]) -> std::io::Result<()> {
+    fn put(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
         if b.is_empty() {
             return Ok(());
         }
-        let aligned = (b.as_ptr() as usize | b.len()) % DIRECT_ALIGN == 0 && self.pos % DIRECT_ALIGN as u64 == 0;
-        if self.direct && !aligned {
+        let aligned = (b.as_ptr() as usize | b.len()) % DIRECT_ALIGN == 0 && offset % DIRECT_ALIGN as u64 == 0;
+        if self.direct() && !aligned {
             self.buffered()?;
         }
-        match self.file.write_all_at(b, self.pos) {
+        match self.file.write_all_at(b, offset) {
             // Refused before anything was written (alignment is checked first): again, buffered.
-            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
+            Err(e) if self.tried_direct && e.raw_os_error() == Some(libc::EINVAL) => {
                 self.buffered()?;
-                self.file.write_all_at(b, self.pos)?;
+                self.file.write_all_at(b, offset)
             }
-            r => r?,
+            r => r,
         }
-        self.pos += b.len() as u64;
-        Ok(())
     }
 
-    fn buffered(&mut self) -> std::io::Result<()> {
-        self.direct = false;
+    fn buffered(&self) -> std::io::Result<()> {
+        self.direct.store(false, Ordering::Relaxed);
         set_direct(&self.file, false)
     }
 
-    /// The file's length is what was written, holes included.
+    /// The file's length is the end of the furthest piece, holes included.
     pub fn finish(self) -> std::io::Result<()> {
-        self.file.set_len(self.pos)
+        self.file.set_len(self.end.into_inner())
     }
 }
 
@@ -355,22 +377,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (path, file) = create(&dir);
         let local = direct_io_pays(&file);
-        let mut out = OutputFile::new(file, false);
+        let out = OutputFile::new(file, false);
         assert_eq!(out.direct(), local, "direct I/O on exactly where it pays");
         let mut want = Vec::new();
-        for seed in 0..3 {
+        // Out of order, as two writers may finish them.
+        for seed in [1u8, 0, 2] {
             let mut b = Batch::new();
             b.bytes.extend_from_slice(&pattern(BATCH, seed));
             assert_eq!(b.data().as_ptr() as usize % DIRECT_ALIGN, 0);
-            out.write(b.data()).unwrap();
-            want.extend_from_slice(b.data());
+            out.write_at(b.data(), u64::from(seed) * BATCH as u64).unwrap();
+        }
+        for seed in 0..3 {
+            want.extend_from_slice(&pattern(BATCH, seed));
         }
         assert_eq!(out.direct(), local);
         let odd = pattern(1000 + 7, 9);
-        out.write(&odd[7..]).unwrap();
+        out.write_at(&odd[7..], want.len() as u64).unwrap();
         want.extend_from_slice(&odd[7..]);
         assert!(!out.direct(), "an unaligned piece turns direct I/O off");
-        out.write(&pattern(BATCH, 4)).unwrap();
+        out.write_at(&pattern(BATCH, 4), want.len() as u64).unwrap();
         want.extend_from_slice(&pattern(BATCH, 4));
         out.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), want);
@@ -381,15 +406,15 @@ mod tests {
     fn output_file_leaves_zero_units_as_holes_when_sparse() {
         let dir = tempfile::tempdir().unwrap();
         let (path, file) = create(&dir);
-        let mut out = OutputFile::new(file, true);
+        let out = OutputFile::new(file, true);
         let mut b = Batch::new();
         b.bytes.extend_from_slice(&pattern(HOLE_UNIT, 1));
         b.bytes.resize(b.start + BATCH - HOLE_UNIT, 0);
         b.bytes.extend_from_slice(&pattern(HOLE_UNIT, 2));
-        out.write(b.data()).unwrap();
-        out.write(&vec![0; BATCH]).unwrap();
-        out.write(&pattern(100, 3)).unwrap();
-        out.write(&[0; 3]).unwrap();
+        out.write_at(b.data(), 0).unwrap();
+        out.write_at(&vec![0; BATCH], BATCH as u64).unwrap();
+        out.write_at(&[0; 3], 2 * BATCH as u64 + 100).unwrap();
+        out.write_at(&pattern(100, 3), 2 * BATCH as u64).unwrap();
         out.finish().unwrap();
         let mut want = b.data().to_vec();
         want.resize(2 * BATCH, 0);

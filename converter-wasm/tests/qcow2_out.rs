@@ -70,15 +70,28 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
     let p = plan(&d, options, &|| false).unwrap();
     let planned = p.output_len();
     let mut out = Vec::new();
-    let mut sink = |b: &[u8]| {
-        out.extend_from_slice(b);
-        Ok(())
-    };
     let report = if parallel {
         let conv = stackferry::convert::Converter::new(d, p);
-        convert_parallel(conv, 3, true, &mut sink, &mut |_| {}, &Default::default()).unwrap().0
+        // Pieces come at their offsets, from two writer threads, in any order.
+        let pieces = std::sync::Mutex::new(Vec::new());
+        let sink = |b: &[u8], at: u64| {
+            pieces.lock().unwrap().push((at, b.to_vec()));
+            Ok(())
+        };
+        let report = convert_parallel(conv, 3, true, &sink, &mut |_| {}, &Default::default()).unwrap().0;
+        let mut pieces = pieces.into_inner().unwrap();
+        pieces.sort();
+        for (at, b) in pieces {
+            assert_eq!(at, out.len() as u64, "{name}: pieces tile the output");
+            out.extend_from_slice(&b);
+        }
+        report
     } else {
-        convert_serial(d, p, &mut sink).unwrap()
+        convert_serial(d, p, &mut |b: &[u8]| {
+            out.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap()
     };
     if let Some(n) = planned {
         assert_eq!(n, out.len() as u64, "{name}: planned length");
@@ -132,6 +145,27 @@ fn deflate_grains_all_formats_parallel() {
             );
         }
     }
+}
+
+/// A writer that fails ends the parallel conversion with its own error (not only "the writers
+/// stopped"), and the assembler does not wait for writers that are gone.
+#[test]
+fn a_failing_writer_ends_the_parallel_conversion_with_its_error() {
+    let src = MemSource::new("full.raw", vec![0x5a; 40 << 20]);
+    let o = Options { format: OutputFormat::Raw, ..Options::default() };
+    let d = disk(Box::new(Plain(src)));
+    let p = plan(&d, &o, &|| false).unwrap();
+    let conv = stackferry::convert::Converter::new(d, p);
+    let sink = |_: &[u8], at: u64| {
+        if at >= 4 << 20 {
+            Err(stackferry::error::Error::invalid("the disk is full"))
+        } else {
+            Ok(())
+        }
+    };
+    let err =
+        convert_parallel(conv, 2, false, &sink, &mut |_| {}, &Default::default()).err().expect("the conversion fails");
+    assert!(err.to_string().contains("the disk is full"), "{err}");
 }
 
 #[test]

@@ -412,7 +412,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
         // writes reuse its page cache instead of pages the kernel must newly obtain (on the
         // bench VM a 2.3 GiB output over an existing one took 12-16 s, a fresh one 6.5 s).
         if std::fs::symlink_metadata(out_path).is_ok_and(|m| m.is_file()) {
-            std::fs::remove_file(out_path).map_err(|e| Error::io(&shown, None, e))?;
+            std::fs::remove_file(out_path).map_err(|e| Error::write(&shown, None, e))?;
         }
         // Read too: a compressed image's data area is moved within the file (`in_place`).
         let file = std::fs::OpenOptions::new()
@@ -421,7 +421,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
             .create(true)
             .truncate(true)
             .open(&tmp)
-            .map_err(|e| Error::io(&shown, None, e))?;
+            .map_err(|e| Error::write(&shown, None, e))?;
         // The length is known before the first byte: reserve it, so the file system allocates
         // once instead of on every write (measured: several times less kernel time on ext4).
         if let (Some(len), false) = (conv.output_len(), options.format == OutputFormat::Raw) {
@@ -441,16 +441,16 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
         if options.format == OutputFormat::Qcow2Compressed && !sha512 {
             return in_place::convert_compressed(conv, threads, &file, &shown, &mut progress, &CANCEL);
         }
-        let mut w = OutputFile::new(file, options.format == OutputFormat::Raw);
+        let w = OutputFile::new(file, options.format == OutputFormat::Raw);
         let (report, _) = convert_parallel(
             conv,
             threads,
             sha512,
-            &mut |b| w.write(b).map_err(|e| Error::io(&shown, None, e)),
+            &|b, at| w.write_at(b, at).map_err(|e| Error::write(&shown, Some(at), e)),
             &mut progress,
             &CANCEL,
         )?;
-        w.finish().map_err(|e| Error::io(&shown, None, e))?;
+        w.finish().map_err(|e| Error::write(&shown, None, e))?;
         Ok(report)
     })();
     if tty {
@@ -458,7 +458,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
     }
     match result {
         Ok(r) => {
-            std::fs::rename(&tmp, out_path).map_err(|e| Error::io(&shown, None, e))?;
+            std::fs::rename(&tmp, out_path).map_err(|e| Error::write(&shown, None, e))?;
             Ok(r)
         }
         Err(e) => {

@@ -15,7 +15,7 @@ use crate::output::Output;
 use crate::qcow2::writer::write_metadata;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The data area moves down in pieces of this size.
 const MOVE_CHUNK: u64 = 4 << 20;
@@ -33,25 +33,26 @@ pub fn convert_compressed(
     cancel: &AtomicBool,
 ) -> Result<Report> {
     let most = conv.emit_data_first()?.ok_or_else(|| Error::invalid("not a compressed QCOW2 conversion"))?;
-    let mut end = most;
-    let mut sink = |b: &[u8]| -> Result<()> {
-        file.write_all_at(b, end).map_err(|e| Error::io(name, Some(end), e))?;
-        end += b.len() as u64;
+    let end = AtomicU64::new(most);
+    let sink = |b: &[u8], offset: u64| -> Result<()> {
+        let at = most + offset;
+        file.write_all_at(b, at).map_err(|e| Error::write(name, Some(at), e))?;
+        end.fetch_max(at + b.len() as u64, Ordering::Relaxed);
         Ok(())
     };
-    let (report, conv) = convert_parallel(conv, threads, false, &mut sink, progress, cancel)?;
+    let (report, conv) = convert_parallel(conv, threads, false, &sink, progress, cancel)?;
     let plan = conv.plan();
     let layout = plan.layout.as_ref().ok_or_else(|| Error::invalid("compressed layout not planned"))?;
-    let data_len = end - most;
+    let data_len = end.into_inner() - most;
     move_down(file, name, most, layout.data_offset, data_len)?;
     // Zeros after the data to the planned length: the last cluster's rest, and nothing of
     // the data area's old place.
-    let set_len = |len: u64| file.set_len(len).map_err(|e| Error::io(name, Some(len), e));
+    let set_len = |len: u64| file.set_len(len).map_err(|e| Error::write(name, Some(len), e));
     set_len(layout.data_offset + data_len)?;
     set_len(layout.file_len)?;
     let mut at = 0u64;
     let mut meta = |b: &[u8]| -> Result<()> {
-        file.write_all_at(b, at).map_err(|e| Error::io(name, Some(at), e))?;
+        file.write_all_at(b, at).map_err(|e| Error::write(name, Some(at), e))?;
         at += b.len() as u64;
         Ok(())
     };
@@ -75,7 +76,7 @@ fn move_down(file: &File, name: &str, from: u64, to: u64, len: u64) -> Result<()
         let n = MOVE_CHUNK.min(len - done) as usize;
         file.read_exact_at(&mut buf[..n], from + done).map_err(|e| Error::io(name, Some(from + done), e))?;
         // Ascending: what this overwrites was read already.
-        file.write_all_at(&buf[..n], to + done).map_err(|e| Error::io(name, Some(to + done), e))?;
+        file.write_all_at(&buf[..n], to + done).map_err(|e| Error::write(name, Some(to + done), e))?;
         done += n as u64;
     }
     Ok(())
