@@ -27,6 +27,7 @@ use crate::plan::{OutputFormat, Plan};
 use crate::qcow2::writer::{self as qcow2_writer, Packed};
 use crate::qcow2::{Compressed, Layout};
 use crate::raw;
+use crate::source::{SharedRef, Source};
 use serde::Serialize;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -57,6 +58,35 @@ pub struct Report {
     pub content_digest: String,
     /// SHA-512 of the output bytes (Glance `os_hash_value`).
     pub sha512: String,
+}
+
+/// A job's input: its bytes, or where to read them.
+pub enum JobInput {
+    Read(Vec<u8>),
+    Deferred(DeferredInput),
+}
+
+/// Where a job's input is, piece after piece, in sources any thread may read: the native
+/// decoder threads read it themselves, so the input of a conversion is not all read (copied
+/// out of the page cache) on the one thread that also assembles the output.
+pub struct DeferredInput(Vec<(SharedRef, u64, usize)>);
+
+impl DeferredInput {
+    /// The job's input bytes, back to back.
+    pub fn read(&self) -> Result<Vec<u8>> {
+        read_all(self.0.iter().map(|(src, offset, len)| (src.as_ref() as &dyn Source, *offset, *len)))
+    }
+}
+
+/// `reads` (source, offset, length) read back to back into one buffer.
+fn read_all<'a>(reads: impl Iterator<Item = (&'a dyn Source, u64, usize)> + Clone) -> Result<Vec<u8>> {
+    let mut input = vec![0; reads.clone().map(|r| r.2).sum()];
+    let mut at = 0;
+    for (src, offset, len) in reads {
+        src.read_exact_at(offset, &mut input[at..at + len])?;
+        at += len;
+    }
+    Ok(input)
 }
 
 /// What `Converter::emit` stopped on.
@@ -203,10 +233,11 @@ impl Converter {
         self.plan.alloc.any_in(u * per, ((u + 1) * per).min(self.plan.alloc.len()))
     }
 
-    /// The next job and its input bytes, or `None` when every job of the current pass has been
-    /// handed out (call `emit` after pushing results; compressed QCOW2 then starts its second
-    /// pass and jobs flow again).
-    pub(crate) fn next_job(&mut self) -> Result<Option<(JobSpec, Vec<u8>)>> {
+    /// The next job and its input (its bytes, or where to read them when `defer` and all of
+    /// it is in sources any thread may read, [`Source::shared`]), or `None` when every job of
+    /// the current pass has been handed out (call `emit` after pushing results; compressed
+    /// QCOW2 then starts its second pass and jobs flow again).
+    pub(crate) fn next_job_input(&mut self, defer: bool) -> Result<Option<(JobSpec, JobInput)>> {
         if self.phase == Phase::Done {
             return Ok(None);
         }
@@ -222,22 +253,18 @@ impl Converter {
         self.runs.clear();
         self.disk.map.map(start, end - start, &mut self.runs)?;
         let mut pieces = Vec::with_capacity(self.runs.len());
-        let mut input = Vec::new();
+        let mut reads = Vec::with_capacity(self.runs.len());
         for run in &self.runs {
             let len = run.len as u32;
             match &run.kind {
                 RunKind::Unallocated | RunKind::Zero => pieces.push(Piece::Zero { len }),
                 RunKind::Data { src, offset } => {
-                    let at = input.len();
-                    input.resize(at + len as usize, 0);
-                    src.read_exact_at(*offset, &mut input[at..])?;
+                    reads.push((src, *offset, len as usize));
                     pieces.push(Piece::Data { len });
                 }
                 RunKind::Deflate { src, offset, clen, grain_len, skip, marker } => {
                     crate::source::check_range(src.as_ref(), *offset, *clen as u64)?;
-                    let at = input.len();
-                    input.resize(at + *clen as usize, 0);
-                    src.read_exact_at(*offset, &mut input[at..])?;
+                    reads.push((src, *offset, *clen as usize));
                     pieces.push(Piece::Deflate {
                         len,
                         clen: *clen,
@@ -250,6 +277,11 @@ impl Converter {
                 }
             }
         }
+        let shared = || reads.iter().map(|(src, offset, len)| Some((src.shared()?, *offset, *len))).collect();
+        let input = match defer.then(shared).flatten() {
+            Some(reads) => JobInput::Deferred(DeferredInput(reads)),
+            None => JobInput::Read(read_all(reads.iter().map(|(src, offset, len)| (src.as_ref(), *offset, *len)))?),
+        };
         let measuring = self.phase == Phase::Measure && !self.data_first;
         let compressed = self.plan.options.format == OutputFormat::Qcow2Compressed;
         let job = JobSpec {

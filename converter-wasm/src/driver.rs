@@ -19,8 +19,8 @@
 //! }
 //! ```
 
-use crate::convert::{Converter, Emit, Report};
-use crate::decode::{BatchIn, BatchOut};
+use crate::convert::{Converter, Emit, JobInput, Report};
+use crate::decode::{BatchIn, BatchOut, JobSpec};
 use crate::error::{Error, Result};
 use crate::image::Disk;
 use crate::plan::Plan;
@@ -77,19 +77,36 @@ impl Driver {
     /// Up to `max_jobs` jobs for one decoder, stopping once their input reaches `max_bytes`,
     /// within the bound; `None` when the bound is reached or no job is ready in this pass.
     pub fn next_batch(&mut self, max_jobs: usize, max_bytes: usize) -> Result<Option<BatchIn<'static>>> {
-        let mut batch = BatchIn::default();
+        let read = |(job, input)| match input {
+            JobInput::Read(bytes) => (job, Cow::Owned(bytes)),
+            JobInput::Deferred(_) => unreachable!("jobs are deferred only when asked"),
+        };
+        Ok(self.take(max_jobs, max_bytes, false)?.map(|jobs| BatchIn { jobs: jobs.into_iter().map(read).collect() }))
+    }
+
+    /// Up to `max_jobs` jobs for one decoder thread, within the bound, each with its input or
+    /// where to read it (the native decoder threads read files themselves, [`JobInput`]);
+    /// `None` as for [`next_batch`](Self::next_batch).
+    pub fn next_jobs(&mut self, max_jobs: usize) -> Result<Option<Vec<(JobSpec, JobInput)>>> {
+        self.take(max_jobs, usize::MAX, true)
+    }
+
+    fn take(&mut self, max_jobs: usize, max_bytes: usize, defer: bool) -> Result<Option<Vec<(JobSpec, JobInput)>>> {
+        let mut jobs = Vec::new();
         let mut bytes = 0;
-        while batch.jobs.len() < max_jobs.max(1) && bytes < max_bytes && self.conv.in_flight() < self.max_in_flight {
-            let Some((job, input)) = self.conv.next_job()? else { break };
-            bytes += input.len();
-            batch.jobs.push((job, Cow::Owned(input)));
+        while jobs.len() < max_jobs.max(1) && bytes < max_bytes && self.conv.in_flight() < self.max_in_flight {
+            let Some((job, input)) = self.conv.next_job_input(defer)? else { break };
+            if let JobInput::Read(read) = &input {
+                bytes += read.len();
+            }
+            jobs.push((job, input));
         }
-        if batch.jobs.is_empty() {
+        if jobs.is_empty() {
             return Ok(None);
         }
-        self.pending += batch.jobs.len() as u64;
+        self.pending += jobs.len() as u64;
         self.starved = false;
-        Ok(Some(batch))
+        Ok(Some(jobs))
     }
 
     /// Hand back a decoded batch (batches in any order).

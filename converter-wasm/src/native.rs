@@ -4,14 +4,16 @@
 //! crate touches `std::fs`; the browser has its own equivalents over `Blob`s.
 
 use crate::error::{Error, Result};
-use crate::source::{check_range, FileSet, SafeName, Source, SourceRef};
+use crate::source::{check_range, FileSet, SafeName, SharedRef, Source, SourceRef};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A file on disk.
-pub struct FileSource {
+/// A file on disk: any thread may read it ([`Source::shared`]).
+pub struct FileSource(Arc<SharedFile>);
+
+struct SharedFile {
     name: String,
     file: File,
     len: u64,
@@ -23,11 +25,26 @@ impl FileSource {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| Error::io(&name, None, e))?;
         let len = file.metadata().map_err(|e| Error::io(&name, None, e))?.len();
-        Ok(Arc::new(FileSource { name, file, len }))
+        Ok(Arc::new(FileSource(Arc::new(SharedFile { name, file, len }))))
     }
 }
 
 impl Source for FileSource {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.0.read_exact_at(offset, buf)
+    }
+    fn shared(&self) -> Option<SharedRef> {
+        Some(self.0.clone())
+    }
+}
+
+impl Source for SharedFile {
     fn name(&self) -> &str {
         &self.name
     }
@@ -63,8 +80,9 @@ impl FileSet for DirFiles {
     }
 }
 
+use crate::convert::JobInput;
 use crate::convert::{Converter, Progress, Report};
-use crate::decode::{BatchIn, BatchOut};
+use crate::decode::{decode, BatchOut, JobSpec};
 use crate::driver::{Driver, Next};
 use sha2::{Digest, Sha512};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -111,12 +129,15 @@ impl Batch {
     }
 }
 
-/// Run a conversion on all cores: this thread maps, reads the sources and assembles (the
-/// [`Driver`]); `threads` threads decode, taking `JOBS_PER_MESSAGE` jobs at a time; one thread
-/// computes the SHA-512 of the output and [`WRITERS`] threads run `out(bytes, offset)` (the
-/// writes, each batch once, in no particular order), so neither holds up the other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT` output batches
-/// are in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE * unit + 2 *
-/// BATCHES_IN_FLIGHT * BATCH` (at most about 40 MiB with 64 KiB clusters on 2 threads).
+/// Run a conversion on all cores: this thread maps and assembles (the [`Driver`]); `threads`
+/// threads read and decode, taking `JOBS_PER_MESSAGE` jobs at a time (input in files they
+/// read themselves, [`JobInput`]; the rest, such as an OVA member hashed for its manifest, is
+/// read here); one thread computes the SHA-512 of the output and [`WRITERS`] threads run
+/// `out(bytes, offset)` (the writes, each batch once, in no particular order), so neither
+/// holds up the other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT`
+/// output batches are in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE *
+/// unit + 2 * BATCHES_IN_FLIGHT * BATCH` (at most about 40 MiB with 64 KiB clusters on 2
+/// threads).
 /// `progress` is called as output is produced; `cancel` is polled between jobs. With
 /// `sha512` false the output is not hashed (`Report::sha512` stays empty): SHA-512 runs at
 /// about 0.7 GB/s on one core, a floor for the whole conversion when nobody needs it.
@@ -132,7 +153,7 @@ pub fn convert_parallel(
 ) -> Result<(Report, Converter)> {
     let threads = threads.max(1);
     let mut driver = Driver::new(conv, (4 * threads * JOBS_PER_MESSAGE) as u64);
-    let (job_tx, job_rx) = mpsc::sync_channel::<BatchIn<'static>>(4 * threads);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(JobSpec, JobInput)>>(4 * threads);
     let (res_tx, res_rx) = mpsc::channel::<BatchOut>();
     let (write_tx, write_rx) = mpsc::sync_channel::<(Arc<Batch>, u64)>(BATCHES_IN_FLIGHT);
     // Taken away by a writer that failed: the assembler's next send fails instead of waiting.
@@ -145,8 +166,16 @@ pub fn convert_parallel(
             let (job_rx, res_tx) = (&job_rx, res_tx.clone());
             scope.spawn(move || loop {
                 let next = job_rx.lock().map(|rx| rx.recv());
-                let Ok(Ok(batch)) = next else { return };
-                if res_tx.send(batch.run()).is_err() {
+                let Ok(Ok(jobs)) = next else { return };
+                // The job's input read here when it was left to us; an error in its place.
+                let run = |(job, input): (JobSpec, JobInput)| {
+                    let input = match input {
+                        JobInput::Read(bytes) => Ok(bytes),
+                        JobInput::Deferred(at) => at.read(),
+                    };
+                    (job.seq, input.and_then(|input| decode(&job, input.into())))
+                };
+                if res_tx.send(BatchOut { results: jobs.into_iter().map(run).collect() }).is_err() {
                     return;
                 }
             });
@@ -207,7 +236,7 @@ pub fn convert_parallel(
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::cancelled());
             }
-            while let Some(jobs) = driver.next_batch(JOBS_PER_MESSAGE, usize::MAX)? {
+            while let Some(jobs) = driver.next_jobs(JOBS_PER_MESSAGE)? {
                 job_tx.send(jobs).map_err(|_| Error::invalid("decoder threads stopped"))?;
             }
             match driver.emit(&mut sink)? {
@@ -368,6 +397,28 @@ mod tests {
         let path = dir.path().join("out");
         let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
         (path, file)
+    }
+
+    /// A file may be read from any thread: its shared handle reads what the file holds and
+    /// names the file and offset when a read goes past its end.
+    #[test]
+    fn a_file_source_is_shared_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("disk.vmdk");
+        std::fs::write(&path, pattern(10_000, 5)).unwrap();
+        let src = FileSource::open(&path).unwrap();
+        let shared = src.shared().expect("files are shared");
+        let got = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut buf = vec![0; 100];
+                shared.read_exact_at(9_900, &mut buf).map(|()| buf)
+            })
+            .join()
+            .unwrap()
+        });
+        assert_eq!(got.unwrap(), pattern(10_000, 5)[9_900..]);
+        let err = shared.read_exact_at(9_950, &mut [0; 100]).unwrap_err();
+        assert_eq!((err.file.as_str(), err.offset), (src.name(), Some(9_950)));
     }
 
     /// Aligned batches, then a piece at an odd address and length: the file holds exactly what

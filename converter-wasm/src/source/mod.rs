@@ -35,6 +35,14 @@ pub trait Source {
         None
     }
 
+    /// This source as one any thread may read, if it is one (natively: a file, read with
+    /// `pread`): the CLI's decoder threads then read their jobs' input themselves. `None` for
+    /// the rest, read through themselves on one thread (an OVA member, whose reads are hashed
+    /// in order for its manifest; the page's blobs).
+    fn shared(&self) -> Option<SharedRef> {
+        None
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -42,6 +50,9 @@ pub trait Source {
 
 /// Shared handle to a source.
 pub type SourceRef = Arc<dyn Source>;
+
+/// Handle to a source any thread may read ([`Source::shared`]).
+pub type SharedRef = Arc<dyn Source + Send + Sync>;
 
 /// Largest single metadata read we allow (a grain table, a descriptor, an OVF). Bounds memory
 /// against hostile size fields; data is read cluster by cluster and never comes near it.
