@@ -58,13 +58,14 @@ const discard = (id, token) => api(staged, 'DELETE', `/api/images/${id}/staged`,
 /** Part `n` (1-based) of `data` under the plan. */
 const slice = (data, plan, n) => data.subarray((n - 1) * plan.part_size, Math.min(n * plan.part_size, data.length));
 
-// `wrangler dev` reloads the worker when its file watcher fires (seen once under load, with no
-// file changed) and answers a request in flight 503 "restarted mid-request"; the page retries
-// a failed part anyway, so the test sends such a part once more (and counts it).
+// `wrangler dev` reloads the worker when its file watcher fires (seen under load, with no file
+// changed) and answers a request in flight 503 "restarted mid-request", or drops its connection
+// (ECONNRESET: seen once, with a 503 for another part of the same reload); the page retries a
+// failed part on both anyway, so the test sends such a part once more (and counts it).
 let restarts = 0;
 async function sendPartRetried(id, token, n, bytes) {
-  const r = await sendPart(id, token, n, bytes);
-  if (r.status !== 503 || !/restarted mid-request/.test(r.text)) return r;
+  const r = await sendPart(id, token, n, bytes).catch((lost) => ({ lost }));
+  if (!r.lost && (r.status !== 503 || !/restarted mid-request/.test(r.text))) return r;
   restarts += 1;
   return sendPart(id, token, n, bytes);
 }
