@@ -80,11 +80,9 @@ impl DeferredInput {
 
 /// `reads` (source, offset, length) read back to back into one buffer.
 fn read_all<'a>(reads: impl Iterator<Item = (&'a dyn Source, u64, usize)> + Clone) -> Result<Vec<u8>> {
-    let mut input = vec![0; reads.clone().map(|r| r.2).sum()];
-    let mut at = 0;
+    let mut input = Vec::with_capacity(reads.clone().map(|r| r.2).sum());
     for (src, offset, len) in reads {
-        src.read_exact_at(offset, &mut input[at..at + len])?;
-        at += len;
+        src.append_at(offset, len, &mut input)?;
     }
     Ok(input)
 }

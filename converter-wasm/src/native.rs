@@ -39,6 +39,9 @@ impl Source for FileSource {
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.0.read_exact_at(offset, buf)
     }
+    fn append_at(&self, offset: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        self.0.append_at(offset, len, out)
+    }
     fn shared(&self) -> Option<SharedRef> {
         Some(self.0.clone())
     }
@@ -54,6 +57,37 @@ impl Source for SharedFile {
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self, offset, buf.len() as u64)?;
         self.file.read_exact_at(buf, offset).map_err(|e| Error::io(&self.name, Some(offset), e))
+    }
+    fn append_at(&self, offset: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        use std::os::fd::AsRawFd;
+        check_range(self, offset, len as u64)?;
+        out.reserve(len);
+        let room = &mut out.spare_capacity_mut()[..len];
+        let mut done = 0;
+        while done < len {
+            let at = offset + done as u64;
+            let rest = &mut room[done..];
+            // SAFETY: pread writes at most `rest.len()` bytes into memory `rest` owns.
+            let n =
+                unsafe { libc::pread(self.file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len(), at as libc::off_t) };
+            match n {
+                0 => {
+                    return Err(Error::io(
+                        &self.name,
+                        Some(at),
+                        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+                    ))
+                }
+                n if n > 0 => done += n as usize,
+                _ => match std::io::Error::last_os_error() {
+                    e if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    e => return Err(Error::io(&self.name, Some(at), e)),
+                },
+            }
+        }
+        // SAFETY: the `len` bytes after the old length were all written by pread above.
+        unsafe { out.set_len(out.len() + len) };
+        Ok(())
     }
 }
 
@@ -126,6 +160,12 @@ impl Batch {
     fn len(&self) -> usize {
         self.bytes.len() - self.start
     }
+    /// The same memory, empty again: reusing written batches spares the kernel mapping and
+    /// clearing 4 MiB of fresh pages for each (5 % of a monolithicSparse conversion's CPU).
+    fn reuse(mut self) -> Self {
+        self.bytes.truncate(self.start);
+        self
+    }
 }
 
 /// Run a conversion on all cores: this thread maps and assembles (the [`Driver`]); `threads`
@@ -158,6 +198,13 @@ pub fn convert_parallel(
     // Taken away by a writer that failed: the assembler's next send fails instead of waiting.
     let write_rx = Mutex::new(Some(write_rx));
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Batch>>(BATCHES_IN_FLIGHT);
+    // Batches back from whichever of the writer and the hasher was done with them last.
+    let (spare_tx, spare_rx) = mpsc::channel::<Batch>();
+    let give_back = |batch: Arc<Batch>| {
+        if let Some(b) = Arc::into_inner(batch) {
+            let _ = spare_tx.send(b);
+        }
+    };
     let job_rx = Mutex::new(job_rx);
     driver.hash_output_externally();
     std::thread::scope(|scope| {
@@ -184,6 +231,7 @@ pub fn convert_parallel(
             let mut sha = Sha512::new();
             for batch in hash_rx {
                 sha.update(batch.data());
+                give_back(batch);
             }
             if sha512 {
                 hex::encode(sha.finalize())
@@ -204,6 +252,7 @@ pub fn convert_parallel(
                             }
                             return Err(e);
                         }
+                        give_back(batch);
                     }
                 })
             })
@@ -211,7 +260,8 @@ pub fn convert_parallel(
         let mut batch = Batch::new();
         let offset = std::cell::Cell::new(0u64);
         let send_batch = |batch: &mut Batch| -> Result<()> {
-            let full = Arc::new(std::mem::replace(batch, Batch::new()));
+            let next = spare_rx.try_recv().map(Batch::reuse).unwrap_or_else(|_| Batch::new());
+            let full = Arc::new(std::mem::replace(batch, next));
             let at = offset.replace(offset.get() + full.len() as u64);
             // A closed channel means the writer failed: its error is reported below.
             if sha512 {
@@ -418,6 +468,17 @@ mod tests {
         assert_eq!(got.unwrap(), pattern(10_000, 5)[9_900..]);
         let err = shared.read_exact_at(9_950, &mut [0; 100]).unwrap_err();
         assert_eq!((err.file.as_str(), err.offset), (src.name(), Some(9_950)));
+        // Appended reads land after what the vector holds, into its uninitialised room.
+        let mut v = b"head".to_vec();
+        src.append_at(100, 5_000, &mut v).unwrap();
+        shared.append_at(0, 10, &mut v).unwrap();
+        assert_eq!(v, [&b"head"[..], &pattern(10_000, 5)[100..5_100], &pattern(10_000, 5)[..10]].concat());
+        let err = src.append_at(9_999, 2, &mut v).unwrap_err();
+        assert_eq!((err.file.as_str(), err.offset, err.kind), (src.name(), Some(9_999), crate::ErrorKind::Truncated));
+        // A file cut short after it was opened: the read stops where the file now ends.
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(5_000).unwrap();
+        let err = src.append_at(4_000, 2_000, &mut v).unwrap_err();
+        assert_eq!((err.file.as_str(), err.offset, err.kind), (src.name(), Some(5_000), crate::ErrorKind::Io));
     }
 
     /// Aligned batches, then a piece at an odd address and length: the file holds exactly what

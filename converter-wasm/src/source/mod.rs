@@ -28,6 +28,15 @@ pub trait Source {
     /// naming this source and the offset.
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
 
+    /// Read `len` bytes at `offset` onto the end of `out` (on an error `out` may have grown by
+    /// bytes that mean nothing). A file reads straight into the vector's spare room; the rest
+    /// zero it first (for a conversion's input, the zeroing was 6 % of the CLI's CPU).
+    fn append_at(&self, offset: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        let at = out.len();
+        out.resize(at + len, 0);
+        self.read_exact_at(offset, &mut out[at..])
+    }
+
     /// The source this one is a byte range of, and where the range starts in it (an OVA member
     /// in its archive): for a shell that reads the same bytes on its own (the page hashes a
     /// disk for its manifest in a worker of its own).
