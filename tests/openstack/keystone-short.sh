@@ -35,7 +35,7 @@ start() {
   echo $! > "$PIDFILE"
   local deadline=$(( $(date +%s) + ${START_TIMEOUT:-120} ))
   until curl -sf -o /dev/null "http://127.0.0.1:$PORT/v3"; do
-    pid_alive "$PIDFILE" || { tail -n 40 "$LOG/$NAME.log" >&2; die "$NAME exited during start-up"; }
+    started_alive "$PIDFILE" || { tail -n 40 "$LOG/$NAME.log" >&2; die "$NAME exited during start-up"; }
     [ "$(date +%s)" -lt "$deadline" ] || { tail -n 40 "$LOG/$NAME.log" >&2; die "$NAME not answering"; }
     sleep 0.5
   done

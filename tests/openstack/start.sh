@@ -114,7 +114,7 @@ render_all() {
 wait_http() {
   local name=$1 url=$2 pidf=$3 logf=$4 code deadline=$(( $(date +%s) + START_TIMEOUT ))
   while :; do
-    pid_alive "$pidf" || fail "$name" "process exited during start-up" "$logf"
+    started_alive "$pidf" || fail "$name" "process exited during start-up" "$logf"
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
     case "$code" in 2*|3*|401) log "$name up: $url"; return 0 ;; esac
     [ "$(date +%s)" -lt "$deadline" ] || fail "$name" "no answer from $url within ${START_TIMEOUT}s (last HTTP code $code)" "$logf"

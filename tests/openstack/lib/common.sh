@@ -72,3 +72,14 @@ pid_alive() {
   tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "STACK_DIR=$STACK_DIR" && return 0
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STACK_DIR/"
 }
+
+# started_alive PIDFILE -> pid_alive, asked once more half a second later when it says no,
+# for a process still starting: uWSGI writes its own PID (the same one) into the pidfile
+# spawn wrote (its `pidfile` setting), and a check that reads the file between uWSGI's
+# truncation and its write finds it empty (npm test, 2026-12-07: "keystone: process exited
+# during start-up" while the new Keystone came up and served).
+started_alive() {
+  pid_alive "$1" && return 0
+  sleep 0.5
+  pid_alive "$1"
+}
