@@ -25,6 +25,9 @@
 //                     conversion (a Convert leaves it to the result's Compute; a Send computes
 //                     it while converting, as the upload case does)
 //   BENCH_QEMU_INPUT  what qemu-img converts, when VMDK is an .ova (give its VMDK member)
+//   BENCH_PROF=DIR    vmdk, ova: Chromium runs V8's sampling profiler (--js-flags=--prof), one
+//                     log per isolate (the page and each of its workers) in DIR; summarise
+//                     with `python3 bench/v8-ticks.py DIR` (self time per function, per worker)
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 import { browserProcesses, rendererRssKiB } from './tests/procs.mjs';
@@ -56,6 +59,7 @@ const SAMPLE_MS = 500;
 const wall_s = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PROF = process.env.BENCH_PROF ? path.resolve(process.env.BENCH_PROF) : null;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function log(s) {
@@ -208,13 +212,30 @@ function qemuRun(src, dst, format) {
 }
 
 /**
+ * A browser with profile `udd`; with BENCH_PROF, profiling into that directory: V8 writes one
+ * log per isolate into the browser's working directory (a path in --logfile would get the
+ * isolate's prefix in front of it), so the browser starts there.
+ */
+async function launch(udd) {
+  if (!PROF) return chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true });
+  fs.mkdirSync(PROF, { recursive: true });
+  const cwd = process.cwd();
+  process.chdir(PROF);
+  try {
+    return await chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, args: [...ARGS, '--js-flags=--prof'], acceptDownloads: true });
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/**
  * The page at `base` converts `src` into OPFS (cases vmdk and ova; BENCH_FORMAT) in a fresh
  * browser profile under `tmp`; `keep`: save the output there. Resolves to `{wall, cpu, …}` (also
  * used by bench/page-ab.mjs).
  */
 export async function pageRun(base, src, tmp, keep) {
   const udd = fs.mkdtempSync(path.join(tmp, 'profile-'));
-  const ctx = await chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true });
+  const ctx = await launch(udd);
   try {
     const page = ctx.pages()[0] || await ctx.newPage();
     await page.goto(base);
