@@ -33,8 +33,8 @@ const SEQUENTIAL_GAP: u64 = 256 << 10;
 /// A read shorter than this starts reading blocks only when the read before it was sequential
 /// too. Planning a stream-optimized disk reads one 12-byte grain marker per grain table, and
 /// two of them a little apart each loaded a whole block: in the page a synchronous 4 MiB read
-/// costs 20-25 ms (`FileReaderSync`, about 180 MB/s), a 12-byte one 1.4 ms, and planning the
-/// bench disk loaded ten blocks for twenty markers.
+/// costs 24-30 ms (`FileReaderSync`, `bench/file-reads.mjs`), a 12-byte one 1.5 ms, and
+/// planning the bench disk loaded ten blocks for such pairs (`bench/page-reads.mjs`).
 const SMALL_READ: usize = 4096;
 
 /// A source read through a cache of at most [`CACHED_BLOCKS`] blocks of [`READ_AHEAD`] bytes,

@@ -35,10 +35,10 @@ use std::rc::Rc;
 pub const GT_CACHE_ENTRIES: usize = 16;
 /// Grain tables kept for a disk in one file (monolithicSparse, streamOptimized: what OVAs
 /// hold): 4 KiB each with their sorted copy, so at most 4 MiB, and all the tables of a disk up
-/// to 32 GiB (64 KiB grains). Planning walks every table and the conversion walks them again:
-/// with 16 each was read twice, and in the page every such read is a synchronous
-/// `FileReaderSync` call of 1.4-2.5 ms on the converter thread (128 of them for the bench's
-/// 4 GiB disk).
+/// to 32 GiB (64 KiB grains). Opening reads every table to check it (and fills the cache),
+/// planning walks them all and the conversion walks them again: with 16 each was read three
+/// times, and in the page every such read is a synchronous `FileReaderSync` call of about
+/// 1.5 ms on the converter thread (128 tables for the bench's 4 GiB disk).
 pub const GT_CACHE_ENTRIES_ONE_FILE: usize = 1024;
 /// Most bytes read at once while scanning grain tables at open: tables that follow each other
 /// in the file (VMware and qemu write them back to back) come from one read; scattered ones
