@@ -7,6 +7,7 @@
 // usage: node bench/file-reads.mjs FILE   (any large file: the bench's VMDK)
 import { chromium } from 'playwright-core';
 import { serve } from '../web/serve.mjs';
+import { ARGS, CHROMIUM } from '../web/bench.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +42,7 @@ fs.writeFileSync(path.join(dir, 'worker.js'), `onmessage = async (e) => {
   postMessage(out);
 };`);
 const server = await serve(dir);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);

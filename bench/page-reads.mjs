@@ -8,6 +8,7 @@
 // usage: node bench/page-reads.mjs [DIST=web/dist] VMDK
 import { chromium } from 'playwright-core';
 import { serve } from '../web/serve.mjs';
+import { ARGS, CHROMIUM } from '../web/bench.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +29,7 @@ if (!at.test(text)) throw new Error(`no Blob.slice import in ${glue}`);
 fs.writeFileSync(glue, text.replace(at, "$1 if (self.name === 'converter') console.log(`READ ${arg1} ${arg2 - arg1}`);"));
 
 const server = await serve(copy);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 const phases = { inspect: [], convert: [] };
 let phase = 'inspect';
 try {

@@ -49,7 +49,7 @@ const FORMAT = process.env.BENCH_FORMAT || 'qcow2';
 const THREADS = process.env.BENCH_THREADS === '1';
 const SHA512 = process.env.BENCH_SHA512 !== '0';
 const CASES = (process.env.BENCH_PAGE_CASES || 'vmdk,ova,upload').split(',').map((c) => c.trim()).filter(Boolean);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STACK_ENV = { ...process.env, STACK_DIR: process.env.STACK_DIR || path.join(ROOT, '.stack') };
 /** The issue's targets (issue 16): page wall / qemu-img wall, and renderer memory growth. */
 const TARGET = { vmdk: 1.0, ova: 1.0, upload: 1.1 };
@@ -57,7 +57,8 @@ const MEMORY_TARGET_MIB = 256;
 /** How often the renderers' memory (and with BENCH_THREADS each thread's CPU) is sampled. */
 const SAMPLE_MS = 500;
 const wall_s = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+/** The browser's flags, for every page measurement (bench/page-ab.mjs, file-reads, page-reads). */
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PROF = process.env.BENCH_PROF ? path.resolve(process.env.BENCH_PROF) : null;
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
