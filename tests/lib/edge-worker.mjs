@@ -33,6 +33,32 @@ async function freePort() {
   return port;
 }
 
+/**
+ * edge-worker/wrangler.toml without its `[build]` table, its paths made absolute, written into
+ * `dir`; returns its path. With a build command `wrangler dev` builds at start and then again
+ * once its file watcher is ready, and reloads: requests in flight wait for that second build
+ * (15 s after a source change here; a page test in CI waited past its 60 s step for it). The
+ * suites build the worker first (scripts/build.sh worker), so wrangler only bundles it.
+ */
+function prebuiltConfig(dir) {
+  const dev = path.join(ROOT, 'edge-worker');
+  if (!fs.existsSync(path.join(dev, 'build/index.js'))) throw new Error('no edge-worker/build/index.js: run `bash scripts/build.sh worker` first');
+  const lines = fs.readFileSync(path.join(dev, 'wrangler.toml'), 'utf8').split('\n');
+  const out = [];
+  let table = '';
+  for (const line of lines) {
+    const head = /^\s*\[+([^\]]+)\]+/.exec(line);
+    if (head) table = head[1].trim();
+    if (table === 'build') continue;
+    out.push(line
+      .replace(/^main = "(.*)"$/, (_, p) => `main = ${JSON.stringify(path.join(dev, p))}`)
+      .replace(/^directory = "(.*)"$/, (_, p) => `directory = ${JSON.stringify(path.join(dev, p))}`));
+  }
+  const file = path.join(dir, 'wrangler.toml');
+  fs.writeFileSync(file, out.join('\n'));
+  return file;
+}
+
 export class Worker {
   /**
    * workerd (default) or `wrangler dev` when WORKER_RUNTIME=wrangler. `overrides`: settings
@@ -47,6 +73,8 @@ export class Worker {
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.runtime = runtime || process.env.WORKER_RUNTIME || 'workerd';
+    /** This worker's own log lines (`seen.logs` has every worker's). */
+    this.logs = [];
     const settings = {
       SESSION_KEY,
       OS_AUTH_URL: KEYSTONE,
@@ -63,8 +91,8 @@ export class Worker {
       // local state (the R2 bucket, the limiter) of this run only
       this.persist = fs.mkdtempSync(path.join(os_.tmpdir(), 'sf-wrangler-'));
       this.proc = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'),
-        ['dev', '--ip', '127.0.0.1', '--port', String(this.port), '--show-interactive-dev-session=false',
-          '--persist-to', this.persist, ...vars],
+        ['dev', '--config', prebuiltConfig(this.persist), '--ip', '127.0.0.1', '--port', String(this.port),
+          '--show-interactive-dev-session=false', '--persist-to', this.persist, ...vars],
         { cwd: path.join(ROOT, 'edge-worker'), env: { ...process.env, ...quiet }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
     } else {
       this.proc = spawn(path.join(ROOT, 'node_modules/.bin/workerd'),
@@ -80,6 +108,7 @@ export class Worker {
         const lines = buf.split('\n');
         buf = lines.pop();
         seen.logs.push(...lines);
+        this.logs.push(...lines);
         if (process.env.WORKER_LOG) lines.forEach((l) => console.log(`[workerd] ${l}`));
       });
     }

@@ -1,12 +1,13 @@
 // The small test runner the page and end-to-end suites share: runs `tests` ({name, fn}), each
 // with a context `t` whose `cleanup` callbacks always run (newest first) and whose `after` checks
-// run only when the test body succeeded; prints `ok`/`FAIL` lines and the notes. Returns the
-// counts. runSuite wraps it in a suite's set-up and clean-up.
+// run only when the test body succeeded; prints `ok`/`FAIL` lines and the notes, and for a
+// failed test what its `diagnose` callbacks return (e.g. the server's last log lines: CI keeps
+// only this output). Returns the counts. runSuite wraps it in a suite's set-up and clean-up.
 import fs from 'node:fs';
 
 /** One test, its clean-up, and its lines printed together once it has ended; whether it passed. */
 async function runOne({ name, fn }) {
-  const t = { cleanup: [], after: [], notes: [], note(x) { this.notes.push(x); } };
+  const t = { cleanup: [], after: [], diagnose: [], notes: [], note(x) { this.notes.push(x); } };
   const started = Date.now();
   let error = null;
   try {
@@ -19,6 +20,13 @@ async function runOne({ name, fn }) {
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (error) {
     console.log(`FAIL ${name} (${secs} s)\n     ${String((error && error.stack) || error).split('\n').slice(0, 3).join('\n     ')}`);
+    for (const d of t.diagnose) {
+      try {
+        for (const line of d()) console.log(`     | ${line}`);
+      } catch (e) {
+        console.log(`     | (diagnosis failed: ${e.message})`);
+      }
+    }
   } else {
     console.log(`ok   ${name} (${secs} s)`);
   }

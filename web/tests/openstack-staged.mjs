@@ -39,15 +39,8 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
   /** The wrangler worker with the body limit, once; resolves to its session's `upload` field. */
   async function ready() {
     if (!worker) {
-      const was = process.env.WORKER_RUNTIME;
-      // The harness starts `wrangler dev` (with the R2 binding of wrangler.toml) under this.
-      process.env.WORKER_RUNTIME = 'wrangler';
-      try {
-        worker = await startWorker({ LOGIN_MAX_ATTEMPTS: '50', REQUEST_BODY_MAX_BYTES: String(BODY_MAX) });
-      } finally {
-        if (was === undefined) delete process.env.WORKER_RUNTIME;
-        else process.env.WORKER_RUNTIME = was;
-      }
+      // `wrangler dev`: the R2 binding of wrangler.toml, a local bucket.
+      worker = await startWorker({ LOGIN_MAX_ATTEMPTS: '50', REQUEST_BODY_MAX_BYTES: String(BODY_MAX) }, { runtime: 'wrangler' });
       const { cookie } = await workerLogin(worker);
       assert(cookie, 'the harness logs in to the staged worker');
       upload = (await workerApi(worker, 'GET', '/api/session', { cookie })).json.upload;
@@ -83,6 +76,7 @@ export function stagedTests({ tmp, made, admin, open, checkImage }) {
   const test = (name, fn) => tests.push({
     name,
     fn: async (t) => {
+      t.diagnose.push(() => [`the staged worker's last log lines (${worker ? worker.runtime : 'not started'}):`, ...(worker ? worker.logs.slice(-25) : [])]);
       const up = await ready();
       if (!up || !up.staged || up.body_max == null) {
         t.note(`skipped: the worker answers no staged upload field (upload = ${JSON.stringify(up)})`);
