@@ -43,13 +43,38 @@ export async function runTests(tests, filter, { concurrency = 1 } = {}) {
   const queue = tests.filter(({ name }) => !filter || name.includes(filter));
   let passed = 0;
   let failed = 0;
+  const running = new Set();
+  const stalls = concurrency > 1 ? watchStalls(running) : null;
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      if (await runOne(next)) passed++;
+      running.add(next.name);
+      const ok = await runOne(next);
+      running.delete(next.name);
+      if (ok) passed++;
       else failed++;
     }
   }));
+  if (stalls) clearInterval(stalls);
   return { passed, failed };
+}
+
+/** Longest time this process may stay blocked (synchronous work) without a warning, ms. */
+const STALL_MS = 5000;
+
+/**
+ * Warn when this process was blocked for more than STALL_MS: tests run side by side share it,
+ * and a synchronous command in one (execFileSync of seconds) freezes the other's steps and
+ * servers, which then miss their timeouts. Names the tests that were running.
+ */
+function watchStalls(running) {
+  let last = Date.now();
+  return setInterval(() => {
+    const now = Date.now();
+    if (now - last > STALL_MS) {
+      console.log(`note: this process was blocked ${((now - last) / 1000).toFixed(1)} s while ${[...running].join(' | ')} ran (synchronous work: run it asynchronously)`);
+    }
+    last = now;
+  }, 200);
 }
 
 /**

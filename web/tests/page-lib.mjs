@@ -8,7 +8,8 @@
 // web/tests/page/, which page.test.mjs loads): a fresh profile with the page open, feeding
 // files, converting, downloads, qemu-img checks.
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +40,16 @@ export const site = { base: '' };
 
 export function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
+}
+
+const execFileAsync = promisify(execFile);
+/**
+ * `sh` without blocking: for what takes seconds. This process also drives the other test
+ * running beside (PAGE_CONCURRENCY) and its timeouts: a synchronous 16-52 s (the content
+ * digest of an 8 GiB disk, making the big disks) ran past that test's 30 s steps.
+ */
+export async function run(cmd, args, opts = {}) {
+  return (await execFileAsync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts })).stdout;
 }
 
 export function assert(cond, msg) {
@@ -83,11 +94,11 @@ export { rendererRssKiB } from './procs.mjs';
 
 /** The content digest (converter-wasm/src/digest.rs) of an image, computed natively: qemu-img
  * makes a raw copy, the stackferry CLI digests it. */
-export function contentDigest(image) {
+export async function contentDigest(image) {
   assert(CLI, 'the stackferry CLI is built (cargo test --workspace --no-run)');
   const raw = path.join(TMP, `cd-${crypto.randomUUID()}.raw`);
-  sh('qemu-img', ['convert', '-O', 'raw', image, raw]);
-  const d = sh(CLI, ['digest', raw]).trim();
+  await run('qemu-img', ['convert', '-O', 'raw', image, raw]);
+  const d = (await run(CLI, ['digest', raw])).trim();
   fs.rmSync(raw);
   return d;
 }
@@ -205,7 +216,7 @@ export async function convertAndCheck(page, files, source, format, name) {
   assert((await result.getAttribute('data-sha512')) === '-', `${name}: no SHA-512 computed while converting`);
   const sha = await computeSha512(page);
   assert(sha === sha512File(out) && (await result.getAttribute('data-sha512')) === sha, `${name}: the SHA-512 computed is the download's`);
-  assert((await result.getAttribute('data-content-digest')) === contentDigest(source), `${name}: data-content-digest is the source's content digest`);
+  assert((await result.getAttribute('data-content-digest')) === await contentDigest(source), `${name}: data-content-digest is the source's content digest`);
   return out;
 }
 
@@ -271,15 +282,16 @@ export function streamVmdk(vmdk, virtualMiB, dataMiB, seed) {
 }
 
 let bigDisk = null;
-/** A generated multi-GB monolithicSparse VMDK (BIG_VIRTUAL_MIB virtual, BIG_DATA_MIB data). */
+/** A generated multi-GB monolithicSparse VMDK (BIG_VIRTUAL_MIB virtual, BIG_DATA_MIB data): its path. */
 export function big() {
-  if (!bigDisk) {
+  bigDisk ??= (async () => {
     const raw = path.join(TMP, 'big.raw');
-    sh('python3', [path.join(HERE, 'make-disk.py'), raw, String(BIG_VIRTUAL_MIB), String(BIG_DATA_MIB), '7']);
-    bigDisk = path.join(TMP, 'big.vmdk');
-    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, bigDisk]);
+    await run('python3', [path.join(HERE, 'make-disk.py'), raw, String(BIG_VIRTUAL_MIB), String(BIG_DATA_MIB), '7']);
+    const vmdk = path.join(TMP, 'big.vmdk');
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, vmdk]);
     fs.rmSync(raw);
-  }
+    return vmdk;
+  })();
   return bigDisk;
 }
 
@@ -287,21 +299,22 @@ let bigPackage = null;
 /**
  * The big disk packed as ESXi exports a VM: an OVA of the OVF, a SHA-256 manifest and the disk
  * as a streamOptimized VMDK (its planning reads little of it, so the page hashes it beside the
- * conversion; a monolithicSparse one is hashed while planning).
+ * conversion; a monolithicSparse one is hashed while planning). Resolves to its path.
  */
 export function bigOva() {
-  if (!bigPackage) {
+  bigPackage ??= (async () => {
     const dir = fs.mkdtempSync(path.join(TMP, 'big-ova-'));
     fs.writeFileSync(path.join(dir, 'big.ovf'), fs.readFileSync(path.join(COT, 'ubuntu.2.0.ovf'), 'utf8')
       .replace('ovf:capacity="8589934592"', `ovf:capacity="${BIG_VIRTUAL_MIB * 1048576}"`)
       .replace('ovf:href="ubuntu.2.0-disk1.vmdk"', 'ovf:href="big.vmdk"'));
-    sh('qemu-img', ['convert', '-f', 'vmdk', '-O', 'vmdk', '-o', 'subformat=streamOptimized', big(), path.join(dir, 'big.vmdk')]);
-    const digests = sh('sha256sum', ['big.ovf', 'big.vmdk'], { cwd: dir }).trim().split('\n').map((l) => l.split(/\s+/));
+    await run('qemu-img', ['convert', '-f', 'vmdk', '-O', 'vmdk', '-o', 'subformat=streamOptimized', await big(), path.join(dir, 'big.vmdk')]);
+    const digests = (await run('sha256sum', ['big.ovf', 'big.vmdk'], { cwd: dir })).trim().split('\n').map((l) => l.split(/\s+/));
     fs.writeFileSync(path.join(dir, 'big.mf'), digests.map(([d, f]) => `SHA256(${f})= ${d}\n`).join(''));
-    bigPackage = path.join(TMP, 'big.ova');
-    sh('tar', ['--format=ustar', '-cf', bigPackage, '-C', dir, 'big.ovf', 'big.mf', 'big.vmdk']);
+    const ova = path.join(TMP, 'big.ova');
+    await run('tar', ['--format=ustar', '-cf', ova, '-C', dir, 'big.ovf', 'big.mf', 'big.vmdk']);
     fs.rmSync(path.join(dir, 'big.vmdk'));
-  }
+    return ova;
+  })();
   return bigPackage;
 }
 

@@ -250,7 +250,7 @@ test('raw output through a chosen file (File System Access API): holes and final
 
 test('Cancel stops the conversion at once, frees its workers and its partial file; converting again works', async (t) => {
   const { page } = await open(t);
-  await feed(page, [big()]);
+  await feed(page, [await big()]);
   await page.locator(tid('format-select')).selectOption('qcow2');
   await page.locator(tid('convert-button')).click();
   await page.waitForFunction(() => Number((document.querySelector('[data-testid=progress] .disk') || {}).dataset?.bytesOut || 0) > 0, null, { timeout: 60000 });
@@ -282,7 +282,7 @@ test('Cancel stops the conversion at once, frees its workers and its partial fil
  */
 async function boundedMemory(t, input) {
   const { page, udd } = await open(t);
-  const src = big();
+  const src = await big();
   await feed(page, [input]);
   const idle = rendererRssKiB(udd);
   let peak = idle;
@@ -326,11 +326,11 @@ async function boundedMemory(t, input) {
 }
 
 test(`multi-GB disk (${BIG_VIRTUAL_MIB} MiB virtual, ${BIG_DATA_MIB} MiB data) converts with bounded browser memory`, async (t) => {
-  await boundedMemory(t, big());
+  await boundedMemory(t, await big());
 });
 
 test('the same disk, stream-optimized in an OVA with a SHA-256 manifest (hashed beside the conversion), converts with bounded browser memory', async (t) => {
-  await boundedMemory(t, bigOva());
+  await boundedMemory(t, await bigOva());
 });
 
 test('the page works from a sub-path of a server', async (t) => {
