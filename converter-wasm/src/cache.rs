@@ -17,9 +17,15 @@ impl<K: Copy + PartialEq, V: Clone> Lru<K, V> {
         Lru { cap: cap.max(1), items: Vec::new() }
     }
 
+    /// Whether the next new entry pushes the least recently used one out.
+    pub fn is_full(&self) -> bool {
+        self.items.len() >= self.cap
+    }
+
     /// The value for `key`, loading it with `load` on a miss (a failed load is not cached).
     pub fn get(&mut self, key: K, load: impl FnOnce() -> Result<V>) -> Result<V> {
-        if let Some(i) = self.items.iter().position(|(k, _)| *k == key) {
+        // From the most recent end: a walk hits the entry it used last.
+        if let Some(i) = self.items.iter().rposition(|(k, _)| *k == key) {
             let hit = self.items.remove(i);
             let v = hit.1.clone();
             self.items.push(hit);

@@ -30,6 +30,13 @@ pub const PREFETCH_BLOCKS: u64 = 4;
 /// VMDKs interleave small markers and grain tables with the grains).
 const SEQUENTIAL_GAP: u64 = 256 << 10;
 
+/// A read shorter than this starts reading blocks only when the read before it was sequential
+/// too. Planning a stream-optimized disk reads one 12-byte grain marker per grain table, and
+/// two of them a little apart each loaded a whole block: in the page a synchronous 4 MiB read
+/// costs 24-30 ms (`FileReaderSync`, `bench/file-reads.mjs`), a 12-byte one 1.5 ms, and
+/// planning the bench disk loaded ten blocks for such pairs (`bench/page-reads.mjs`).
+const SMALL_READ: usize = 4096;
+
 /// A source read through a cache of at most [`CACHED_BLOCKS`] blocks of [`READ_AHEAD`] bytes,
 /// plus at most [`PREFETCH_BLOCKS`] blocks fetched ahead.
 pub struct ReadAhead<S> {
@@ -38,9 +45,10 @@ pub struct ReadAhead<S> {
     blocks: RefCell<Vec<(u64, Vec<u8>)>>,
     /// End of the previous read, to recognise sequential access.
     last_end: Cell<u64>,
-    /// Whether the previous read was sequential (served from blocks): only then is fetching
-    /// ahead worth it.
+    /// Whether the previous read was served from blocks: only then is fetching ahead worth it.
     streaming: Cell<bool>,
+    /// Whether the previous read came within [`SEQUENTIAL_GAP`] after the one before it.
+    sequential: Cell<bool>,
     /// Blocks supplied ahead of the reads, not read yet.
     ahead: RefCell<Vec<(u64, Vec<u8>)>>,
     /// Blocks [`prefetch`](Self::prefetch) asked for and not supplied yet.
@@ -56,6 +64,7 @@ impl<S: Source> ReadAhead<S> {
             blocks: RefCell::new(Vec::new()),
             last_end: Cell::new(u64::MAX),
             streaming: Cell::new(false),
+            sequential: Cell::new(false),
             ahead: RefCell::new(Vec::new()),
             pending: RefCell::new(Vec::new()),
             spare: RefCell::new(Vec::new()),
@@ -175,7 +184,9 @@ impl<S: Source> Source for ReadAhead<S> {
         let w = READ_AHEAD as u64;
         let (b0, b1) = (offset / w, (end - 1) / w);
         let sequential = offset >= prev_end && offset - prev_end <= SEQUENTIAL_GAP;
-        let through_blocks = b1 <= b0 + 1 && (sequential || self.have(b0) && self.have(b1));
+        let was_sequential = self.sequential.replace(sequential);
+        let streams = sequential && (self.streaming.get() || was_sequential || buf.len() >= SMALL_READ);
+        let through_blocks = b1 <= b0 + 1 && (streams || self.have(b0) && self.have(b1));
         self.streaming.set(through_blocks);
         if !through_blocks {
             // Large or scattered: straight from the source.
@@ -262,13 +273,16 @@ mod tests {
         (data.clone(), ReadAhead::new(Counting(MemSource::new("d.vmdk", data), Cell::new(0))))
     }
 
+    /// Where the reads of [`streaming`] end.
+    const STREAMING_END: u64 = 10 + SMALL_READ as u64;
+
     /// [`counted`], streaming from the start (two sequential reads: the first one, not yet
-    /// sequential, goes to the source, the second reads block 0).
+    /// sequential, goes to the source, the second, not small, reads block 0).
     fn streaming(n: usize) -> (Vec<u8>, ReadAhead<Counting>) {
         let (data, ra) = counted(n);
-        let mut b = vec![0u8; 1000];
-        ra.read_exact_at(0, &mut b).unwrap();
-        ra.read_exact_at(1000, &mut b).unwrap();
+        ra.read_exact_at(0, &mut [0u8; 10]).unwrap();
+        ra.read_exact_at(10, &mut vec![0u8; SMALL_READ]).unwrap();
+        assert_eq!(ra.inner.1.get(), 2);
         (data, ra)
     }
 
@@ -314,7 +328,7 @@ mod tests {
         assert_eq!(ra.awaiting(1 << 20), None);
         assert_eq!(ra.awaiting(w), Some(w));
         let mut big = vec![0u8; 60_000];
-        let mut pos = 2000;
+        let mut pos = STREAMING_END;
         while pos + 60_000 <= w {
             ra.read_exact_at(pos, &mut big).unwrap();
             pos += 60_000;
@@ -336,17 +350,41 @@ mod tests {
         assert_eq!(ra.inner.1.get(), before + 1);
     }
 
+    /// Planning reads single grain markers, now and then two a little apart: those come from
+    /// the source, 12 bytes each, not by loading a block for the second; a walk of small reads
+    /// (grains that compress well) still reads blocks from its third read on.
+    #[test]
+    fn small_reads_load_a_block_only_once_they_keep_coming() {
+        let (data, ra) = counted(4 * READ_AHEAD);
+        let mut marker = [0u8; 12];
+        for at in [100_000u64, 180_000, 5_000_000, 5_100_000, 9_000_000] {
+            ra.read_exact_at(at, &mut marker).unwrap();
+            assert_eq!(marker, data[at as usize..at as usize + 12]);
+        }
+        assert_eq!(ra.inner.1.get(), 5, "one small read each");
+        assert!(ra.blocks.borrow().is_empty() && ra.prefetch().is_empty());
+        let mut pos = 12_000_000u64;
+        for _ in 0..100 {
+            let mut grain = [0u8; 300];
+            ra.read_exact_at(pos, &mut grain).unwrap();
+            assert!(grain == data[pos as usize..pos as usize + 300]);
+            pos += 300 + 12;
+        }
+        assert_eq!(ra.inner.1.get(), 5 + 3, "two small reads, then block 2");
+        assert_eq!(ra.prefetch(), vec![(3 * READ_AHEAD as u64, READ_AHEAD)]);
+    }
+
     #[test]
     fn a_jump_drops_what_was_fetched_for_the_old_position_and_failures_are_read_again() {
         let (data, ra) = streaming(12 * READ_AHEAD);
         let w = READ_AHEAD as u64;
-        let mut b = vec![0u8; 1000];
+        let mut b = vec![0u8; SMALL_READ];
         assert_eq!(supply_all(&ra, &data), 3);
         // A fetch of the next block but one is still out when the reads jump far ahead.
         ra.read_exact_at(2 * w, &mut b).unwrap();
         assert_eq!(ra.prefetch(), vec![(4 * w, READ_AHEAD), (5 * w, READ_AHEAD)]);
         ra.read_exact_at(8 * w, &mut b).unwrap();
-        ra.read_exact_at(8 * w + 1000, &mut b).unwrap();
+        ra.read_exact_at(8 * w + SMALL_READ as u64, &mut b).unwrap();
         let asked = ra.prefetch();
         assert_eq!(asked, vec![(9 * w, READ_AHEAD), (10 * w, READ_AHEAD), (11 * w, READ_AHEAD)]);
         assert!(ra.ahead.borrow().is_empty(), "blocks 1-3 were dropped");

@@ -267,7 +267,7 @@ impl Builder<'_> {
     fn sparse_layer(&mut self, src: SourceRef, depth: usize) -> Result<Layer> {
         let name = src.name().to_string();
         let h0 = sparse::read_header(src.as_ref())?;
-        let opened = sparse::open(src.clone(), h0.clone())?;
+        let opened = sparse::open(src.clone(), h0.clone(), sparse::GT_CACHE_ENTRIES_ONE_FILE)?;
         let desc = embedded_descriptor(src.as_ref(), &h0)?;
         if h0.capacity == 0 {
             if let Some(d) = desc.clone().filter(|d| !d.extents.is_empty()) {
@@ -419,7 +419,7 @@ impl Builder<'_> {
                 let m: Box<dyn Mapper> = match sniff(f.as_ref())? {
                     Kind::Sparse => {
                         let h = sparse::read_header(f.as_ref())?;
-                        let o = sparse::open(f.clone(), h)?;
+                        let o = sparse::open(f.clone(), h, sparse::GT_CACHE_ENTRIES)?;
                         self.warnings.extend(o.warnings);
                         self.allocated += o.allocated;
                         Box::new(o.extent)

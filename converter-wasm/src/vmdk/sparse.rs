@@ -11,8 +11,9 @@
 //!
 //! Memory: the GD is held (at most `MAX_GD_ENTRIES` u32s, 4 bytes per 32 MiB of guest at the
 //! usual 64 KiB grains); grain tables are read lazily into an LRU cache of
-//! [`GT_CACHE_ENTRIES`] tables (2 KiB each at 512 entries, twice that for compressed extents,
-//! which also keep the table sorted, so at most 64 KiB per extent). Opening
+//! [`GT_CACHE_ENTRIES`] tables per extent of a split disk, [`GT_CACHE_ENTRIES_ONE_FILE`] for
+//! a disk in one file (2 KiB each at 512 entries, twice that for compressed extents, which
+//! also keep the table sorted: at most 64 KiB per extent, 4 MiB per file). Opening
 //! scans every GT once, through a window of [`SCAN_WINDOW_BYTES`], to count allocated grains
 //! and to check that every GT and grain lies inside the file, so a damaged file fails before
 //! conversion starts. Hand-written parsing (no crate does VMDK).
@@ -29,8 +30,16 @@ use crate::units::{GrainIndex, GuestOffset, HostOffset, Sectors};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Grain tables kept in the LRU cache per extent (qemu's `L2_CACHE_SIZE` is 16 as well).
+/// Grain tables kept in the LRU cache of each extent of a disk split into several files
+/// (qemu's `L2_CACHE_SIZE` is 16 as well).
 pub const GT_CACHE_ENTRIES: usize = 16;
+/// Grain tables kept for a disk in one file (monolithicSparse, streamOptimized: what OVAs
+/// hold): 4 KiB each with their sorted copy, so at most 4 MiB, and all the tables of a disk up
+/// to 32 GiB (64 KiB grains). Opening reads every table to check it (and fills the cache),
+/// planning walks them all and the conversion walks them again: with 16 each was read three
+/// times, and in the page every such read is a synchronous `FileReaderSync` call of about
+/// 1.5 ms on the converter thread (128 tables for the bench's 4 GiB disk).
+pub const GT_CACHE_ENTRIES_ONE_FILE: usize = 1024;
 /// Most bytes read at once while scanning grain tables at open: tables that follow each other
 /// in the file (VMware and qemu write them back to back) come from one read; scattered ones
 /// (stream-optimized files interleave them with grains) are read one by one.
@@ -66,7 +75,7 @@ pub fn read_header(src: &dyn Source) -> Result<SparseExtentHeader> {
 }
 
 /// Open a hosted sparse or stream-optimized extent whose header `h0` was read at offset 0.
-pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
+pub fn open(src: SourceRef, h0: SparseExtentHeader, cached_tables: usize) -> Result<Opened> {
     let name = src.name().to_string();
     let len = src.len();
     h0.validate(&name, 0, len)?;
@@ -87,7 +96,7 @@ pub fn open(src: SourceRef, h0: SparseExtentHeader) -> Result<Opened> {
     }
     let gd_at = h.gd_at();
     let gd = read_table(src.as_ref(), gd_at, h.gd_entries())?;
-    let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Lru::new(GT_CACHE_ENTRIES)) };
+    let extent = SparseExtent { src: src.clone(), h, gd, gd_at, cache: RefCell::new(Lru::new(cached_tables)) };
     let mut warnings = Vec::new();
     if h0.unclean_shutdown != 0 && !extent.h.compressed() {
         warnings.push(Notice::new(
@@ -276,6 +285,12 @@ impl SparseExtent {
                         allocated += 1;
                     }
                 }
+                // Kept for mapping while the cache has room: planning and converting then
+                // read no table again (a disk in one file of up to 32 GiB).
+                let mut cache = self.cache.borrow_mut();
+                if !cache.is_full() {
+                    cache.get(k, || Ok(self.table(gt.clone())))?;
+                }
                 Some(gt)
             };
             if let (false, Some((rgd, rgd_at, rwin))) = (differs, rgd.as_mut()) {
@@ -306,16 +321,19 @@ impl SparseExtent {
     fn gt(&self, k: u64) -> Result<Rc<GrainTable>> {
         self.cache.borrow_mut().get(k, || {
             let (off, n) = self.gt_range(self.gd_at, self.gd_entry(k), k)?;
-            let entries = read_table(self.src.as_ref(), off, n / 4)?;
-            let sorted = if self.h.has_markers() {
-                let mut v = entries.clone();
-                v.sort_unstable();
-                v
-            } else {
-                Vec::new()
-            };
-            Ok(Rc::new(GrainTable { entries, sorted }))
+            Ok(self.table(read_table(self.src.as_ref(), off, n / 4)?))
         })
+    }
+
+    fn table(&self, entries: Vec<u32>) -> Rc<GrainTable> {
+        let sorted = if self.h.has_markers() {
+            let mut v = entries.clone();
+            v.sort_unstable();
+            v
+        } else {
+            Vec::new()
+        };
+        Rc::new(GrainTable { entries, sorted })
     }
 }
 
