@@ -58,31 +58,24 @@ export function assert(cond, msg) {
 
 /** `a` and the page's output `b` hold the same disk (qemu-img compare), and OpenStack's own image
  * check (oslo.utils format_inspector) accepts `b` as the format and size qemu-img reads. */
-export function qemuCompare(a, b) {
-  const out = sh('qemu-img', ['compare', a, b]);
+export async function qemuCompare(a, b) {
+  const out = await run('qemu-img', ['compare', a, b]);
   assert(/identical/.test(out), `qemu-img compare ${a} ${b}: ${out}`);
-  const info = JSON.parse(sh('qemu-img', ['info', '--output=json', b]));
+  const info = JSON.parse(await run('qemu-img', ['info', '--output=json', b]));
   const fi = formatInspector(b);
   const format = fi.format === 'gpt' ? 'raw' : fi.format; // Glance takes a GPT disk as raw
   assert(fi.safe && format === info.format && fi.virtual_size === info['virtual-size'],
     `format_inspector on ${b}: ${JSON.stringify(fi)} (qemu-img: ${info.format}, ${info['virtual-size']})`);
 }
 
-export function qemuCheck(file) {
-  const out = sh('qemu-img', ['check', file]);
+export async function qemuCheck(file) {
+  const out = await run('qemu-img', ['check', file]);
   assert(/No errors were found/.test(out), `qemu-img check ${file}: ${out}`);
 }
 
-export function sha512File(file) {
+export async function sha512File(file) {
   const h = crypto.createHash('sha512');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
-    if (!n) break;
-    h.update(buf.subarray(0, n));
-  }
-  fs.closeSync(fd);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk);
   return h.digest('hex');
 }
 
@@ -209,13 +202,13 @@ export async function convertAndCheck(page, files, source, format, name) {
   const state = await convert(page, format);
   assert(state === 'done', `${name}: conversion ended '${state}': ${await errorText(page)}`);
   const out = await download(page, path.join(TMP, `${name}.${format === 'raw' ? 'raw' : 'qcow2'}`));
-  if (format !== 'raw') qemuCheck(out);
-  qemuCompare(source, out);
+  if (format !== 'raw') await qemuCheck(out);
+  await qemuCompare(source, out);
   const result = page.locator(tid('result'));
   assert(await result.isVisible(), 'result panel shown');
   assert((await result.getAttribute('data-sha512')) === '-', `${name}: no SHA-512 computed while converting`);
   const sha = await computeSha512(page);
-  assert(sha === sha512File(out) && (await result.getAttribute('data-sha512')) === sha, `${name}: the SHA-512 computed is the download's`);
+  assert(sha === await sha512File(out) && (await result.getAttribute('data-sha512')) === sha, `${name}: the SHA-512 computed is the download's`);
   assert((await result.getAttribute('data-content-digest')) === await contentDigest(source), `${name}: data-content-digest is the source's content digest`);
   return out;
 }

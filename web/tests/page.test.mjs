@@ -67,7 +67,7 @@ test('missing extent is named before anything starts; adding it makes the disk c
   assert(!(await errorText(page)), 'error cleared');
   const state = await convert(page, 'qcow2');
   assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
-  qemuCompare(desc, await download(page, path.join(TMP, 'split.qcow2')));
+  await qemuCompare(desc, await download(page, path.join(TMP, 'split.qcow2')));
 });
 
 test('truncated and hostile files show an error naming the file; the page stays usable', async (t) => {
@@ -147,8 +147,8 @@ test('OVA with OVF: VM summary and suggestions; the disk converts', async (t) =>
   const state = await convert(page, 'qcow2');
   assert(state === 'done', `OVA converted: ${state} ${await errorText(page)}`);
   const out = await download(page, path.join(TMP, 'ova.qcow2'));
-  qemuCheck(out);
-  qemuCompare(vmdk, out);
+  await qemuCheck(out);
+  await qemuCompare(vmdk, out);
   const cmds = await page.locator(tid('result')).innerText();
   assert(/tar -xf \.\/ubuntu\.ova -- ubuntu\.2\.0-disk1\.vmdk/.test(cmds), `extraction command: ${cmds}`);
   assert(/=edited-value/.test(cmds), 'edited property in the openstack command');
@@ -190,8 +190,8 @@ test('hostile names (OVA, member, VM): the printed commands read no name as an o
   assert(!fs.existsSync(path.join(work, 'pwned')), 'no name ran as a command');
   const out = calls[1].args.at(-1);
   assert(out.startsWith('./'), `output behind ./: ${out}`);
-  qemuCompare(path.join(work, out), await download(page, path.join(TMP, 'hostile.qcow2')));
-  qemuCompare(vmdk, path.join(work, out));
+  await qemuCompare(path.join(work, out), await download(page, path.join(TMP, 'hostile.qcow2')));
+  await qemuCompare(vmdk, path.join(work, out));
 });
 
 test('OVF with its disk and manifest (real VirtualBox export)', async (t) => {
@@ -226,11 +226,11 @@ test('a folder holding a two-disk Windows OVF: both disks convert, saved through
   assert(shas.length === 2, 'one sha512 per disk');
   for (const [k, d] of disks.entries()) {
     const out = await pickedFile(page, `winvm-disk${k + 1}.qcow2`, path.join(TMP, `win${k + 1}.qcow2`));
-    qemuCheck(out);
-    qemuCompare(d.vmdk, out);
+    await qemuCheck(out);
+    await qemuCompare(d.vmdk, out);
     const entry = page.locator(`#result-disks [data-output="winvm-disk${k + 1}.qcow2"]`);
-    assert((await entry.getAttribute('data-sha512')) === sha512File(out), `disk ${k + 1}: sha512`);
-    assert(shas.includes(sha512File(out)), `disk ${k + 1}: sha512 in the panel's list`);
+    assert((await entry.getAttribute('data-sha512')) === await sha512File(out), `disk ${k + 1}: sha512`);
+    assert(shas.includes(await sha512File(out)), `disk ${k + 1}: sha512 in the panel's list`);
   }
   assert(!(await page.locator(tid('download-link')).count()), 'no download link when saved to a chosen place');
 });
@@ -244,8 +244,8 @@ test('raw output through a chosen file (File System Access API): holes and final
   assert(state === 'done', `converted: ${state} ${await errorText(page)}`);
   const out = await pickedFile(page, 'monolithicSparse.raw', path.join(TMP, 'picked.raw'));
   assert(fs.statSync(out).size === 10485760, `raw length ${fs.statSync(out).size}`);
-  qemuCompare(src, out);
-  assert((await computeSha512(page)) === sha512File(out), 'sha512');
+  await qemuCompare(src, out);
+  assert((await computeSha512(page)) === await sha512File(out), 'sha512');
 });
 
 test('Cancel stops the conversion at once, frees its workers and its partial file; converting again works', async (t) => {
@@ -319,9 +319,9 @@ async function boundedMemory(t, input) {
   // The wasm heaps hold the bounded pipeline, not the disk.
   assert(wasm.converter < 64 << 20 && wasm.decoder_max < 32 << 20, `wasm memory ${JSON.stringify(wasm)}`);
   const out = await download(page, path.join(TMP, `${path.basename(input)}.qcow2`));
-  qemuCheck(out);
-  qemuCompare(src, out);
-  assert((await computeSha512(page)) === sha512File(out), 'sha512 of the download');
+  await qemuCheck(out);
+  await qemuCompare(src, out);
+  assert((await computeSha512(page)) === await sha512File(out), 'sha512 of the download');
   fs.rmSync(out);
 }
 

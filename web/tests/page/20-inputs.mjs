@@ -68,7 +68,7 @@ test('a Korean-named OVA keeps its names: output, download, progress row and com
   assert(dl.suggestedFilename() === '웹서버-disk1.qcow2', `download name: ${dl.suggestedFilename()}`);
   const out = path.join(TMP, 'korean-download.qcow2');
   await dl.saveAs(out);
-  qemuCompare(vmdk, out);
+  await qemuCompare(vmdk, out);
   // The printed commands, pasted into bash beside the OVA: the names come back exactly.
   const text = await page.locator('#result-disks pre.cmd').first().evaluate((e) => e.textContent);
   const work = fs.mkdtempSync(path.join(TMP, 'paste-ko-'));
@@ -79,7 +79,7 @@ test('a Korean-named OVA keeps its names: output, download, progress row and com
   assert(JSON.stringify(calls[1].args.slice(-2)) === JSON.stringify(['./웹서버-disk1.vmdk', './웹서버-disk1.qcow2']), `qemu-img: ${JSON.stringify(calls[1].args)}`);
   const image = calls.find((c) => c.cmd === 'openstack' && c.args[0] === 'image');
   assert(image && image.args.at(-1) === '웹서버' && image.args.includes('--file=./웹서버-disk1.qcow2'), `image create: ${JSON.stringify(image)}`);
-  qemuCompare(path.join(work, '웹서버-disk1.qcow2'), out);
+  await qemuCompare(path.join(work, '웹서버-disk1.qcow2'), out);
 });
 
 test('two Korean-named VMs whose disks have the same name never share an output name', async (t) => {

@@ -84,8 +84,8 @@ test('run: an output in browser storage is offered again after a reload (downloa
   const out = path.join(TMP, 'stored.qcow2');
   await dl.saveAs(out);
   assert(fs.statSync(out).size === size, `downloaded ${fs.statSync(out).size} bytes, listed ${size}`);
-  assert(sha512File(out) === sha, 'download after reload has the SHA-512 of the conversion');
-  qemuCompare(src, out);
+  assert(await sha512File(out) === sha, 'download after reload has the SHA-512 of the conversion');
+  await qemuCompare(src, out);
   // Remove deletes it from OPFS (output and sidecar).
   await item.locator(tid('stored-remove')).click();
   await page.waitForFunction(() => !document.querySelector('[data-testid=stored-item]'), null, { timeout: 10000 });

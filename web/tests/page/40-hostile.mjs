@@ -84,7 +84,7 @@ test('an OVA whose manifest does not match its disk stops with the checksum erro
   const good = manifestOva(false);
   await feed(page, [good.ova]);
   assert(await convert(page, 'qcow2') === 'done', `the right digest converts: ${await errorText(page)}`);
-  qemuCompare(good.vmdk, await download(page, path.join(TMP, 'mf.qcow2')));
+  await qemuCompare(good.vmdk, await download(page, path.join(TMP, 'mf.qcow2')));
 });
 
 export { tests };

@@ -195,7 +195,7 @@ export const tests = [
       if (dl.suggestedFilename() !== '웹서버-disk1.qcow2') names.push(`download: ${dl.suggestedFilename()} (want 웹서버-disk1.qcow2)`);
       const out = path.join(TMP, 'ko-result.qcow2');
       await dl.saveAs(out);
-      qemuCompare(vmdk, out);
+      await qemuCompare(vmdk, out);
       const commands = await page.locator(tid('result')).innerText();
       for (const want of ['웹서버-disk1.vmdk', '웹서버-disk1.qcow2']) if (!commands.includes(want)) names.push(`commands lack ${want}`);
 
