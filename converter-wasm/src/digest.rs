@@ -10,8 +10,9 @@
 //!         (the last block may be shorter):  i as u64 LE || BLAKE3(block bytes) )
 //! ```
 //!
-//! Anyone can recompute it from a raw image (`qemu-img convert -O raw`); `stackferry digest`
-//! and `digest_raw` here do so (so does a few lines of Python with the `blake3` package).
+//! Anyone can recompute it from a raw image (`qemu-img convert -O raw`); `digest_raw` here
+//! does so, the reference, and `stackferry digest` (`native::digest_file`, which skips a sparse
+//! file's holes) too (so does a few lines of Python with the `blake3` package).
 //! BLAKE3 rather than SHA-256 because it is several times faster on every CPU and in Wasm
 //! (5.4 GB/s against 1.1 GB/s for SHA-256 with SHA-NI, measured on our CI machines), and this
 //! runs over every byte of data. The per-block hashes are computed by decode workers in

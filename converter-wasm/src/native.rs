@@ -91,6 +91,61 @@ impl Source for SharedFile {
     }
 }
 
+/// The content digest ([`crate::digest`]) of the raw image `path`, reading only its data: the
+/// file system's holes (`SEEK_DATA`/`SEEK_HOLE`) read as zeros, which the digest leaves out,
+/// so a sparse image costs what its data does. Reading every byte, as `digest_raw` does, took
+/// 16-34 s for the 8 GiB raw copy of a 68 KiB VirtualBox disk here (holes read at ~0.5 GB/s).
+/// A file system that cannot say where data lies gets every byte read.
+pub fn digest_file(path: &Path) -> Result<String> {
+    use crate::digest::{block_hash, ContentDigest, BLOCK};
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io(&name, None, e))?;
+    let len = file.metadata().map_err(|e| Error::io(&name, None, e))?.len();
+    let block = BLOCK as u64;
+    let mut digest = ContentDigest::new(len);
+    let mut buf = vec![0u8; BLOCK];
+    // Blocks before `next` are digested.
+    let mut next = 0u64;
+    while next * block < len {
+        let data = match seek(&file, next * block, libc::SEEK_DATA) {
+            Ok(Some(at)) => at,
+            // Only holes from here on.
+            Ok(None) => break,
+            Err(e) if next == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
+                return crate::digest::digest_raw(std::io::BufReader::with_capacity(1 << 20, file))
+                    .map_err(|e| Error::io(&name, None, e));
+            }
+            Err(e) => return Err(Error::io(&name, Some(next * block), e)),
+        };
+        let hole = seek(&file, data, libc::SEEK_HOLE).map_err(|e| Error::io(&name, Some(data), e))?.unwrap_or(len);
+        // Every block that holds a byte of [data, hole): a block may straddle a hole's edge.
+        for i in (data / block).max(next)..hole.div_ceil(block) {
+            let at = i * block;
+            let buf = &mut buf[..(len - at).min(block) as usize];
+            file.read_exact_at(buf, at).map_err(|e| Error::io(&name, Some(at), e))?;
+            digest.push(i, block_hash(buf));
+        }
+        next = hole.div_ceil(block).max(next + 1);
+    }
+    Ok(digest.finish())
+}
+
+/// `lseek(file, at, whence)` for `SEEK_DATA`/`SEEK_HOLE`: the offset found, or `None` when
+/// there is no data (`ENXIO`) from `at` on.
+fn seek(file: &File, at: u64, whence: libc::c_int) -> std::io::Result<Option<u64>> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: lseek takes a descriptor this `File` owns; it moves only the file's offset, which
+    // nothing here uses (every read is positional).
+    let r = unsafe { libc::lseek(file.as_raw_fd(), at as libc::off_t, whence) };
+    if r >= 0 {
+        return Ok(Some(r as u64));
+    }
+    match std::io::Error::last_os_error() {
+        e if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+        e => Err(e),
+    }
+}
+
 /// Resolves a referenced name relative to the directory of the file that refers to it, the
 /// way VMware resolves extent and parent names. Names were checked ([`SafeName`]): no `..`,
 /// nothing absolute, so they cannot leave that directory.
@@ -446,6 +501,39 @@ mod tests {
         let path = dir.path().join("out");
         let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
         (path, file)
+    }
+
+    /// The digest of a sparse file, read by its data only, is the reference one of every
+    /// byte: data at a file's start and end, in blocks straddling holes, a short last block,
+    /// a file of holes only, an empty file; a missing file is named.
+    #[test]
+    fn digest_file_skips_holes_and_equals_the_full_read() {
+        use crate::digest::{digest_raw, BLOCK};
+        let dir = tempfile::tempdir().unwrap();
+        let b = BLOCK as u64;
+        let layouts: Vec<(u64, Vec<(u64, usize)>)> = vec![
+            (0, vec![]),
+            (10 * b, vec![]),
+            (10 * b + 123, vec![(10 * b, 123)]),
+            (64 << 20, vec![(0, 5000), (3 * b - 100, 300), (17 * b + 4096, 2 * BLOCK), (40 << 20, 1), ((64 << 20) - 10, 10)]),
+            (8 * b, vec![(0, 8 * BLOCK)]),
+            // Data that is zeros is digested as zeros: left out, as a hole is.
+            (4 * b, vec![(b, 0)]),
+        ];
+        for (k, (len, writes)) in layouts.into_iter().enumerate() {
+            let path = dir.path().join(format!("disk{k}.raw"));
+            let file = File::create(&path).unwrap();
+            file.set_len(len).unwrap();
+            for (j, &(at, n)) in writes.iter().enumerate() {
+                let data = if n == 0 { vec![0; BLOCK] } else { pattern(n, j as u8) };
+                file.write_all_at(&data, at).unwrap();
+            }
+            drop(file);
+            let want = digest_raw(File::open(&path).unwrap()).unwrap();
+            assert_eq!(digest_file(&path).unwrap(), want, "layout {k}");
+        }
+        let err = digest_file(&dir.path().join("absent.raw")).unwrap_err();
+        assert!(err.file.ends_with("absent.raw"), "{err}");
     }
 
     /// A file may be read from any thread: its shared handle reads what the file holds and

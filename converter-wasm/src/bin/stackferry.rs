@@ -112,13 +112,7 @@ fn main() -> ExitCode {
         Cmd::Inspect { inputs, json } => inspect(&inputs, json),
         Cmd::Ls { input, path, json } => guest_ls(&input, &path, json),
         Cmd::Cat { input, path } => guest_cat(&input, &path),
-        Cmd::Digest { raw } => File::open(&raw)
-            .map_err(|e| Error::io(&raw.display().to_string(), None, e))
-            .and_then(|f| {
-                stackferry::digest::digest_raw(std::io::BufReader::with_capacity(1 << 20, f))
-                    .map_err(|e| Error::io(&raw.display().to_string(), None, e))
-            })
-            .map(|d| println!("{d}")),
+        Cmd::Digest { raw } => stackferry::native::digest_file(&raw).map(|d| println!("{d}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
