@@ -10,7 +10,6 @@ use stackferry::native::{convert_parallel, DirFiles, FileSource, OutputFile};
 use stackferry::plan::{self, Options, OutputFormat};
 use stackferry::qcow2::in_place;
 use stackferry::SourceRef;
-use std::fs::File;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
