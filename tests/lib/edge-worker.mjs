@@ -38,11 +38,11 @@ async function freePort() {
  * `dir`; returns its path. With a build command `wrangler dev` builds at start and then again
  * once its file watcher is ready, and reloads: requests in flight wait for that second build
  * (15 s after a source change here; a page test in CI waited past its 60 s step for it). The
- * suites build the worker first (scripts/build.sh worker), so wrangler only bundles it.
+ * worker is built here instead, once and only if stale, and wrangler only bundles it.
  */
 function prebuiltConfig(dir) {
   const dev = path.join(ROOT, 'edge-worker');
-  if (!fs.existsSync(path.join(dev, 'build/index.js'))) throw new Error('no edge-worker/build/index.js: run `bash scripts/build.sh worker` first');
+  execFileSync('bash', [path.join(ROOT, 'scripts/build.sh'), '--if-stale', 'worker'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const lines = fs.readFileSync(path.join(dev, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let table = '';
