@@ -6,9 +6,9 @@
 // admin token (tests/lib/edge-worker.mjs) is used only to check and clean up.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sha512File } from './cli.mjs';
 import { ADMIN_PASSWORD, KEYSTONE, Worker, os as osCall } from './edge-worker.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -19,10 +19,6 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function assert(cond, msg) {
   if (!cond) throw new Error(msg);
-}
-
-export function sha512File(file) {
-  return crypto.createHash('sha512').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** workerd serving web/dist and the edge worker (the harness's Worker); it ends with this process. */
@@ -198,7 +194,7 @@ export function osFlow({ tmp, made, admin }) {
     const file = path.join(tmp, `${imageId}.qcow2`);
     fs.writeFileSync(file, Buffer.from(await r.arrayBuffer()));
     if (!keep) t.cleanup.push(async () => fs.rmSync(file, { force: true }));
-    assert(sha512File(file) === sha512, 'downloaded bytes hash to the same SHA-512');
+    assert(await sha512File(file) === sha512, 'downloaded bytes hash to the same SHA-512');
     const cmp = execFileSync('qemu-img', ['compare', reference, file], { encoding: 'utf8' });
     assert(/identical/.test(cmp), `qemu-img compare with the source: ${cmp}`);
     const chk = execFileSync('qemu-img', ['check', file], { encoding: 'utf8' });

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, formatInspector } from '../../tests/lib/cli.mjs';
+import { CLI, formatInspector, sha512File } from '../../tests/lib/cli.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
@@ -73,14 +73,8 @@ export async function qemuCheck(file) {
   assert(/No errors were found/.test(out), `qemu-img check ${file}: ${out}`);
 }
 
-export async function sha512File(file) {
-  const h = crypto.createHash('sha512');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk);
-  return h.digest('hex');
-}
-
-/** The native CLI (web/test.sh builds it), for `stackferry digest`. */
-export { CLI };
+/** The native CLI (web/test.sh builds it), for `stackferry digest`; the SHA-512 of a file. */
+export { CLI, sha512File };
 
 /** The renderers' resident memory (web/tests/procs.mjs; web/bench.mjs samples it too). */
 export { rendererRssKiB } from './procs.mjs';
