@@ -22,7 +22,7 @@ use crate::decode::{Decoded, JobSpec, Piece};
 use crate::digest::{self, ContentDigest};
 use crate::error::{Error, Result};
 use crate::image::{Disk, Run, RunKind};
-use crate::output::Output;
+use crate::output::{Output, Sink};
 use crate::plan::{OutputFormat, Plan};
 use crate::qcow2::writer::{self as qcow2_writer, Packed};
 use crate::qcow2::{Compressed, Layout};
@@ -308,7 +308,7 @@ impl Converter {
     }
 
     /// Write everything that is ready, in order, through `sink`.
-    pub(crate) fn emit(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Emit> {
+    pub(crate) fn emit(&mut self, sink: &mut dyn Sink) -> Result<Emit> {
         loop {
             if self.phase == Phase::Done {
                 return Ok(Emit::Done);
@@ -340,7 +340,7 @@ impl Converter {
         }
     }
 
-    fn emit_unit_data(&mut self, u: u64, d: Decoded, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    fn emit_unit_data(&mut self, u: u64, d: Decoded, sink: &mut dyn Sink) -> Result<()> {
         if self.phase == Phase::Measure {
             self.measured.extend(d.stored.iter().map(|s| s.len() as u32));
             if !self.data_first {
@@ -365,7 +365,7 @@ impl Converter {
         }
     }
 
-    fn finish_pass(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    fn finish_pass(&mut self, sink: &mut dyn Sink) -> Result<()> {
         if self.phase == Phase::Measure {
             let lens = std::mem::take(&mut self.measured);
             self.plan.set_compressed(Compressed { lens })?;

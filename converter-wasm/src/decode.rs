@@ -279,27 +279,46 @@ impl<'a> Unpack<'a> {
     }
 }
 
+/// Decoded data starts on a boundary of this many bytes (the page size): the native writer
+/// hands it to the disk as it is, and direct I/O takes only page-aligned memory. The cost is
+/// at most this much padding per unit.
+pub const DATA_ALIGN: usize = 4096;
+
+/// An empty vector with room for `len` bytes from a [`DATA_ALIGN`] boundary on, and that
+/// boundary's index: the bytes before it are padding. (Padding rather than an aligned
+/// allocation keeps this safe code and the result an ordinary `Vec`, for `Bytes`.)
+pub(crate) fn aligned_vec(len: usize) -> (Vec<u8>, usize) {
+    let mut v = Vec::<u8>::with_capacity(len + DATA_ALIGN);
+    // `align_offset` may decline (usize::MAX): the data is then unaligned, written buffered.
+    let start = Some(v.as_ptr().align_offset(DATA_ALIGN)).filter(|&n| n < DATA_ALIGN).unwrap_or(0);
+    v.resize(start, 0);
+    (v, start)
+}
+
 /// Decode one job from its input bytes. Pure: no I/O, no shared state.
 pub fn decode(job: &JobSpec, input: Cow<[u8]>) -> Result<Decoded> {
     let len = job.len as usize;
-    let data = match job.pieces.as_slice() {
+    // The unit's bytes are `buf[start..]`.
+    let (buf, start) = match job.pieces.as_slice() {
         // The common uncompressed case: the input already is the output.
-        [Piece::Data { len: l }] if *l as usize == len && input.len() == len => input.into_owned(),
+        [Piece::Data { len: l }] if *l as usize == len && input.len() == len => (input.into_owned(), 0),
         // A whole grain per unit (stream-optimized VMDKs, 64 KiB grains): inflate in place,
         // into memory not zeroed first (the grain must fill all of it: zeroing was 4-5 % of
         // the CLI's CPU).
         [Piece::Deflate { len: l, clen, grain_len, skip: 0, file, offset, marker }]
             if *l as usize == len && *grain_len as usize == len && input.len() == *clen as usize =>
         {
-            let mut data = Vec::with_capacity(len);
-            let got = inflate_run_uninit(&input, *marker, file, *offset, &mut data.spare_capacity_mut()[..len], len)?;
+            let (mut buf, start) = aligned_vec(len);
+            let got = inflate_run_uninit(&input, *marker, file, *offset, &mut buf.spare_capacity_mut()[..len], len)?;
             debug_assert_eq!(got, len);
             // SAFETY: inflate_run_uninit wrote `got` (>= len, and at most the slice's len) bytes.
-            unsafe { data.set_len(len) };
-            data
+            unsafe { buf.set_len(start + len) };
+            (buf, start)
         }
         pieces => {
-            let mut data = vec![0u8; len];
+            let (mut buf, start) = aligned_vec(len);
+            buf.resize(start + len, 0);
+            let data = &mut buf[start..];
             let (mut at, mut inp) = (0usize, 0usize);
             let mut grain = Vec::new();
             for p in pieces {
@@ -331,9 +350,10 @@ pub fn decode(job: &JobSpec, input: Cow<[u8]>) -> Result<Decoded> {
             if at != len {
                 return Err(Error::invalid("job pieces do not cover the unit"));
             }
-            data
+            (buf, start)
         }
     };
+    let data = &buf[start..];
     let blocks =
         if job.want_digest { data.chunks(digest::BLOCK).map(digest::block_hash).collect() } else { Vec::new() };
     let mut stored = Vec::new();
@@ -345,7 +365,8 @@ pub fn decode(job: &JobSpec, input: Cow<[u8]>) -> Result<Decoded> {
             }
         }
     }
-    Ok(Decoded { data: if job.want_data { data.into() } else { Bytes::new() }, blocks, stored })
+    let data = if job.want_data { Bytes::from(buf).slice(start..) } else { Bytes::new() };
+    Ok(Decoded { data, blocks, stored })
 }
 
 /// Inflate one zlib-wrapped grain into `out` (exactly the grain's size). A grain that would

@@ -23,6 +23,7 @@ use crate::convert::{Converter, Emit, JobInput, Report};
 use crate::decode::{BatchIn, BatchOut, JobSpec};
 use crate::error::{Error, Result};
 use crate::image::Disk;
+use crate::output::Sink;
 use crate::plan::Plan;
 use std::borrow::Cow;
 
@@ -120,7 +121,7 @@ impl Driver {
     /// Write everything that is ready through `sink`, and say what to do next. An error when a
     /// decoded job failed (the first in output order), when the output cannot be written, or
     /// when the conversion stalled.
-    pub fn emit(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Next> {
+    pub fn emit(&mut self, sink: &mut dyn Sink) -> Result<Next> {
         // Only once all is decoded can the last bytes be next (the check runs before them).
         if self.pending == 0 && !self.conv.next_job_pending() && self.conv.check().is_some_and(|c| c.awaiting()) {
             return Ok(Next::Digests);
@@ -153,7 +154,7 @@ impl Driver {
 }
 
 /// Run a whole conversion on this thread, one job at a time (tests, small inputs).
-pub fn convert_serial(disk: Disk, plan: Plan, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Report> {
+pub fn convert_serial(disk: Disk, plan: Plan, sink: &mut dyn Sink) -> Result<Report> {
     let mut driver = Driver::new(Converter::new(disk, plan), 1);
     loop {
         while let Some(batch) = driver.next_batch(1, usize::MAX)? {

@@ -171,14 +171,16 @@ impl FileSet for DirFiles {
 }
 
 use crate::convert::{Converter, JobInput, Progress, Report};
-use crate::decode::{decode, BatchOut, JobSpec};
+use crate::decode::{aligned_vec, decode, BatchOut, JobSpec, DATA_ALIGN};
 use crate::driver::{Driver, Next};
+use crate::output::Sink;
+use bytes::Bytes;
 use sha2::{Digest, Sha512};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 
-/// Output is handed to the writer and hasher threads in batches of this size: page-aligned
-/// ([`Batch`]) and large, so the writer sends each to the disk in one direct write
+/// Output is handed to the writer and hasher threads in batches of (about) this size: page-
+/// aligned parts ([`Batch`]), large, so the writer sends each to the disk in one direct write
 /// ([`OutputFile`]; in 256 KiB writes the bench's 2.3 GiB took a third longer).
 const BATCH: usize = 4 << 20;
 /// Batches queued for the writers/hasher before the assembler waits.
@@ -191,36 +193,104 @@ const WRITERS: usize = 2;
 const JOBS_PER_MESSAGE: usize = 8;
 
 /// The alignment direct I/O asks of buffers, file offsets and lengths: the page size, a
-/// multiple of every common disk's logical block size.
-const DIRECT_ALIGN: usize = 4096;
+/// multiple of every common disk's logical block size (decoded data is aligned so).
+const DIRECT_ALIGN: usize = DATA_ALIGN;
+/// Most parts a vectored write takes (Linux's `IOV_MAX`).
+const IOV_MAX: usize = 1024;
 
-/// One batch of output, its bytes starting on a [`DIRECT_ALIGN`] boundary so the writer can
-/// hand them to the disk without copying (see [`OutputFile`]). Safe code only: the vector has
-/// room for the padding, so it never moves once the padding is in.
+/// One batch of output, as parts in order for one vectored write: decoded data as the decoders
+/// made it (shared, page-aligned: [`DATA_ALIGN`]), and the small pieces between (tables,
+/// zeros) gathered into memory of the batch's own that starts on a [`DIRECT_ALIGN`]
+/// boundary. Copying every output byte into the batch, as it once did, was 5 % of a
+/// streamOptimized conversion's CPU, on the one thread that assembles. Safe code only: the
+/// gathered bytes never outgrow the room reserved, so they never move.
 struct Batch {
     bytes: Vec<u8>,
     start: usize,
+    parts: Vec<Part>,
+    len: usize,
+}
+
+enum Part {
+    /// A range of the gathered bytes (from `start`).
+    Gathered(std::ops::Range<usize>),
+    Shared(Bytes),
 }
 
 impl Batch {
     fn new() -> Self {
-        let mut bytes = Vec::<u8>::with_capacity(BATCH + DIRECT_ALIGN);
-        // `align_offset` may decline (usize::MAX): the batch is then unaligned, written buffered.
-        let start = Some(bytes.as_ptr().align_offset(DIRECT_ALIGN)).filter(|&n| n < DIRECT_ALIGN).unwrap_or(0);
-        bytes.resize(start, 0);
-        Batch { bytes, start }
-    }
-    fn data(&self) -> &[u8] {
-        &self.bytes[self.start..]
+        let (bytes, start) = aligned_vec(BATCH);
+        Batch { bytes, start, parts: Vec::new(), len: 0 }
     }
     fn len(&self) -> usize {
-        self.bytes.len() - self.start
+        self.len
+    }
+    /// Copy `b` in; a batch gathers at most [`BATCH`] bytes.
+    fn gather(&mut self, b: &[u8]) {
+        let at = self.bytes.len() - self.start;
+        debug_assert!(at + b.len() <= BATCH);
+        self.bytes.extend_from_slice(b);
+        match self.parts.last_mut() {
+            Some(Part::Gathered(r)) if r.end == at => r.end += b.len(),
+            _ => self.parts.push(Part::Gathered(at..at + b.len())),
+        }
+        self.len += b.len();
+    }
+    fn share(&mut self, b: &Bytes) {
+        self.parts.push(Part::Shared(b.clone()));
+        self.len += b.len();
+    }
+    /// The batch's bytes, part after part.
+    fn parts(&self) -> impl Iterator<Item = &[u8]> {
+        let gathered = &self.bytes[self.start..];
+        self.parts.iter().map(move |p| match p {
+            Part::Gathered(r) => &gathered[r.clone()],
+            Part::Shared(b) => &b[..],
+        })
     }
     /// The same memory, empty again: reusing written batches spares the kernel mapping and
     /// clearing 4 MiB of fresh pages for each (5 % of a monolithicSparse conversion's CPU).
     fn reuse(mut self) -> Self {
         self.bytes.truncate(self.start);
+        self.parts.clear();
+        self.len = 0;
         self
+    }
+}
+
+/// Where [`convert_parallel`] writes a batch: `out(parts, offset)`, the parts being consecutive
+/// output bytes from `offset` on.
+pub type WriteParts<'a> = dyn Fn(&[&[u8]], u64) -> Result<()> + Sync + 'a;
+
+/// The assembler's [`Sink`] in [`convert_parallel`]: fills batches and sends each once full.
+struct BatchSink<'a> {
+    batch: Batch,
+    send: &'a dyn Fn(&mut Batch) -> Result<()>,
+}
+
+impl Sink for BatchSink<'_> {
+    fn write(&mut self, mut b: &[u8]) -> Result<()> {
+        while !b.is_empty() {
+            let n = (BATCH - self.batch.len()).min(b.len());
+            self.batch.gather(&b[..n]);
+            b = &b[n..];
+            if self.batch.len() >= BATCH {
+                (self.send)(&mut self.batch)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn shared(&mut self, b: &Bytes) -> Result<()> {
+        // Pieces under a page are gathered: a write of many tiny parts costs more than copying.
+        if b.len() < DIRECT_ALIGN {
+            return self.write(b);
+        }
+        self.batch.share(b);
+        if self.batch.len() >= BATCH {
+            (self.send)(&mut self.batch)?;
+        }
+        Ok(())
     }
 }
 
@@ -228,7 +298,8 @@ impl Batch {
 /// threads read and decode, taking `JOBS_PER_MESSAGE` jobs at a time (input in files they
 /// read themselves, [`JobInput`]; the rest, such as an OVA member hashed for its manifest, is
 /// read here); one thread computes the SHA-512 of the output and [`WRITERS`] threads run
-/// `out(bytes, offset)` (the writes, each batch once, in no particular order), so neither
+/// `out(parts, offset)` (the writes, each batch once, in no particular order; a batch's parts
+/// are consecutive output bytes from `offset` on), so neither
 /// holds up the other. At most `4 * threads * JOBS_PER_MESSAGE` jobs and `BATCHES_IN_FLIGHT`
 /// output batches are in flight: memory stays around `2 * 4 * threads * JOBS_PER_MESSAGE *
 /// unit + 2 * BATCHES_IN_FLIGHT * BATCH` (at most about 40 MiB with 64 KiB clusters on 2
@@ -242,7 +313,7 @@ pub fn convert_parallel(
     conv: Converter,
     threads: usize,
     sha512: bool,
-    out: &(dyn Fn(&[u8], u64) -> Result<()> + Sync),
+    out: &WriteParts<'_>,
     progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
 ) -> Result<(Report, Converter)> {
@@ -286,7 +357,7 @@ pub fn convert_parallel(
         let hasher = scope.spawn(move || {
             let mut sha = Sha512::new();
             for batch in hash_rx {
-                sha.update(batch.data());
+                batch.parts().for_each(|p| sha.update(p));
                 give_back(batch);
             }
             if sha512 {
@@ -302,7 +373,8 @@ pub fn convert_parallel(
                     loop {
                         let next = write_rx.lock().ok().and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
                         let Some(Ok((batch, offset))) = next else { return Ok(()) };
-                        if let Err(e) = out(batch.data(), offset) {
+                        let parts: Vec<&[u8]> = batch.parts().collect();
+                        if let Err(e) = out(&parts, offset) {
                             if let Ok(mut rx) = write_rx.lock() {
                                 *rx = None;
                             }
@@ -313,7 +385,6 @@ pub fn convert_parallel(
                 })
             })
             .collect();
-        let mut batch = Batch::new();
         let offset = std::cell::Cell::new(0u64);
         let send_batch = |batch: &mut Batch| -> Result<()> {
             let next = spare_rx.try_recv().map(Batch::reuse).unwrap_or_else(|_| Batch::new());
@@ -325,18 +396,7 @@ pub fn convert_parallel(
             }
             write_tx.send((full, at)).map_err(|_| Error::invalid("output writer stopped"))
         };
-        let mut sink = |b: &[u8]| -> Result<()> {
-            let mut b = b;
-            while !b.is_empty() {
-                let n = (BATCH - batch.len()).min(b.len());
-                batch.bytes.extend_from_slice(&b[..n]);
-                b = &b[n..];
-                if batch.len() == BATCH {
-                    send_batch(&mut batch)?;
-                }
-            }
-            Ok(())
-        };
+        let mut sink = BatchSink { batch: Batch::new(), send: &send_batch };
         let result = (|| loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::cancelled());
@@ -360,8 +420,8 @@ pub fn convert_parallel(
         })();
         drop(job_tx);
         let result = result.and_then(|r| {
-            if batch.len() > 0 {
-                send_batch(&mut batch)?;
+            if sink.batch.len() > 0 {
+                send_batch(&mut sink.batch)?;
             }
             Ok(r)
         });
@@ -382,10 +442,19 @@ pub fn convert_parallel(
 /// Raw output is made sparse at this granularity: all-zero stretches of it are left as holes.
 const HOLE_UNIT: usize = 64 << 10;
 
-/// The output file, written in pieces at their offsets (`pwrite`, from several threads).
+thread_local! {
+    /// A writing thread's aligned copy of a piece whose parts are not (see [`OutputFile`]).
+    static BOUNCE: std::cell::RefCell<(Vec<u8>, usize)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// The output file, written in pieces at their offsets (`pwritev`, from several threads), each
+/// piece one or more parts back to back.
 ///
 /// On ext4 and XFS it is written with direct I/O (`O_DIRECT`): each aligned piece (every full
-/// batch of [`convert_parallel`]) goes from our buffer to the disk. A buffered write has the
+/// batch of [`convert_parallel`]) goes from our buffers to the disk. A piece of aligned offset
+/// and length whose parts lie at unaligned addresses (data read from an uncompressed disk
+/// stays where the reads put it) is first copied into an aligned buffer of the writing
+/// thread's. A buffered write has the
 /// kernel copy it into page-cache pages, and a machine whose memory is in use must first find
 /// as many: on the bench VM, with two other large files written just before (`BENCH_BALLAST=2
 /// bash bench/ab.sh`), streamOptimized → QCOW2 took 6.2 s buffered and 2.5 s direct. A disk
@@ -416,40 +485,93 @@ impl OutputFile {
     }
 
     pub fn write_at(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
-        self.end.fetch_max(offset + b.len() as u64, Ordering::Relaxed);
-        if !self.sparse {
-            return self.put(b, offset);
-        }
-        // Runs of data between all-zero units; the zero units are skipped over.
-        let mut data = 0;
-        let mut at = 0;
-        while at < b.len() {
-            let unit = &b[at..b.len().min(at + HOLE_UNIT)];
-            if crate::digest::is_zero(unit) {
-                self.put(&b[data..at], offset + data as u64)?;
-                data = at + unit.len();
-            }
-            at += unit.len();
-        }
-        self.put(&b[data..], offset + data as u64)
+        self.write_parts_at(&[b], offset)
     }
 
-    fn put(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
-        if b.is_empty() {
+    /// Write `parts`, back to back, from `offset` on.
+    pub fn write_parts_at(&self, parts: &[&[u8]], offset: u64) -> std::io::Result<()> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        self.end.fetch_max(offset + total as u64, Ordering::Relaxed);
+        if !self.sparse {
+            return self.put(parts, offset);
+        }
+        // Runs of data between all-zero units (counted from each part's start); the zero
+        // units are skipped over.
+        let (mut run, mut run_at, mut at) = (Vec::new(), offset, offset);
+        for unit in parts.iter().flat_map(|p| p.chunks(HOLE_UNIT)) {
+            at += unit.len() as u64;
+            if crate::digest::is_zero(unit) {
+                self.put(&run, run_at)?;
+                run.clear();
+                run_at = at;
+            } else {
+                run.push(unit);
+            }
+        }
+        self.put(&run, run_at)
+    }
+
+    fn put(&self, parts: &[&[u8]], offset: u64) -> std::io::Result<()> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len == 0 {
             return Ok(());
         }
-        let aligned = (b.as_ptr() as usize | b.len()) % DIRECT_ALIGN == 0 && offset % DIRECT_ALIGN as u64 == 0;
-        if self.direct() && !aligned {
+        let aligned = |p: &&[u8]| (p.as_ptr() as usize | p.len()) % DIRECT_ALIGN == 0;
+        if self.direct() && !parts.iter().all(aligned) {
+            if (len | offset as usize) % DIRECT_ALIGN == 0 {
+                return BOUNCE.with_borrow_mut(|(buf, start)| {
+                    if buf.capacity() < *start + len {
+                        (*buf, *start) = aligned_vec(len);
+                    }
+                    buf.truncate(*start);
+                    parts.iter().for_each(|p| buf.extend_from_slice(p));
+                    self.put(&[&buf[*start..]], offset)
+                });
+            }
             self.buffered()?;
         }
-        match self.file.write_all_at(b, offset) {
+        match self.pwritev_all(parts, offset) {
             // Refused before anything was written (alignment is checked first): again, buffered.
-            Err(e) if self.tried_direct && e.raw_os_error() == Some(libc::EINVAL) => {
+            Err((0, e)) if self.tried_direct && e.raw_os_error() == Some(libc::EINVAL) => {
                 self.buffered()?;
-                self.file.write_all_at(b, offset)
+                self.pwritev_all(parts, offset).map_err(|(_, e)| e)
             }
-            r => r,
+            r => r.map_err(|(_, e)| e),
         }
+    }
+
+    /// All of `parts` from `offset` on; an error comes with the bytes written before it.
+    fn pwritev_all(&self, parts: &[&[u8]], offset: u64) -> std::result::Result<(), (u64, std::io::Error)> {
+        use std::io::IoSlice;
+        use std::os::fd::AsRawFd;
+        let mut iov: Vec<IoSlice> = parts.iter().map(|p| IoSlice::new(p)).collect();
+        let mut rest = &mut iov[..];
+        let mut done = 0u64;
+        while !rest.is_empty() {
+            let n = rest.len().min(IOV_MAX);
+            // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix; the kernel reads the
+            // `n` slices, each valid memory of its length, and writes nothing to them.
+            let r = unsafe {
+                libc::pwritev(
+                    self.file.as_raw_fd(),
+                    rest.as_ptr().cast(),
+                    n as libc::c_int,
+                    (offset + done) as libc::off_t,
+                )
+            };
+            match r {
+                0 => return Err((done, std::io::ErrorKind::WriteZero.into())),
+                r if r > 0 => {
+                    done += r as u64;
+                    IoSlice::advance_slices(&mut rest, r as usize);
+                }
+                _ => match std::io::Error::last_os_error() {
+                    e if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    e => return Err((done, e)),
+                },
+            }
+        }
+        Ok(())
     }
 
     fn buffered(&self) -> std::io::Result<()> {
@@ -573,8 +695,71 @@ mod tests {
         assert_eq!((err.file.as_str(), err.offset, err.kind), (src.name(), Some(5_000), crate::ErrorKind::Io));
     }
 
+    /// A batch of `parts`, gathered or shared as the assembler's sink would have them.
+    fn batch(parts: &[(bool, &[u8])]) -> Batch {
+        let mut b = Batch::new();
+        for (shared, p) in parts {
+            if *shared {
+                let (mut v, start) = aligned_vec(p.len());
+                v.extend_from_slice(p);
+                b.share(&Bytes::from(v).slice(start..));
+            } else {
+                b.gather(p);
+            }
+        }
+        b
+    }
+
+    /// The assembler's sink keeps decoded data as the decoders made it (no copy) and gathers
+    /// the pieces between, and under a page, into the batch's own aligned memory; each batch
+    /// goes out once it holds `BATCH` bytes, in order.
+    #[test]
+    fn the_sink_shares_decoded_data_and_gathers_the_rest() {
+        let sent = std::cell::RefCell::new(Vec::<(Vec<u8>, Vec<usize>, usize)>::new());
+        let send = |b: &mut Batch| -> Result<()> {
+            let ptrs = b.parts().map(|p| p.as_ptr() as usize).collect();
+            sent.borrow_mut().push((b.parts().flatten().copied().collect(), ptrs, b.parts.len()));
+            *b = std::mem::replace(b, Batch::new()).reuse();
+            Ok(())
+        };
+        let mut sink = BatchSink { batch: Batch::new(), send: &send };
+        let unit = |seed| {
+            let (mut v, start) = aligned_vec(HOLE_UNIT);
+            v.extend_from_slice(&pattern(HOLE_UNIT, seed));
+            Bytes::from(v).slice(start..)
+        };
+        let units: Vec<Bytes> = (0..70).map(unit).collect();
+        let mut want = Vec::new();
+        sink.write(&pattern(300, 1)).unwrap();
+        sink.write(&pattern(4096 - 300, 2)).unwrap();
+        want.extend(pattern(300, 1));
+        want.extend(pattern(4096 - 300, 2));
+        for u in &units {
+            sink.shared(u).unwrap();
+            want.extend_from_slice(u);
+        }
+        sink.shared(&Bytes::from(pattern(100, 3))).unwrap();
+        want.extend(pattern(100, 3));
+        let rest = std::mem::replace(&mut sink.batch, Batch::new());
+        let sent = sent.into_inner();
+        assert_eq!(sent.len(), 1, "one full batch sent");
+        let (bytes, ptrs, nparts) = &sent[0];
+        assert!(bytes.len() >= BATCH && bytes.len() < BATCH + HOLE_UNIT);
+        // The two small writes are one gathered part; then the units, as they were.
+        assert_eq!(*nparts, 1 + (BATCH - 4096).div_ceil(HOLE_UNIT));
+        assert_eq!(ptrs[0] % DIRECT_ALIGN, 0, "gathered bytes start aligned");
+        for (p, u) in ptrs[1..].iter().zip(&units) {
+            assert_eq!(*p, u.as_ptr() as usize, "decoded data is not copied");
+        }
+        let mut got = bytes.clone();
+        got.extend(rest.parts().flatten());
+        assert_eq!(got, want);
+        assert!(matches!(rest.parts.last(), Some(Part::Gathered(_))), "a piece under a page is gathered");
+    }
+
     /// Aligned batches, then a piece at an odd address and length: the file holds exactly what
     /// was written; direct I/O is on while pieces are aligned (on ext4/XFS) and off after.
+    /// Parts of aligned length at unaligned addresses go through an aligned copy and keep it on.
     #[test]
     fn output_file_writes_aligned_pieces_directly_then_the_rest_buffered() {
         let dir = tempfile::tempdir().unwrap();
@@ -583,17 +768,22 @@ mod tests {
         let out = OutputFile::new(file, false);
         assert_eq!(out.direct(), local, "direct I/O on exactly where it pays");
         let mut want = Vec::new();
-        // Out of order, as two writers may finish them.
+        // Out of order, as two writers may finish them; gathered and shared parts.
         for seed in [1u8, 0, 2] {
-            let mut b = Batch::new();
-            b.bytes.extend_from_slice(&pattern(BATCH, seed));
-            assert_eq!(b.data().as_ptr() as usize % DIRECT_ALIGN, 0);
-            out.write_at(b.data(), u64::from(seed) * BATCH as u64).unwrap();
+            let p = pattern(BATCH, seed);
+            let b = batch(&[(false, &p[..8192]), (true, &p[8192..BATCH / 2]), (true, &p[BATCH / 2..])]);
+            assert!(b.parts().all(|p| p.as_ptr() as usize % DIRECT_ALIGN == 0));
+            out.write_parts_at(&b.parts().collect::<Vec<_>>(), u64::from(seed) * BATCH as u64).unwrap();
         }
         for seed in 0..3 {
             want.extend_from_slice(&pattern(BATCH, seed));
         }
         assert_eq!(out.direct(), local);
+        // Read data sits where the reads put it: aligned lengths, odd addresses.
+        let read = pattern(3 * 4096 + 1, 8);
+        out.write_parts_at(&[&read[1..4097], &read[4097..]], want.len() as u64).unwrap();
+        want.extend_from_slice(&read[1..]);
+        assert_eq!(out.direct(), local, "copied to an aligned buffer, not written buffered");
         let odd = pattern(1000 + 7, 9);
         out.write_at(&odd[7..], want.len() as u64).unwrap();
         want.extend_from_slice(&odd[7..]);
@@ -604,22 +794,26 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), want);
     }
 
-    /// Sparse output: zero units become holes, also inside a piece; the length counts them.
+    /// Sparse output: zero units become holes, also inside a piece and across its parts; the
+    /// length counts them.
     #[test]
     fn output_file_leaves_zero_units_as_holes_when_sparse() {
         let dir = tempfile::tempdir().unwrap();
         let (path, file) = create(&dir);
         let out = OutputFile::new(file, true);
-        let mut b = Batch::new();
-        b.bytes.extend_from_slice(&pattern(HOLE_UNIT, 1));
-        b.bytes.resize(b.start + BATCH - HOLE_UNIT, 0);
-        b.bytes.extend_from_slice(&pattern(HOLE_UNIT, 2));
-        out.write_at(b.data(), 0).unwrap();
+        let zeros = vec![0u8; BATCH - 3 * HOLE_UNIT];
+        let b = batch(&[
+            (true, &pattern(HOLE_UNIT, 1)),
+            (false, &zeros),
+            (true, &[0; HOLE_UNIT]),
+            (true, &pattern(HOLE_UNIT, 2)),
+        ]);
+        out.write_parts_at(&b.parts().collect::<Vec<_>>(), 0).unwrap();
         out.write_at(&vec![0; BATCH], BATCH as u64).unwrap();
         out.write_at(&[0; 3], 2 * BATCH as u64 + 100).unwrap();
         out.write_at(&pattern(100, 3), 2 * BATCH as u64).unwrap();
         out.finish().unwrap();
-        let mut want = b.data().to_vec();
+        let mut want: Vec<u8> = b.parts().flatten().copied().collect();
         want.resize(2 * BATCH, 0);
         want.extend_from_slice(&pattern(100, 3));
         want.extend_from_slice(&[0; 3]);

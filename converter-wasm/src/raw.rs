@@ -3,10 +3,11 @@
 
 use crate::error::Result;
 use crate::output::Writer;
+use bytes::Bytes;
 
 /// A decoded unit: its guest bytes as they are.
-pub fn write_unit(w: &mut Writer, data: &[u8]) -> Result<()> {
-    w.write(data)
+pub fn write_unit(w: &mut Writer, data: &Bytes) -> Result<()> {
+    w.write_shared(data)
 }
 
 /// A unit with no data: `len` zeros.

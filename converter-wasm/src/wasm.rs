@@ -464,7 +464,7 @@ impl Converter {
                 Error::invalid(format!("the output sink failed at {at}"))
             })
         };
-        let next = driver.emit(&mut |b| out.push(b, &mut write));
+        let next = driver.emit(&mut |b: &[u8]| out.push(b, &mut write));
         let next = next.map_err(|e| thrown.take().unwrap_or_else(|| js_err(e)))?;
         Ok(match next {
             Next::Done => "done",

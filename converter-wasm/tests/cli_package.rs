@@ -193,7 +193,7 @@ fn manifest_is_checked_per_disk() {
         let plan = stackferry::plan::plan(&disk, &Default::default(), &|| false).unwrap();
         let planned = plan.output_len().unwrap();
         let mut written = 0u64;
-        let r = stackferry::driver::convert_serial(disk, plan, &mut |b| {
+        let r = stackferry::driver::convert_serial(disk, plan, &mut |b: &[u8]| {
             written += b.len() as u64;
             Ok(())
         });

@@ -474,7 +474,7 @@ fn qcow2_base() -> Vec<u8> {
     let disk = stackferry::vmdk::open(MemSource::new("s.vmdk", STREAM.to_vec()), &stackferry::source::NoFiles).unwrap();
     let p = plan(&disk, &Options::default(), &|| false).unwrap();
     let mut out = Vec::new();
-    convert_serial(disk, p, &mut |b| {
+    convert_serial(disk, p, &mut |b: &[u8]| {
         out.extend_from_slice(b);
         Ok(())
     })
@@ -571,7 +571,7 @@ fn run(files: &[SourceRef]) -> Result<Converted, Error> {
     for disk in opened.disks {
         let p = plan(&disk, &Options::default(), &|| false)?;
         digests.push(match p.output_len() {
-            Some(n) if n <= 64 << 20 => Some(convert_serial(disk, p, &mut |_| Ok(()))?.content_digest),
+            Some(n) if n <= 64 << 20 => Some(convert_serial(disk, p, &mut |_: &[u8]| Ok(()))?.content_digest),
             _ => None,
         });
     }

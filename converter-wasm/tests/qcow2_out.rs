@@ -74,8 +74,8 @@ fn check(name: &str, d: Disk, raw: &[u8], options: &Options, parallel: bool) -> 
         let conv = stackferry::convert::Converter::new(d, p);
         // Pieces come at their offsets, from two writer threads, in any order.
         let pieces = std::sync::Mutex::new(Vec::new());
-        let sink = |b: &[u8], at: u64| {
-            pieces.lock().unwrap().push((at, b.to_vec()));
+        let sink = |parts: &[&[u8]], at: u64| {
+            pieces.lock().unwrap().push((at, parts.concat()));
             Ok(())
         };
         let report = convert_parallel(conv, 3, true, &sink, &mut |_| {}, &Default::default()).unwrap().0;
@@ -156,7 +156,7 @@ fn a_failing_writer_ends_the_parallel_conversion_with_its_error() {
     let d = disk(Box::new(Plain(src)));
     let p = plan(&d, &o, &|| false).unwrap();
     let conv = stackferry::convert::Converter::new(d, p);
-    let sink = |_: &[u8], at: u64| {
+    let sink = |_: &[&[u8]], at: u64| {
         if at >= 4 << 20 {
             Err(stackferry::error::Error::invalid("the disk is full"))
         } else {

@@ -1102,7 +1102,7 @@ fn grain_tables_read_at_opening_are_not_read_again_to_plan_and_convert() {
     let options = Options { format: OutputFormat::Qcow2, ..Options::default() };
     let planned = plan(&disk, &options, &|| false).unwrap();
     let mut bytes = Vec::new();
-    stackferry::driver::convert_serial(disk, planned, &mut |b| {
+    stackferry::driver::convert_serial(disk, planned, &mut |b: &[u8]| {
         bytes.extend_from_slice(b);
         Ok(())
     })

@@ -192,7 +192,7 @@ fn conversion_through_bindings_matches_the_core() {
         let d = mk(mem_src.clone());
         let p = plan(&d, &options, &|| false).unwrap();
         let mut want = Vec::new();
-        let want_report = convert_serial(d, p, &mut |b| {
+        let want_report = convert_serial(d, p, &mut |b: &[u8]| {
             want.extend_from_slice(b);
             Ok(())
         })
@@ -335,7 +335,7 @@ fn core_output(files: &[(&str, &[u8])], options: &Options) -> (Vec<u8>, stackfer
     let d = opened.disks.into_iter().next().unwrap();
     let p = plan(&d, options, &|| false).unwrap();
     let mut out = Vec::new();
-    let r = convert_serial(d, p, &mut |b| {
+    let r = convert_serial(d, p, &mut |b: &[u8]| {
         out.extend_from_slice(b);
         Ok(())
     })

@@ -439,7 +439,7 @@ fn convert_one(disk: Disk, out_path: &Path, options: &Options, threads: usize, s
             conv,
             threads,
             sha512,
-            &|b, at| w.write_at(b, at).map_err(|e| Error::write(&shown, Some(at), e)),
+            &|parts, at| w.write_parts_at(parts, at).map_err(|e| Error::write(&shown, Some(at), e)),
             &mut progress,
             &CANCEL,
         )?;

@@ -34,10 +34,13 @@ pub fn convert_compressed(
 ) -> Result<Report> {
     let most = conv.emit_data_first()?.ok_or_else(|| Error::invalid("not a compressed QCOW2 conversion"))?;
     let end = AtomicU64::new(most);
-    let sink = |b: &[u8], offset: u64| -> Result<()> {
-        let at = most + offset;
-        file.write_all_at(b, at).map_err(|e| Error::write(name, Some(at), e))?;
-        end.fetch_max(at + b.len() as u64, Ordering::Relaxed);
+    let sink = |parts: &[&[u8]], offset: u64| -> Result<()> {
+        let mut at = most + offset;
+        for b in parts {
+            file.write_all_at(b, at).map_err(|e| Error::write(name, Some(at), e))?;
+            at += b.len() as u64;
+        }
+        end.fetch_max(at, Ordering::Relaxed);
         Ok(())
     };
     let (report, conv) = convert_parallel(conv, threads, false, &sink, progress, cancel)?;

@@ -6,6 +6,7 @@ use super::layout::{Compressed, Layout, Packer};
 use crate::error::{Error, Result};
 use crate::output::Writer;
 use crate::plan::AllocMap;
+use bytes::Bytes;
 
 /// Everything before the data area: header, L1 table, refcount table and blocks, L2 tables.
 pub fn write_metadata(
@@ -24,13 +25,12 @@ pub fn write_metadata(
 
 /// A decoded unit of a plain image: its allocated clusters (`alloc`, one flag per cluster of
 /// the unit), each a whole cluster (the image's last one padded with zeros).
-pub fn write_clusters(w: &mut Writer, data: &[u8], alloc: &[bool], cluster_size: u64) -> Result<()> {
+pub fn write_clusters(w: &mut Writer, data: &Bytes, alloc: &[bool], cluster_size: u64) -> Result<()> {
     let c = cluster_size as usize;
     for (i, _) in alloc.iter().enumerate().filter(|(_, a)| **a) {
-        let a = i * c;
-        let chunk = data.get(a..(a + c).min(data.len())).unwrap_or_default();
-        w.write(chunk)?;
-        w.zeros(cluster_size - chunk.len() as u64)?;
+        let a = (i * c).min(data.len());
+        w.write_shared(&data.slice(a..(a + c).min(data.len())))?;
+        w.zeros(cluster_size - ((a + c).min(data.len()) - a) as u64)?;
     }
     Ok(())
 }
@@ -78,7 +78,7 @@ mod tests {
         };
         let mut w = out.writer(&mut sink);
         // The image's last unit: two clusters of 512, the second short and allocated.
-        write_clusters(&mut w, &[1u8; 700], &[false, true], 512).unwrap();
+        write_clusters(&mut w, &Bytes::from(vec![1u8; 700]), &[false, true], 512).unwrap();
         assert_eq!(w.pos(), 512);
         let mut p = Packed::new(512);
         p.write(&mut w, &[vec![2; 100], vec![3; 512]], &[100, 512, 7]).unwrap();
