@@ -33,6 +33,8 @@ pub mod guest;
 pub mod gzip;
 pub mod image;
 pub mod input;
+#[cfg(feature = "native")]
+pub mod libdeflate;
 pub mod manifest;
 pub mod migration;
 #[cfg(feature = "native")]
