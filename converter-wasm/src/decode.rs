@@ -597,15 +597,7 @@ mod tests {
             z.write_all(data).unwrap();
             z.finish().unwrap()
         };
-        let mut x = 7u32;
-        let noise: Vec<u8> = (0..65536)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect();
+        let noise = crate::testdata::noise(65536, 7);
         let text: Vec<u8> = b"stackferry moves disks ".iter().cycle().take(65536).copied().collect();
         let mixed: Vec<u8> = text[..30000].iter().chain(&noise[..20000]).chain(&[0u8; 15536]).copied().collect();
         type Inflater = fn(&[u8], &mut [MaybeUninit<u8>], &str, u64) -> Result<usize>;

@@ -58,3 +58,20 @@ pub use error::{Args, Error, ErrorCode, ErrorKind, Referent, Result};
 pub use image::{Disk, DiskInfo, Mapper, Run, RunKind};
 pub use notice::{Notice, NoticeCode, WarnCode};
 pub use source::{FileSet, Source, SourceRef};
+
+/// Data for the unit tests.
+#[cfg(test)]
+pub(crate) mod testdata {
+    /// `len` bytes of deterministic noise (xorshift32 from `seed`, not 0): deflate cannot shrink it.
+    pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+}

@@ -516,20 +516,29 @@ impl OutputFile {
         if len == 0 {
             return Ok(());
         }
-        let aligned = |p: &&[u8]| (p.as_ptr() as usize | p.len()) % DIRECT_ALIGN == 0;
-        if self.direct() && !parts.iter().all(aligned) {
+        let aligned = |p: &[u8]| (p.as_ptr() as usize | p.len()) % DIRECT_ALIGN == 0;
+        if self.direct() && !parts.iter().all(|p| aligned(p)) {
             if (len | offset as usize) % DIRECT_ALIGN == 0 {
-                return BOUNCE.with_borrow_mut(|(buf, start)| {
+                let copied = BOUNCE.with_borrow_mut(|(buf, start)| {
                     if buf.capacity() < *start + len {
                         (*buf, *start) = aligned_vec(len);
                     }
                     buf.truncate(*start);
                     parts.iter().for_each(|p| buf.extend_from_slice(p));
-                    self.put(&[&buf[*start..]], offset)
+                    let copy = &buf[*start..];
+                    aligned(copy).then(|| self.write_parts(&[copy], offset))
                 });
+                if let Some(r) = copied {
+                    return r;
+                }
             }
             self.buffered()?;
         }
+        self.write_parts(parts, offset)
+    }
+
+    /// [`pwritev_all`](Self::pwritev_all), again buffered if direct I/O refuses it.
+    fn write_parts(&self, parts: &[&[u8]], offset: u64) -> std::io::Result<()> {
         match self.pwritev_all(parts, offset) {
             // Refused before anything was written (alignment is checked first): again, buffered.
             Err((0, e)) if self.tried_direct && e.raw_os_error() == Some(libc::EINVAL) => {

@@ -13,8 +13,8 @@ static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 /// Where the assembler's bytes go, in order. Any `FnMut(&[u8]) -> Result<()>` is one: it sees
 /// every piece borrowed, to copy. Decoded data also comes shared ([`Sink::shared`]), so a
 /// sink that can hold on to it (the native writer, which hands it to the disk as it is) need
-/// not copy it: on the CLI that copy was 5 % of the CPU and, with it gone, a streamOptimized
-/// conversion took 10-15 % less time.
+/// not copy it: on the CLI that copy was 5 % of the CPU samples, on the one thread that
+/// assembles.
 pub trait Sink {
     fn write(&mut self, bytes: &[u8]) -> Result<()>;
 

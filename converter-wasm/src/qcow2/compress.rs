@@ -69,15 +69,7 @@ mod tests {
         want.resize(c, 0);
         assert_eq!(inflate(&stored, c), want);
         // Incompressible: stored as is.
-        let mut x = 1u32;
-        let noise: Vec<u8> = (0..c)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect();
+        let noise = crate::testdata::noise(c, 1);
         assert_eq!(deflate_cluster(&noise, c, 9), noise);
     }
 }

@@ -29,8 +29,9 @@ pub fn write_clusters(w: &mut Writer, data: &Bytes, alloc: &[bool], cluster_size
     let c = cluster_size as usize;
     for (i, _) in alloc.iter().enumerate().filter(|(_, a)| **a) {
         let a = (i * c).min(data.len());
-        w.write_shared(&data.slice(a..(a + c).min(data.len())))?;
-        w.zeros(cluster_size - ((a + c).min(data.len()) - a) as u64)?;
+        let chunk = data.slice(a..(a + c).min(data.len()));
+        w.write_shared(&chunk)?;
+        w.zeros(cluster_size - chunk.len() as u64)?;
     }
     Ok(())
 }
