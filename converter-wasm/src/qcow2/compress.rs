@@ -230,4 +230,21 @@ mod tests {
             assert_eq!(inflate(&deflate_cluster(&data, c, 5), c), data);
         }
     }
+
+    /// The page deflates each cluster twice (a measuring pass, then the writing pass), and the
+    /// writer refuses a cluster whose size changed: a reused stream must give the same bytes
+    /// whatever it deflated before, as a new thread's new stream does.
+    #[test]
+    fn a_cluster_deflates_the_same_whatever_the_stream_did_before() {
+        let c = 65536;
+        let data = text(c);
+        let fresh = std::thread::spawn(move || deflate_cluster(&text(c), c, 5)).join().unwrap();
+        let reversed: Vec<u8> = data.iter().rev().copied().collect();
+        for seed in 1..=20 {
+            deflate_cluster(&crate::testdata::noise(c, seed), c, 5);
+            deflate_cluster(&reversed, c, 5);
+            deflate_cluster(&data[..c / 3], c, 5);
+        }
+        assert_eq!(deflate_cluster(&data, c, 5), fresh);
+    }
 }
