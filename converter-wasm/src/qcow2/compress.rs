@@ -32,25 +32,25 @@ use std::mem::MaybeUninit;
 const MEM_LEVEL: i32 = 9;
 
 /// zlib's search limits per level (good_length, max_lazy, nice_length, max_chain), from its
-/// `configuration_table` but for level 5's nice length (see the module doc); levels 1-3 (its
-/// fast matcher) are left to zlib-rs.
-const ZLIB_LEVELS: [(i32, i32, i32, i32); 10] = [
-    (0, 0, 0, 0),
-    (0, 0, 0, 0),
-    (0, 0, 0, 0),
-    (0, 0, 0, 0),
-    (4, 4, 16, 16),
-    (8, 16, 128, 32),
-    (8, 16, 128, 128),
-    (8, 32, 128, 256),
-    (32, 128, 258, 1024),
-    (32, 258, 258, 4096),
+/// `configuration_table` but for level 5's nice length (see the module doc); none for levels
+/// 1-3 (zlib's fast matcher), which are zlib-rs's own.
+const ZLIB_LEVELS: [Option<(i32, i32, i32, i32)>; 10] = [
+    None,
+    None,
+    None,
+    None,
+    Some((4, 4, 16, 16)),
+    Some((8, 16, 128, 32)),
+    Some((8, 16, 128, 128)),
+    Some((8, 32, 128, 256)),
+    Some((32, 128, 258, 1024)),
+    Some((32, 258, 258, 4096)),
 ];
 
 /// One deflate stream, reused for every cluster a thread compresses: a stream's tables are
 /// about 400 KiB, too much to allocate and zero per 64 KiB cluster.
 struct Deflater {
-    /// Boxed: zlib's state points back at its stream, so the stream must not move.
+    /// Boxed: zlib's API (libz-rs-sys keeps its contract) does not let a live stream move.
     stream: Box<z_stream>,
     level: u32,
 }
@@ -58,7 +58,8 @@ struct Deflater {
 impl Deflater {
     fn new(level: u32) -> Deflater {
         let mut stream = Box::new(z_stream::default());
-        let zlib_level = if level >= 4 { 9 } else { level as i32 };
+        // The tuned levels start from zlib-rs's level 9, its only 3-byte matcher.
+        let zlib_level = if ZLIB_LEVELS[level as usize].is_some() { 9 } else { level as i32 };
         // SAFETY: `stream` is a default (zeroed, allocator set) z_stream, as deflateInit2_ wants.
         let r = unsafe {
             deflateInit2_(
@@ -86,8 +87,7 @@ impl Deflater {
         unsafe {
             assert_eq!(deflateReset(s), Z_OK);
             // deflateReset sets level 9's limits again.
-            let (good, lazy, nice, chain) = ZLIB_LEVELS[self.level as usize];
-            if chain > 0 {
+            if let Some((good, lazy, nice, chain)) = ZLIB_LEVELS[self.level as usize] {
                 assert_eq!(deflateTune(s, good, lazy, nice, chain), Z_OK);
             }
             s.next_in = input.as_ptr();
