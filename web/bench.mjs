@@ -160,6 +160,17 @@ function browserThreads(udd) {
 }
 
 /**
+ * The whole machine's CPU so far, from /proc/stat: `busy` (user, nice, system, irq, softirq)
+ * and `steal` (time the hypervisor gave this VM's vCPUs to someone else), in seconds. Beside
+ * the browser's own CPU it says what else ran during a run (the local cloud, for an upload)
+ * and how contended the host was.
+ */
+function machineCpu() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / TICK, steal: (f[7] || 0) / TICK };
+}
+
+/**
  * Watches the browser with profile `udd` from now (the page idle, its input inspected) until
  * `stop()`: CPU used, the renderers' RSS before and at its peak, and with BENCH_THREADS each
  * thread's CPU (logged by `stop()`).
@@ -167,6 +178,7 @@ function browserThreads(udd) {
 function watch(udd) {
   const t0 = Date.now();
   const cpu0 = browserCpu(udd);
+  const machine0 = machineCpu();
   const idleKiB = rendererRssKiB(udd);
   let peakKiB = idleKiB;
   const threads0 = THREADS ? browserThreads(udd) : null;
@@ -187,7 +199,10 @@ function watch(udd) {
         rows.sort((a, b) => b[1] - a[1]);
         log(`threads (CPU s during the conversion, ${wall_s(t0)} s wall): ${rows.map(([k, v]) => `${k} ${v.toFixed(1)}`).join('; ')}`);
       }
-      return { cpu: browserCpu(udd) - cpu0, idleMiB: idleKiB / 1024, peakMiB: peakKiB / 1024, growthMiB: (peakKiB - idleKiB) / 1024 };
+      const machine = machineCpu();
+      const cpu = browserCpu(udd) - cpu0;
+      const busy = machine.busy - machine0.busy;
+      return { cpu, others: Math.max(0, busy - cpu), steal: machine.steal - machine0.steal, idleMiB: idleKiB / 1024, peakMiB: peakKiB / 1024, growthMiB: (peakKiB - idleKiB) / 1024 };
     },
   };
 }
@@ -358,6 +373,8 @@ function report(c, title, src, info, w, q, loads, chromiumVersion) {
     `page renderers' RSS: idle median ${median(w.map((x) => x.idleMiB)).toFixed(0)} MiB, peak median ${median(w.map((x) => x.peakMiB)).toFixed(0)} MiB; ` +
       `growth median ${median(growth).toFixed(0)} MiB, spread ${spread(growth, 0)} MiB (target <= ${MEMORY_TARGET_MIB} MiB)`,
   ];
+  lines.push(`machine during the page runs: other processes' CPU median ${median(w.map((x) => x.others)).toFixed(1)} s` +
+    `${c === 'upload' ? ' (the local cloud — Glance, its database, workerd — and the node of this bench, which runs the TLS front)' : ''}, CPU stolen by the host median ${median(w.map((x) => x.steal)).toFixed(1)} s`);
   if (c === 'upload') {
     lines.push(`upload: ${(median(w.map((x) => x.bytes)) / 1e6).toFixed(0)} MB of QCOW2 streamed to Glance while converting, median ${mbs.toFixed(0)} MB/s ` +
       `(spread ${spread(w.map((x) => x.bytes / 1e6 / x.wall), 0)}); wall from Send to the image active with its SHA-512 matched`);
@@ -414,7 +431,7 @@ async function main() {
       settle();
       q.push(qemuRun(qsrc, qOut, format));
       loads.push(load());
-      log(`${c} run ${i + 1}: page ${w[i].wall.toFixed(2)} s (cpu ${w[i].cpu.toFixed(1)} s, renderers +${w[i].growthMiB.toFixed(0)} MiB${w[i].shaS == null ? '' : `; SHA-512 on request ${w[i].shaS.toFixed(2)} s`}), ` +
+      log(`${c} run ${i + 1}: page ${w[i].wall.toFixed(2)} s (cpu ${w[i].cpu.toFixed(1)} s, other processes ${w[i].others.toFixed(1)} s, steal ${w[i].steal.toFixed(1)} s, renderers +${w[i].growthMiB.toFixed(0)} MiB${w[i].shaS == null ? '' : `; SHA-512 on request ${w[i].shaS.toFixed(2)} s`}), ` +
         `qemu-img ${q[i].wall.toFixed(2)} s (cpu ${q[i].cpu.toFixed(1)} s)`);
       if (keep) {
         const cmp = spawnSync('qemu-img', ['compare', qOut, keep], { encoding: 'utf8' });
