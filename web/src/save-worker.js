@@ -18,7 +18,7 @@
 // queued for the network stay under UPLOAD_HIGH_WATER on top of the converter's own bound.
 import { Bridge, emit, serve, transfer } from './converter/bridge.js';
 import { asCoreError, coreError } from './error.js';
-import { isQuotaError, largestGrant, noSpace, writeError } from './quota.js';
+import { isQuotaError, largestGrant, noSpace, writeInPieces } from './quota.js';
 import { SIDECAR_SUFFIX } from './save.js';
 
 let sync = null; // FileSystemSyncAccessHandle
@@ -170,14 +170,7 @@ serve({
     if (up) {
       // streamed: nothing to store
     } else if (sync) {
-      let n;
-      try {
-        n = sync.write(view, { at });
-      } catch (e) {
-        throw isQuotaError(e) ? noSpace(Math.max(size, pos), at, at) : e;
-      }
-      const failed = writeError(n, len, at, Math.max(size, pos));
-      if (failed) throw failed;
+      writeInPieces((piece, offset) => sync.write(piece, { at: offset }), view, at, Math.max(size, pos));
     } else {
       await stream.write({ type: 'write', position: at, data: view });
     }

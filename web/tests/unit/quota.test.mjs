@@ -3,7 +3,7 @@
 // its numbers, in both languages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isQuotaError, largestGrant, noSpace, writeError } from '../../src/quota.js';
+import { FILE_WRITE_MAX, isQuotaError, largestGrant, noSpace, writeError, writeInPieces } from '../../src/quota.js';
 import { asCoreError, coreError } from '../../src/error.js';
 import { sentence } from '../../src/i18n/sentence.js';
 import { bytes, setLang } from '../../src/i18n/index.js';
@@ -72,4 +72,61 @@ test('quota: no_space says the numbers and what to do, in English and Korean; wi
   } finally {
     setLang('en');
   }
+});
+
+/** A synchronous access handle's `write`, recorded: answers `answer(piece, offset)` (default: all of it). */
+function recordingWrite(answer = (piece) => piece.length) {
+  const calls = [];
+  const write = (piece, offset) => {
+    calls.push([offset, piece.length, piece[0]]);
+    return answer(piece, offset);
+  };
+  return { calls, write };
+}
+
+test('quota: a large write goes into the file in pieces of at most FILE_WRITE_MAX, in order, all of it', () => {
+  const view = new Uint8Array(4 * MIB + 5);
+  for (let i = 0; i < view.length; i += FILE_WRITE_MAX) view[i] = (i / FILE_WRITE_MAX) + 1;
+  const { calls, write } = recordingWrite();
+  writeInPieces(write, view, 96 * MIB, 128 * MIB);
+  assert.equal(calls.length, 17);
+  let at = 96 * MIB;
+  calls.forEach(([offset, len, first], i) => {
+    assert.equal(offset, at, `piece ${i} starts where the one before ended`);
+    assert.ok(len <= FILE_WRITE_MAX && len > 0, `piece ${i}: ${len} bytes`);
+    assert.equal(first, i + 1, `piece ${i} holds its own bytes`);
+    at += len;
+  });
+  assert.equal(at, 96 * MIB + view.length);
+});
+
+/** The error `fn` throws (the test fails if it throws none). */
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return assert.fail('expected an error');
+}
+
+test('quota: a short or refused piece stops the write with no_space at the piece that failed', () => {
+  const view = new Uint8Array(1 * MIB);
+  const short = recordingWrite((piece, offset) => (offset === 8 * MIB + FILE_WRITE_MAX ? 1000 : piece.length));
+  const e = thrown(() => writeInPieces(short.write, view, 8 * MIB, 64 * MIB));
+  assert.equal(e.code, 'no_space');
+  assert.deepEqual(e.args, { needed: 64 * MIB, available: 8 * MIB + FILE_WRITE_MAX + 1000 });
+  assert.equal(short.calls.length, 2, 'nothing is written after the short piece');
+
+  const refused = recordingWrite((piece, offset) => {
+    if (offset >= 8 * MIB + 2 * FILE_WRITE_MAX) throw new DOMException('over quota', 'QuotaExceededError');
+    return piece.length;
+  });
+  const q = thrown(() => writeInPieces(refused.write, view, 8 * MIB, 64 * MIB));
+  assert.equal(q.code, 'no_space');
+  assert.equal(q.offset, 8 * MIB + 2 * FILE_WRITE_MAX);
+  assert.equal(refused.calls.length, 3);
+
+  const other = recordingWrite(() => { throw new TypeError('detached'); });
+  assert.throws(() => writeInPieces(other.write, view, 0, MIB), TypeError);
 });
