@@ -49,7 +49,7 @@ export function writeError(n, len, at, needed) {
 /**
  * Largest single write into an OPFS file. Each write is one pwrite(2), and Linux caches a write
  * in folios as large as the write; in a VM whose host takes freed memory back (virtio-balloon
- * free page reporting, as on our bench and CI machines) each fresh large folio then faults on
+ * free page reporting, as on our bench machine) each fresh large folio then faults on
  * the host. Measured there (dd, 2.3 GiB into ext4's page cache, 20 s after freeing that much):
  * 4 MiB writes 8.7 s of system time, 1 MiB 5.7 s, 512 KiB 1.7 s, 256 KiB 0.7–0.9 s, 64 KiB
  * 1.2 s; right after the free (memory not yet given back) 4 MiB 0.8 s, 256 KiB 0.7 s. The
