@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runSuite } from '../lib/runner.mjs';
 import { assert, confirmReview, feed, login, osFlow, startWorker, tid } from '../lib/os-flow.mjs';
-import { ADMIN_PASSWORD, adminToken, os as osCall } from '../lib/edge-worker.mjs';
+import { ADMIN_PASSWORD, adminToken, os as osCall, waitFor } from '../lib/edge-worker.mjs';
 import { CLI, formatInspector } from '../lib/cli.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -276,10 +276,10 @@ test('e2e: negative control: a corrupted grain (manifest regenerated) does not p
       // The worker deletes the image once the broken upload reaches it, which may be just
       // after the page shows the error (a run on 23a61ba found it not yet deleted): wait up to 30 s.
       let gi;
-      for (const until = Date.now() + 30000; ; await new Promise((ok) => setTimeout(ok, 500))) {
+      await waitFor(`image ${r.imageId} deleted`, async () => {
         gi = await osCall(admin, 'GET', `${admin.glance}/images/${r.imageId}`);
-        if (gi.status === 404 || gi.json.status === 'deleted' || Date.now() > until) break;
-      }
+        return gi.status === 404 || gi.json.status === 'deleted';
+      }, 30000).catch(() => {});
       assert(gi.status === 404 || gi.json.status === 'deleted', `the failed image ${r.imageId} was deleted: ${gi.text.slice(0, 200)}`);
     }
     t.note(`caught by the page: ${shown.replace(/\s+/g, ' ').slice(0, 300)}`);
