@@ -165,7 +165,7 @@ function browserThreads(udd) {
  * the browser's own CPU it says what else ran during a run (the local cloud, for an upload)
  * and how contended the host was.
  */
-function machineCpu() {
+export function machineCpu() {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / TICK, steal: (f[7] || 0) / TICK };
 }

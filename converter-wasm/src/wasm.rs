@@ -340,12 +340,12 @@ impl Converter {
         to_js(&out)
     }
 
-    /// A block [`prefetch`](Self::prefetch) asked for, read: copied in (or dropped, when no
-    /// longer wanted). The buffer stays the caller's (to pass on to an [`InputHasher`]).
-    pub fn supply(&self, file: usize, offset: f64, data: &js_sys::ArrayBuffer) -> std::result::Result<(), JsValue> {
+    /// A block [`prefetch`](Self::prefetch) asked for, read (all of `data`, a view: the
+    /// caller reads into buffers it reuses): copied in (or dropped, when no longer wanted). The
+    /// buffer stays the caller's (to pass on to an [`InputHasher`], then to reuse).
+    pub fn supply(&self, file: usize, offset: f64, data: &Uint8Array) -> std::result::Result<(), JsValue> {
         let input = self.input(file)?;
-        let view = Uint8Array::new(data);
-        input.supply(offset as u64, view.length() as usize, |buf| view.copy_to(buf));
+        input.supply(offset as u64, data.length() as usize, |buf| data.copy_to(buf));
         Ok(())
     }
 

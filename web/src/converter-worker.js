@@ -12,18 +12,21 @@
 // input and its decoded output live here or in a decode worker until written. With 64 KiB
 // clusters and N decode workers (cores + 1; cores for an upload) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
 // output. Add: per input file 2 cached read-ahead blocks of 4 MiB and up to 4 more fetched
-// ahead (twice: arriving here, then copied into the core); for a disk checked against a
+// ahead (twice: arriving here, then copied into the core), and SPARE_READS (4) such buffers kept
+// for the next reads; for a disk checked against a
 // manifest, up to HASHER_QUEUE (16) such blocks waiting in its hasher; the core's 4 MiB output
 // buffer; at most SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its
 // hasher (the output's SHA-512, for a Send); one bit per output cluster of plan (32 KiB per GiB
 // of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per allocated cluster. With
-// N = 3: about 90 MiB (150 MiB with a manifest), whatever the disk size. Measured (web tests,
+// N = 3: about 105 MiB (165 MiB with a manifest), whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
 import * as core from './pkg/stackferry.js';
-import { Bridge, release, serve, transfer } from './converter/bridge.js';
+import { Bridge, serve, transfer } from './converter/bridge.js';
 import { Pool, defaultWorkers } from './converter/pool.js';
+import { HasherFeed } from './converter/feed.js';
+import { Buffers, readInto } from './converter/read.js';
 import { openSink } from './converter/sink.js';
 import { asCoreError, coreError } from './error.js';
 
@@ -39,6 +42,9 @@ const PROGRESS_MS = 200;
 const READ_MARGIN = 2 * BATCH_BYTES;
 /** Blocks passed on to an input hasher and not hashed yet, at most. */
 const HASHER_QUEUE = 16;
+/** Size of a buffer for the input's blocks (the core's read-ahead block), and how many are kept. */
+const READ_BUFFER = 4 << 20;
+const SPARE_READS = 4;
 
 /** The `Blob` of an entry of a conversion's `files` (a `File`, or `{name, blob}`). */
 const blobOf = (f) => (f instanceof Blob ? f : f.blob);
@@ -130,53 +136,57 @@ async function convert(m, progress) {
   };
   let reserved = false;
   // Input blocks fetched ahead of the converter's reads (the core says which, and when the next
-  // batch must wait for one): this thread is not blocked while the browser reads the file.
-  const fetching = new Map();
+  // batch must wait for one): this thread is not blocked while the browser reads the file. They
+  // are read into buffers that come back once copied into the core (and hashed): see read.js.
+  const fetching = new Map(); // `${file}:${offset}` → {file, offset, read}
+  const reads = new Buffers(READ_BUFFER, SPARE_READS);
   let live = true;
   const fetchAhead = () => {
     for (const { file, offset, length } of conv.prefetch()) {
       const key = `${file}:${offset}`;
-      fetching.set(key, blobOf(m.files[file]).slice(offset, offset + length).arrayBuffer().then((data) => {
+      const read = readInto(blobOf(m.files[file]).slice(offset, offset + length), reads.take(length)).then((data) => {
         fetching.delete(key);
-        if (live) conv.supply(file, offset, data);
-        if (!live || !offerToHashers(file, offset, data)) release(data);
+        if (!live) return;
+        conv.supply(file, offset, data);
+        feed.add(file, offset, data);
         signal();
       }, () => {
         // Read again when needed, synchronously: that read reports the error.
         fetching.delete(key);
-        if (live) conv.unpend(file, offset);
+        if (!live) return;
+        conv.unpend(file, offset);
+        feed.flush();
         signal();
-      }));
+      });
+      fetching.set(key, { file, offset, read });
     }
   };
   /** The read of a block the next batch needs, when that block is still on its way. */
   const inputAwaited = () => {
     const a = conv.awaiting(READ_MARGIN);
-    return a == null ? undefined : fetching.get(`${a.file}:${a.offset}`);
+    return a == null ? undefined : fetching.get(`${a.file}:${a.offset}`)?.read;
   };
   let waitingForInput = null;
   // The manifest digests of the files inside the input (a disk inside an OVA), each computed by
-  // a hasher worker of its own from the blocks fetched above; the core compares them.
+  // a hasher worker of its own from the blocks fetched above (in order: feed.js); the core
+  // compares them.
   const hashers = [];
-  /** Pass a fetched block on to the hashers that want it; whether one took it (transferred). */
-  const offerToHashers = (file, offset, data) => {
-    // A hasher behind by HASHER_QUEUE blocks reads the next ones itself (memory stays bounded).
-    const want = hashers.filter((h) => h.file === file && h.queued < HASHER_QUEUE
-      && offset + data.byteLength > h.offset && offset < h.offset + h.length);
-    want.forEach((h, i) => {
-      // The last one gets the block itself, the others copies.
-      const buf = i === want.length - 1 ? data : data.slice(0);
-      h.queued++;
-      h.bridge.call('offerInput', transfer({ at: offset, buf }, [buf])).then(() => { h.queued--; }, () => {});
-    });
-    return want.length > 0;
-  };
+  let feed = new HasherFeed([], { give: (buf) => reads.give(buf) });
   try {
     for (const h of conv.hash_inputs_elsewhere()) {
       const bridge = new Bridge(new URL('./hash-worker.js', import.meta.url), { name: 'input-hasher', what: 'the input hasher' });
-      hashers.push({ ...h, bridge, queued: 0 });
+      hashers.push({ ...h, bridge });
       await bridge.call('openInput', { module, blob: blobOf(m.files[h.file]), name: h.name, offset: h.offset, length: h.length, algorithm: h.algorithm });
     }
+    feed = new HasherFeed(hashers.map((h) => ({
+      file: h.file, offset: h.offset, length: h.length,
+      call: (at, buf, len) => h.bridge.call('offerInput', transfer({ at, buf, len }, [buf])),
+    })), {
+      queue: HASHER_QUEUE,
+      give: (buf) => reads.give(buf),
+      pending: (file, offset) => [...fetching.values()].some((f) => f.file === file && f.offset < offset),
+      wake: signal,
+    });
     // An OPFS output asks the browser for all its storage here, before converting: the
     // browser's own answer (`no_space`, see quota.js), not navigator.storage.estimate(), which
     // over-reports.
@@ -187,7 +197,7 @@ async function convert(m, progress) {
     for (;;) {
       // Keep the pool fed; the converter says when its bound is reached.
       waitingForInput = null;
-      while (outstanding < maxBatches && !failure) {
+      while (outstanding < maxBatches && !failure && !feed.behind) {
         waitingForInput = inputAwaited();
         if (waitingForInput) break;
         const batch = conv.next_batch(BATCH_JOBS, BATCH_BYTES, pool.takeSpareInput());
@@ -224,10 +234,13 @@ async function convert(m, progress) {
       }
       // 'done', 'wait' (for a batch to come back) or 'feed' (hand out more); a conversion
       // that can no longer finish throws.
-      const next = conv.emit(write);
+      // While a hasher is behind and no batch is out, there is nothing new to write, and the
+      // core takes another call with nothing handed out for a stall.
+      const next = feed.behind && outstanding === 0 ? 'wait' : conv.emit(write);
       await sink.drain();
       if (next === 'done') break;
       if (next === 'digests') {
+        feed.flush(true);
         for (const h of hashers) conv.provide_digest(h.id, await h.bridge.call('inputDigest'));
         continue;
       }
@@ -236,7 +249,8 @@ async function convert(m, progress) {
         lastProgress = now;
         progress({ type: 'progress', progress: conv.progress(), elapsed_ms: now - started, uploaded: sink.uploaded });
       }
-      if (((next === 'wait' && outstanding > 0) || waitingForInput) && !signalled) {
+      // A hasher that is behind wakes this loop when it catches up.
+      if (((next === 'wait' && outstanding > 0) || waitingForInput || feed.behind) && !signalled) {
         await new Promise((r) => { wake = r; });
       }
       signalled = false;
@@ -254,6 +268,7 @@ async function convert(m, progress) {
     throw err;
   } finally {
     live = false;
+    feed.drop();
     for (const h of hashers) h.bridge.terminate();
     pool.terminate();
     conv.free();

@@ -8,7 +8,7 @@
 // disk inside an OVA (`openInput`, `offerInput`, `inputDigest`): off the converter's thread,
 // from the blocks it read and passed on, reading what it missed itself (FileReaderSync).
 import init, { InputHasher, Sha512Hasher } from './pkg/stackferry.js';
-import { release, serve, transfer } from './converter/bridge.js';
+import { serve, transfer } from './converter/bridge.js';
 import { asCoreError } from './error.js';
 
 let hasher = null;
@@ -35,10 +35,10 @@ serve({
     await init({ module_or_path: module });
     input = new InputHasher(blob, name, offset, length, algorithm);
   },
-  /** A block of the blob read at `at` by the converter. */
-  offerInput({ at, buf }) {
-    input.offer(at, new Uint8Array(buf));
-    release(buf);
+  /** `len` bytes of the blob read at `at` by the converter; resolves to `buf`, for reuse. */
+  offerInput({ at, buf, len }) {
+    input.offer(at, new Uint8Array(buf, 0, len));
+    return transfer(buf, [buf]);
   },
   /** Resolves to the digest (hex) of the whole range. */
   inputDigest() {

@@ -4,6 +4,7 @@
 // conversion's decode and writer workers end with it. Aborting the signal terminates it.
 // Checking a kept output's SHA-512 (hashFile) has its own hasher worker likewise.
 import { Bridge, transfer } from './bridge.js';
+import { Buffers, readInto } from './read.js';
 
 const WORKER = new URL('../converter-worker.js', import.meta.url);
 
@@ -77,13 +78,16 @@ export async function hashFile(file, { signal, onProgress } = {}) {
   try {
     // The worker compiles the wasm itself: the page's own CSP allows no compiling here.
     await bridge.call('open', { module: WASM.href }, { signal });
-    const read = (at) => (at < file.size ? file.slice(at, Math.min(file.size, at + HASH_PIECE)).arrayBuffer() : null);
+    // Two pieces, each back from the hasher before it is read into again (read.js).
+    const pieces = new Buffers(HASH_PIECE, 2);
+    const read = (at) => (at < file.size ? readInto(file.slice(at, Math.min(file.size, at + HASH_PIECE)), pieces.take(HASH_PIECE)) : null);
     let next = read(0);
     for (let at = 0; at < file.size; at += HASH_PIECE) {
-      const buf = await next;
+      const piece = await next;
       next = read(at + HASH_PIECE);
-      await bridge.call('update', transfer({ buf, len: buf.byteLength, at }, [buf]), { signal });
-      if (onProgress) onProgress(at + buf.byteLength, file.size);
+      const { buf } = await bridge.call('update', transfer({ buf: piece.buffer, len: piece.length, at }, [piece.buffer]), { signal });
+      pieces.give(buf);
+      if (onProgress) onProgress(at + piece.length, file.size);
     }
     return await bridge.call('finish', { len: file.size }, { signal });
   } finally {
