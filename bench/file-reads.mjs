@@ -5,9 +5,7 @@
 // bench/RESULTS.md, not a test.
 //
 // usage: node bench/file-reads.mjs FILE   (any large file: the bench's VMDK)
-import { chromium } from 'playwright-core';
-import { serve } from '../web/serve.mjs';
-import { ARGS, CHROMIUM } from '../web/bench.mjs';
+import { withFilePage } from './file-page.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,18 +39,9 @@ fs.writeFileSync(path.join(dir, 'worker.js'), `onmessage = async (e) => {
   }
   postMessage(out);
 };`);
-const server = await serve(dir);
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-try {
-  const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
-  await page.locator('#f').setInputFiles([file]);
+await withFilePage(dir, file, async (page) => {
   await page.waitForFunction(() => document.title.startsWith('done'), null, { timeout: 300e3 });
   const got = JSON.parse((await page.title()).slice(5));
   console.log('| read size | FileReaderSync ms per read | Blob.arrayBuffer ms per read (one at a time) |\n|---|---|---|');
   for (const s of SIZES) console.log(`| ${s} B | ${got[s].sync_ms} | ${got[s].async_ms} |`);
-} finally {
-  await browser.close();
-  server.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+});

@@ -8,9 +8,8 @@
 // strategies interleaved after one warm-up round. A measurement for bench/RESULTS.md, not a test.
 //
 // usage: node bench/read-blocks.mjs FILE [ROUNDS=3] [STRATEGIES=ab,byob,stream]
-import { chromium } from 'playwright-core';
-import { serve } from '../web/serve.mjs';
-import { ARGS, CHROMIUM, machineCpu } from '../web/bench.mjs';
+import { withFilePage } from './file-page.mjs';
+import { machineCpu } from '../web/bench.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +24,8 @@ const strategies = (process.argv[4] || 'ab,byob,stream').split(',');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-blocks-'));
 fs.mkdirSync(path.join(dir, 'converter'));
 // The page's own reader, and what it imports.
-for (const f of ['converter/read.js', 'converter/bridge.js', 'error.js']) fs.copyFileSync(path.join('web/src', f), path.join(dir, f));
+const src = new URL('../web/src/', import.meta.url);
+for (const f of ['converter/read.js', 'converter/bridge.js', 'error.js']) fs.copyFileSync(new URL(f, src), path.join(dir, f));
 fs.writeFileSync(path.join(dir, 'index.html'), '<input type=file id=f><script src="page.js"></script>');
 fs.writeFileSync(path.join(dir, 'page.js'), `let w;
 document.getElementById('f').onchange = (e) => {
@@ -75,12 +75,7 @@ onmessage = async (e) => {
   await strategies[e.data.strategy]();
   postMessage({ ms: performance.now() - t0 });
 };`);
-const server = await serve(dir);
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-try {
-  const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
-  await page.locator('#f').setInputFiles([file]);
+await withFilePage(dir, file, async (page) => {
   await page.waitForFunction(() => document.title.startsWith('r '));
   const got = {};
   for (let r = 0; r <= rounds; r++) {
@@ -96,8 +91,4 @@ try {
   }
   console.log(`${path.basename(file)}, ${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB, ${rounds} rounds\n\n| strategy | rounds (wall, machine CPU) |\n|---|---|`);
   for (const s of strategies) console.log(`| ${s} | ${got[s].join('; ')} |`);
-} finally {
-  await browser.close();
-  server.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+});

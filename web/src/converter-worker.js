@@ -12,13 +12,13 @@
 // input and its decoded output live here or in a decode worker until written. With 64 KiB
 // clusters and N decode workers (cores + 1; cores for an upload) that is N x 2 x 1 MiB of input and N x 2 x 2 MiB of
 // output. Add: per input file 2 cached read-ahead blocks of 4 MiB and up to 4 more fetched
-// ahead (twice: arriving here, then copied into the core), and SPARE_READS (4) such buffers kept
-// for the next reads; for a disk checked against a
-// manifest, up to HASHER_QUEUE (16) such blocks waiting in its hasher; the core's 4 MiB output
+// ahead (twice: arriving here, then copied into the core), and SPARE_READS (4) such buffers
+// kept for the next reads; for a disk checked against a manifest, up to HASHER_QUEUE (16) such
+// blocks waiting in its hasher and up to 4 more held for it (converter/feed.js); the core's 4 MiB output
 // buffer; at most SINK_HIGH_WATER (16 MiB) + 4 MiB of output queued for the writer and its
 // hasher (the output's SHA-512, for a Send); one bit per output cluster of plan (32 KiB per GiB
 // of disk at 64 KiB clusters) and, for compressed QCOW2, 6 bytes per allocated cluster. With
-// N = 3: about 105 MiB (165 MiB with a manifest), whatever the disk size. Measured (web tests,
+// N = 3: about 105 MiB (180 MiB with a manifest), whatever the disk size. Measured (web tests,
 // 1 GiB of data): wasm memory 20-40 MiB in this worker, 3.5 MiB per decode worker.
 import init, { inspect, migration, Converter } from './pkg/stackferry.js';
 // The guest file functions are looked up by name: a package built before them lacks them.
