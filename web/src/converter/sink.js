@@ -5,6 +5,7 @@
 // BUFFER bytes that travels converter → writer → hasher → back; the bytes queued in that loop
 // are what bounds the output side's memory.
 import { Bridge, transfer } from './bridge.js';
+import { Buffers } from './read.js';
 
 /** Output bytes a sink may hold queued before the converter waits for the file to catch up. */
 export const SINK_HIGH_WATER = 16 << 20;
@@ -37,7 +38,7 @@ export async function openSink(target, module, { hash = true } = {}) {
   const check = () => { if (failed) throw failed; };
 
   // Buffers go to the writer and come back, so steady writing allocates nothing.
-  const free = [];
+  const free = new Buffers(BUFFER, SPARES);
   // The buffer being filled: `len` bytes gathered for output offset `at`.
   let cur = null;
   const post = () => {
@@ -48,7 +49,7 @@ export async function openSink(target, module, { hash = true } = {}) {
   const writer = new Bridge(new URL('../save-worker.js', import.meta.url), { name: 'writer', what: 'the writer' })
     .on('written', ({ bytes, buf }) => {
       queued -= bytes;
-      if (free.length < SPARES) free.push(buf);
+      free.give(buf);
       settle();
     })
     .on('uploaded', (n) => { uploaded = n; })
@@ -71,9 +72,7 @@ export async function openSink(target, module, { hash = true } = {}) {
       // A hole before this piece, or no room: what is gathered goes first.
       if (cur && (cur.at + cur.len !== at || cur.len + view.length > cur.buf.byteLength)) post();
       if (!cur) {
-        let buf = free.pop();
-        if (!buf || buf.byteLength < view.length) buf = new ArrayBuffer(Math.max(view.length, BUFFER));
-        cur = { buf, len: 0, at };
+        cur = { buf: free.take(view.length), len: 0, at };
       }
       new Uint8Array(cur.buf, cur.len, view.length).set(view);
       cur.len += view.length;
